@@ -1,6 +1,10 @@
 import { readFileSync } from "node:fs";
 import { Command, CommanderError } from "commander";
+import * as catalog from "./commands/catalog.ts";
+import * as engine from "./commands/engine.ts";
 import { registerPending } from "./commands/pending.ts";
+import * as sandbox from "./commands/sandbox.ts";
+import * as serve from "./commands/serve.ts";
 import { reportError } from "./errors.ts";
 
 // Read at run time: the same relative path works from src/ and from dist/.
@@ -10,7 +14,7 @@ const pkg = JSON.parse(readFileSync(new URL("../../package.json", import.meta.ur
 };
 
 /** Each module registers its verbs; verbs not yet built are listed by `pending`. */
-const modules: { register(program: Command): string[] }[] = [];
+const modules: { register(program: Command): string[] }[] = [sandbox, catalog, engine, serve];
 
 export async function main(argv: string[]): Promise<number> {
   const program = new Command("cliniko-flow")
