@@ -21,3 +21,17 @@ export function deref(node: SchemaNode): SchemaNode {
   if (!target) throw new Error(`Unknown schema ${node.$ref}`);
   return target;
 }
+
+const templates = spec.operations
+  .map((op) => ({
+    op,
+    re: new RegExp(`^${op.path.replace(/\{[^}]+\}/g, "[^/]+")}$`),
+    params: op.pathParams.length,
+  }))
+  // Literal segments win over parameters: `/practitioners/inactive` is not `/practitioners/{id}`.
+  .sort((a, b) => a.params - b.params);
+
+/** The operation serving a concrete path (`/patients/12`, no query string), if the spec has one. */
+export function findOperation(method: string, path: string): OperationSpec | undefined {
+  return templates.find((t) => t.op.method === method && t.re.test(path))?.op;
+}

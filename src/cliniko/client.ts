@@ -1,0 +1,315 @@
+/**
+ * `createClient`: the Cliniko client every other layer uses. It wires the connection (regions),
+ * the pipeline (http), the key's limiter (rate-limit), filter checks (query) and lists (paginate)
+ * together, and derives each resource's methods from the catalogue's operations instead of
+ * writing them per resource.
+ */
+import { log } from "../log.ts";
+import { ClinikoConfigError, ClinikoFilterError, ClinikoUnsupportedError, pathOnly } from "./errors.ts";
+import { createPipeline, type RetryOptions, type WireRequest } from "./http.ts";
+import { envelopeKey, fetchPage, paginateRecords } from "./paginate.ts";
+import { buildFilters, buildSort, buildUncheckedFilters } from "./query.ts";
+import {
+  type Clock,
+  limiterForKey,
+  type RateLimiter,
+  type RateLimitOptions,
+  systemClock,
+  UnlimitedLimiter,
+} from "./rate-limit.ts";
+import { resolveConnection } from "./regions.ts";
+import { type OperationRole, type Resource, type ResourceName, resource as resourceOf } from "./resources.ts";
+import { findOperation, type OperationSpec, operation as operationOf } from "./spec.ts";
+import type {
+  ClinikoClient,
+  ClinikoRecord,
+  ClinikoResponse,
+  Filter,
+  ListOptions,
+  ListPage,
+  QueryValue,
+  RequestOptions,
+  ResourceClient,
+} from "./types.ts";
+
+export interface ClientOptions {
+  apiKey: string;
+  /** Contact email sent in the User-Agent, as Cliniko requires. */
+  email: string;
+  /** AU1–AU5, CA1, UK1–UK3, EU1 (any case); must match the key's suffix. */
+  region?: string;
+  /** Full base URL override (sandbox, tests), e.g. `http://127.0.0.1:4010/v1`. */
+  baseUrl?: string;
+  /** Per-request timeout (default 30 000 ms). */
+  timeoutMs?: number;
+  retry?: RetryOptions;
+  /**
+   * Pacing options for this key's shared limiter (first client of a key decides), a limiter
+   * instance (e.g. a Redis-backed one), or `false` to not pace (a local sandbox).
+   */
+  rateLimit?: RateLimitOptions | RateLimiter | false;
+  clock?: Clock;
+  logger?: { child(bindings: Record<string, unknown>): { debug(obj: object, msg?: string): void } };
+}
+
+export interface ClinikoClientWithStats extends ClinikoClient {
+  /** The key's limiter (its `stats()` feed metrics and benchmarks). */
+  readonly limiter: RateLimiter;
+  readonly email: string;
+}
+
+const EMAIL = /^[^\s@()<>,;:"\\]+@[^\s@()<>,;:"\\]+\.[^\s@()<>,;:"\\]+$/;
+const PATH_PARAM = /^[A-Za-z0-9_-]+$/;
+
+function isLimiter(value: unknown): value is RateLimiter {
+  return typeof (value as RateLimiter | undefined)?.acquire === "function";
+}
+
+/** How filter messages name an endpoint: the resource's plural ("patients"), else the path. */
+function nameOf(path: string): string {
+  const root = path.split("/")[1] ?? "";
+  return root ? root.replace(/_/g, " ") : path;
+}
+
+function checkPerPage(perPage: number | undefined): number | undefined {
+  if (perPage === undefined) return undefined;
+  if (!Number.isInteger(perPage) || perPage < 1 || perPage > 100) {
+    throw new ClinikoFilterError(`per_page must be a whole number from 1 to 100, not ${perPage}.`);
+  }
+  return perPage;
+}
+
+/** Fills `{name}` path parameters, refusing missing or path-breaking values. */
+function fillPath(op: OperationSpec, params: Record<string, string> = {}): string {
+  return op.path.replace(/\{([^}]+)\}/g, (_, name: string) => {
+    const value = params[name];
+    if (value === undefined || value === null || String(value) === "") {
+      throw new ClinikoConfigError(`The Cliniko operation ${op.operationId} needs a value for ${name}.`, {
+        method: op.method,
+        path: op.path,
+      });
+    }
+    if (!PATH_PARAM.test(String(value))) {
+      throw new ClinikoConfigError(`"${value}" is not a valid Cliniko id for ${name}.`, {
+        method: op.method,
+        path: op.path,
+      });
+    }
+    return String(value);
+  });
+}
+
+export function createClient(options: ClientOptions): ClinikoClientWithStats {
+  const apiKey = options.apiKey?.trim() ?? "";
+  if (!apiKey) throw new ClinikoConfigError("A Cliniko connection needs an API key.");
+  if (/[\s:]/.test(apiKey) || /[^\x21-\x7e]/.test(apiKey)) {
+    throw new ClinikoConfigError("The Cliniko API key contains spaces or characters an API key never has.");
+  }
+  const email = options.email?.trim() ?? "";
+  if (!EMAIL.test(email)) {
+    throw new ClinikoConfigError(
+      email
+        ? `"${email}" does not look like an email address; Cliniko requires a contact email in every request.`
+        : "A Cliniko connection needs a contact email; Cliniko requires one in every request's User-Agent.",
+    );
+  }
+  const { shard, baseUrl } = resolveConnection({ apiKey, region: options.region, baseUrl: options.baseUrl });
+  const clock = options.clock ?? systemClock;
+  const timeoutMs = options.timeoutMs ?? 30_000;
+  if (!(timeoutMs > 0)) throw new ClinikoConfigError("The Cliniko request timeout must be a positive number of ms.");
+  const limiter = isLimiter(options.rateLimit)
+    ? options.rateLimit
+    : options.rateLimit === false
+      ? new UnlimitedLimiter()
+      : limiterForKey(apiKey, { ...options.rateLimit, clock });
+  const logger = (options.logger ?? log).child({ module: "cliniko", shard });
+  const send = createPipeline({
+    baseUrl,
+    apiKey,
+    email,
+    timeoutMs,
+    retry: { retries: 3, baseDelayMs: 500, maxDelayMs: 30_000, ...options.retry },
+    limiter,
+    clock,
+    logger,
+  });
+  const basePath = new URL(baseUrl).pathname.replace(/\/$/, "");
+
+  /** The API path of a relative path or absolute URL (`https://…/v1/patients?page=2` → `/patients`). */
+  function apiPath(path: string): string {
+    const p = pathOnly(path);
+    return /^https?:\/\//i.test(path) && basePath && p.startsWith(basePath) ? p.slice(basePath.length) : p;
+  }
+
+  /** Filters checked against the q[] table of the operation serving method + path, when known. */
+  function filtersFor(method: string, path: string, q: Filter[] | undefined, op?: OperationSpec): string[] {
+    if (!q || q.length === 0) return [];
+    const p = apiPath(path);
+    const target = op ?? findOperation(method, p);
+    return target ? buildFilters(q, target.filters, nameOf(p)) : buildUncheckedFilters(q);
+  }
+
+  async function request<T = unknown>(req: RequestOptions): Promise<ClinikoResponse<T>> {
+    return send<T>({
+      method: req.method,
+      path: req.path,
+      query: req.query,
+      q: filtersFor(req.method, req.path, req.q),
+      sort: buildSort(req.sort),
+      body: req.body,
+      signal: req.signal,
+    });
+  }
+
+  function listRequest(path: string, opts: ListOptions, defaultPerPage?: number, op?: OperationSpec): WireRequest {
+    const query: Record<string, QueryValue> = { ...opts.query };
+    if (opts.page !== undefined) query.page = opts.page;
+    const perPage = checkPerPage(opts.perPage) ?? defaultPerPage;
+    if (perPage !== undefined) query.per_page = perPage;
+    return {
+      method: "GET",
+      path,
+      query,
+      q: filtersFor("GET", path, opts.q, op),
+      sort: buildSort(opts.sort),
+      signal: opts.signal,
+    };
+  }
+
+  function listPage<T = ClinikoRecord>(path: string, opts: ListOptions & { key?: string } = {}): Promise<ListPage<T>> {
+    return fetchPage<T>(send, listRequest(path, opts), opts.key ?? envelopeKey(apiPath(path)));
+  }
+
+  function paginate<T = ClinikoRecord>(
+    path: string,
+    opts: ListOptions & { key?: string; limit?: number } = {},
+  ): AsyncIterable<T> {
+    // Built lazily so a bad filter surfaces on iteration like any other request failure.
+    return {
+      [Symbol.asyncIterator]: () =>
+        paginateRecords<T>(send, listRequest(path, opts, 100), opts.key ?? envelopeKey(apiPath(path)), opts.limit),
+    };
+  }
+
+  async function runOperation<T>(
+    op: OperationSpec,
+    args: {
+      params?: Record<string, string>;
+      query?: Record<string, QueryValue>;
+      q?: Filter[];
+      sort?: string;
+      body?: unknown;
+    } = {},
+  ): Promise<T> {
+    const path = fillPath(op, args.params);
+    const known = new Set(op.query.map((p) => p.name));
+    const query = { ...args.query };
+    for (const name of Object.keys(query)) {
+      if (!known.has(name)) {
+        const allowed = [...known];
+        throw new ClinikoFilterError(
+          allowed.length > 0
+            ? `${op.method} ${op.path} does not take the parameter ${name}; it takes ${allowed.join(", ")}.`
+            : `${op.method} ${op.path} does not take the parameter ${name}.`,
+          { method: op.method, path: op.path, field: name, allowed },
+        );
+      }
+    }
+    for (const p of op.query) {
+      if (p.required && (query[p.name] === undefined || query[p.name] === null || query[p.name] === "")) {
+        throw new ClinikoFilterError(`${op.method} ${op.path} needs the parameter ${p.name}.`, {
+          method: op.method,
+          path: op.path,
+          field: p.name,
+        });
+      }
+    }
+    if (query.per_page !== undefined) checkPerPage(Number(query.per_page));
+    if (args.sort !== undefined && !known.has("sort")) {
+      throw new ClinikoFilterError(`${op.method} ${op.path} cannot be sorted.`, { method: op.method, path: op.path });
+    }
+    const { body } = await send<T>({
+      method: op.method,
+      path,
+      query,
+      q: filtersFor(op.method, path, args.q, op),
+      sort: buildSort(args.sort),
+      body: args.body,
+    });
+    return body;
+  }
+
+  function call<T = unknown>(operationId: string, args?: Parameters<typeof runOperation>[1]): Promise<T> {
+    let op: OperationSpec;
+    try {
+      op = operationOf(operationId);
+    } catch {
+      return Promise.reject(new ClinikoUnsupportedError(`Cliniko has no operation called ${operationId}.`));
+    }
+    return runOperation<T>(op, args);
+  }
+
+  function resourceClient(name: ResourceName): ResourceClient {
+    let r: Resource;
+    try {
+      r = resourceOf(name);
+    } catch {
+      throw new ClinikoUnsupportedError(`"${name}" is not a Cliniko resource this client knows.`);
+    }
+    const plural = r.name.replace(/_/g, " ");
+    /** The operation of a role, or the "unsupported" error naming the resource. */
+    const opFor = (role: OperationRole): OperationSpec => {
+      const op = r.ops[role];
+      if (!op) {
+        throw new ClinikoUnsupportedError(
+          `Cliniko's API cannot ${role} ${plural}; the ${r.name} resource has no ${role} operation.`,
+        );
+      }
+      return op;
+    };
+    const run = async <T>(role: OperationRole, args: Parameters<typeof runOperation>[1]) =>
+      runOperation<T>(opFor(role), args);
+    const listKey = () => {
+      const op = opFor("list");
+      return { op, key: op.response.kind === "list" ? op.response.key : r.name };
+    };
+    return {
+      name: r.name,
+      list: async (opts = {}) => {
+        const { op, key } = listKey();
+        return fetchPage(send, listRequest(op.path, opts, undefined, op), key);
+      },
+      all: (opts = {}) => ({
+        [Symbol.asyncIterator]: () => {
+          const { op, key } = listKey();
+          return paginateRecords<ClinikoRecord>(send, listRequest(op.path, opts, 100, op), key, opts.limit);
+        },
+      }),
+      get: (id, opts = {}) => run<ClinikoRecord>("get", { params: { id }, q: opts.q }),
+      create: (body) => run<ClinikoRecord>("create", { body }),
+      update: (id, body) => run<ClinikoRecord>("update", { params: { id }, body }),
+      archive: async (id) => {
+        await run("archive", { params: { id } });
+      },
+      unarchive: (id) => run<ClinikoRecord>("unarchive", { params: { id } }),
+      cancel: async (id, body) => {
+        await run("cancel", { params: { id }, body });
+      },
+      delete: async (id) => {
+        await run("delete", { params: { id } });
+      },
+    };
+  }
+
+  return {
+    baseUrl,
+    shard,
+    email,
+    limiter,
+    request,
+    listPage,
+    paginate,
+    call,
+    resource: resourceClient,
+  };
+}

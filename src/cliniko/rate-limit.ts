@@ -1,0 +1,193 @@
+/**
+ * Client-side pacing of Cliniko requests, per API key.
+ *
+ * Cliniko allows 200 requests per minute per user and answers 429 beyond that. We pace with a
+ * SLIDING WINDOW — at most `limit` request starts in any `windowMs` — rather than a token bucket:
+ * a bucket of 200 that refills at 200/min lets 200 requests go at once and then ~3.3/s more, so
+ * up to ~400 can start within one rolling minute and trip a rolling-window limit. The sliding
+ * window can never exceed the server's count, so a well-behaved process never sees a 429 unless
+ * someone else uses the same key. Callers over the limit are QUEUED in order (FIFO), never failed.
+ *
+ * On a 429 the pipeline calls `blockUntil(reset)`: every caller on that key waits until Cliniko's
+ * `X-RateLimit-Reset`. One limiter is shared by every client built with the same key in this
+ * process (`limiterForKey`); `RateLimiter` is an interface so a Redis-backed limiter shared by
+ * several workers can replace it.
+ */
+import { createHash } from "node:crypto";
+
+/** All waiting goes through a clock so tests can run minutes of pacing in milliseconds. */
+export interface Clock {
+  now(): number;
+  sleep(ms: number): Promise<void>;
+}
+
+export const systemClock: Clock = {
+  now: () => Date.now(),
+  sleep: (ms) => new Promise((resolve) => setTimeout(resolve, Math.max(0, ms))),
+};
+
+export interface RateLimitStats {
+  /** Request starts granted. */
+  requests: number;
+  /** Grants that had to wait (window full or blocked after a 429). */
+  waits: number;
+  /** Total milliseconds callers spent waiting. */
+  waitedMs: number;
+  /** 429 answers reported by the pipeline. */
+  rateLimited: number;
+  /** Callers queued right now. */
+  queued: number;
+  /** Epoch ms until which requests are held after a 429 (0 when not blocked). */
+  blockedUntil: number;
+}
+
+export interface RateLimiter {
+  /** Resolves when the caller may start one request; rejects if `signal` aborts while queued. */
+  acquire(signal?: AbortSignal): Promise<void>;
+  /** Holds every request until `epochMs` (after a 429). Never shortens an existing block. */
+  blockUntil(epochMs: number): void;
+  stats(): RateLimitStats;
+}
+
+export interface RateLimitOptions {
+  /** Request starts allowed per window (default 200, Cliniko's per-user limit). */
+  limit?: number;
+  /** Window length in ms (default 60 000). */
+  windowMs?: number;
+  clock?: Clock;
+}
+
+interface Waiter {
+  resolve(): void;
+  reject(reason: unknown): void;
+  enqueuedAt: number;
+  signal?: AbortSignal;
+  onAbort?: () => void;
+}
+
+export class SlidingWindowLimiter implements RateLimiter {
+  readonly limit: number;
+  readonly windowMs: number;
+  private readonly clock: Clock;
+  /** Start times of the requests inside the current window, oldest first. */
+  private starts: number[] = [];
+  private head = 0;
+  private queue: Waiter[] = [];
+  private pumping = false;
+  private blocked = 0;
+  private counters = { requests: 0, waits: 0, waitedMs: 0, rateLimited: 0 };
+
+  constructor(options: RateLimitOptions = {}) {
+    this.limit = options.limit ?? 200;
+    this.windowMs = options.windowMs ?? 60_000;
+    this.clock = options.clock ?? systemClock;
+    if (!Number.isInteger(this.limit) || this.limit < 1) throw new RangeError("rate limit must be a positive integer");
+    if (!(this.windowMs > 0)) throw new RangeError("rate-limit window must be positive");
+  }
+
+  acquire(signal?: AbortSignal): Promise<void> {
+    if (signal?.aborted) return Promise.reject(signal.reason);
+    return new Promise<void>((resolve, reject) => {
+      const waiter: Waiter = { resolve, reject, enqueuedAt: this.clock.now(), signal };
+      if (signal) {
+        waiter.onAbort = () => {
+          const i = this.queue.indexOf(waiter);
+          if (i >= 0) this.queue.splice(i, 1);
+          reject(signal.reason);
+        };
+        signal.addEventListener("abort", waiter.onAbort, { once: true });
+      }
+      this.queue.push(waiter);
+      void this.pump();
+    });
+  }
+
+  blockUntil(epochMs: number): void {
+    this.counters.rateLimited++;
+    if (epochMs > this.blocked) this.blocked = epochMs;
+  }
+
+  stats(): RateLimitStats {
+    return {
+      ...this.counters,
+      queued: this.queue.length,
+      blockedUntil: this.blocked > this.clock.now() ? this.blocked : 0,
+    };
+  }
+
+  /** Number of starts inside the window ending now (drops older ones). */
+  private inWindow(now: number): number {
+    while (this.head < this.starts.length && this.starts[this.head]! <= now - this.windowMs) this.head++;
+    if (this.head > 1024) {
+      this.starts = this.starts.slice(this.head);
+      this.head = 0;
+    }
+    return this.starts.length - this.head;
+  }
+
+  /** One loop per limiter grants slots in queue order; it sleeps only on the clock. */
+  private async pump(): Promise<void> {
+    if (this.pumping) return;
+    this.pumping = true;
+    try {
+      while (this.queue.length > 0) {
+        const now = this.clock.now();
+        if (this.blocked > now) {
+          await this.clock.sleep(this.blocked - now);
+          continue;
+        }
+        if (this.inWindow(now) >= this.limit) {
+          await this.clock.sleep(this.starts[this.head]! + this.windowMs - now);
+          continue;
+        }
+        const waiter = this.queue.shift()!;
+        this.starts.push(now);
+        this.counters.requests++;
+        if (now > waiter.enqueuedAt) {
+          this.counters.waits++;
+          this.counters.waitedMs += now - waiter.enqueuedAt;
+        }
+        if (waiter.onAbort) waiter.signal?.removeEventListener("abort", waiter.onAbort);
+        waiter.resolve();
+      }
+    } finally {
+      this.pumping = false;
+    }
+  }
+}
+
+/** A limiter that never waits (for a sandbox run without limits); it still counts. */
+export class UnlimitedLimiter implements RateLimiter {
+  private counters = { requests: 0, rateLimited: 0 };
+  async acquire(signal?: AbortSignal): Promise<void> {
+    signal?.throwIfAborted();
+    this.counters.requests++;
+  }
+  blockUntil(): void {
+    this.counters.rateLimited++;
+  }
+  stats(): RateLimitStats {
+    return { ...this.counters, waits: 0, waitedMs: 0, queued: 0, blockedUntil: 0 };
+  }
+}
+
+const registry = new Map<string, RateLimiter>();
+
+/** Registry key: a hash, so the key itself is not kept as a map key in memory dumps or logs. */
+export function keyFingerprint(apiKey: string): string {
+  return createHash("sha256").update(apiKey).digest("hex").slice(0, 32);
+}
+
+/**
+ * The process-wide limiter of one API key, created on first use with `options`; later callers
+ * share it whatever options they pass (one key has one budget at Cliniko).
+ */
+export function limiterForKey(apiKey: string, options: RateLimitOptions = {}): RateLimiter {
+  const id = keyFingerprint(apiKey);
+  let limiter = registry.get(id);
+  if (!limiter) {
+    limiter = new SlidingWindowLimiter(options);
+    registry.set(id, limiter);
+  }
+  return limiter;
+}
