@@ -1,0 +1,51 @@
+/**
+ * The store: one object with a repository per concern, on SQLite or PostgreSQL.
+ * `openStore()` reads DATABASE_URL; tests pass a URL of their own.
+ */
+import { AuditLog } from "./audit.ts";
+import { ConnectionStore } from "./connections.ts";
+import { DEFAULT_DATABASE_URL, type OpenDatabase, openDatabase, parseDatabaseUrl } from "./database.ts";
+import { PollingStore } from "./polling.ts";
+import { RunStore } from "./runs.ts";
+import { loadCipher } from "./secrets.ts";
+import { WorkflowStore } from "./workflows.ts";
+
+export interface Store {
+  readonly database: OpenDatabase;
+  readonly connections: ConnectionStore;
+  readonly workflows: WorkflowStore;
+  readonly polling: PollingStore;
+  readonly runs: RunStore;
+  readonly audit: AuditLog;
+  close(): Promise<void>;
+}
+
+export interface StoreOptions {
+  url?: string;
+  env?: NodeJS.ProcessEnv;
+  migrate?: boolean;
+}
+
+export async function openStore(options: StoreOptions = {}): Promise<Store> {
+  const env = options.env ?? process.env;
+  const target = parseDatabaseUrl(options.url ?? env.DATABASE_URL ?? DEFAULT_DATABASE_URL, env);
+  const cipher = loadCipher(target.dataDir, env);
+  const database = await openDatabase(target, { migrate: options.migrate });
+  const { db } = database;
+  const audit = new AuditLog(db);
+  return {
+    database,
+    audit,
+    connections: new ConnectionStore(db, cipher, audit),
+    workflows: new WorkflowStore(db, audit),
+    polling: new PollingStore(db),
+    runs: new RunStore(db),
+    close: () => database.close(),
+  };
+}
+
+export type { ConnectionConfig, ConnectionSummary } from "./connections.ts";
+export { DatabaseUrlError, DEFAULT_DATABASE_URL, parseDatabaseUrl } from "./database.ts";
+export type { CursorState, DetectedEvent, PollCommit } from "./polling.ts";
+export type { RunRecord, RunStatus, StepRecord, StepStatus } from "./runs.ts";
+export type { StoredWorkflow } from "./workflows.ts";

@@ -1,0 +1,179 @@
+import type { Kysely } from "kysely";
+import type { Database } from "./schema.ts";
+import { isoNow } from "./time.ts";
+
+export interface CursorState {
+  cursor: string;
+  lastPollAt: string | null;
+  lastError: string | null;
+  failures: number;
+}
+
+/** One event to turn into a run, if this workflow has not seen it yet. */
+export interface DetectedEvent {
+  workflowId: number;
+  workflowVersion: number;
+  triggerKey: string;
+  eventKey: string;
+  eventTime: string;
+  payload: unknown;
+}
+
+export interface PollCommit {
+  connectionKey: string;
+  pollKey: string;
+  /** The new cursor (max updated_at seen); the stored one only moves forward. Null keeps it. */
+  cursor: string | null;
+  events: DetectedEvent[];
+  /** Seen keys whose event time is older than this can never be fetched again: drop them. */
+  pruneBefore?: string;
+  /** Workflows whose `--since` backfill this poll has served. */
+  backfillDone?: number[];
+}
+
+/** Cursors per (connection, poll key) and the seen-event keys that make repeated polls harmless. */
+export class PollingStore {
+  readonly #db: Kysely<Database>;
+  constructor(db: Kysely<Database>) {
+    this.#db = db;
+  }
+
+  async cursor(connectionKey: string, pollKey: string): Promise<CursorState | undefined> {
+    const r = await this.#db
+      .selectFrom("trigger_cursors")
+      .selectAll()
+      .where("connection_key", "=", connectionKey)
+      .where("poll_key", "=", pollKey)
+      .executeTakeFirst();
+    return r
+      ? { cursor: r.cursor, lastPollAt: r.last_poll_at, lastError: r.last_error, failures: r.failures }
+      : undefined;
+  }
+
+  /** Creates the cursor at `start` unless one exists; returns the stored state. */
+  async ensureCursor(connectionKey: string, pollKey: string, start: string): Promise<CursorState> {
+    await this.#db
+      .insertInto("trigger_cursors")
+      .values({ connection_key: connectionKey, poll_key: pollKey, cursor: start, failures: 0, updated_at: isoNow() })
+      .onConflict((oc) => oc.columns(["connection_key", "poll_key"]).doNothing())
+      .execute();
+    return (await this.cursor(connectionKey, pollKey))!;
+  }
+
+  /**
+   * Seen keys, queued runs and the new cursor in ONE transaction: a crash before commit repeats
+   * the poll harmlessly; after it, the runs exist. The seen-key insert is the dedupe itself
+   * (ON CONFLICT DO NOTHING), so two pollers racing on the same pair cannot both queue a run.
+   */
+  async commit(c: PollCommit): Promise<{ runIds: number[]; duplicates: number }> {
+    const now = isoNow();
+    return this.#db.transaction().execute(async (trx) => {
+      // A write first, so SQLite takes its write lock (and waits on busy_timeout) up front.
+      const moved = await trx
+        .updateTable("trigger_cursors")
+        .set((eb) => ({
+          cursor: c.cursor
+            ? eb.case().when("cursor", "<", c.cursor).then(c.cursor).else(eb.ref("cursor")).end()
+            : eb.ref("cursor"),
+          last_poll_at: now,
+          last_error: null,
+          failures: 0,
+          updated_at: now,
+        }))
+        .where("connection_key", "=", c.connectionKey)
+        .where("poll_key", "=", c.pollKey)
+        .executeTakeFirst();
+      if (Number(moved.numUpdatedRows) === 0)
+        await trx
+          .insertInto("trigger_cursors")
+          .values({
+            connection_key: c.connectionKey,
+            poll_key: c.pollKey,
+            cursor: c.cursor ?? now,
+            last_poll_at: now,
+            failures: 0,
+            updated_at: now,
+          })
+          .execute();
+      const runIds: number[] = [];
+      let duplicates = 0;
+      for (const e of c.events) {
+        const inserted = await trx
+          .insertInto("seen_events")
+          .values({
+            workflow_id: e.workflowId,
+            event_key: e.eventKey,
+            event_time: e.eventTime,
+            connection_key: c.connectionKey,
+            poll_key: c.pollKey,
+            created_at: now,
+          })
+          .onConflict((oc) => oc.columns(["workflow_id", "event_key"]).doNothing())
+          .returning("workflow_id")
+          .executeTakeFirst();
+        if (!inserted) {
+          duplicates++;
+          continue;
+        }
+        const run = await trx
+          .insertInto("runs")
+          .values({
+            workflow_id: e.workflowId,
+            workflow_version: e.workflowVersion,
+            trigger_key: e.triggerKey,
+            event_key: e.eventKey,
+            status: "queued",
+            trigger_payload: JSON.stringify(e.payload ?? null),
+            created_at: now,
+          })
+          .returning("id")
+          .executeTakeFirstOrThrow();
+        runIds.push(run.id);
+      }
+      if (c.pruneBefore)
+        await trx
+          .deleteFrom("seen_events")
+          .where("connection_key", "=", c.connectionKey)
+          .where("poll_key", "=", c.pollKey)
+          .where("event_time", "<", c.pruneBefore)
+          .execute();
+      if (c.backfillDone?.length)
+        await trx.updateTable("workflows").set({ backfill_from: null }).where("id", "in", c.backfillDone).execute();
+      return { runIds, duplicates };
+    });
+  }
+
+  /** Which of these event keys a workflow has already turned into runs. */
+  async seen(workflowId: number, eventKeys: string[]): Promise<Set<string>> {
+    const out = new Set<string>();
+    for (let i = 0; i < eventKeys.length; i += 500) {
+      const rows = await this.#db
+        .selectFrom("seen_events")
+        .select("event_key")
+        .where("workflow_id", "=", workflowId)
+        .where("event_key", "in", eventKeys.slice(i, i + 500))
+        .execute();
+      for (const r of rows) out.add(r.event_key);
+    }
+    return out;
+  }
+
+  async recordError(connectionKey: string, pollKey: string, message: string): Promise<number> {
+    const now = isoNow();
+    await this.#db
+      .updateTable("trigger_cursors")
+      .set((eb) => ({ last_error: message, failures: eb("failures", "+", 1), last_poll_at: now, updated_at: now }))
+      .where("connection_key", "=", connectionKey)
+      .where("poll_key", "=", pollKey)
+      .execute();
+    return (await this.cursor(connectionKey, pollKey))?.failures ?? 1;
+  }
+
+  async seenCount(): Promise<number> {
+    const r = await this.#db
+      .selectFrom("seen_events")
+      .select((eb) => eb.fn.countAll().as("n"))
+      .executeTakeFirstOrThrow();
+    return Number(r.n);
+  }
+}

@@ -1,0 +1,118 @@
+/**
+ * Table shapes as Kysely sees them. Times are ISO 8601 UTC strings and JSON is text on both
+ * SQLite and PostgreSQL, so one set of queries serves both; flags are 0/1 integers for the same reason.
+ */
+import type { Generated } from "kysely";
+
+export interface ConnectionsTable {
+  id: Generated<number>;
+  name: string;
+  email: string;
+  region: string | null;
+  base_url: string | null;
+  /** AES-256-GCM envelope (see secrets.ts); never the key itself. */
+  api_key_enc: string;
+  /** Last characters of the key, to tell connections apart in listings. */
+  key_hint: string;
+  created_at: string;
+  updated_at: string;
+}
+
+export interface WorkflowsTable {
+  id: Generated<number>;
+  name: string;
+  version: number;
+  /** The current version's definition (JSON). */
+  definition: string;
+  enabled: number;
+  metadata_only: number;
+  /** When the trigger was (last) switched on: events before it are history, not news. */
+  activated_at: string | null;
+  /** A backfill asked for with `--since`, consumed by the next poll. */
+  backfill_from: string | null;
+  /** Set when the engine pauses the workflow (e.g. the connection's key was rejected). */
+  paused_reason: string | null;
+  created_at: string;
+  updated_at: string;
+}
+
+export interface WorkflowVersionsTable {
+  workflow_id: number;
+  version: number;
+  definition: string;
+  created_at: string;
+}
+
+export interface TriggerCursorsTable {
+  /** Connection name, or `env:<fingerprint>` for the CLINIKO_* environment connection. */
+  connection_key: string;
+  poll_key: string;
+  cursor: string;
+  last_poll_at: string | null;
+  last_error: string | null;
+  failures: number;
+  updated_at: string;
+}
+
+export interface SeenEventsTable {
+  workflow_id: number;
+  event_key: string;
+  /** The record's time the event is about (created_at / updated_at / cancelled_at): pruning is by it. */
+  event_time: string;
+  connection_key: string;
+  poll_key: string;
+  created_at: string;
+}
+
+export interface RunsTable {
+  id: Generated<number>;
+  workflow_id: number;
+  workflow_version: number;
+  trigger_key: string;
+  event_key: string;
+  status: string;
+  /** The event that started the run (JSON); null once scrubbed for metadata-only workflows. */
+  trigger_payload: string | null;
+  error: string | null;
+  created_at: string;
+  started_at: string | null;
+  finished_at: string | null;
+  /** A delay step parks the run until then. */
+  not_before: string | null;
+  lease_owner: string | null;
+  lease_until: string | null;
+  replay_of: number | null;
+}
+
+export interface StepResultsTable {
+  run_id: number;
+  step_id: string;
+  seq: number;
+  status: string;
+  input: string | null;
+  output: string | null;
+  error: string | null;
+  attempts: number;
+  started_at: string;
+  finished_at: string | null;
+}
+
+export interface AuditLogTable {
+  id: Generated<number>;
+  at: string;
+  actor: string;
+  action: string;
+  subject: string;
+  detail: string | null;
+}
+
+export interface Database {
+  connections: ConnectionsTable;
+  workflows: WorkflowsTable;
+  workflow_versions: WorkflowVersionsTable;
+  trigger_cursors: TriggerCursorsTable;
+  seen_events: SeenEventsTable;
+  runs: RunsTable;
+  step_results: StepResultsTable;
+  audit_log: AuditLogTable;
+}

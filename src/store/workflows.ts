@@ -1,0 +1,208 @@
+import type { Kysely } from "kysely";
+import type { AuditLog } from "./audit.ts";
+import type { Database, WorkflowsTable } from "./schema.ts";
+import { isoNow } from "./time.ts";
+
+/** A stored workflow. `definition` is the validated model (engine/workflow.ts) as plain JSON. */
+export interface StoredWorkflow {
+  id: number;
+  name: string;
+  version: number;
+  definition: unknown;
+  enabled: boolean;
+  metadataOnly: boolean;
+  activatedAt: string | null;
+  backfillFrom: string | null;
+  pausedReason: string | null;
+  createdAt: string;
+  updatedAt: string;
+}
+
+export class WorkflowNotFoundError extends Error {
+  override name = "WorkflowNotFoundError";
+}
+
+function fromRow(r: Omit<WorkflowsTable, "id"> & { id: number }): StoredWorkflow {
+  return {
+    id: r.id,
+    name: r.name,
+    version: r.version,
+    definition: JSON.parse(r.definition),
+    enabled: r.enabled === 1,
+    metadataOnly: r.metadata_only === 1,
+    activatedAt: r.activated_at,
+    backfillFrom: r.backfill_from,
+    pausedReason: r.paused_reason,
+    createdAt: r.created_at,
+    updatedAt: r.updated_at,
+  };
+}
+
+export interface SaveOptions {
+  enabled?: boolean;
+  metadataOnly?: boolean;
+  /** Backfill: on activation, treat events since then as new instead of starting from now. */
+  since?: string;
+  actor?: string;
+}
+
+export class WorkflowStore {
+  readonly #db: Kysely<Database>;
+  readonly #audit: AuditLog;
+  constructor(db: Kysely<Database>, audit: AuditLog) {
+    this.#db = db;
+    this.#audit = audit;
+  }
+
+  /**
+   * Creates the workflow or, when its definition changed, stores a new version (runs keep the
+   * version they ran). Saving an unchanged definition is a no-op apart from the flags.
+   */
+  async save(name: string, definition: unknown, options: SaveOptions = {}): Promise<StoredWorkflow> {
+    const json = JSON.stringify(definition);
+    const now = isoNow();
+    const actor = options.actor ?? "system";
+    const enabled = options.enabled ?? true;
+    const saved = await this.#db.transaction().execute(async (trx) => {
+      const existing = await trx.selectFrom("workflows").selectAll().where("name", "=", name).executeTakeFirst();
+      if (!existing) {
+        const row = await trx
+          .insertInto("workflows")
+          .values({
+            name,
+            version: 1,
+            definition: json,
+            enabled: enabled ? 1 : 0,
+            metadata_only: options.metadataOnly ? 1 : 0,
+            activated_at: enabled ? now : null,
+            backfill_from: enabled && options.since ? options.since : null,
+            paused_reason: null,
+            created_at: now,
+            updated_at: now,
+          })
+          .returningAll()
+          .executeTakeFirstOrThrow();
+        await trx
+          .insertInto("workflow_versions")
+          .values({ workflow_id: row.id, version: 1, definition: json, created_at: now })
+          .execute();
+        return { row, change: "created" };
+      }
+      const changed = existing.definition !== json;
+      const version = changed ? existing.version + 1 : existing.version;
+      const activating = enabled && existing.enabled !== 1;
+      const row = await trx
+        .updateTable("workflows")
+        .set({
+          version,
+          definition: json,
+          enabled: enabled ? 1 : 0,
+          metadata_only: options.metadataOnly ? 1 : 0,
+          activated_at: activating ? now : existing.activated_at,
+          backfill_from: options.since ?? (activating ? null : existing.backfill_from),
+          paused_reason: enabled ? null : existing.paused_reason,
+          updated_at: now,
+        })
+        .where("id", "=", existing.id)
+        .returningAll()
+        .executeTakeFirstOrThrow();
+      if (changed)
+        await trx
+          .insertInto("workflow_versions")
+          .values({ workflow_id: existing.id, version, definition: json, created_at: now })
+          .execute();
+      return { row, change: changed ? "updated" : "unchanged" };
+    });
+    if (saved.change !== "unchanged")
+      await this.#audit.record(actor, `workflow.${saved.change}`, name, { version: saved.row.version });
+    return fromRow(saved.row);
+  }
+
+  async list(): Promise<StoredWorkflow[]> {
+    return (await this.#db.selectFrom("workflows").selectAll().orderBy("name").execute()).map(fromRow);
+  }
+
+  async listActive(): Promise<StoredWorkflow[]> {
+    return (
+      await this.#db
+        .selectFrom("workflows")
+        .selectAll()
+        .where("enabled", "=", 1)
+        .where("paused_reason", "is", null)
+        .orderBy("id")
+        .execute()
+    ).map(fromRow);
+  }
+
+  async find(nameOrId: string | number): Promise<StoredWorkflow | undefined> {
+    const q = this.#db.selectFrom("workflows").selectAll();
+    const row = await (typeof nameOrId === "number"
+      ? q.where("id", "=", nameOrId)
+      : q.where("name", "=", nameOrId)
+    ).executeTakeFirst();
+    return row ? fromRow(row) : undefined;
+  }
+
+  async get(nameOrId: string | number): Promise<StoredWorkflow> {
+    const w = await this.find(nameOrId);
+    if (!w) throw new WorkflowNotFoundError(`No workflow named "${nameOrId}" (see \`cliniko-flow workflows list\`).`);
+    return w;
+  }
+
+  /** The definition a given version had. */
+  async definitionAt(workflowId: number, version: number): Promise<unknown> {
+    const row = await this.#db
+      .selectFrom("workflow_versions")
+      .select("definition")
+      .where("workflow_id", "=", workflowId)
+      .where("version", "=", version)
+      .executeTakeFirst();
+    if (!row) throw new WorkflowNotFoundError(`Workflow ${workflowId} has no version ${version}.`);
+    return JSON.parse(row.definition);
+  }
+
+  /** Enables (from now, or from `since`) or disables; enabling clears a pause. */
+  async setEnabled(name: string, enabled: boolean, options: { since?: string; actor?: string } = {}) {
+    const w = await this.get(name);
+    const now = isoNow();
+    const activating = enabled && (!w.enabled || w.pausedReason !== null);
+    await this.#db
+      .updateTable("workflows")
+      .set({
+        enabled: enabled ? 1 : 0,
+        paused_reason: null,
+        activated_at: activating && !w.enabled ? now : w.activatedAt,
+        backfill_from: enabled ? (options.since ?? w.backfillFrom) : null,
+        updated_at: now,
+      })
+      .where("id", "=", w.id)
+      .execute();
+    await this.#audit.record(options.actor ?? "system", enabled ? "workflow.enabled" : "workflow.disabled", name, null);
+    return this.get(w.id);
+  }
+
+  /** Pauses workflows with a reason people will read (e.g. a rejected API key). */
+  async pause(ids: number[], reason: string): Promise<void> {
+    if (ids.length === 0) return;
+    await this.#db
+      .updateTable("workflows")
+      .set({ paused_reason: reason, updated_at: isoNow() })
+      .where("id", "in", ids)
+      .where("paused_reason", "is", null)
+      .execute();
+    for (const id of ids) await this.#audit.record("engine", "workflow.paused", String(id), { reason });
+  }
+
+  /** Clears pauses whose workflows use the given connection key (after the connection was fixed). */
+  async unpauseAll(ids: number[]): Promise<void> {
+    if (ids.length === 0) return;
+    await this.#db.updateTable("workflows").set({ paused_reason: null }).where("id", "in", ids).execute();
+  }
+
+  async remove(name: string, actor = "system"): Promise<boolean> {
+    const res = await this.#db.deleteFrom("workflows").where("name", "=", name).executeTakeFirst();
+    const removed = Number(res.numDeletedRows) > 0;
+    if (removed) await this.#audit.record(actor, "workflow.removed", name, null);
+    return removed;
+  }
+}
