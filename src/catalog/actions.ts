@@ -1,0 +1,517 @@
+/**
+ * The 98 actions: one row each (the brief's key, title and group + the Cliniko operation behind it),
+ * turned into full definitions by `build` from the resource catalogue. Rows that need more than
+ * one generic request name a handler in handlers.ts.
+ */
+import { z } from "zod";
+import { type ResourceName, resource, resources, schemaFields } from "../cliniko/resources.ts";
+import { type OperationSpec, operation, type SchemaNode } from "../cliniko/spec.ts";
+import type { HttpMethod } from "../cliniko/types.ts";
+import { bodySchema, clinikoId, jsonSchemaOf } from "../cliniko/zod-schema.ts";
+import { handlers } from "./handlers.ts";
+import { idOrUrl, listOptionsShape, parseInput, resolveId } from "./inputs.ts";
+import { type RunContext, runGeneric, type SearchMode } from "./run.ts";
+import { sampleOf, sampleRecord } from "./samples.ts";
+import type { ActionDef, ActionKind } from "./types.ts";
+
+export interface ActionRow {
+  key: string;
+  title: string;
+  group: string;
+  /** operationId of the main request (method, path, kind, resource, input derive from it). */
+  op?: string;
+  kind?: ActionKind;
+  description?: string;
+  /** Find: other fields that locate the record (`email` → `q[]=email:=…`). */
+  search?: Record<string, SearchMode>;
+  /** List: an id the list is about, sent as `q[]=<parent>:=<id>` (instead of a deprecated nested path). */
+  parent?: string;
+  /** Custom behaviour (handlers.ts); rows without `op` give method/path/resource themselves. */
+  handler?: keyof typeof handlers;
+  method?: HttpMethod;
+  path?: string;
+  resource?: ResourceName;
+  documented?: boolean;
+}
+
+const row = (
+  key: string,
+  title: string,
+  group: string,
+  spec: Omit<ActionRow, "key" | "title" | "group">,
+): ActionRow => ({
+  key,
+  title,
+  group,
+  ...spec,
+});
+
+// Groups in the brief's words.
+const CP = "Concession Prices";
+const PRN = "Practitioner Reference Numbers";
+const PR = "Practitioners";
+const BK = "Bookings";
+const CM = "Communications";
+const AP = "Appointments";
+const INV = "Invoices & Invoice Items";
+const BU = "Businesses";
+const MA = "Medical Alerts";
+const CT = "Contacts";
+const PA = "Patients";
+const PC = "Patient Cases";
+const AB = "Availability Blocks";
+const TN = "Treatment Notes";
+const PD = "Products";
+const AT = "Appointment Types";
+const ATBI = "Appointment Type Billable Items";
+const ATP = "Appointment Type Products";
+const BI = "Billable Items";
+const ATT = "Attendees";
+
+/** In the brief's order. */
+export const actionRows: readonly ActionRow[] = [
+  row("create_concession_price", "Create Concession Price", CP, {
+    handler: "createConcessionPrice",
+    kind: "create",
+    method: "POST",
+    path: "/concession_prices",
+    resource: "concession_prices",
+    documented: false,
+    description:
+      "Sends POST /concession_prices. Cliniko's API documents no way to create concession prices, so expect a clear refusal; set prices in Cliniko's settings.",
+  }),
+  row("update_concession_price", "Update Concession Price", CP, {
+    handler: "updateConcessionPrice",
+    kind: "update",
+    method: "PATCH",
+    path: "/concession_prices/{id}",
+    resource: "concession_prices",
+    documented: false,
+    description:
+      "Sends PATCH /concession_prices/{id}. Cliniko's API documents no way to change concession prices, so expect a clear refusal; change prices in Cliniko's settings.",
+  }),
+  row("find_concession_price", "Find Concession Price", CP, { op: "GetConcessionPrice-Get" }),
+  row("list_concession_prices", "List Concession Prices", CP, { op: "ListConcessionPrices-Get" }),
+  row("create_practitioner_reference_number", "Create Practitioner Reference Number", PRN, {
+    op: "CreatePractitionerReferenceNumber-Post",
+  }),
+  row("update_practitioner_reference_number", "Update Practitioner Reference Number", PRN, {
+    op: "UpdatePractitionerReferenceNumber-Patch",
+  }),
+  row("find_practitioner_reference_number", "Find Practitioner Reference Number", PRN, {
+    op: "GetPractitionerReferenceNumber-Get",
+  }),
+  row("list_practitioner_reference_numbers", "List Practitioner Reference Numbers", PRN, {
+    op: "ListPractitionerReferenceNumbers-Get",
+  }),
+  row("delete_practitioner_reference_number", "Delete Practitioner Reference Number", PRN, {
+    op: "DeletePractitionerReferenceNumber-Delete",
+  }),
+  row("list_practitioners", "List Practitioners", PR, {
+    op: "ListPractitioners-Get",
+    description: "Lists active practitioners with q[] filters, sort and paging (all: true follows every page).",
+  }),
+  row("list_inactive_practitioners", "List Inactive Practitioners", PR, {
+    op: "ListInactivePractitioners-Get",
+    description: "Lists inactive practitioners with q[] filters, sort and paging.",
+  }),
+  row("list_practitioners_for_appointment_type", "List Practitioners For Appointment Type", PR, {
+    op: "ListPractitionersForAppointmentType-Get",
+    description: "Lists the active practitioners who offer an appointment type.",
+  }),
+  row("list_practitioners_for_business", "List Practitioners For Business", PR, {
+    op: "ListPractitionersForBusiness-Get",
+    description: "Lists the active practitioners of a business.",
+  }),
+  row("list_inactive_practitioners_for_appointment_type", "List Inactive Practitioners For Appointment Type", PR, {
+    op: "ListInactivePractitionersForAppointmentType-Get",
+    description: "Lists the inactive practitioners linked to an appointment type.",
+  }),
+  row("list_inactive_practitioners_for_business", "List Inactive Practitioners For Business", PR, {
+    op: "ListInactivePractitionersForBusiness-Get",
+    description: "Lists the inactive practitioners of a business.",
+  }),
+  row("find_practitioner", "Find Practitioner", PR, {
+    handler: "findPractitioner",
+    kind: "find",
+    method: "GET",
+    path: "/practitioners/{id}",
+    resource: "practitioners",
+    description:
+      "Gets a practitioner by id or URL, or by email: practitioners carry no email, so the email is matched among Cliniko users and their practitioner (active or inactive) returned; null when none matches.",
+  }),
+  row("list_bookings", "List Bookings", BK, {
+    op: "ListBookings-Get",
+    description:
+      "Lists bookings (individual and group appointments and unavailable blocks, mixed) with q[] filters, sort and paging.",
+  }),
+  row("find_booking", "Find Booking", BK, {
+    op: "GetBooking-Get",
+    description: "Gets a booking (an individual or group appointment, or an unavailable block) by id or URL.",
+  }),
+  row("create_communication", "Create Communication", CM, {
+    op: "CreateMemoCommunication-Post",
+    description:
+      "Records a communication (a memo) on a patient's file. Nothing is sent: SMS and email types are only logged.",
+  }),
+  row("update_communication", "Update Communication", CM, {
+    op: "UpdateMemoCommunication-Patch",
+    description: "Updates a memo communication by id or URL; only the fields you send change.",
+  }),
+  row("find_communication", "Find Communication", CM, { op: "GetCommunication-Get" }),
+  row("list_communications", "List Communications", CM, { op: "ListCommunications-Get" }),
+  row("archive_communication", "Archive Communication", CM, { op: "ArchiveMemoCommunication-Post" }),
+  row("archive_group_appointment", "Archive Group Appointment", AP, { op: "ArchiveGroupAppointment-Post" }),
+  row("list_individual_appointments", "List Individual Appointments", AP, { op: "ListIndividualAppointments-Get" }),
+  row("archive_individual_appointment", "Archive Individual Appointment", AP, {
+    op: "ArchiveIndividualAppointment-Post",
+  }),
+  row("cancel_individual_appointment", "Cancel Individual Appointment", AP, {
+    op: "CancelIndividualAppointment-Patch",
+  }),
+  row("list_group_appointments", "List Group Appointments", AP, { op: "ListGroupAppointments-Get" }),
+  row("create_individual_appointment", "Create Individual Appointment", AP, {
+    op: "CreateIndividualAppointment-Post",
+    description: "Books an individual appointment for one patient (send starts_at/ends_at in UTC or with an offset).",
+  }),
+  row("update_individual_appointment", "Update Individual Appointment", AP, {
+    op: "UpdateIndividualAppointment-Patch",
+  }),
+  row("create_group_appointment", "Create Group Appointment", AP, {
+    op: "CreateGroupAppointment-Post",
+    description: "Creates a group appointment; add people to it with Create Attendee.",
+  }),
+  row("update_group_appointment", "Update Group Appointment", AP, { op: "UpdateGroupAppointment-Patch" }),
+  row("find_appointment", "Find Appointment", AP, {
+    handler: "findAppointment",
+    kind: "find",
+    method: "GET",
+    path: "/individual_appointments/{id}",
+    resource: "individual_appointments",
+    description:
+      "Gets an individual or a group appointment by id or URL (type: individual|group, or tried in that order); the result's appointment_kind says which.",
+  }),
+  row("get_all_available_time", "Get All Available Time", AP, {
+    handler: "availableTimes",
+    op: "GetAllAvailableTimes-Get",
+    kind: "custom",
+    description:
+      "Lists the free appointment start times of a practitioner for an appointment type at a business between two dates (any range up to 90 days, split into Cliniko's 7-day windows). Only what is enabled for online bookings shows.",
+  }),
+  row("get_next_available_time", "Get Next Available Time", AP, {
+    handler: "nextAvailableTime",
+    op: "GetNextAvailableTime-Get",
+    kind: "custom",
+    description:
+      "Gets the first free appointment start time between two dates (up to 90 days, searched in Cliniko's 7-day windows); appointment_start is null when none is free.",
+  }),
+  row("list_invoices", "List Invoices", INV, { op: "ListInvoices-Get" }),
+  row("list_appointment_invoices", "List Appointment Invoices", INV, {
+    op: "ListInvoicesForAppointment-Get",
+    description: "Lists the invoices of an appointment.",
+  }),
+  row("list_patient_case_invoices", "List Patient Case Invoices", INV, {
+    op: "ListInvoicesForPatientCase-Get",
+    description: "Lists the invoices of a patient case.",
+  }),
+  row("list_invoice_items", "List Invoice Items", INV, { op: "ListInvoiceItems-Get" }),
+  row("find_invoice_item", "Find Invoice Item", INV, { op: "GetInvoiceItem-Get" }),
+  row("find_invoice", "Find Invoice", INV, { op: "GetInvoice-Get", search: { number: "filter" } }),
+  row("list_businesses", "List Businesses", BU, { op: "ListBusinesses-Get" }),
+  row("find_business", "Find Business", BU, { op: "GetBusiness-Get" }),
+  row("create_business", "Create Business", BU, { op: "CreateBusiness-Post" }),
+  row("update_business", "Update Business", BU, { op: "UpdateBusiness-Patch" }),
+  row("create_medical_alert", "Create Medical Alert", MA, { op: "CreateMedicalAlert-Post" }),
+  row("update_medical_alert", "Update Medical Alert", MA, { op: "UpdateMedicalAlert-Patch" }),
+  row("find_medical_alert", "Find Medical Alert", MA, { op: "GetMedicalAlert-Get" }),
+  row("list_medical_alert_by_patient", "List Medical Alert By Patient", MA, {
+    op: "ListMedicalAlerts-Get",
+    parent: "patient_id",
+    description: "Lists the medical alerts of one patient (patient_id), with q[] filters, sort and paging.",
+  }),
+  row("create_contact", "Create Contact", CT, {
+    op: "CreateContact-Post",
+    description: "Creates a contact (a referring doctor, third-party payer or other contact; not a patient).",
+  }),
+  row("update_contact", "Update Contact", CT, { op: "UpdateContact-Patch" }),
+  row("find_contact", "Find Contact", CT, { op: "GetContact-Get", search: { email: "filter" } }),
+  row("delete_contact", "Delete Contact", CT, {
+    op: "ArchiveContact-Post",
+    description:
+      "Archives a contact. Cliniko's API cannot delete contacts permanently: the contact leaves the lists but stays in Cliniko.",
+  }),
+  row("create_patient", "Create Patient", PA, { op: "CreatePatient-Post" }),
+  row("update_patient", "Update Patient", PA, { op: "UpdatePatient-Patch" }),
+  row("find_patient", "Find Patient", PA, { op: "GetPatient-Get", search: { email: "filter" } }),
+  row("delete_patient", "Delete Patient", PA, {
+    op: "ArchivePatient-Post",
+    description:
+      "Archives a patient. Cliniko's API cannot delete patients permanently: the patient leaves the lists but stays in Cliniko (and can be unarchived there).",
+  }),
+  row("create_patient_case", "Create Patient Case", PC, { op: "CreatePatientCase-Post" }),
+  row("update_patient_case", "Update Patient Case", PC, { op: "UpdatePatientCase-Patch" }),
+  row("find_patient_case", "Find Patient Case", PC, { op: "GetPatientCase-Get" }),
+  row("archive_patient_case", "Archive Patient Case", PC, { op: "ArchivePatientCase-Post" }),
+  row("list_patient_cases", "List Patient Cases", PC, { op: "ListPatientCases-Get" }),
+  row("list_active_patient_cases", "List Active Patient Cases", PC, {
+    op: "ListActivePatientCases-Get",
+    description: "Lists the open (not closed, not expired) patient cases with q[] filters, sort and paging.",
+  }),
+  row("create_availability_block", "Create Availability Block", AB, {
+    op: "CreateAvailabilityBlock-Post",
+    description:
+      "Adds extra available time for a practitioner at a business (Cliniko's availability block). Breaks and time off are unavailable blocks, which this does not create.",
+  }),
+  row("list_availability_block_ids", "List Availability Block ID's", AB, {
+    handler: "availabilityBlockIds",
+    op: "ListAvailabilityBlocks-Get",
+    description: "Lists the ids of every availability block of a practitioner and/or a business (all pages).",
+  }),
+  row("get_availability_block", "Get Availability Block", AB, { op: "GetAvailabilityBlock-Get" }),
+  row("create_treatment_note", "Create Treatment Note", TN, { op: "CreateTreatmentNote-Post" }),
+  row("find_treatment_note", "Find Treatment Note", TN, {
+    op: "GetTreatmentNote-Get",
+    search: {
+      patient_id: "filter",
+      booking_id: "filter",
+      attendee_id: "filter",
+      practitioner_id: "filter",
+      treatment_note_template_id: "filter",
+    },
+  }),
+  row("create_product", "Create Product", PD, { op: "CreateProduct-Post" }),
+  row("update_product", "Update Product", PD, { op: "UpdateProduct-Patch" }),
+  row("find_product", "Find Product", PD, { op: "GetProduct-Get", search: { name: "filter", item_code: "client" } }),
+  row("find_appointment_type", "Find Appointment Type", AT, { op: "GetAppointmentType-Get" }),
+  row("create_appointment_type", "Create Appointment Type", AT, { op: "CreateAppointmentType-Post" }),
+  row("update_appointment_type", "Update Appointment Type", AT, { op: "UpdateAppointmentType-Patch" }),
+  row("archive_appointment_type", "Archive Appointment Type", AT, { op: "ArchiveAppointmentType-Post" }),
+  row("list_appointment_types", "List Appointment Types", AT, { op: "ListAppointmentTypes-Get" }),
+  row("list_appointment_types_of_practitioner", "List Appointment Types Of Practitioner", AT, {
+    op: "ListAppointmentTypesForPractitioner-Get",
+    description: "Lists the appointment types a practitioner offers.",
+  }),
+  row("create_appointment_type_billable_item", "Create Appointment Type Billable Item", ATBI, {
+    op: "CreateAppointmentTypeBillableItem-Post",
+  }),
+  row("update_appointment_type_billable_item", "Update Appointment Type Billable Item", ATBI, {
+    op: "UpdateAppointmentTypeBillableItem-Patch",
+  }),
+  row("find_appointment_type_billable_item", "Find Appointment Type Billable Item", ATBI, {
+    op: "GetAppointmentTypeBillableItem-Get",
+  }),
+  row("list_appointment_type_billable_items", "List Appointment Type Billable Items", ATBI, {
+    op: "ListAppointmentTypeBillableItems-Get",
+  }),
+  row("delete_appointment_type_billable_item", "Delete Appointment Type Billable Item", ATBI, {
+    op: "DeleteAppointmentTypeBillableItem-Delete",
+  }),
+  row("create_appointment_type_product", "Create Appointment Type Product", ATP, {
+    op: "CreateAppointmentTypeProduct-Post",
+  }),
+  row("update_appointment_type_product", "Update Appointment Type Product", ATP, {
+    op: "UpdateAppointmentTypeProduct-Patch",
+  }),
+  row("find_appointment_type_product", "Find Appointment Type Product", ATP, { op: "GetAppointmentTypeProduct-Get" }),
+  row("list_appointment_type_products", "List Appointment Type Products", ATP, {
+    op: "ListAppointmentTypeProducts-Get",
+  }),
+  row("delete_appointment_type_product", "Delete Appointment Type Product", ATP, {
+    op: "DeleteAppointmentTypeProduct-Delete",
+  }),
+  row("create_billable_item", "Create Billable Item", BI, { op: "CreateBillableItem-Post" }),
+  row("update_billable_item", "Update Billable Item", BI, { op: "UpdateBillableItem-Patch" }),
+  row("find_billable_item", "Find Billable Item", BI, { op: "GetBillableItem-Get" }),
+  row("list_billable_items", "List Billable Items", BI, { op: "ListBillableItems-Get" }),
+  row("archive_billable_item", "Archive Billable Item", BI, { op: "ArchiveBillableItem-Post" }),
+  row("create_attendee", "Create Attendee", ATT, {
+    op: "CreateAttendee-Post",
+    description: "Adds a patient to a group appointment (booking_id) as an attendee.",
+  }),
+  row("update_attendee", "Update Attendee", ATT, { op: "UpdateAttendee-Patch" }),
+  row("find_attendee", "Find Attendee", ATT, { op: "GetAttendee-Get" }),
+  row("list_attendees", "List Attendees", ATT, { op: "ListAttendees-Get" }),
+  row("archive_attendee", "Archive Attendee", ATT, { op: "ArchiveAttendee-Post" }),
+  row("cancel_attendee", "Cancel Attendee", ATT, {
+    op: "CancelAttendee-Patch",
+    description:
+      "Cancels an attendee of a group appointment, with a cancellation reason (individual appointments: use Cancel Individual Appointment).",
+  }),
+];
+
+// ---------------------------------------------------------------------------------------------
+// Deriving definitions
+
+function kindOf(op: OperationSpec): ActionKind {
+  if (op.method === "GET") return op.response.kind === "list" ? "list" : "find";
+  if (op.method === "POST" && op.path.endsWith("/archive")) return "archive";
+  if (op.method === "PATCH" && op.path.endsWith("/cancel")) return "cancel";
+  if (op.method === "POST") return "create";
+  if (op.method === "PATCH" || op.method === "PUT") return "update";
+  return "delete";
+}
+
+function resourceOf(op: OperationSpec): ResourceName | undefined {
+  const name = op.response.kind === "list" ? op.response.key : op.path.split("/")[1];
+  return name && name in resources ? (name as ResourceName) : undefined;
+}
+
+export function bodyFields(op: OperationSpec): Record<string, SchemaNode> {
+  return op.body ? schemaFields(op.body) : {};
+}
+
+function recordSample(node: SchemaNode | undefined): unknown {
+  if (!node) return null;
+  return node.$ref ? sampleRecord(node.$ref) : sampleOf(node);
+}
+
+function pluralLabel(name: ResourceName): string {
+  const label = resource(name).label;
+  return label.endsWith("s") ? label : `${label}s`.replace(/ys$/, "ies");
+}
+
+function describe(kind: ActionKind, res: ResourceName | undefined, row: ActionRow): string {
+  const label = res ? resource(res).label : "record";
+  const searchFields = Object.keys(row.search ?? {});
+  switch (kind) {
+    case "create":
+      return `Creates a ${label} in Cliniko.`;
+    case "update":
+      return `Updates a ${label} by id or URL; only the fields you send change.`;
+    case "find":
+      return searchFields.length > 0
+        ? `Gets a ${label} by id or URL, or finds the newest ${label} matching ${searchFields.join(" / ")} (null when none matches).`
+        : `Gets a ${label} by id or Cliniko URL.`;
+    case "list":
+      return `Lists ${res ? pluralLabel(res) : "records"} with q[] filters, sort and paging (all: true follows every page).`;
+    case "archive":
+      return `Archives a ${label}: it leaves Cliniko's default lists but is kept.`;
+    case "cancel":
+      return `Cancels a ${label} with a cancellation reason (and optional note).`;
+    case "delete":
+      return `Permanently deletes a ${label}.`;
+    default:
+      return row.title;
+  }
+}
+
+type Shape = Record<string, z.ZodType>;
+
+function listInputShape(op: OperationSpec, row: ActionRow): Shape {
+  const shape: Shape = {};
+  for (const p of op.pathParams) shape[p] = clinikoId();
+  if (row.parent) shape[row.parent] = clinikoId();
+  return { ...shape, ...listOptionsShape(op.filters ?? {}) };
+}
+
+function inputOf(kind: ActionKind, op: OperationSpec, res: ResourceName | undefined, row: ActionRow): z.ZodType {
+  const collection = res ?? op.path.split("/")[1]!;
+  const ref = { id: idOrUrl([collection]) };
+  switch (kind) {
+    case "create": {
+      const required = res ? resource(res).requiredOnCreate : [];
+      return bodySchema(bodyFields(op), required);
+    }
+    case "update": {
+      const fields = bodySchema(bodyFields(op)).shape;
+      return z
+        .strictObject({ ...ref, ...fields })
+        .refine((v) => Object.keys(v).some((k) => k !== "id"), { message: "give at least one field to change" });
+    }
+    case "cancel": {
+      // cancellation_reason is non-nullable in the spec: Cliniko needs it.
+      return z.strictObject({ ...ref, ...bodySchema(bodyFields(op), ["cancellation_reason"]).shape });
+    }
+    case "find": {
+      if (!row.search) return z.strictObject(ref);
+      const filters = op.response.kind === "record" && res ? resource(res).filters : {};
+      const shape: Shape = { id: ref.id.optional() };
+      for (const [field, mode] of Object.entries(row.search)) {
+        const type = mode === "filter" ? filters[field] : "string";
+        shape[field] = (
+          type === "int64"
+            ? clinikoId()
+            : type === "integer"
+              ? z.union([z.number().int(), z.string().regex(/^-?\d+$/, "must be an integer")])
+              : z.string().min(1)
+        ).optional();
+      }
+      const names = Object.keys(row.search);
+      return z.strictObject(shape).superRefine((v, ctx) => {
+        const given = Object.keys(v).filter((k) => v[k] !== undefined);
+        if (given.length === 0) ctx.addIssue({ code: "custom", message: `give id or one of ${names.join(", ")}` });
+        else if (given.includes("id") && given.length > 1)
+          ctx.addIssue({ code: "custom", message: "give either id or search fields, not both" });
+      });
+    }
+    case "list":
+      return z.strictObject(listInputShape(op, row));
+    default:
+      return z.strictObject(ref);
+  }
+}
+
+function outputSampleOf(kind: ActionKind, op: OperationSpec, res: ResourceName | undefined): unknown {
+  const recordNode =
+    op.response.kind === "record"
+      ? op.response.schema
+      : op.response.kind === "list"
+        ? op.response.item
+        : res
+          ? { $ref: resource(res).recordSchema }
+          : undefined;
+  switch (kind) {
+    case "list":
+      return { records: [recordSample(recordNode)], total_entries: 1, next_page: null };
+    case "archive":
+      return { id: "1", archived: true };
+    case "cancel":
+      return { id: "1", cancelled: true };
+    case "delete":
+      return { id: "1", deleted: true };
+    default:
+      return recordSample(recordNode);
+  }
+}
+
+function build(row: ActionRow): ActionDef {
+  const op = row.op ? operation(row.op) : undefined;
+  const kind = row.kind ?? (op ? kindOf(op) : "custom");
+  const res = row.resource ?? (op ? resourceOf(op) : undefined);
+  const method = row.method ?? op?.method;
+  const path = row.path ?? op?.path;
+  if (!method || !path) throw new Error(`Action ${row.key} needs an operation or a method and path`);
+  const custom = row.handler ? handlers[row.handler] : undefined;
+  const input = custom ? custom.input(op) : inputOf(kind, op!, res, row);
+  const outputSample = custom?.outputSample ? custom.outputSample(op) : outputSampleOf(kind, op!, res);
+  const ctx: RunContext = {
+    key: row.key,
+    op,
+    resource: res,
+    path,
+    method,
+    search: row.search,
+    parent: row.parent,
+    id: (client, field, value) => resolveId(client, row.key, field, value),
+  };
+  return {
+    key: row.key,
+    title: row.title,
+    group: row.group,
+    kind,
+    description: row.description ?? describe(kind, res, row),
+    method,
+    path,
+    documented: row.documented ?? true,
+    ...(res ? { resource: res } : {}),
+    input,
+    inputSchema: jsonSchemaOf(input),
+    outputSample,
+    async run(client, raw) {
+      const parsed = parseInput(row.key, input, raw) as Record<string, unknown>;
+      return custom ? custom.run(ctx, client, parsed) : runGeneric(kind, ctx, client, parsed);
+    },
+  };
+}
+
+export const actions: readonly ActionDef[] = Object.freeze(actionRows.map(build));

@@ -1,0 +1,232 @@
+/**
+ * The few actions that are more than one generic request: lookups that need several calls, date
+ * ranges split into Cliniko's windows, and the honest handling of writes the API does not offer.
+ */
+import { z } from "zod";
+import { resources } from "../cliniko/resources.ts";
+import { deref, type OperationSpec } from "../cliniko/spec.ts";
+import type { ClinikoClient, ClinikoRecord } from "../cliniko/types.ts";
+import { clinikoId } from "../cliniko/zod-schema.ts";
+import { ActionUnsupportedError } from "./errors.ts";
+import { idOrUrl } from "./inputs.ts";
+import { pages, statusOf } from "./paging.ts";
+import { fillPath, type RunContext } from "./run.ts";
+import { SAMPLE_TIME, sampleRecord } from "./samples.ts";
+
+export interface Handler {
+  input(op?: OperationSpec): z.ZodType;
+  outputSample?(op?: OperationSpec): unknown;
+  run(ctx: RunContext, client: ClinikoClient, input: Record<string, unknown>): Promise<unknown>;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Concession prices: the API documents reads only. We send the natural request and, when Cliniko
+// refuses it the way it refuses unknown routes, say plainly that the API cannot do it.
+
+const price = deref({ $ref: "ConcessionPrice" }).properties!.price!;
+const decimal = z.union([z.string().regex(/^-?\d+(\.\d+)?$/, "must be a decimal number, e.g. 12.50"), z.number()]);
+const priceInput = decimal.meta({ description: `Price (decimal${price.nullable ? ", or null" : ""})` });
+
+async function unsupportedWrite(verb: "creating" | "updating", send: () => Promise<unknown>): Promise<unknown> {
+  try {
+    return await send();
+  } catch (err) {
+    const status = statusOf(err);
+    if (status === 404 || status === 405 || status === 501) {
+      throw new ActionUnsupportedError(`The Cliniko API does not support ${verb} concession prices.`, status);
+    }
+    throw err;
+  }
+}
+
+const createConcessionPrice: Handler = {
+  input: () => z.strictObject({ billable_item_id: clinikoId(), concession_type_id: clinikoId(), price: priceInput }),
+  outputSample: () => sampleRecord("ConcessionPrice"),
+  run: (ctx, client, input) =>
+    unsupportedWrite(
+      "creating",
+      async () => (await client.request({ method: "POST", path: ctx.path, body: input })).body,
+    ),
+};
+
+const updateConcessionPrice: Handler = {
+  input: () => z.strictObject({ id: idOrUrl(["concession_prices"]), price: priceInput }),
+  outputSample: () => sampleRecord("ConcessionPrice"),
+  run: (ctx, client, { id, ...body }) => {
+    const rid = ctx.id(client, "id", id as string);
+    return unsupportedWrite(
+      "updating",
+      async () => (await client.request({ method: "PATCH", path: fillPath(ctx.path, { id: rid }), body })).body,
+    );
+  },
+};
+
+// ---------------------------------------------------------------------------------------------
+// Find Practitioner: by id, or by email through the user account (practitioners have no email).
+
+const findPractitioner: Handler = {
+  input: () =>
+    z
+      .strictObject({
+        id: idOrUrl(["practitioners"]).optional(),
+        email: z.email("must be an email address").optional(),
+      })
+      .refine((v) => (v.id === undefined) !== (v.email === undefined), { message: "give either id or email" }),
+  outputSample: () => sampleRecord("Practitioner"),
+  async run(ctx, client, input) {
+    if (input.id !== undefined) {
+      const rid = ctx.id(client, "id", input.id as string);
+      return (await client.request({ method: "GET", path: `/practitioners/${rid}` })).body;
+    }
+    const email = String(input.email).toLowerCase();
+    let user: ClinikoRecord | undefined;
+    for await (const page of pages(client, "/users", { perPage: 100, key: "users" })) {
+      user = page.records.find((u) => typeof u.email === "string" && u.email.toLowerCase() === email);
+      if (user) break;
+    }
+    if (!user?.id) return null;
+    for (const path of ["/practitioners", "/practitioners/inactive"]) {
+      const page = await client.listPage(path, { q: [`user_id:=${user.id}`], perPage: 1, key: "practitioners" });
+      if (page.records[0]) return page.records[0];
+    }
+    return null;
+  },
+};
+
+// ---------------------------------------------------------------------------------------------
+// Find Appointment: individual or group, by id. Ids are unique across both (they are bookings).
+
+const APPOINTMENT_KINDS = { individual: "individual_appointments", group: "group_appointments" } as const;
+
+const findAppointment: Handler = {
+  input: () =>
+    z.strictObject({
+      id: idOrUrl(Object.values(APPOINTMENT_KINDS)),
+      type: z.enum(["individual", "group"]).optional().meta({ description: "Which kind to look up (default: both)" }),
+    }),
+  outputSample: () => ({ ...sampleRecord("IndividualAppointment"), appointment_kind: "individual" }),
+  async run(ctx, client, input) {
+    const raw = input.id as string;
+    const rid = ctx.id(client, "id", raw);
+    const fromUrl = Object.entries(APPOINTMENT_KINDS).find(([, c]) => raw.includes(`/${c}/`))?.[0];
+    const kinds =
+      (input.type ?? fromUrl)
+        ? [(input.type ?? fromUrl) as keyof typeof APPOINTMENT_KINDS]
+        : (["individual", "group"] as const);
+    for (const [i, kind] of kinds.entries()) {
+      try {
+        const res = await client.request<ClinikoRecord>({ method: "GET", path: `/${APPOINTMENT_KINDS[kind]}/${rid}` });
+        return { ...res.body, appointment_kind: kind };
+      } catch (err) {
+        if (statusOf(err) !== 404 || i === kinds.length - 1) throw err;
+      }
+    }
+    return null;
+  },
+};
+
+// ---------------------------------------------------------------------------------------------
+// Available times: Cliniko answers at most 7 days per request (`to` ≤ `from` + 7 days). We accept up
+// to 90 days and walk the range in windows of 7 calendar days.
+
+const MAX_RANGE_DAYS = 90;
+const WINDOW_DAYS = 7;
+const DAY = 86_400_000;
+
+const dateOnly = (ms: number) => new Date(ms).toISOString().slice(0, 10);
+
+/** Inclusive `[from, to]` windows of at most 7 calendar days covering `[from, to]`. */
+export function dateWindows(from: string, to: string): { from: string; to: string }[] {
+  const end = Date.parse(`${to}T00:00:00Z`);
+  const out: { from: string; to: string }[] = [];
+  for (let start = Date.parse(`${from}T00:00:00Z`); start <= end; start += WINDOW_DAYS * DAY) {
+    out.push({ from: dateOnly(start), to: dateOnly(Math.min(start + (WINDOW_DAYS - 1) * DAY, end)) });
+  }
+  return out;
+}
+
+const availabilityInput = () =>
+  z
+    .strictObject({
+      business_id: clinikoId(),
+      practitioner_id: clinikoId(),
+      appointment_type_id: clinikoId(),
+      from: z.iso.date({ message: "must be a date, YYYY-MM-DD" }),
+      to: z.iso.date({ message: "must be a date, YYYY-MM-DD" }),
+    })
+    .superRefine((v, ctx) => {
+      const days = (Date.parse(v.to) - Date.parse(v.from)) / DAY;
+      if (days < 0) ctx.addIssue({ code: "custom", path: ["to"], message: "must not be before from" });
+      if (days >= MAX_RANGE_DAYS)
+        ctx.addIssue({ code: "custom", path: ["to"], message: `must be less than ${MAX_RANGE_DAYS} days after from` });
+    });
+
+function availabilityPath(ctx: RunContext, input: Record<string, unknown>): string {
+  return fillPath(ctx.path, {
+    business_id: input.business_id as string,
+    practitioner_id: input.practitioner_id as string,
+    appointment_type_id: input.appointment_type_id as string,
+  });
+}
+
+const availableTimes: Handler = {
+  input: availabilityInput,
+  outputSample: () => ({ available_times: [{ appointment_start: SAMPLE_TIME }], total_entries: 1 }),
+  async run(ctx, client, input) {
+    const path = availabilityPath(ctx, input);
+    const times: ClinikoRecord[] = [];
+    for (const w of dateWindows(input.from as string, input.to as string)) {
+      for await (const page of pages(client, path, { query: w, perPage: 100, key: "available_times" })) {
+        times.push(...page.records);
+      }
+    }
+    return { available_times: times, total_entries: times.length };
+  },
+};
+
+const nextAvailableTime: Handler = {
+  input: availabilityInput,
+  outputSample: () => ({ appointment_start: SAMPLE_TIME }),
+  async run(ctx, client, input) {
+    const path = availabilityPath(ctx, input);
+    for (const w of dateWindows(input.from as string, input.to as string)) {
+      const res = await client.request<{ appointment_start?: string | null }>({ method: "GET", path, query: w });
+      if (res.body?.appointment_start) return { appointment_start: res.body.appointment_start };
+    }
+    return { appointment_start: null };
+  },
+};
+
+// ---------------------------------------------------------------------------------------------
+// Availability block ids: there is no ids-only endpoint; list (all pages) and keep the ids.
+
+const availabilityBlockIds: Handler = {
+  input: () =>
+    z
+      .strictObject({ practitioner_id: clinikoId().optional(), business_id: clinikoId().optional() })
+      .refine((v) => v.practitioner_id !== undefined || v.business_id !== undefined, {
+        message: "give practitioner_id and/or business_id",
+      }),
+  outputSample: () => ({ ids: ["1"] }),
+  async run(_ctx, client, input) {
+    const q = (["practitioner_id", "business_id"] as const)
+      .filter((f) => input[f] !== undefined)
+      .map((f) => `${f}:=${input[f]}`);
+    const ids: string[] = [];
+    const path = resources.availability_blocks.path;
+    for await (const page of pages(client, path, { q, sort: "created_at", perPage: 100, key: "availability_blocks" })) {
+      for (const r of page.records) if (r.id) ids.push(String(r.id));
+    }
+    return { ids };
+  },
+};
+
+export const handlers = {
+  createConcessionPrice,
+  updateConcessionPrice,
+  findPractitioner,
+  findAppointment,
+  availableTimes,
+  nextAvailableTime,
+  availabilityBlockIds,
+} satisfies Record<string, Handler>;

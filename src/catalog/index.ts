@@ -1,0 +1,60 @@
+/**
+ * The catalogue: the brief's 98 actions and 36 triggers, derived from the resource catalogue
+ * (src/cliniko/resources.ts). The engine, the HTTP API, the UI, the CLI and the docs read it here.
+ */
+import { actions } from "./actions.ts";
+import { UnknownCatalogKeyError } from "./errors.ts";
+import { triggers } from "./triggers.ts";
+import type { ActionDef, TriggerDef } from "./types.ts";
+
+export { actions } from "./actions.ts";
+export { ActionInputError, ActionUnsupportedError, type InputIssue, UnknownCatalogKeyError } from "./errors.ts";
+export { detect, fetchChanges, pollKeyOf, triggers } from "./triggers.ts";
+export type {
+  ActionDef,
+  ActionKind,
+  DetectState,
+  TriggerDef,
+  TriggerEvent,
+  TriggerEventKind,
+} from "./types.ts";
+
+const actionsByKey = new Map(actions.map((a) => [a.key, a]));
+const triggersByKey = new Map(triggers.map((t) => [t.key, t]));
+
+/** The closest key by edit distance, for "did you mean" (only when reasonably close). */
+function closest(key: string, keys: Iterable<string>): string | undefined {
+  let best: string | undefined;
+  let bestDistance = Math.max(3, Math.floor(key.length / 3)) + 1;
+  for (const k of keys) {
+    const d = distance(key, k);
+    if (d < bestDistance) {
+      best = k;
+      bestDistance = d;
+    }
+  }
+  return best;
+}
+
+function distance(a: string, b: string): number {
+  let prev = Array.from({ length: b.length + 1 }, (_, i) => i);
+  for (let i = 1; i <= a.length; i++) {
+    const cur = [i];
+    for (let j = 1; j <= b.length; j++)
+      cur[j] = Math.min(prev[j]! + 1, cur[j - 1]! + 1, prev[j - 1]! + (a[i - 1] === b[j - 1] ? 0 : 1));
+    prev = cur;
+  }
+  return prev[b.length]!;
+}
+
+export function action(key: string): ActionDef {
+  const a = actionsByKey.get(key);
+  if (!a) throw new UnknownCatalogKeyError("action", key, closest(key, actionsByKey.keys()));
+  return a;
+}
+
+export function trigger(key: string): TriggerDef {
+  const t = triggersByKey.get(key);
+  if (!t) throw new UnknownCatalogKeyError("trigger", key, closest(key, triggersByKey.keys()));
+  return t;
+}

@@ -1,0 +1,329 @@
+/**
+ * The 36 polling triggers (Cliniko has no webhooks), one row each, and the two pure pieces the
+ * engine's poller is built on:
+ *
+ *   fetchChanges(client, resource, since)  — ONE fetch per (connection, resource): every record whose
+ *     updated_at ≥ since, from every list path of the resource, hidden states included, sorted.
+ *   detect(trigger, records, state)        — which of those records make this trigger fire.
+ *
+ * One fetch serves new, updated and cancelled triggers alike because creating, changing, archiving
+ * and cancelling a record all move its updated_at. docs/triggers.md lists where that cannot see a
+ * change (hard deletes).
+ */
+import { type ResourceName, resource } from "../cliniko/resources.ts";
+import type { ClinikoClient, ClinikoRecord } from "../cliniko/types.ts";
+import { pages } from "./paging.ts";
+import { sampleRecord } from "./samples.ts";
+import type { DetectState, TriggerDef, TriggerEvent, TriggerEventKind } from "./types.ts";
+
+interface TriggerRow {
+  key: string;
+  title: string;
+  group: string;
+  resource: ResourceName;
+  event: TriggerEventKind;
+}
+
+const row = (key: string, title: string, group: string, res: ResourceName, event: TriggerEventKind): TriggerRow => ({
+  key,
+  title,
+  group,
+  resource: res,
+  event,
+});
+
+/** In the brief's order. */
+export const triggerRows: readonly TriggerRow[] = [
+  row("new_attendee", "New Attendee", "Attendees", "attendees", "new"),
+  row("updated_attendee", "Updated Attendee", "Attendees", "attendees", "updated"),
+  row("cancelled_attendee", "Cancelled Attendee", "Attendees", "attendees", "cancelled"),
+  row("new_appointment_type", "New Appointment Type", "Appointment Types", "appointment_types", "new"),
+  row("updated_appointment_type", "Updated Appointment Type", "Appointment Types", "appointment_types", "updated"),
+  row(
+    "new_added_billable_items_appointment_type",
+    "New Added Billable Items (Appointment Type)",
+    "Appointment Type Billable Items",
+    "appointment_type_billable_items",
+    "new",
+  ),
+  row(
+    "updated_billable_items_appointment_type",
+    "Updated Billable Items (Appointment Type)",
+    "Appointment Type Billable Items",
+    "appointment_type_billable_items",
+    "updated",
+  ),
+  row("new_added_concession_price", "New Added Concession Price", "Concession Prices", "concession_prices", "new"),
+  row("updated_concession_price", "Updated Concession Price", "Concession Prices", "concession_prices", "updated"),
+  row(
+    "new_appointment_type_product",
+    "New Appointment Type Product",
+    "Appointment Type Products",
+    "appointment_type_products",
+    "new",
+  ),
+  row(
+    "updated_appointment_type_product",
+    "Updated Appointment Type Product",
+    "Appointment Type Products",
+    "appointment_type_products",
+    "updated",
+  ),
+  row("new_added_billable_item", "New Added Billable Item", "Billable Items", "billable_items", "new"),
+  row("updated_billable_item", "Updated Billable Item", "Billable Items", "billable_items", "updated"),
+  row("new_added_communication", "New Added Communication", "Communications", "communications", "new"),
+  row("updated_communication", "Updated Communication", "Communications", "communications", "updated"),
+  row(
+    "new_added_practitioner_reference_number",
+    "New Added Practitioner Reference Number",
+    "Practitioner Reference Numbers",
+    "practitioner_reference_numbers",
+    "new",
+  ),
+  row(
+    "updated_practitioner_reference_number",
+    "Updated Practitioner Reference Number",
+    "Practitioner Reference Numbers",
+    "practitioner_reference_numbers",
+    "updated",
+  ),
+  row("new_added_practitioner", "New Added Practitioner", "Practitioners", "practitioners", "new"),
+  row("updated_practitioner", "Updated Practitioner", "Practitioners", "practitioners", "updated"),
+  row("new_patient_case", "New Patient Case", "Patient Cases", "patient_cases", "new"),
+  row("updated_patient_case", "Updated Patient Case", "Patient Cases", "patient_cases", "updated"),
+  row("new_product", "New Product", "Products", "products", "new"),
+  row("updated_product", "Updated Product", "Products", "products", "updated"),
+  row("new_patient", "New Patient", "Patients & Contacts", "patients", "new"),
+  row("updated_patient", "Updated Patient", "Patients & Contacts", "patients", "updated"),
+  row("new_contact", "New Contact", "Patients & Contacts", "contacts", "new"),
+  row("updated_contact", "Updated Contact", "Patients & Contacts", "contacts", "updated"),
+  row("group_appointment_created", "Group Appointment Created", "Group Appointments", "group_appointments", "new"),
+  row("group_appointment_updated", "Group Appointment Updated", "Group Appointments", "group_appointments", "updated"),
+  row(
+    "individual_appointment_created",
+    "Individual Appointment Created",
+    "Individual Appointments",
+    "individual_appointments",
+    "new",
+  ),
+  row(
+    "individual_appointment_updated",
+    "Individual Appointment Updated",
+    "Individual Appointments",
+    "individual_appointments",
+    "updated",
+  ),
+  row(
+    "individual_appointment_cancelled",
+    "Individual Appointment Cancelled",
+    "Individual Appointments",
+    "individual_appointments",
+    "cancelled",
+  ),
+  row("new_availability_block", "New Availability Block", "Availability Blocks", "availability_blocks", "new"),
+  row(
+    "updated_availability_block",
+    "Updated Availability Block",
+    "Availability Blocks",
+    "availability_blocks",
+    "updated",
+  ),
+  row("new_invoice", "New Invoice", "Invoices", "invoices", "new"),
+  row("updated_invoice", "Updated Invoice", "Invoices", "invoices", "updated"),
+];
+
+/**
+ * Extra list paths per resource: inactive practitioners live in their own collection, and a
+ * deactivation moves a practitioner there. (`/patient_cases/active` is a subset of `/patient_cases`.)
+ */
+const EXTRA_PATHS: Partial<Record<ResourceName, string[]>> = {
+  practitioners: ["/practitioners/inactive"],
+};
+
+/** Which timestamp makes each kind fire, and so which field the dedupe key carries. */
+const STAMP: Record<TriggerEventKind, "created_at" | "updated_at" | "cancelled_at"> = {
+  new: "created_at",
+  updated: "updated_at",
+  cancelled: "cancelled_at",
+};
+
+export function pathsOf(name: ResourceName): string[] {
+  return [resource(name).path, ...(EXTRA_PATHS[name] ?? [])];
+}
+
+/** `q[]=<state>:*` for every hidden state of the collection, so archived/cancelled rows are seen. */
+export function stateFiltersOf(name: ResourceName): string[] {
+  return resource(name).states.map((s) => `${s}:*`);
+}
+
+function identityOf(event: TriggerEventKind): (record: ClinikoRecord) => string {
+  if (event === "new") return (r) => String(r.id);
+  const stamp = STAMP[event];
+  return (r) => `${r.id}@${r[stamp]}`;
+}
+
+function describeTrigger(r: TriggerRow): string {
+  const label = resource(r.resource).label;
+  switch (r.event) {
+    case "new":
+      return `Fires once for each ${label} created after the trigger is switched on.`;
+    case "updated": {
+      const states = resource(r.resource).states;
+      const also = [states.includes("archived_at") && "archiving", states.includes("cancelled_at") && "cancelling"];
+      const extra = also.filter(Boolean).join(" and ");
+      return `Fires once for each change to an existing ${label}${extra ? ` (including ${extra})` : ""}, not for its creation.`;
+    }
+    case "cancelled":
+      return `Fires once each time a ${label} is cancelled.`;
+  }
+}
+
+const NOTES: Partial<Record<string, string>> = {
+  new_contact: " Contacts are Cliniko's referrers, payers and other contacts, not patients.",
+  updated_contact: " Contacts are Cliniko's referrers, payers and other contacts, not patients.",
+  new_added_practitioner: " Polls active and inactive practitioners (practitioners are added in Cliniko itself).",
+  updated_practitioner: " Polls active and inactive practitioners, so deactivations fire too.",
+  new_attendee: " Attendees belong to group appointments.",
+  new_added_concession_price: " Concession prices are set in Cliniko itself (the API cannot write them).",
+  updated_concession_price: " Concession prices are set in Cliniko itself (the API cannot write them).",
+  new_invoice: " Invoices are created in Cliniko itself.",
+  updated_invoice: " Invoices are changed in Cliniko itself.",
+  updated_availability_block: " Availability blocks are changed in Cliniko itself (the API cannot update them).",
+};
+
+function sampleOfTrigger(r: TriggerRow): ClinikoRecord {
+  const base = sampleRecord(resource(r.resource).recordSchema, {
+    id: "1",
+    created_at: "2025-03-03T09:00:00Z",
+    updated_at: "2025-03-03T09:00:00Z",
+  });
+  if (r.event === "updated") base.updated_at = "2025-03-04T10:30:00Z";
+  if (r.event === "cancelled") {
+    base.cancelled_at = "2025-03-04T10:30:00Z";
+    base.updated_at = "2025-03-04T10:30:00Z";
+  }
+  return base;
+}
+
+function build(r: TriggerRow): TriggerDef {
+  return {
+    key: r.key,
+    title: r.title,
+    group: r.group,
+    description: describeTrigger(r) + (NOTES[r.key] ?? ""),
+    resource: r.resource,
+    event: r.event,
+    paths: pathsOf(r.resource),
+    stateFilters: stateFiltersOf(r.resource),
+    identity: identityOf(r.event),
+    sample: sampleOfTrigger(r),
+    inputSchema: { type: "object", properties: {}, additionalProperties: false },
+  };
+}
+
+export const triggers: readonly TriggerDef[] = Object.freeze(triggerRows.map(build));
+
+/** Triggers on one resource share one fetch: the poll key is the resource name. */
+export function pollKeyOf(trigger: TriggerDef): string {
+  return trigger.resource;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Detection (pure)
+
+const time = (v: unknown): number => (typeof v === "string" ? Date.parse(v) : Number.NaN);
+
+/**
+ * The events `trigger` emits for these records (in their order), given when it was switched on and
+ * which keys it already emitted. Nothing older than `activatedAt` fires, so switching a trigger on
+ * never replays history; keys repeated within `records` fire once.
+ */
+export function detect(trigger: TriggerDef, records: ClinikoRecord[], state: DetectState): TriggerEvent[] {
+  const since = time(state.activatedAt);
+  if (Number.isNaN(since)) throw new Error(`activatedAt is not a date-time: ${state.activatedAt}`);
+  const stamp = STAMP[trigger.event];
+  const events: TriggerEvent[] = [];
+  const emitted = new Set<string>();
+  for (const record of records) {
+    if (record.id === undefined || record.id === null) continue;
+    const at = record[stamp];
+    const t = time(at);
+    if (Number.isNaN(t) || t < since) continue;
+    // An update is a change after creation: Cliniko sets updated_at = created_at when it creates.
+    if (trigger.event === "updated" && time(record.created_at) === t) continue;
+    const key = trigger.identity(record);
+    if (emitted.has(key) || state.seen(key)) continue;
+    emitted.add(key);
+    events.push({ trigger: trigger.key, key, record, at: at as string });
+  }
+  return events;
+}
+
+// ---------------------------------------------------------------------------------------------
+// The shared fetch
+
+interface Cursor {
+  iterator: AsyncIterator<ClinikoRecord>;
+  head?: ClinikoRecord;
+}
+
+function compare(a: ClinikoRecord, b: ClinikoRecord): number {
+  const d = time(a.updated_at) - time(b.updated_at);
+  if (d !== 0) return d;
+  const ia = String(a.id ?? "");
+  const ib = String(b.id ?? "");
+  return ia.length - ib.length || (ia < ib ? -1 : ia > ib ? 1 : 0);
+}
+
+/**
+ * Every record of `resource` with updated_at ≥ since, all pages of every list path of the resource,
+ * with the state filters of every trigger on it, in updated_at order (id breaks ties). A record seen
+ * on two paths with the same updated_at is yielded once. `onPage(n)` is called after each page
+ * fetched, n counting pages (= requests) across paths from 1.
+ */
+export async function* fetchChanges(
+  client: ClinikoClient,
+  name: ResourceName,
+  since: string,
+  options: { signal?: AbortSignal; onPage?(n: number): void } = {},
+): AsyncGenerator<ClinikoRecord> {
+  if (Number.isNaN(Date.parse(since))) throw new Error(`since is not a date-time: ${since}`);
+  const sinceIso = new Date(since).toISOString();
+  const q = [`updated_at:>=${sinceIso}`, ...stateFiltersOf(name)];
+  let pageCount = 0;
+  async function* records(path: string): AsyncGenerator<ClinikoRecord> {
+    for await (const page of pages(client, path, {
+      q,
+      sort: "updated_at",
+      perPage: 100,
+      key: name,
+      signal: options.signal,
+    })) {
+      options.onPage?.(++pageCount);
+      yield* page.records;
+    }
+  }
+  // Each path's stream is sorted; merge them (paths are fetched lazily, one page at a time).
+  const cursors: Cursor[] = [];
+  for (const path of pathsOf(name)) {
+    const iterator = records(path)[Symbol.asyncIterator]();
+    const first = await iterator.next();
+    if (!first.done) cursors.push({ iterator, head: first.value });
+  }
+  // Only needed when a record can appear on two paths (a practitioner deactivated mid-fetch).
+  const yielded = cursors.length > 1 ? new Set<string>() : undefined;
+  while (cursors.length > 0) {
+    let best = 0;
+    for (let i = 1; i < cursors.length; i++) if (compare(cursors[i]!.head!, cursors[best]!.head!) < 0) best = i;
+    const cursor = cursors[best]!;
+    const record = cursor.head!;
+    const key = `${record.id}@${record.updated_at}`;
+    if (!yielded?.has(key)) {
+      yielded?.add(key);
+      yield record;
+    }
+    const next = await cursor.iterator.next();
+    if (next.done) cursors.splice(best, 1);
+    else cursor.head = next.value;
+  }
+}

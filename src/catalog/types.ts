@@ -1,0 +1,69 @@
+/** The shapes of the catalogue's entries: what the engine, the HTTP API, the UI and the CLI program against. */
+import type { z } from "zod";
+import type { ResourceName } from "../cliniko/resources.ts";
+import type { ClinikoClient, ClinikoRecord, HttpMethod } from "../cliniko/types.ts";
+import type { JsonSchema } from "../cliniko/zod-schema.ts";
+
+export type ActionKind = "create" | "update" | "find" | "list" | "archive" | "cancel" | "delete" | "custom";
+
+export interface ActionDef {
+  /** The brief's slug, e.g. `create_patient`. */
+  key: string;
+  title: string;
+  group: string;
+  kind: ActionKind;
+  /** One line: what it does in Cliniko (honest about archives and unsupported writes). */
+  description: string;
+  method: HttpMethod;
+  /** Cliniko path template of the main request, e.g. `/patients/{id}`. */
+  path: string;
+  /** False when Cliniko's API document has no such operation (the request is sent anyway; see description). */
+  documented: boolean;
+  /** The catalogue resource it reads or writes, when there is one. */
+  resource?: ResourceName;
+  /** Validates (and normalises) the input; `run` applies it before any request. */
+  input: z.ZodType;
+  /** JSON Schema of `input` (what a caller may send). */
+  inputSchema: JsonSchema;
+  /** An example of what `run` resolves to. */
+  outputSample: unknown;
+  /** Validates `input` (throws ActionInputError before any request), then performs the action. */
+  run(client: ClinikoClient, input: unknown): Promise<unknown>;
+}
+
+export type TriggerEventKind = "new" | "updated" | "cancelled";
+
+export interface TriggerDef {
+  key: string;
+  title: string;
+  group: string;
+  description: string;
+  resource: ResourceName;
+  event: TriggerEventKind;
+  /** List paths polled for this resource (e.g. `["/practitioners", "/practitioners/inactive"]`). */
+  paths: string[];
+  /** `q[]` filters sent so hidden rows are seen (e.g. `["archived_at:*", "cancelled_at:*"]`). */
+  stateFilters: string[];
+  /** Dedupe key: new → id; updated → `${id}@${updated_at}`; cancelled → `${id}@${cancelled_at}`. */
+  identity(record: ClinikoRecord): string;
+  /** An example record, as the event's payload. */
+  sample: ClinikoRecord;
+  /** JSON Schema of the trigger's options (none today: an empty object). */
+  inputSchema: JsonSchema;
+}
+
+export interface TriggerEvent {
+  trigger: string;
+  /** The dedupe key (`identity(record)`). */
+  key: string;
+  record: ClinikoRecord;
+  /** The timestamp that made it fire (created_at, updated_at or cancelled_at). */
+  at: string;
+}
+
+export interface DetectState {
+  /** When the trigger was switched on: nothing older fires (no backfill). */
+  activatedAt: string;
+  /** True when this dedupe key was already emitted for this trigger. */
+  seen(key: string): boolean;
+}

@@ -1,0 +1,130 @@
+/**
+ * Converts the catalogue's OpenAPI schema nodes into zod validators (and, through zod, into JSON
+ * Schema), so every input form, action and API request body is checked against Cliniko's own
+ * field names, types, enums and formats — declared once, in the spec.
+ *
+ *   zodOf(node)                    → z.ZodType for one node (refs, anyOf, nullable, enums, formats)
+ *   bodySchema(fields, required)   → strict object of writable fields (read-only ones dropped)
+ *   jsonSchemaOf(zodType)          → JSON Schema (draft 2020-12) of what a caller may send
+ */
+import { z } from "zod";
+import { deref, type SchemaNode } from "./spec.ts";
+
+/** Cliniko ids are int64: strings of digits on the wire and in our inputs (they can exceed 2^53). */
+export const clinikoId = () => z.string().regex(/^\d+$/, "must be a Cliniko id (a string of digits)");
+
+const DECIMAL = /^-?\d+(\.\d+)?$/;
+
+function inRange(n: number, node: SchemaNode): boolean {
+  return (node.minimum === undefined || n >= node.minimum) && (node.maximum === undefined || n <= node.maximum);
+}
+
+function rangeMessage(node: SchemaNode): string {
+  return `must be between ${node.minimum ?? "-∞"} and ${node.maximum ?? "∞"}`;
+}
+
+function stringOf(node: SchemaNode): z.ZodType {
+  const values = node.enum?.filter((v): v is string => typeof v === "string");
+  if (values && values.length > 0) return z.enum(values as [string, ...string[]]);
+  switch (node.format) {
+    case "int64":
+      return clinikoId();
+    case "date-time":
+      return z.iso.datetime({ offset: true, message: "must be an ISO 8601 date-time, e.g. 2025-03-01T09:30:00Z" });
+    case "date":
+      return z.iso.date({ message: "must be a date, YYYY-MM-DD" });
+    case "decimal": {
+      // Money and quantities: Cliniko takes them as decimal strings; a JSON number is accepted too.
+      const text = z
+        .string()
+        .regex(DECIMAL, "must be a decimal number, e.g. 12.50")
+        .refine((s) => inRange(Number(s), node), rangeMessage(node));
+      const num = z.number().refine((n) => inRange(n, node), rangeMessage(node));
+      return z.union([text, num]);
+    }
+    case "uri":
+      return z.url();
+  }
+  let s = z.string();
+  if (node.minLength !== undefined) s = s.min(node.minLength);
+  if (node.maxLength !== undefined) s = s.max(node.maxLength);
+  if (node.pattern) s = s.regex(new RegExp(node.pattern));
+  return s;
+}
+
+function numberOf(node: SchemaNode): z.ZodType {
+  const values = node.enum?.filter((v): v is number => typeof v === "number");
+  if (values && values.length > 0) return z.literal(values);
+  if (node.format === "decimal") return z.union([z.number(), z.string().regex(DECIMAL, "must be a decimal number")]);
+  let n = node.type === "integer" ? z.number().int() : z.number();
+  if (node.minimum !== undefined) n = n.min(node.minimum);
+  if (node.maximum !== undefined) n = n.max(node.maximum);
+  return n;
+}
+
+/** An object of the given fields; `strict` rejects unknown keys (typos) instead of dropping them. */
+export function objectOf(
+  properties: Record<string, SchemaNode>,
+  required: readonly string[] = [],
+  options: { strict?: boolean; depth?: number } = {},
+): z.ZodObject {
+  const shape: Record<string, z.ZodType> = {};
+  for (const [name, child] of Object.entries(properties)) {
+    if (deref(child).readOnly) continue;
+    const t = zodOf(child, (options.depth ?? 0) + 1);
+    shape[name] = required.includes(name) ? t : t.optional();
+  }
+  return options.strict ? z.strictObject(shape) : z.looseObject(shape);
+}
+
+/** The zod validator of one schema node. Nested objects let unknown keys through (the spec is not exhaustive). */
+export function zodOf(input: SchemaNode, depth = 0): z.ZodType {
+  if (depth > 12) return z.unknown();
+  const node = deref(input);
+  let t: z.ZodType;
+  const alternatives = node.anyOf ?? node.oneOf;
+  if (alternatives && alternatives.length > 0) {
+    const parts = alternatives.map((a) => zodOf(a, depth + 1));
+    t = parts.length === 1 ? parts[0]! : z.union(parts as [z.ZodType, z.ZodType, ...z.ZodType[]]);
+  } else {
+    switch (node.type) {
+      case "string":
+        t = stringOf(node);
+        break;
+      case "integer":
+      case "number":
+        t = numberOf(node);
+        break;
+      case "boolean":
+        t = z.boolean();
+        break;
+      case "array":
+        t = z.array(node.items ? zodOf(node.items, depth + 1) : z.unknown());
+        break;
+      case "object":
+        t = node.properties
+          ? objectOf(node.properties, node.required ?? [], { depth })
+          : z.record(z.string(), z.unknown());
+        break;
+      default:
+        t = z.unknown();
+    }
+  }
+  if (node.nullable || node.enum?.includes(null)) t = t.nullable();
+  if (node.deprecated) t = t.meta({ deprecated: true });
+  return t;
+}
+
+/** A request body: Cliniko's writable fields, `required` ones mandatory, unknown keys rejected. */
+export function bodySchema(fields: Record<string, SchemaNode>, required: readonly string[] = []): z.ZodObject {
+  return objectOf(fields, required, { strict: true });
+}
+
+export type JsonSchema = Record<string, unknown>;
+
+/** JSON Schema of what a caller may send (zod `input` side: before defaults and transforms). */
+export function jsonSchemaOf(schema: z.ZodType): JsonSchema {
+  const out = z.toJSONSchema(schema, { io: "input", unrepresentable: "any" }) as JsonSchema;
+  delete out.$schema;
+  return out;
+}
