@@ -1,0 +1,142 @@
+/**
+ * The typed client of cliniko-flow's HTTP API. Every page talks to the server through this
+ * module only; the response types are the server's own (`src/server/wire.ts`).
+ */
+import type {
+  ApiErrorBody,
+  CatalogAction,
+  CatalogTrigger,
+  ConnectionTestResult,
+  ConnectionView,
+  RunSummary,
+  RunView,
+  StepTestResult,
+  TokenView,
+  ValidationResult,
+  WorkflowDefinition,
+  WorkflowStep,
+  WorkflowSummary,
+  WorkflowTestResult,
+  WorkflowVersionView,
+  WorkflowView,
+} from "../../src/server/wire.ts";
+
+export type * from "../../src/server/wire.ts";
+
+export class ApiError extends Error {
+  override name = "ApiError";
+  status: number;
+  code: string;
+  details: { path: string; message: string }[];
+  constructor(status: number, body: Partial<ApiErrorBody>) {
+    super(body.message ?? `Request failed with status ${status}`);
+    this.status = status;
+    this.code = body.error ?? "error";
+    this.details = body.details ?? [];
+  }
+}
+
+/** Pages subscribe to learn that the session ended (401 on any call) and show the login form. */
+const unauthorizedListeners = new Set<() => void>();
+export function onUnauthorized(listener: () => void): () => void {
+  unauthorizedListeners.add(listener);
+  return () => unauthorizedListeners.delete(listener);
+}
+
+async function call<T>(method: string, path: string, body?: unknown): Promise<T> {
+  const headers: Record<string, string> = {
+    accept: "application/json",
+    // The server refuses cookie-authenticated writes without this header (CSRF defence).
+    "x-cliniko-flow": "1",
+  };
+  if (body !== undefined) headers["content-type"] = "application/json";
+  let res: Response;
+  try {
+    res = await fetch(`/api${path}`, {
+      method,
+      headers,
+      credentials: "same-origin",
+      body: body === undefined ? undefined : JSON.stringify(body),
+    });
+  } catch {
+    throw new ApiError(0, { error: "network", message: "The server could not be reached. Is cliniko-flow running?" });
+  }
+  const text = await res.text();
+  const data = text ? (JSON.parse(text) as unknown) : undefined;
+  if (!res.ok) {
+    if (res.status === 401 && path !== "/login") for (const l of unauthorizedListeners) l();
+    throw new ApiError(res.status, (data ?? {}) as Partial<ApiErrorBody>);
+  }
+  return data as T;
+}
+
+const q = (params: Record<string, string | number | undefined>) => {
+  const s = new URLSearchParams();
+  for (const [k, v] of Object.entries(params)) if (v !== undefined && v !== "") s.set(k, String(v));
+  const text = s.toString();
+  return text ? `?${text}` : "";
+};
+const enc = encodeURIComponent;
+
+export const api = {
+  login: (password: string) => call<{ ok: true }>("POST", "/login", { password }),
+  logout: () => call<{ ok: true }>("POST", "/logout", {}),
+  session: () => call<{ authenticated: boolean; via: "session" | "token" }>("GET", "/session"),
+
+  connections: {
+    list: () => call<ConnectionView[]>("GET", "/connections"),
+    create: (input: { name: string; apiKey: string; email: string; region?: string; baseUrl?: string }) =>
+      call<ConnectionView>("POST", "/connections", input),
+    test: (id: string) => call<ConnectionTestResult>("POST", `/connections/${enc(id)}/test`, {}),
+    remove: (id: string) => call<void>("DELETE", `/connections/${enc(id)}`),
+  },
+
+  catalog: {
+    actions: () => call<CatalogAction[]>("GET", "/catalog/actions"),
+    triggers: () => call<CatalogTrigger[]>("GET", "/catalog/triggers"),
+  },
+
+  workflows: {
+    list: () => call<WorkflowSummary[]>("GET", "/workflows"),
+    get: (id: string) => call<WorkflowView>("GET", `/workflows/${enc(id)}`),
+    create: (definition: WorkflowDefinition) => call<WorkflowView>("POST", "/workflows", { definition }),
+    update: (id: string, definition: WorkflowDefinition) =>
+      call<WorkflowView>("PUT", `/workflows/${enc(id)}`, { definition }),
+    remove: (id: string) => call<void>("DELETE", `/workflows/${enc(id)}`),
+    validate: (definition: WorkflowDefinition) => call<ValidationResult>("POST", "/workflows/validate", { definition }),
+    enable: (id: string) => call<WorkflowView>("POST", `/workflows/${enc(id)}/enable`, {}),
+    disable: (id: string) => call<WorkflowView>("POST", `/workflows/${enc(id)}/disable`, {}),
+    versions: (id: string) => call<WorkflowVersionView[]>("GET", `/workflows/${enc(id)}/versions`),
+    /** Runs the whole workflow once on a sample or live trigger payload, without storing a run. */
+    test: (definition: WorkflowDefinition, options: { trigger?: unknown; live?: boolean } = {}) =>
+      call<WorkflowTestResult>("POST", "/workflows/test", { definition, ...options }),
+  },
+
+  /** Runs one step for real against its connection, with earlier outputs as `{{ }}` context. */
+  testStep: (input: {
+    step: WorkflowStep;
+    connection?: string;
+    context: { trigger: unknown; steps: Record<string, unknown> };
+  }) => call<StepTestResult>("POST", "/steps/test", input),
+
+  /** A trigger's sample payload; `live` fetches the newest matching record from the connection. */
+  triggerSample: (key: string, options: { connection?: string; live?: boolean } = {}) =>
+    call<{ sample: unknown; live: boolean }>(
+      "GET",
+      `/catalog/triggers/${enc(key)}/sample${q({ connection: options.connection, live: options.live ? 1 : undefined })}`,
+    ),
+
+  runs: {
+    list: (filter: { workflow?: string; status?: string; limit?: number } = {}) =>
+      call<RunSummary[]>("GET", `/runs${q(filter)}`),
+    get: (id: string) => call<RunView>("GET", `/runs/${enc(id)}`),
+    replay: (id: string, from: "failed" | "start" = "failed") =>
+      call<RunSummary>("POST", `/runs/${enc(id)}/replay`, { from }),
+  },
+
+  tokens: {
+    list: () => call<TokenView[]>("GET", "/tokens"),
+    create: (name: string) => call<TokenView & { token: string }>("POST", "/tokens", { name }),
+    remove: (id: string) => call<void>("DELETE", `/tokens/${enc(id)}`),
+  },
+};

@@ -1,0 +1,93 @@
+import { useId, useMemo, useState } from "react";
+import { groupBy, matches } from "../pages/Catalog.tsx";
+
+export interface PickerItem {
+  key: string;
+  title: string;
+  group: string;
+  description?: string;
+}
+
+/**
+ * A searchable chooser for the catalogue's long lists (98 actions, 36 triggers): type part of a
+ * name or group, pick with mouse or keyboard (Tab to the result, Enter).
+ */
+export function Picker({
+  label,
+  items,
+  value,
+  onPick,
+  placeholder,
+}: {
+  label: string;
+  items: PickerItem[];
+  value?: string;
+  onPick: (key: string) => void;
+  placeholder?: string;
+}) {
+  const id = useId();
+  const selected = items.find((i) => i.key === value);
+  const [open, setOpen] = useState(!selected);
+  const [query, setQuery] = useState("");
+  const visible = useMemo(() => items.filter((i) => matches(i, query)), [items, query]);
+
+  if (!open && selected) {
+    return (
+      <div className="field">
+        <span className="small muted">{label}</span>
+        <div className="row">
+          <strong>{selected.title}</strong>
+          <code className="small muted">{selected.key}</code>
+          <button type="button" className="link-button small" onClick={() => setOpen(true)}>
+            Change
+          </button>
+        </div>
+        {selected.description && <div className="small muted">{selected.description}</div>}
+      </div>
+    );
+  }
+  return (
+    <div className="field picker">
+      <label htmlFor={id}>{label}</label>
+      <input
+        id={id}
+        type="search"
+        value={query}
+        placeholder={placeholder ?? "Search by name or group"}
+        onChange={(e) => setQuery(e.target.value)}
+      />
+      <div className="picker-panel" id={`${id}-list`}>
+        {visible.length === 0 && (
+          <p className="muted small" style={{ padding: "0.5rem" }}>
+            Nothing matches.
+          </p>
+        )}
+        {groupBy(visible).map(([group, list]) => (
+          <div key={group}>
+            <div className="small muted" style={{ padding: "0.4rem 0.75rem 0.1rem", fontWeight: 600 }}>
+              {group}
+            </div>
+            {list.map((i) => (
+              <button
+                type="button"
+                key={i.key}
+                onClick={() => {
+                  onPick(i.key);
+                  setOpen(false);
+                  setQuery("");
+                }}
+              >
+                {i.title}
+              </button>
+            ))}
+          </div>
+        ))}
+      </div>
+      {selected && (
+        <button type="button" className="link-button small" onClick={() => setOpen(false)}>
+          Keep {selected.title}
+        </button>
+      )}
+    </div>
+  );
+}

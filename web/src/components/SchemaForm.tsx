@@ -1,0 +1,208 @@
+import { useId, useRef, useState } from "react";
+import type { JsonSchema } from "../api.ts";
+
+/** What the data picker needs to insert a `{{ }}` reference where the user's cursor was. */
+export type InsertTarget = (text: string) => void;
+
+const typeOf = (s: JsonSchema): string => {
+  const t = Array.isArray(s.type) ? s.type.find((x) => x !== "null") : s.type;
+  if (t) return t;
+  const alt = s.anyOf ?? s.oneOf;
+  const first = alt?.find((a) => a.type && a.type !== "null");
+  return first ? typeOf(first) : "string";
+};
+
+const isTemplate = (v: unknown) => typeof v === "string" && v.includes("{{");
+
+/** Text the user edits, from the stored value. */
+function toText(value: unknown, type: string): string {
+  if (value === undefined || value === null) return "";
+  if (typeof value === "string") return value;
+  if (type === "object" || type === "array") return JSON.stringify(value, null, 2);
+  return String(value);
+}
+
+/** The stored value, from the user's text: numbers and JSON become typed unless they are templates. */
+export function fromText(text: string, type: string): unknown {
+  if (text === "") return undefined;
+  if (isTemplate(text)) return text;
+  if ((type === "integer" || type === "number") && /^-?\d+(\.\d+)?$/.test(text.trim())) return Number(text);
+  if (type === "boolean" && (text === "true" || text === "false")) return text === "true";
+  if (type === "object" || type === "array") {
+    try {
+      return JSON.parse(text);
+    } catch {
+      return text;
+    }
+  }
+  return text;
+}
+
+function FieldInput({
+  name,
+  schema,
+  required,
+  value,
+  onChange,
+  onFocusTarget,
+}: {
+  name: string;
+  schema: JsonSchema;
+  required: boolean;
+  value: unknown;
+  onChange: (value: unknown) => void;
+  onFocusTarget: (insert: InsertTarget) => void;
+}) {
+  const id = useId();
+  const type = typeOf(schema);
+  const [text, setText] = useState(toText(value, type));
+  const ref = useRef<HTMLInputElement & HTMLTextAreaElement>(null);
+  const enumValues = schema.enum ?? (schema.anyOf ?? []).flatMap((a) => a.enum ?? []);
+  const [useTemplate, setUseTemplate] = useState(isTemplate(value));
+
+  const update = (next: string) => {
+    setText(next);
+    onChange(fromText(next, type));
+  };
+  const focus = () =>
+    onFocusTarget((insert) => {
+      const el = ref.current;
+      const current = el?.value ?? text;
+      const start = el?.selectionStart ?? current.length;
+      const end = el?.selectionEnd ?? current.length;
+      update(current.slice(0, start) + insert + current.slice(end));
+      requestAnimationFrame(() => {
+        el?.focus();
+        el?.setSelectionRange(start + insert.length, start + insert.length);
+      });
+    });
+
+  const label = (
+    <label htmlFor={id}>
+      {schema.title ?? name}
+      {required && (
+        <span className="req" title="required">
+          *<span className="sr-only"> (required)</span>
+        </span>
+      )}{" "}
+      {schema.title && schema.title !== name && <code className="hint">{name}</code>}
+    </label>
+  );
+  const hint = schema.description ? <div className="hint small muted">{schema.description}</div> : null;
+
+  const choice = enumValues.length > 0 || type === "boolean";
+  if (choice && !useTemplate) {
+    const options = enumValues.length > 0 ? enumValues.map(String) : ["true", "false"];
+    return (
+      <div className="field">
+        {label}
+        <div className="input-with-button">
+          <select id={id} value={text} onChange={(e) => update(e.target.value)} required={required}>
+            <option value="">—</option>
+            {options.map((o) => (
+              <option key={o} value={o}>
+                {o}
+              </option>
+            ))}
+          </select>
+          <button
+            type="button"
+            className="secondary small"
+            onClick={() => setUseTemplate(true)}
+            title="Use data from an earlier step"
+          >
+            {"{ }"}
+          </button>
+        </div>
+        {hint}
+      </div>
+    );
+  }
+  const multiline = type === "object" || type === "array" || text.length > 60 || schema.format === "textarea";
+  return (
+    <div className="field">
+      {label}
+      {multiline ? (
+        <textarea
+          id={id}
+          ref={ref}
+          value={text}
+          onFocus={focus}
+          onChange={(e) => update(e.target.value)}
+          placeholder={type === "array" ? "[ ]" : type === "object" ? "{ }" : undefined}
+        />
+      ) : (
+        <input
+          id={id}
+          ref={ref}
+          value={text}
+          onFocus={focus}
+          onChange={(e) => update(e.target.value)}
+          placeholder={
+            schema.format === "date-time"
+              ? "2025-01-31T09:00:00Z or {{ … }}"
+              : schema.format === "date"
+                ? "2025-01-31"
+                : undefined
+          }
+        />
+      )}
+      {hint}
+    </div>
+  );
+}
+
+/**
+ * A form generated from an input JSON Schema: one field per property, required ones first.
+ * Every text field accepts `{{ }}` references; focusing one makes it the data picker's target.
+ */
+export function SchemaForm({
+  schema,
+  value,
+  onChange,
+  onFocusTarget,
+}: {
+  schema: JsonSchema;
+  value: Record<string, unknown>;
+  onChange: (value: Record<string, unknown>) => void;
+  onFocusTarget: (insert: InsertTarget) => void;
+}) {
+  const required = new Set(schema.required ?? []);
+  const [showOptional, setShowOptional] = useState(false);
+  const entries = Object.entries(schema.properties ?? {});
+  const req = entries.filter(([k]) => required.has(k));
+  const opt = entries.filter(([k]) => !required.has(k));
+  const filledOptional = opt.filter(([k]) => value[k] !== undefined);
+  const shown = showOptional ? opt : filledOptional;
+
+  const set = (name: string, v: unknown) => {
+    const next = { ...value };
+    if (v === undefined) delete next[name];
+    else next[name] = v;
+    onChange(next);
+  };
+  const render = ([name, s]: [string, JsonSchema]) => (
+    <FieldInput
+      key={name}
+      name={name}
+      schema={s}
+      required={required.has(name)}
+      value={value[name]}
+      onChange={(v) => set(name, v)}
+      onFocusTarget={onFocusTarget}
+    />
+  );
+
+  if (entries.length === 0) return <p className="small muted">This step takes no input.</p>;
+  return (
+    <div>
+      {req.map(render)}
+      {shown.map(render)}
+      {opt.length > filledOptional.length && (
+        <button type="button" className="link-button small" onClick={() => setShowOptional(!showOptional)}>
+          {showOptional ? "Hide empty optional fields" : `Show ${opt.length - filledOptional.length} optional fields`}
+        </button>
+      )}
+    </div>
+  );
+}

@@ -1,0 +1,515 @@
+import { useEffect, useMemo, useRef, useState } from "react";
+import {
+  api,
+  type CatalogAction,
+  type CatalogTrigger,
+  type StepTestResult,
+  type WorkflowDefinition,
+  type WorkflowStep,
+} from "../api.ts";
+import { DataPicker } from "../components/DataPicker.tsx";
+import { Picker } from "../components/Picker.tsx";
+import { type InsertTarget, SchemaForm } from "../components/SchemaForm.tsx";
+import { Badge, ErrorNotice, JsonView, PageHead, useLoad } from "../components/ui.tsx";
+import { navigate } from "../router.ts";
+
+const intervals = ["30s", "1m", "5m", "15m", "1h"];
+
+/** A step id people can read in references (`steps.alert.id`), unique within the workflow. */
+function newStepId(action: string, taken: string[]): string {
+  const base =
+    action
+      .replace(/^(create|update|find|list|get|archive|cancel|delete)_/, "")
+      .replace(/[^a-z0-9_]/gi, "_")
+      .slice(0, 24) || "step";
+  let id = base;
+  for (let n = 2; taken.includes(id); n++) id = `${base}_${n}`;
+  return id;
+}
+
+function StepCard({
+  index,
+  step,
+  action,
+  actions,
+  connections,
+  output,
+  onChange,
+  onRemove,
+  onMove,
+  onTest,
+  onFocusTarget,
+}: {
+  index: number;
+  step: WorkflowStep;
+  action?: CatalogAction;
+  actions: CatalogAction[];
+  connections: string[];
+  output?: StepTestResult | "testing";
+  onChange: (step: WorkflowStep) => void;
+  onRemove: () => void;
+  onMove: (delta: number) => void;
+  onTest: () => void;
+  onFocusTarget: (insert: InsertTarget) => void;
+}) {
+  const builtin = action?.builtin;
+  const conditionRef = useRef<HTMLInputElement>(null);
+  const kind = step.action === "filter" || step.action === "branch" ? "filter" : "";
+  return (
+    <section className={`card step-card ${kind}`} aria-label={`Step ${index + 1}: ${step.id}`}>
+      <div className="card-head">
+        <h2>
+          <span className="step-num">{index + 1}</span>
+          {action?.title ?? "Choose what this step does"}
+        </h2>
+        <div className="row">
+          <button type="button" className="secondary small" onClick={() => onMove(-1)} aria-label="Move step up">
+            ↑
+          </button>
+          <button type="button" className="secondary small" onClick={() => onMove(1)} aria-label="Move step down">
+            ↓
+          </button>
+          <button type="button" className="danger small" onClick={onRemove}>
+            Remove
+          </button>
+        </div>
+      </div>
+      <Picker
+        label="Action"
+        items={actions}
+        value={step.action || undefined}
+        onPick={(key) => onChange({ ...step, action: key, input: {} })}
+        placeholder="Search: medical alert, patient, filter, http…"
+      />
+      {action && (
+        <>
+          <div className="grid-2">
+            <div className="field">
+              <label htmlFor={`id-${index}`}>
+                Step name <span className="hint">(used in references: steps.{step.id})</span>
+              </label>
+              <input
+                id={`id-${index}`}
+                value={step.id}
+                onChange={(e) => onChange({ ...step, id: e.target.value.replace(/[^A-Za-z0-9_]/g, "_") })}
+              />
+            </div>
+            {!builtin && (
+              <div className="field">
+                <label htmlFor={`conn-${index}`}>Connection</label>
+                <select
+                  id={`conn-${index}`}
+                  value={step.connection ?? ""}
+                  onChange={(e) => onChange({ ...step, connection: e.target.value || undefined })}
+                >
+                  <option value="">default</option>
+                  {connections.map((c) => (
+                    <option key={c} value={c}>
+                      {c}
+                    </option>
+                  ))}
+                </select>
+              </div>
+            )}
+          </div>
+          {step.action !== "filter" && (
+            <div className="field">
+              <label htmlFor={`if-${index}`}>
+                Only run if <span className="hint">(optional condition, e.g. {"{{ trigger.email != null }}"})</span>
+              </label>
+              <input
+                id={`if-${index}`}
+                ref={conditionRef}
+                value={step.if ?? ""}
+                onFocus={() =>
+                  onFocusTarget((text) => {
+                    const el = conditionRef.current;
+                    const cur = el?.value ?? "";
+                    const at = el?.selectionStart ?? cur.length;
+                    onChange({ ...step, if: cur.slice(0, at) + text + cur.slice(el?.selectionEnd ?? at) });
+                  })
+                }
+                onChange={(e) => onChange({ ...step, if: e.target.value || undefined })}
+              />
+            </div>
+          )}
+          <h3>Input</h3>
+          <SchemaForm
+            key={step.action}
+            schema={action.inputSchema}
+            value={(step.input ?? {}) as Record<string, unknown>}
+            onChange={(input) => onChange({ ...step, input })}
+            onFocusTarget={onFocusTarget}
+          />
+          <div className="row" style={{ marginTop: "0.75rem" }}>
+            <button type="button" className="secondary" onClick={onTest} disabled={output === "testing"}>
+              {output === "testing" ? "Testing…" : "Test this step"}
+            </button>
+            {!builtin && <span className="small muted">Runs for real against the step's connection.</span>}
+          </div>
+          {output && output !== "testing" && (
+            <div className="stack" style={{ marginTop: "0.75rem" }} aria-live="polite">
+              <div className="row">
+                <Badge status={output.skipped ? "skipped" : output.ok ? "succeeded" : "failed"} />
+                <span className="small muted">{output.durationMs} ms</span>
+              </div>
+              {output.error && <div className="notice error">{output.error}</div>}
+              <details>
+                <summary className="small">Input sent</summary>
+                <JsonView value={output.input} label="Resolved input" />
+              </details>
+              {output.ok && (
+                <div>
+                  <h3>Output</h3>
+                  <JsonView value={output.output} label={`Test output of ${step.id}`} />
+                </div>
+              )}
+            </div>
+          )}
+        </>
+      )}
+    </section>
+  );
+}
+
+export function EditorPage({ id }: { id?: string }) {
+  const catalog = useLoad(() => Promise.all([api.catalog.actions(), api.catalog.triggers(), api.connections.list()]));
+  const [actions, triggers, connectionList] = catalog.data ?? [[], [], []];
+  const connections = connectionList.map((c) => c.name);
+
+  const [workflowId, setWorkflowId] = useState(id);
+  const [enabled, setEnabled] = useState(false);
+  const [def, setDef] = useState<WorkflowDefinition>({ name: "", trigger: { key: "", every: "1m" }, steps: [] });
+  const [loadError, setLoadError] = useState<unknown>();
+  const [error, setError] = useState<unknown>();
+  const [saved, setSaved] = useState<string | undefined>();
+  const [busy, setBusy] = useState(false);
+  const [triggerSample, setTriggerSample] = useState<unknown>();
+  const [sampleInfo, setSampleInfo] = useState<string>("");
+  const [outputs, setOutputs] = useState<Record<string, StepTestResult | "testing">>({});
+  const target = useRef<InsertTarget | undefined>(undefined);
+  // Stable React keys for step cards, so moving or renaming a step keeps its form state.
+  const keySeq = useRef(0);
+  const [stepKeys, setStepKeys] = useState<number[]>([]);
+  const newKey = () => ++keySeq.current;
+  const [hasTarget, setHasTarget] = useState(false);
+
+  useEffect(() => {
+    if (!id) return;
+    api.workflows
+      .get(id)
+      .then((w) => {
+        setDef(w.definition);
+        setStepKeys(w.definition.steps.map(() => ++keySeq.current));
+        setEnabled(w.enabled);
+      })
+      .catch(setLoadError);
+  }, [id]);
+
+  // A new workflow uses the first connection unless the user picks another.
+  useEffect(() => {
+    if (!id && connections.length > 0 && def.trigger.connection === undefined)
+      setDef((d) => ({ ...d, trigger: { ...d.trigger, connection: connections[0] } }));
+  }, [id, connections, def.trigger.connection]);
+
+  const trigger: CatalogTrigger | undefined = triggers.find((t) => t.key === def.trigger.key);
+  useEffect(() => {
+    if (!trigger) return;
+    setTriggerSample(trigger.sample);
+    setSampleInfo(trigger.sample === undefined ? "" : "Sample data");
+  }, [trigger]);
+
+  const actionByKey = useMemo(() => new Map(actions.map((a) => [a.key, a])), [actions]);
+
+  const setStep = (i: number, step: WorkflowStep) =>
+    setDef((d) => ({ ...d, steps: d.steps.map((s, j) => (j === i ? step : s)) }));
+  const stepOutput = (s: WorkflowStep): unknown => {
+    const o = outputs[s.id];
+    if (o && o !== "testing" && o.ok) return o.output;
+    return actionByKey.get(s.action)?.outputSample;
+  };
+
+  function onFocusTarget(insert: InsertTarget) {
+    target.current = insert;
+    setHasTarget(true);
+  }
+
+  async function loadLiveSample() {
+    setError(undefined);
+    try {
+      const res = await api.triggerSample(def.trigger.key, { connection: def.trigger.connection, live: true });
+      setTriggerSample(res.sample);
+      setSampleInfo(res.live ? "Latest record from Cliniko" : "Sample data (no record found in Cliniko)");
+    } catch (err) {
+      setError(err);
+    }
+  }
+
+  async function testStep(i: number) {
+    const step = def.steps[i]!;
+    setOutputs((o) => ({ ...o, [step.id]: "testing" }));
+    const context = {
+      trigger: triggerSample ?? {},
+      steps: Object.fromEntries(def.steps.slice(0, i).map((s) => [s.id, stepOutput(s)])),
+    };
+    try {
+      const result = await api.testStep({ step, connection: step.connection, context });
+      setOutputs((o) => ({ ...o, [step.id]: result }));
+    } catch (err) {
+      setOutputs((o) => ({
+        ...o,
+        [step.id]: {
+          ok: false,
+          input: step.input,
+          error: err instanceof Error ? err.message : String(err),
+          durationMs: 0,
+        },
+      }));
+    }
+  }
+
+  async function save(activate?: boolean): Promise<void> {
+    setBusy(true);
+    setError(undefined);
+    setSaved(undefined);
+    try {
+      const saved = workflowId ? await api.workflows.update(workflowId, def) : await api.workflows.create(def);
+      if (!workflowId) {
+        setWorkflowId(saved.id);
+        window.history.replaceState(null, "", `#/workflows/${encodeURIComponent(saved.id)}`);
+      }
+      let on = saved.enabled;
+      if (activate === true) on = (await api.workflows.enable(saved.id)).enabled;
+      if (activate === false) on = (await api.workflows.disable(saved.id)).enabled;
+      setEnabled(on);
+      setSaved(
+        activate === true
+          ? "Saved and active: it now runs whenever its trigger fires."
+          : activate === false
+            ? "Saved and paused."
+            : `Saved as version ${saved.version}.`,
+      );
+    } catch (err) {
+      setError(err);
+    } finally {
+      setBusy(false);
+    }
+  }
+
+  async function remove() {
+    if (!workflowId || !window.confirm(`Delete the workflow "${def.name}"? Its run history stays.`)) return;
+    try {
+      await api.workflows.remove(workflowId);
+      navigate("/workflows");
+    } catch (err) {
+      setError(err);
+    }
+  }
+
+  if (loadError) return <ErrorNotice error={loadError} />;
+  return (
+    <>
+      <p>
+        <a href="#/workflows">← All workflows</a>
+      </p>
+      <PageHead title={def.name || "New workflow"} subtitle={enabled ? "Active" : "Not active"}>
+        <Badge status={enabled ? "on" : "off"} />
+        <button type="button" className="secondary" onClick={() => save()} disabled={busy}>
+          Save
+        </button>
+        {enabled ? (
+          <button type="button" className="secondary" onClick={() => save(false)} disabled={busy}>
+            Pause
+          </button>
+        ) : (
+          <button type="button" onClick={() => save(true)} disabled={busy}>
+            Save and activate
+          </button>
+        )}
+        {workflowId && (
+          <button type="button" className="danger" onClick={remove}>
+            Delete
+          </button>
+        )}
+      </PageHead>
+      <ErrorNotice error={catalog.error ?? error} />
+      {saved && (
+        <div className="notice ok" role="status">
+          {saved}
+        </div>
+      )}
+      <div className="editor">
+        <div>
+          <section className="card" aria-label="Workflow name">
+            <div className="field">
+              <label htmlFor="wf-name">Workflow name</label>
+              <input
+                id="wf-name"
+                value={def.name}
+                placeholder="Flag new patients for intake"
+                onChange={(e) => setDef({ ...def, name: e.target.value })}
+              />
+            </div>
+          </section>
+          <section className="card step-card trigger" aria-label="Trigger">
+            <h2>
+              <span className="step-num">⚡</span>When this happens
+            </h2>
+            <Picker
+              label="Trigger"
+              items={triggers}
+              value={def.trigger.key || undefined}
+              onPick={(key) => setDef({ ...def, trigger: { ...def.trigger, key } })}
+              placeholder="Search: new patient, cancelled appointment…"
+            />
+            {trigger && (
+              <>
+                <div className="grid-2">
+                  {trigger.key !== "schedule" && trigger.key !== "webhook" && (
+                    <div className="field">
+                      <label htmlFor="trigger-conn">Connection</label>
+                      <select
+                        id="trigger-conn"
+                        value={def.trigger.connection ?? ""}
+                        onChange={(e) =>
+                          setDef({ ...def, trigger: { ...def.trigger, connection: e.target.value || undefined } })
+                        }
+                      >
+                        <option value="">default</option>
+                        {connections.map((c) => (
+                          <option key={c} value={c}>
+                            {c}
+                          </option>
+                        ))}
+                      </select>
+                    </div>
+                  )}
+                  {!trigger.builtin && (
+                    <div className="field">
+                      <label htmlFor="trigger-every">Check Cliniko every</label>
+                      <select
+                        id="trigger-every"
+                        value={def.trigger.every ?? "1m"}
+                        onChange={(e) => setDef({ ...def, trigger: { ...def.trigger, every: e.target.value } })}
+                      >
+                        {intervals.map((i) => (
+                          <option key={i} value={i}>
+                            {i}
+                          </option>
+                        ))}
+                      </select>
+                    </div>
+                  )}
+                </div>
+                {trigger.inputSchema?.properties && Object.keys(trigger.inputSchema.properties).length > 0 && (
+                  <SchemaForm
+                    schema={trigger.inputSchema}
+                    value={Object.fromEntries(
+                      Object.keys(trigger.inputSchema.properties).map((k) => [k, def.trigger[k]] as const),
+                    )}
+                    onChange={(v) => setDef({ ...def, trigger: { ...def.trigger, ...v } })}
+                    onFocusTarget={onFocusTarget}
+                  />
+                )}
+                {!trigger.builtin && (
+                  <div className="row">
+                    <button type="button" className="secondary small" onClick={loadLiveSample}>
+                      Use the latest record from Cliniko
+                    </button>
+                    <span className="small muted">{sampleInfo}</span>
+                  </div>
+                )}
+              </>
+            )}
+          </section>
+          {def.steps
+            .map((step, i) => ({ step, i, key: stepKeys[i] ?? -i }))
+            .map(({ step, i, key }) => (
+              <div key={key}>
+                <div className="connector" aria-hidden="true" />
+                <StepCard
+                  index={i}
+                  step={step}
+                  action={actionByKey.get(step.action)}
+                  actions={actions}
+                  connections={connections}
+                  output={outputs[step.id]}
+                  onChange={(s) => setStep(i, s)}
+                  onRemove={() => {
+                    setDef({ ...def, steps: def.steps.filter((_, j) => j !== i) });
+                    setStepKeys(stepKeys.filter((_, j) => j !== i));
+                  }}
+                  onMove={(delta) => {
+                    const j = i + delta;
+                    if (j < 0 || j >= def.steps.length) return;
+                    const steps = [...def.steps];
+                    [steps[i], steps[j]] = [steps[j]!, steps[i]!];
+                    const ks = [...stepKeys];
+                    [ks[i], ks[j]] = [ks[j]!, ks[i]!];
+                    setDef({ ...def, steps });
+                    setStepKeys(ks);
+                  }}
+                  onTest={() => testStep(i)}
+                  onFocusTarget={onFocusTarget}
+                />
+              </div>
+            ))}
+          <div className="connector" aria-hidden="true" />
+          <AddStep
+            actions={actions}
+            onAdd={(key) => {
+              setStepKeys([...stepKeys, newKey()]);
+              setDef({
+                ...def,
+                steps: [
+                  ...def.steps,
+                  {
+                    id: newStepId(
+                      key,
+                      def.steps.map((s) => s.id),
+                    ),
+                    action: key,
+                    ...(actionByKey.get(key)?.builtin ? {} : { connection: def.trigger.connection }),
+                    input: {},
+                  },
+                ],
+              });
+            }}
+          />
+        </div>
+        <DataPicker
+          trigger={triggerSample}
+          steps={def.steps.map((s) => [s.id, stepOutput(s)])}
+          hasTarget={hasTarget}
+          onPick={(ref) => target.current?.(ref)}
+        />
+      </div>
+    </>
+  );
+}
+
+function AddStep({ actions, onAdd }: { actions: CatalogAction[]; onAdd: (key: string) => void }) {
+  const [open, setOpen] = useState(false);
+  if (!open)
+    return (
+      <button type="button" className="secondary" onClick={() => setOpen(true)} style={{ width: "100%" }}>
+        + Add a step
+      </button>
+    );
+  return (
+    <section className="card" aria-label="Add a step">
+      <Picker
+        label="Add a step"
+        items={actions}
+        onPick={(key) => {
+          onAdd(key);
+          setOpen(false);
+        }}
+        placeholder="Search: medical alert, patient, filter, http…"
+      />
+      <button type="button" className="link-button small" onClick={() => setOpen(false)}>
+        Cancel
+      </button>
+    </section>
+  );
+}

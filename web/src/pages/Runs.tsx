@@ -1,0 +1,197 @@
+import { useEffect, useState } from "react";
+import { api } from "../api.ts";
+import {
+  Badge,
+  Empty,
+  ErrorNotice,
+  formatDuration,
+  formatTime,
+  JsonView,
+  PageHead,
+  useLoad,
+} from "../components/ui.tsx";
+import { navigate } from "../router.ts";
+
+const statuses = ["", "queued", "running", "succeeded", "failed", "unknown"];
+
+function initialWorkflowFilter(): string {
+  const query = window.location.hash.split("?")[1] ?? "";
+  return new URLSearchParams(query).get("workflow") ?? "";
+}
+
+export function RunsPage() {
+  const [workflow, setWorkflow] = useState(initialWorkflowFilter());
+  const [status, setStatus] = useState("");
+  const { data, error, loading, reload } = useLoad(
+    () => api.runs.list({ workflow: workflow || undefined, status: status || undefined, limit: 100 }),
+    [workflow, status],
+  );
+  const workflows = useLoad(() => api.workflows.list());
+
+  // Runs appear by themselves while the page is open (the poller works in the background).
+  useEffect(() => {
+    const timer = window.setInterval(() => void reload(), 3000);
+    return () => window.clearInterval(timer);
+  }, [reload]);
+
+  return (
+    <>
+      <PageHead
+        title="Run history"
+        subtitle="Every time a workflow ran: what started it, each step, and how it ended."
+      />
+      <div className="row" style={{ marginBottom: "1rem" }}>
+        <div className="field" style={{ minWidth: 220 }}>
+          <label htmlFor="runs-workflow">Workflow</label>
+          <select id="runs-workflow" value={workflow} onChange={(e) => setWorkflow(e.target.value)}>
+            <option value="">All workflows</option>
+            {workflows.data?.map((w) => (
+              <option key={w.id} value={w.name}>
+                {w.name}
+              </option>
+            ))}
+          </select>
+        </div>
+        <div className="field" style={{ minWidth: 160 }}>
+          <label htmlFor="runs-status">Status</label>
+          <select id="runs-status" value={status} onChange={(e) => setStatus(e.target.value)}>
+            {statuses.map((s) => (
+              <option key={s} value={s}>
+                {s || "Any status"}
+              </option>
+            ))}
+          </select>
+        </div>
+      </div>
+      <ErrorNotice error={error} />
+      {!loading && data?.length === 0 && (
+        <Empty title="No runs yet">
+          <p>Runs appear here when an active workflow's trigger fires, or when you replay one.</p>
+        </Empty>
+      )}
+      {data && data.length > 0 && (
+        <div className="card">
+          <table>
+            <thead>
+              <tr>
+                <th>Status</th>
+                <th>Workflow</th>
+                <th>Trigger</th>
+                <th>Started</th>
+                <th>Duration</th>
+              </tr>
+            </thead>
+            <tbody>
+              {data.map((r) => (
+                <tr key={r.id} className="clickable" onClick={() => navigate(`/runs/${encodeURIComponent(r.id)}`)}>
+                  <td>
+                    <Badge status={r.status} />
+                  </td>
+                  <td>
+                    <a href={`#/runs/${encodeURIComponent(r.id)}`}>{r.workflow}</a>
+                  </td>
+                  <td className="small">
+                    <code>{r.trigger}</code>
+                    {r.eventKey && <div className="muted">{r.eventKey}</div>}
+                  </td>
+                  <td className="small">{formatTime(r.startedAt)}</td>
+                  <td className="small">{formatDuration(r.durationMs)}</td>
+                </tr>
+              ))}
+            </tbody>
+          </table>
+        </div>
+      )}
+    </>
+  );
+}
+
+export function RunDetailPage({ id }: { id: string }) {
+  const { data: run, error, reload } = useLoad(() => api.runs.get(id), [id]);
+  const [replayError, setReplayError] = useState<unknown>();
+  const [busy, setBusy] = useState(false);
+
+  useEffect(() => {
+    if (run && (run.status === "queued" || run.status === "running")) {
+      const timer = window.setTimeout(() => void reload(), 1500);
+      return () => window.clearTimeout(timer);
+    }
+  }, [run, reload]);
+
+  async function replay(from: "failed" | "start") {
+    setBusy(true);
+    setReplayError(undefined);
+    try {
+      const next = await api.runs.replay(id, from);
+      navigate(`/runs/${encodeURIComponent(next.id)}`);
+    } catch (err) {
+      setReplayError(err);
+    } finally {
+      setBusy(false);
+    }
+  }
+
+  return (
+    <>
+      <p>
+        <a href="#/runs">← All runs</a>
+      </p>
+      <ErrorNotice error={error ?? replayError} />
+      {run && (
+        <>
+          <PageHead
+            title={run.workflow}
+            subtitle={`Run ${run.id} · ${formatTime(run.startedAt)} · ${formatDuration(run.durationMs)}${run.version ? ` · version ${run.version}` : ""}`}
+          >
+            <Badge status={run.status} />
+            {run.status !== "succeeded" && (
+              <button type="button" onClick={() => replay("failed")} disabled={busy}>
+                Replay from failed step
+              </button>
+            )}
+            <button type="button" className="secondary" onClick={() => replay("start")} disabled={busy}>
+              Replay from start
+            </button>
+          </PageHead>
+          {run.error && <div className="notice error">{run.error}</div>}
+          <section className="card step-card trigger" aria-label="Trigger event">
+            <h2>
+              Trigger <code className="muted small">{run.trigger}</code>
+            </h2>
+            {run.eventKey && <p className="small muted">Event {run.eventKey}</p>}
+            <details>
+              <summary>Event data</summary>
+              <JsonView value={run.payload} label="Trigger event data" />
+            </details>
+          </section>
+          {run.steps.length === 0 && <p className="muted">No step has run yet.</p>}
+          {run.steps.map((s, i) => (
+            // biome-ignore lint/suspicious/noArrayIndexKey: a run's step results never reorder; a retried step repeats its id
+            <section className="card step-card" key={`${s.stepId}-${i}`} aria-label={`Step ${s.stepId}`}>
+              <div className="card-head">
+                <h2>
+                  <span className="step-num">{i + 1}</span>
+                  {s.stepId}
+                </h2>
+                <div className="row small">
+                  <Badge status={s.status} /> {formatDuration(s.durationMs)}
+                </div>
+              </div>
+              {s.error && <div className="notice error">{s.error}</div>}
+              <div className="grid-2">
+                <div>
+                  <h3>Input</h3>
+                  <JsonView value={s.input} label={`Input of ${s.stepId}`} />
+                </div>
+                <div>
+                  <h3>Output</h3>
+                  <JsonView value={s.output} label={`Output of ${s.stepId}`} />
+                </div>
+              </div>
+            </section>
+          ))}
+        </>
+      )}
+    </>
+  );
+}
