@@ -107,7 +107,7 @@ function formatValue(type: FilterType, f: ParsedFilter): string {
     case "integer": {
       const items = Array.isArray(value)
         ? value
-        : op === "=" && typeof value === "string"
+        : typeof value === "string"
           ? value.split(",").map((s) => s.trim())
           : [value];
       if (items.length > 1 && op !== "=") {

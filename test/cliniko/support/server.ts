@@ -51,10 +51,12 @@ export async function startServer(port = 0): Promise<TestServer> {
         at,
       };
       requests.push(received);
-      Promise.resolve(handler(received, res, requests.length)).catch((err) => {
-        res.writeHead(500);
-        res.end(String(err));
-      });
+      Promise.resolve()
+        .then(() => handler(received, res, requests.length))
+        .catch((err) => {
+          res.writeHead(500);
+          res.end(String(err));
+        });
     });
   });
   await new Promise<void>((resolve) => server.listen(port, "127.0.0.1", resolve));

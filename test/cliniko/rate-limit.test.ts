@@ -1,0 +1,101 @@
+import assert from "node:assert/strict";
+import { describe, it } from "node:test";
+import { keyFingerprint, limiterForKey, SlidingWindowLimiter } from "../../src/cliniko/rate-limit.ts";
+import { FakeClock, flush } from "./support/fake-clock.ts";
+
+describe("sliding-window rate limiter", () => {
+  it("paces 450 acquisitions at 200 per rolling minute, in order, with a fake clock", async () => {
+    const clock = new FakeClock();
+    const t0 = clock.now();
+    const limiter = new SlidingWindowLimiter({ clock });
+    const grantedAt: number[] = [];
+    const order: number[] = [];
+    const all = Array.from({ length: 450 }, (_, i) =>
+      limiter.acquire().then(() => {
+        grantedAt.push(clock.now());
+        order.push(i);
+      }),
+    );
+    await flush();
+    assert.equal(grantedAt.length, 200, "the first 200 start at once");
+    assert.equal(limiter.stats().queued, 250, "the rest are queued, not failed");
+    await clock.advance(59_999);
+    assert.equal(grantedAt.length, 200, "nobody starts before the oldest start leaves the window");
+    await clock.advance(1);
+    assert.equal(grantedAt[200], t0 + 60_000, "the 201st starts exactly at t0 + 60 s");
+    await clock.advance(120_000);
+    await Promise.all(all);
+    assert.equal(grantedAt.length, 450);
+    assert.deepEqual(
+      order,
+      Array.from({ length: 450 }, (_, i) => i),
+      "FIFO",
+    );
+    // No rolling 60 s window holds more than 200 starts.
+    for (let i = 0; i < grantedAt.length; i++) {
+      const inWindow = grantedAt.filter((t) => t >= grantedAt[i]! && t < grantedAt[i]! + 60_000).length;
+      assert.ok(inWindow <= 200, `window starting at ${grantedAt[i]! - t0} holds ${inWindow}`);
+    }
+    assert.equal(grantedAt[449], t0 + 120_000);
+    const stats = limiter.stats();
+    assert.equal(stats.requests, 450);
+    assert.equal(stats.waits, 250);
+    assert.equal(stats.queued, 0);
+  });
+
+  it("never lets a burst after a quiet spell exceed the window (unlike a refilling bucket)", async () => {
+    const clock = new FakeClock();
+    const limiter = new SlidingWindowLimiter({ limit: 10, windowMs: 1_000, clock });
+    const grantedAt: number[] = [];
+    const take = (n: number) =>
+      Promise.all(Array.from({ length: n }, () => limiter.acquire().then(() => grantedAt.push(clock.now()))));
+    const first = take(5);
+    await clock.advance(900);
+    await first;
+    const second = take(10);
+    await clock.advance(3_000);
+    await second;
+    for (const t of grantedAt) {
+      assert.ok(grantedAt.filter((u) => u >= t && u < t + 1_000).length <= 10);
+    }
+  });
+
+  it("holds every caller until the reset after a 429, then resumes", async () => {
+    const clock = new FakeClock();
+    const limiter = new SlidingWindowLimiter({ clock });
+    await limiter.acquire();
+    limiter.blockUntil(clock.now() + 5_000);
+    limiter.blockUntil(clock.now() + 1_000); // never shortens a block
+    let granted = 0;
+    const waiting = [limiter.acquire(), limiter.acquire()].map((p) => p.then(() => granted++));
+    await clock.advance(4_999);
+    assert.equal(granted, 0);
+    assert.ok(limiter.stats().blockedUntil > clock.now());
+    await clock.advance(1);
+    await Promise.all(waiting);
+    assert.equal(granted, 2);
+    assert.equal(limiter.stats().rateLimited, 2);
+    assert.equal(limiter.stats().blockedUntil, 0);
+  });
+
+  it("drops a queued caller whose signal aborts, without blocking the others", async () => {
+    const clock = new FakeClock();
+    const limiter = new SlidingWindowLimiter({ limit: 1, windowMs: 1_000, clock });
+    await limiter.acquire();
+    const controller = new AbortController();
+    const aborted = limiter.acquire(controller.signal);
+    const next = limiter.acquire();
+    controller.abort(new Error("stop"));
+    await assert.rejects(aborted, /stop/);
+    await clock.advance(1_000);
+    await next;
+    assert.equal(limiter.stats().requests, 2);
+  });
+
+  it("shares one limiter per API key, keyed by a hash of the key", () => {
+    const a = limiterForKey("key-one-au1");
+    assert.equal(limiterForKey("key-one-au1"), a);
+    assert.notEqual(limiterForKey("key-two-au1"), a);
+    assert.ok(!keyFingerprint("key-one-au1").includes("key-one"));
+  });
+});
