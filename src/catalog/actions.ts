@@ -401,7 +401,10 @@ function listInputShape(op: OperationSpec, row: ActionRow): Shape {
   const shape: Shape = {};
   for (const p of op.pathParams) shape[p] = clinikoId();
   if (row.parent) shape[row.parent] = clinikoId();
-  return { ...shape, ...listOptionsShape(op.filters ?? {}) };
+  return {
+    ...shape,
+    ...listOptionsShape(op.filters ?? {}, (op.response.kind === "list" && op.response.key) || "records"),
+  };
 }
 
 function inputOf(kind: ActionKind, op: OperationSpec, res: ResourceName | undefined, row: ActionRow): z.ZodType {

@@ -4,11 +4,13 @@
  */
 import { actions } from "./actions.ts";
 import { UnknownCatalogKeyError } from "./errors.ts";
+import { parseInput } from "./inputs.ts";
 import { triggers } from "./triggers.ts";
 import type { ActionDef, TriggerDef } from "./types.ts";
 
 export { actions } from "./actions.ts";
 export { ActionInputError, ActionUnsupportedError, type InputIssue, UnknownCatalogKeyError } from "./errors.ts";
+export { actionSummary, triggerSummary } from "./summary.ts";
 export { detect, fetchChanges, pollKeyOf, triggers } from "./triggers.ts";
 export type {
   ActionDef,
@@ -57,4 +59,9 @@ export function trigger(key: string): TriggerDef {
   const t = triggersByKey.get(key);
   if (!t) throw new UnknownCatalogKeyError("trigger", key, closest(key, triggersByKey.keys()));
   return t;
+}
+
+/** Checks an action's input without running it: throws ActionInputError (per-field issues) or returns the parsed input. */
+export function validateActionInput(def: ActionDef, input: unknown): unknown {
+  return parseInput(def.key, def.input, input);
 }

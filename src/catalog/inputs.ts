@@ -3,8 +3,9 @@
  * a collection's filter table, list options. All checks run before any request is sent.
  */
 import { z } from "zod";
+import { buildFilters } from "../cliniko/query.ts";
 import type { FilterType } from "../cliniko/spec.ts";
-import type { ClinikoClient } from "../cliniko/types.ts";
+import type { ClinikoClient, Filter } from "../cliniko/types.ts";
 import { ActionInputError, type InputIssue } from "./errors.ts";
 
 // ---------------------------------------------------------------------------------------------
@@ -78,118 +79,44 @@ export function resolveId(client: ClinikoClient, action: string, field: string, 
 // ---------------------------------------------------------------------------------------------
 // q[] filters
 
-const OPS_BY_TYPE: Record<FilterType, readonly string[]> = {
-  "date-time": [">", ">=", "<", "<=", "?", "!?", "*"],
-  date: ["=", ">", ">=", "<", "<=", "?", "!?"],
-  int64: ["=", "!=", ">", ">=", "<", "<=", "?", "!?"],
-  integer: ["=", "!=", ">", ">=", "<", "<=", "?", "!?"],
-  string: ["=", "!=", "~", "~~", "?", "!?"],
-  boolean: ["=", "!="],
-  array: ["~"],
-};
-/** Longest first, so `>=` is not read as `>` followed by `=…`. */
-const ALL_OPS = ["!?", "~~", ">=", "<=", "!=", "=", ">", "<", "~", "?", "*"];
-const VALUELESS = new Set(["?", "!?", "*"]);
-
-const DATE_TIME = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:\d{2})$/;
-const DATE_PATTERN = /^[\d*]{4}-[\d*]{2}-[\d*]{2}$/;
-
-function valueProblem(type: FilterType, op: string, value: string): string | undefined {
-  if (VALUELESS.has(op)) return value === "" ? undefined : `operator ${op} takes no value`;
-  if (value === "") return "needs a value";
-  switch (type) {
-    case "date-time":
-      return DATE_TIME.test(value)
-        ? undefined
-        : "needs an ISO 8601 date-time with a time zone, e.g. 2025-03-01T00:00:00Z";
-    case "date":
-      return DATE_PATTERN.test(value) ? undefined : "needs a date YYYY-MM-DD (digits may be *)";
-    case "int64":
-      return (op === "=" ? /^\d+(,\d+)*$/ : DIGITS).test(value) ? undefined : "needs a numeric id";
-    case "integer":
-      return (op === "=" ? /^-?\d+(,-?\d+)*$/ : /^-?\d+$/).test(value) ? undefined : "needs an integer";
-    case "boolean":
-      return value === "true" || value === "false" ? undefined : "needs true or false";
-    default:
-      return undefined;
-  }
-}
-
 const filterObject = z.strictObject({
   field: z.string(),
   op: z.string(),
   value: z.union([z.string(), z.number(), z.boolean(), z.array(z.union([z.string(), z.number()]))]).optional(),
 });
 
-/** Parses `field:OPvalue` (Cliniko's wire form). */
-export function parseFilter(raw: string): { field: string; op: string; value: string } | undefined {
-  const colon = raw.indexOf(":");
-  if (colon <= 0) return undefined;
-  const field = raw.slice(0, colon);
-  const rest = raw.slice(colon + 1);
-  const op = ALL_OPS.find((o) => rest.startsWith(o));
-  if (!op) return undefined;
-  return { field, op, value: rest.slice(op.length) };
-}
-
 /**
  * `q` as users write it: strings `"email:=a@b.c"` or objects `{field, op, value}`. Checked against the
- * collection's table (field, operator for its type, value format) and normalised to wire strings.
+ * collection's table (field, operator for its type, value format, by the client's own rules in
+ * query.ts) and normalised to wire strings, so a bad filter never reaches Cliniko.
  */
-export function filtersInput(table: Record<string, FilterType>) {
+export function filtersInput(table: Record<string, FilterType>, what: string) {
   const fields = Object.keys(table).sort();
   return z
     .array(z.union([z.string(), filterObject]))
     .transform((items, ctx) => {
       const out: string[] = [];
       items.forEach((item, i) => {
-        const f =
-          typeof item === "string"
-            ? parseFilter(item)
-            : {
-                field: item.field,
-                op: item.op,
-                value: Array.isArray(item.value) ? item.value.join(",") : String(item.value ?? ""),
-              };
-        if (!f) {
-          ctx.addIssue({ code: "custom", path: [i], message: 'must look like "field:OPvalue", e.g. "email:=a@b.c"' });
-          return;
+        try {
+          out.push(...buildFilters([item as Filter], table, what));
+        } catch (err) {
+          ctx.addIssue({ code: "custom", path: [i], message: (err as Error).message.replace(/\.$/, "") });
         }
-        const type = table[f.field];
-        if (!type) {
-          ctx.addIssue({
-            code: "custom",
-            path: [i],
-            message: `cannot filter on "${f.field}" here; filterable fields: ${fields.join(", ") || "none"}`,
-          });
-          return;
-        }
-        if (!OPS_BY_TYPE[type].includes(f.op)) {
-          ctx.addIssue({
-            code: "custom",
-            path: [i],
-            message: `operator "${f.op}" does not apply to ${f.field} (${type}); use one of ${OPS_BY_TYPE[type].join(" ")}`,
-          });
-          return;
-        }
-        const problem = valueProblem(type, f.op, f.value);
-        if (problem) {
-          ctx.addIssue({ code: "custom", path: [i], message: `${f.field}:${f.op} ${problem}` });
-          return;
-        }
-        out.push(`${f.field}:${f.op}${f.value}`);
       });
       return out;
     })
-    .meta({ description: `q[] filters, "field:OPvalue" (AND). Filterable: ${fields.join(", ")}` });
+    .meta({
+      description:
+        fields.length > 0 ? `q[] filters "field:OPvalue" (AND); filterable: ${fields.join(", ")}` : "no filters here",
+    });
 }
 
 const SORT = /^[a-z_]+(:(asc|desc))?(,[a-z_]+(:(asc|desc))?)*$/;
 
 /** Options every List action takes. */
-export function listOptionsShape(table: Record<string, FilterType>) {
+export function listOptionsShape(table: Record<string, FilterType>, what: string) {
   return {
-    q: filtersInput(table).optional(),
+    q: filtersInput(table, what).optional(),
     sort: z
       .string()
       .regex(SORT, 'must be "field" or "field:desc", comma-separated')
@@ -204,8 +131,14 @@ export function listOptionsShape(table: Record<string, FilterType>) {
 
 // ---------------------------------------------------------------------------------------------
 
+/** zod's issues in our words: "is required" rather than "expected string, received undefined". */
 export function issuesOf(error: z.ZodError): InputIssue[] {
-  return error.issues.map((i) => ({ path: i.path.map(String).join("."), message: i.message }));
+  return error.issues.map((i) => {
+    let message = i.message.replace(/^Invalid input: /, "");
+    if (i.code === "invalid_type" && / received undefined$/.test(message)) message = "is required";
+    if (i.code === "unrecognized_keys") message = `${message.replace(/^Unrecognized keys?: /, "unknown field(s) ")}`;
+    return { path: i.path.map(String).join("."), message };
+  });
 }
 
 /** Parses `input` or throws ActionInputError listing every problem. */

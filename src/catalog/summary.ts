@@ -1,0 +1,34 @@
+/** The catalogue as plain JSON (the CLI's `--json`, the HTTP API, the docs): no functions, no zod. */
+import type { ActionDef, TriggerDef } from "./types.ts";
+
+export function actionSummary(a: ActionDef) {
+  return {
+    key: a.key,
+    title: a.title,
+    group: a.group,
+    kind: a.kind,
+    description: a.description,
+    method: a.method,
+    path: a.path,
+    documented: a.documented,
+    resource: a.resource ?? null,
+    inputSchema: a.inputSchema,
+    outputSample: a.outputSample,
+  };
+}
+
+export function triggerSummary(t: TriggerDef) {
+  return {
+    key: t.key,
+    title: t.title,
+    group: t.group,
+    kind: t.event,
+    description: t.description,
+    resource: t.resource,
+    event: t.event,
+    paths: t.paths,
+    stateFilters: t.stateFilters,
+    inputSchema: t.inputSchema,
+    sample: t.sample,
+  };
+}
