@@ -6,7 +6,7 @@ import { z } from "zod";
 import { resources } from "../cliniko/resources.ts";
 import { deref, type OperationSpec } from "../cliniko/spec.ts";
 import type { ClinikoClient, ClinikoRecord } from "../cliniko/types.ts";
-import { clinikoId } from "../cliniko/zod-schema.ts";
+import { clinikoId, zodOf } from "../cliniko/zod-schema.ts";
 import { ActionUnsupportedError } from "./errors.ts";
 import { idOrUrl } from "./inputs.ts";
 import { pages, statusOf } from "./paging.ts";
@@ -23,9 +23,10 @@ export interface Handler {
 // Concession prices: the API documents reads only. We send the natural request and, when Cliniko
 // refuses it the way it refuses unknown routes, say plainly that the API cannot do it.
 
-const price = deref({ $ref: "ConcessionPrice" }).properties!.price!;
-const decimal = z.union([z.string().regex(/^-?\d+(\.\d+)?$/, "must be a decimal number, e.g. 12.50"), z.number()]);
-const priceInput = decimal.meta({ description: `Price (decimal${price.nullable ? ", or null" : ""})` });
+// The record's own price field (a decimal string with Cliniko's bounds), as for any other body field.
+const priceInput = zodOf(deref({ $ref: "ConcessionPrice" }).properties!.price!).meta({
+  description: "Price, a decimal such as 45.00",
+});
 
 async function unsupportedWrite(verb: "creating" | "updating", send: () => Promise<unknown>): Promise<unknown> {
   try {
