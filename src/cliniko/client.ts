@@ -37,11 +37,11 @@ export interface ClientOptions {
   /** Contact email sent in the User-Agent, as Cliniko requires. */
   email: string;
   /** AU1–AU5, CA1, UK1–UK3, EU1 (any case); must match the key's suffix. */
-  region?: string;
+  region?: string | null;
   /** Full base URL override (sandbox, tests), e.g. `http://127.0.0.1:4010/v1`. */
-  baseUrl?: string;
+  baseUrl?: string | null;
   /** Per-request timeout (default 30 000 ms). */
-  timeoutMs?: number;
+  timeoutMs?: number | null;
   retry?: RetryOptions;
   /**
    * Pacing options for this key's shared limiter (first client of a key decides), a limiter

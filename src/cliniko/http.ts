@@ -201,7 +201,7 @@ export function createPipeline(options: PipelineOptions): Send {
       return { status, headers: response.headers, body: parsed.json as T };
     }
     const error = errorFor(status, method, url, response, parsed.json, parsed.text);
-    if (error instanceof ClinikoRateLimitError) limiter.blockUntil(error.resetAt.getTime());
+    if (error instanceof ClinikoRateLimitError) await limiter.blockUntil(error.resetAt.getTime());
     throw error;
   }
 

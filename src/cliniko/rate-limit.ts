@@ -44,8 +44,11 @@ export interface RateLimitStats {
 export interface RateLimiter {
   /** Resolves when the caller may start one request; rejects if `signal` aborts while queued. */
   acquire(signal?: AbortSignal): Promise<void>;
-  /** Holds every request until `epochMs` (after a 429). Never shortens an existing block. */
-  blockUntil(epochMs: number): void;
+  /**
+   * Holds every request until `epochMs` (after a 429). Never shortens an existing block. May be
+   * async (a shared store); the pipeline awaits it before retrying.
+   */
+  blockUntil(epochMs: number): void | Promise<void>;
   stats(): RateLimitStats;
 }
 

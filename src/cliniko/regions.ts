@@ -69,9 +69,14 @@ export interface ResolvedConnection {
  * Shard and base URL of a connection. `region`, when given, must be one of the ten and match
  * the key's shard (also with a base-URL override: both are the user's claims about one account).
  */
-export function resolveConnection(options: { apiKey: string; region?: string; baseUrl?: string }): ResolvedConnection {
+export function resolveConnection(options: {
+  apiKey: string;
+  region?: string | null;
+  baseUrl?: string | null;
+}): ResolvedConnection {
   const shard = shardOfKey(options.apiKey);
-  if (options.region !== undefined && options.region.trim() !== "") {
+  // null counts as absent: connections read from a database carry nulls for unset columns.
+  if (typeof options.region === "string" && options.region.trim() !== "") {
     const region = parseRegion(options.region);
     if (region !== shard) {
       throw new ClinikoConfigError(
@@ -79,7 +84,10 @@ export function resolveConnection(options: { apiKey: string; region?: string; ba
       );
     }
   }
-  const baseUrl = options.baseUrl?.trim() ? normaliseBaseUrl(options.baseUrl) : apiBaseUrl(shard);
+  const baseUrl =
+    typeof options.baseUrl === "string" && options.baseUrl.trim()
+      ? normaliseBaseUrl(options.baseUrl)
+      : apiBaseUrl(shard);
   return { shard, baseUrl };
 }
 

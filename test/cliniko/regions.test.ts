@@ -39,6 +39,11 @@ describe("regions", () => {
     assert.equal(parseRegion(" AU2 "), "au2");
     assert.equal(resolveConnection({ apiKey: "k-au2", region: "Au2" }).baseUrl, "https://api.au2.cliniko.com/v1");
     assert.equal(resolveConnection({ apiKey: "legacykey", region: "AU1" }).shard, "au1");
+    // Database rows carry null for unset columns.
+    assert.equal(
+      resolveConnection({ apiKey: "k-ca1", region: null, baseUrl: null }).baseUrl,
+      "https://api.ca1.cliniko.com/v1",
+    );
   });
 
   it("refuses a region that disagrees with the key, naming both", () => {
