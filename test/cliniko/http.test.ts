@@ -348,6 +348,17 @@ describe("request pipeline: retries", () => {
     assert.match(err.message, /^Could not connect to Cliniko/);
   });
 
+  it("stops at once, without retrying, when the caller aborts", async () => {
+    server.handle(() => undefined); // never answers
+    const controller = new AbortController();
+    const pending = client().request({ method: "GET", path: "/patients", signal: controller.signal });
+    while (server.requests.length < 1) await new Promise((r) => setTimeout(r, 5));
+    controller.abort(new Error("user cancelled"));
+    await assert.rejects(pending, /user cancelled/);
+    await new Promise((r) => setTimeout(r, 50));
+    assert.equal(server.requests.length, 1);
+  });
+
   it("retries a POST on 429 (Cliniko refused it before doing anything)", async () => {
     const past = String(Math.floor(Date.now() / 1000) - 1);
     server.handle((_req, res, n) =>
@@ -374,8 +385,7 @@ describe("rate limit over the wire", () => {
     const a = createClient({ apiKey, email, baseUrl: server.baseUrl, retry: fast });
     const b = createClient({ apiKey, email, baseUrl: server.baseUrl, retry: fast }); // same key: same budget
     const first = a.request({ method: "GET", path: "/patients/1" });
-    while (server.requests.length < 1) await new Promise((r) => setTimeout(r, 5));
-    await new Promise((r) => setTimeout(r, 50)); // the 429 has been read
+    while (a.limiter.stats().rateLimited < 1) await new Promise((r) => setTimeout(r, 5)); // the 429 was read
     const second = b.request({ method: "GET", path: "/user" });
     const [ra, rb] = await Promise.all([first, second]);
     assert.deepEqual(ra.body, { id: "p" });
