@@ -1,6 +1,375 @@
+/**
+ * The engine's verbs: `migrate`, `connections`, `workflows`, `run <file> --once`, `runs`,
+ * `schema`. Thin: parse flags, call the store/engine, print.
+ */
+import { writeFileSync } from "node:fs";
+import { userInfo } from "node:os";
 import type { Command } from "commander";
+import { stringify as toYaml } from "yaml";
+import { createClient } from "../../cliniko/client.ts";
+import { runOnce } from "../../engine/once.ts";
+import { loadWorkflowFile, validateWorkflow, workflowJsonSchema } from "../../engine/workflow.ts";
+import { openStore, type RunRecord, type Store } from "../../store/index.ts";
+import { toIso } from "../../store/time.ts";
+import { UsageError } from "../errors.ts";
 
-/** Registers this module's verbs and returns their names. */
-export function register(_program: Command): string[] {
-  return [];
+function out(text: string): void {
+  process.stdout.write(text.endsWith("\n") ? text : `${text}\n`);
+}
+
+const actor = () => `cli:${safeUser()}`;
+function safeUser(): string {
+  try {
+    return userInfo().username;
+  } catch {
+    return "unknown";
+  }
+}
+
+async function withStore<T>(fn: (store: Store) => Promise<T>): Promise<T> {
+  const store = await openStore();
+  try {
+    return await fn(store);
+  } finally {
+    await store.close();
+  }
+}
+
+function since(value: string | undefined): string | undefined {
+  if (value === undefined) return undefined;
+  try {
+    return toIso(value);
+  } catch {
+    throw new UsageError(`--since must be a date-time such as 2024-05-01T00:00:00Z, not "${value}".`);
+  }
+}
+
+function table(rows: string[][]): string {
+  const widths = rows[0]!.map((_, i) => Math.max(...rows.map((r) => (r[i] ?? "").length)));
+  return rows.map((r) => r.map((c, i) => (i === r.length - 1 ? c : c.padEnd(widths[i]!))).join("  ")).join("\n");
+}
+
+/** The stable JSON shape of `runs list --json`. */
+function runJson(r: RunRecord) {
+  return {
+    id: r.id,
+    workflow: r.workflow,
+    workflowVersion: r.workflowVersion,
+    trigger: r.trigger,
+    eventKey: r.eventKey,
+    status: r.status,
+    createdAt: r.createdAt,
+    startedAt: r.startedAt,
+    finishedAt: r.finishedAt,
+    error: r.error,
+    replayOf: r.replayOf,
+  };
+}
+
+function runId(text: string): number {
+  const n = Number(text);
+  if (!Number.isInteger(n) || n <= 0) throw new UsageError(`"${text}" is not a run id.`);
+  return n;
+}
+
+export function register(program: Command): string[] {
+  program
+    .command("migrate")
+    .description("apply database migrations (DATABASE_URL; default sqlite:./data/cliniko-flow.db)")
+    .action(async () => {
+      await withStore(async (store) => {
+        const t = store.database.target;
+        out(`Database is up to date (${t.dialect === "sqlite" ? t.location : "PostgreSQL"}).`);
+      });
+    });
+
+  const connections = program.command("connections").description("manage Cliniko connections (add|list|test|remove)");
+  connections
+    .command("add <name>")
+    .description("store a connection (the API key is encrypted at rest)")
+    .requiredOption("--api-key <key>", "Cliniko API key")
+    .requiredOption("--email <email>", "contact email sent in the User-Agent")
+    .option("--region <region>", "AU1–AU5, CA1, UK1–UK3, EU1 (must match the key)")
+    .option("--base-url <url>", "full API base URL (sandbox, tests)")
+    .action(async (name: string, o: { apiKey: string; email: string; region?: string; baseUrl?: string }) => {
+      // Validates key, email, region and URL the same way a request would, before storing.
+      createClient({ apiKey: o.apiKey, email: o.email, region: o.region, baseUrl: o.baseUrl, rateLimit: false });
+      await withStore(async (store) => {
+        const outcome = await store.connections.save(
+          { name, apiKey: o.apiKey, email: o.email, region: o.region, baseUrl: o.baseUrl },
+          actor(),
+        );
+        out(`Connection "${name}" ${outcome}. Test it with: cliniko-flow connections test ${name}`);
+      });
+    });
+  connections
+    .command("list")
+    .description("list connections (never the keys)")
+    .option("--json", "print JSON")
+    .action(async (o: { json?: boolean }) => {
+      await withStore(async (store) => {
+        const list = await store.connections.list();
+        if (o.json) return out(JSON.stringify(list, null, 2));
+        if (list.length === 0)
+          return out("No connections. Add one with: cliniko-flow connections add <name> --api-key K --email E");
+        out(
+          table([
+            ["NAME", "EMAIL", "REGION/BASE URL", "KEY"],
+            ...list.map((c) => [c.name, c.email, c.baseUrl ?? c.region ?? "(from key)", c.keyHint]),
+          ]),
+        );
+      });
+    });
+  connections
+    .command("test <name>")
+    .description("check a connection with GET /user")
+    .action(async (name: string) => {
+      await withStore(async (store) => {
+        const c = await store.connections.get(name);
+        const client = createClient({ ...c, rateLimit: false });
+        const res = await client.request<{ first_name?: string; last_name?: string; email?: string }>({
+          method: "GET",
+          path: "/user",
+        });
+        const u = res.body ?? {};
+        out(
+          `Connection "${name}" works: ${[u.first_name, u.last_name].filter(Boolean).join(" ") || "user"}${u.email ? ` <${u.email}>` : ""} at ${client.baseUrl}.`,
+        );
+      });
+    });
+  connections
+    .command("remove <name>")
+    .description("delete a connection")
+    .action(async (name: string) => {
+      await withStore(async (store) => {
+        if (!(await store.connections.remove(name, actor()))) throw new Error(`No connection named "${name}".`);
+        out(`Connection "${name}" removed.`);
+      });
+    });
+
+  const workflows = program.command("workflows").description("manage workflows (import|export|list|enable|disable)");
+  workflows
+    .command("import <files...>")
+    .description("validate and store workflow files (a changed file becomes a new version)")
+    .option("--disabled", "store without enabling")
+    .option("--since <iso>", "backfill: treat changes since then as new on activation")
+    .action(async (files: string[], o: { disabled?: boolean; since?: string }) => {
+      const from = since(o.since);
+      const defs = files.map((f) => loadWorkflowFile(f)); // all valid before any is stored
+      await withStore(async (store) => {
+        for (const def of defs) {
+          const existing = await store.workflows.find(def.name);
+          const w = await store.workflows.save(def.name, def, {
+            enabled: o.disabled ? false : (def.enabled ?? true),
+            metadataOnly: def.metadataOnly ?? false,
+            since: from,
+            actor: actor(),
+          });
+          const change = !existing ? "imported" : existing.version === w.version ? "unchanged" : "updated";
+          out(`${w.name}: ${change} (version ${w.version}, ${w.enabled ? "enabled" : "disabled"})`);
+        }
+      });
+    });
+  workflows
+    .command("export <name>")
+    .description("print a workflow's definition")
+    .option("--format <format>", "yaml or json", "yaml")
+    .option("-o, --output <file>", "write to a file")
+    .option("--version <n>", "an earlier version")
+    .action(async (name: string, o: { format: string; output?: string; version?: string }) => {
+      if (!["yaml", "json"].includes(o.format)) throw new UsageError("--format must be yaml or json.");
+      await withStore(async (store) => {
+        const w = await store.workflows.get(name);
+        const def = o.version ? await store.workflows.definitionAt(w.id, Number(o.version)) : w.definition;
+        const text = o.format === "json" ? `${JSON.stringify(def, null, 2)}\n` : toYaml(def);
+        if (o.output) writeFileSync(o.output, text);
+        else out(text);
+      });
+    });
+  workflows
+    .command("list")
+    .description("list workflows with their state and run counts")
+    .option("--json", "print JSON")
+    .action(async (o: { json?: boolean }) => {
+      await withStore(async (store) => {
+        const list = await store.workflows.list();
+        const rows = [];
+        for (const w of list) {
+          const def = w.definition as { trigger?: { key?: string } };
+          rows.push({
+            name: w.name,
+            version: w.version,
+            enabled: w.enabled,
+            paused: w.pausedReason,
+            trigger: def.trigger?.key ?? "",
+            metadataOnly: w.metadataOnly,
+            runs: await store.runs.counts(w.id),
+          });
+        }
+        if (o.json) return out(JSON.stringify(rows, null, 2));
+        if (rows.length === 0) return out("No workflows. Import one with: cliniko-flow workflows import <file>");
+        out(
+          table([
+            ["NAME", "VER", "STATE", "TRIGGER", "RUNS"],
+            ...rows.map((r) => [
+              r.name,
+              String(r.version),
+              r.paused ? "paused" : r.enabled ? "enabled" : "disabled",
+              r.trigger,
+              Object.entries(r.runs)
+                .map(([k, v]) => `${k} ${v}`)
+                .join(", ") || "-",
+            ]),
+          ]),
+        );
+        for (const r of rows) if (r.paused) out(`\n${r.name}: ${r.paused}`);
+      });
+    });
+  for (const [verb, enabled] of [
+    ["enable", true],
+    ["disable", false],
+  ] as const) {
+    const cmd = workflows
+      .command(`${verb} <name>`)
+      .description(enabled ? "switch a workflow on (from now, or --since)" : "switch a workflow off");
+    if (enabled) cmd.option("--since <iso>", "backfill: treat changes since then as new");
+    cmd.action(async (name: string, o: { since?: string }) => {
+      const from = since(o.since);
+      await withStore(async (store) => {
+        const w = await store.workflows.setEnabled(name, enabled, { since: from, actor: actor() });
+        out(`${w.name} ${enabled ? "enabled" : "disabled"}.`);
+      });
+    });
+  }
+
+  program
+    .command("run <file>")
+    .description("run a workflow file (--once: poll once, run what it found, print a summary)")
+    .option("--once", "poll once and exit (the only mode; use `serve` to keep running)")
+    .option("--since <iso>", "backfill: treat changes since then as new")
+    .option("--json", "print the summary as JSON")
+    .action(async (file: string, o: { once?: boolean; since?: string; json?: boolean }) => {
+      if (!o.once) throw new UsageError("run needs --once (to keep workflows running, import them and use `serve`).");
+      const from = since(o.since);
+      const definition = loadWorkflowFile(file);
+      await withStore(async (store) => {
+        const tty = process.stderr.isTTY;
+        const summary = await runOnce({
+          store,
+          definition,
+          since: from,
+          onPage: tty
+            ? (pages, records) => process.stderr.write(`\rpolling: ${pages} page(s), ${records} record(s)…`)
+            : undefined,
+        });
+        if (tty) process.stderr.write("\r\x1b[K");
+        if (o.json) return out(JSON.stringify(summary, null, 2));
+        const counts: Record<string, number> = {};
+        for (const r of summary.runs) counts[r.status] = (counts[r.status] ?? 0) + 1;
+        out(
+          `${summary.workflow} (version ${summary.version}, ${summary.trigger}): ${summary.records} record(s) read, ${summary.queued} run(s) queued; ` +
+            (Object.entries(counts)
+              .map(([k, v]) => `${v} ${k}`)
+              .join(", ") || "nothing to run") +
+            ".",
+        );
+        for (const r of summary.runs) if (r.status !== "succeeded") out(`  run ${r.id} ${r.status}: ${r.error ?? ""}`);
+        if (summary.runs.some((r) => r.status === "failed" || r.status === "unknown")) process.exitCode = 1;
+      });
+    });
+
+  const runs = program.command("runs").description("inspect runs (list|show|replay)");
+  runs
+    .command("list")
+    .description("list runs, newest first")
+    .option("--json", "print a JSON array")
+    .option("--workflow <name>", "only this workflow's runs")
+    .option("--status <status>", "queued, running, succeeded, failed or unknown")
+    .option("--limit <n>", "at most n runs", "100")
+    .action(async (o: { json?: boolean; workflow?: string; status?: string; limit: string }) => {
+      const statuses = ["queued", "running", "succeeded", "failed", "unknown"];
+      if (o.status && !statuses.includes(o.status))
+        throw new UsageError(`--status must be one of ${statuses.join(", ")}.`);
+      const limit = Number(o.limit);
+      if (!Number.isInteger(limit) || limit <= 0) throw new UsageError("--limit must be a positive whole number.");
+      await withStore(async (store) => {
+        const workflowId = o.workflow ? (await store.workflows.get(o.workflow)).id : undefined;
+        const list = await store.runs.list({ workflowId, status: o.status as RunRecord["status"], limit });
+        if (o.json) return out(JSON.stringify(list.map(runJson), null, 2));
+        if (list.length === 0) return out("No runs.");
+        out(
+          table([
+            ["ID", "WORKFLOW", "STATUS", "EVENT", "STARTED"],
+            ...list.map((r) => [String(r.id), r.workflow, r.status, r.eventKey, r.startedAt ?? "-"]),
+          ]),
+        );
+      });
+    });
+  runs
+    .command("show <id>")
+    .description("a run with its steps (input, output, error, timing)")
+    .option("--json", "print JSON")
+    .action(async (id: string, o: { json?: boolean }) => {
+      await withStore(async (store) => {
+        const run = await store.runs.find(runId(id));
+        if (!run) throw new Error(`No run ${id}.`);
+        const steps = await store.runs.steps(run.id);
+        if (o.json) return out(JSON.stringify({ ...runJson(run), triggerPayload: run.triggerPayload, steps }, null, 2));
+        out(`Run ${run.id} of ${run.workflow} (version ${run.workflowVersion}): ${run.status}`);
+        out(`  trigger ${run.trigger}, event ${run.eventKey}`);
+        out(`  created ${run.createdAt}, started ${run.startedAt ?? "-"}, finished ${run.finishedAt ?? "-"}`);
+        if (run.error) out(`  error: ${run.error}`);
+        for (const s of steps) {
+          const ms = s.finishedAt ? Date.parse(s.finishedAt) - Date.parse(s.startedAt) : undefined;
+          out(
+            `  - ${s.stepId}: ${s.status}${ms !== undefined ? ` (${ms} ms)` : ""}${s.attempts > 1 ? `, ${s.attempts} attempts` : ""}`,
+          );
+          if (s.error) out(`      error: ${s.error}`);
+          if (s.output !== null) out(`      output: ${JSON.stringify(s.output).slice(0, 300)}`);
+        }
+      });
+    });
+  runs
+    .command("replay <id>")
+    .description("re-run with the stored trigger payload, from the failed step (or --from-start)")
+    .option("--from-start", "run every step again")
+    .option("--no-wait", "only queue the replay (a running `serve` executes it)")
+    .action(async (id: string, o: { fromStart?: boolean; wait: boolean }) => {
+      await withStore(async (store) => {
+        const newId = await store.runs.replay(runId(id), { fromStart: Boolean(o.fromStart) });
+        if (!o.wait) return out(`Run ${newId} queued (replay of ${id}).`);
+        const { InProcessQueue } = await import("../../engine/queue.ts");
+        const { Runner } = await import("../../engine/runner.ts");
+        const { ClientProvider } = await import("../../engine/clients.ts");
+        const runner = new Runner({ store, clients: new ClientProvider(store) });
+        const run = (await store.runs.find(newId))!;
+        const queue = new InProcessQueue(store, { workflowIds: [run.workflowId], pollMs: 200 });
+        queue.start((r, owner) => (r.id === newId ? runner.execute(r, owner) : Promise.resolve()));
+        // Only our run: wait until it has finished (others stay for `serve`).
+        for (;;) {
+          const r = (await store.runs.find(newId))!;
+          if (r.finishedAt) break;
+          await new Promise((res) => setTimeout(res, 100));
+        }
+        await queue.stop();
+        const done = (await store.runs.find(newId))!;
+        out(`Run ${newId} (replay of ${id}): ${done.status}${done.error ? ` — ${done.error}` : ""}`);
+        if (done.status !== "succeeded") process.exitCode = 1;
+      });
+    });
+
+  program
+    .command("schema")
+    .description("print the workflow JSON Schema")
+    .option("--validate <file>", "validate a workflow file instead")
+    .action(async (o: { validate?: string }) => {
+      if (o.validate) {
+        const def = loadWorkflowFile(o.validate);
+        validateWorkflow(def);
+        return out(`${o.validate} is a valid workflow.`);
+      }
+      out(JSON.stringify(workflowJsonSchema(), null, 2));
+    });
+
+  return ["migrate", "connections", "workflows", "run", "runs", "schema"];
 }

@@ -1,6 +1,25 @@
+/** `serve`: the engine (scheduler + workers) until SIGINT/SIGTERM. The body stays a thin call to startService. */
 import type { Command } from "commander";
+import { startService } from "../../engine/service.ts";
+import { UsageError } from "../errors.ts";
 
-/** Registers this module's verbs and returns their names. */
-export function register(_program: Command): string[] {
-  return [];
+export function register(program: Command): string[] {
+  program
+    .command("serve")
+    .description("run the scheduler and workers (the API and UI attach here)")
+    .option("--demo", "also start the sandbox with a seeded demo clinic and a demo connection")
+    .option("--port <port>", "HTTP port (for the web server)", process.env.PORT ?? "3000")
+    .action(async (o: { demo?: boolean; port: string }) => {
+      const port = Number(o.port);
+      if (!Number.isInteger(port) || port < 0 || port > 65535)
+        throw new UsageError(`--port must be a port number, not "${o.port}".`);
+      const service = await startService({ settings: { port, demo: Boolean(o.demo) } });
+      await new Promise<void>((resolve) => {
+        const stop = () => resolve();
+        process.once("SIGINT", stop);
+        process.once("SIGTERM", stop);
+      });
+      await service.stop();
+    });
+  return ["serve"];
 }

@@ -1,0 +1,81 @@
+/**
+ * Which Cliniko account a trigger or step talks to: its `connection` name, else the connection
+ * named `default`, else the CLINIKO_* environment. Clients are cached per connection so the
+ * key's rate limiter is shared by every workflow on it.
+ */
+import { createHash } from "node:crypto";
+import { createClient } from "../cliniko/client.ts";
+import { connectionFromEnv } from "../cliniko/regions.ts";
+import type { ClinikoClient } from "../cliniko/types.ts";
+import type { Store } from "../store/index.ts";
+
+export interface ResolvedClient {
+  /** Stable key for cursors: the connection's name, or `env:<fingerprint>`. */
+  key: string;
+  client: ClinikoClient;
+}
+
+export interface ClientProviderOptions {
+  env?: NodeJS.ProcessEnv;
+  /** Per-request timeout for Cliniko calls. */
+  timeoutMs?: number;
+}
+
+export class ClientProvider {
+  readonly #store: Store;
+  readonly #env: NodeJS.ProcessEnv;
+  readonly #timeoutMs?: number;
+  readonly #cache = new Map<string, { fingerprint: string; client: ClinikoClient }>();
+  constructor(store: Store, options: ClientProviderOptions = {}) {
+    this.#store = store;
+    this.#env = options.env ?? process.env;
+    this.#timeoutMs =
+      options.timeoutMs ??
+      (this.#env.CLINIKO_FLOW_CLINIKO_TIMEOUT_MS ? Number(this.#env.CLINIKO_FLOW_CLINIKO_TIMEOUT_MS) : undefined);
+  }
+
+  /** The connection key a name resolves to, without building a client. */
+  async keyOf(name?: string): Promise<string> {
+    return (await this.#settings(name)).key;
+  }
+
+  async resolve(name?: string): Promise<ResolvedClient> {
+    const { key, settings } = await this.#settings(name);
+    const fingerprint = hash(JSON.stringify(settings));
+    const cached = this.#cache.get(key);
+    if (cached && cached.fingerprint === fingerprint) return { key, client: cached.client };
+    // CLINIKO_FLOW_RATE_LIMIT: requests/minute for our own pacing; 0 turns it off (local sandboxes).
+    const perMinute = this.#env.CLINIKO_FLOW_RATE_LIMIT;
+    const client = createClient({
+      ...settings,
+      ...(this.#timeoutMs ? { timeoutMs: this.#timeoutMs } : {}),
+      ...(perMinute === "0" ? { rateLimit: false as const } : {}),
+    });
+    this.#cache.set(key, { fingerprint, client });
+    return { key, client };
+  }
+
+  async #settings(name?: string) {
+    if (name) {
+      const c = await this.#store.connections.get(name);
+      return { key: c.name, settings: { apiKey: c.apiKey, email: c.email, region: c.region, baseUrl: c.baseUrl } };
+    }
+    const fallback = await this.#store.connections.find("default");
+    if (fallback)
+      return {
+        key: "default",
+        settings: {
+          apiKey: fallback.apiKey,
+          email: fallback.email,
+          region: fallback.region,
+          baseUrl: fallback.baseUrl,
+        },
+      };
+    const s = connectionFromEnv(this.#env);
+    return { key: `env:${hash(`${s.apiKey}|${s.baseUrl ?? s.region ?? ""}`).slice(0, 12)}`, settings: s };
+  }
+}
+
+function hash(s: string): string {
+  return createHash("sha256").update(s).digest("hex");
+}

@@ -1,0 +1,179 @@
+/**
+ * The `http.request` step: a JSON-friendly HTTP client for other apps (CRMs, accounting, chat
+ * webhooks). It refuses loopback, link-local and unspecified addresses — checked on the address
+ * actually connected to, so DNS tricks cannot reach the server's own services — unless private
+ * targets are explicitly allowed (CLINIKO_FLOW_ALLOW_PRIVATE_HTTP=1, or a test option).
+ */
+import { lookup as dnsLookup, type LookupAddress } from "node:dns";
+import http from "node:http";
+import https from "node:https";
+import { BlockList, isIP } from "node:net";
+import { z } from "zod";
+
+const blocked = new BlockList();
+blocked.addSubnet("127.0.0.0", 8, "ipv4");
+blocked.addSubnet("169.254.0.0", 16, "ipv4");
+blocked.addSubnet("0.0.0.0", 8, "ipv4");
+blocked.addAddress("::1", "ipv6");
+blocked.addAddress("::", "ipv6");
+blocked.addSubnet("fe80::", 10, "ipv6");
+
+function isBlocked(address: string): boolean {
+  const family = isIP(address);
+  if (family === 0) return false;
+  // IPv4-mapped IPv6 (::ffff:127.0.0.1) is the IPv4 address in disguise.
+  const mapped = /^::ffff:(\d+\.\d+\.\d+\.\d+)$/i.exec(address);
+  if (mapped) return blocked.check(mapped[1]!, "ipv4");
+  return blocked.check(address, family === 6 ? "ipv6" : "ipv4");
+}
+
+export const HttpRequestInput = z
+  .object({
+    method: z.enum(["GET", "POST", "PUT", "PATCH", "DELETE", "HEAD"]).default("POST"),
+    url: z.string().url(),
+    headers: z.record(z.string(), z.string()).optional(),
+    query: z.record(z.string(), z.union([z.string(), z.number(), z.boolean()])).optional(),
+    json: z.unknown().optional(),
+    body: z.string().optional(),
+    timeout: z.number().int().positive().max(300_000).optional().describe("ms, default 30000"),
+  })
+  .strict();
+export type HttpRequestInput = z.infer<typeof HttpRequestInput>;
+
+export class HttpRequestError extends Error {
+  override name = "HttpRequestError";
+  readonly status?: number;
+  /** The request may have reached the server (sent, then the connection broke or timed out). */
+  readonly maybeSent: boolean;
+  readonly transient: boolean;
+  readonly detail?: unknown;
+  constructor(message: string, init: { status?: number; maybeSent: boolean; transient: boolean; detail?: unknown }) {
+    super(message);
+    this.status = init.status;
+    this.maybeSent = init.maybeSent;
+    this.transient = init.transient;
+    this.detail = init.detail;
+  }
+}
+
+export interface HttpResponseOutput {
+  status: number;
+  headers: Record<string, string>;
+  body: unknown;
+}
+
+export function isSafeMethod(method: string): boolean {
+  return ["GET", "HEAD", "PUT", "DELETE", "OPTIONS"].includes(method.toUpperCase());
+}
+
+const MAX_BODY = 5 * 1024 * 1024;
+
+export async function httpRequest(raw: unknown, options: { allowPrivate?: boolean } = {}): Promise<HttpResponseOutput> {
+  const parsed = HttpRequestInput.safeParse(raw);
+  if (!parsed.success) {
+    const i = parsed.error.issues[0]!;
+    throw new HttpRequestError(`Invalid http.request input: ${i.path.join(".") || "(input)"}: ${i.message}.`, {
+      maybeSent: false,
+      transient: false,
+    });
+  }
+  const input = parsed.data;
+  const url = new URL(input.url);
+  if (url.protocol !== "http:" && url.protocol !== "https:")
+    throw new HttpRequestError(`http.request only sends http(s) requests, not ${url.protocol}.`, {
+      maybeSent: false,
+      transient: false,
+    });
+  for (const [k, v] of Object.entries(input.query ?? {})) url.searchParams.append(k, String(v));
+  const headers: Record<string, string> = { "user-agent": "cliniko-flow", ...lower(input.headers ?? {}) };
+  let body: Buffer | undefined;
+  if (input.json !== undefined) {
+    body = Buffer.from(JSON.stringify(input.json));
+    headers["content-type"] ??= "application/json";
+  } else if (input.body !== undefined) body = Buffer.from(input.body);
+  if (body) headers["content-length"] = String(body.length);
+  const allowPrivate = options.allowPrivate ?? process.env.CLINIKO_FLOW_ALLOW_PRIVATE_HTTP === "1";
+  const host = url.hostname.replace(/^\[|\]$/g, "");
+  if (!allowPrivate && isBlocked(host)) throw refused(host);
+  const lookup: typeof dnsLookup = ((hostname: string, opts: object, cb: (...a: unknown[]) => void) => {
+    dnsLookup(hostname, { ...opts, all: true }, (err, addresses: LookupAddress[]) => {
+      if (err) return cb(err);
+      const bad = addresses.find((a) => isBlocked(a.address));
+      if (bad && !allowPrivate) return cb(refused(`${hostname} (${bad.address})`));
+      const o = opts as { all?: boolean };
+      if (o.all) cb(null, addresses);
+      else cb(null, addresses[0]!.address, addresses[0]!.family);
+    });
+  }) as typeof dnsLookup;
+  const timeout = input.timeout ?? 30_000;
+  const transport = url.protocol === "https:" ? https : http;
+  return new Promise((resolve, reject) => {
+    let sent = false;
+    const req = transport.request(url, { method: input.method, headers, lookup, timeout }, (res) => {
+      const chunks: Buffer[] = [];
+      let size = 0;
+      res.on("data", (c: Buffer) => {
+        size += c.length;
+        if (size > MAX_BODY) req.destroy(new Error("response larger than 5 MB"));
+        else chunks.push(c);
+      });
+      res.on("end", () => {
+        const text = Buffer.concat(chunks).toString("utf8");
+        let parsedBody: unknown = text;
+        if (/json/i.test(String(res.headers["content-type"] ?? "")) && text) {
+          try {
+            parsedBody = JSON.parse(text);
+          } catch {}
+        }
+        const status = res.statusCode ?? 0;
+        const out = { status, headers: flatHeaders(res.headers), body: parsedBody };
+        if (status >= 400)
+          reject(
+            new HttpRequestError(`${input.method} ${url.origin}${url.pathname} answered HTTP ${status}.`, {
+              status,
+              maybeSent: status >= 500,
+              transient: status >= 500 || status === 429 || status === 408,
+              detail: typeof parsedBody === "string" ? parsedBody.slice(0, 500) : parsedBody,
+            }),
+          );
+        else resolve(out);
+      });
+      res.on("error", (err) => fail(err));
+    });
+    const fail = (err: Error & { code?: string }) => {
+      if (err instanceof HttpRequestError) return reject(err);
+      const timedOut = err.message === "timeout";
+      reject(
+        new HttpRequestError(
+          timedOut
+            ? `${input.method} ${url.origin}${url.pathname} did not answer within ${timeout} ms.`
+            : `${input.method} ${url.origin}${url.pathname} failed: ${err.code ?? err.message}.`,
+          { maybeSent: sent, transient: true },
+        ),
+      );
+    };
+    req.on("timeout", () => req.destroy(new Error("timeout")));
+    req.on("error", fail);
+    req.on("finish", () => {
+      sent = true;
+    });
+    req.end(body);
+  });
+}
+
+function refused(target: string): HttpRequestError {
+  return new HttpRequestError(
+    `http.request refuses ${target}: loopback and link-local addresses are blocked (set CLINIKO_FLOW_ALLOW_PRIVATE_HTTP=1 to allow them).`,
+    { maybeSent: false, transient: false },
+  );
+}
+
+function lower(h: Record<string, string>): Record<string, string> {
+  return Object.fromEntries(Object.entries(h).map(([k, v]) => [k.toLowerCase(), v]));
+}
+
+function flatHeaders(h: http.IncomingHttpHeaders): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const [k, v] of Object.entries(h)) if (v !== undefined) out[k] = Array.isArray(v) ? v.join(", ") : v;
+  return out;
+}

@@ -1,0 +1,152 @@
+/**
+ * One poll of one (connection, resource) pair, shared by every active workflow whose trigger
+ * reads that resource: fetch everything changed since the cursor minus an overlap window (all
+ * pages), detect each workflow's events, and commit seen keys + queued runs + the new cursor in
+ * one transaction (PollingStore.commit). Seen keys make overlapping and repeated polls harmless.
+ */
+
+import type { TriggerDef } from "../catalog/index.ts";
+import { trigger as catalogTrigger, detect, fetchChanges } from "../catalog/index.ts";
+import type { ResourceName } from "../cliniko/resources.ts";
+import type { ClinikoClient, ClinikoRecord } from "../cliniko/types.ts";
+import type { DetectedEvent, Store, StoredWorkflow } from "../store/index.ts";
+import type { WorkflowDefinition } from "./workflow.ts";
+
+/** Default overlap: Cliniko commits a change with a timestamp a little before it becomes visible. */
+export const DEFAULT_OVERLAP_MS = 2 * 60_000;
+
+export interface PollTarget {
+  workflow: StoredWorkflow;
+  definition: WorkflowDefinition;
+  trigger: TriggerDef;
+}
+
+export interface PollJob {
+  connectionKey: string;
+  /** The connection name as written in the workflows (undefined = default/env). */
+  connectionName?: string;
+  pollKey: string;
+  resource: ResourceName;
+  targets: PollTarget[];
+}
+
+export interface PollResult {
+  records: number;
+  pages: number;
+  events: number;
+  runIds: number[];
+  duplicates: number;
+  /** The listing changed under us while paging; the cursor was held back. */
+  disturbed: boolean;
+  cursor: string;
+}
+
+const ms = (t: string) => Date.parse(t);
+const iso = (n: number) => new Date(n).toISOString();
+
+export async function pollResource(
+  job: PollJob,
+  deps: { store: Store; client: ClinikoClient; overlapMs?: number; onPage?(n: number, records: number): void },
+): Promise<PollResult> {
+  const { store } = deps;
+  const overlap = deps.overlapMs ?? DEFAULT_OVERLAP_MS;
+  // A new pair starts at the earliest activation among its workflows: no history flood.
+  const start = job.targets.map((t) => t.workflow.activatedAt ?? new Date().toISOString()).sort()[0]!;
+  const state = await store.polling.ensureCursor(job.connectionKey, job.pollKey, start);
+  const normalSince = ms(state.cursor) - overlap;
+  let since = normalSince;
+  for (const t of job.targets) if (t.workflow.backfillFrom) since = Math.min(since, ms(t.workflow.backfillFrom));
+
+  const records: ClinikoRecord[] = [];
+  let pages = 0;
+  for await (const r of fetchChanges(deps.client, job.resource, iso(since), {
+    onPage: (n) => {
+      pages = n;
+      deps.onPage?.(n, records.length);
+    },
+  }))
+    records.push(r);
+
+  // A record seen twice with different updated_at moved to the end while we paged: pages may
+  // have shifted and skipped a record, so keep the cursor and let the next poll re-read.
+  const versions = new Map<string, unknown>();
+  let disturbed = false;
+  let maxUpdated = ms(state.cursor);
+  for (const r of records) {
+    const prior = versions.get(String(r.id));
+    if (prior !== undefined && prior !== r.updated_at) disturbed = true;
+    versions.set(String(r.id), r.updated_at);
+    const u = typeof r.updated_at === "string" ? ms(r.updated_at) : Number.NaN;
+    if (!Number.isNaN(u) && u > maxUpdated) maxUpdated = u;
+  }
+
+  const events: DetectedEvent[] = [];
+  for (const t of job.targets) {
+    const from = t.workflow.backfillFrom
+      ? ms(t.workflow.backfillFrom)
+      : Math.max(normalSince, ms(t.workflow.activatedAt ?? state.cursor));
+    const found = detect(t.trigger, records, { activatedAt: iso(from), seen: () => false });
+    if (found.length === 0) continue;
+    const seen = await store.polling.seen(
+      t.workflow.id,
+      found.map((e) => e.key),
+    );
+    for (const e of found) {
+      if (seen.has(e.key)) continue;
+      events.push({
+        workflowId: t.workflow.id,
+        workflowVersion: t.workflow.version,
+        triggerKey: t.trigger.key,
+        eventKey: e.key,
+        eventTime: iso(ms(e.at)),
+        payload: e.record,
+      });
+    }
+  }
+  const cursor = disturbed ? null : iso(maxUpdated);
+  const committed = await store.polling.commit({
+    connectionKey: job.connectionKey,
+    pollKey: job.pollKey,
+    cursor,
+    events,
+    pruneBefore: disturbed ? undefined : iso(maxUpdated - overlap),
+    backfillDone: job.targets.filter((t) => t.workflow.backfillFrom).map((t) => t.workflow.id),
+  });
+  return {
+    records: records.length,
+    pages,
+    events: events.length,
+    runIds: committed.runIds,
+    duplicates: committed.duplicates,
+    disturbed,
+    cursor: cursor ?? state.cursor,
+  };
+}
+
+/** Groups active workflows with catalogue triggers into one job per (connection, resource). */
+export async function planPollJobs(
+  workflows: { workflow: StoredWorkflow; definition: WorkflowDefinition }[],
+  keyOf: (connectionName?: string) => Promise<string>,
+): Promise<{ jobs: PollJob[]; errors: { workflow: StoredWorkflow; error: Error }[] }> {
+  const jobs = new Map<string, PollJob>();
+  const errors: { workflow: StoredWorkflow; error: Error }[] = [];
+  for (const w of workflows) {
+    const t = w.definition.trigger;
+    if (t.key === "schedule" || t.key === "webhook") continue;
+    try {
+      const def = catalogTrigger(t.key);
+      const connectionKey = await keyOf(t.connection);
+      const pollKey = def.resource;
+      const id = `${connectionKey}\0${pollKey}`;
+      let job = jobs.get(id);
+      if (!job) {
+        job = { connectionKey, connectionName: t.connection, pollKey, resource: def.resource, targets: [] };
+        jobs.set(id, job);
+      }
+      job.targets.push({ workflow: w.workflow, definition: w.definition, trigger: def });
+    } catch (error) {
+      errors.push({ workflow: w.workflow, error: error as Error });
+    }
+  }
+  return { jobs: [...jobs.values()], errors };
+}

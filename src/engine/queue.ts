@@ -1,0 +1,153 @@
+/**
+ * The run queue. Runs live in the store (status `queued`); the queue decides who executes them.
+ * `RunQueue` is the interface a distributed implementation (BullMQ on Redis) will also satisfy;
+ * `InProcessQueue` is the default: it claims runs from the store with a compare-and-set, so a
+ * second process (`run --once`, another `serve`) can never execute the same run, and it picks up
+ * runs whose owner died (crash recovery) and parked runs that became due.
+ */
+import { randomBytes } from "node:crypto";
+import { hostname } from "node:os";
+import type { RunRecord, Store } from "../store/index.ts";
+
+export interface RunQueue {
+  /** A run was queued (or became due): wake a worker. */
+  notify(): void;
+  /** Starts executing runs with `handler`. */
+  start(handler: (run: RunRecord, owner: string) => Promise<unknown>): void;
+  /** Resolves when no run is queued-and-due or in flight (for `run --once` and tests). */
+  drain(): Promise<void>;
+  stop(): Promise<void>;
+}
+
+export interface InProcessQueueOptions {
+  concurrency?: number;
+  /** How often to look for work made by other processes (default 1 s). */
+  pollMs?: number;
+  leaseMs?: number;
+  /** Only these workflows' runs (e.g. `run --once`). */
+  workflowIds?: number[];
+}
+
+/** `host:pid:nonce` — enough to tell whether a lease's owner is still alive on this machine. */
+export function newOwner(): string {
+  return `${hostname()}:${process.pid}:${randomBytes(4).toString("hex")}`;
+}
+
+function ownerIsDead(owner: string, self: string): boolean {
+  const [host, pidText] = owner.split(":");
+  const pid = Number(pidText);
+  if (host !== hostname() || !Number.isInteger(pid)) return false;
+  if (pid === process.pid) return owner !== self; // an earlier life of this process id
+  try {
+    process.kill(pid, 0);
+    return false;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === "ESRCH";
+  }
+}
+
+export class InProcessQueue implements RunQueue {
+  readonly owner = newOwner();
+  readonly #store: Store;
+  readonly #o: Required<Omit<InProcessQueueOptions, "workflowIds">> & { workflowIds?: number[] };
+  #handler?: (run: RunRecord, owner: string) => Promise<unknown>;
+  readonly #inFlight = new Set<number>();
+  #timer?: NodeJS.Timeout;
+  #stopped = false;
+  #scanning = false;
+  #rescan = false;
+  #waiters: (() => void)[] = [];
+  #lastScanFoundNothing = false;
+
+  constructor(store: Store, options: InProcessQueueOptions = {}) {
+    this.#store = store;
+    this.#o = {
+      concurrency: options.concurrency ?? 4,
+      pollMs: options.pollMs ?? 1000,
+      leaseMs: options.leaseMs ?? 60_000,
+      workflowIds: options.workflowIds,
+    };
+  }
+
+  start(handler: (run: RunRecord, owner: string) => Promise<unknown>): void {
+    this.#handler = handler;
+    const tick = () => {
+      if (this.#stopped) return;
+      this.notify();
+      this.#timer = setTimeout(tick, this.#o.pollMs);
+      this.#timer.unref?.();
+    };
+    tick();
+  }
+
+  notify(): void {
+    if (this.#scanning) {
+      this.#rescan = true;
+      return;
+    }
+    void this.#scan();
+  }
+
+  /** Whether a run found in the store may be taken now. */
+  #takeable(run: RunRecord): boolean {
+    if (this.#inFlight.has(run.id)) return false;
+    if (run.status === "queued") return true;
+    if (!run.leaseOwner) return true;
+    if (run.leaseUntil && Date.parse(run.leaseUntil) < Date.now()) return true;
+    return ownerIsDead(run.leaseOwner, this.owner);
+  }
+
+  async #scan(): Promise<void> {
+    if (!this.#handler || this.#stopped) return;
+    this.#scanning = true;
+    try {
+      do {
+        this.#rescan = false;
+        const free = this.#o.concurrency - this.#inFlight.size;
+        if (free <= 0) break;
+        const candidates = (await this.#store.runs.candidates({ workflowIds: this.#o.workflowIds, limit: 100 })).filter(
+          (r) => this.#takeable(r),
+        );
+        let started = 0;
+        for (const run of candidates) {
+          if (started >= free || this.#stopped) break;
+          if (!(await this.#store.runs.claim(run, this.owner, this.#o.leaseMs))) continue;
+          started++;
+          this.#inFlight.add(run.id);
+          const claimed = { ...run, status: "running" as const, leaseOwner: this.owner };
+          void this.#handler(claimed, this.owner)
+            .catch(() => {})
+            .finally(() => {
+              this.#inFlight.delete(run.id);
+              this.notify();
+            });
+        }
+        this.#lastScanFoundNothing = candidates.length === 0;
+      } while (this.#rescan && !this.#stopped);
+    } catch {
+      this.#lastScanFoundNothing = false; // a transient store error: the timer scans again
+    } finally {
+      this.#scanning = false;
+    }
+    if (this.#inFlight.size === 0 && this.#lastScanFoundNothing) {
+      const waiters = this.#waiters;
+      this.#waiters = [];
+      for (const w of waiters) w();
+    }
+  }
+
+  drain(): Promise<void> {
+    return new Promise((resolve) => {
+      this.#waiters.push(resolve);
+      this.notify();
+    });
+  }
+
+  async stop(): Promise<void> {
+    this.#stopped = true;
+    if (this.#timer) clearTimeout(this.#timer);
+    while (this.#inFlight.size > 0) await new Promise((r) => setTimeout(r, 20));
+    for (const w of this.#waiters) w();
+    this.#waiters = [];
+  }
+}

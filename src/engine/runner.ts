@@ -1,0 +1,255 @@
+/**
+ * Executes one run: its workflow version's steps in order, each step's input, output, error and
+ * timing stored as it goes. Transient failures are retried with backoff; a write whose outcome is
+ * unknown (sent, then no answer) is never repeated — the step and run become `unknown` for a
+ * human to check. A run interrupted by a crash is resumed: finished steps are not re-executed,
+ * and a step that was mid-flight is re-executed only when repeating it is harmless.
+ */
+
+import type { Logger } from "pino";
+import { action as catalogAction } from "../catalog/index.ts";
+import { ClinikoError } from "../cliniko/errors.ts";
+import type { RunRecord, StepRecord, Store } from "../store/index.ts";
+import type { ClientProvider } from "./clients.ts";
+import { parseDuration } from "./duration.ts";
+import { HttpRequestError, httpRequest, isSafeMethod } from "./http-request.ts";
+import { condition, render, TemplateError, type TemplateScope, templateEnv } from "./template.ts";
+import { type StepDefinition, validateWorkflow, type WorkflowDefinition } from "./workflow.ts";
+
+export interface RunnerOptions {
+  store: Store;
+  clients: ClientProvider;
+  env?: NodeJS.ProcessEnv;
+  /** Allow http.request to loopback/link-local targets (tests, local setups). */
+  allowPrivateHttp?: boolean;
+  /** Attempts for transient failures (default 3) and the first backoff (default 1 s, doubling). */
+  retry?: { attempts?: number; backoffMs?: number; maxBackoffMs?: number };
+  /** Delays shorter than this wait in process instead of parking the run (default 2 s). */
+  inlineDelayMs?: number;
+  templateTimeLimitMs?: number;
+  leaseMs?: number;
+  logger?: Logger;
+}
+
+export type RunOutcome = "succeeded" | "failed" | "unknown" | "parked";
+
+/** Thrown inside the runner to end the run with a status. */
+class Stop {
+  readonly status: RunOutcome;
+  readonly error: string | null;
+  constructor(status: RunOutcome, error: string | null = null) {
+    this.status = status;
+    this.error = error;
+  }
+}
+
+const SENSITIVE = /authorization|api[-_]?key|token|secret|password|cookie/i;
+
+/** Stored step inputs never keep credentials someone put in headers or bodies. */
+export function redactInput(value: unknown, key = ""): unknown {
+  if (SENSITIVE.test(key) && value !== null && typeof value !== "object") return "[redacted]";
+  if (Array.isArray(value)) return value.map((v) => redactInput(v));
+  if (value !== null && typeof value === "object")
+    return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, redactInput(v, k)]));
+  return value;
+}
+
+function errorText(err: unknown): string {
+  if (err instanceof ClinikoError || err instanceof HttpRequestError) {
+    const d = err.detail;
+    const detail = d === undefined ? "" : ` ${typeof d === "string" ? d : JSON.stringify(d)}`.slice(0, 600);
+    return `${err.message}${detail}`;
+  }
+  return (err as Error)?.message ?? String(err);
+}
+
+interface RunState {
+  seq: number;
+  run: RunRecord;
+  owner: string;
+  done: Map<string, StepRecord>;
+  scope: TemplateScope;
+  def: WorkflowDefinition;
+}
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+export class Runner {
+  readonly #o: RunnerOptions;
+  readonly #env: Record<string, string>;
+  constructor(options: RunnerOptions) {
+    this.#o = options;
+    this.#env = templateEnv(options.env);
+  }
+
+  /** Executes a run the caller has claimed for `owner`. */
+  async execute(run: RunRecord, owner: string): Promise<RunOutcome> {
+    const { store } = this.#o;
+    const workflow = await store.workflows.get(run.workflowId);
+    let outcome: Stop;
+    try {
+      const def = validateWorkflow(await store.workflows.definitionAt(run.workflowId, run.workflowVersion));
+      const done = new Map((await store.runs.steps(run.id)).map((s) => [s.stepId, s]));
+      const scope: TemplateScope = { trigger: run.triggerPayload, steps: {}, env: this.#env };
+      const state = { seq: 0, run, owner, done, scope, def };
+      await this.#steps(def.steps, "steps", state);
+      outcome = new Stop("succeeded");
+    } catch (err) {
+      if (err instanceof Stop) outcome = err;
+      else outcome = new Stop("failed", errorText(err));
+    }
+    if (outcome.status === "parked") return "parked";
+    await store.runs.finish(run.id, outcome.status, outcome.error);
+    if (workflow.metadataOnly) await store.runs.scrub(run.id);
+    this.#o.logger?.info({ run: run.id, workflow: workflow.name, status: outcome.status }, "run finished");
+    return outcome.status;
+  }
+
+  async #steps(steps: StepDefinition[], base: string, state: RunState): Promise<void> {
+    for (let i = 0; i < steps.length; i++) {
+      const step = steps[i]!;
+      const path = `${base}[${i}]`;
+      const seq = state.seq++;
+      const prev = state.done.get(step.id);
+      const { run, scope } = state;
+      if (prev && (prev.status === "succeeded" || prev.status === "skipped")) {
+        scope.steps[step.id] = prev.output;
+        await this.#after(step, path, prev.output, state);
+        continue;
+      }
+      if (prev?.status === "unknown") throw new Stop("unknown", prev.error);
+      if (prev?.status === "running" && !this.#repeatable(step, prev)) {
+        const msg = `Step ${step.id} was interrupted after it may have sent its request; its outcome is unknown, so it was not repeated.`;
+        await this.#o.store.runs.finishStep(run.id, step.id, { status: "unknown", error: msg });
+        throw new Stop("unknown", msg);
+      }
+      try {
+        if (step.if !== undefined && !(await condition(step.if, scope, `${path}.if`, this.#o.templateTimeLimitMs))) {
+          await this.#o.store.runs.startStep(run.id, step.id, seq, null);
+          await this.#o.store.runs.finishStep(run.id, step.id, { status: "skipped", output: null });
+          scope.steps[step.id] = null;
+          continue;
+        }
+        const input = await render(step.input ?? {}, scope, `${path}.input`, this.#o.templateTimeLimitMs);
+        if (prev?.status !== "running") await this.#o.store.runs.startStep(run.id, step.id, seq, redactInput(input));
+        const output = await this.#attempts(step, input, prev, state);
+        scope.steps[step.id] = output;
+        await this.#o.store.runs.finishStep(run.id, step.id, { status: "succeeded", output });
+        await this.#o.store.runs.heartbeat(run.id, state.owner, this.#o.leaseMs ?? 60_000);
+        await this.#after(step, path, output, state);
+      } catch (err) {
+        if (err instanceof Stop) throw err;
+        const msg =
+          err instanceof TemplateError
+            ? `Step ${step.id}: ${err.message}`
+            : `Step ${step.id} (${step.action}) failed: ${errorText(err)}`;
+        // A template error happens before startStep: record the step so `runs show` names it.
+        if (err instanceof TemplateError) await this.#o.store.runs.startStep(run.id, step.id, seq, null);
+        await this.#o.store.runs.finishStep(run.id, step.id, { status: "failed", error: msg });
+        throw new Stop("failed", msg);
+      }
+    }
+  }
+
+  /** What a finished step means for the flow: a filter that failed stops; a branch runs a case. */
+  async #after(step: StepDefinition, path: string, output: unknown, state: RunState) {
+    if (step.action === "filter" && !(output as { passed?: boolean } | null)?.passed) throw new Stop("succeeded");
+    if (step.action === "branch") {
+      const chosen = (output as { case?: number | "else" } | null)?.case;
+      if (typeof chosen === "number" && step.cases?.[chosen])
+        await this.#steps(step.cases[chosen].steps, `${path}.cases[${chosen}].steps`, state);
+      else if (chosen === "else" && step.else) await this.#steps(step.else, `${path}.else`, state);
+    }
+  }
+
+  /** Whether re-executing an interrupted step cannot do a write twice. */
+  #repeatable(step: StepDefinition, _prev: StepRecord): boolean {
+    if (["filter", "branch", "delay"].includes(step.action)) return true;
+    if (step.action === "http.request") {
+      const method = String((step.input as { method?: unknown } | undefined)?.method ?? "POST");
+      return isSafeMethod(method);
+    }
+    const def = catalogAction(step.action);
+    return def.method !== "POST" || def.kind === "find" || def.kind === "list";
+  }
+
+  async #attempts(
+    step: StepDefinition,
+    input: unknown,
+    prev: StepRecord | undefined,
+    state: RunState,
+  ): Promise<unknown> {
+    const attempts = step.retry?.attempts ?? this.#o.retry?.attempts ?? 3;
+    let backoff = step.retry?.backoff ? parseDuration(step.retry.backoff) : (this.#o.retry?.backoffMs ?? 1000);
+    const maxBackoff = this.#o.retry?.maxBackoffMs ?? 60_000;
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await this.#perform(step, input, prev, state);
+      } catch (err) {
+        if (err instanceof Stop || err instanceof TemplateError) throw err;
+        const repeatable = this.#repeatable(step, prev!);
+        const maybeSent = (err as { maybeSent?: boolean }).maybeSent === true;
+        if (maybeSent && !repeatable) {
+          const msg = `Step ${step.id} (${step.action}) may or may not have taken effect, so it was not repeated: ${errorText(err)}`;
+          await this.#o.store.runs.finishStep(state.run.id, step.id, { status: "unknown", error: msg });
+          throw new Stop("unknown", msg);
+        }
+        if (attempt > attempts || !transient(err)) throw err;
+        this.#o.logger?.warn({ run: state.run.id, step: step.id, attempt }, "step failed; retrying");
+        await sleep(backoff);
+        backoff = Math.min(backoff * 2, maxBackoff);
+        await this.#o.store.runs.startStep(state.run.id, step.id, 0, redactInput(input));
+        await this.#o.store.runs.heartbeat(state.run.id, state.owner, this.#o.leaseMs ?? 60_000);
+      }
+    }
+  }
+
+  async #perform(step: StepDefinition, input: unknown, prev: StepRecord | undefined, state: RunState) {
+    const { scope, run } = state;
+    switch (step.action) {
+      case "filter": {
+        const passed = await condition((input as { condition?: unknown }).condition, scope, step.id);
+        return { passed };
+      }
+      case "branch": {
+        const cases = step.cases ?? [];
+        for (let j = 0; j < cases.length; j++)
+          if (await condition(cases[j]!.if, scope, `${step.id}.cases[${j}].if`, this.#o.templateTimeLimitMs))
+            return { case: j };
+        return { case: "else" };
+      }
+      case "delay": {
+        const i = input as { for?: string; until?: string };
+        const noted = (prev?.output as { until?: string } | null)?.until;
+        const until =
+          noted ??
+          (i.until
+            ? new Date(i.until).toISOString()
+            : new Date(Date.now() + parseDuration(String(i.for))).toISOString());
+        if (Number.isNaN(Date.parse(until))) throw new Error(`delay: "${i.until}" is not a time`);
+        const wait = Date.parse(until) - Date.now();
+        if (wait <= 0) return { until };
+        if (wait <= (this.#o.inlineDelayMs ?? 2000)) {
+          await sleep(wait);
+          return { until };
+        }
+        await this.#o.store.runs.noteStep(run.id, step.id, { until });
+        await this.#o.store.runs.park(run.id, until);
+        throw new Stop("parked");
+      }
+      case "http.request":
+        return httpRequest(input, { allowPrivate: this.#o.allowPrivateHttp });
+      default: {
+        const def = catalogAction(step.action);
+        const { client } = await this.#o.clients.resolve(step.connection);
+        return (await def.run(client, input)) ?? null;
+      }
+    }
+  }
+}
+
+function transient(err: unknown): boolean {
+  if (err instanceof HttpRequestError) return err.transient;
+  if (err instanceof ClinikoError) return ["rate_limited", "server", "network", "timeout"].includes(err.code);
+  return false;
+}

@@ -1,0 +1,264 @@
+/**
+ * The scheduler: keeps one poll job per (connection, resource) for the active workflows (reloaded
+ * from the store, so CLI changes reach a running `serve`), runs each at the shortest interval its
+ * workflows ask for, backs off per job on errors, fires `schedule` triggers (cron or interval) and
+ * prunes old runs. It only queues runs; workers execute them.
+ */
+import { Cron } from "croner";
+import type { Logger } from "pino";
+import { ClinikoAuthError } from "../cliniko/errors.ts";
+import type { Store, StoredWorkflow } from "../store/index.ts";
+import type { ClientProvider } from "./clients.ts";
+import { parseDuration } from "./duration.ts";
+import { type PollJob, type PollResult, planPollJobs, pollResource } from "./poller.ts";
+import type { RunQueue } from "./queue.ts";
+import { intervalOf, validateWorkflow, type WorkflowDefinition } from "./workflow.ts";
+
+export interface SchedulerOptions {
+  store: Store;
+  clients: ClientProvider;
+  queue: RunQueue;
+  logger?: Logger;
+  env?: NodeJS.ProcessEnv;
+  /** Overrides every polling interval (tests and benchmarks only; normal minimum is 30 s). */
+  pollIntervalMs?: number;
+  overlapMs?: number;
+  /** How often the scheduler wakes (default 1 s). */
+  tickMs?: number;
+  /** How often it re-reads the workflows (default 5 s). */
+  reloadMs?: number;
+  /** Longest backoff after repeated poll errors (default 15 min). */
+  maxBackoffMs?: number;
+  /** Called after each poll (metrics, tests). */
+  onPoll?(job: PollJob, result: PollResult | Error): void;
+}
+
+interface JobState {
+  job: PollJob;
+  intervalMs: number;
+  nextAt: number;
+  running: boolean;
+  failures: number;
+}
+
+interface ScheduleState {
+  workflow: StoredWorkflow;
+  definition: WorkflowDefinition;
+  nextAt: number;
+  cron?: Cron;
+}
+
+export function retentionDays(env: NodeJS.ProcessEnv = process.env): number {
+  const raw = env.RUN_RETENTION_DAYS;
+  const n = raw === undefined || raw === "" ? 14 : Number(raw);
+  if (!Number.isFinite(n) || n < 0) throw new Error(`RUN_RETENTION_DAYS must be a number of days, not "${raw}".`);
+  return n;
+}
+
+export class Scheduler {
+  readonly #o: SchedulerOptions;
+  readonly #jobs = new Map<string, JobState>();
+  readonly #schedules = new Map<number, ScheduleState>();
+  #timer?: NodeJS.Timeout;
+  #lastReload = 0;
+  #lastPrune = 0;
+  #stopped = false;
+  #ticking?: Promise<void>;
+  readonly #inFlight = new Set<Promise<unknown>>();
+
+  constructor(options: SchedulerOptions) {
+    this.#o = options;
+  }
+
+  start(): void {
+    const loop = () => {
+      if (this.#stopped) return;
+      this.#ticking = this.tick()
+        .catch((err) => this.#o.logger?.error({ err: (err as Error).message }, "scheduler tick failed"))
+        .finally(() => {
+          if (!this.#stopped) this.#timer = setTimeout(loop, this.#o.tickMs ?? 1000);
+        });
+    };
+    loop();
+  }
+
+  async stop(): Promise<void> {
+    this.#stopped = true;
+    if (this.#timer) clearTimeout(this.#timer);
+    await this.#ticking;
+    await Promise.allSettled([...this.#inFlight]);
+  }
+
+  /** Poll jobs as currently planned (for status pages and tests). */
+  jobs(): PollJob[] {
+    return [...this.#jobs.values()].map((j) => j.job);
+  }
+
+  /** One scheduler step: reload if due, start due polls and schedules, prune if due. */
+  async tick(now = Date.now()): Promise<void> {
+    if (now - this.#lastReload >= (this.#o.reloadMs ?? 5000) || this.#jobs.size + this.#schedules.size === 0) {
+      await this.reload();
+      this.#lastReload = now;
+    }
+    for (const state of this.#jobs.values()) {
+      if (state.running || state.nextAt > now) continue;
+      state.running = true;
+      this.#track(this.#runJob(state));
+    }
+    for (const s of this.#schedules.values()) {
+      if (s.nextAt > now) continue;
+      const slot = s.nextAt;
+      s.nextAt = this.#nextFire(s, now);
+      this.#track(this.#fire(s, slot));
+    }
+    if (now - this.#lastPrune >= 3_600_000) {
+      this.#lastPrune = now;
+      const days = retentionDays(this.#o.env);
+      const pruned = await this.#o.store.runs.prune(new Date(now - days * 86_400_000).toISOString());
+      if (pruned > 0) this.#o.logger?.info({ pruned, days }, "pruned old runs");
+    }
+  }
+
+  #track(p: Promise<unknown>) {
+    this.#inFlight.add(p);
+    void p.finally(() => this.#inFlight.delete(p));
+  }
+
+  async reload(): Promise<void> {
+    const { store } = this.#o;
+    const active: { workflow: StoredWorkflow; definition: WorkflowDefinition }[] = [];
+    for (const workflow of await store.workflows.listActive()) {
+      try {
+        active.push({ workflow, definition: validateWorkflow(workflow.definition, workflow.name) });
+      } catch (err) {
+        await store.workflows.pause(
+          [workflow.id],
+          `The stored definition is no longer valid: ${(err as Error).message}`,
+        );
+      }
+    }
+    const { jobs, errors } = await planPollJobs(active, (name) => this.#o.clients.keyOf(name));
+    for (const { workflow, error } of errors) {
+      this.#o.logger?.warn({ workflow: workflow.name, err: error.message }, "workflow cannot be polled");
+      await store.workflows.pause([workflow.id], error.message);
+    }
+    const seen = new Set<string>();
+    for (const job of jobs) {
+      const id = `${job.connectionKey}\0${job.pollKey}`;
+      seen.add(id);
+      const intervalMs =
+        this.#o.pollIntervalMs ?? Math.min(...job.targets.map((t) => intervalOf(t.definition.trigger)));
+      const existing = this.#jobs.get(id);
+      if (existing) {
+        existing.job = job;
+        if (intervalMs < existing.intervalMs) existing.nextAt = Math.min(existing.nextAt, Date.now() + intervalMs);
+        existing.intervalMs = intervalMs;
+      } else this.#jobs.set(id, { job, intervalMs, nextAt: 0, running: false, failures: 0 });
+    }
+    for (const id of this.#jobs.keys()) if (!seen.has(id)) this.#jobs.delete(id);
+
+    const scheduled = new Set<number>();
+    for (const a of active) {
+      if (a.definition.trigger.key !== "schedule") continue;
+      scheduled.add(a.workflow.id);
+      const existing = this.#schedules.get(a.workflow.id);
+      if (existing && existing.workflow.version === a.workflow.version) {
+        existing.workflow = a.workflow;
+        continue;
+      }
+      existing?.cron?.stop();
+      const t = a.definition.trigger;
+      const s: ScheduleState = { workflow: a.workflow, definition: a.definition, nextAt: 0 };
+      if (t.cron) s.cron = new Cron(t.cron, { paused: true, timezone: t.timezone });
+      s.nextAt = this.#nextFire(s, Date.now());
+      this.#schedules.set(a.workflow.id, s);
+    }
+    for (const [id, s] of this.#schedules) {
+      if (scheduled.has(id)) continue;
+      s.cron?.stop();
+      this.#schedules.delete(id);
+    }
+  }
+
+  #nextFire(s: ScheduleState, after: number): number {
+    if (s.cron) return s.cron.nextRun(new Date(after))?.getTime() ?? Number.POSITIVE_INFINITY;
+    const every = this.#o.pollIntervalMs ?? parseDuration(s.definition.trigger.every ?? "1h");
+    return (Math.floor(after / every) + 1) * every;
+  }
+
+  /** Queues one run per slot; the seen key makes two schedulers firing the same slot harmless. */
+  async #fire(s: ScheduleState, slot: number): Promise<void> {
+    const scheduledAt = new Date(slot).toISOString();
+    const { runIds } = await this.#o.store.polling.commit({
+      connectionKey: "schedule",
+      pollKey: `workflow:${s.workflow.id}`,
+      cursor: scheduledAt,
+      events: [
+        {
+          workflowId: s.workflow.id,
+          workflowVersion: s.workflow.version,
+          triggerKey: "schedule",
+          eventKey: `schedule@${scheduledAt}`,
+          eventTime: scheduledAt,
+          payload: { scheduledAt, firedAt: new Date().toISOString() },
+        },
+      ],
+      pruneBefore: new Date(slot - 7 * 86_400_000).toISOString(),
+    });
+    if (runIds.length) this.#o.queue.notify();
+  }
+
+  async #runJob(state: JobState): Promise<void> {
+    const { job } = state;
+    try {
+      const { client } = await this.#o.clients.resolve(job.connectionName);
+      const result = await pollResource(job, { store: this.#o.store, client, overlapMs: this.#o.overlapMs });
+      state.failures = 0;
+      // A disturbed listing is re-read soon rather than a full interval later.
+      state.nextAt = Date.now() + (result.disturbed ? Math.min(state.intervalMs, 1000) : state.intervalMs);
+      if (result.runIds.length > 0) this.#o.queue.notify();
+      this.#o.onPoll?.(job, result);
+      this.#o.logger?.debug({ poll: job.pollKey, records: result.records, runs: result.runIds.length }, "polled");
+    } catch (err) {
+      const error = err as Error;
+      state.failures++;
+      this.#o.onPoll?.(job, error);
+      if (err instanceof ClinikoAuthError) {
+        const reason = `Paused: Cliniko rejected the API key of connection "${job.connectionName ?? job.connectionKey}" (${error.message}) Fix the connection, then enable the workflow again.`;
+        const ids = await this.#workflowsOnConnection(job.connectionKey);
+        await this.#o.store.workflows.pause(ids, reason);
+        this.#o.logger?.error(
+          { connection: job.connectionName ?? "default", workflows: ids.length },
+          "connection paused",
+        );
+        this.#jobs.delete(`${job.connectionKey}\0${job.pollKey}`);
+      } else {
+        await this.#o.store.polling.recordError(job.connectionKey, job.pollKey, error.message).catch(() => {});
+        const backoff = Math.min(state.intervalMs * 2 ** state.failures, this.#o.maxBackoffMs ?? 15 * 60_000);
+        state.nextAt = Date.now() + backoff;
+        this.#o.logger?.warn(
+          { poll: job.pollKey, failures: state.failures, err: error.message },
+          "poll failed; backing off",
+        );
+      }
+    } finally {
+      state.running = false;
+    }
+  }
+
+  async #workflowsOnConnection(connectionKey: string): Promise<number[]> {
+    const ids: number[] = [];
+    for (const w of await this.#o.store.workflows.listActive()) {
+      const def = w.definition as WorkflowDefinition;
+      const names = [def.trigger?.connection, ...(def.steps ?? []).map((s) => s.connection)];
+      for (const name of names) {
+        const key = await this.#o.clients.keyOf(name).catch(() => undefined);
+        if (key === connectionKey) {
+          ids.push(w.id);
+          break;
+        }
+      }
+    }
+    return ids;
+  }
+}

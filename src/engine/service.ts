@@ -1,0 +1,107 @@
+/**
+ * `serve` without the HTTP layer: the store, the scheduler (polls, schedules, retention) and the
+ * workers. The web server attaches itself through `extensions`, each receiving the running
+ * service and returning how to stop what it started.
+ */
+import type { Logger } from "pino";
+import { createLogger } from "../log.ts";
+import { openStore, type Store } from "../store/index.ts";
+import { ClientProvider } from "./clients.ts";
+import { InProcessQueue, type RunQueue } from "./queue.ts";
+import { Runner } from "./runner.ts";
+import { Scheduler } from "./scheduler.ts";
+
+export interface ServiceOptions {
+  env?: NodeJS.ProcessEnv;
+  /** An open store to use (else one is opened from DATABASE_URL and closed on stop). */
+  store?: Store;
+  logger?: Logger;
+  /** Parallel runs (default 4). */
+  workers?: number;
+  /** Overrides every polling interval (tests/benchmarks; also CLINIKO_FLOW_TEST_POLL_INTERVAL_MS). */
+  pollIntervalMs?: number;
+  tickMs?: number;
+  reloadMs?: number;
+  overlapMs?: number;
+  allowPrivateHttp?: boolean;
+  retry?: { attempts?: number; backoffMs?: number; maxBackoffMs?: number };
+  /** Add-ons started after the engine (the HTTP server); each returns its stop function. */
+  extensions?: ((service: Service) => Promise<(() => Promise<void>) | undefined>)[];
+  /** Passed through to extensions (e.g. --port, --demo). */
+  settings?: Record<string, unknown>;
+}
+
+export interface Service {
+  store: Store;
+  clients: ClientProvider;
+  queue: RunQueue;
+  runner: Runner;
+  scheduler: Scheduler;
+  logger: Logger;
+  settings: Record<string, unknown>;
+  stop(): Promise<void>;
+}
+
+function numberFromEnv(env: NodeJS.ProcessEnv, name: string): number | undefined {
+  const v = env[name];
+  if (v === undefined || v === "") return undefined;
+  const n = Number(v);
+  if (!Number.isFinite(n) || n <= 0) throw new Error(`${name} must be a positive number, not "${v}".`);
+  return n;
+}
+
+export async function startService(options: ServiceOptions = {}): Promise<Service> {
+  const env = options.env ?? process.env;
+  const logger = options.logger ?? createLogger({ name: "cliniko-flow" });
+  const store = options.store ?? (await openStore({ env }));
+  const clients = new ClientProvider(store, { env });
+  const pollIntervalMs = options.pollIntervalMs ?? numberFromEnv(env, "CLINIKO_FLOW_TEST_POLL_INTERVAL_MS");
+  const testTiming = pollIntervalMs !== undefined && pollIntervalMs < 1000;
+  const queue = new InProcessQueue(store, {
+    concurrency: options.workers ?? numberFromEnv(env, "CLINIKO_FLOW_WORKERS") ?? 4,
+    pollMs: testTiming ? 100 : 1000,
+  });
+  const runner = new Runner({
+    store,
+    clients,
+    env,
+    logger,
+    allowPrivateHttp: options.allowPrivateHttp,
+    retry: options.retry,
+  });
+  const scheduler = new Scheduler({
+    store,
+    clients,
+    queue,
+    logger,
+    env,
+    pollIntervalMs,
+    overlapMs: options.overlapMs ?? numberFromEnv(env, "CLINIKO_FLOW_POLL_OVERLAP_MS"),
+    tickMs: options.tickMs ?? (testTiming ? 50 : 1000),
+    reloadMs: options.reloadMs ?? (testTiming ? 500 : 5000),
+  });
+  queue.start((run, owner) => runner.execute(run, owner));
+  scheduler.start();
+  const stops: (() => Promise<void>)[] = [];
+  const service: Service = {
+    store,
+    clients,
+    queue,
+    runner,
+    scheduler,
+    logger,
+    settings: options.settings ?? {},
+    async stop() {
+      for (const stop of stops.reverse()) await stop().catch(() => {});
+      await scheduler.stop();
+      await queue.stop();
+      if (!options.store) await store.close();
+    },
+  };
+  for (const ext of options.extensions ?? []) {
+    const stop = await ext(service);
+    if (stop) stops.push(stop);
+  }
+  logger.info({ workers: options.workers ?? 4 }, "cliniko-flow engine started");
+  return service;
+}

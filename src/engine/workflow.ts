@@ -1,0 +1,320 @@
+/**
+ * The workflow model: a file (YAML or JSON) with one trigger and a list of steps, validated by a
+ * zod schema that is also published as JSON Schema (`cliniko-flow schema`), then by checks zod
+ * cannot express (known keys, unique step ids, expressions that parse, intervals ≥ 30 s).
+ * Errors carry the path inside the file and, for YAML/JSON text, the line and column.
+ */
+import { readFileSync } from "node:fs";
+import { Cron } from "croner";
+import jsonata from "jsonata";
+import { isMap, isSeq, LineCounter, parseDocument } from "yaml";
+import { z } from "zod";
+import { action as catalogAction, trigger as catalogTrigger } from "../catalog/index.ts";
+import { DURATION_PATTERN, parseDuration } from "./duration.ts";
+import { expressionsIn } from "./template.ts";
+
+export const BUILTIN_ACTIONS = ["http.request", "filter", "branch", "delay"] as const;
+export const BUILTIN_TRIGGERS = ["schedule", "webhook"] as const;
+export const MIN_INTERVAL_MS = 30_000;
+export const DEFAULT_INTERVAL = "1m";
+
+const Id = z
+  .string()
+  .regex(/^[A-Za-z_][A-Za-z0-9_]*$/, "must start with a letter or _ and contain only letters, digits and _")
+  .describe("Unique step id; later steps read its output as steps.<id>");
+const Duration = z.string().regex(DURATION_PATTERN, "must be a duration such as 30s, 5m, 1h or 1d");
+const Expression = z.string().describe("A {{ JSONata }} expression over { trigger, steps, env }");
+
+export const TriggerSchema = z
+  .object({
+    key: z.string().min(1).describe("A catalogue trigger (e.g. new_patient), or schedule / webhook"),
+    connection: z.string().min(1).optional().describe("Connection name; default: `default`, else CLINIKO_* env"),
+    every: Duration.optional().describe("Polling (or schedule) interval, at least 30s; default 1m"),
+    cron: z.string().optional().describe("Cron expression for the schedule trigger"),
+    timezone: z.string().optional().describe("IANA time zone of the cron expression"),
+    options: z.record(z.string(), z.unknown()).optional(),
+  })
+  .strict();
+
+export interface StepDefinition {
+  id: string;
+  name?: string;
+  action: string;
+  connection?: string;
+  if?: string;
+  input?: unknown;
+  retry?: { attempts?: number; backoff?: string };
+  cases?: { if: string; steps: StepDefinition[] }[];
+  else?: StepDefinition[];
+}
+
+export const StepSchema: z.ZodType<StepDefinition> = z
+  .object({
+    id: Id,
+    name: z.string().optional(),
+    action: z.string().min(1).describe("A catalogue action key, or http.request / filter / branch / delay"),
+    connection: z.string().min(1).optional(),
+    if: Expression.optional().describe("Run this step only when the expression is true"),
+    input: z.unknown().optional(),
+    retry: z
+      .object({ attempts: z.number().int().min(0).max(10).optional(), backoff: Duration.optional() })
+      .strict()
+      .optional(),
+    get cases() {
+      return z
+        .array(z.object({ if: Expression, steps: z.array(StepSchema).min(1) }).strict())
+        .min(1)
+        .optional()
+        .describe("branch: the first case whose `if` is true runs its steps");
+    },
+    get else() {
+      return z.array(StepSchema).optional().describe("branch: steps when no case matched");
+    },
+  })
+  .strict() as z.ZodType<StepDefinition>;
+
+export const WorkflowSchema = z
+  .object({
+    $schema: z.string().optional(),
+    name: z.string().min(1).max(200),
+    description: z.string().optional(),
+    enabled: z.boolean().optional(),
+    metadataOnly: z
+      .boolean()
+      .optional()
+      .describe("Keep only run metadata (no trigger payload, step inputs or outputs) once a run ends"),
+    trigger: TriggerSchema,
+    steps: z.array(StepSchema).min(1),
+  })
+  .strict();
+
+export type WorkflowDefinition = z.infer<typeof WorkflowSchema>;
+export type TriggerDefinition = WorkflowDefinition["trigger"];
+
+/** The published JSON Schema of workflow files. */
+export function workflowJsonSchema(): Record<string, unknown> {
+  return {
+    ...z.toJSONSchema(WorkflowSchema, { io: "input", unrepresentable: "any" }),
+    $id: "https://github.com/cliniko-flow/cliniko-flow/schema/workflow.json",
+    title: "cliniko-flow workflow",
+  };
+}
+
+export interface WorkflowIssue {
+  /** Path inside the file, e.g. `steps[1].input.url`. */
+  path: string;
+  message: string;
+  line?: number;
+  column?: number;
+}
+
+export class WorkflowValidationError extends Error {
+  override name = "WorkflowValidationError";
+  readonly exitCode = 2;
+  readonly issues: WorkflowIssue[];
+  readonly detail: string;
+  constructor(source: string, issues: WorkflowIssue[]) {
+    const first = issues[0]!;
+    super(
+      `${source} is not a valid workflow: ${where(first)}${first.message}${issues.length > 1 ? ` (and ${issues.length - 1} more)` : ""}.`,
+    );
+    this.issues = issues;
+    this.detail = issues.map((i) => `  ${where(i)}${i.message}`).join("\n");
+  }
+}
+
+function where(i: WorkflowIssue): string {
+  const pos = i.line ? ` (line ${i.line}${i.column ? `, column ${i.column}` : ""})` : "";
+  return i.path || pos ? `${i.path || "(file)"}${pos}: ` : "";
+}
+
+export function formatPath(path: readonly PropertyKey[]): string {
+  let out = "";
+  for (const p of path) out += typeof p === "number" ? `[${p}]` : out ? `.${String(p)}` : String(p);
+  return out;
+}
+
+/** Every step, nested branch steps included, with its path in the file. */
+export function allSteps(steps: StepDefinition[], base = "steps"): { step: StepDefinition; path: string }[] {
+  const out: { step: StepDefinition; path: string }[] = [];
+  steps.forEach((step, i) => {
+    const path = `${base}[${i}]`;
+    out.push({ step, path });
+    step.cases?.forEach((c, j) => {
+      out.push(...allSteps(c.steps, `${path}.cases[${j}].steps`));
+    });
+    if (step.else) out.push(...allSteps(step.else, `${path}.else`));
+  });
+  return out;
+}
+
+/** Checks zod cannot express. Returns issues with paths (no positions). */
+function semanticIssues(w: WorkflowDefinition): WorkflowIssue[] {
+  const issues: WorkflowIssue[] = [];
+  const t = w.trigger;
+  const builtinTrigger = (BUILTIN_TRIGGERS as readonly string[]).includes(t.key);
+  if (!builtinTrigger) {
+    try {
+      catalogTrigger(t.key);
+    } catch (err) {
+      issues.push({ path: "trigger.key", message: (err as Error).message.replace(/\.$/, "") });
+    }
+  }
+  if (t.key === "schedule") {
+    if (!t.cron && !t.every) issues.push({ path: "trigger", message: "a schedule trigger needs cron or every" });
+    if (t.cron && t.every) issues.push({ path: "trigger", message: "use either cron or every, not both" });
+  } else if (t.cron) {
+    issues.push({ path: "trigger.cron", message: "only the schedule trigger takes cron (polling triggers use every)" });
+  }
+  if (t.key === "webhook" && t.every)
+    issues.push({ path: "trigger.every", message: "a webhook trigger is not polled" });
+  if (t.cron) {
+    try {
+      new Cron(t.cron, { paused: true, timezone: t.timezone }).stop();
+    } catch (err) {
+      issues.push({ path: "trigger.cron", message: `not a valid cron expression (${(err as Error).message})` });
+    }
+  }
+  if (t.every && DURATION_PATTERN.test(t.every) && parseDuration(t.every) < MIN_INTERVAL_MS)
+    issues.push({ path: "trigger.every", message: "must be at least 30s (Cliniko allows 200 requests a minute)" });
+
+  const seen = new Map<string, string>();
+  for (const { step, path } of allSteps(w.steps)) {
+    const prior = seen.get(step.id);
+    if (prior) issues.push({ path: `${path}.id`, message: `"${step.id}" is already the id of ${prior}` });
+    seen.set(step.id, path);
+    const builtin = (BUILTIN_ACTIONS as readonly string[]).includes(step.action);
+    if (!builtin) {
+      try {
+        catalogAction(step.action);
+      } catch (err) {
+        issues.push({ path: `${path}.action`, message: (err as Error).message.replace(/\.$/, "") });
+      }
+    }
+    if (step.action === "branch") {
+      if (!step.cases) issues.push({ path: path, message: "a branch step needs cases" });
+    } else if (step.cases || step.else) {
+      issues.push({ path: `${path}.cases`, message: "only a branch step has cases or else" });
+    }
+    if (
+      step.action === "filter" &&
+      (typeof step.input !== "object" || step.input === null || !("condition" in step.input))
+    )
+      issues.push({ path: `${path}.input`, message: "a filter step needs input.condition" });
+    if (step.action === "delay") {
+      const input = (step.input ?? {}) as Record<string, unknown>;
+      if (typeof input.for === "string" && !input.for.includes("{{") && !DURATION_PATTERN.test(input.for))
+        issues.push({ path: `${path}.input.for`, message: "must be a duration such as 30s, 5m, 1h or 1d" });
+      if (input.for === undefined && input.until === undefined)
+        issues.push({
+          path: `${path}.input`,
+          message: "a delay step needs input.for (a duration) or input.until (a time)",
+        });
+    }
+    if (step.action === "http.request") {
+      const input = (step.input ?? {}) as Record<string, unknown>;
+      if (typeof input.url !== "string")
+        issues.push({ path: `${path}.input.url`, message: "http.request needs a url" });
+    }
+    const expressions: [string, string][] = [];
+    if (step.if) expressions.push([`${path}.if`, step.if]);
+    step.cases?.forEach((c, j) => {
+      expressions.push([`${path}.cases[${j}].if`, c.if]);
+    });
+    for (const [p, text] of expressionsIn(step.input, `${path}.input`)) expressions.push([p, text]);
+    for (const [p, text] of expressions) {
+      const exprs = /\{\{/.test(text) ? [...text.matchAll(/\{\{([\s\S]*?)\}\}/g)].map((m) => m[1]!) : [text];
+      for (const e of exprs) {
+        try {
+          jsonata(e);
+        } catch (err) {
+          issues.push({
+            path: p,
+            message: `expression {{${e}}} does not parse: ${(err as { message?: string }).message}`,
+          });
+        }
+      }
+    }
+  }
+  return issues;
+}
+
+/** Validates an already-parsed object. */
+export function validateWorkflow(value: unknown, source = "workflow"): WorkflowDefinition {
+  const parsed = WorkflowSchema.safeParse(value);
+  if (!parsed.success)
+    throw new WorkflowValidationError(
+      source,
+      parsed.error.issues.map((i) => ({ path: formatPath(i.path), message: i.message })),
+    );
+  const issues = semanticIssues(parsed.data);
+  if (issues.length > 0) throw new WorkflowValidationError(source, issues);
+  return parsed.data;
+}
+
+/** Parses and validates workflow text (YAML or JSON); issues point at lines and columns. */
+export function parseWorkflow(text: string, source = "workflow"): WorkflowDefinition {
+  const lineCounter = new LineCounter();
+  const doc = parseDocument(text, { lineCounter, prettyErrors: false });
+  if (doc.errors.length > 0) {
+    throw new WorkflowValidationError(
+      source,
+      doc.errors.map((e) => {
+        const pos = e.linePos?.[0];
+        return { path: "", message: e.message.split("\n")[0]!, line: pos?.line, column: pos?.col };
+      }),
+    );
+  }
+  try {
+    return validateWorkflow(doc.toJS(), source);
+  } catch (err) {
+    if (!(err instanceof WorkflowValidationError)) throw err;
+    const located = err.issues.map((issue) => {
+      const node = nodeAt(doc, issue.path);
+      const offset = (node as { range?: [number, number] } | undefined)?.range?.[0];
+      if (offset === undefined) return issue;
+      const { line, col } = lineCounter.linePos(offset);
+      return { ...issue, line, column: col };
+    });
+    throw new WorkflowValidationError(source, located);
+  }
+}
+
+/** The YAML node at a `steps[1].input.url` path, or the deepest ancestor that exists. */
+function nodeAt(doc: ReturnType<typeof parseDocument>, path: string): unknown {
+  const keys: (string | number)[] = [];
+  for (const m of path.matchAll(/([^.[\]]+)|\[(\d+)\]/g)) keys.push(m[2] !== undefined ? Number(m[2]) : m[1]!);
+  let node: unknown = doc.contents;
+  let last: unknown = node;
+  for (const k of keys) {
+    if (isMap(node)) {
+      const pair = node.items.find((p) => (p.key as { value?: unknown })?.value === k);
+      if (!pair) break;
+      last = pair.key ?? pair.value;
+      node = pair.value;
+      last = node ?? last;
+    } else if (isSeq(node) && typeof k === "number") {
+      node = node.items[k];
+      if (!node) break;
+      last = node;
+    } else break;
+  }
+  return last;
+}
+
+export function loadWorkflowFile(file: string): WorkflowDefinition {
+  let text: string;
+  try {
+    text = readFileSync(file, "utf8");
+  } catch (err) {
+    throw new Error(
+      `Cannot read workflow file ${file}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}.`,
+    );
+  }
+  return parseWorkflow(text, file);
+}
+
+/** Polling interval of a trigger in ms. */
+export function intervalOf(t: TriggerDefinition): number {
+  return parseDuration(t.every ?? DEFAULT_INTERVAL);
+}
