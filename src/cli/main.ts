@@ -1,5 +1,6 @@
 import { readFileSync } from "node:fs";
 import { Command, CommanderError } from "commander";
+import * as admin from "./commands/admin.ts";
 import * as catalog from "./commands/catalog.ts";
 import * as engine from "./commands/engine.ts";
 import { registerPending } from "./commands/pending.ts";
@@ -14,7 +15,7 @@ const pkg = JSON.parse(readFileSync(new URL("../../package.json", import.meta.ur
 };
 
 /** Each module registers its verbs; verbs not yet built are listed by `pending`. */
-const modules: { register(program: Command): string[] }[] = [sandbox, catalog, engine, serve];
+const modules: { register(program: Command): string[] }[] = [sandbox, catalog, engine, serve, admin];
 
 export async function main(argv: string[]): Promise<number> {
   const program = new Command("cliniko-flow")

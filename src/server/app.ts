@@ -1,0 +1,277 @@
+/**
+ * The HTTP server: the REST API from routes.ts, authentication, /healthz, /metrics, the OpenAPI
+ * document and the built web UI. `createServer` builds it (tests call `listen` on port 0);
+ * `startHttp` in http.ts is what `serve` calls.
+ */
+import { existsSync, readFileSync } from "node:fs";
+import { fileURLToPath } from "node:url";
+import cookie from "@fastify/cookie";
+import rateLimit from "@fastify/rate-limit";
+import fastifyStatic from "@fastify/static";
+import Fastify, { type FastifyRequest } from "fastify";
+import type { Logger } from "pino";
+import { ActionInputError, UnknownCatalogKeyError } from "../catalog/index.ts";
+import { createClient } from "../cliniko/client.ts";
+import { ClinikoError } from "../cliniko/errors.ts";
+import type { ClinikoClient } from "../cliniko/types.ts";
+import { log as defaultLog } from "../log.ts";
+import type { Store } from "../store/index.ts";
+import { AuthStore, SESSION_COOKIE, SESSION_TTL_MS } from "./auth.ts";
+import type { ServerEngine } from "./engine-port.ts";
+import { HttpError } from "./errors.ts";
+import { HttpMetrics } from "./metrics.ts";
+import { openApiDocument } from "./openapi.ts";
+import { type RouteContext, routes } from "./routes.ts";
+import type { ApiErrorBody } from "./wire.ts";
+
+export interface ServerOptions {
+  store: Store;
+  /** The running engine; without it, validation/test routes answer 503. */
+  engine?: ServerEngine;
+  auth?: AuthStore;
+  /** Client for a stored connection; default: a new client from the stored key. */
+  clientFor?: (connection: string) => Promise<ClinikoClient>;
+  /** Directory of the built UI (web/dist); false to serve the API only. */
+  webRoot?: string | false;
+  /** Sets the admin password when given (CLINIKO_FLOW_ADMIN_PASSWORD). */
+  adminPassword?: string;
+  /** Login attempts allowed per client address per minute (default 10). */
+  loginAttemptsPerMinute?: number;
+  logger?: Logger;
+}
+
+/** Header the web client sends on every write; a cross-site form or image cannot add it. */
+export const CSRF_HEADER = "x-cliniko-flow";
+
+const pkg = JSON.parse(readFileSync(new URL("../../package.json", import.meta.url), "utf8")) as {
+  version: string;
+  description: string;
+};
+
+export const DEFAULT_WEB_ROOT = fileURLToPath(new URL("../../web/dist", import.meta.url));
+
+const UNSAFE = new Set(["POST", "PUT", "PATCH", "DELETE"]);
+
+/**
+ * Cookie-authenticated writes must come from our own page: either the custom header, or an
+ * Origin equal to the server's host. Browsers always send Origin (or Sec-Fetch-Site) on
+ * cross-site writes, so a request with neither is a script, which no browser can be tricked into.
+ */
+function sameOriginWrite(req: FastifyRequest): boolean {
+  if (req.headers[CSRF_HEADER]) return true;
+  const origin = req.headers.origin;
+  if (origin) {
+    try {
+      return new URL(origin).host === req.headers.host;
+    } catch {
+      return false;
+    }
+  }
+  const site = req.headers["sec-fetch-site"];
+  return site === undefined || site === "same-origin" || site === "none";
+}
+
+function errorBody(statusCode: number, error: string, message: string, details?: ApiErrorBody["details"]) {
+  return { statusCode, error, message, ...(details && details.length > 0 ? { details } : {}) };
+}
+
+export async function createServer(options: ServerOptions) {
+  const { store, engine } = options;
+  const logger = options.logger ?? defaultLog.child({ component: "http" });
+  const auth = options.auth ?? new AuthStore(store.database.db as never);
+  await auth.ready();
+  if (options.adminPassword) await auth.applyEnvPassword(options.adminPassword);
+  const metrics = new HttpMetrics();
+  const actors = new WeakMap<FastifyRequest, string>();
+
+  const app = Fastify({
+    loggerInstance: logger,
+    disableRequestLogging: true,
+    bodyLimit: 1024 * 1024,
+    ajv: { customOptions: { removeAdditional: false, coerceTypes: "array", allErrors: false } },
+  });
+  // JSON only: a cross-site form can post text/plain or form data, never application/json.
+  app.removeContentTypeParser("text/plain");
+
+  await app.register(cookie);
+  await app.register(rateLimit, {
+    global: false,
+    errorResponseBuilder: (_req, ctx) => ({
+      statusCode: 429,
+      error: "rate_limited",
+      message: `Too many attempts; try again in ${Math.ceil(ctx.ttl / 1000)} seconds.`,
+    }),
+  });
+
+  app.addHook("onRequest", async (req) => {
+    (req as FastifyRequest & { startedAt?: bigint }).startedAt = process.hrtime.bigint();
+  });
+  app.addHook("onResponse", async (req, reply) => {
+    const started = (req as FastifyRequest & { startedAt?: bigint }).startedAt ?? process.hrtime.bigint();
+    const route = req.routeOptions.url ?? (req.url.startsWith("/api") ? "unmatched" : "static");
+    metrics.observe(req.method, route, reply.statusCode, Number(process.hrtime.bigint() - started) / 1e9);
+  });
+  app.addHook("onSend", async (req, reply, payload) => {
+    reply.header("x-content-type-options", "nosniff");
+    reply.header("referrer-policy", "same-origin");
+    reply.header("x-frame-options", "DENY");
+    if (req.url.startsWith("/api")) reply.header("cache-control", "no-store");
+    else
+      reply.header(
+        "content-security-policy",
+        "default-src 'self'; img-src 'self' data:; style-src 'self' 'unsafe-inline'; frame-ancestors 'none'; base-uri 'none'; form-action 'self'",
+      );
+    return payload;
+  });
+
+  /** Session cookie or bearer token; CSRF check for cookie-authenticated writes. */
+  async function authenticate(req: FastifyRequest): Promise<void> {
+    const header = req.headers.authorization;
+    if (header?.startsWith("Bearer ")) {
+      if (await auth.checkToken(header.slice(7).trim())) {
+        actors.set(req, "token");
+        return;
+      }
+      throw new HttpError(401, "unauthorized", "The API token is not valid (it may have been revoked).");
+    }
+    if (await auth.checkSession(req.cookies[SESSION_COOKIE])) {
+      if (UNSAFE.has(req.method) && !sameOriginWrite(req))
+        throw new HttpError(403, "csrf", "Cross-site request refused: send the X-Cliniko-Flow header.");
+      actors.set(req, "admin");
+      return;
+    }
+    throw new HttpError(401, "unauthorized", "Log in first (POST /api/login) or send an API token.");
+  }
+
+  const ctx: RouteContext = {
+    store,
+    auth,
+    engine,
+    clientFor:
+      options.clientFor ??
+      (async (name) => {
+        const c = await store.connections.find(name);
+        if (!c) throw new HttpError(404, "not_found", `No connection named "${name}".`);
+        return createClient(c);
+      }),
+    async startSession(reply) {
+      const session = await auth.createSession();
+      reply.setCookie(SESSION_COOKIE, session.id, {
+        path: "/",
+        httpOnly: true,
+        sameSite: "strict",
+        secure: reply.request.protocol === "https",
+        maxAge: Math.floor(SESSION_TTL_MS / 1000),
+      });
+    },
+    async endSession(req, reply) {
+      await auth.endSession(req.cookies[SESSION_COOKIE]);
+      reply.clearCookie(SESSION_COOKIE, { path: "/" });
+    },
+    actor: (req) => actors.get(req) ?? "anonymous",
+  };
+
+  app.setErrorHandler((err, req, reply) => {
+    const e = err as Error & {
+      statusCode?: number;
+      code?: string;
+      validation?: { instancePath?: string; message?: string; params?: Record<string, unknown> }[];
+      validationContext?: string;
+    };
+    if (e instanceof HttpError)
+      return reply.code(e.statusCode).send(errorBody(e.statusCode, e.code, e.message, e.details));
+    if (e.validation) {
+      const details = e.validation.map((v) => ({
+        path: `${e.validationContext ?? "body"}${v.instancePath ?? ""}${v.params?.missingProperty ? `/${v.params.missingProperty}` : ""}`,
+        message: v.message ?? "is invalid",
+      }));
+      return reply.code(400).send(errorBody(400, "validation_failed", `Invalid request: ${e.message}.`, details));
+    }
+    if (e instanceof ActionInputError)
+      return reply.code(400).send(errorBody(400, "invalid_input", e.message, e.issues));
+    if (e instanceof UnknownCatalogKeyError) return reply.code(400).send(errorBody(400, "unknown_key", e.message));
+    if (e instanceof ClinikoError) {
+      req.log.warn({ code: e.code }, "cliniko request failed");
+      return reply.code(502).send(errorBody(502, "cliniko_error", e.message));
+    }
+    if (e.name === "ConnectionNotFoundError" || e.name === "WorkflowNotFoundError")
+      return reply.code(404).send(errorBody(404, "not_found", e.message));
+    const status = e.statusCode ?? 500;
+    if (status === 429) return reply.code(429).send(errorBody(429, "rate_limited", e.message));
+    if (status >= 400 && status < 500) {
+      const code = e.code === "FST_ERR_CTP_INVALID_MEDIA_TYPE" ? "unsupported_media_type" : "bad_request";
+      const message =
+        code === "unsupported_media_type"
+          ? "Send the request body as JSON (Content-Type: application/json)."
+          : e.message;
+      return reply.code(status).send(errorBody(status, code, message));
+    }
+    req.log.error({ err: e }, "request failed");
+    return reply
+      .code(500)
+      .send(errorBody(500, "internal_error", "Something went wrong on the server; its log has the details."));
+  });
+
+  for (const def of routes) {
+    app.route({
+      method: def.method,
+      url: def.url,
+      schema: def.schema,
+      config: def.rateLimit
+        ? { rateLimit: { ...def.rateLimit, max: options.loginAttemptsPerMinute ?? def.rateLimit.max } }
+        : {},
+      preHandler: async (req) => {
+        if (def.auth === false) {
+          if (UNSAFE.has(req.method) && req.headers.origin && !sameOriginWrite(req))
+            throw new HttpError(403, "csrf", "Cross-site request refused.");
+          return;
+        }
+        await authenticate(req);
+      },
+      handler: async (req, reply) => {
+        const result = await def.handler(ctx, req, reply);
+        if (result === undefined) return reply.send();
+        return result;
+      },
+    });
+  }
+
+  const document = openApiDocument(routes, { version: pkg.version, description: pkg.description });
+  app.get("/api/openapi.json", { preHandler: authenticate }, async () => document);
+
+  app.get("/healthz", async (_req, reply) => {
+    try {
+      await store.database.db.selectFrom("workflows").select("id").limit(1).execute();
+      return { ok: true, version: pkg.version };
+    } catch {
+      return reply.code(503).send({ ok: false, message: "The database is not reachable." });
+    }
+  });
+
+  app.get("/metrics", { preHandler: authenticate }, async (_req, reply) => {
+    const counts = await store.runs.counts();
+    reply.type("text/plain; version=0.0.4; charset=utf-8");
+    return metrics.render(counts, engine?.stats?.() ?? {});
+  });
+
+  const webRoot = options.webRoot === undefined ? DEFAULT_WEB_ROOT : options.webRoot;
+  const hasUi = webRoot !== false && existsSync(`${webRoot}/index.html`);
+  if (hasUi) await app.register(fastifyStatic, { root: webRoot, prefix: "/", index: "index.html", wildcard: true });
+  else
+    app.get("/", async (_req, reply) =>
+      reply
+        .type("text/html; charset=utf-8")
+        .send(
+          "<!doctype html><title>cliniko-flow</title><p>The web UI is not built. Run <code>npm run build</code>, then reload. The API is at <code>/api</code>.</p>",
+        ),
+    );
+
+  app.setNotFoundHandler((req, reply) => {
+    if (!req.url.startsWith("/api") && req.method === "GET" && hasUi) return reply.sendFile("index.html");
+    return reply
+      .code(404)
+      .send(errorBody(404, "not_found", `No route ${req.method} ${req.url.split("?")[0]} (see /api/openapi.json).`));
+  });
+
+  return app;
+}

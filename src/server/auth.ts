@@ -1,0 +1,205 @@
+/**
+ * Who may use the API: one admin password (argon2id), browser sessions (random id in an
+ * HttpOnly SameSite=Strict cookie, stored hashed) and bearer API tokens for scripts (stored
+ * hashed, shown once). Its tables are created here with IF NOT EXISTS so this module stays
+ * independent of the engine's migrations, on SQLite and PostgreSQL alike.
+ */
+import { createHash, randomBytes } from "node:crypto";
+import { hash, verify } from "@node-rs/argon2";
+import type { Kysely } from "kysely";
+
+interface AuthTables {
+  auth_settings: { key: string; value: string; updated_at: string };
+  auth_sessions: { id_hash: string; created_at: string; expires_at: string };
+  api_tokens: { id: string; name: string; token_hash: string; created_at: string; last_used_at: string | null };
+}
+
+export const SESSION_COOKIE = "cliniko_flow_session";
+export const SESSION_TTL_MS = 7 * 24 * 3600 * 1000;
+const PASSWORD_KEY = "admin_password_hash";
+export const MIN_PASSWORD_LENGTH = 8;
+
+const sha256 = (s: string) => createHash("sha256").update(s).digest("hex");
+const now = () => new Date().toISOString();
+
+export class PasswordPolicyError extends Error {
+  override name = "PasswordPolicyError";
+}
+
+export interface TokenInfo {
+  id: string;
+  name: string;
+  createdAt: string;
+  lastUsedAt: string | null;
+}
+
+export class AuthStore {
+  readonly #db: Kysely<AuthTables>;
+  #ready: Promise<void> | undefined;
+
+  constructor(db: Kysely<unknown>) {
+    this.#db = db as unknown as Kysely<AuthTables>;
+  }
+
+  /** Creates the tables on first use. */
+  ready(): Promise<void> {
+    this.#ready ??= (async () => {
+      await this.#db.schema
+        .createTable("auth_settings")
+        .ifNotExists()
+        .addColumn("key", "varchar(100)", (c) => c.primaryKey())
+        .addColumn("value", "text", (c) => c.notNull())
+        .addColumn("updated_at", "varchar(40)", (c) => c.notNull())
+        .execute();
+      await this.#db.schema
+        .createTable("auth_sessions")
+        .ifNotExists()
+        .addColumn("id_hash", "varchar(64)", (c) => c.primaryKey())
+        .addColumn("created_at", "varchar(40)", (c) => c.notNull())
+        .addColumn("expires_at", "varchar(40)", (c) => c.notNull())
+        .execute();
+      await this.#db.schema
+        .createTable("api_tokens")
+        .ifNotExists()
+        .addColumn("id", "varchar(40)", (c) => c.primaryKey())
+        .addColumn("name", "varchar(200)", (c) => c.notNull())
+        .addColumn("token_hash", "varchar(64)", (c) => c.notNull().unique())
+        .addColumn("created_at", "varchar(40)", (c) => c.notNull())
+        .addColumn("last_used_at", "varchar(40)")
+        .execute();
+    })();
+    return this.#ready;
+  }
+
+  async hasPassword(): Promise<boolean> {
+    await this.ready();
+    return (await this.#passwordHash()) !== undefined;
+  }
+
+  async #passwordHash(): Promise<string | undefined> {
+    const row = await this.#db
+      .selectFrom("auth_settings")
+      .select("value")
+      .where("key", "=", PASSWORD_KEY)
+      .executeTakeFirst();
+    return row?.value;
+  }
+
+  /** Hashes with argon2id (the library's default algorithm) and replaces the stored hash. */
+  async setPassword(password: string): Promise<void> {
+    if (password.length < MIN_PASSWORD_LENGTH)
+      throw new PasswordPolicyError(`The admin password must have at least ${MIN_PASSWORD_LENGTH} characters.`);
+    await this.ready();
+    const value = await hash(password);
+    const updated_at = now();
+    const res = await this.#db
+      .updateTable("auth_settings")
+      .set({ value, updated_at })
+      .where("key", "=", PASSWORD_KEY)
+      .executeTakeFirst();
+    if (Number(res.numUpdatedRows) === 0)
+      await this.#db.insertInto("auth_settings").values({ key: PASSWORD_KEY, value, updated_at }).execute();
+    // A new password ends every existing session.
+    await this.#db.deleteFrom("auth_sessions").execute();
+  }
+
+  async checkPassword(password: string): Promise<boolean> {
+    await this.ready();
+    const stored = await this.#passwordHash();
+    if (!stored || !password) return false;
+    try {
+      return await verify(stored, password);
+    } catch {
+      return false;
+    }
+  }
+
+  /**
+   * Applies CLINIKO_FLOW_ADMIN_PASSWORD: the environment wins over a stored password, so an
+   * operator who changes the variable and restarts gets the new login.
+   */
+  async applyEnvPassword(password: string | undefined): Promise<void> {
+    if (!password) return;
+    if (await this.checkPassword(password)) return;
+    await this.setPassword(password);
+  }
+
+  async createSession(): Promise<{ id: string; expiresAt: Date }> {
+    await this.ready();
+    const id = randomBytes(32).toString("base64url");
+    const expiresAt = new Date(Date.now() + SESSION_TTL_MS);
+    await this.#db
+      .insertInto("auth_sessions")
+      .values({ id_hash: sha256(id), created_at: now(), expires_at: expiresAt.toISOString() })
+      .execute();
+    return { id, expiresAt };
+  }
+
+  async checkSession(id: string | undefined): Promise<boolean> {
+    if (!id) return false;
+    await this.ready();
+    const row = await this.#db
+      .selectFrom("auth_sessions")
+      .select("expires_at")
+      .where("id_hash", "=", sha256(id))
+      .executeTakeFirst();
+    return !!row && row.expires_at > now();
+  }
+
+  async endSession(id: string | undefined): Promise<void> {
+    if (!id) return;
+    await this.ready();
+    await this.#db.deleteFrom("auth_sessions").where("id_hash", "=", sha256(id)).execute();
+    await this.#db.deleteFrom("auth_sessions").where("expires_at", "<", now()).execute();
+  }
+
+  /** Returns the token itself once; only its hash is kept. */
+  async createToken(name: string): Promise<TokenInfo & { token: string }> {
+    await this.ready();
+    const token = `cft_${randomBytes(24).toString("base64url")}`;
+    const info = { id: randomBytes(6).toString("hex"), name, createdAt: now(), lastUsedAt: null };
+    await this.#db
+      .insertInto("api_tokens")
+      .values({
+        id: info.id,
+        name,
+        token_hash: sha256(token),
+        created_at: info.createdAt,
+        last_used_at: null,
+      })
+      .execute();
+    return { ...info, token };
+  }
+
+  async checkToken(token: string): Promise<boolean> {
+    await this.ready();
+    const tokenHash = sha256(token);
+    const row = await this.#db
+      .selectFrom("api_tokens")
+      .select("id")
+      .where("token_hash", "=", tokenHash)
+      .executeTakeFirst();
+    if (!row) return false;
+    await this.#db.updateTable("api_tokens").set({ last_used_at: now() }).where("id", "=", row.id).execute();
+    return true;
+  }
+
+  async listTokens(): Promise<TokenInfo[]> {
+    await this.ready();
+    const rows = await this.#db.selectFrom("api_tokens").selectAll().orderBy("created_at").execute();
+    return rows.map((r) => ({ id: r.id, name: r.name, createdAt: r.created_at, lastUsedAt: r.last_used_at }));
+  }
+
+  async removeToken(id: string): Promise<boolean> {
+    await this.ready();
+    const res = await this.#db.deleteFrom("api_tokens").where("id", "=", id).executeTakeFirst();
+    return Number(res.numDeletedRows) > 0;
+  }
+}
+
+/** A printable random password for demo mode (no ambiguous characters). */
+export function generatePassword(): string {
+  const alphabet = "abcdefghjkmnpqrstuvwxyzABCDEFGHJKMNPQRSTUVWXYZ23456789";
+  const bytes = randomBytes(16);
+  return Array.from(bytes, (b) => alphabet[b % alphabet.length]).join("");
+}

@@ -1,0 +1,64 @@
+/**
+ * `serve --demo`: the sandbox clinic, a connection to it and one active example workflow, so a
+ * newcomer sees the product work before touching a real Cliniko account. The sandbox keeps its
+ * state in the data directory, so the clinic (and the workflow's cursor) survive restarts.
+ */
+import { chmodSync, existsSync, readFileSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import type { Store } from "../store/index.ts";
+import { type AuthStore, generatePassword } from "./auth.ts";
+
+export const DEMO_CONNECTION = "demo";
+export const DEMO_EMAIL = "demo@example.com";
+export const DEMO_WORKFLOW = {
+  name: "Flag new patients for intake",
+  trigger: { key: "new_patient", connection: DEMO_CONNECTION, every: "30s" },
+  steps: [
+    {
+      id: "alert",
+      action: "create_medical_alert",
+      connection: DEMO_CONNECTION,
+      input: { patient_id: "{{ trigger.id }}", name: "Intake form pending for {{ trigger.first_name }}" },
+    },
+  ],
+};
+
+export interface DemoSandbox {
+  baseUrl: string;
+  apiKey: string;
+  stop(): Promise<void>;
+}
+
+export async function startDemoSandbox(dataDir: string): Promise<DemoSandbox> {
+  const { startSandbox } = await import("../sandbox/index.ts");
+  const sandbox = await startSandbox({ port: 0, seed: "demo", dataFile: join(dataDir, "sandbox.json") });
+  return { baseUrl: sandbox.baseUrl, apiKey: sandbox.apiKey, stop: () => sandbox.stop() };
+}
+
+/** Points the demo connection at this run's sandbox and adds the example workflow once. */
+export async function prepareDemo(store: Store, sandbox: { baseUrl: string; apiKey: string }): Promise<void> {
+  await store.connections.save(
+    { name: DEMO_CONNECTION, apiKey: sandbox.apiKey, email: DEMO_EMAIL, baseUrl: sandbox.baseUrl },
+    "demo",
+  );
+  if (!(await store.workflows.find(DEMO_WORKFLOW.name)))
+    await store.workflows.save(DEMO_WORKFLOW.name, DEMO_WORKFLOW, { enabled: true, actor: "demo" });
+}
+
+/**
+ * The demo login: a generated password kept (mode 0600) in the data directory so every start
+ * can print it again, unless the operator chose their own password.
+ */
+export async function demoPassword(auth: AuthStore, dataDir: string): Promise<string | undefined> {
+  const file = join(dataDir, "demo-password.txt");
+  if (existsSync(file)) {
+    const saved = readFileSync(file, "utf8").trim();
+    if (await auth.checkPassword(saved)) return saved;
+    if (await auth.hasPassword()) return undefined;
+  } else if (await auth.hasPassword()) return undefined;
+  const password = generatePassword();
+  await auth.setPassword(password);
+  writeFileSync(file, `${password}\n`, { mode: 0o600 });
+  chmodSync(file, 0o600);
+  return password;
+}

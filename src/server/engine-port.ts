@@ -1,0 +1,37 @@
+/**
+ * What the HTTP API needs from the engine, as one narrow interface. `serve` passes the running
+ * engine's implementation; tests pass a real one built on the same store and catalogue.
+ */
+import type { StepTestResult, WorkflowDefinition, WorkflowStep, WorkflowTestResult } from "./wire.ts";
+
+export interface WorkflowIssue {
+  path: string;
+  message: string;
+}
+
+export interface ServerEngine {
+  /** Validates a definition against the workflow model (JSON Schema + references + catalogue keys). */
+  validate(definition: unknown): { ok: true; definition: WorkflowDefinition } | { ok: false; errors: WorkflowIssue[] };
+  /** Runs one step for real, with `{{ }}` resolved against the given trigger payload and step outputs. */
+  testStep(args: {
+    step: WorkflowStep;
+    connection?: string;
+    context: { trigger: unknown; steps: Record<string, unknown> };
+  }): Promise<StepTestResult>;
+  /** Runs every step once on a trigger payload without storing a run. */
+  testWorkflow?(args: { definition: WorkflowDefinition; trigger: unknown }): Promise<WorkflowTestResult>;
+  /** Tells the scheduler/workers that workflows or queued runs changed, so they act now. */
+  notify?(event: "workflows-changed" | "run-queued"): void;
+  /** Counters for /metrics (polls, Cliniko requests, 429s…); names without the prefix. */
+  stats?(): Record<string, number>;
+  /** Built-in steps beside the catalogue's actions (filter, branch, http.request, delay). */
+  builtinSteps?(): {
+    key: string;
+    title: string;
+    description: string;
+    inputSchema: Record<string, unknown>;
+    outputSample?: unknown;
+  }[];
+  /** Built-in triggers beside the catalogue's (schedule, webhook). */
+  builtinTriggers?(): { key: string; title: string; description: string; inputSchema: Record<string, unknown> }[];
+}

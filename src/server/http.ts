@@ -1,0 +1,87 @@
+/**
+ * How `serve` gets its HTTP server: `httpExtension` is one of the engine service's extensions
+ * (see engine/service.ts). It reads `port`, `host` and `demo` from the service settings, starts
+ * the demo sandbox when asked, listens, and prints where to log in.
+ */
+import type { Service } from "../engine/service.ts";
+import { createServer } from "./app.ts";
+import { AuthStore } from "./auth.ts";
+import { DEMO_CONNECTION, demoPassword, prepareDemo, startDemoSandbox } from "./demo.ts";
+import { serverEngineOf } from "./engine-adapter.ts";
+
+export interface HttpSettings {
+  port?: number;
+  host?: string;
+  demo?: boolean;
+}
+
+export interface RunningHttp {
+  url: string;
+  stop(): Promise<void>;
+}
+
+export async function startHttp(
+  service: Pick<Service, "store" | "clients" | "queue" | "logger">,
+  settings: HttpSettings = {},
+  env: NodeJS.ProcessEnv = process.env,
+  print: (line: string) => void = (line) => process.stdout.write(`${line}\n`),
+): Promise<RunningHttp> {
+  const { store } = service;
+  const dataDir = store.database.target.dataDir;
+  const auth = new AuthStore(store.database.db as never);
+  await auth.ready();
+  const adminPassword = env.CLINIKO_FLOW_ADMIN_PASSWORD || undefined;
+  if (adminPassword) await auth.applyEnvPassword(adminPassword);
+
+  const sandbox = settings.demo ? await startDemoSandbox(dataDir) : undefined;
+  if (sandbox) await prepareDemo(store, sandbox);
+  const shownPassword = settings.demo && !adminPassword ? await demoPassword(auth, dataDir) : undefined;
+
+  const app = await createServer({
+    store,
+    auth,
+    logger: service.logger.child({ component: "http" }),
+    engine: serverEngineOf({
+      clients: service.clients,
+      queue: service.queue,
+      env,
+      allowPrivateHttp: env.CLINIKO_FLOW_ALLOW_PRIVATE_HTTP === "1",
+    }),
+    clientFor: async (name) => (await service.clients.resolve(name)).client,
+  });
+  const host = settings.host ?? env.HOST ?? "127.0.0.1";
+  try {
+    await app.listen({ port: settings.port ?? 3000, host });
+  } catch (err) {
+    await sandbox?.stop();
+    if ((err as NodeJS.ErrnoException).code === "EADDRINUSE")
+      throw new Error(`Port ${settings.port} is already in use; pick another with --port.`);
+    throw err;
+  }
+  const address = app.server.address();
+  const port = typeof address === "object" && address ? address.port : settings.port;
+  const url = `http://${host === "0.0.0.0" || host === "::" ? "127.0.0.1" : host}:${port}`;
+
+  print(`cliniko-flow is running at ${url}`);
+  if (sandbox) print(`  demo: the sandbox clinic is at ${sandbox.baseUrl} (connection "${DEMO_CONNECTION}")`);
+  if (shownPassword) print(`  log in with the password: ${shownPassword}`);
+  else if (adminPassword) print("  log in with the password in CLINIKO_FLOW_ADMIN_PASSWORD");
+  else if (await auth.hasPassword())
+    print("  log in with the admin password (change it: cliniko-flow admin set-password)");
+  else print("  no admin password yet: run `cliniko-flow admin set-password` or set CLINIKO_FLOW_ADMIN_PASSWORD");
+
+  return {
+    url,
+    async stop() {
+      await app.close();
+      await sandbox?.stop();
+    },
+  };
+}
+
+/** The extension `serve` passes to startService: `extensions: [httpExtension]`. */
+export async function httpExtension(service: Service): Promise<() => Promise<void>> {
+  const s = service.settings as HttpSettings;
+  const running = await startHttp(service, { port: s.port, host: s.host, demo: s.demo });
+  return running.stop;
+}
