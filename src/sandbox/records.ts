@@ -6,8 +6,11 @@
  */
 import { deref } from "../cliniko/spec.ts";
 import { model } from "./model.ts";
+import { Prng } from "./prng.ts";
 import type { Row, SandboxStore } from "./store.ts";
-import { blankValue } from "./values.ts";
+import { blankValue, generateValue } from "./values.ts";
+
+const patternContext = { rng: new Prng(7), nowMs: 0 };
 
 const STATES = ["archived_at", "cancelled_at", "deleted_at"] as const;
 
@@ -100,7 +103,9 @@ export function newRowValues(resource: string, body: Record<string, unknown>): R
   const out: Record<string, unknown> = {};
   for (const [field, node] of model(resource).plain) {
     if (field === "id" || field === "created_at" || field === "updated_at") continue;
-    out[field] = blankValue(deref(node));
+    const n = deref(node);
+    // A blank string would break a pattern (a colour must look like #rrggbb): pick a valid value.
+    out[field] = n.pattern && !n.nullable && !(field in body) ? generateValue(field, n, patternContext) : blankValue(n);
   }
   return { ...out, ...body };
 }

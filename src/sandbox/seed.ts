@@ -17,6 +17,11 @@ export type SeedName = "demo" | "empty";
 const DAY = 86_400_000;
 const HOUR = 3_600_000;
 
+function phone(rng: Prng, type: string) {
+  const number = fakePhone(rng);
+  return { number, phone_type: type, normalized_number: `+61${number.replace(/\s/g, "").slice(1)}` };
+}
+
 /** The key owner's user: present in every seed so `GET /user` answers. */
 export function seedOwner(store: SandboxStore): Row {
   return store.insert("users", {
@@ -150,6 +155,7 @@ export function seedDemo(store: SandboxStore, seedNumber = 1): { ownerUserId: st
       created_at: setupTime(40 + i),
     }),
   );
+  const supplierId = store.newId();
   const products = [
     ["Resistance band (medium)", "18.50"],
     ["Reusable heat pack", "24.00"],
@@ -164,7 +170,9 @@ export function seedDemo(store: SandboxStore, seedNumber = 1): { ownerUserId: st
       item_code: `PR${String(i + 1).padStart(2, "0")}`,
       stock_level: String(rng.int(3, 40)),
       archived_at: null,
-      product_supplier_id: null,
+      // The document makes this id mandatory; suppliers themselves are not served by the sandbox.
+      product_supplier_id: supplierId,
+      product_supplier_name: "Allied Clinical Supplies",
       created_at: setupTime(50 + i),
     }),
   );
@@ -184,7 +192,8 @@ export function seedDemo(store: SandboxStore, seedNumber = 1): { ownerUserId: st
       category: max > 1 ? "Classes" : "Consultations",
       billable_item_id: services[service]!.id,
       product_id: i === 0 ? products[0]!.id : null,
-      practitioner_ids: (max > 1 ? active.slice(0, 2) : active).map((p) => p.id),
+      // The inactive practitioner keeps the types they offered (for the `/inactive` variants).
+      practitioner_ids: (max > 1 ? active.slice(0, 2) : practitioners).map((p) => p.id),
       business_ids: businesses.map((b) => b.id),
       telehealth_enabled: name.startsWith("Telehealth"),
       show_in_online_bookings: true,
@@ -242,7 +251,7 @@ export function seedDemo(store: SandboxStore, seedNumber = 1): { ownerUserId: st
       title: doctor ? "Dr" : null,
       company_name: doctor ? `${rng.pick(LAST_NAMES)} Family Medical` : `${rng.pick(LAST_NAMES)} Health Fund`,
       provider_number: doctor ? `${rng.int(1000000, 9999999)}T` : null,
-      phone_numbers: [{ number: fakePhone(rng), phone_type: "Work", normalized_number: null }],
+      phone_numbers: [phone(rng, "Work")],
       archived_at: null,
       deleted_at: null,
       created_at: setupTime(100 + i),
@@ -260,7 +269,7 @@ export function seedDemo(store: SandboxStore, seedNumber = 1): { ownerUserId: st
       preferred_first_name: rng.chance(0.1) ? rng.pick(FIRST_NAMES) : null,
       email: rng.chance(0.85) ? fakeEmail(rng, first, last) : null,
       date_of_birth: dob,
-      patient_phone_numbers: [{ number: fakePhone(rng), phone_type: "Mobile", normalized_number: null }],
+      patient_phone_numbers: [phone(rng, "Mobile")],
       concession_type_id: rng.chance(0.15) ? rng.pick(concessions).id : null,
       referring_doctor_id: rng.chance(0.3) ? rng.pick(contacts.slice(0, 10)).id : null,
       reminder_type: rng.pick(["SMS", "Email", "SMS & Email", "None"]),
