@@ -48,7 +48,10 @@ function stringOf(node: SchemaNode): z.ZodType {
   let s = z.string();
   if (node.minLength !== undefined) s = s.min(node.minLength);
   if (node.maxLength !== undefined) s = s.max(node.maxLength);
-  if (node.pattern) s = s.regex(new RegExp(node.pattern));
+  // The document writes some patterns in upper case only (the email one: `[A-Z0-9…]+@…`), meant
+  // case-insensitively; reading them literally would reject every lower-case address.
+  if (node.pattern)
+    s = s.regex(new RegExp(node.pattern, /A-Z/.test(node.pattern) && !/a-z/.test(node.pattern) ? "i" : ""));
   return s;
 }
 
