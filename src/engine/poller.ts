@@ -82,9 +82,13 @@ export async function pollResource(
 
   const events: DetectedEvent[] = [];
   for (const t of job.targets) {
-    const from = t.workflow.backfillFrom
-      ? ms(t.workflow.backfillFrom)
-      : Math.max(normalSince, ms(t.workflow.activatedAt ?? state.cursor));
+    // Cliniko stamps to the second: floor, so a change in the activation's own second still fires.
+    const from =
+      Math.floor(
+        (t.workflow.backfillFrom
+          ? ms(t.workflow.backfillFrom)
+          : Math.max(normalSince, ms(t.workflow.activatedAt ?? state.cursor))) / 1000,
+      ) * 1000;
     const found = detect(t.trigger, records, { activatedAt: iso(from), seen: () => false });
     if (found.length === 0) continue;
     const seen = await store.polling.seen(

@@ -1,0 +1,112 @@
+/** A sandbox, a fresh SQLite store and the environment that points the engine at both. */
+import { mkdtempSync, rmSync } from "node:fs";
+import { createServer, type IncomingMessage, type Server } from "node:http";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { ClientProvider } from "../../src/engine/clients.ts";
+import { Runner, type RunnerOptions } from "../../src/engine/runner.ts";
+import { validateWorkflow, type WorkflowDefinition } from "../../src/engine/workflow.ts";
+import { type Sandbox, startSandbox } from "../../src/sandbox/index.ts";
+import { openStore, type Store } from "../../src/store/index.ts";
+
+export interface Harness {
+  sandbox: Sandbox;
+  store: Store;
+  dir: string;
+  env: NodeJS.ProcessEnv;
+  clients: ClientProvider;
+  close(): Promise<void>;
+}
+
+export async function harness(options: { seed?: "demo" | "empty"; clinikoTimeoutMs?: number } = {}): Promise<Harness> {
+  const sandbox = await startSandbox({ port: 0, seed: options.seed ?? "empty", rateLimit: 0 });
+  const dir = mkdtempSync(join(tmpdir(), "cf-engine-"));
+  const env: NodeJS.ProcessEnv = {
+    PATH: process.env.PATH,
+    DATABASE_URL: `sqlite:${join(dir, "flow.db")}`,
+    CLINIKO_API_KEY: sandbox.apiKey,
+    CLINIKO_EMAIL: "ops@clinic.test",
+    CLINIKO_BASE_URL: sandbox.baseUrl,
+    CLINIKO_FLOW_RATE_LIMIT: "0",
+    CLINIKO_FLOW_SECRET: "test-secret-of-sufficient-length",
+    ...(options.clinikoTimeoutMs ? { CLINIKO_FLOW_CLINIKO_TIMEOUT_MS: String(options.clinikoTimeoutMs) } : {}),
+  };
+  const store = await openStore({ env });
+  const clients = new ClientProvider(store, { env });
+  return {
+    sandbox,
+    store,
+    dir,
+    env,
+    clients,
+    async close() {
+      await store.close();
+      await sandbox.stop();
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+export function workflow(
+  partial: Partial<WorkflowDefinition> & Pick<WorkflowDefinition, "trigger">,
+): WorkflowDefinition {
+  return validateWorkflow({
+    name: partial.name ?? `wf-${Math.random().toString(36).slice(2, 8)}`,
+    steps: partial.steps ?? [{ id: "noop", action: "filter", input: { condition: true } }],
+    ...partial,
+  });
+}
+
+export function runner(h: Harness, options: Partial<RunnerOptions> = {}): Runner {
+  return new Runner({
+    store: h.store,
+    clients: h.clients,
+    env: h.env,
+    allowPrivateHttp: true,
+    retry: { attempts: 2, backoffMs: 20 },
+    ...options,
+  });
+}
+
+/** A local HTTP receiver for http.request steps; `handler` may answer differently per call. */
+export async function receiver(
+  handler: (
+    req: IncomingMessage,
+    body: string,
+    n: number,
+  ) => { status?: number; body?: unknown; delayMs?: number } = () => ({}),
+): Promise<{ url: string; calls: { method: string; path: string; body: unknown }[]; close(): Promise<void> }> {
+  const calls: { method: string; path: string; body: unknown }[] = [];
+  const server: Server = createServer((req, res) => {
+    let text = "";
+    req.on("data", (c) => {
+      text += c;
+    });
+    req.on("end", () => {
+      let body: unknown = text;
+      try {
+        body = text ? JSON.parse(text) : null;
+      } catch {}
+      calls.push({ method: req.method ?? "", path: req.url ?? "", body });
+      const answer = handler(req, text, calls.length);
+      setTimeout(() => {
+        if (res.destroyed) return;
+        res.writeHead(answer.status ?? 200, { "content-type": "application/json" });
+        res.end(JSON.stringify(answer.body ?? { ok: true }));
+      }, answer.delayMs ?? 0);
+    });
+  });
+  await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
+  const port = (server.address() as { port: number }).port;
+  return {
+    url: `http://127.0.0.1:${port}`,
+    calls,
+    close: () =>
+      new Promise((r) => {
+        server.closeAllConnections();
+        server.close(() => r());
+      }),
+  };
+}
+
+export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
