@@ -73,6 +73,8 @@ function basicAuthKey(header: string | undefined): string | undefined {
 
 interface PersistedState extends StoreSnapshot {
   ownerUserId: string;
+  /** Generated keys are kept so a restarted sandbox (and the curl line it printed) keeps working. */
+  apiKeys?: string[];
   seed: { name: SeedName; seedNumber: number };
 }
 
@@ -83,12 +85,16 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
   const rateLimiter = new RollingRateLimiter(options.rateLimit ?? 200);
   const requestLog = new RequestLog();
   const control = new SandboxControl({ store, clock, faults, limiter: rateLimiter, requestLog });
-  const apiKeys = options.apiKeys?.length ? [...options.apiKeys] : [generateApiKey()];
+  const { dataFile } = options;
+  const saved = dataFile && existsSync(dataFile) ? (JSON.parse(readFileSync(dataFile, "utf8")) as PersistedState) : undefined;
+  const apiKeys = options.apiKeys?.length
+    ? [...options.apiKeys]
+    : saved?.apiKeys?.length
+      ? saved.apiKeys
+      : [generateApiKey()];
   const known = new Set(apiKeys);
 
-  const { dataFile } = options;
-  if (dataFile && existsSync(dataFile)) {
-    const saved = JSON.parse(readFileSync(dataFile, "utf8")) as PersistedState;
+  if (saved) {
     store.restore(saved);
     control.ownerUserId = saved.ownerUserId;
     control.seed = saved.seed;
@@ -101,7 +107,7 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
     if (!dataFile) return;
     clearTimeout(saveTimer);
     saveTimer = undefined;
-    const state: PersistedState = { ...store.snapshot(), ownerUserId: control.ownerUserId, seed: control.seed };
+    const state: PersistedState = { ...store.snapshot(), ownerUserId: control.ownerUserId, seed: control.seed, apiKeys };
     const tmp = `${dataFile}.tmp`;
     writeFileSync(tmp, JSON.stringify(state));
     renameSync(tmp, dataFile);

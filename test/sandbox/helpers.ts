@@ -1,4 +1,5 @@
 /** Raw-fetch helpers for the sandbox suites: real HTTP, no client library in between. */
+import { request } from "node:http";
 import type { Sandbox } from "../../src/sandbox/index.ts";
 
 export const USER_AGENT = "cliniko-flow-tests (tests@example.com)";
@@ -49,4 +50,20 @@ export async function control(sandbox: Sandbox, method: string, path: string, bo
 
 export function q(...filters: string[]): string {
   return filters.map((f) => `q[]=${encodeURIComponent(f)}`).join("&");
+}
+
+/** A GET with exactly these headers (fetch would add a User-Agent of its own). */
+export function rawGet(url: string, headers: Record<string, string>): Promise<{ status: number; body: string }> {
+  return new Promise((resolve, reject) => {
+    const req = request(url, { headers }, (res) => {
+      let body = "";
+      res.setEncoding("utf8");
+      res.on("data", (chunk: string) => {
+        body += chunk;
+      });
+      res.on("end", () => resolve({ status: res.statusCode ?? 0, body }));
+    });
+    req.on("error", reject);
+    req.end();
+  });
 }
