@@ -8,7 +8,7 @@ import { fileURLToPath } from "node:url";
 import cookie from "@fastify/cookie";
 import rateLimit from "@fastify/rate-limit";
 import fastifyStatic from "@fastify/static";
-import Fastify, { type FastifyRequest } from "fastify";
+import Fastify, { type FastifyRequest, LogController } from "fastify";
 import type { Logger } from "pino";
 import { ActionInputError, UnknownCatalogKeyError } from "../catalog/index.ts";
 import { createClient } from "../cliniko/client.ts";
@@ -86,7 +86,7 @@ export async function createServer(options: ServerOptions) {
 
   const app = Fastify({
     loggerInstance: logger,
-    disableRequestLogging: true,
+    logController: new LogController({ disableRequestLogging: true }),
     bodyLimit: 1024 * 1024,
     ajv: { customOptions: { removeAdditional: false, coerceTypes: "array", allErrors: false } },
   });
@@ -220,7 +220,8 @@ export async function createServer(options: ServerOptions) {
       config: def.rateLimit
         ? { rateLimit: { ...def.rateLimit, max: options.loginAttemptsPerMinute ?? def.rateLimit.max } }
         : {},
-      preHandler: async (req) => {
+      // Authentication runs before the body is parsed or validated: strangers learn nothing.
+      onRequest: async (req) => {
         if (def.auth === false) {
           if (UNSAFE.has(req.method) && req.headers.origin && !sameOriginWrite(req))
             throw new HttpError(403, "csrf", "Cross-site request refused.");
@@ -237,7 +238,7 @@ export async function createServer(options: ServerOptions) {
   }
 
   const document = openApiDocument(routes, { version: pkg.version, description: pkg.description });
-  app.get("/api/openapi.json", { preHandler: authenticate }, async () => document);
+  app.get("/api/openapi.json", { onRequest: authenticate }, async () => document);
 
   app.get("/healthz", async (_req, reply) => {
     try {
@@ -248,7 +249,7 @@ export async function createServer(options: ServerOptions) {
     }
   });
 
-  app.get("/metrics", { preHandler: authenticate }, async (_req, reply) => {
+  app.get("/metrics", { onRequest: authenticate }, async (_req, reply) => {
     const counts = await store.runs.counts();
     reply.type("text/plain; version=0.0.4; charset=utf-8");
     return metrics.render(counts, engine?.stats?.() ?? {});

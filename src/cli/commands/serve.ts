@@ -1,6 +1,7 @@
 /** `serve`: the engine (scheduler + workers) until SIGINT/SIGTERM. The body stays a thin call to startService. */
 import type { Command } from "commander";
 import { startService } from "../../engine/service.ts";
+import { httpExtension } from "../../server/http.ts";
 import { UsageError } from "../errors.ts";
 
 export function register(program: Command): string[] {
@@ -13,7 +14,7 @@ export function register(program: Command): string[] {
       const port = Number(o.port);
       if (!Number.isInteger(port) || port < 0 || port > 65535)
         throw new UsageError(`--port must be a port number, not "${o.port}".`);
-      const service = await startService({ settings: { port, demo: Boolean(o.demo) } });
+      const service = await startService({ settings: { port, demo: Boolean(o.demo) }, extensions: [httpExtension] });
       await new Promise<void>((resolve) => {
         const stop = () => resolve();
         process.once("SIGINT", stop);

@@ -1,0 +1,440 @@
+import assert from "node:assert/strict";
+import { after, before, describe, test } from "node:test";
+import { sql } from "kysely";
+import { ClientProvider } from "../../src/engine/clients.ts";
+import { Runner } from "../../src/engine/runner.ts";
+import { routes } from "../../src/server/routes.ts";
+import { PASSWORD, type Stack, startStack } from "./harness.ts";
+
+const WRITE = { "x-cliniko-flow": "1" };
+
+const alertWorkflow = (name: string, patientId = "{{ trigger.id }}") => ({
+  name,
+  trigger: { key: "new_patient", connection: "clinic", every: "1m" },
+  steps: [
+    {
+      id: "alert",
+      action: "create_medical_alert",
+      connection: "clinic",
+      input: { patient_id: patientId, name: "Intake form pending for {{ trigger.first_name }}" },
+    },
+  ],
+});
+
+describe("HTTP API over real HTTP and SQLite", () => {
+  let s: Stack;
+  let cookie: string;
+  let patient: { id: string; first_name: string };
+
+  before(async () => {
+    s = await startStack();
+    cookie = await s.login();
+  });
+  after(async () => {
+    // The API key must never have left the server, in any header or body of any response.
+    const leaked = s.bodies.filter((b) => b.includes(s.sandbox.apiKey));
+    assert.equal(leaked.length, 0, `the API key appeared in a response:\n${leaked[0]}`);
+    await s.stop();
+  });
+
+  test("/healthz answers without authentication", async () => {
+    const res = await s.call("GET", "/healthz");
+    assert.equal(res.status, 200);
+    assert.equal((res.json as { ok: boolean }).ok, true);
+  });
+
+  test("every other route requires a session or a token", async () => {
+    const urls = [
+      ...routes.filter((r) => r.auth !== false).map((r) => [r.method, r.url.replace(/:id/g, "1")] as const),
+      ["GET", "/api/openapi.json"] as const,
+      ["GET", "/metrics"] as const,
+    ];
+    assert.ok(urls.length > 25);
+    for (const [method, url] of urls) {
+      const res = await s.call(method, url, method === "GET" || method === "DELETE" ? {} : { body: {} });
+      assert.equal(res.status, 401, `${method} ${url} answered ${res.status}`);
+      assert.deepEqual(Object.keys(res.json as object).sort(), ["error", "message", "statusCode"]);
+    }
+    const bad = await s.call("GET", "/api/workflows", { token: "cft_not-a-token" });
+    assert.equal(bad.status, 401);
+    const forged = await s.call("GET", "/api/workflows", { cookie: "cliniko_flow_session=forged" });
+    assert.equal(forged.status, 401);
+  });
+
+  test("login: wrong password refused; the cookie is HttpOnly and SameSite=Strict; argon2id at rest", async () => {
+    const wrong = await s.call("POST", "/api/login", { body: { password: "nope" } });
+    assert.equal(wrong.status, 401);
+    assert.equal((wrong.json as { error: string }).error, "invalid_password");
+    const ok = await s.call("POST", "/api/login", { body: { password: PASSWORD } });
+    const setCookie = ok.headers.get("set-cookie") ?? "";
+    assert.match(setCookie, /cliniko_flow_session=/);
+    assert.match(setCookie, /HttpOnly/i);
+    assert.match(setCookie, /SameSite=Strict/i);
+    const row = await sql<{ value: string }>`select value from auth_settings`.execute(s.store.database.db);
+    assert.match(row.rows[0]!.value, /^\$argon2id\$/);
+    assert.ok(!row.rows[0]!.value.includes(PASSWORD));
+    const session = await s.call("GET", "/api/session", { cookie });
+    assert.equal(session.status, 200);
+  });
+
+  test("cookie-authenticated writes from another site are refused (CSRF)", async () => {
+    const body = { name: "x", apiKey: "k", email: "a@b.co" };
+    const cross = await s.call("POST", "/api/connections", {
+      cookie,
+      body,
+      headers: { origin: "https://evil.example" },
+    });
+    assert.equal(cross.status, 403);
+    const crossSite = await s.call("POST", "/api/connections", {
+      cookie,
+      body,
+      headers: { "sec-fetch-site": "cross-site" },
+    });
+    assert.equal(crossSite.status, 403);
+    // A form can only post text/plain, urlencoded or multipart: never accepted.
+    const form = await s.call("POST", "/api/workflows", {
+      cookie,
+      body: "definition=x",
+      headers: { "content-type": "text/plain", ...WRITE },
+    });
+    assert.equal(form.status, 415);
+    assert.equal((form.json as { error: string }).error, "unsupported_media_type");
+  });
+
+  test("connections: add, list and test; the key is write-only", async () => {
+    const add = await s.call("POST", "/api/connections", {
+      cookie,
+      headers: WRITE,
+      body: { name: "clinic", apiKey: s.sandbox.apiKey, email: "ops@clinic.test", baseUrl: s.sandbox.baseUrl },
+    });
+    assert.equal(add.status, 201, add.text);
+    assert.deepEqual(Object.keys(add.json as object).sort(), ["baseUrl", "createdAt", "email", "id", "name", "region"]);
+    const again = await s.call("POST", "/api/connections", {
+      cookie,
+      headers: WRITE,
+      body: { name: "clinic", apiKey: s.sandbox.apiKey, email: "ops@clinic.test", baseUrl: s.sandbox.baseUrl },
+    });
+    assert.equal(again.status, 409);
+    const list = await s.call("GET", "/api/connections", { cookie });
+    assert.equal((list.json as { name: string }[])[0]!.name, "clinic");
+    const tested = await s.call("POST", "/api/connections/clinic/test", { cookie, headers: WRITE, body: {} });
+    assert.equal(tested.status, 200);
+    const result = tested.json as { ok: boolean; user: { name: string } };
+    assert.equal(result.ok, true, tested.text);
+    assert.ok(result.user.name.length > 0);
+
+    // A key the sandbox does not know: the test says so in one sentence, without the key.
+    const badKey = `${s.sandbox.apiKey.slice(0, -8)}XXXX-au1`;
+    await s.call("POST", "/api/connections", {
+      cookie,
+      headers: WRITE,
+      body: { name: "wrong", apiKey: badKey, email: "ops@clinic.test", baseUrl: s.sandbox.baseUrl },
+    });
+    const failed = await s.call("POST", "/api/connections/wrong/test", { cookie, headers: WRITE, body: {} });
+    assert.equal((failed.json as { ok: boolean }).ok, false);
+    assert.ok(!failed.text.includes(badKey));
+    assert.equal((await s.call("DELETE", "/api/connections/wrong", { cookie, headers: WRITE })).status, 204);
+    assert.equal((await s.call("DELETE", "/api/connections/wrong", { cookie, headers: WRITE })).status, 404);
+  });
+
+  test("validation errors come back in one JSON shape with the fields named", async () => {
+    const missing = await s.call("POST", "/api/connections", { cookie, headers: WRITE, body: { name: "x" } });
+    assert.equal(missing.status, 400);
+    const body = missing.json as { statusCode: number; error: string; message: string; details: { path: string }[] };
+    assert.equal(body.statusCode, 400);
+    assert.equal(body.error, "validation_failed");
+    assert.match(body.message, /apiKey/);
+    assert.ok(body.details.some((d) => d.path.includes("apiKey")));
+
+    const badEmail = await s.call("POST", "/api/connections", {
+      cookie,
+      headers: WRITE,
+      body: { name: "y", apiKey: "abc-au1", email: "not-an-email" },
+    });
+    assert.equal(badEmail.status, 400);
+    assert.match((badEmail.json as { message: string }).message, /email/);
+
+    const unknownAction = alertWorkflow("Broken");
+    unknownAction.steps[0]!.action = "create_medical_alret";
+    const invalid = await s.call("POST", "/api/workflows", {
+      cookie,
+      headers: WRITE,
+      body: { definition: unknownAction },
+    });
+    assert.equal(invalid.status, 422);
+    const detail = invalid.json as { error: string; details: { path: string; message: string }[] };
+    assert.equal(detail.error, "invalid_workflow");
+    assert.equal(detail.details[0]!.path, "steps[0].action");
+    assert.match(detail.details[0]!.message, /create_medical_alert/);
+
+    const validate = await s.call("POST", "/api/workflows/validate", {
+      cookie,
+      headers: WRITE,
+      body: { definition: unknownAction },
+    });
+    assert.deepEqual((validate.json as { valid: boolean }).valid, false);
+
+    const notFound = await s.call("GET", "/api/nothing-here", { cookie });
+    assert.equal(notFound.status, 404);
+    assert.equal((notFound.json as { error: string }).error, "not_found");
+  });
+
+  test("catalogue: 98 actions and 36 triggers with JSON Schemas, plus the built-ins", async () => {
+    const actions = (await s.call("GET", "/api/catalog/actions", { cookie })).json as {
+      key: string;
+      builtin?: boolean;
+      inputSchema: { properties?: object };
+    }[];
+    assert.equal(actions.filter((a) => !a.builtin).length, 98);
+    assert.deepEqual(
+      actions.filter((a) => a.builtin).map((a) => a.key),
+      ["filter", "branch", "http.request", "delay"],
+    );
+    const alert = actions.find((a) => a.key === "create_medical_alert")!;
+    assert.ok("patient_id" in (alert.inputSchema.properties ?? {}));
+    const triggers = (await s.call("GET", "/api/catalog/triggers", { cookie })).json as { builtin?: boolean }[];
+    assert.equal(triggers.filter((t) => !t.builtin).length, 36);
+    const live = await s.call("GET", "/api/catalog/triggers/new_patient/sample?connection=clinic&live=1", { cookie });
+    const sample = live.json as { live: boolean; sample: { id: string; first_name: string } };
+    assert.equal(sample.live, true);
+    assert.match(sample.sample.id, /^\d+$/);
+    patient = sample.sample;
+  });
+
+  test("test a step for real against the sandbox, with {{ }} references resolved", async () => {
+    const res = await s.call("POST", "/api/steps/test", {
+      cookie,
+      headers: WRITE,
+      body: {
+        step: alertWorkflow("x").steps[0],
+        context: { trigger: patient, steps: {} },
+      },
+    });
+    assert.equal(res.status, 200, res.text);
+    const out = res.json as { ok: boolean; input: { name: string }; output: { id: string; name: string } };
+    assert.equal(out.ok, true, res.text);
+    assert.equal(out.input.name, `Intake form pending for ${patient.first_name}`);
+    assert.match(out.output.id, /^\d+$/);
+    const failing = await s.call("POST", "/api/steps/test", {
+      cookie,
+      headers: WRITE,
+      body: {
+        step: { ...alertWorkflow("x").steps[0], input: { patient_id: "{{ trigger.id }}" } },
+        context: { trigger: patient },
+      },
+    });
+    const failed = failing.json as { ok: boolean; error: string };
+    assert.equal(failed.ok, false);
+    assert.match(failed.error, /name/);
+  });
+
+  test("workflows: create, read, update (versions), enable and disable, test, delete", async () => {
+    const created = await s.call("POST", "/api/workflows", {
+      cookie,
+      headers: WRITE,
+      body: { definition: alertWorkflow("Intake") },
+    });
+    assert.equal(created.status, 201, created.text);
+    const w = created.json as { id: string; enabled: boolean; version: number };
+    assert.equal(w.enabled, false);
+    assert.equal(w.version, 1);
+    const dup = await s.call("POST", "/api/workflows", {
+      cookie,
+      headers: WRITE,
+      body: { definition: alertWorkflow("Intake") },
+    });
+    assert.equal(dup.status, 409);
+
+    const changed = alertWorkflow("Intake (renamed)");
+    changed.trigger.every = "5m";
+    const updated = await s.call("PUT", `/api/workflows/${w.id}`, {
+      cookie,
+      headers: WRITE,
+      body: { definition: changed },
+    });
+    assert.equal(updated.status, 200, updated.text);
+    assert.equal((updated.json as { version: number; name: string }).version, 2);
+    assert.equal((updated.json as { name: string }).name, "Intake (renamed)");
+    const versions = (await s.call("GET", `/api/workflows/${w.id}/versions`, { cookie })).json as { version: number }[];
+    assert.deepEqual(
+      versions.map((v) => v.version),
+      [2, 1],
+    );
+    const enabled = await s.call("POST", `/api/workflows/${w.id}/enable`, { cookie, headers: WRITE, body: {} });
+    assert.equal((enabled.json as { enabled: boolean }).enabled, true);
+    const list = (await s.call("GET", "/api/workflows", { cookie })).json as { name: string; enabled: boolean }[];
+    assert.deepEqual(
+      list.map((x) => [x.name, x.enabled]),
+      [["Intake (renamed)", true]],
+    );
+    const disabled = await s.call("POST", `/api/workflows/${w.id}/disable`, { cookie, headers: WRITE, body: {} });
+    assert.equal((disabled.json as { enabled: boolean }).enabled, false);
+
+    const tested = await s.call("POST", "/api/workflows/test", {
+      cookie,
+      headers: WRITE,
+      body: { definition: changed, trigger: patient },
+    });
+    const t = tested.json as { ok: boolean; steps: { stepId: string; ok: boolean }[] };
+    assert.equal(t.ok, true, tested.text);
+    assert.deepEqual(
+      t.steps.map((x) => x.stepId),
+      ["alert"],
+    );
+
+    assert.equal((await s.call("DELETE", `/api/workflows/${w.id}`, { cookie, headers: WRITE })).status, 204);
+    assert.equal((await s.call("GET", `/api/workflows/${w.id}`, { cookie })).status, 404);
+  });
+
+  test("runs: list with filters, show step input/output, replay", async () => {
+    const created = await s.call("POST", "/api/workflows", {
+      cookie,
+      headers: WRITE,
+      body: { definition: alertWorkflow("Runs demo"), enabled: true },
+    });
+    const wf = await s.store.workflows.get("Runs demo");
+    assert.equal(created.status, 201);
+    // One run that succeeds and one that fails (unknown patient), executed by the engine's runner.
+    const runner = new Runner({
+      store: s.store,
+      clients: new ClientProvider(s.store, { env: s.env }),
+      env: s.env,
+      retry: { attempts: 0 },
+    });
+    const execute = async (payload: unknown, eventKey: string) => {
+      const id = await s.store.runs.enqueue({
+        workflowId: wf.id,
+        workflowVersion: wf.version,
+        triggerKey: "new_patient",
+        eventKey,
+        payload,
+      });
+      const run = (await s.store.runs.find(id))!;
+      assert.ok(await s.store.runs.claim(run, "test", 60_000));
+      await runner.execute(run, "test");
+      return id;
+    };
+    const okId = await execute(patient, patient.id);
+    const failId = await execute({ id: "999999999", first_name: "Nobody" }, "999999999");
+
+    const all = (await s.call("GET", "/api/runs?workflow=Runs%20demo", { cookie })).json as {
+      id: string;
+      status: string;
+      workflow: string;
+    }[];
+    assert.deepEqual(
+      all.map((r) => [r.id, r.status]),
+      [
+        [String(failId), "failed"],
+        [String(okId), "succeeded"],
+      ],
+    );
+    const failedOnly = (await s.call("GET", "/api/runs?status=failed", { cookie })).json as { id: string }[];
+    assert.deepEqual(
+      failedOnly.map((r) => r.id),
+      [String(failId)],
+    );
+    const badStatus = await s.call("GET", "/api/runs?status=weird", { cookie });
+    assert.equal(badStatus.status, 400);
+
+    const shown = (await s.call("GET", `/api/runs/${okId}`, { cookie })).json as {
+      payload: { id: string };
+      steps: { stepId: string; status: string; input: { patient_id: string }; output: { id: string } }[];
+      durationMs: number;
+    };
+    assert.equal(shown.payload.id, patient.id);
+    assert.equal(shown.steps[0]!.stepId, "alert");
+    assert.equal(shown.steps[0]!.status, "succeeded");
+    assert.equal(shown.steps[0]!.input.patient_id, patient.id);
+    assert.match(shown.steps[0]!.output.id, /^\d+$/);
+    const failedRun = (await s.call("GET", `/api/runs/${failId}`, { cookie })).json as {
+      error: string;
+      steps: { error: string }[];
+    };
+    assert.match(failedRun.error, /alert/);
+    assert.ok(failedRun.steps[0]!.error);
+
+    const replay = await s.call("POST", `/api/runs/${failId}/replay`, {
+      cookie,
+      headers: WRITE,
+      body: { from: "start" },
+    });
+    assert.equal(replay.status, 201, replay.text);
+    const replayed = replay.json as { id: string; status: string };
+    assert.equal(replayed.status, "queued");
+    assert.notEqual(replayed.id, String(failId));
+    const replayedRun = await s.store.runs.find(Number(replayed.id));
+    assert.equal(replayedRun!.replayOf, failId);
+    assert.deepEqual(replayedRun!.triggerPayload, { id: "999999999", first_name: "Nobody" });
+    const again = await s.call("POST", `/api/runs/${replayed.id}/replay`, { cookie, headers: WRITE, body: {} });
+    assert.equal(again.status, 409);
+    assert.equal((await s.call("POST", "/api/runs/424242/replay", { cookie, headers: WRITE, body: {} })).status, 404);
+  });
+
+  test("API tokens: bearer works for scripts (no CSRF header needed) until revoked", async () => {
+    const created = await s.call("POST", "/api/tokens", { cookie, headers: WRITE, body: { name: "script" } });
+    assert.equal(created.status, 201);
+    const { id, token } = created.json as { id: string; token: string };
+    const listed = await s.call("GET", "/api/tokens", { cookie });
+    assert.ok(!listed.text.includes(token));
+    assert.equal((await s.call("GET", "/api/runs", { token })).status, 200);
+    const write = await s.call("POST", "/api/workflows/validate", { token, body: { definition: alertWorkflow("t") } });
+    assert.equal(write.status, 200);
+    assert.equal((await s.call("DELETE", `/api/tokens/${id}`, { cookie, headers: WRITE })).status, 204);
+    assert.equal((await s.call("GET", "/api/runs", { token })).status, 401);
+  });
+
+  test("/metrics speaks Prometheus text; /api/openapi.json describes every route", async () => {
+    const metrics = await s.call("GET", "/metrics", { cookie });
+    assert.match(metrics.headers.get("content-type") ?? "", /text\/plain/);
+    assert.match(metrics.text, /# TYPE cliniko_flow_http_requests_total counter/);
+    assert.match(metrics.text, /cliniko_flow_runs\{status="succeeded"\} [1-9]/);
+    assert.match(metrics.text, /cliniko_flow_queue_depth \d+/);
+    assert.match(metrics.text, /cliniko_flow_cliniko_rate_limited_total \d+/);
+    assert.match(metrics.text, /cliniko_flow_polls_total \d+/);
+
+    const doc = (await s.call("GET", "/api/openapi.json", { cookie })).json as {
+      openapi: string;
+      paths: Record<
+        string,
+        Record<
+          string,
+          {
+            requestBody?: {
+              content: Record<string, { schema: { properties: Record<string, { writeOnly?: boolean }> } }>;
+            };
+          }
+        >
+      >;
+    };
+    assert.equal(doc.openapi, "3.1.0");
+    for (const r of routes) assert.ok(doc.paths[r.url.replace(/:(\w+)/g, "{$1}")]?.[r.method.toLowerCase()], r.url);
+    const post = doc.paths["/api/connections"]!.post!.requestBody!.content["application/json"]!.schema;
+    assert.equal(post.properties.apiKey!.writeOnly, true);
+    assert.ok(!("apiKey" in (doc.paths["/api/connections"]!.get as object)));
+  });
+
+  test("logout ends the session", async () => {
+    const mine = await s.login();
+    assert.equal((await s.call("POST", "/api/logout", { cookie: mine, headers: WRITE, body: {} })).status, 200);
+    assert.equal((await s.call("GET", "/api/session", { cookie: mine })).status, 401);
+  });
+});
+
+describe("login rate limit", () => {
+  let s: Stack;
+  before(async () => {
+    s = await startStack({ loginAttemptsPerMinute: 3 });
+  });
+  after(() => s.stop());
+
+  test("attempts beyond the limit get 429 in the same error shape", async () => {
+    const statuses: number[] = [];
+    for (let i = 0; i < 4; i++)
+      statuses.push((await s.call("POST", "/api/login", { body: { password: "guess" } })).status);
+    assert.deepEqual(statuses, [401, 401, 401, 429]);
+    const limited = await s.call("POST", "/api/login", { body: { password: PASSWORD } });
+    assert.equal(limited.status, 429);
+    assert.equal((limited.json as { error: string }).error, "rate_limited");
+  });
+});
