@@ -58,14 +58,6 @@ const slot = (n: number, minutes = 60) => {
 };
 const url = (collection: string, id: string) => `${fx.sb.baseUrl}/${collection}/${id}`;
 
-/** The id a rendered record refers to: `<name>_id`, or the tail of `<name>.links.self`. */
-function ref(record: ClinikoRecord, name: string): string | undefined {
-  const direct = record[`${name}_id`];
-  if (direct != null) return String(direct);
-  const link = (record[name] as { links?: { self?: string } } | undefined)?.links?.self;
-  return link?.split("/").pop();
-}
-
 // ---------------------------------------------------------------------------------------------
 // Checks
 
