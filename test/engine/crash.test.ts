@@ -1,0 +1,114 @@
+/**
+ * Crash safety: a child `serve` is killed with SIGKILL at random moments while the sandbox keeps
+ * producing changes; after the restarts, every change produced exactly one run.
+ */
+import assert from "node:assert/strict";
+import { type ChildProcess, spawn } from "node:child_process";
+import { after, before, test } from "node:test";
+import { fileURLToPath } from "node:url";
+import { type Harness, harness, receiver, sleep, workflow } from "./helpers.ts";
+
+const bin = fileURLToPath(new URL("../../bin/cliniko-flow.js", import.meta.url));
+let h: Harness;
+let hook: Awaited<ReturnType<typeof receiver>>;
+before(async () => {
+  h = await harness();
+  hook = await receiver();
+});
+after(async () => {
+  await hook.close();
+  await h.close();
+});
+
+function serve(): ChildProcess {
+  return spawn(process.execPath, [bin, "serve", "--port", "0"], {
+    env: {
+      ...h.env,
+      CLINIKO_FLOW_TEST_POLL_INTERVAL_MS: "150",
+      CLINIKO_FLOW_ALLOW_PRIVATE_HTTP: "1",
+      LOG_LEVEL: "error",
+    },
+    stdio: ["ignore", "ignore", "pipe"],
+  });
+}
+
+async function exited(child: ChildProcess): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null) return;
+  await new Promise((r) => child.once("exit", r));
+}
+
+test("every change produces exactly one run across 10 SIGKILLs of serve", { timeout: 90_000 }, async () => {
+  const old = new Date(Date.now() - 3_600_000).toISOString().replace(/\.\d+Z$/, "Z");
+  const ids = Array.from(
+    { length: 80 },
+    (_, i) =>
+      h.sandbox.control.create("patients", {
+        first_name: `K${i}`,
+        last_name: "Crash",
+        created_at: old,
+        updated_at: old,
+      }).id,
+  );
+  const def = workflow({
+    name: "crash",
+    trigger: { key: "updated_patient", every: "30s" },
+    steps: [
+      { id: "check", action: "filter", input: { condition: "{{ trigger.last_name = 'Crash' }}" } },
+      {
+        id: "notify",
+        action: "http.request",
+        input: { method: "PUT", url: `${hook.url}/p/{{ trigger.id }}`, json: { at: "{{ trigger.updated_at }}" } },
+      },
+    ],
+  });
+  await h.store.workflows.save(def.name, def);
+  const expected = new Set<string>();
+  let next = 0;
+  const touch = (n: number) => {
+    const batch = ids.slice(next, next + n);
+    next += batch.length;
+    if (batch.length === 0) return;
+    const r = h.sandbox.control.touch({ resource: "patients", ids: batch });
+    r.ids.forEach((id, i) => expected.add(`${id}@${r.updated_at[i]}`));
+  };
+  const killPoints: number[] = [];
+  for (let round = 0; round < 10; round++) {
+    const child = serve();
+    const lifetime = 300 + Math.floor(Math.random() * 900);
+    killPoints.push(lifetime);
+    const started = Date.now();
+    while (Date.now() - started < lifetime) {
+      touch(1 + Math.floor(Math.random() * 2));
+      await sleep(60 + Math.random() * 120);
+    }
+    child.kill("SIGKILL");
+    await exited(child);
+    touch(2); // changes while nothing runs
+  }
+  // A last life that is allowed to finish the work.
+  const child = serve();
+  let stderr = "";
+  child.stderr!.on("data", (c) => {
+    stderr += c;
+  });
+  const deadline = Date.now() + 20_000;
+  const w = await h.store.workflows.get("crash");
+  for (;;) {
+    const runs = await h.store.runs.list({ workflowId: w.id });
+    const done = runs.filter((r) => r.finishedAt !== null);
+    if ((runs.length >= expected.size && done.length === runs.length) || Date.now() > deadline) break;
+    await sleep(200);
+  }
+  child.kill("SIGTERM");
+  await exited(child);
+  const runs = await h.store.runs.list({ workflowId: w.id });
+  const keys = runs.map((r) => r.eventKey);
+  assert.equal(new Set(keys).size, keys.length, `duplicate runs (kill points ${killPoints.join(", ")} ms)`);
+  assert.deepEqual(new Set(keys), expected, `missed or invented events; stderr: ${stderr.slice(0, 500)}`);
+  const unfinished = runs.filter((r) => r.finishedAt === null);
+  assert.deepEqual(unfinished, [], "every run finished after the restarts");
+  assert.ok(
+    runs.every((r) => r.status === "succeeded"),
+    JSON.stringify(runs.filter((r) => r.status !== "succeeded").map((r) => r.error)),
+  );
+});
