@@ -75,7 +75,7 @@ export function DataPicker({
   onPick: (ref: string) => void;
 }) {
   return (
-    <aside className="card data-picker" aria-label="Data from earlier steps">
+    <aside className="card data-picker dock" aria-label="Data from earlier steps">
       <h2>Data</h2>
       <p className="small muted">
         {hasTarget

@@ -97,7 +97,7 @@ function FieldInput({
       <div className="field">
         {label}
         <div className="input-with-button">
-          <select id={id} value={text} onChange={(e) => update(e.target.value)} required={required}>
+          <select id={id} name={name} value={text} onChange={(e) => update(e.target.value)} required={required}>
             <option value="">—</option>
             {options.map((o) => (
               <option key={o} value={o}>
@@ -125,6 +125,7 @@ function FieldInput({
       {multiline ? (
         <textarea
           id={id}
+          name={name}
           ref={ref}
           value={text}
           onFocus={focus}
@@ -134,6 +135,7 @@ function FieldInput({
       ) : (
         <input
           id={id}
+          name={name}
           ref={ref}
           value={text}
           onFocus={focus}

@@ -340,7 +340,7 @@ export function EditorPage({ id }: { id?: string }) {
       )}
       <div className="editor">
         <div>
-          <section className="card" aria-label="Workflow name">
+          <section className="card">
             <div className="field">
               <label htmlFor="wf-name">Workflow name</label>
               <input
@@ -351,7 +351,7 @@ export function EditorPage({ id }: { id?: string }) {
               />
             </div>
           </section>
-          <section className="card step-card trigger" aria-label="Trigger">
+          <section className="card step-card trigger" aria-label="When this happens">
             <h2>
               <span className="step-num">⚡</span>When this happens
             </h2>
@@ -497,7 +497,7 @@ function AddStep({ actions, onAdd }: { actions: CatalogAction[]; onAdd: (key: st
       </button>
     );
   return (
-    <section className="card" aria-label="Add a step">
+    <section className="card" aria-label="New step">
       <Picker
         label="Add a step"
         items={actions}

@@ -1,0 +1,155 @@
+/**
+ * The practice manager's journey in a real browser against the real stack (SQLite file, engine,
+ * sandbox over HTTP): log in, connect the sandbox, build "new patient → create medical alert"
+ * through the forms, test the step, activate, create a patient in the sandbox, see the run.
+ * Screenshots of each page go to test-output/e2e/.
+ */
+import assert from "node:assert/strict";
+import { spawnSync } from "node:child_process";
+import { existsSync, mkdirSync } from "node:fs";
+import { join } from "node:path";
+import { after, before, describe, test } from "node:test";
+import type { Browser, Page } from "playwright-core";
+import { DEFAULT_WEB_ROOT } from "../../src/server/app.ts";
+import { PASSWORD, type Stack, startStack } from "../server/harness.ts";
+import { browserSkip, launchBrowser } from "../support/browser.ts";
+
+const skip = browserSkip();
+const OUT = join(import.meta.dirname, "../../test-output/e2e");
+const WORKFLOW = "Flag new patients for intake";
+
+/** The UI is built by `npm install`/`npm run build`; build it here when a checkout has not yet. */
+function ensureUiBuilt(): void {
+  if (existsSync(join(DEFAULT_WEB_ROOT, "index.html"))) return;
+  const vite = join(import.meta.dirname, "../../node_modules/vite/bin/vite.js");
+  const res = spawnSync(process.execPath, [vite, "build", "web", "--logLevel", "error"], {
+    cwd: join(import.meta.dirname, "../.."),
+    stdio: "inherit",
+  });
+  assert.equal(res.status, 0, "vite build web failed");
+}
+
+describe("web UI journey in Chromium", { skip }, () => {
+  let stack: Stack;
+  let browser: Browser;
+  let page: Page;
+  const shot = (name: string) => page.screenshot({ path: join(OUT, `${name}.png`), fullPage: true });
+
+  before(async () => {
+    ensureUiBuilt();
+    mkdirSync(OUT, { recursive: true });
+    stack = await startStack({ engine: true });
+    browser = await launchBrowser();
+    page = await browser.newPage({ viewport: { width: 1280, height: 860 } });
+    page.setDefaultTimeout(15_000);
+  });
+  after(async () => {
+    await browser?.close();
+    await stack?.stop();
+  });
+
+  test("log in, connect, build, test, activate, and watch the run", async (t) => {
+    // On failure, the page as it was is the first thing to look at.
+    t.after(async () => {
+      if (t.passed === false) await shot("failure").catch(() => {});
+    });
+    await page.goto(stack.url);
+    await page.getByLabel("Password").fill("not the password");
+    await page.getByRole("button", { name: "Sign in" }).click();
+    await page.getByRole("alert").filter({ hasText: "not right" }).waitFor();
+    await shot("01-login");
+    await page.getByLabel("Password").fill(PASSWORD);
+    await page.getByRole("button", { name: "Sign in" }).click();
+    await page.getByRole("heading", { name: "No workflow yet" }).waitFor();
+
+    // Connections: add the sandbox and test it.
+    await page.getByRole("link", { name: "Connections" }).click();
+    await page.getByRole("heading", { name: "No connection yet" }).waitFor();
+    await page.getByLabel("Name").fill("sandbox");
+    await page.getByLabel("API key").fill(stack.sandbox.apiKey);
+    await page.getByLabel("Your email").fill("manager@clinic.test");
+    await page.getByText("Advanced: custom base URL").click();
+    await page.getByLabel("Base URL").fill(stack.sandbox.baseUrl);
+    await page.getByRole("button", { name: "Save connection" }).click();
+    const card = page.getByRole("article", { name: "Connection sandbox" });
+    await card.getByRole("button", { name: "Test" }).click();
+    await card.getByText("Connected as Sandbox Administrator").waitFor();
+    assert.equal(await page.getByText(stack.sandbox.apiKey).count(), 0);
+    await shot("02-connections");
+
+    // Catalogue: search by name.
+    await page.getByRole("link", { name: "Catalogue" }).click();
+    await page.getByLabel("Search by name or group").fill("medical alert");
+    await page.getByText(/^\d of 98 shown$/).waitFor();
+    await page.getByRole("button", { name: /Create Medical Alert/ }).click();
+    await page.getByRole("complementary", { name: "Details" }).getByText("patient_id").first().waitFor();
+    await shot("03-catalogue");
+
+    // Editor: trigger, step, data picker, test, activate.
+    await page.getByRole("link", { name: "Workflows" }).click();
+    await page.getByRole("button", { name: "Build your first workflow" }).click();
+    await page.getByLabel("Workflow name").fill(WORKFLOW);
+    await page.getByLabel("Trigger", { exact: true }).fill("new patient");
+    await page.getByRole("button", { name: "New Patient", exact: true }).click();
+    await page.getByLabel("Check Cliniko every").selectOption("30s");
+    await page.getByRole("button", { name: "Use the latest record from Cliniko" }).click();
+    await page.getByText("Latest record from Cliniko").waitFor();
+
+    await page.getByRole("button", { name: "+ Add a step" }).click();
+    await page.getByLabel("Add a step").fill("medical alert");
+    await page.getByRole("button", { name: "Create Medical Alert", exact: true }).click();
+    const step = page.getByRole("region", { name: /^Step 1/ });
+    await step.locator('[name="patient_id"]').click();
+    await page.locator('button[title="Insert {{ trigger.id }}"]').click();
+    assert.equal(await step.locator('[name="patient_id"]').inputValue(), "{{ trigger.id }}");
+    await step.locator('[name="name"]').fill("Intake form pending for ");
+    await page.locator('button[title="Insert {{ trigger.first_name }}"]').click();
+    assert.equal(await step.locator('[name="name"]').inputValue(), "Intake form pending for {{ trigger.first_name }}");
+    await step.getByRole("button", { name: "Test this step" }).click();
+    await step.getByRole("region", { name: "Test output of medical_alert" }).waitFor();
+    assert.match(
+      await step.getByRole("region", { name: "Test output of medical_alert" }).innerText(),
+      /Intake form pending for \w+/,
+    );
+    await shot("04-editor");
+    await page.getByRole("button", { name: "Save and activate" }).click();
+    await page.getByText("Saved and active").waitFor();
+    await page.setViewportSize({ width: 820, height: 1180 });
+    await shot("05-editor-tablet");
+    await page.setViewportSize({ width: 1280, height: 860 });
+
+    // A new patient in the sandbox fires the workflow.
+    const res = await fetch(`${stack.sandbox.baseUrl}/patients`, {
+      method: "POST",
+      headers: {
+        authorization: `Basic ${Buffer.from(`${stack.sandbox.apiKey}:`).toString("base64")}`,
+        "user-agent": "cliniko-flow e2e (e2e@clinic.test)",
+        "content-type": "application/json",
+        accept: "application/json",
+      },
+      body: JSON.stringify({ first_name: "Ada", last_name: "Lovelace" }),
+    });
+    assert.equal(res.status, 201);
+    const patient = (await res.json()) as { id: string };
+
+    await page.getByRole("link", { name: "Run history" }).click();
+    const row = page.getByRole("row").filter({ hasText: WORKFLOW }).filter({ hasText: "succeeded" });
+    await row.first().waitFor({ timeout: 30_000 });
+    await shot("06-runs");
+    await row.first().getByRole("link", { name: WORKFLOW }).click();
+    const output = page.getByRole("region", { name: "Output of medical_alert" });
+    await output.waitFor();
+    assert.match(await output.innerText(), /Intake form pending for Ada/);
+    assert.match(
+      await page.getByRole("region", { name: "Input of medical_alert" }).innerText(),
+      new RegExp(patient.id),
+    );
+    await shot("07-run");
+
+    // The alert really exists in the sandbox.
+    const alerts = stack.sandbox.store
+      .rows("medical_alerts")
+      .filter((a) => (a as { name?: string }).name === "Intake form pending for Ada");
+    assert.equal(alerts.length, 1);
+  });
+});
