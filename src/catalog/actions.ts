@@ -485,8 +485,14 @@ function build(row: ActionRow): ActionDef {
   const path = row.path ?? op?.path;
   if (!method || !path) throw new Error(`Action ${row.key} needs an operation or a method and path`);
   const custom = row.handler ? handlers[row.handler] : undefined;
-  const input = custom ? custom.input(op) : inputOf(kind, op!, res, row);
-  const outputSample = custom?.outputSample ? custom.outputSample(op) : outputSampleOf(kind, op!, res);
+  // Schemas are built on first use: a CLI call that runs one action should not pay for all 98.
+  let input: z.ZodType | undefined;
+  let inputSchema: ActionDef["inputSchema"] | undefined;
+  let outputSample: unknown;
+  const inputOfRow = () => {
+    input ??= custom ? custom.input(op) : inputOf(kind, op!, res, row);
+    return input;
+  };
   const ctx: RunContext = {
     key: row.key,
     op,
@@ -507,11 +513,19 @@ function build(row: ActionRow): ActionDef {
     path,
     documented: row.documented ?? true,
     ...(res ? { resource: res } : {}),
-    input,
-    inputSchema: jsonSchemaOf(input),
-    outputSample,
+    get input() {
+      return inputOfRow();
+    },
+    get inputSchema() {
+      inputSchema ??= jsonSchemaOf(inputOfRow());
+      return inputSchema;
+    },
+    get outputSample() {
+      outputSample ??= custom?.outputSample ? custom.outputSample(op) : outputSampleOf(kind, op!, res);
+      return outputSample;
+    },
     async run(client, raw) {
-      const parsed = parseInput(row.key, input, raw) as Record<string, unknown>;
+      const parsed = parseInput(row.key, inputOfRow(), raw) as Record<string, unknown>;
       return custom ? custom.run(ctx, client, parsed) : runGeneric(kind, ctx, client, parsed);
     },
   };
