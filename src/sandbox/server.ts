@@ -86,7 +86,8 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
   const requestLog = new RequestLog();
   const control = new SandboxControl({ store, clock, faults, limiter: rateLimiter, requestLog });
   const { dataFile } = options;
-  const saved = dataFile && existsSync(dataFile) ? (JSON.parse(readFileSync(dataFile, "utf8")) as PersistedState) : undefined;
+  const saved =
+    dataFile && existsSync(dataFile) ? (JSON.parse(readFileSync(dataFile, "utf8")) as PersistedState) : undefined;
   const apiKeys = options.apiKeys?.length
     ? [...options.apiKeys]
     : saved?.apiKeys?.length
@@ -107,7 +108,12 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
     if (!dataFile) return;
     clearTimeout(saveTimer);
     saveTimer = undefined;
-    const state: PersistedState = { ...store.snapshot(), ownerUserId: control.ownerUserId, seed: control.seed, apiKeys };
+    const state: PersistedState = {
+      ...store.snapshot(),
+      ownerUserId: control.ownerUserId,
+      seed: control.seed,
+      apiKeys,
+    };
     const tmp = `${dataFile}.tmp`;
     writeFileSync(tmp, JSON.stringify(state));
     renameSync(tmp, dataFile);
