@@ -26,7 +26,7 @@ export interface RunContext {
   search?: Record<string, SearchMode>;
   parent?: string;
   /** Resolves an `id`-like input (id or URL) to digits, checking the URL's host. */
-  id(client: ClinikoClient, field: string, value: string, collections?: readonly string[]): string;
+  id(client: ClinikoClient, field: string, value: string): string;
 }
 
 /** The generic behaviour of each kind: one request (lists: one page, or all pages with `all`). */

@@ -288,7 +288,8 @@ export async function* fetchChanges(
   options: { signal?: AbortSignal; onPage?(n: number): void } = {},
 ): AsyncGenerator<ClinikoRecord> {
   if (Number.isNaN(Date.parse(since))) throw new Error(`since is not a date-time: ${since}`);
-  const sinceIso = new Date(since).toISOString();
+  // Cliniko stamps whole seconds: flooring keeps `>=` a superset and the filter in its usual form.
+  const sinceIso = new Date(Math.floor(Date.parse(since) / 1000) * 1000).toISOString().replace(".000Z", "Z");
   const q = [`updated_at:>=${sinceIso}`, ...stateFiltersOf(name)];
   let pageCount = 0;
   async function* records(path: string): AsyncGenerator<ClinikoRecord> {
