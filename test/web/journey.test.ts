@@ -93,7 +93,7 @@ describe("web UI journey in Chromium", { skip }, () => {
     await page.getByRole("button", { name: "New Patient", exact: true }).click();
     await page.getByLabel("Check Cliniko every").selectOption("30s");
     await page.getByRole("button", { name: "Use the latest record from Cliniko" }).click();
-    await page.getByText("Latest record from Cliniko").waitFor();
+    await page.getByText("Latest record from Cliniko", { exact: true }).waitFor();
 
     await page.getByRole("button", { name: "+ Add a step" }).click();
     await page.getByLabel("Add a step").fill("medical alert");
@@ -108,7 +108,7 @@ describe("web UI journey in Chromium", { skip }, () => {
     await step.getByRole("button", { name: "Test this step" }).click();
     await step.getByRole("region", { name: "Test output of medical_alert" }).waitFor();
     assert.match(
-      await step.getByRole("region", { name: "Test output of medical_alert" }).innerText(),
+      (await step.getByRole("region", { name: "Test output of medical_alert" }).textContent()) ?? "",
       /Intake form pending for \w+/,
     );
     await shot("04-editor");
@@ -139,9 +139,9 @@ describe("web UI journey in Chromium", { skip }, () => {
     await row.first().getByRole("link", { name: WORKFLOW }).click();
     const output = page.getByRole("region", { name: "Output of medical_alert" });
     await output.waitFor();
-    assert.match(await output.innerText(), /Intake form pending for Ada/);
+    assert.match((await output.textContent()) ?? "", /Intake form pending for Ada/);
     assert.match(
-      await page.getByRole("region", { name: "Input of medical_alert" }).innerText(),
+      (await page.getByRole("region", { name: "Input of medical_alert" }).textContent()) ?? "",
       new RegExp(patient.id),
     );
     await shot("07-run");
@@ -151,5 +151,54 @@ describe("web UI journey in Chromium", { skip }, () => {
       .rows("medical_alerts")
       .filter((a) => (a as { name?: string }).name === "Intake form pending for Ada");
     assert.equal(alerts.length, 1);
+  });
+
+  test("filters and branches are built through the same forms", async () => {
+    await page.getByRole("link", { name: "Workflows" }).click();
+    await page.getByRole("button", { name: "New workflow" }).click();
+    await page.getByLabel("Workflow name").fill("Route updated patients");
+    await page.getByLabel("Trigger", { exact: true }).fill("updated patient");
+    await page.getByRole("button", { name: "Updated Patient", exact: true }).click();
+
+    await page.getByRole("button", { name: "+ Add a step" }).click();
+    await page.getByLabel("Add a step").fill("filter");
+    await page.getByRole("button", { name: /^Filter/ }).click();
+    await page
+      .getByRole("region", { name: "Step 1: filter" })
+      .locator('[name="condition"]')
+      .fill("{{ trigger.email != null }}");
+
+    await page.getByRole("button", { name: "+ Add a step", exact: true }).click();
+    await page.getByLabel("Add a step", { exact: true }).fill("branch");
+    await page.getByRole("button", { name: /^Branch/ }).click();
+    const branch = page.getByRole("region", { name: "Step 2: branch" });
+    await branch.getByLabel("When").fill('{{ trigger.gender = "Female" }}');
+    await branch.getByRole("button", { name: "+ Add a step to case 1" }).click();
+    await branch.getByLabel("Add a step to case 1").fill("create medical alert");
+    await branch.getByRole("button", { name: "Create Medical Alert", exact: true }).click();
+    const alert = branch.getByRole("region", { name: "Step 1: medical_alert" });
+    await alert.locator('[name="patient_id"]').fill("{{ trigger.id }}");
+    await alert.locator('[name="name"]').fill("Check in");
+    await branch.getByRole("button", { name: "+ Add a step to otherwise" }).click();
+    await branch.getByLabel("Add a step to otherwise").fill("http");
+    await branch.getByRole("button", { name: "Send an HTTP request" }).click();
+    await branch
+      .getByRole("region", { name: "Step 1: http_request" })
+      .locator('[name="url"]')
+      .fill("https://hooks.example/x");
+    await page.getByRole("button", { name: "Save", exact: true }).click();
+    await page.getByText("Saved as version 1.").waitFor();
+    await shot("08-branch");
+
+    const saved = await stack.store.workflows.get("Route updated patients");
+    const steps = (saved.definition as { steps: Record<string, unknown>[] }).steps;
+    assert.deepEqual(steps[0], { id: "filter", action: "filter", input: { condition: "{{ trigger.email != null }}" } });
+    const cases = steps[1]!.cases as { if: string; steps: { action: string; input: unknown }[] }[];
+    assert.equal(cases[0]!.if, '{{ trigger.gender = "Female" }}');
+    assert.equal(cases[0]!.steps[0]!.action, "create_medical_alert");
+    assert.deepEqual(cases[0]!.steps[0]!.input, { patient_id: "{{ trigger.id }}", name: "Check in" });
+    const otherwise = steps[1]!.else as { action: string; input: { url: string } }[];
+    assert.equal(otherwise[0]!.action, "http.request");
+    assert.equal(otherwise[0]!.input.url, "https://hooks.example/x");
   });
 });

@@ -1,4 +1,4 @@
-import { useEffect, useMemo, useRef, useState } from "react";
+import { type ReactNode, useEffect, useMemo, useRef, useState } from "react";
 import {
   api,
   type CatalogAction,
@@ -27,6 +27,98 @@ function newStepId(action: string, taken: string[]): string {
   return id;
 }
 
+type Case = { if: string; steps: WorkflowStep[] };
+
+/** Every step, branch cases included, in the order a run meets them. */
+export function flatten(steps: WorkflowStep[]): WorkflowStep[] {
+  return steps.flatMap((s) => [
+    s,
+    ...flatten(((s.cases as Case[] | undefined) ?? []).flatMap((c) => c.steps)),
+    ...flatten((s.else as WorkflowStep[] | undefined) ?? []),
+  ]);
+}
+
+function ConditionInput({
+  id,
+  label,
+  value,
+  onChange,
+  onFocusTarget,
+}: {
+  id: string;
+  label: string;
+  value: string;
+  onChange: (v: string) => void;
+  onFocusTarget: (insert: InsertTarget) => void;
+}) {
+  const ref = useRef<HTMLInputElement>(null);
+  return (
+    <div className="field">
+      <label htmlFor={id}>{label}</label>
+      <input
+        id={id}
+        ref={ref}
+        value={value}
+        placeholder="{{ trigger.email != null }}"
+        onFocus={() =>
+          onFocusTarget((text) => {
+            const el = ref.current;
+            const cur = el?.value ?? "";
+            const at = el?.selectionStart ?? cur.length;
+            onChange(cur.slice(0, at) + text + cur.slice(el?.selectionEnd ?? at));
+          })
+        }
+        onChange={(e) => onChange(e.target.value)}
+      />
+    </div>
+  );
+}
+
+/** A branch runs the steps of its first case whose condition holds, else its else steps. */
+function BranchCases({
+  step,
+  onChange,
+  onFocusTarget,
+  nested,
+}: {
+  step: WorkflowStep;
+  onChange: (step: WorkflowStep) => void;
+  onFocusTarget: (insert: InsertTarget) => void;
+  nested: (steps: WorkflowStep[], onSteps: (steps: WorkflowStep[]) => void, label: string) => ReactNode;
+}) {
+  const cases = (step.cases as Case[] | undefined) ?? [];
+  const elseSteps = (step.else as WorkflowStep[] | undefined) ?? [];
+  const setCases = (next: Case[]) => onChange({ ...step, cases: next });
+  return (
+    <div className="stack">
+      {cases.map((c, j) => (
+        // biome-ignore lint/suspicious/noArrayIndexKey: cases have no identity of their own
+        <fieldset key={j} className="card">
+          <legend className="small muted">Case {j + 1}</legend>
+          <ConditionInput
+            id={`${step.id}-case-${j}`}
+            label="When"
+            value={c.if}
+            onChange={(v) => setCases(cases.map((x, k) => (k === j ? { ...x, if: v } : x)))}
+            onFocusTarget={onFocusTarget}
+          />
+          {nested(c.steps, (steps) => setCases(cases.map((x, k) => (k === j ? { ...x, steps } : x))), `case ${j + 1}`)}
+          <button type="button" className="link-button small" onClick={() => setCases(cases.filter((_, k) => k !== j))}>
+            Remove case {j + 1}
+          </button>
+        </fieldset>
+      ))}
+      <button type="button" className="secondary small" onClick={() => setCases([...cases, { if: "", steps: [] }])}>
+        + Add a case
+      </button>
+      <fieldset className="card">
+        <legend className="small muted">Otherwise</legend>
+        {nested(elseSteps, (steps) => onChange({ ...step, else: steps.length > 0 ? steps : undefined }), "otherwise")}
+      </fieldset>
+    </div>
+  );
+}
+
 function StepCard({
   index,
   step,
@@ -39,6 +131,7 @@ function StepCard({
   onMove,
   onTest,
   onFocusTarget,
+  nested,
 }: {
   index: number;
   step: WorkflowStep;
@@ -51,6 +144,8 @@ function StepCard({
   onMove: (delta: number) => void;
   onTest: () => void;
   onFocusTarget: (insert: InsertTarget) => void;
+  /** Renders the steps of a branch's case (or else), edited in place. */
+  nested?: (steps: WorkflowStep[], onSteps: (steps: WorkflowStep[]) => void, label: string) => ReactNode;
 }) {
   const builtin = action?.builtin;
   const conditionRef = useRef<HTMLInputElement>(null);
@@ -133,20 +228,25 @@ function StepCard({
               />
             </div>
           )}
-          <h3>Input</h3>
-          <SchemaForm
-            key={step.action}
-            schema={action.inputSchema}
-            value={(step.input ?? {}) as Record<string, unknown>}
-            onChange={(input) => onChange({ ...step, input })}
-            onFocusTarget={onFocusTarget}
-          />
+          {step.action !== "branch" && <h3>Input</h3>}
+          {step.action !== "branch" && (
+            <SchemaForm
+              key={step.action}
+              schema={action.inputSchema}
+              value={(step.input ?? {}) as Record<string, unknown>}
+              onChange={(input) => onChange({ ...step, input })}
+              onFocusTarget={onFocusTarget}
+            />
+          )}
           <div className="row" style={{ marginTop: "0.75rem" }}>
             <button type="button" className="secondary" onClick={onTest} disabled={output === "testing"}>
               {output === "testing" ? "Testing…" : "Test this step"}
             </button>
             {!builtin && <span className="small muted">Runs for real against the step's connection.</span>}
           </div>
+          {step.action === "branch" && nested && (
+            <BranchCases step={step} onChange={onChange} onFocusTarget={onFocusTarget} nested={nested} />
+          )}
           {output && output !== "testing" && (
             <div className="stack" style={{ marginTop: "0.75rem" }} aria-live="polite">
               <div className="row">
@@ -245,12 +345,14 @@ export function EditorPage({ id }: { id?: string }) {
     }
   }
 
-  async function testStep(i: number) {
-    const step = def.steps[i]!;
+  /** Tests a step with the trigger sample and the outputs of every step before it (branches included). */
+  async function testStep(step: WorkflowStep) {
     setOutputs((o) => ({ ...o, [step.id]: "testing" }));
+    const all = flatten(def.steps);
+    const before = all.slice(0, all.indexOf(step));
     const context = {
       trigger: triggerSample ?? {},
-      steps: Object.fromEntries(def.steps.slice(0, i).map((s) => [s.id, stepOutput(s)])),
+      steps: Object.fromEntries(before.map((s) => [s.id, stepOutput(s)])),
     };
     try {
       const result = await api.testStep({ step, connection: step.connection, context });
@@ -266,6 +368,57 @@ export function EditorPage({ id }: { id?: string }) {
         },
       }));
     }
+  }
+
+  function newStep(key: string): WorkflowStep {
+    const builtin = actionByKey.get(key)?.builtin;
+    return {
+      id: newStepId(
+        key,
+        flatten(def.steps).map((s) => s.id),
+      ),
+      action: key,
+      ...(builtin ? {} : { connection: def.trigger.connection }),
+      ...(key === "branch" ? { cases: [{ if: "", steps: [] }] } : { input: {} }),
+    };
+  }
+
+  /** Steps inside a branch case: the same cards, one level in. */
+  function nested(steps: WorkflowStep[], onSteps: (steps: WorkflowStep[]) => void, label: string): ReactNode {
+    return (
+      <div className="stack">
+        {steps.map((child, j) => (
+          // biome-ignore lint/suspicious/noArrayIndexKey: nested steps are few and re-keyed by their action
+          <div key={`${j}-${child.action}`}>
+            <StepCard
+              index={j}
+              step={child}
+              action={actionByKey.get(child.action)}
+              actions={actions}
+              connections={connections}
+              output={outputs[child.id]}
+              onChange={(c) => onSteps(steps.map((x, k) => (k === j ? c : x)))}
+              onRemove={() => onSteps(steps.filter((_, k) => k !== j))}
+              onMove={(delta) => {
+                const k = j + delta;
+                if (k < 0 || k >= steps.length) return;
+                const next = [...steps];
+                [next[j], next[k]] = [next[k]!, next[j]!];
+                onSteps(next);
+              }}
+              onTest={() => testStep(child)}
+              onFocusTarget={onFocusTarget}
+              nested={nested}
+            />
+          </div>
+        ))}
+        <AddStep
+          actions={actions}
+          label={`Add a step to ${label}`}
+          onAdd={(key) => onSteps([...steps, newStep(key)])}
+        />
+      </div>
+    );
   }
 
   async function save(activate?: boolean): Promise<void> {
@@ -449,37 +602,25 @@ export function EditorPage({ id }: { id?: string }) {
                     setDef({ ...def, steps });
                     setStepKeys(ks);
                   }}
-                  onTest={() => testStep(i)}
+                  onTest={() => testStep(step)}
                   onFocusTarget={onFocusTarget}
+                  nested={nested}
                 />
               </div>
             ))}
           <div className="connector" aria-hidden="true" />
           <AddStep
             actions={actions}
+            label="Add a step"
             onAdd={(key) => {
               setStepKeys([...stepKeys, newKey()]);
-              setDef({
-                ...def,
-                steps: [
-                  ...def.steps,
-                  {
-                    id: newStepId(
-                      key,
-                      def.steps.map((s) => s.id),
-                    ),
-                    action: key,
-                    ...(actionByKey.get(key)?.builtin ? {} : { connection: def.trigger.connection }),
-                    input: {},
-                  },
-                ],
-              });
+              setDef({ ...def, steps: [...def.steps, newStep(key)] });
             }}
           />
         </div>
         <DataPicker
           trigger={triggerSample}
-          steps={def.steps.map((s) => [s.id, stepOutput(s)])}
+          steps={flatten(def.steps).map((s) => [s.id, stepOutput(s)])}
           hasTarget={hasTarget}
           onPick={(ref) => target.current?.(ref)}
         />
@@ -488,18 +629,18 @@ export function EditorPage({ id }: { id?: string }) {
   );
 }
 
-function AddStep({ actions, onAdd }: { actions: CatalogAction[]; onAdd: (key: string) => void }) {
+function AddStep({ actions, label, onAdd }: { actions: CatalogAction[]; label: string; onAdd: (key: string) => void }) {
   const [open, setOpen] = useState(false);
   if (!open)
     return (
       <button type="button" className="secondary" onClick={() => setOpen(true)} style={{ width: "100%" }}>
-        + Add a step
+        + {label}
       </button>
     );
   return (
     <section className="card" aria-label="New step">
       <Picker
-        label="Add a step"
+        label={label}
         items={actions}
         onPick={(key) => {
           onAdd(key);
