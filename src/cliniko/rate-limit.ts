@@ -181,6 +181,11 @@ export function keyFingerprint(apiKey: string): string {
   return createHash("sha256").update(apiKey).digest("hex").slice(0, 32);
 }
 
+/** Every key's limiter statistics (for /metrics: requests sent and 429s, summed over keys). */
+export function allLimiterStats(): RateLimitStats[] {
+  return [...registry.values()].map((l) => l.stats());
+}
+
 /**
  * The process-wide limiter of one API key, created on first use with `options`; later callers
  * share it whatever options they pass (one key has one budget at Cliniko).

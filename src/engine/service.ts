@@ -39,6 +39,8 @@ export interface Service {
   scheduler: Scheduler;
   logger: Logger;
   settings: Record<string, unknown>;
+  /** Polls done and failed since start (for /metrics). */
+  pollStats: { polls: number; errors: number };
   stop(): Promise<void>;
 }
 
@@ -69,7 +71,12 @@ export async function startService(options: ServiceOptions = {}): Promise<Servic
     allowPrivateHttp: options.allowPrivateHttp,
     retry: options.retry,
   });
+  const pollStats = { polls: 0, errors: 0 };
   const scheduler = new Scheduler({
+    onPoll: (_job, result) => {
+      pollStats.polls++;
+      if (result instanceof Error) pollStats.errors++;
+    },
     store,
     clients,
     queue,
@@ -91,6 +98,7 @@ export async function startService(options: ServiceOptions = {}): Promise<Servic
     scheduler,
     logger,
     settings: options.settings ?? {},
+    pollStats,
     async stop() {
       for (const stop of stops.reverse()) await stop().catch(() => {});
       await scheduler.stop();

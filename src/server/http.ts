@@ -3,6 +3,7 @@
  * (see engine/service.ts). It reads `port`, `host` and `demo` from the service settings, starts
  * the demo sandbox when asked, listens, and prints where to log in.
  */
+import { allLimiterStats } from "../cliniko/rate-limit.ts";
 import type { Service } from "../engine/service.ts";
 import { createServer } from "./app.ts";
 import { AuthStore } from "./auth.ts";
@@ -21,7 +22,7 @@ export interface RunningHttp {
 }
 
 export async function startHttp(
-  service: Pick<Service, "store" | "clients" | "queue" | "logger">,
+  service: Pick<Service, "store" | "clients" | "queue" | "logger"> & Partial<Pick<Service, "pollStats">>,
   settings: HttpSettings = {},
   env: NodeJS.ProcessEnv = process.env,
   print: (line: string) => void = (line) => process.stdout.write(`${line}\n`),
@@ -46,6 +47,7 @@ export async function startHttp(
       queue: service.queue,
       env,
       allowPrivateHttp: env.CLINIKO_FLOW_ALLOW_PRIVATE_HTTP === "1",
+      stats: () => engineStats(service.pollStats),
     }),
     clientFor: async (name) => (await service.clients.resolve(name)).client,
   });
@@ -76,6 +78,19 @@ export async function startHttp(
       await app.close();
       await sandbox?.stop();
     },
+  };
+}
+
+/** The engine's counters as /metrics names them. */
+function engineStats(polls: { polls: number; errors: number } | undefined): Record<string, number> {
+  const limiters = allLimiterStats();
+  const sum = (f: (s: (typeof limiters)[number]) => number) => limiters.reduce((n, s) => n + f(s), 0);
+  return {
+    polls_total: polls?.polls ?? 0,
+    poll_errors_total: polls?.errors ?? 0,
+    cliniko_requests_total: sum((s) => s.requests),
+    cliniko_rate_limited_total: sum((s) => s.rateLimited),
+    cliniko_rate_limit_waits_total: sum((s) => s.waits),
   };
 }
 

@@ -151,6 +151,11 @@ describe("web UI journey in Chromium", { skip }, () => {
       .rows("medical_alerts")
       .filter((a) => (a as { name?: string }).name === "Intake form pending for Ada");
     assert.equal(alerts.length, 1);
+
+    // The engine's polls show in /metrics.
+    const metrics = await stack.call("GET", "/metrics", { cookie: await stack.login() });
+    assert.match(metrics.text, /cliniko_flow_polls_total [1-9]/);
+    assert.match(metrics.text, /cliniko_flow_runs\{status="succeeded"\} 1/);
   });
 
   test("filters and branches are built through the same forms", async () => {
