@@ -69,7 +69,7 @@ test("every change produces exactly one run across 10 SIGKILLs of serve", { time
     next += batch.length;
     if (batch.length === 0) return;
     const r = h.sandbox.control.touch({ resource: "patients", ids: batch });
-    r.ids.forEach((id, i) => expected.add(`${id}@${r.updated_at[i]}`));
+    for (const [i, id] of r.ids.entries()) expected.add(`${id}@${r.updated_at[i]}`);
   };
   const killPoints: number[] = [];
   for (let round = 0; round < 10; round++) {
