@@ -70,6 +70,8 @@ interface RunState {
   done: Map<string, StepRecord>;
   scope: TemplateScope;
   def: WorkflowDefinition;
+  /** When the lease was last extended. */
+  beat: number;
 }
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -82,16 +84,29 @@ export class Runner {
     this.#env = templateEnv(options.env);
   }
 
+  /** A version never changes once stored, so its validated definition is cached. */
+  readonly #definitions = new Map<string, WorkflowDefinition>();
+  async #definition(run: RunRecord): Promise<WorkflowDefinition> {
+    const key = `${run.workflowId}:${run.workflowVersion}`;
+    let def = this.#definitions.get(key);
+    if (!def) {
+      def = validateWorkflow(await this.#o.store.workflows.definitionAt(run.workflowId, run.workflowVersion));
+      if (this.#definitions.size > 1000) this.#definitions.clear();
+      this.#definitions.set(key, def);
+    }
+    return def;
+  }
+
   /** Executes a run the caller has claimed for `owner`. */
   async execute(run: RunRecord, owner: string): Promise<RunOutcome> {
     const { store } = this.#o;
     const workflow = await store.workflows.get(run.workflowId);
     let outcome: Stop;
     try {
-      const def = validateWorkflow(await store.workflows.definitionAt(run.workflowId, run.workflowVersion));
+      const def = await this.#definition(run);
       const done = new Map((await store.runs.steps(run.id)).map((s) => [s.stepId, s]));
       const scope: TemplateScope = { trigger: run.triggerPayload, steps: {}, env: this.#env };
-      const state = { seq: 0, run, owner, done, scope, def };
+      const state: RunState = { seq: 0, run, owner, done, scope, def, beat: Date.now() };
       await this.#steps(def.steps, "steps", state);
       outcome = new Stop("succeeded");
     } catch (err) {
@@ -135,7 +150,7 @@ export class Runner {
         const output = await this.#attempts(step, input, prev, state);
         scope.steps[step.id] = output;
         await this.#o.store.runs.finishStep(run.id, step.id, { status: "succeeded", output });
-        await this.#o.store.runs.heartbeat(run.id, state.owner, this.#o.leaseMs ?? 60_000);
+        await this.#heartbeat(state);
         await this.#after(step, path, output, state);
       } catch (err) {
         if (err instanceof Stop) throw err;
@@ -149,6 +164,14 @@ export class Runner {
         throw new Stop("failed", msg);
       }
     }
+  }
+
+  /** Extends the run's lease once half of it has passed (not after every step: that costs a write). */
+  async #heartbeat(state: RunState, force = false): Promise<void> {
+    const leaseMs = this.#o.leaseMs ?? 60_000;
+    if (!force && Date.now() - state.beat < leaseMs / 2) return;
+    state.beat = Date.now();
+    await this.#o.store.runs.heartbeat(state.run.id, state.owner, leaseMs);
   }
 
   /** What a finished step means for the flow: a filter that failed stops; a branch runs a case. */
@@ -199,7 +222,7 @@ export class Runner {
         await sleep(backoff);
         backoff = Math.min(backoff * 2, maxBackoff);
         await this.#o.store.runs.startStep(state.run.id, step.id, 0, redactInput(input));
-        await this.#o.store.runs.heartbeat(state.run.id, state.owner, this.#o.leaseMs ?? 60_000);
+        await this.#heartbeat(state, true);
       }
     }
   }

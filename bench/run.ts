@@ -1,0 +1,174 @@
+/**
+ * Engine benchmarks (`npm run bench`; not part of CI). Prints figures, asserts nothing.
+ *   1. requests per idle interval vs number of workflows (1, 10, 50)
+ *   2. steps/s of a 3-step workflow vs raw client requests/s (sandbox rate limit off), ratio
+ *   3. share of the 200/min limit used during a 10k-record backfill, and the 429 count
+ *   4. RSS with 1,000 active workflows over 100 connections
+ * BENCH_QUICK=1 shrinks the backfill to 2,000 records.
+ */
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { createClient } from "../src/cliniko/client.ts";
+import { ClientProvider } from "../src/engine/clients.ts";
+import { runOnce } from "../src/engine/once.ts";
+import { InProcessQueue } from "../src/engine/queue.ts";
+import { Runner } from "../src/engine/runner.ts";
+import { Scheduler } from "../src/engine/scheduler.ts";
+import { validateWorkflow } from "../src/engine/workflow.ts";
+import { generateApiKey, startSandbox } from "../src/sandbox/index.ts";
+import { openStore } from "../src/store/index.ts";
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+const email = "bench@clinic.test";
+
+async function setup(options: { rateLimit: number; apiKeys?: string[] }) {
+  const sandbox = await startSandbox({
+    port: 0,
+    seed: "empty",
+    rateLimit: options.rateLimit,
+    apiKeys: options.apiKeys,
+  });
+  const dir = mkdtempSync(join(tmpdir(), "cf-bench-"));
+  const env: NodeJS.ProcessEnv = {
+    DATABASE_URL: `sqlite:${join(dir, "bench.db")}`,
+    CLINIKO_API_KEY: sandbox.apiKey,
+    CLINIKO_EMAIL: email,
+    CLINIKO_BASE_URL: sandbox.baseUrl,
+    CLINIKO_FLOW_SECRET: "bench-secret-bench-secret",
+    CLINIKO_FLOW_RATE_LIMIT: options.rateLimit === 0 ? "0" : "200",
+  };
+  const store = await openStore({ env });
+  return {
+    sandbox,
+    store,
+    env,
+    clients: new ClientProvider(store, { env }),
+    async close() {
+      await store.close();
+      await sandbox.stop();
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+const wf = (name: string, trigger: Record<string, unknown>, steps?: unknown[]) =>
+  validateWorkflow({ name, trigger, steps: steps ?? [{ id: "pass", action: "filter", input: { condition: true } }] });
+
+async function idleRequests() {
+  console.log("\n1. Requests per idle interval (200 ms test interval, 2 s)");
+  for (const n of [1, 10, 50]) {
+    const b = await setup({ rateLimit: 0 });
+    for (let i = 0; i < n; i++) await b.store.workflows.save(`w${i}`, wf(`w${i}`, { key: "updated_patient" }));
+    const queue = new InProcessQueue(b.store, { workflowIds: [] });
+    const s = new Scheduler({ store: b.store, clients: b.clients, queue, pollIntervalMs: 200, tickMs: 20 });
+    b.sandbox.requestLog.clear();
+    const t0 = Date.now();
+    s.start();
+    await sleep(2000);
+    await s.stop();
+    const intervals = (Date.now() - t0) / 200;
+    const requests = b.sandbox.requestLog.entries().length;
+    console.log(
+      `   ${String(n).padStart(3)} workflow(s): ${requests} requests in ${intervals.toFixed(1)} intervals = ${(requests / intervals).toFixed(2)} per interval`,
+    );
+    await b.close();
+  }
+}
+
+async function throughput() {
+  console.log("\n2. Runner throughput vs raw client (sandbox rate limit off)");
+  const b = await setup({ rateLimit: 0 });
+  const p = b.sandbox.control.create("patients", { first_name: "Bench", last_name: "Mark" });
+  const N = 300;
+  const client = createClient({ apiKey: b.sandbox.apiKey, email, baseUrl: b.sandbox.baseUrl, rateLimit: false });
+  let t0 = performance.now();
+  for (let i = 0; i < N; i++) await client.resource("patients").get(p.id);
+  const raw = N / ((performance.now() - t0) / 1000);
+  const def = wf("three", { key: "new_patient" }, [
+    { id: "a", action: "find_patient", input: { id: "{{ trigger.id }}" } },
+    { id: "b", action: "find_patient", input: { id: "{{ steps.a.id }}" } },
+    { id: "c", action: "find_patient", input: { id: "{{ steps.b.id }}" } },
+  ]);
+  const w = await b.store.workflows.save(def.name, def);
+  const runner = new Runner({ store: b.store, clients: b.clients, env: b.env });
+  const runs = N / 3;
+  for (const concurrency of [1, 4]) {
+    for (let i = 0; i < runs; i++)
+      await b.store.runs.enqueue({
+        workflowId: w.id,
+        workflowVersion: 1,
+        triggerKey: "new_patient",
+        eventKey: `b${concurrency}-${i}`,
+        payload: { id: p.id },
+      });
+    const queue = new InProcessQueue(b.store, { workflowIds: [w.id], concurrency, pollMs: 50 });
+    t0 = performance.now();
+    queue.start((r, o) => runner.execute(r, o));
+    await queue.drain();
+    await queue.stop();
+    const steps = (runs * 3) / ((performance.now() - t0) / 1000);
+    console.log(
+      `   raw client (sequential): ${raw.toFixed(0)} requests/s; runner with ${concurrency} worker(s): ${steps.toFixed(0)} steps/s; ratio ${(steps / raw).toFixed(2)} (target ≥ 0.8)`,
+    );
+  }
+  await b.close();
+}
+
+async function backfill() {
+  const count = process.env.BENCH_QUICK ? 2000 : 10_000;
+  console.log(`\n3. Backfill of ${count} records under the 200/min limit (takes a few minutes)`);
+  const b = await setup({ rateLimit: 200 });
+  const old = new Date(Date.now() - 86_400_000).toISOString().replace(/\.\d+Z$/, "Z");
+  for (let i = 0; i < count; i++)
+    b.sandbox.control.create("patients", { first_name: `B${i}`, last_name: "Fill", created_at: old, updated_at: old });
+  b.sandbox.requestLog.clear();
+  const t0 = Date.now();
+  const def = wf("backfill", { key: "new_patient" });
+  const summary = await runOnce({
+    store: b.store,
+    definition: def,
+    env: b.env,
+    since: new Date(Date.now() - 2 * 86_400_000).toISOString(),
+    onPage: (pages) => process.stdout.write(`\r   ${pages} pages…`),
+  });
+  const minutes = (Date.now() - t0) / 60_000;
+  const log = b.sandbox.requestLog.entries();
+  const limited = log.filter((e) => e.status === 429).length;
+  const used = log.length / (Math.max(minutes, 1 / 60) * 200);
+  console.log(
+    `\r   ${summary.records} records, ${log.length} requests in ${(minutes * 60).toFixed(1)} s: ${(Math.min(used, 1) * 100).toFixed(0)} % of the limit used, ${limited} × 429 (targets ≥ 95 %, 0)`,
+  );
+  console.log(`   (the window is per minute: a backfill shorter than a minute cannot use the whole limit)`);
+  await b.close();
+}
+
+async function memory() {
+  console.log("\n4. RSS with 1,000 active workflows over 100 connections");
+  const keys = Array.from({ length: 100 }, () => generateApiKey());
+  const b = await setup({ rateLimit: 0, apiKeys: keys });
+  for (const [i, key] of keys.entries())
+    await b.store.connections.save({ name: `c${i}`, apiKey: key, email, baseUrl: b.sandbox.baseUrl });
+  const triggers = ["new_patient", "updated_patient", "new_contact", "individual_appointment_cancelled", "new_invoice"];
+  for (let i = 0; i < 1000; i++) {
+    const def = wf(`m${i}`, { key: triggers[i % triggers.length], connection: `c${i % 100}` });
+    await b.store.workflows.save(def.name, def);
+  }
+  const queue = new InProcessQueue(b.store, { workflowIds: [] });
+  const s = new Scheduler({ store: b.store, clients: b.clients, queue, pollIntervalMs: 1000, tickMs: 50 });
+  s.start();
+  await sleep(4000);
+  global.gc?.();
+  const rss = process.memoryUsage().rss / 1024 / 1024;
+  console.log(
+    `   ${s.jobs().length} poll jobs; RSS ${rss.toFixed(0)} MB (target < 250 MB; includes the in-process sandbox)`,
+  );
+  await s.stop();
+  await b.close();
+}
+
+const only = process.argv[2];
+if (!only || only === "idle") await idleRequests();
+if (!only || only === "throughput") await throughput();
+if (!only || only === "memory") await memory();
+if (!only || only === "backfill") await backfill();

@@ -1,0 +1,91 @@
+import assert from "node:assert/strict";
+import { execFile } from "node:child_process";
+import { writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { after, before, test } from "node:test";
+import { fileURLToPath } from "node:url";
+import { type Harness, harness } from "./helpers.ts";
+
+const bin = fileURLToPath(new URL("../../bin/cliniko-flow.js", import.meta.url));
+let h: Harness;
+before(async () => {
+  h = await harness();
+});
+after(async () => {
+  await h.close();
+});
+
+function cli(
+  args: string[],
+  extraEnv: NodeJS.ProcessEnv = {},
+): Promise<{ status: number; stdout: string; stderr: string }> {
+  return new Promise((resolve) => {
+    execFile(
+      process.execPath,
+      [bin, ...args],
+      { env: { ...h.env, ...extraEnv }, timeout: 30_000 },
+      (err, stdout, stderr) => resolve({ status: err ? ((err as { code?: number }).code ?? 1) : 0, stdout, stderr }),
+    );
+  });
+}
+
+test("connections add|list|test|remove keep the key out of every output", async () => {
+  const key = h.sandbox.apiKey;
+  const add = await cli([
+    "connections",
+    "add",
+    "main",
+    "--api-key",
+    key,
+    "--email",
+    "ops@clinic.test",
+    "--base-url",
+    h.sandbox.baseUrl,
+  ]);
+  assert.equal(add.status, 0, add.stderr);
+  const list = await cli(["connections", "list", "--json"]);
+  assert.equal((JSON.parse(list.stdout) as { name: string }[])[0]!.name, "main");
+  const tested = await cli(["connections", "test", "main"]);
+  assert.equal(tested.status, 0, tested.stderr);
+  assert.match(tested.stdout, /Connection "main" works/);
+  for (const out of [add, list, tested]) assert.ok(!(out.stdout + out.stderr).includes(key));
+  const bad = await cli(["connections", "add", "x", "--api-key", key, "--email", "not-an-email"]);
+  assert.equal(bad.status, 1);
+  assert.match(bad.stderr, /does not look like an email/);
+  assert.equal((await cli(["connections", "remove", "main"])).status, 0);
+  assert.equal((await cli(["connections", "remove", "main"])).status, 1);
+});
+
+test("workflows import|list|disable|enable|export, with file errors pointing at the line", async () => {
+  const file = join(h.dir, "wf.yaml");
+  writeFileSync(
+    file,
+    "name: CLI flow\ntrigger: { key: new_patient, every: 2m }\nsteps:\n  - id: a\n    action: filter\n    input: { condition: true }\n",
+  );
+  const imported = await cli(["workflows", "import", file]);
+  assert.equal(imported.status, 0, imported.stderr);
+  assert.match(imported.stdout, /CLI flow: imported \(version 1, enabled\)/);
+  assert.match((await cli(["workflows", "disable", "CLI flow"])).stdout, /disabled/);
+  const listed = JSON.parse((await cli(["workflows", "list", "--json"])).stdout) as {
+    name: string;
+    enabled: boolean;
+  }[];
+  assert.deepEqual(
+    listed.map((w) => [w.name, w.enabled]),
+    [["CLI flow", false]],
+  );
+  assert.equal((await cli(["workflows", "enable", "CLI flow", "--since", "yesterday"])).status, 2);
+  const exported = await cli(["workflows", "export", "CLI flow", "--format", "json"]);
+  assert.equal(JSON.parse(exported.stdout).trigger.every, "2m");
+  writeFileSync(file, "name: CLI flow\ntrigger: { key: new_patient }\nsteps:\n  - id: a\n    action: nope\n");
+  const invalid = await cli(["workflows", "import", file]);
+  assert.equal(invalid.status, 2);
+  assert.match(invalid.stderr, /steps\[0\]\.action \(line 5, column \d+\): Unknown action "nope"/);
+});
+
+test("a bad DATABASE_URL is a usage error with one clear sentence", async () => {
+  const r = await cli(["workflows", "list"], { DATABASE_URL: "mysql://u:hunter2@h/db" });
+  assert.equal(r.status, 2);
+  assert.match(r.stderr, /unsupported scheme "mysql:"/);
+  assert.ok(!r.stderr.includes("hunter2"));
+});
