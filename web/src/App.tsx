@@ -18,7 +18,8 @@ const sections = [
 ];
 
 function Page({ path }: { path: string }) {
-  const parts = path.split("/").filter(Boolean);
+  // `#/runs?workflow=X`: the query belongs to the page, not to the route.
+  const parts = (path.split("?")[0] ?? "").split("/").filter(Boolean);
   switch (parts[0]) {
     case "connections":
       return <ConnectionsPage />;
@@ -52,7 +53,7 @@ export function App() {
   if (auth === "checking") return <p className="sr-only">Loading…</p>;
   if (auth === "out") return <LoginPage onLoggedIn={() => setAuth("in")} />;
 
-  const section = `/${path.split("/")[1] ?? ""}`;
+  const section = `/${(path.split("?")[0] ?? "").split("/")[1] ?? ""}`;
   return (
     <div className="shell">
       <header className="sidebar">
