@@ -29,9 +29,19 @@ export interface DemoSandbox {
   stop(): Promise<void>;
 }
 
-export async function startDemoSandbox(dataDir: string): Promise<DemoSandbox> {
+/**
+ * Starts the sandbox on the port the demo connection already names when it is free, so the
+ * scheduler's first polls after a restart reach it; otherwise on any free port.
+ */
+export async function startDemoSandbox(dataDir: string, store?: Store): Promise<DemoSandbox> {
   const { startSandbox } = await import("../sandbox/index.ts");
-  const sandbox = await startSandbox({ port: 0, seed: "demo", dataFile: join(dataDir, "sandbox.json") });
+  const previous = await store?.connections.find(DEMO_CONNECTION);
+  const port = Number(previous?.baseUrl ? new URL(previous.baseUrl).port : 0) || 0;
+  const options = { seed: "demo" as const, dataFile: join(dataDir, "sandbox.json") };
+  const sandbox = await startSandbox({ ...options, port }).catch((err: NodeJS.ErrnoException) => {
+    if (port && err.code === "EADDRINUSE") return startSandbox({ ...options, port: 0 });
+    throw err;
+  });
   return { baseUrl: sandbox.baseUrl, apiKey: sandbox.apiKey, stop: () => sandbox.stop() };
 }
 

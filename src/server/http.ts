@@ -34,7 +34,7 @@ export async function startHttp(
   const adminPassword = env.CLINIKO_FLOW_ADMIN_PASSWORD || undefined;
   if (adminPassword) await auth.applyEnvPassword(adminPassword);
 
-  const sandbox = settings.demo ? await startDemoSandbox(dataDir) : undefined;
+  const sandbox = settings.demo ? await startDemoSandbox(dataDir, store) : undefined;
   if (sandbox) await prepareDemo(store, sandbox);
   const shownPassword = settings.demo && !adminPassword ? await demoPassword(auth, dataDir) : undefined;
 
