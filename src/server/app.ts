@@ -38,6 +38,8 @@ export interface ServerOptions {
   /** Login attempts allowed per client address per minute (default 10). */
   loginAttemptsPerMinute?: number;
   logger?: Logger;
+  /** Behind a TLS-terminating proxy: trust X-Forwarded-* (default: TRUST_PROXY=1), so cookies get Secure. */
+  trustProxy?: boolean;
 }
 
 /** Header the web client sends on every write; a cross-site form or image cannot add it. */
@@ -88,6 +90,7 @@ export async function createServer(options: ServerOptions) {
     loggerInstance: logger,
     logController: new LogController({ disableRequestLogging: true }),
     bodyLimit: 1024 * 1024,
+    trustProxy: options.trustProxy ?? process.env.TRUST_PROXY === "1",
     ajv: { customOptions: { removeAdditional: false, coerceTypes: "array", allErrors: false } },
   });
   // JSON only: a cross-site form can post text/plain or form data, never application/json.
