@@ -1,4 +1,5 @@
-import pino, { type Logger } from "pino";
+import pino, { type DestinationStream, type Logger } from "pino";
+import pretty from "pino-pretty";
 
 /**
  * Paths pino censors wherever they appear: credentials never reach a log line. Patient data is
@@ -24,6 +25,16 @@ export const REDACT_PATHS = [
   "req.headers.cookie",
 ];
 
+/**
+ * JSON lines for machines; readable lines when a person watches a terminal (LOG_FORMAT=json forces
+ * JSON there too). Redaction happens before either formatter sees the record.
+ */
+function destination(): DestinationStream {
+  const readable = process.stderr.isTTY && process.env.LOG_FORMAT !== "json";
+  if (!readable) return pino.destination(2);
+  return pretty({ destination: 2, sync: true, ignore: "pid,hostname,name", translateTime: "SYS:HH:MM:ss" });
+}
+
 export function createLogger(options: { level?: string; name?: string } = {}): Logger {
   return pino(
     {
@@ -31,7 +42,7 @@ export function createLogger(options: { level?: string; name?: string } = {}): L
       level: options.level ?? process.env.LOG_LEVEL ?? "info",
       redact: { paths: REDACT_PATHS, censor: "[redacted]" },
     },
-    pino.destination(2),
+    destination(),
   );
 }
 

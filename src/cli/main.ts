@@ -1,11 +1,6 @@
 import { readFileSync } from "node:fs";
 import { Command, CommanderError } from "commander";
-import * as admin from "./commands/admin.ts";
-import * as catalog from "./commands/catalog.ts";
-import * as engine from "./commands/engine.ts";
 import { registerPending } from "./commands/pending.ts";
-import * as sandbox from "./commands/sandbox.ts";
-import * as serve from "./commands/serve.ts";
 import { reportError } from "./errors.ts";
 
 // Read at run time: the same relative path works from src/ and from dist/.
@@ -14,8 +9,30 @@ const pkg = JSON.parse(readFileSync(new URL("../../package.json", import.meta.ur
   description: string;
 };
 
-/** Each module registers its verbs; verbs not yet built are listed by `pending`. */
-const modules: { register(program: Command): string[] }[] = [sandbox, catalog, engine, serve, admin];
+type CommandModule = { register(program: Command): string[] };
+
+/**
+ * Each module registers its verbs; verbs not yet built are listed by `pending`. Modules load on
+ * demand: a verb pulls in only its own module (the server, the store and the sandbox are heavy),
+ * while help and unknown verbs load them all so the listing and suggestions are complete.
+ */
+const modules: { verbs: string[]; load(): Promise<CommandModule> }[] = [
+  { verbs: ["sandbox"], load: () => import("./commands/sandbox.ts") },
+  { verbs: ["actions", "triggers", "action", "trigger"], load: () => import("./commands/catalog.ts") },
+  {
+    verbs: ["migrate", "connections", "workflows", "run", "runs", "schema"],
+    load: () => import("./commands/engine.ts"),
+  },
+  { verbs: ["serve"], load: () => import("./commands/serve.ts") },
+  { verbs: ["admin"], load: () => import("./commands/admin.ts") },
+];
+
+async function modulesFor(argv: string[]): Promise<CommandModule[]> {
+  const verb = argv.slice(2).find((a) => !a.startsWith("-"));
+  if (verb === undefined && argv.some((a) => a === "-V" || a === "--version")) return [];
+  const own = modules.filter((m) => verb !== undefined && m.verbs.includes(verb));
+  return Promise.all((own.length > 0 ? own : modules).map((m) => m.load()));
+}
 
 export async function main(argv: string[]): Promise<number> {
   const program = new Command("cliniko-flow")
@@ -24,7 +41,7 @@ export async function main(argv: string[]): Promise<number> {
     .showHelpAfterError()
     .exitOverride();
   const implemented = new Set<string>();
-  for (const m of modules) for (const name of m.register(program)) implemented.add(name);
+  for (const m of await modulesFor(argv)) for (const name of m.register(program)) implemented.add(name);
   registerPending(program, implemented);
   try {
     await program.parseAsync(argv);
