@@ -22,6 +22,7 @@ import { HttpError } from "./errors.ts";
 import { HttpMetrics } from "./metrics.ts";
 import { openApiDocument } from "./openapi.ts";
 import { type RouteContext, routes } from "./routes.ts";
+import { WebhookTokens } from "./webhooks.ts";
 import type { ApiErrorBody } from "./wire.ts";
 
 export interface ServerOptions {
@@ -83,6 +84,8 @@ export async function createServer(options: ServerOptions) {
   const auth = options.auth ?? new AuthStore(store.database.db as never);
   await auth.ready();
   if (options.adminPassword) await auth.applyEnvPassword(options.adminPassword);
+  const webhooks = new WebhookTokens(store.database.db as never);
+  await webhooks.ready();
   const metrics = new HttpMetrics();
   const actors = new WeakMap<FastifyRequest, string>();
 
@@ -149,6 +152,7 @@ export async function createServer(options: ServerOptions) {
   const ctx: RouteContext = {
     store,
     auth,
+    webhooks,
     engine,
     clientFor:
       options.clientFor ??
@@ -221,12 +225,17 @@ export async function createServer(options: ServerOptions) {
       url: def.url,
       schema: def.schema,
       config: def.rateLimit
-        ? { rateLimit: { ...def.rateLimit, max: options.loginAttemptsPerMinute ?? def.rateLimit.max } }
+        ? {
+            rateLimit: {
+              ...def.rateLimit,
+              max: (def.url === "/api/login" && options.loginAttemptsPerMinute) || def.rateLimit.max,
+            },
+          }
         : {},
       // Authentication runs before the body is parsed or validated: strangers learn nothing.
       onRequest: async (req) => {
         if (def.auth === false) {
-          if (UNSAFE.has(req.method) && req.headers.origin && !sameOriginWrite(req))
+          if (!def.crossSite && UNSAFE.has(req.method) && req.headers.origin && !sameOriginWrite(req))
             throw new HttpError(403, "csrf", "Cross-site request refused.");
           return;
         }

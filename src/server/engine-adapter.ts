@@ -16,6 +16,7 @@ import {
   WorkflowValidationError,
 } from "../engine/workflow.ts";
 import type { ServerEngine } from "./engine-port.ts";
+import { WEBHOOK_SAMPLE } from "./webhooks.ts";
 import type { StepTestResult, WorkflowDefinition } from "./wire.ts";
 
 export interface EngineParts {
@@ -90,12 +91,14 @@ const builtinTriggers = [
       },
       required: ["cron"],
     },
+    sample: { scheduledAt: "2025-03-03T08:00:00.000Z", firedAt: "2025-03-03T08:00:00.120Z" },
   },
   {
     key: "webhook",
     title: "Inbound webhook",
-    description: "Runs when another app posts to this workflow's webhook URL.",
+    description: "Runs when another app posts JSON to this workflow's webhook URL (shown once it is saved).",
     inputSchema: { type: "object", properties: {} },
+    sample: WEBHOOK_SAMPLE,
   },
 ];
 

@@ -33,5 +33,12 @@ export interface ServerEngine {
     outputSample?: unknown;
   }[];
   /** Built-in triggers beside the catalogue's (schedule, webhook). */
-  builtinTriggers?(): { key: string; title: string; description: string; inputSchema: Record<string, unknown> }[];
+  builtinTriggers?(): {
+    key: string;
+    title: string;
+    description: string;
+    inputSchema: Record<string, unknown>;
+    /** What `trigger` holds in a run, for the editor's data picker. */
+    sample?: unknown;
+  }[];
 }

@@ -2,6 +2,7 @@
  * The REST API as one table: method, URL, schemas (validation, response shaping, OpenAPI) and a
  * handler each. Connections are addressed by name, workflows by id (or name), runs by id.
  */
+import { randomUUID } from "node:crypto";
 import type { FastifyReply, FastifyRequest } from "fastify";
 import { actions, triggers } from "../catalog/index.ts";
 import { createClient } from "../cliniko/client.ts";
@@ -32,6 +33,7 @@ import {
   workflowSummary,
   workflowView,
 } from "./schemas.ts";
+import { WEBHOOK_PREFIX, type WebhookEvent, type WebhookTokens } from "./webhooks.ts";
 import type {
   CatalogAction,
   CatalogTrigger,
@@ -46,6 +48,7 @@ import type {
 export interface RouteContext {
   store: Store;
   auth: AuthStore;
+  webhooks: WebhookTokens;
   engine?: ServerEngine;
   /** A Cliniko client for a stored connection (the engine's, so pacing is shared). */
   clientFor(connection: string): Promise<ClinikoClient>;
@@ -62,8 +65,10 @@ export interface RouteDef {
   tag: string;
   /** False for the login route (and /healthz, declared in app.ts). */
   auth?: boolean;
-  /** Login attempts are rate limited. */
+  /** Login attempts and inbound webhooks are rate limited (per client address). */
   rateLimit?: { max: number; timeWindow: string };
+  /** Other sites may call it (inbound webhooks: the token in the URL is the credential). */
+  crossSite?: boolean;
   schema: { body?: Schema; querystring?: Schema; params?: Schema; response?: Record<number, Schema> };
   handler(ctx: RouteContext, req: FastifyRequest, reply: FastifyReply): Promise<unknown>;
 }
@@ -157,13 +162,6 @@ function validated(ctx: RouteContext, definition: unknown): WorkflowDefinition {
   if (!result.ok)
     throw new HttpError(422, "invalid_workflow", "The workflow is not valid: fix the fields listed.", result.errors);
   return result.definition;
-}
-
-/** Renaming is a workflow-level change the store keys by name, so it is done here in one update. */
-async function rename(ctx: RouteContext, w: StoredWorkflow, name: string): Promise<void> {
-  if (await ctx.store.workflows.find(name)) throw conflict(`A workflow named "${name}" already exists.`);
-  await ctx.store.database.db.updateTable("workflows").set({ name }).where("id", "=", w.id).execute();
-  await ctx.store.audit.record("api", "workflow.renamed", name, { from: w.name });
 }
 
 // ── the catalogue as the API shows it ────────────────────────────────────────────────────────────
@@ -551,7 +549,11 @@ export const routes: RouteDef[] = [
       const { params, body } = as<{ params: { id: string }; body: { definition: WorkflowDefinition } }>(req);
       const existing = await findWorkflow(ctx, params.id);
       const definition = validated(ctx, body.definition);
-      if (definition.name !== existing.name) await rename(ctx, existing, definition.name);
+      if (definition.name !== existing.name) {
+        if (await ctx.store.workflows.find(definition.name))
+          throw conflict(`A workflow named "${definition.name}" already exists.`);
+        await ctx.store.workflows.rename(existing.id, definition.name, ctx.actor(req));
+      }
       const saved = await ctx.store.workflows.save(definition.name, definition, {
         enabled: existing.enabled,
         metadataOnly: existing.metadataOnly,
@@ -570,6 +572,7 @@ export const routes: RouteDef[] = [
     async handler(ctx, req, reply) {
       const w = await findWorkflow(ctx, as<{ params: { id: string } }>(req).params.id);
       await ctx.store.workflows.remove(w.name, ctx.actor(req));
+      await ctx.webhooks.remove(w.id);
       ctx.engine?.notify?.("workflows-changed");
       reply.code(204);
     },
@@ -612,13 +615,72 @@ export const routes: RouteDef[] = [
     },
     async handler(ctx, req) {
       const w = await findWorkflow(ctx, as<{ params: { id: string } }>(req).params.id);
-      const rows = await ctx.store.database.db
-        .selectFrom("workflow_versions")
-        .selectAll()
-        .where("workflow_id", "=", w.id)
-        .orderBy("version", "desc")
-        .execute();
-      return rows.map((r) => ({ version: r.version, createdAt: r.created_at, definition: JSON.parse(r.definition) }));
+      return ctx.store.workflows.versions(w.id);
+    },
+  },
+
+  // Inbound webhooks
+  ...(["get", "rotate"] as const).map(
+    (verb): RouteDef => ({
+      method: verb === "get" ? "GET" : "POST",
+      url: verb === "get" ? "/api/workflows/:id/webhook" : "/api/workflows/:id/webhook/rotate",
+      summary:
+        verb === "get"
+          ? "The path other apps POST to (webhook trigger only); created on first request."
+          : "Replace the webhook's token: the old URL stops working.",
+      tag: "workflows",
+      schema: { params: idParams, response: { 200: obj({ path: str() }, ["path"]) } },
+      async handler(ctx, req) {
+        const w = await findWorkflow(ctx, as<{ params: { id: string } }>(req).params.id);
+        if (definitionOf(w)?.trigger?.key !== "webhook")
+          throw new HttpError(409, "not_webhook", `Workflow "${w.name}" is not started by a webhook trigger.`);
+        const token = verb === "get" ? await ctx.webhooks.tokenFor(w.id) : await ctx.webhooks.rotate(w.id);
+        if (verb === "rotate") await ctx.store.audit.record(ctx.actor(req), "workflow.webhook_rotated", w.name, null);
+        return { path: `${WEBHOOK_PREFIX}${token}` };
+      },
+    }),
+  ),
+  {
+    method: "POST",
+    url: `${WEBHOOK_PREFIX}:token`,
+    summary:
+      "Inbound webhook: queues a run of the workflow; its trigger is { body, query, receivedAt }. Send JSON or nothing.",
+    tag: "webhooks",
+    auth: false,
+    crossSite: true,
+    rateLimit: { max: 120, timeWindow: "1 minute" },
+    schema: {
+      params: obj({ token: str({ minLength: 1, maxLength: 64 }) }, ["token"]),
+      response: { 202: obj({ runId: str() }, ["runId"]) },
+    },
+    async handler(ctx, req, reply) {
+      const { params } = as<{ params: { token: string } }>(req);
+      const id = await ctx.webhooks.workflowOf(params.token);
+      const w = id === undefined ? undefined : await ctx.store.workflows.find(id);
+      // One answer for "no such token" and "workflow gone": the URL tells a stranger nothing.
+      if (!w || definitionOf(w)?.trigger?.key !== "webhook") throw notFound("This webhook");
+      if (!w.enabled || w.pausedReason)
+        throw new HttpError(
+          409,
+          "workflow_inactive",
+          `The workflow behind this webhook is ${w.pausedReason ? "paused" : "not active"}; activate it first.`,
+        );
+      const receivedAt = new Date().toISOString();
+      const event: WebhookEvent = {
+        body: req.body ?? null,
+        query: (req.query ?? {}) as Record<string, unknown>,
+        receivedAt,
+      };
+      const runId = await ctx.store.runs.enqueue({
+        workflowId: w.id,
+        workflowVersion: w.version,
+        triggerKey: "webhook",
+        eventKey: `webhook@${receivedAt}#${randomUUID()}`,
+        payload: event,
+      });
+      ctx.engine?.notify?.("run-queued");
+      reply.code(202);
+      return { runId: String(runId) };
     },
   },
 

@@ -161,6 +161,26 @@ export class WorkflowStore {
     return JSON.parse(row.definition);
   }
 
+  /** Every stored version, newest first. */
+  async versions(workflowId: number): Promise<{ version: number; definition: unknown; createdAt: string }[]> {
+    const rows = await this.#db
+      .selectFrom("workflow_versions")
+      .selectAll()
+      .where("workflow_id", "=", workflowId)
+      .orderBy("version", "desc")
+      .execute();
+    return rows.map((r) => ({ version: r.version, definition: JSON.parse(r.definition), createdAt: r.created_at }));
+  }
+
+  /** Gives a workflow a new name; its id, versions, cursor and runs stay with it. */
+  async rename(id: number, name: string, actor = "system"): Promise<StoredWorkflow> {
+    const w = await this.get(id);
+    if (w.name === name) return w;
+    await this.#db.updateTable("workflows").set({ name, updated_at: isoNow() }).where("id", "=", id).execute();
+    await this.#audit.record(actor, "workflow.renamed", name, { from: w.name });
+    return this.get(id);
+  }
+
   /** Enables (from now, or from `since`) or disables; enabling clears a pause. */
   async setEnabled(name: string, enabled: boolean, options: { since?: string; actor?: string } = {}) {
     const w = await this.get(name);

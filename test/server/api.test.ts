@@ -371,6 +371,95 @@ describe("HTTP API over real HTTP and SQLite", () => {
     assert.equal((await s.call("POST", "/api/runs/424242/replay", { cookie, headers: WRITE, body: {} })).status, 404);
   });
 
+  test("inbound webhook: a secret URL per workflow queues a run with the posted JSON; rotate revokes it", async () => {
+    const definition = {
+      name: "From the website",
+      trigger: { key: "webhook" },
+      steps: [{ id: "check", action: "filter", input: { condition: "{{ trigger.body.email != null }}" } }],
+    };
+    const created = await s.call("POST", "/api/workflows", { cookie, headers: WRITE, body: { definition } });
+    assert.equal(created.status, 201, created.text);
+    const id = (created.json as { id: string }).id;
+    const hook = await s.call("GET", `/api/workflows/${id}/webhook`, { cookie });
+    assert.equal(hook.status, 200, hook.text);
+    const path = (hook.json as { path: string }).path;
+    assert.match(path, /^\/hooks\/whk_[A-Za-z0-9_-]{32}$/);
+    assert.equal(
+      ((await s.call("GET", `/api/workflows/${id}/webhook`, { cookie })).json as { path: string }).path,
+      path,
+    );
+
+    // Not active yet: the sender is told so, and nothing is queued.
+    const inactive = await s.call("POST", path, { body: { email: "jo@example.com" } });
+    assert.equal(inactive.status, 409);
+    assert.match((inactive.json as { message: string }).message, /not active/);
+    await s.call("POST", `/api/workflows/${id}/enable`, { cookie, headers: WRITE, body: {} });
+
+    // Another app posts (cross-site, no login): a run is queued with the body, query and time.
+    const fired = await s.call("POST", `${path}?source=form`, {
+      body: { email: "jo@example.com" },
+      headers: { origin: "https://forms.example" },
+    });
+    assert.equal(fired.status, 202, fired.text);
+    const run = await s.store.runs.find(Number((fired.json as { runId: string }).runId));
+    assert.equal(run?.status, "queued");
+    assert.equal(run?.trigger, "webhook");
+    const payload = run?.triggerPayload as { body: unknown; query: unknown; receivedAt: string };
+    assert.deepEqual(payload.body, { email: "jo@example.com" });
+    assert.deepEqual(payload.query, { source: "form" });
+    assert.ok(!Number.isNaN(Date.parse(payload.receivedAt)));
+    assert.equal((await s.call("POST", path)).status, 202, "an empty POST fires too");
+
+    assert.equal((await s.call("POST", "/hooks/whk_not-a-token", { body: {} })).status, 404);
+    const rotated = await s.call("POST", `/api/workflows/${id}/webhook/rotate`, { cookie, headers: WRITE, body: {} });
+    const next = (rotated.json as { path: string }).path;
+    assert.notEqual(next, path);
+    assert.equal((await s.call("POST", path, { body: {} })).status, 404);
+    assert.equal((await s.call("POST", next, { body: {} })).status, 202);
+
+    // Only webhook workflows have a URL; deleting the workflow retires it.
+    const other = await s.call("POST", "/api/workflows", {
+      cookie,
+      headers: WRITE,
+      body: { definition: alertWorkflow("Polled") },
+    });
+    const otherId = (other.json as { id: string }).id;
+    assert.equal((await s.call("GET", `/api/workflows/${otherId}/webhook`, { cookie })).status, 409);
+    await s.call("DELETE", `/api/workflows/${otherId}`, { cookie, headers: WRITE });
+    await s.call("DELETE", `/api/workflows/${id}`, { cookie, headers: WRITE });
+    assert.equal((await s.call("POST", next, { body: {} })).status, 404);
+  });
+
+  test("renaming a workflow onto another's name is refused; a rename is audited with its actor", async () => {
+    const a = await s.call("POST", "/api/workflows", {
+      cookie,
+      headers: WRITE,
+      body: { definition: alertWorkflow("A") },
+    });
+    await s.call("POST", "/api/workflows", { cookie, headers: WRITE, body: { definition: alertWorkflow("B") } });
+    const id = (a.json as { id: string }).id;
+    const clash = await s.call("PUT", `/api/workflows/${id}`, {
+      cookie,
+      headers: WRITE,
+      body: { definition: alertWorkflow("B") },
+    });
+    assert.equal(clash.status, 409);
+    const renamed = await s.call("PUT", `/api/workflows/${id}`, {
+      cookie,
+      headers: WRITE,
+      body: { definition: alertWorkflow("C") },
+    });
+    assert.equal((renamed.json as { id: string; name: string }).name, "C");
+    assert.equal((renamed.json as { id: string }).id, id);
+    const audit = await sql<{
+      actor: string;
+      subject: string;
+    }>`select actor, subject from audit_log where action = 'workflow.renamed'`.execute(s.store.database.db);
+    assert.deepEqual(audit.rows.at(-1), { actor: "admin", subject: "C" });
+    for (const n of ["B", "C"])
+      await s.call("DELETE", `/api/workflows/${encodeURIComponent(n)}`, { cookie, headers: WRITE });
+  });
+
   test("API tokens: bearer works for scripts (no CSRF header needed) until revoked", async () => {
     const created = await s.call("POST", "/api/tokens", { cookie, headers: WRITE, body: { name: "script" } });
     assert.equal(created.status, 201);
