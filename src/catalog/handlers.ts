@@ -4,13 +4,13 @@
  */
 import { z } from "zod";
 import { resources } from "../cliniko/resources.ts";
-import { deref, type OperationSpec } from "../cliniko/spec.ts";
+import { deref, type OperationSpec, operation } from "../cliniko/spec.ts";
 import type { ClinikoClient, ClinikoRecord } from "../cliniko/types.ts";
 import { clinikoId, zodOf } from "../cliniko/zod-schema.ts";
 import { ActionUnsupportedError } from "./errors.ts";
 import { idOrUrl } from "./inputs.ts";
 import { pages, statusOf } from "./paging.ts";
-import { fillPath, type RunContext } from "./run.ts";
+import { fillPath, type RunContext, revealFilters } from "./run.ts";
 import { SAMPLE_TIME, sampleRecord } from "./samples.ts";
 
 export interface Handler {
@@ -98,6 +98,7 @@ const findPractitioner: Handler = {
 // Find Appointment: individual or group, by id. Ids are unique across both (they are bookings).
 
 const APPOINTMENT_KINDS = { individual: "individual_appointments", group: "group_appointments" } as const;
+const APPOINTMENT_GETS = { individual: "GetIndividualAppointment-Get", group: "GetGroupAppointment-Get" } as const;
 
 const findAppointment: Handler = {
   input: () =>
@@ -116,7 +117,12 @@ const findAppointment: Handler = {
         : (["individual", "group"] as const);
     for (const [i, kind] of kinds.entries()) {
       try {
-        const res = await client.request<ClinikoRecord>({ method: "GET", path: `/${APPOINTMENT_KINDS[kind]}/${rid}` });
+        // Cancelled and archived appointments too: found by id, whatever their state.
+        const res = await client.request<ClinikoRecord>({
+          method: "GET",
+          path: `/${APPOINTMENT_KINDS[kind]}/${rid}`,
+          q: revealFilters(operation(APPOINTMENT_GETS[kind])),
+        });
         return { ...res.body, appointment_kind: kind };
       } catch (err) {
         if (statusOf(err) !== 404 || i === kinds.length - 1) throw err;

@@ -16,6 +16,18 @@ export function fillPath(template: string, params: Record<string, string>): stri
   return template.replace(/\{(\w+)\}/g, (_, name: string) => encodeURIComponent(params[name] ?? ""));
 }
 
+/** Cliniko's hidden states: rows in them leave the default answers unless asked for with `q[]=<state>:*`. */
+const HIDDEN_STATES = ["archived_at", "cancelled_at", "deleted_at"] as const;
+
+/**
+ * `q[]=<state>:*` for every hidden state a single-record GET documents, so a record found by id is
+ * returned whatever its state (an archived patient, a cancelled appointment) rather than a 404.
+ */
+export function revealFilters(op: OperationSpec | undefined): string[] {
+  const table = op?.filters ?? {};
+  return HIDDEN_STATES.filter((s) => s in table).map((s) => `${s}:*`);
+}
+
 /** Context a generic or custom runner receives: the row's facts plus the validated input. */
 export interface RunContext {
   key: string;
@@ -55,7 +67,8 @@ export async function runGeneric(
     case "find": {
       if (input.id !== undefined || !ctx.search) {
         const rid = ctx.id(client, "id", input.id as string);
-        return (await client.request<ClinikoRecord>({ method: "GET", path: fillPath(op.path, { id: rid }) })).body;
+        const path = fillPath(op.path, { id: rid });
+        return (await client.request<ClinikoRecord>({ method: "GET", path, q: revealFilters(op) })).body;
       }
       return findBySearch(ctx, client, input);
     }

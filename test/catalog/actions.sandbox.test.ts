@@ -671,6 +671,28 @@ describe("lookups with more than one way in", () => {
     assert.equal(byId.id, inactive.id);
   });
 
+  it("find by id asks for every hidden state the record can have (archived, cancelled, deleted)", async () => {
+    const patient = live("patients")[2]!;
+    fx.sb.control.update("patients", patient.id, { archived_at: fx.tick() });
+    const appt = live("individual_appointments")[3]!;
+    fx.sb.control.update("individual_appointments", appt.id, { cancelled_at: fx.tick(), cancellation_reason: 40 });
+    fx.clearLog();
+    const p = (await action("find_patient").run(fx.client, { id: patient.id })) as ClinikoRecord;
+    const a = (await action("find_appointment").run(fx.client, { id: appt.id })) as ClinikoRecord;
+    const g = (await action("find_appointment").run(fx.client, { id: P.group().id })) as ClinikoRecord;
+    assert.deepEqual([p.id, a.id, g.id], [patient.id, appt.id, P.group().id]);
+    const filters = (query: string) => new URLSearchParams(query).getAll("q[]");
+    assert.deepEqual(
+      fx.requests().map((r) => [r.path.replace(/\d+$/, "N"), filters(r.query)]),
+      [
+        ["/v1/patients/N", ["archived_at:*"]],
+        ["/v1/individual_appointments/N", ["archived_at:*", "cancelled_at:*", "deleted_at:*"]],
+        ["/v1/individual_appointments/N", ["archived_at:*", "cancelled_at:*", "deleted_at:*"]],
+        ["/v1/group_appointments/N", ["archived_at:*", "deleted_at:*"]],
+      ],
+    );
+  });
+
   it("find_patient by email, find_product by name, and null when nothing matches", async () => {
     const patient = pick(live("patients"), (p) => typeof p.email === "string" && p.email !== "", "patient with email");
     const found = (await action("find_patient").run(fx.client, { email: patient.email })) as ClinikoRecord;
