@@ -1,6 +1,6 @@
 /**
  * Writes docs/actions.md and docs/triggers.md from the catalogue (src/catalog). `--check` only
- * compares and exits 1 when a file is stale (test/catalog/docs.test.ts does the same in CI).
+ * compares and exits 1 when a file is stale (the "generated docs" test in test/catalog/catalog.test.ts does the same in CI).
  */
 import { readFileSync, writeFileSync } from "node:fs";
 import { renderActionsDoc, renderTriggersDoc } from "../src/catalog/docs.ts";

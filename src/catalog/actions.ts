@@ -160,7 +160,11 @@ export const actionRows: readonly ActionRow[] = [
   }),
   row("find_communication", "Find Communication", CM, { op: "GetCommunication-Get" }),
   row("list_communications", "List Communications", CM, { op: "ListCommunications-Get" }),
-  row("archive_communication", "Archive Communication", CM, { op: "ArchiveMemoCommunication-Post" }),
+  row("archive_communication", "Archive Communication", CM, {
+    op: "ArchiveMemoCommunication-Post",
+    description:
+      "Archives a memo communication (one recorded with Create Communication): it leaves Cliniko's default lists but is kept. Cliniko's API archives memos only.",
+  }),
   row("archive_group_appointment", "Archive Group Appointment", AP, { op: "ArchiveGroupAppointment-Post" }),
   row("list_individual_appointments", "List Individual Appointments", AP, { op: "ListIndividualAppointments-Get" }),
   row("archive_individual_appointment", "Archive Individual Appointment", AP, {
@@ -196,14 +200,14 @@ export const actionRows: readonly ActionRow[] = [
     op: "GetAllAvailableTimes-Get",
     kind: "custom",
     description:
-      "Lists the free appointment start times of a practitioner for an appointment type at a business between two dates (any range up to 90 days, split into Cliniko's 7-day windows). Only what is enabled for online bookings shows.",
+      "Lists the free appointment start times of a practitioner for an appointment type at a business between two dates (any range up to 90 days, split into Cliniko's 7-day windows; Cliniko refuses a from before today). Only what is enabled for online bookings shows.",
   }),
   row("get_next_available_time", "Get Next Available Time", AP, {
     handler: "nextAvailableTime",
     op: "GetNextAvailableTime-Get",
     kind: "custom",
     description:
-      "Gets the first free appointment start time between two dates (up to 90 days, searched in Cliniko's 7-day windows); appointment_start is null when none is free.",
+      "Gets the first free appointment start time between two dates (up to 90 days, searched in Cliniko's 7-day windows; Cliniko refuses a from before today); appointment_start is null when none is free. Only what is enabled for online bookings shows.",
   }),
   row("list_invoices", "List Invoices", INV, { op: "ListInvoices-Get" }),
   row("list_appointment_invoices", "List Appointment Invoices", INV, {
@@ -367,29 +371,37 @@ function recordSample(node: SchemaNode | undefined): unknown {
 
 function pluralLabel(name: ResourceName): string {
   const label = resource(name).label;
-  return label.endsWith("s") ? label : `${label}s`.replace(/ys$/, "ies");
+  if (/(ss|x|ch|sh)$/.test(label)) return `${label}es`;
+  if (label.endsWith("s")) return label;
+  return `${label}s`.replace(/([^aeiou])ys$/, "$1ies");
+}
+
+/** "a patient", "an invoice", "an individual appointment". */
+function withArticle(label: string): string {
+  return `${/^[aeiou]/i.test(label) ? "an" : "a"} ${label}`;
 }
 
 function describe(kind: ActionKind, res: ResourceName | undefined, row: ActionRow): string {
   const label = res ? resource(res).label : "record";
+  const a = withArticle(label);
   const searchFields = Object.keys(row.search ?? {});
   switch (kind) {
     case "create":
-      return `Creates a ${label} in Cliniko.`;
+      return `Creates ${a} in Cliniko.`;
     case "update":
-      return `Updates a ${label} by id or URL; only the fields you send change.`;
+      return `Updates ${a} by id or URL; only the fields you send change.`;
     case "find":
       return searchFields.length > 0
-        ? `Gets a ${label} by id or URL, or finds the newest ${label} matching ${searchFields.join(" / ")} (null when none matches).`
-        : `Gets a ${label} by id or Cliniko URL.`;
+        ? `Gets ${a} by id or URL (whatever its state), or finds the newest live ${label} matching ${searchFields.join(" / ")} (null when none matches).`
+        : `Gets ${a} by id or Cliniko URL.`;
     case "list":
       return `Lists ${res ? pluralLabel(res) : "records"} with q[] filters, sort and paging (all: true follows every page).`;
     case "archive":
-      return `Archives a ${label}: it leaves Cliniko's default lists but is kept.`;
+      return `Archives ${a}: it leaves Cliniko's default lists but is kept.`;
     case "cancel":
-      return `Cancels a ${label} with a cancellation reason (and optional note).`;
+      return `Cancels ${a} with a cancellation reason (and optional note).`;
     case "delete":
-      return `Permanently deletes a ${label}.`;
+      return `Permanently deletes ${a}.`;
     default:
       return row.title;
   }

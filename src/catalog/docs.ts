@@ -90,10 +90,12 @@ export function renderActionsDoc(list: readonly ActionDef[] = actions): string {
     "- **List** actions take `q` (`field:OPvalue` strings or `{field, op, value}`, checked against the",
     "  collection's filterable fields and the operators of each field's type), `sort` (`field` or `field:desc`),",
     "  `page`, `per_page` (1–100), or `all: true` to follow every page (up to `limit`, default 10000). They",
-    "  return `{ records, total_entries, next_page }`.",
+    "  return `{ records, total_entries, next_page }`. Like Cliniko, they leave out archived, cancelled and",
+    "  deleted records unless `q` asks for them (`archived_at:*`, `cancelled_at:*`, `deleted_at:*`).",
     "- **Archive / Cancel / Delete** return `{ id, archived | cancelled | deleted: true }`.",
-    "- **Find** with search fields returns the newest match, or `null` when nothing matches; by id, a missing",
-    "  record is an error.",
+    "- **Find** by id returns the record whatever its state (it sends `q[]=<state>:*` for each hidden state",
+    "  the record can have, so an archived patient or a cancelled appointment is found); a missing record is",
+    "  an error. With search fields it returns the newest live match, or `null` when nothing matches.",
     "",
     "Where the brief and Cliniko's API differ:",
     "",
@@ -106,10 +108,11 @@ export function renderActionsDoc(list: readonly ActionDef[] = actions): string {
     "- *Contacts* are Cliniko's contacts (referring doctors, third-party payers, others), not patients.",
     "- *Create Availability Block* creates extra available time (breaks and time off are unavailable blocks).",
     "- *Find Product* by item code pages through products and matches on our side (Cliniko cannot filter on it).",
-    "- *Create Communication* records a memo; nothing is sent to the patient.",
+    "- *Create Communication* records a memo; nothing is sent to the patient. *Update* and *Archive",
+    "  Communication* work on memos only: those are the only communication writes Cliniko's API documents.",
     "",
   ];
-  const body = groups(list).map(([group, items]) => [`## ${group}`, "", ...items.map(actionSection)].join("\n\n"));
+  const body = groups(list).map(([group, items]) => [`## ${group}`, ...items.map(actionSection)].join("\n\n"));
   return `${[...intro, body.join("\n\n")].join("\n")}\n`;
 }
 
