@@ -6,6 +6,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import { fileURLToPath } from "node:url";
+import { openStore } from "../../src/store/index.ts";
 import { type Fixture, openSandbox, pick } from "./support.ts";
 
 const BIN = fileURLToPath(new URL("../../bin/cliniko-flow.js", import.meta.url));
@@ -120,6 +121,49 @@ describe("cliniko-flow action run", () => {
       concession.stderr.split("\n")[0],
       "error: The Cliniko API does not support creating concession prices.",
     );
+  });
+});
+
+describe("--connection NAME", () => {
+  it("runs actions and polls with a stored connection instead of the environment; an unknown name exits 2", async () => {
+    const env = { DATABASE_URL: `sqlite:${join(dir, "flow.db")}` };
+    const store = await openStore({ env });
+    try {
+      await store.connections.save({
+        name: "clinic",
+        apiKey: fx.sb.apiKey,
+        email: "ops@clinic.example",
+        baseUrl: fx.sb.baseUrl,
+      });
+    } finally {
+      await store.close();
+    }
+    fx.tick();
+    const since = fx.sb.clock.iso();
+    fx.tick();
+    const created = fx.sb.control.create("patients");
+    // The environment's key is wrong: only the stored connection's key can succeed.
+    const wrong = { ...env, CLINIKO_API_KEY: "wrong-key-au1", CLINIKO_BASE_URL: "http://127.0.0.1:9/v1" };
+    const [found, polled, unknown] = await Promise.all([
+      cli(
+        ["action", "run", "find_patient", "--input", JSON.stringify({ id: created.id }), "--connection", "clinic"],
+        wrong,
+      ),
+      cli(["trigger", "poll", "new_patient", "--since", since, "--connection", "clinic"], wrong),
+      cli(["action", "run", "find_patient", "--input", '{"id":"1"}', "--connection", "nope"], wrong),
+    ]);
+    assert.equal(found.code, 0, found.stderr);
+    assert.equal(JSON.parse(found.stdout).id, created.id);
+    assert.equal(polled.code, 0, polled.stderr);
+    assert.deepEqual(
+      polled.stdout
+        .trim()
+        .split("\n")
+        .map((l) => JSON.parse(l).record.id),
+      [created.id],
+    );
+    assert.equal(unknown.code, 2);
+    assert.equal(unknown.stderr, 'error: No connection named "nope" (see `cliniko-flow connections list`).\n');
   });
 });
 

@@ -98,10 +98,17 @@ function readInput(raw: string | undefined): unknown {
 /** The client of `--connection NAME` (the store), or of the CLINIKO_* environment. */
 async function clientFor(connection: string | undefined): Promise<ClinikoClient> {
   if (!connection) return createClient(connectionFromEnv());
-  const { openStore } = await import("../../store/index.ts");
+  const [{ openStore }, { ConnectionNotFoundError }] = await Promise.all([
+    import("../../store/index.ts"),
+    import("../../store/connections.ts"),
+  ]);
   const store = await openStore();
   try {
     return createClient(await store.connections.get(connection));
+  } catch (err) {
+    // A name that is not stored is a mistake in the command line (exit 2), like an unknown key.
+    if (err instanceof ConnectionNotFoundError) throw new UsageError(err.message);
+    throw err;
   } finally {
     await store.close();
   }
