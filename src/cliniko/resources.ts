@@ -99,7 +99,10 @@ export interface Resource {
   states: StateField[];
   /** The canonical (non-deprecated) operation for each role the API offers. */
   ops: Partial<Record<OperationRole, OperationSpec>>;
-  /** Deprecated aliases and every other operation under this path root (nested lists, variants). */
+  /**
+   * Deprecated aliases and every other operation under this path root (nested lists, variants),
+   * plus nested lists of this resource under a root that is not a resource (`/appointments/{id}/invoices`).
+   */
   otherOps: OperationSpec[];
   /** Writable fields of the create/update bodies. */
   createFields: Record<string, SchemaNode>;
@@ -138,7 +141,11 @@ function build(name: ResourceName, decl: ResourceDeclaration): Resource {
   const ops: Partial<Record<OperationRole, OperationSpec>> = {};
   const otherOps: OperationSpec[] = [];
   for (const op of spec.operations) {
-    if (op.path.split("/")[1] !== name) continue;
+    const root = op.path.split("/")[1] ?? "";
+    // A nested list under a root that is no resource of its own (`/appointments/{id}/invoices`)
+    // belongs to the resource it lists, so every operation has a home in the catalogue.
+    const orphanList = !(root in declarations) && op.response.kind === "list" && op.response.key === name;
+    if (root !== name && !orphanList) continue;
     const role = roleOf(op, name);
     if (role) ops[role] = op;
     else otherOps.push(op);
