@@ -120,7 +120,7 @@ export function createClient(options: ClientOptions): ClinikoClientWithStats {
   const limiter = isLimiter(options.rateLimit)
     ? options.rateLimit
     : options.rateLimit === false
-      ? new UnlimitedLimiter()
+      ? new UnlimitedLimiter({ clock })
       : limiterForKey(apiKey, { ...options.rateLimit, clock });
   const logger = (options.logger ?? log).child({ module: "cliniko", shard });
   const send = createPipeline({

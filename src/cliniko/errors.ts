@@ -188,10 +188,12 @@ export class ClinikoNetworkError extends ClinikoError {
   readonly timeout: boolean;
   constructor(init: ClinikoErrorInit & { timeout: boolean; maybeSent: boolean; timeoutMs?: number }) {
     const seconds = init.timeoutMs === undefined ? undefined : Math.round(init.timeoutMs / 100) / 10;
+    // Only a write can leave a change behind; a read that failed half-way changed nothing.
+    const unsure = init.maybeSent && init.method !== "GET" ? ", so the change may or may not have been made" : "";
     const message = init.timeout
-      ? `Cliniko did not answer within ${seconds ?? "the allowed"} seconds${init.maybeSent ? ", so the change may or may not have been made" : ""}.`
+      ? `Cliniko did not answer within ${seconds ?? "the allowed"} seconds${unsure}.`
       : init.maybeSent
-        ? "The connection to Cliniko broke during the request, so the change may or may not have been made."
+        ? `The connection to Cliniko broke before its answer arrived${unsure}.`
         : "Could not connect to Cliniko; check the network connection and the region or base URL.";
     super(init.timeout ? "timeout" : "network", message, init);
     this.timeout = init.timeout;

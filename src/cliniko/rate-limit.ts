@@ -159,18 +159,39 @@ export class SlidingWindowLimiter implements RateLimiter {
   }
 }
 
-/** A limiter that never waits (for a sandbox run without limits); it still counts. */
+/**
+ * A limiter that does not pace (a local sandbox without limits); it still counts. It does honour
+ * a 429's reset: "no pacing" means we trust the server to say when to stop, not that we hammer
+ * it again the moment it says so.
+ */
 export class UnlimitedLimiter implements RateLimiter {
-  private counters = { requests: 0, rateLimited: 0 };
+  private readonly clock: Clock;
+  private blocked = 0;
+  private counters = { requests: 0, rateLimited: 0, waits: 0, waitedMs: 0 };
+  constructor(options: { clock?: Clock } = {}) {
+    this.clock = options.clock ?? systemClock;
+  }
   async acquire(signal?: AbortSignal): Promise<void> {
     signal?.throwIfAborted();
+    const start = this.clock.now();
+    // Re-read the block after each sleep: another 429 may have pushed it further.
+    while (this.blocked > this.clock.now()) {
+      await this.clock.sleep(this.blocked - this.clock.now());
+      signal?.throwIfAborted();
+    }
+    const waited = this.clock.now() - start;
+    if (waited > 0) {
+      this.counters.waits++;
+      this.counters.waitedMs += waited;
+    }
     this.counters.requests++;
   }
-  blockUntil(): void {
+  blockUntil(epochMs: number): void {
     this.counters.rateLimited++;
+    if (epochMs > this.blocked) this.blocked = epochMs;
   }
   stats(): RateLimitStats {
-    return { ...this.counters, waits: 0, waitedMs: 0, queued: 0, blockedUntil: 0 };
+    return { ...this.counters, queued: 0, blockedUntil: this.blocked > this.clock.now() ? this.blocked : 0 };
   }
 }
 

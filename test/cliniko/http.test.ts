@@ -300,6 +300,18 @@ describe("request pipeline: retries", () => {
     assert.equal(server.requests.length, 1);
   });
 
+  it("does not claim a read that timed out may have changed something", async () => {
+    server.handle(() => undefined); // never answers
+    const err = await caught(
+      client({ timeoutMs: 100, retry: { retries: 0 } })
+        .resource("patients")
+        .get("1"),
+    );
+    assert.ok(err instanceof ClinikoNetworkError);
+    assert.equal(err.code, "timeout");
+    assert.equal(err.message, "Cliniko did not answer within 0.1 seconds.");
+  });
+
   it("retries a GET that timed out", async () => {
     server.handle((_req, res, n) => (n === 1 ? undefined : json(res, 200, { id: "2" })));
     const res = await client({ timeoutMs: 150 }).request({ method: "GET", path: "/patients/2" });
@@ -396,6 +408,26 @@ describe("rate limit over the wire", () => {
     }
     assert.equal(a.limiter, b.limiter);
     assert.equal(a.limiter.stats().rateLimited, 1);
+  });
+
+  it("honours X-RateLimit-Reset even when pacing is off (rateLimit: false)", async () => {
+    const clock = new FakeClock(Date.now());
+    const reset = Math.ceil(clock.now() / 1000) + 30;
+    server.handle((_req, res, n) =>
+      n === 1 ? json(res, 429, {}, { "X-RateLimit-Reset": String(reset) }) : json(res, 200, { id: "u" }),
+    );
+    const c = client({ clock, rateLimit: false });
+    const pending = c.request({ method: "GET", path: "/user" });
+    while (c.limiter.stats().rateLimited < 1) await new Promise((r) => setTimeout(r, 5));
+    await new Promise((r) => setTimeout(r, 50));
+    assert.equal(server.requests.length, 1, "no retry before the reset");
+    assert.equal(c.limiter.stats().blockedUntil, reset * 1000);
+    await clock.advance(reset * 1000 - clock.now() - 1);
+    await new Promise((r) => setTimeout(r, 20));
+    assert.equal(server.requests.length, 1, "still held 1 ms before the reset");
+    await clock.advance(1);
+    assert.deepEqual((await pending).body, { id: "u" });
+    assert.equal(server.requests.length, 2);
   });
 
   it("paces requests through the key's limiter (fake clock, limit 3 per minute)", async () => {
