@@ -9,7 +9,7 @@ import { type OperationSpec, operation, type SchemaNode } from "../cliniko/spec.
 import type { HttpMethod } from "../cliniko/types.ts";
 import { bodySchema, clinikoId, jsonSchemaOf } from "../cliniko/zod-schema.ts";
 import { handlers } from "./handlers.ts";
-import { idOrUrl, listOptionsShape, parseInput, resolveId } from "./inputs.ts";
+import { checkPaging, idOrUrl, listOptionsShape, parseInput, resolveId } from "./inputs.ts";
 import { type RunContext, runGeneric, type SearchMode } from "./run.ts";
 import { sampleOf, sampleRecord } from "./samples.ts";
 import type { ActionDef, ActionKind } from "./types.ts";
@@ -460,7 +460,7 @@ function inputOf(kind: ActionKind, op: OperationSpec, res: ResourceName | undefi
       });
     }
     case "list":
-      return z.strictObject(listInputShape(op, row));
+      return z.strictObject(listInputShape(op, row)).superRefine(checkPaging);
     default:
       return z.strictObject(ref);
   }

@@ -129,6 +129,14 @@ export function listOptionsShape(table: Record<string, FilterType>, what: string
   };
 }
 
+/** `page` and `limit` belong to the two ways of listing: one page, or every page with `all`. Mixing them would be silently ignored. */
+export function checkPaging(v: { all?: boolean; page?: number; limit?: number }, ctx: z.RefinementCtx): void {
+  if (v.all && v.page !== undefined)
+    ctx.addIssue({ code: "custom", path: ["page"], message: "cannot be combined with all: true" });
+  if (!v.all && v.limit !== undefined)
+    ctx.addIssue({ code: "custom", path: ["limit"], message: "applies only with all: true" });
+}
+
 // ---------------------------------------------------------------------------------------------
 
 /** zod's issues in our words: "is required" rather than "expected string, received undefined". */

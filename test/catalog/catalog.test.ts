@@ -134,6 +134,8 @@ describe("action definitions", () => {
     await rejectsInput("list_individual_appointments", { q: ["starts_at:=2025-01-01T00:00:00Z"] }, /"="/);
     await rejectsInput("list_individual_appointments", { q: ["patient_id:=abc"] }, /whole number/);
     await rejectsInput("list_invoices", { per_page: 500 }, "per_page");
+    await rejectsInput("list_invoices", { limit: 20 }, "limit: applies only with all: true");
+    await rejectsInput("list_invoices", { all: true, page: 2 }, "page: cannot be combined with all: true");
     const parsed = validateActionInput(action("list_individual_appointments"), {
       q: ["starts_at:>=2025-01-01T00:00:00Z", { field: "patient_id", op: "=", value: ["1", "2"] }],
     }) as { q: string[] };
