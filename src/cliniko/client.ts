@@ -108,9 +108,12 @@ export function createClient(options: ClientOptions): ClinikoClientWithStats {
   const email = options.email?.trim() ?? "";
   if (!EMAIL.test(email)) {
     throw new ClinikoConfigError(
-      email
+      // Echoed only when it has an @: a key pasted into the email field must not end up in a message.
+      email.includes("@")
         ? `"${email}" does not look like an email address; Cliniko requires a contact email in every request.`
-        : "A Cliniko connection needs a contact email; Cliniko requires one in every request's User-Agent.",
+        : email
+          ? "The contact email does not look like an email address; Cliniko requires one in every request."
+          : "A Cliniko connection needs a contact email; Cliniko requires one in every request's User-Agent.",
     );
   }
   const { shard, baseUrl } = resolveConnection({ apiKey, region: options.region, baseUrl: options.baseUrl });

@@ -31,8 +31,10 @@ export function shardOfKey(apiKey: string): string {
 export function parseRegion(input: string): Region {
   const region = input.trim().toLowerCase();
   if ((REGIONS as readonly string[]).includes(region)) return region as Region;
+  // Echo only what is short enough to be a mistyped region: a pasted API key must not end up in a message.
+  const shown = region.length <= 8 ? `"${input.trim()}"` : "That";
   throw new ClinikoConfigError(
-    `"${input}" is not a Cliniko region; choose one of ${REGIONS.map((r) => r.toUpperCase()).join(", ")}.`,
+    `${shown} is not a Cliniko region; choose one of ${REGIONS.map((r) => r.toUpperCase()).join(", ")}.`,
   );
 }
 
@@ -46,7 +48,10 @@ export function normaliseBaseUrl(input: string): string {
   try {
     url = new URL(input.trim());
   } catch {
-    throw new ClinikoConfigError(`The Cliniko base URL "${input}" is not a valid URL.`);
+    // Not echoed: whatever was pasted here (a key, by mistake) must not end up in a message.
+    throw new ClinikoConfigError(
+      "The Cliniko base URL is not a valid URL; it looks like https://api.au1.cliniko.com/v1 or http://127.0.0.1:4010/v1.",
+    );
   }
   if (url.protocol !== "https:" && url.protocol !== "http:") {
     throw new ClinikoConfigError(`The Cliniko base URL must start with https:// or http://, not ${url.protocol}.`);

@@ -213,7 +213,9 @@ describe("request pipeline: typed errors", () => {
         }),
       ),
     );
-    for (const bad of [{ region: "uk1" }, { email: "nope" }, { baseUrl: "ftp://x" }]) {
+    // Including the key pasted into the wrong field of a connection form.
+    const misplaced = [{ email: apiKey }, { region: apiKey }, { baseUrl: apiKey }];
+    for (const bad of [{ region: "uk1" }, { email: "nope" }, { baseUrl: "ftp://x" }, ...misplaced]) {
       try {
         createClient({ apiKey: `${apiKey}`, email, ...bad });
       } catch (err) {
@@ -221,7 +223,7 @@ describe("request pipeline: typed errors", () => {
       }
     }
     errors.push(await caught(c.request({ method: "GET", path: "https://evil.example/v1/patients" })));
-    assert.equal(errors.length, 14);
+    assert.equal(errors.length, 17);
     const kinds = new Set(errors.map((e) => e.constructor.name));
     for (const name of [
       "ClinikoAuthError",

@@ -59,6 +59,11 @@ describe("regions", () => {
 
   it("refuses an unknown region, listing the choices", () => {
     assert.throws(() => parseRegion("us1"), /"us1" is not a Cliniko region; choose one of AU1, AU2, .*EU1\./);
+    assert.throws(
+      () => parseRegion("MS0xLTEyMzQ1Njc4OTAtc2VjcmV0-au1"),
+      (err: unknown) => err instanceof ClinikoConfigError && /^That is not a Cliniko region/.test(err.message),
+      "a long input (a pasted key) is not echoed",
+    );
   });
 
   it("takes a base-URL override and checks it", () => {
