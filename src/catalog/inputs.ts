@@ -6,6 +6,7 @@ import { z } from "zod";
 import { buildFilters } from "../cliniko/query.ts";
 import type { FilterType } from "../cliniko/spec.ts";
 import type { ClinikoClient, Filter } from "../cliniko/types.ts";
+import { idTypeError } from "../cliniko/zod-schema.ts";
 import { ActionInputError, type InputIssue } from "./errors.ts";
 
 // ---------------------------------------------------------------------------------------------
@@ -35,7 +36,7 @@ export function parseRecordUrl(raw: string): { url: URL; collection: string; id:
 export function idOrUrl(collections: readonly string[]) {
   const names = collections.join(" or ");
   return z
-    .string()
+    .string({ error: idTypeError })
     .min(1, "is required")
     .superRefine((value, ctx) => {
       if (DIGITS.test(value)) return;
@@ -143,7 +144,12 @@ export function checkPaging(v: { all?: boolean; page?: number; limit?: number },
 export function issuesOf(error: z.ZodError): InputIssue[] {
   return error.issues.map((i) => {
     let message = i.message.replace(/^Invalid input: /, "");
+    // A missing field, whatever its check ("must be a date" of nothing is "is required"). `input`
+    // is there because parseInput asks for it; it is never copied into a message (patient data).
+    const missing = "input" in i && i.input === undefined && i.path.length > 0;
     if (i.code === "invalid_type" && / received undefined$/.test(message)) message = "is required";
+    else if (missing && (i.code === "invalid_type" || i.code === "invalid_format")) message = "is required";
+
     if (i.code === "unrecognized_keys") message = `${message.replace(/^Unrecognized keys?: /, "unknown field(s) ")}`;
     return { path: i.path.map(String).join("."), message };
   });
@@ -151,7 +157,7 @@ export function issuesOf(error: z.ZodError): InputIssue[] {
 
 /** Parses `input` or throws ActionInputError listing every problem. */
 export function parseInput<T>(action: string, schema: z.ZodType<T>, input: unknown): T {
-  const result = schema.safeParse(input ?? {});
+  const result = schema.safeParse(input ?? {}, { reportInput: true });
   if (!result.success) throw new ActionInputError(action, issuesOf(result.error));
   return result.data;
 }

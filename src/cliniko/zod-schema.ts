@@ -10,8 +10,15 @@
 import { z } from "zod";
 import { deref, type SchemaNode } from "./spec.ts";
 
+/** The message for an id sent as a JSON number (or anything but a string): the usual slip. */
+export const idTypeError = (issue: { input?: unknown }): string | undefined =>
+  issue.input === undefined
+    ? undefined
+    : 'must be a string of digits such as "123" (ids are 64-bit: JSON numbers lose digits)';
+
 /** Cliniko ids are int64: strings of digits on the wire and in our inputs (they can exceed 2^53). */
-export const clinikoId = () => z.string().regex(/^\d+$/, "must be a Cliniko id (a string of digits)");
+export const clinikoId = () =>
+  z.string({ error: idTypeError }).regex(/^\d+$/, "must be a Cliniko id (a string of digits)");
 
 const DECIMAL = /^-?\d+(\.\d+)?$/;
 

@@ -119,6 +119,9 @@ describe("action definitions", () => {
     await rejectsInput("create_individual_appointment", { starts_at: "tomorrow" }, "starts_at");
     await rejectsInput("update_patient", { id: "1" }, /at least one field/);
     await rejectsInput("find_patient", {}, /give id or one of email/);
+    await rejectsInput("find_patient", { id: 123 }, 'id: must be a string of digits such as "123"');
+    await rejectsInput("create_medical_alert", { patient_id: 5, name: "x" }, "patient_id: must be a string of digits");
+    await rejectsInput("get_all_available_time", { business_id: "1" }, /^from: is required$/m);
     await rejectsInput("find_practitioner", { id: "1", email: "a@b.co" }, /either id or email/);
     await rejectsInput("get_all_available_time", {
       business_id: "1",
