@@ -93,12 +93,18 @@ export function resolveUrl(baseUrl: string, request: Pick<WireRequest, "path" | 
   return url;
 }
 
+/**
+ * Cliniko's window is a minute, so a reset further away than this means our clock and Cliniko's
+ * disagree; waiting longer would stall every workflow on the key for nothing.
+ */
+const MAX_RESET_WAIT_MS = 2 * 60_000;
+
 /** When a 429 lifts: `X-RateLimit-Reset` (Unix seconds), else `Retry-After` (seconds), else a minute. */
 export function rateLimitReset(headers: Headers, now: number): number {
   const reset = Number(headers.get("x-ratelimit-reset"));
   if (headers.get("x-ratelimit-reset") && Number.isFinite(reset) && reset > 0) {
     // Seconds per Cliniko; a value already in milliseconds is accepted rather than read as year 50000.
-    return reset > 1e12 ? reset : reset * 1000;
+    return Math.min(reset > 1e12 ? reset : reset * 1000, now + MAX_RESET_WAIT_MS);
   }
   const after = Number(headers.get("retry-after"));
   if (headers.get("retry-after") && Number.isFinite(after) && after >= 0) return now + after * 1000;
