@@ -8,7 +8,7 @@ import { deref, type OperationSpec, operation } from "../cliniko/spec.ts";
 import type { ClinikoClient, ClinikoRecord } from "../cliniko/types.ts";
 import { clinikoId, zodOf } from "../cliniko/zod-schema.ts";
 import { ActionUnsupportedError } from "./errors.ts";
-import { idOrUrl } from "./inputs.ts";
+import { idOrUrl, parseRecordUrl } from "./inputs.ts";
 import { pages, statusOf } from "./paging.ts";
 import { fillPath, type RunContext, revealFilters } from "./run.ts";
 import { SAMPLE_TIME, sampleRecord } from "./samples.ts";
@@ -102,15 +102,22 @@ const APPOINTMENT_GETS = { individual: "GetIndividualAppointment-Get", group: "G
 
 const findAppointment: Handler = {
   input: () =>
-    z.strictObject({
-      id: idOrUrl(Object.values(APPOINTMENT_KINDS)),
-      type: z.enum(["individual", "group"]).optional().meta({ description: "Which kind to look up (default: both)" }),
-    }),
+    z
+      .strictObject({
+        id: idOrUrl(Object.values(APPOINTMENT_KINDS)),
+        type: z.enum(["individual", "group"]).optional().meta({ description: "Which kind to look up (default: both)" }),
+      })
+      .superRefine((v, ctx) => {
+        const fromUrl = parseRecordUrl(v.id)?.collection;
+        if (v.type && fromUrl && fromUrl !== APPOINTMENT_KINDS[v.type])
+          ctx.addIssue({ code: "custom", path: ["type"], message: `is ${v.type}, but id is a URL of ${fromUrl}` });
+      }),
   outputSample: () => ({ ...sampleRecord("IndividualAppointment"), appointment_kind: "individual" }),
   async run(ctx, client, input) {
     const raw = input.id as string;
     const rid = ctx.id(client, "id", raw);
-    const fromUrl = Object.entries(APPOINTMENT_KINDS).find(([, c]) => raw.includes(`/${c}/`))?.[0];
+    const collection = parseRecordUrl(raw)?.collection;
+    const fromUrl = Object.entries(APPOINTMENT_KINDS).find(([, c]) => c === collection)?.[0];
     const kinds =
       (input.type ?? fromUrl)
         ? [(input.type ?? fromUrl) as keyof typeof APPOINTMENT_KINDS]

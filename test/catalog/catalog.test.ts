@@ -153,6 +153,11 @@ describe("action definitions", () => {
     );
     await rejectsInput("find_patient", { id: "12abc" }, /numeric id or the URL/);
     await rejectsInput(
+      "find_appointment",
+      { id: "http://127.0.0.1:9/v1/group_appointments/5", type: "individual" },
+      "type: is individual, but id is a URL of group_appointments",
+    );
+    await rejectsInput(
       "find_patient",
       { id: "https://evil.example/v1/patients/5" },
       /not on this connection's API host/,
