@@ -6,7 +6,7 @@
  */
 import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
-import { existsSync, mkdirSync } from "node:fs";
+import { existsSync, mkdirSync, readdirSync, statSync } from "node:fs";
 import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
 import type { Browser, Page } from "playwright-core";
@@ -18,9 +18,22 @@ const skip = browserSkip();
 const OUT = join(import.meta.dirname, "../../test-output/e2e");
 const WORKFLOW = "Flag new patients for intake";
 
-/** The UI is built by `npm install`/`npm run build`; build it here when a checkout has not yet. */
+/** Newest modification time under a folder (the UI's sources). */
+function newest(dir: string): number {
+  return Math.max(
+    ...readdirSync(dir, { withFileTypes: true }).map((e) =>
+      e.isDirectory() ? newest(join(dir, e.name)) : statSync(join(dir, e.name)).mtimeMs,
+    ),
+  );
+}
+
+/**
+ * The UI is built by `npm install`/`npm run build`; build it here when a checkout has not yet, or
+ * when its sources changed since (otherwise the test would drive yesterday's UI).
+ */
 function ensureUiBuilt(): void {
-  if (existsSync(join(DEFAULT_WEB_ROOT, "index.html"))) return;
+  const index = join(DEFAULT_WEB_ROOT, "index.html");
+  if (existsSync(index) && statSync(index).mtimeMs >= newest(join(import.meta.dirname, "../../web/src"))) return;
   const vite = join(import.meta.dirname, "../../node_modules/vite/bin/vite.js");
   const res = spawnSync(process.execPath, [vite, "build", "web", "--logLevel", "error"], {
     cwd: join(import.meta.dirname, "../.."),
@@ -205,5 +218,52 @@ describe("web UI journey in Chromium", { skip }, () => {
     const otherwise = steps[1]!.else as { action: string; input: { url: string } }[];
     assert.equal(otherwise[0]!.action, "http.request");
     assert.equal(otherwise[0]!.input.url, "https://hooks.example/x");
+  });
+  test("a webhook workflow: test it whole, activate, see its URL, and a POST to it runs it", async (t) => {
+    t.after(async () => {
+      if (t.passed === false) await shot("failure-webhook").catch(() => {});
+    });
+    await page.getByRole("link", { name: "Workflows", exact: true }).click();
+    await page.getByRole("button", { name: "New workflow" }).click();
+    await page.getByLabel("Workflow name").fill("Website enquiries");
+    await page.getByLabel("Trigger", { exact: true }).fill("webhook");
+    await page.getByRole("button", { name: /^Inbound webhook/ }).click();
+    await page.getByText("Save the workflow to get the URL other apps post to.").waitFor();
+    assert.equal(await page.getByLabel("Check Cliniko every").count(), 0);
+
+    await page.getByRole("button", { name: "+ Add a step" }).click();
+    await page.getByLabel("Add a step").fill("filter");
+    await page.getByRole("button", { name: /^Filter/ }).click();
+    const filter = page.getByRole("region", { name: "Step 1: filter" });
+    await filter.locator('[name="condition"]').fill("{{ trigger.body.email != null }}");
+    // The trigger's sample (what a POST's JSON looks like) is in the data picker.
+    await page.getByRole("button", { name: "▸ body" }).click();
+    await page.locator('button[title="Insert {{ trigger.body.email }}"]').waitFor();
+
+    // The whole workflow, on the webhook's sample, without storing a run.
+    await page.getByRole("button", { name: "Test workflow" }).click();
+    await page.getByRole("status").filter({ hasText: "ran without error" }).waitFor();
+    assert.match(
+      (await filter.getByRole("region", { name: "Test output of filter" }).textContent()) ?? "",
+      /"passed": true/,
+    );
+
+    await page.getByRole("button", { name: "Save and activate" }).click();
+    await page.getByText("Saved and active").waitFor();
+    const urlField = page.getByLabel(/^Webhook URL/);
+    await page.waitForFunction(() => (document.querySelector("#webhook-url") as HTMLInputElement | null)?.value);
+    const url = await urlField.inputValue();
+    assert.ok(url.startsWith(`${stack.url}/hooks/whk_`), url);
+    await shot("09-webhook");
+
+    const posted = await fetch(url, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify({ email: "jo@example.com" }),
+    });
+    assert.equal(posted.status, 202);
+    await page.getByRole("link", { name: "Run history" }).click();
+    const row = page.getByRole("row").filter({ hasText: "Website enquiries" }).filter({ hasText: "succeeded" });
+    await row.first().waitFor({ timeout: 20_000 });
   });
 });

@@ -107,6 +107,9 @@ export const api = {
     enable: (id: string) => call<WorkflowView>("POST", `/workflows/${enc(id)}/enable`, {}),
     disable: (id: string) => call<WorkflowView>("POST", `/workflows/${enc(id)}/disable`, {}),
     versions: (id: string) => call<WorkflowVersionView[]>("GET", `/workflows/${enc(id)}/versions`),
+    /** The inbound webhook's path (`/hooks/<token>`) of a workflow saved with the webhook trigger. */
+    webhook: (id: string) => call<{ path: string }>("GET", `/workflows/${enc(id)}/webhook`),
+    rotateWebhook: (id: string) => call<{ path: string }>("POST", `/workflows/${enc(id)}/webhook/rotate`, {}),
     /** Runs the whole workflow once on a sample or live trigger payload, without storing a run. */
     test: (definition: WorkflowDefinition, options: { trigger?: unknown; live?: boolean } = {}) =>
       call<WorkflowTestResult>("POST", "/workflows/test", { definition, ...options }),

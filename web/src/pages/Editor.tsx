@@ -29,6 +29,77 @@ function newStepId(action: string, taken: string[]): string {
 
 type Case = { if: string; steps: WorkflowStep[] };
 
+/**
+ * The trigger after picking `key`: the engine refuses fields a kind does not take (a webhook is
+ * not polled; a schedule has cron or every), so switching kinds drops them.
+ */
+function triggerFor(
+  key: string,
+  previous: WorkflowDefinition["trigger"],
+  firstConnection: string | undefined,
+): WorkflowDefinition["trigger"] {
+  if (key === "webhook") return { key };
+  if (key === "schedule") return { key, ...(previous.cron ? { cron: previous.cron } : {}) };
+  return {
+    key,
+    connection: previous.connection ?? firstConnection,
+    every: previous.key === "schedule" || !previous.every ? "1m" : previous.every,
+  };
+}
+
+/** The URL other apps post to, once the workflow is saved with the webhook trigger. */
+function WebhookUrl({ workflowId, savedAsWebhook }: { workflowId?: string; savedAsWebhook: boolean }) {
+  const [path, setPath] = useState<string>();
+  const [error, setError] = useState<unknown>();
+  const [copied, setCopied] = useState(false);
+  useEffect(() => {
+    if (!workflowId || !savedAsWebhook) return;
+    api.workflows.webhook(workflowId).then((w) => setPath(w.path), setError);
+  }, [workflowId, savedAsWebhook]);
+  if (!workflowId || !savedAsWebhook)
+    return <p className="small muted">Save the workflow to get the URL other apps post to.</p>;
+  const url = path ? `${window.location.origin}${path}` : "";
+  return (
+    <div className="stack">
+      <ErrorNotice error={error} />
+      <div className="field">
+        <label htmlFor="webhook-url">
+          Webhook URL <span className="hint">(POST JSON here; keep it private, it works without a login)</span>
+        </label>
+        <div className="input-with-button">
+          <input id="webhook-url" readOnly value={url} onFocus={(e) => e.target.select()} />
+          <button
+            type="button"
+            className="secondary"
+            disabled={!url}
+            onClick={() => {
+              void navigator.clipboard?.writeText(url).then(() => setCopied(true));
+            }}
+          >
+            {copied ? "Copied" : "Copy"}
+          </button>
+        </div>
+      </div>
+      <div className="row">
+        <span className="small muted">
+          Each request starts a run while the workflow is active; its data is under trigger.body.
+        </span>
+        <button
+          type="button"
+          className="link-button small"
+          onClick={() => {
+            if (!window.confirm("Make a new URL? The current one stops working at once.")) return;
+            setCopied(false);
+            api.workflows.rotateWebhook(workflowId).then((w) => setPath(w.path), setError);
+          }}
+        >
+          Make a new URL
+        </button>
+      </div>
+    </div>
+  );
+}
+
 /** Every step, branch cases included, in the order a run meets them. */
 export function flatten(steps: WorkflowStep[]): WorkflowStep[] {
   return steps.flatMap((s) => [
@@ -279,6 +350,8 @@ export function EditorPage({ id }: { id?: string }) {
 
   const [workflowId, setWorkflowId] = useState(id);
   const [enabled, setEnabled] = useState(false);
+  const [savedTrigger, setSavedTrigger] = useState<string>();
+  const [testSummary, setTestSummary] = useState<{ ok: boolean; text: string } | "testing">();
   const [def, setDef] = useState<WorkflowDefinition>({ name: "", trigger: { key: "", every: "1m" }, steps: [] });
   const [loadError, setLoadError] = useState<unknown>();
   const [error, setError] = useState<unknown>();
@@ -302,15 +375,17 @@ export function EditorPage({ id }: { id?: string }) {
         setDef(w.definition);
         setStepKeys(w.definition.steps.map(() => ++keySeq.current));
         setEnabled(w.enabled);
+        setSavedTrigger(w.definition.trigger.key);
       })
       .catch(setLoadError);
   }, [id]);
 
   // A new workflow uses the first connection unless the user picks another.
   useEffect(() => {
-    if (!id && connections.length > 0 && def.trigger.connection === undefined)
+    const polled = def.trigger.key !== "webhook" && def.trigger.key !== "schedule";
+    if (!id && polled && connections.length > 0 && def.trigger.connection === undefined)
       setDef((d) => ({ ...d, trigger: { ...d.trigger, connection: connections[0] } }));
-  }, [id, connections, def.trigger.connection]);
+  }, [id, connections, def.trigger.connection, def.trigger.key]);
 
   const trigger: CatalogTrigger | undefined = triggers.find((t) => t.key === def.trigger.key);
   useEffect(() => {
@@ -367,6 +442,29 @@ export function EditorPage({ id }: { id?: string }) {
           durationMs: 0,
         },
       }));
+    }
+  }
+
+  /** Runs every step in order on the trigger sample, as a run would, and shows each result. */
+  async function testWorkflow() {
+    setTestSummary("testing");
+    setError(undefined);
+    try {
+      const result = await api.workflows.test(def, { trigger: triggerSample ?? {} });
+      setOutputs(Object.fromEntries(result.steps.map(({ stepId, ...r }) => [stepId, r])));
+      const failed = result.steps.find((r) => !r.ok);
+      const ran = result.steps.filter((r) => !r.skipped).length;
+      setTestSummary({
+        ok: result.ok,
+        text: failed
+          ? `Step "${failed.stepId}" failed: ${failed.error ?? "see its card"}. Steps after it did not run.`
+          : `${ran === 1 ? "The step" : `All ${ran} steps`} ran without error${
+              result.steps.length > ran ? ` (${result.steps.length - ran} skipped by their condition)` : ""
+            }; each card shows its output.`,
+      });
+    } catch (err) {
+      setTestSummary(undefined);
+      setError(err);
     }
   }
 
@@ -431,6 +529,7 @@ export function EditorPage({ id }: { id?: string }) {
         setWorkflowId(saved.id);
         window.history.replaceState(null, "", `#/workflows/${encodeURIComponent(saved.id)}`);
       }
+      setSavedTrigger(saved.definition.trigger.key);
       let on = saved.enabled;
       if (activate === true) on = (await api.workflows.enable(saved.id)).enabled;
       if (activate === false) on = (await api.workflows.disable(saved.id)).enabled;
@@ -470,6 +569,15 @@ export function EditorPage({ id }: { id?: string }) {
         <button type="button" className="secondary" onClick={() => save()} disabled={busy}>
           Save
         </button>
+        <button
+          type="button"
+          className="secondary"
+          onClick={testWorkflow}
+          disabled={busy || testSummary === "testing" || def.steps.length === 0 || !def.trigger.key}
+          title="Runs every step once on the trigger's sample data, for real, without storing a run"
+        >
+          {testSummary === "testing" ? "Testing…" : "Test workflow"}
+        </button>
         {enabled ? (
           <button type="button" className="secondary" onClick={() => save(false)} disabled={busy}>
             Pause
@@ -486,6 +594,11 @@ export function EditorPage({ id }: { id?: string }) {
         )}
       </PageHead>
       <ErrorNotice error={catalog.error ?? error} />
+      {testSummary && testSummary !== "testing" && (
+        <div className={`notice ${testSummary.ok ? "ok" : "error"}`} role="status">
+          {testSummary.text}
+        </div>
+      )}
       {saved && (
         <div className="notice ok" role="status">
           {saved}
@@ -512,7 +625,7 @@ export function EditorPage({ id }: { id?: string }) {
               label="Trigger"
               items={triggers}
               value={def.trigger.key || undefined}
-              onPick={(key) => setDef({ ...def, trigger: { ...def.trigger, key } })}
+              onPick={(key) => setDef({ ...def, trigger: triggerFor(key, def.trigger, connections[0]) })}
               placeholder="Search: new patient, cancelled appointment…"
             />
             {trigger && (
@@ -563,6 +676,9 @@ export function EditorPage({ id }: { id?: string }) {
                     onChange={(v) => setDef({ ...def, trigger: { ...def.trigger, ...v } })}
                     onFocusTarget={onFocusTarget}
                   />
+                )}
+                {trigger.key === "webhook" && (
+                  <WebhookUrl workflowId={workflowId} savedAsWebhook={savedTrigger === "webhook"} />
                 )}
                 {!trigger.builtin && (
                   <div className="row">
