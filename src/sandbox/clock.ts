@@ -13,8 +13,8 @@ export class SandboxClock {
   #offsetMs = 0;
 
   constructor(options: { now?: string | Date; frozen?: boolean } = {}) {
-    if (options.now !== undefined) this.set(options.now);
-    if (options.frozen) this.freeze();
+    if (options.frozen) this.freeze(options.now);
+    else if (options.now !== undefined) this.set(options.now);
   }
 
   nowMs(): number {
@@ -30,9 +30,9 @@ export class SandboxClock {
     return isoSeconds(this.nowMs());
   }
 
+  /** Stops the clock, at `at` exactly when given (not at `at` plus the time spent getting here). */
   freeze(at?: string | Date): void {
-    if (at !== undefined) this.set(at);
-    this.#frozenAt = this.nowMs();
+    this.#frozenAt = at === undefined ? this.nowMs() : toMs(at);
   }
 
   unfreeze(): void {
@@ -43,8 +43,7 @@ export class SandboxClock {
 
   /** Jumps to a moment; a frozen clock stays frozen there, a running one keeps running from there. */
   set(at: string | Date): void {
-    const ms = typeof at === "string" ? Date.parse(at) : at.getTime();
-    if (Number.isNaN(ms)) throw new RangeError(`Not a date-time: ${String(at)}`);
+    const ms = toMs(at);
     if (this.#frozenAt !== undefined) this.#frozenAt = ms;
     else this.#offsetMs = ms - Date.now();
   }
@@ -57,6 +56,12 @@ export class SandboxClock {
   state(): ClockState {
     return { frozen: this.#frozenAt !== undefined, now: this.iso() };
   }
+}
+
+function toMs(at: string | Date): number {
+  const ms = typeof at === "string" ? Date.parse(at) : at.getTime();
+  if (Number.isNaN(ms)) throw new RangeError(`Not a date-time: ${String(at)}`);
+  return ms;
 }
 
 export function isoSeconds(ms: number): string {

@@ -183,8 +183,8 @@ export class SandboxControl {
     const { clock } = this.deps;
     try {
       if (change.freeze === false) clock.unfreeze();
-      if (change.set !== undefined) clock.set(change.set);
-      if (change.freeze === true) clock.freeze();
+      if (change.freeze === true) clock.freeze(change.set);
+      else if (change.set !== undefined) clock.set(change.set);
       if (change.advanceMs !== undefined) clock.advance(Number(change.advanceMs));
       if (change.advanceSeconds !== undefined) clock.advance(Number(change.advanceSeconds) * 1000);
     } catch (err) {

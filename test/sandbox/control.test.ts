@@ -1,10 +1,10 @@
 /** The control API and fault injection: rate limit, 5xx, drops, latency, touch, clock, log, reset, persistence. */
 import assert from "node:assert/strict";
-import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
-import { type Sandbox, startSandbox } from "../../src/sandbox/index.ts";
+import { type Sandbox, SandboxClock, startSandbox } from "../../src/sandbox/index.ts";
 import { api, authHeaders, control, q } from "./helpers.ts";
 
 describe("rate limit", () => {
@@ -104,6 +104,12 @@ describe("control API: clock, touch, records, request log, reset", () => {
 
   it("freezes, sets and advances the clock used for timestamps", async () => {
     const state = await control(sb, "POST", "/clock", { set: "2026-05-01T10:00:00Z", freeze: true });
+    // Exactly there, not a few ms later: seeds round such moments, and equal seeds must give equal data.
+    assert.equal(sb.clock.nowMs(), Date.parse("2026-05-01T10:00:00Z"));
+    assert.equal(
+      new SandboxClock({ now: "2026-06-10T00:00:00Z", frozen: true }).nowMs(),
+      Date.parse("2026-06-10T00:00:00Z"),
+    );
     assert.deepEqual(state.body, { frozen: true, now: "2026-05-01T10:00:00Z" });
     const p = await api(sb, "POST", "/patients", { first_name: "Tim", last_name: "Tock" });
     assert.equal(p.body.created_at, "2026-05-01T10:00:00Z");
@@ -239,6 +245,24 @@ describe("persistence (--data)", () => {
       } finally {
         await second.stop();
       }
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it("refuses an unreadable or foreign data file with a message naming it", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "sandbox-data-"));
+    try {
+      const corrupt = join(dir, "corrupt.json");
+      writeFileSync(corrupt, "{nope");
+      await assert.rejects(startSandbox({ dataFile: corrupt }), /Cannot read the sandbox data file .*corrupt\.json/);
+      const foreign = join(dir, "foreign.json");
+      writeFileSync(foreign, JSON.stringify({ hello: "world" }));
+      await assert.rejects(startSandbox({ dataFile: foreign }), /foreign\.json is not a sandbox snapshot/);
+      await assert.rejects(
+        startSandbox({ dataFile: join(dir, "missing-dir", "s.json") }),
+        /Cannot write the sandbox data file .*s\.json: ENOENT/,
+      );
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
