@@ -78,6 +78,18 @@ interface PersistedState extends StoreSnapshot {
   seed: { name: SeedName; seedNumber: number };
 }
 
+function loadState(file: string): PersistedState {
+  let state: PersistedState;
+  try {
+    state = JSON.parse(readFileSync(file, "utf8")) as PersistedState;
+  } catch (err) {
+    throw new Error(`Cannot read the sandbox data file ${file}: ${(err as Error).message}`);
+  }
+  if (!state || typeof state !== "object" || !state.tables || !state.nextId)
+    throw new Error(`Sandbox data file ${file} is not a sandbox snapshot (delete it or pick another --data file)`);
+  return state;
+}
+
 export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbox> {
   const clock = new SandboxClock(options.clock);
   const store = new SandboxStore(clock);
@@ -86,8 +98,7 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
   const requestLog = new RequestLog();
   const control = new SandboxControl({ store, clock, faults, limiter: rateLimiter, requestLog });
   const { dataFile } = options;
-  const saved =
-    dataFile && existsSync(dataFile) ? (JSON.parse(readFileSync(dataFile, "utf8")) as PersistedState) : undefined;
+  const saved = dataFile && existsSync(dataFile) ? loadState(dataFile) : undefined;
   const apiKeys = options.apiKeys?.length
     ? [...options.apiKeys]
     : saved?.apiKeys?.length
@@ -96,7 +107,11 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
   const known = new Set(apiKeys);
 
   if (saved) {
-    store.restore(saved);
+    try {
+      store.restore(saved);
+    } catch (err) {
+      throw new Error(`Sandbox data file ${dataFile} cannot be used: ${(err as Error).message}`);
+    }
     control.ownerUserId = saved.ownerUserId;
     control.seed = saved.seed;
   } else {
@@ -115,14 +130,27 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
       apiKeys,
     };
     const tmp = `${dataFile}.tmp`;
-    writeFileSync(tmp, JSON.stringify(state));
-    renameSync(tmp, dataFile);
+    try {
+      writeFileSync(tmp, JSON.stringify(state));
+      renameSync(tmp, dataFile);
+    } catch (err) {
+      throw new Error(
+        `Cannot write the sandbox data file ${dataFile}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`,
+      );
+    }
   };
   if (dataFile) {
     control.persist = save;
     // Saved shortly after a burst of writes, not on each one.
     store.onChange = () => {
-      saveTimer ??= setTimeout(save, 250);
+      // A failed background save is reported, not thrown into the event loop (it would end the process).
+      saveTimer ??= setTimeout(() => {
+        try {
+          save();
+        } catch (err) {
+          process.stderr.write(`${(err as Error).message}\n`);
+        }
+      }, 250);
     };
     save();
   }
