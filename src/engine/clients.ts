@@ -5,7 +5,7 @@
  */
 import { createHash } from "node:crypto";
 import { createClient } from "../cliniko/client.ts";
-import { connectionFromEnv } from "../cliniko/regions.ts";
+import { type ConnectionSettings, connectionFromEnv } from "../cliniko/regions.ts";
 import type { ClinikoClient } from "../cliniko/types.ts";
 import type { Store } from "../store/index.ts";
 
@@ -19,6 +19,18 @@ export interface ClientProviderOptions {
   env?: NodeJS.ProcessEnv;
   /** Per-request timeout for Cliniko calls. */
   timeoutMs?: number;
+  /**
+   * How long a looked-up connection is reused (default 5 s). Every step asks, so without this a
+   * step costs a query, a decryption and a hash. Changes made in this process apply at once; a
+   * change made by another process (the CLI while `serve` runs) applies within this time.
+   */
+  settingsTtlMs?: number;
+}
+
+interface Resolved {
+  key: string;
+  settings: ConnectionSettings;
+  fingerprint: string;
 }
 
 export class ClientProvider {
@@ -26,9 +38,12 @@ export class ClientProvider {
   readonly #env: NodeJS.ProcessEnv;
   readonly #timeoutMs?: number;
   readonly #cache = new Map<string, { fingerprint: string; client: ClinikoClient }>();
+  readonly #lookups = new Map<string, { at: number; generation: number; resolved: Resolved }>();
+  readonly #ttlMs: number;
   constructor(store: Store, options: ClientProviderOptions = {}) {
     this.#store = store;
     this.#env = options.env ?? process.env;
+    this.#ttlMs = options.settingsTtlMs ?? 5000;
     this.#timeoutMs =
       options.timeoutMs ??
       (this.#env.CLINIKO_FLOW_CLINIKO_TIMEOUT_MS ? Number(this.#env.CLINIKO_FLOW_CLINIKO_TIMEOUT_MS) : undefined);
@@ -40,8 +55,7 @@ export class ClientProvider {
   }
 
   async resolve(name?: string): Promise<ResolvedClient> {
-    const { key, settings } = await this.#settings(name);
-    const fingerprint = hash(JSON.stringify(settings));
+    const { key, settings, fingerprint } = await this.#settings(name);
     const cached = this.#cache.get(key);
     if (cached && cached.fingerprint === fingerprint) return { key, client: cached.client };
     // CLINIKO_FLOW_RATE_LIMIT: requests/minute for our own pacing; 0 turns it off (local sandboxes).
@@ -55,7 +69,17 @@ export class ClientProvider {
     return { key, client };
   }
 
-  async #settings(name?: string) {
+  async #settings(name?: string): Promise<Resolved> {
+    const generation = this.#store.connections.generation;
+    const hit = this.#lookups.get(name ?? "");
+    if (hit && hit.generation === generation && Date.now() - hit.at < this.#ttlMs) return hit.resolved;
+    const { key, settings } = await this.#lookup(name);
+    const resolved = { key, settings, fingerprint: hash(JSON.stringify(settings)) };
+    this.#lookups.set(name ?? "", { at: Date.now(), generation, resolved });
+    return resolved;
+  }
+
+  async #lookup(name?: string): Promise<{ key: string; settings: ConnectionSettings }> {
     if (name) {
       const c = await this.#store.connections.get(name);
       return { key: c.name, settings: { apiKey: c.apiKey, email: c.email, region: c.region, baseUrl: c.baseUrl } };

@@ -105,9 +105,11 @@ export class InProcessQueue implements RunQueue {
         this.#rescan = false;
         const free = this.#o.concurrency - this.#inFlight.size;
         if (free <= 0) break;
-        const candidates = (await this.#store.runs.candidates({ workflowIds: this.#o.workflowIds, limit: 100 })).filter(
-          (r) => this.#takeable(r),
-        );
+        // Only a few queued runs per scan (a spare few in case another process claims some first):
+        // reading the whole backlog for every free slot made a long queue quadratic.
+        const candidates = (
+          await this.#store.runs.candidates({ workflowIds: this.#o.workflowIds, limit: free + 4 })
+        ).filter((r) => this.#takeable(r));
         let started = 0;
         for (const run of candidates) {
           if (started >= free || this.#stopped) break;

@@ -10,6 +10,7 @@ import type { Logger } from "pino";
 import { action as catalogAction } from "../catalog/index.ts";
 import { ClinikoError } from "../cliniko/errors.ts";
 import type { RunRecord, StepRecord, Store } from "../store/index.ts";
+import type { RunStore } from "../store/runs.ts";
 import type { ClientProvider } from "./clients.ts";
 import { parseDuration } from "./duration.ts";
 import { HttpRequestError, httpRequest, isSafeMethod } from "./http-request.ts";
@@ -63,8 +64,20 @@ function errorText(err: unknown): string {
   return (err as Error)?.message ?? String(err);
 }
 
+/** A step's final result waiting to be committed with the run's next write (see `#record`). */
+interface PendingStep {
+  stepId: string;
+  result: { status: Exclude<StepRecord["status"], "running">; output?: unknown; error?: string | null };
+  /** Present when no row was written before the step ran (it is harmless to repeat). */
+  row?: { seq: number; input: unknown; attempts: number; startedAt: string };
+}
+
 interface RunState {
   seq: number;
+  /** Results of finished steps that are not committed yet (at most two, see `#record`). */
+  pending: PendingStep[];
+  /** Executions of the current step (stored as `attempts` when no row was written up front). */
+  attempts: number;
   run: RunRecord;
   owner: string;
   done: Map<string, StepRecord>;
@@ -102,11 +115,14 @@ export class Runner {
     const { store } = this.#o;
     const workflow = await store.workflows.get(run.workflowId);
     let outcome: Stop;
+    let state: RunState | undefined;
     try {
       const def = await this.#definition(run);
-      const done = new Map((await store.runs.steps(run.id)).map((s) => [s.stepId, s]));
+      // A run never started before (and not a replay, which copies steps) has no step rows yet.
+      const fresh = run.startedAt === null && run.replayOf === null;
+      const done = new Map((fresh ? [] : await store.runs.steps(run.id)).map((s) => [s.stepId, s]));
       const scope: TemplateScope = { trigger: run.triggerPayload, steps: {}, env: this.#env };
-      const state: RunState = { seq: 0, run, owner, done, scope, def, beat: Date.now() };
+      state = { seq: 0, pending: [], attempts: 0, run, owner, done, scope, def, beat: Date.now() };
       await this.#steps(def.steps, "steps", state);
       outcome = new Stop("succeeded");
     } catch (err) {
@@ -114,8 +130,12 @@ export class Runner {
       else outcome = new Stop("failed", errorText(err));
     }
     if (outcome.status === "parked") return "parked";
-    await store.runs.finish(run.id, outcome.status, outcome.error);
-    if (workflow.metadataOnly) await store.runs.scrub(run.id);
+    // The last step's result and the run's end are one commit.
+    const { status, error } = outcome;
+    await this.#flush(state, async (runs) => {
+      await runs.finish(run.id, status, error);
+      if (workflow.metadataOnly) await runs.scrub(run.id);
+    });
     this.#o.logger?.info({ run: run.id, workflow: workflow.name, status: outcome.status }, "run finished");
     return outcome.status;
   }
@@ -133,23 +153,38 @@ export class Runner {
         continue;
       }
       if (prev?.status === "unknown") throw new Stop("unknown", prev.error);
-      if (prev?.status === "running" && !this.#repeatable(step, prev)) {
+      const repeatable = this.#repeatable(step);
+      if (prev?.status === "running" && !repeatable) {
         const msg = `Step ${step.id} was interrupted after it may have sent its request; its outcome is unknown, so it was not repeated.`;
-        await this.#o.store.runs.finishStep(run.id, step.id, { status: "unknown", error: msg });
+        await this.#record(state, { stepId: step.id, result: { status: "unknown", error: msg } });
         throw new Stop("unknown", msg);
       }
+      // A step that may write elsewhere is recorded as in flight BEFORE it executes, so a crash
+      // leaves a `running` row and the resumed run marks it `unknown` instead of repeating it. A
+      // step that is harmless to repeat writes once, when it ends. (`delay` notes its wake-up
+      // time on its row, so it needs the row first.)
+      const preWritten = !repeatable || step.action === "delay" || prev?.status === "running";
+      let rowWritten = prev?.status === "running";
+      const startedAt = new Date().toISOString();
+      state.attempts = 0;
+      let input: unknown = null;
+      // The whole row for the final write when none was written before (else just the result).
+      const row = () =>
+        rowWritten ? undefined : { seq, input: redactInput(input), attempts: state.attempts, startedAt };
       try {
         if (step.if !== undefined && !(await condition(step.if, scope, `${path}.if`, this.#o.templateTimeLimitMs))) {
-          await this.#o.store.runs.startStep(run.id, step.id, seq, null);
-          await this.#o.store.runs.finishStep(run.id, step.id, { status: "skipped", output: null });
+          await this.#record(state, { stepId: step.id, result: { status: "skipped", output: null }, row: row() });
           scope.steps[step.id] = null;
           continue;
         }
-        const input = await render(step.input ?? {}, scope, `${path}.input`, this.#o.templateTimeLimitMs);
-        if (prev?.status !== "running") await this.#o.store.runs.startStep(run.id, step.id, seq, redactInput(input));
-        const output = await this.#attempts(step, input, prev, state);
+        input = await render(step.input ?? {}, scope, `${path}.input`, this.#o.templateTimeLimitMs);
+        if (!rowWritten && preWritten) {
+          await this.#flush(state, (runs) => runs.startStep(run.id, step.id, seq, redactInput(input)));
+          rowWritten = true;
+        }
+        const output = await this.#attempts(step, input, prev, state, preWritten);
         scope.steps[step.id] = output;
-        await this.#o.store.runs.finishStep(run.id, step.id, { status: "succeeded", output });
+        await this.#record(state, { stepId: step.id, result: { status: "succeeded", output }, row: row() }, preWritten);
         await this.#heartbeat(state);
         await this.#after(step, path, output, state);
       } catch (err) {
@@ -158,12 +193,34 @@ export class Runner {
           err instanceof TemplateError
             ? `Step ${step.id}: ${err.message}`
             : `Step ${step.id} (${step.action}) failed: ${errorText(err)}`;
-        // A template error happens before startStep: record the step so `runs show` names it.
-        if (err instanceof TemplateError) await this.#o.store.runs.startStep(run.id, step.id, seq, null);
-        await this.#o.store.runs.finishStep(run.id, step.id, { status: "failed", error: msg });
+        // Also a template error, which happens before any write: the row names the step in `runs show`.
+        await this.#record(state, { stepId: step.id, result: { status: "failed", error: msg }, row: row() });
         throw new Stop("failed", msg);
       }
     }
+  }
+
+  /**
+   * Records a finished step. Results of steps that are harmless to repeat wait and are committed
+   * together with the run's next write (two steps per commit; the last step with the run's end);
+   * losing them in a crash only makes the resumed run repeat those steps. A step that wrote a
+   * row before executing (it may write elsewhere) is committed at once, with whatever waits.
+   */
+  async #record(state: RunState, step: PendingStep, now = false): Promise<void> {
+    state.pending.push(step);
+    if (now || state.pending.length >= 2) await this.#flush(state);
+  }
+
+  /** Commits the waiting step results, together with `also` in one transaction when given. */
+  async #flush(state: RunState | undefined, also?: (runs: RunStore) => Promise<void>): Promise<void> {
+    const { runs } = this.#o.store;
+    const pending = state?.pending.splice(0) ?? [];
+    const write = async (r: RunStore) => {
+      for (const p of pending) await r.finishStep(state!.run.id, p.stepId, p.result, p.row);
+      await also?.(r);
+    };
+    if (pending.length + (also ? 1 : 0) > 1) await runs.atomically(write);
+    else await write(runs);
   }
 
   /** Extends the run's lease once half of it has passed (not after every step: that costs a write). */
@@ -186,7 +243,7 @@ export class Runner {
   }
 
   /** Whether re-executing an interrupted step cannot do a write twice. */
-  #repeatable(step: StepDefinition, _prev: StepRecord): boolean {
+  #repeatable(step: StepDefinition): boolean {
     if (["filter", "branch", "delay"].includes(step.action)) return true;
     if (step.action === "http.request") {
       const method = String((step.input as { method?: unknown } | undefined)?.method ?? "POST");
@@ -201,27 +258,31 @@ export class Runner {
     input: unknown,
     prev: StepRecord | undefined,
     state: RunState,
+    preWritten: boolean,
   ): Promise<unknown> {
     const attempts = step.retry?.attempts ?? this.#o.retry?.attempts ?? 3;
     let backoff = step.retry?.backoff ? parseDuration(step.retry.backoff) : (this.#o.retry?.backoffMs ?? 1000);
     const maxBackoff = this.#o.retry?.maxBackoffMs ?? 60_000;
     for (let attempt = 1; ; attempt++) {
       try {
+        state.attempts++;
         return await this.#perform(step, input, prev, state);
       } catch (err) {
         if (err instanceof Stop || err instanceof TemplateError) throw err;
-        const repeatable = this.#repeatable(step, prev!);
+        const repeatable = this.#repeatable(step);
         const maybeSent = (err as { maybeSent?: boolean }).maybeSent === true;
         if (maybeSent && !repeatable) {
           const msg = `Step ${step.id} (${step.action}) may or may not have taken effect, so it was not repeated: ${errorText(err)}`;
-          await this.#o.store.runs.finishStep(state.run.id, step.id, { status: "unknown", error: msg });
+          await this.#record(state, { stepId: step.id, result: { status: "unknown", error: msg } });
           throw new Stop("unknown", msg);
         }
         if (attempt > attempts || !transient(err)) throw err;
         this.#o.logger?.warn({ run: state.run.id, step: step.id, attempt }, "step failed; retrying");
+        await this.#flush(state); // nothing waits uncommitted through a backoff
         await sleep(backoff);
         backoff = Math.min(backoff * 2, maxBackoff);
-        await this.#o.store.runs.startStep(state.run.id, step.id, 0, redactInput(input));
+        // A pre-written step counts its attempts on its row (still `running`: a crash → `unknown`).
+        if (preWritten) await this.#o.store.runs.startStep(state.run.id, step.id, 0, redactInput(input));
         await this.#heartbeat(state, true);
       }
     }
@@ -253,11 +314,14 @@ export class Runner {
         const wait = Date.parse(until) - Date.now();
         if (wait <= 0) return { until };
         if (wait <= (this.#o.inlineDelayMs ?? 2000)) {
+          await this.#flush(state);
           await sleep(wait);
           return { until };
         }
-        await this.#o.store.runs.noteStep(run.id, step.id, { until });
-        await this.#o.store.runs.park(run.id, until);
+        await this.#flush(state, async (runs) => {
+          await runs.noteStep(run.id, step.id, { until });
+          await runs.park(run.id, until);
+        });
         throw new Stop("parked");
       }
       case "http.request":

@@ -36,10 +36,16 @@ export class ConnectionStore {
   readonly #db: Kysely<Database>;
   readonly #cipher: Cipher;
   readonly #audit: AuditLog;
+  #generation = 0;
   constructor(db: Kysely<Database>, cipher: Cipher, audit: AuditLog) {
     this.#db = db;
     this.#cipher = cipher;
     this.#audit = audit;
+  }
+
+  /** Changes with every save or removal made through this store (lets callers cache lookups). */
+  get generation(): number {
+    return this.#generation;
   }
 
   /** Adds a connection, or replaces the one with that name. */
@@ -64,6 +70,7 @@ export class ConnectionStore {
         .insertInto("connections")
         .values({ ...row, name: c.name, created_at: now })
         .execute();
+    this.#generation++;
     const outcome = existing ? "replaced" : "added";
     await this.#audit.record(actor, `connection.${outcome}`, c.name, { email: c.email, region: c.region ?? null });
     return outcome;
@@ -104,6 +111,7 @@ export class ConnectionStore {
   async remove(name: string, actor = "system"): Promise<boolean> {
     const res = await this.#db.deleteFrom("connections").where("name", "=", name).executeTakeFirst();
     const removed = Number(res.numDeletedRows) > 0;
+    this.#generation++;
     if (removed) {
       await this.#db.deleteFrom("trigger_cursors").where("connection_key", "=", name).execute();
       await this.#audit.record(actor, "connection.removed", name, null);

@@ -84,7 +84,7 @@ export async function openDatabase(target: DatabaseTarget, options: { migrate?: 
     sqlite.pragma("busy_timeout = 10000");
     sqlite.pragma("synchronous = NORMAL");
     sqlite.pragma("foreign_keys = ON");
-    db = new Kysely<Database>({ dialect: new SqliteDialect({ database: sqlite }) });
+    db = new Kysely<Database>({ dialect: new SqliteDialect({ database: cachingStatements(sqlite) }) });
   } else {
     const pool = new pg.Pool({ connectionString: target.location, max: 10 });
     // An idle client losing its server must not crash the process; the next query reports it.
@@ -107,6 +107,29 @@ export async function openDatabase(target: DatabaseTarget, options: { migrate?: 
     }
   }
   return { db, target, close: () => db.destroy() };
+}
+
+/**
+ * Kysely prepares every query afresh; with better-sqlite3 the prepare is a good part of a short
+ * query's cost (the runner issues the same few statements for every step). Statements are reused
+ * by SQL text; a statement still being iterated is busy, so a fresh one is prepared instead. The
+ * cache is small and simply starts over when full (`in (?, ?, …)` lists make varying texts).
+ */
+function cachingStatements(sqlite: SqliteDatabase.Database) {
+  const cache = new Map<string, SqliteDatabase.Statement>();
+  return {
+    prepare(sql: string) {
+      const hit = cache.get(sql);
+      if (hit && !hit.busy) return hit;
+      const stmt = sqlite.prepare(sql);
+      if (!hit) {
+        if (cache.size >= 256) cache.clear();
+        cache.set(sql, stmt);
+      }
+      return stmt;
+    },
+    close: () => sqlite.close(),
+  };
 }
 
 /** Host and database of a PostgreSQL URL, without credentials, for messages. */

@@ -123,24 +123,26 @@ export class RunStore {
     return row.id;
   }
 
-  /** Runs a worker could take: queued and due, or running under a lease that may be stale. */
+  /**
+   * Runs a worker could take: every `running` run (its lease may be stale; the caller decides)
+   * and the oldest `limit` queued runs that are due. Two index walks in id order, so the cost does
+   * not grow with the backlog (a backfill may queue thousands).
+   */
   async candidates(options: { workflowIds?: number[]; limit?: number } = {}): Promise<RunRecord[]> {
     const now = isoNow();
-    let q = this.#select()
-      .where((eb) =>
-        eb.or([
-          eb.and([
-            eb("runs.status", "=", "queued"),
-            eb.or([eb("runs.not_before", "is", null), eb("runs.not_before", "<=", now)]),
-          ]),
-          eb("runs.status", "=", "running"),
-        ]),
-      )
+    let running = this.#select().where("runs.status", "=", "running").orderBy("runs.id").limit(200);
+    let queued = this.#select()
+      .where("runs.status", "=", "queued")
+      .where((eb) => eb.or([eb("runs.not_before", "is", null), eb("runs.not_before", "<=", now)]))
       .orderBy("runs.id")
       .limit(options.limit ?? 50);
-    if (options.workflowIds)
-      q = q.where("runs.workflow_id", "in", options.workflowIds.length ? options.workflowIds : [-1]);
-    return (await q.execute()).map((r) => this.#fromRow(r));
+    if (options.workflowIds) {
+      const ids = options.workflowIds.length ? options.workflowIds : [-1];
+      running = running.where("runs.workflow_id", "in", ids);
+      queued = queued.where("runs.workflow_id", "in", ids);
+    }
+    const rows = [...(await running.execute()), ...(await queued.execute())];
+    return rows.map((r) => this.#fromRow(r));
   }
 
   /** Earliest time a parked run becomes due (for the worker's sleep). */
@@ -247,17 +249,46 @@ export class RunStore {
       .execute();
   }
 
+  /**
+   * A step's final result. Without `row` it updates the row `startStep` wrote; with `row` it
+   * writes the whole row in one statement — for a step that is harmless to repeat, which skips
+   * the write before executing (a crash before this write just makes the resumed run repeat it).
+   */
   async finishStep(
     runId: number,
     stepId: string,
     r: { status: Exclude<StepStatus, "running">; output?: unknown; error?: string | null },
+    row?: { seq: number; input: unknown; attempts: number; startedAt: string },
   ): Promise<void> {
+    const finished = { status: r.status, output: json(r.output), error: r.error ?? null, finished_at: isoNow() };
+    if (!row) {
+      await this.#db
+        .updateTable("step_results")
+        .set(finished)
+        .where("run_id", "=", runId)
+        .where("step_id", "=", stepId)
+        .execute();
+      return;
+    }
+    const input = json(row.input);
     await this.#db
-      .updateTable("step_results")
-      .set({ status: r.status, output: json(r.output), error: r.error ?? null, finished_at: isoNow() })
-      .where("run_id", "=", runId)
-      .where("step_id", "=", stepId)
+      .insertInto("step_results")
+      .values({
+        run_id: runId,
+        step_id: stepId,
+        seq: row.seq,
+        input,
+        attempts: row.attempts,
+        started_at: row.startedAt,
+        ...finished,
+      })
+      .onConflict((oc) => oc.columns(["run_id", "step_id"]).doUpdateSet({ ...finished, input, attempts: row.attempts }))
       .execute();
+  }
+
+  /** Several writes of one run committed together (a run's last step and its end: one commit). */
+  async atomically<T>(fn: (runs: RunStore) => Promise<T>): Promise<T> {
+    return this.#db.transaction().execute((trx) => fn(new RunStore(trx)));
   }
 
   /** Keeps a note on a running step (a delay's wake-up time) without finishing it. */

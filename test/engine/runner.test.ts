@@ -284,6 +284,49 @@ test("a run interrupted by a crash resumes: finished steps are kept, an in-fligh
   assert.deepEqual(hook.calls, [], "neither the finished step nor the in-flight POST was sent again");
 });
 
+test("a write is recorded as in flight before it is sent; a step safe to repeat is written once, when it ends", async () => {
+  hook.calls.length = 0;
+  const seen: Promise<{ stepId: string; status: string }[]>[] = [];
+  let runId = 0;
+  // While the receiver holds each request, look at what the store holds for the run.
+  answers = () => {
+    seen.push(h.store.runs.steps(runId).then((s) => s.map((x) => ({ stepId: x.stepId, status: x.status }))));
+    return { delayMs: 100 };
+  };
+  const def = workflow({
+    trigger: { key: "new_patient" },
+    steps: [
+      { id: "read", action: "http.request", input: { method: "GET", url: `${hook.url}/read` } },
+      { id: "write", action: "http.request", input: post() },
+    ],
+  });
+  const w = await h.store.workflows.save(def.name, def);
+  runId = await h.store.runs.enqueue({
+    workflowId: w.id,
+    workflowVersion: w.version,
+    triggerKey: "new_patient",
+    eventKey: "in-flight",
+    payload: { id: "1" },
+  });
+  const { run, steps } = await finish(runId);
+  answers = undefined;
+  assert.equal(run.status, "succeeded");
+  const [duringRead, duringWrite] = await Promise.all(seen);
+  assert.deepEqual(duringRead, [], "no write before a GET");
+  assert.deepEqual(duringWrite, [
+    { stepId: "read", status: "succeeded" },
+    { stepId: "write", status: "running" },
+  ]);
+  assert.deepEqual(
+    steps.map((s) => [s.stepId, s.seq, s.status, s.attempts]),
+    [
+      ["read", 0, "succeeded", 1],
+      ["write", 1, "succeeded", 1],
+    ],
+  );
+  assert.deepEqual(steps[0]!.input, { method: "GET", url: `${hook.url}/read` });
+});
+
 test("http.request refuses loopback targets unless allowed", async () => {
   const { run } = await execute(
     workflow({
