@@ -9,6 +9,7 @@
 import { type OperationRole, type Resource, resources, schemaFields } from "../cliniko/resources.ts";
 import { type OperationSpec, spec } from "../cliniko/spec.ts";
 import { availableTimes, nextAvailableTime } from "./available-times.ts";
+import { isoSeconds } from "./clock.ts";
 import { BOOKING_KINDS } from "./model.ts";
 import {
   compareValues,
@@ -20,6 +21,7 @@ import {
   QueryError,
 } from "./query.ts";
 import { computedFields, fieldValue, isHidden, newRowValues, render } from "./records.ts";
+import { checkRule, repeatsOf } from "./repeats.ts";
 import type { Row, SandboxStore } from "./store.ts";
 import { ValidationError, validateBody } from "./validate.ts";
 
@@ -222,17 +224,39 @@ function afterWrite(store: SandboxStore, collection: string, row: Row, created: 
   }
 }
 
+/**
+ * Fields Cliniko fills from the appointment type when a create leaves them out (or an update sets
+ * `ends_at` to null): `ends_at` from its duration, a group's `max_attendees` from the type's.
+ */
+const FROM_APPOINTMENT_TYPE: Record<string, readonly string[]> = {
+  individual_appointments: ["ends_at"],
+  group_appointments: ["ends_at", "max_attendees"],
+};
+
+function fillFromType(store: SandboxStore, collection: string, row: Record<string, unknown>): void {
+  const fields = FROM_APPOINTMENT_TYPE[collection];
+  const type = fields && store.get("appointment_types", String(row.appointment_type_id));
+  if (!fields || !type) return;
+  if (fields.includes("ends_at") && row.ends_at == null && typeof row.starts_at === "string") {
+    const minutes = Number(type.duration_in_minutes) || 30;
+    row.ends_at = isoSeconds(Date.parse(row.starts_at) + minutes * 60_000);
+  }
+  if (fields.includes("max_attendees") && row.max_attendees == null) row.max_attendees = type.max_attendees ?? null;
+}
+
+/** Collections whose repeat rule Cliniko expands into records pointing back with `repeated_from_id`. */
+const EXPANDS_REPEATS = new Set(["individual_appointments", "group_appointments", "unavailable_blocks"]);
+
 function createHandler(ctx: ApiContext, op: OperationSpec, resource: Resource) {
   const fields = op.body ? schemaFields(op.body) : {};
+  const derivable = FROM_APPOINTMENT_TYPE[resource.name] ?? [];
+  const required = resource.requiredOnCreate.filter((f) => !derivable.includes(f));
   return (req: ApiRequest): ApiResponse => {
     const { store } = ctx;
-    const body = validateBody(req.body, {
-      resource: resource.name,
-      fields,
-      required: resource.requiredOnCreate,
-      store,
-    });
+    const body = validateBody(req.body, { resource: resource.name, fields, required, store });
+    fillFromType(store, resource.name, body);
     checkTimes(body);
+    checkRule(body.repeat_rule);
     if (resource.name === "attendees") {
       const booking = store.get("group_appointments", String(body.booking_id));
       if (!booking)
@@ -243,6 +267,19 @@ function createHandler(ctx: ApiContext, op: OperationSpec, resource: Resource) {
     }
     const row = store.insert(resource.name, newRowValues(resource.name, body));
     afterWrite(store, resource.name, row, true);
+    if (EXPANDS_REPEATS.has(resource.name)) {
+      for (const occurrence of repeatsOf(row)) {
+        const copy = store.insert(resource.name, {
+          ...newRowValues(resource.name, body),
+          ...occurrence,
+          repeated_from_id: row.id,
+        });
+        afterWrite(store, resource.name, copy, true);
+      }
+      // The patient's latest booking stays the one just made, not its last repeat.
+      const patient = resource.name === "individual_appointments" && store.get("patients", String(row.patient_id));
+      if (patient) patient.latest_booking_id = row.id;
+    }
     return { status: 201, body: render(store, resource.name, row, req.base) };
   };
 }
@@ -252,9 +289,19 @@ function updateHandler(ctx: ApiContext, op: OperationSpec, resource: Resource) {
   return (req: ApiRequest): ApiResponse => {
     const { store } = ctx;
     const { row } = member(ctx, resource.name, req);
-    const body = validateBody(req.body, { resource: resource.name, fields, store });
+    // `ends_at: null` asks Cliniko to recompute it from the appointment type.
+    const raw = req.body as Record<string, unknown> | undefined;
+    const recompute = FROM_APPOINTMENT_TYPE[resource.name] !== undefined && raw?.ends_at === null;
+    const input = recompute ? { ...raw, ends_at: undefined } : req.body;
+    const body = validateBody(input, { resource: resource.name, fields, store });
     checkNotBlanked(resource, body);
+    if (recompute) {
+      const merged = { ...row, ...body, ends_at: null };
+      fillFromType(store, resource.name, merged);
+      body.ends_at = merged.ends_at;
+    }
     checkTimes({ ...row, ...body });
+    checkRule(body.repeat_rule);
     const updated = store.update(resource.name, row.id, body);
     const before = JSON.stringify(updated);
     afterWrite(store, resource.name, updated, false);
@@ -275,8 +322,40 @@ function cancelHandler(ctx: ApiContext, op: OperationSpec, resource: Resource) {
         "Only attendees of group appointments can be cancelled",
       );
     cancelRow(store, resource.name, row.id, body);
+    if (body.apply_to_repeats === true)
+      for (const id of laterRepeats(store, resource.name, row)) cancelRow(store, resource.name, id, body);
     return { status: 204 };
   };
+}
+
+/** A booking's series: the first booking and every booking repeated from it. */
+function seriesOf(store: SandboxStore, collection: string, booking: Row): Row[] {
+  const root = String(booking.repeated_from_id ?? booking.id);
+  return store.rows(collection).filter((r) => r.id === root || String(r.repeated_from_id ?? "") === root);
+}
+
+/**
+ * What `apply_to_repeats` also cancels: the live bookings of the same series that start after this
+ * one (for an attendee, the same patient's attendances of those group appointments).
+ */
+function laterRepeats(store: SandboxStore, collection: string, row: Row): string[] {
+  const live = (r: Row) => r.cancelled_at == null && r.archived_at == null;
+  if (collection === "attendees") {
+    const booking = store.get("group_appointments", String(row.booking_id));
+    if (!booking) return [];
+    const later = new Set(
+      seriesOf(store, "group_appointments", booking)
+        .filter((b) => String(b.starts_at) > String(booking.starts_at))
+        .map((b) => b.id),
+    );
+    return store
+      .rows("attendees")
+      .filter((a) => live(a) && a.patient_id === row.patient_id && later.has(String(a.booking_id)))
+      .map((a) => a.id);
+  }
+  return seriesOf(store, collection, row)
+    .filter((r) => live(r) && String(r.starts_at) > String(row.starts_at))
+    .map((r) => r.id);
 }
 
 /** Cancels a row (and an individual appointment's attendee with it). */

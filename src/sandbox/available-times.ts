@@ -1,7 +1,7 @@
 /**
  * Available times, a deliberately simple model (documented in docs/sandbox.md):
  * a practitioner works Monday–Friday 09:00–17:00 UTC, plus any availability blocks they have at
- * the business. Slots are back to back, as long as the appointment type, starting at the window's
+ * the business (repeats included). Slots are back to back, as long as the appointment type, starting at the window's
  * start. A slot is free when it starts after now and overlaps none of the practitioner's live
  * individual or group appointments or unavailable blocks (at any business).
  */
@@ -9,6 +9,7 @@ import type { ApiRequest, ApiResponse } from "./api.ts";
 import { NotFoundError } from "./api.ts";
 import { isoSeconds } from "./clock.ts";
 import { parsePaging } from "./query.ts";
+import { repeatsOf } from "./repeats.ts";
 import type { Row, SandboxStore } from "./store.ts";
 import { ValidationError } from "./validate.ts";
 
@@ -46,7 +47,7 @@ function parseRange(store: SandboxStore, search: URLSearchParams): { from: numbe
   return { from, to: to + DAY };
 }
 
-function interval(row: Row): Interval {
+function interval(row: Record<string, unknown>): Interval {
   return { start: Date.parse(String(row.starts_at)), end: Date.parse(String(row.ends_at)) };
 }
 
@@ -70,9 +71,11 @@ export function freeSlots(store: SandboxStore, params: Record<string, string>, f
       windows.push({ start: day + OPEN_HOUR * 3_600_000, end: day + CLOSE_HOUR * 3_600_000 });
   }
   for (const block of store.rows("availability_blocks")) {
-    if (block.practitioner_id !== practitioner.id || block.business_id !== business.id) continue;
-    const w = interval(block);
-    if (w.end > from && w.start < to) windows.push({ start: Math.max(w.start, from), end: Math.min(w.end, to) });
+    if (block.practitioner_id !== practitioner.id || block.business_id !== business.id || !live(block)) continue;
+    // An availability block stays one record; its repeat rule adds the later occurrences.
+    for (const w of [block, ...repeatsOf(block)].map(interval)) {
+      if (w.end > from && w.start < to) windows.push({ start: Math.max(w.start, from), end: Math.min(w.end, to) });
+    }
   }
   const now = store.clock.nowMs();
   const starts = new Set<number>();

@@ -75,6 +75,21 @@ function fullName(row: Row | undefined): string | null {
   return row ? `${String(row.first_name ?? "")} ${String(row.last_name ?? "")}`.trim() : null;
 }
 
+/** Taxes are not served, so a product with a tax counts it at this rate (Australian GST). */
+export const SANDBOX_TAX_RATE = 0.1;
+
+/**
+ * A product is written with `price` (ex tax unless `price_includes_tax`) and read back as
+ * `price_ex_tax` and `price_including_tax`. Rows without a written price (seeded ones) keep theirs.
+ */
+function productPrices(row: Row): Record<string, unknown> {
+  if (row.price == null || row.price === "") return {};
+  const price = Number(row.price);
+  const rate = row.tax_id == null ? 0 : SANDBOX_TAX_RATE;
+  const [ex, incl] = row.price_includes_tax === true ? [price / (1 + rate), price] : [price, price * (1 + rate)];
+  return { price_ex_tax: ex.toFixed(2), price_including_tax: incl.toFixed(2) };
+}
+
 /** Fields Cliniko computes from others; applied after every create and update. */
 const computed: Record<string, (row: Row, store: SandboxStore) => Record<string, unknown>> = {
   individual_appointments: (row, store) => ({
@@ -83,6 +98,7 @@ const computed: Record<string, (row: Row, store: SandboxStore) => Record<string,
   }),
   practitioners: (row) => ({ display_name: fullName(row), label: fullName(row) }),
   patients: (row) => ({ label: fullName(row) }),
+  products: productPrices,
   invoices: (row) => ({ status_description: INVOICE_STATUS[row.status as number] ?? null }),
   contacts: (row) => ({ type: CONTACT_TYPES[row.type_code as number] ?? null }),
   communications: (row) => ({

@@ -158,6 +158,8 @@ export function seedDemo(store: SandboxStore, seedNumber = 1): { ownerUserId: st
     }),
   );
   const supplierId = store.newId();
+  // Products carry GST; taxes, like suppliers, are linked to but not served by the sandbox.
+  const gstId = store.newId();
   const products = [
     ["Resistance band (medium)", "18.50"],
     ["Reusable heat pack", "24.00"],
@@ -167,8 +169,8 @@ export function seedDemo(store: SandboxStore, seedNumber = 1): { ownerUserId: st
   ].map(([name, price], i) =>
     make("products", {
       name,
-      price_ex_tax: price,
-      price_including_tax: (Number(price) * 1.1).toFixed(2),
+      price, // written as Cliniko's create body has it; price_ex_tax/price_including_tax derive from it
+      tax_id: gstId,
       item_code: `PR${String(i + 1).padStart(2, "0")}`,
       stock_level: String(rng.int(3, 40)),
       archived_at: null,

@@ -52,6 +52,8 @@ function check(value: unknown, input: SchemaNode, path: string, errors: Record<s
       return typeof value === "boolean" ? value : fail("must be true or false");
     case "integer":
     case "number": {
+      // A decimal (a product's price) may come as a string too, as Rails casts it.
+      if (node.format === "decimal" && typeof value === "string" && DECIMAL.test(value)) return value;
       if (typeof value !== "number" || !Number.isFinite(value)) return fail("must be a number");
       if (node.type === "integer" && !Number.isInteger(value)) return fail("must be an integer");
       if (node.minimum !== undefined && value < node.minimum)
