@@ -32,8 +32,11 @@ const slot = () => {
 const cancel = { cancellation_reason: 30 };
 const control = () => fx.sb.control;
 
-/** The change each trigger must report; returns the id of the record that changed. */
-const changes: Record<string, () => Promise<string>> = {
+/**
+ * The change each trigger must report; returns the id of the record that changed. `decoy` is the
+ * record the trigger must ignore: an update must change another record, or it would fire for both.
+ */
+const changes: Record<string, (decoy: string) => Promise<string>> = {
   new_attendee: async () => {
     const taken = new Set(live("attendees").map((a) => a.patient_id));
     const patient = pick(live("patients"), (p) => !taken.has(p.id));
@@ -46,8 +49,12 @@ const changes: Record<string, () => Promise<string>> = {
   },
   new_appointment_type: async () =>
     idOf(await run("create_appointment_type", { name: "Review", duration_in_minutes: 15 })),
-  updated_appointment_type: async () =>
-    idOf(await run("archive_appointment_type", { id: live("appointment_types").at(-1)!.id })),
+  updated_appointment_type: async (decoy) =>
+    idOf(
+      await run("archive_appointment_type", {
+        id: pick(live("appointment_types"), (t) => t.id !== decoy && t.id !== type().id).id,
+      }),
+    ),
   new_added_billable_items_appointment_type: async () =>
     idOf(
       await run("create_appointment_type_billable_item", {
@@ -123,8 +130,13 @@ const changes: Record<string, () => Promise<string>> = {
         ...slot(),
       }),
     ),
-  group_appointment_updated: async () =>
-    idOf(await run("update_group_appointment", { id: groupAppt().id, notes: "Moved" })),
+  group_appointment_updated: async (decoy) =>
+    idOf(
+      await run("update_group_appointment", {
+        id: pick(live("group_appointments"), (g) => g.id !== decoy).id,
+        notes: "Moved",
+      }),
+    ),
   individual_appointment_created: async () =>
     idOf(
       await run("create_individual_appointment", {
@@ -180,7 +192,8 @@ describe("every trigger against the sandbox", () => {
       const ignored = decoy(t.resource, t.event);
       control().create(t.resource === "medical_alerts" ? "patients" : "medical_alerts"); // elsewhere
       fx.tick();
-      const changed = await changes[t.key]!();
+      const changed = await changes[t.key]!(ignored);
+      assert.notEqual(changed, ignored, "the change and the decoy are different records");
       fx.tick();
       const records = await changesSince(t.resource, activatedAt);
       assert.ok(
