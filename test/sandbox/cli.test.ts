@@ -8,8 +8,8 @@ import { fileURLToPath } from "node:url";
 const bin = fileURLToPath(new URL("../../bin/cliniko-flow.js", import.meta.url));
 
 describe("cliniko-flow sandbox", () => {
-  it("serves what it prints, then stops on SIGTERM with exit code 0", async () => {
-    const child = spawn(process.execPath, [bin, "sandbox", "--port", "0", "--seed", "empty"], {
+  it("serves the demo clinic it prints, with a working curl line, then stops on SIGTERM with exit code 0", async () => {
+    const child = spawn(process.execPath, [bin, "sandbox", "--port", "0", "--seed", "demo"], {
       stdio: ["ignore", "pipe", "pipe"],
     });
     let out = "";
@@ -28,8 +28,11 @@ describe("cliniko-flow sandbox", () => {
       headers: { Authorization: `Basic ${Buffer.from(`${key}:`).toString("base64")}`, "User-Agent": userAgent! },
     });
     assert.equal(res.status, 200);
-    assert.ok(Array.isArray(((await res.json()) as { patients: unknown[] }).patients));
+    const body = (await res.json()) as { patients: unknown[]; total_entries: number };
+    assert.equal(body.patients.length, 2, "the curl line asks for two demo patients");
+    assert.ok(body.total_entries >= 250);
     assert.match(out, /listening on http:\/\/127\.0\.0\.1:\d+\/v1/);
+    assert.ok(out.includes(`API key:   ${key}\n`), "the key is printed on its own line");
     child.kill("SIGTERM");
     const [code] = await once(child, "exit");
     assert.equal(code, 0);
