@@ -265,5 +265,12 @@ describe("web UI journey in Chromium", { skip }, () => {
     await page.getByRole("link", { name: "Run history" }).click();
     const row = page.getByRole("row").filter({ hasText: "Website enquiries" }).filter({ hasText: "succeeded" });
     await row.first().waitFor({ timeout: 20_000 });
+
+    // On a tablet the sidebar becomes one top bar, however short the page below it.
+    await page.setViewportSize({ width: 768, height: 1024 });
+    const bar = await page.locator("header.sidebar").boundingBox();
+    assert.ok(bar && bar.height < 120, `top bar is ${bar?.height}px tall`);
+    await shot("10-runs-tablet");
+    await page.setViewportSize({ width: 1280, height: 860 });
   });
 });
