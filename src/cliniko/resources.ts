@@ -47,18 +47,13 @@ const declarations = {
   contacts: { label: "contact", requiredOnCreate: ["first_name", "last_name"] },
   group_appointments: {
     label: "group appointment",
-    requiredOnCreate: [
-      "appointment_type_id",
-      "business_id",
-      "practitioner_id",
-      "starts_at",
-      "ends_at",
-      "max_attendees",
-    ],
+    // ends_at and max_attendees default from the appointment type when left out.
+    requiredOnCreate: ["appointment_type_id", "business_id", "practitioner_id", "starts_at"],
   },
   individual_appointments: {
     label: "individual appointment",
-    requiredOnCreate: ["appointment_type_id", "business_id", "practitioner_id", "patient_id", "starts_at", "ends_at"],
+    // ends_at defaults from the appointment type's duration when left out.
+    requiredOnCreate: ["appointment_type_id", "business_id", "practitioner_id", "patient_id", "starts_at"],
   },
   invoice_items: { label: "invoice item" },
   invoices: { label: "invoice" },
