@@ -164,6 +164,9 @@ export class SlidingWindowLimiter implements RateLimiter {
  * a 429's reset: "no pacing" means we trust the server to say when to stop, not that we hammer
  * it again the moment it says so.
  */
+/** Unpaced limiters are per client, not per key: their counts are also summed here for /metrics. */
+const unpacedTotals = { requests: 0, rateLimited: 0, waits: 0, waitedMs: 0 };
+
 export class UnlimitedLimiter implements RateLimiter {
   private readonly clock: Clock;
   private blocked = 0;
@@ -183,11 +186,15 @@ export class UnlimitedLimiter implements RateLimiter {
     if (waited > 0) {
       this.counters.waits++;
       this.counters.waitedMs += waited;
+      unpacedTotals.waits++;
+      unpacedTotals.waitedMs += waited;
     }
     this.counters.requests++;
+    unpacedTotals.requests++;
   }
   blockUntil(epochMs: number): void {
     this.counters.rateLimited++;
+    unpacedTotals.rateLimited++;
     if (epochMs > this.blocked) this.blocked = epochMs;
   }
   stats(): RateLimitStats {
@@ -204,7 +211,7 @@ export function keyFingerprint(apiKey: string): string {
 
 /** Every key's limiter statistics (for /metrics: requests sent and 429s, summed over keys). */
 export function allLimiterStats(): RateLimitStats[] {
-  return [...registry.values()].map((l) => l.stats());
+  return [...[...registry.values()].map((l) => l.stats()), { ...unpacedTotals, queued: 0, blockedUntil: 0 }];
 }
 
 /**

@@ -1,6 +1,12 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
-import { keyFingerprint, limiterForKey, SlidingWindowLimiter } from "../../src/cliniko/rate-limit.ts";
+import {
+  allLimiterStats,
+  keyFingerprint,
+  limiterForKey,
+  SlidingWindowLimiter,
+  UnlimitedLimiter,
+} from "../../src/cliniko/rate-limit.ts";
 import { FakeClock, flush } from "./support/fake-clock.ts";
 
 describe("sliding-window rate limiter", () => {
@@ -97,5 +103,19 @@ describe("sliding-window rate limiter", () => {
     assert.equal(limiterForKey("key-one-au1"), a);
     assert.notEqual(limiterForKey("key-two-au1"), a);
     assert.ok(!keyFingerprint("key-one-au1").includes("key-one"));
+  });
+});
+
+describe("limiter statistics for /metrics", () => {
+  it("count requests and 429s of unpaced clients too", async () => {
+    const total = () => allLimiterStats().reduce((n, s) => n + s.requests, 0);
+    const limited = () => allLimiterStats().reduce((n, s) => n + s.rateLimited, 0);
+    const before = { requests: total(), limited: limited() };
+    const unpaced = new UnlimitedLimiter();
+    await unpaced.acquire();
+    await unpaced.acquire();
+    unpaced.blockUntil(0);
+    assert.equal(total() - before.requests, 2);
+    assert.equal(limited() - before.limited, 1);
   });
 });
