@@ -2,14 +2,17 @@
  * Engine benchmarks (`npm run bench`; not part of CI). Prints figures, asserts nothing.
  *   1. requests per idle interval vs number of workflows (1, 10, 50)
  *   2. steps/s of a 3-step workflow vs raw client requests/s (sandbox rate limit off), ratio
- *   3. share of the 200/min limit used during a 10k-record backfill, and the 429 count
+ *   3. share of the 200-request limit used during a 10k-record backfill whose workflow makes one
+ *      Cliniko request per record, and the 429 count (time compressed: BENCH_WINDOW_MS)
  *   4. RSS with 1,000 active workflows over 100 connections
- * BENCH_QUICK=1 shrinks the backfill to 2,000 records.
+ * BENCH_QUICK=1 shrinks the backfill to 2,000 records; BENCH_WINDOW_MS sets its window (default 2000);
+ * BENCH_MARGIN_PCT makes our limiter's window that much longer than the sandbox's (default 0).
  */
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { createClient } from "../src/cliniko/client.ts";
+import { limiterForKey } from "../src/cliniko/rate-limit.ts";
 import { ClientProvider } from "../src/engine/clients.ts";
 import { runOnce } from "../src/engine/once.ts";
 import { InProcessQueue } from "../src/engine/queue.ts";
@@ -22,11 +25,12 @@ import { openStore } from "../src/store/index.ts";
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const email = "bench@clinic.test";
 
-async function setup(options: { rateLimit: number; apiKeys?: string[] }) {
+async function setup(options: { rateLimit: number; rateLimitWindowMs?: number; apiKeys?: string[] }) {
   const sandbox = await startSandbox({
     port: 0,
     seed: "empty",
     rateLimit: options.rateLimit,
+    rateLimitWindowMs: options.rateLimitWindowMs,
     apiKeys: options.apiKeys,
   });
   const dir = mkdtempSync(join(tmpdir(), "cf-bench-"));
@@ -150,29 +154,54 @@ async function throughput() {
 
 async function backfill() {
   const count = process.env.BENCH_QUICK ? 2000 : 10_000;
-  console.log(`\n3. Backfill of ${count} records under the 200/min limit (takes a few minutes)`);
-  const b = await setup({ rateLimit: 200 });
+  // Cliniko allows 200 requests per rolling 60 s. At that pace a 10k-record backfill with one
+  // request per record takes 50 minutes, so the benchmark compresses time: the sandbox and our
+  // client's limiter both use the same shorter window (BENCH_WINDOW_MS, default 2 s). The share
+  // of the limit and the 429 count are what a real minute-long window would show.
+  const limit = 200;
+  const windowMs = Number(process.env.BENCH_WINDOW_MS ?? 2000);
+  // BENCH_MARGIN_PCT lengthens only OUR window (default 0: as shipped, the same as the server's).
+  const clientWindowMs = Math.round(windowMs * (1 + Number(process.env.BENCH_MARGIN_PCT ?? 0) / 100));
+  console.log(
+    `\n3. Backfill of ${count} records, one Cliniko request per record, under ${limit} requests per ${windowMs / 1000} s` +
+      ` (Cliniko: ${limit} per 60 s; time compressed ${(60_000 / windowMs).toFixed(0)}×)`,
+  );
+  if (clientWindowMs !== windowMs) console.log(`   (our limiter's window: ${clientWindowMs / 1000} s)`);
+  const b = await setup({ rateLimit: limit, rateLimitWindowMs: windowMs });
+  // Our limiter for this key, created before any client so every client on the key shares it.
+  limiterForKey(b.sandbox.apiKey, { limit, windowMs: clientWindowMs });
   const old = new Date(Date.now() - 86_400_000).toISOString().replace(/\.\d+Z$/, "Z");
   for (let i = 0; i < count; i++)
     b.sandbox.control.create("patients", { first_name: `B${i}`, last_name: "Fill", created_at: old, updated_at: old });
   b.sandbox.requestLog.clear();
+  const def = wf("backfill", { key: "new_patient" }, [
+    { id: "check", action: "find_patient", input: { id: "{{ trigger.id }}" } },
+  ]);
+  const tty = process.stdout.isTTY;
   const t0 = Date.now();
-  const def = wf("backfill", { key: "new_patient" });
+  const progress = setInterval(() => {
+    const n = b.sandbox.requestLog.entries().length;
+    if (tty) process.stdout.write(`\r   ${n} requests, ${((Date.now() - t0) / 1000).toFixed(0)} s…`);
+  }, 500);
   const summary = await runOnce({
     store: b.store,
     definition: def,
     env: b.env,
     since: new Date(Date.now() - 2 * 86_400_000).toISOString(),
-    onPage: (pages) => process.stdout.write(`\r   ${pages} pages…`),
   });
-  const minutes = (Date.now() - t0) / 60_000;
+  clearInterval(progress);
+  const elapsed = Date.now() - t0;
   const log = b.sandbox.requestLog.entries();
   const limited = log.filter((e) => e.status === 429).length;
-  const used = log.length / (Math.max(minutes, 1 / 60) * 200);
+  const failed = summary.runs.filter((r) => r.status !== "succeeded").length;
+  const perWindow = log.length / (elapsed / windowMs);
+  if (tty) process.stdout.write("\r");
   console.log(
-    `\r   ${summary.records} records, ${log.length} requests in ${(minutes * 60).toFixed(1)} s: ${(Math.min(used, 1) * 100).toFixed(0)} % of the limit used, ${limited} × 429 (targets ≥ 95 %, 0)`,
+    `   ${summary.records} records, ${summary.queued} runs (${failed} not succeeded), ${log.length} requests in ${(elapsed / 1000).toFixed(1)} s`,
   );
-  console.log(`   (the window is per minute: a backfill shorter than a minute cannot use the whole limit)`);
+  console.log(
+    `   ${perWindow.toFixed(1)} requests per ${windowMs / 1000} s window vs limit ${limit}: ${((perWindow / limit) * 100).toFixed(1)} % of the limit used, ${limited} × 429 (targets ≥ 95 %, 0)`,
+  );
   await b.close();
 }
 

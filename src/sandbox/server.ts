@@ -25,6 +25,8 @@ export interface SandboxOptions {
   seedNumber?: number;
   /** Requests per key per rolling minute; 0 turns the limit off. Default 200, as Cliniko. */
   rateLimit?: number;
+  /** The limit's rolling window in ms (default 60 000; benchmarks shorten it to compress time). */
+  rateLimitWindowMs?: number;
   /** Keys the sandbox accepts; one is generated when none is given. */
   apiKeys?: string[];
   /** JSON file to load state from (when it exists) and to save it to after writes and on stop. */
@@ -94,7 +96,7 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
   const clock = new SandboxClock(options.clock);
   const store = new SandboxStore(clock);
   const faults = new FaultInjector();
-  const rateLimiter = new RollingRateLimiter(options.rateLimit ?? 200);
+  const rateLimiter = new RollingRateLimiter(options.rateLimit ?? 200, options.rateLimitWindowMs);
   const requestLog = new RequestLog();
   const control = new SandboxControl({ store, clock, faults, limiter: rateLimiter, requestLog });
   const { dataFile } = options;
@@ -211,7 +213,7 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
     if (!verdict.ok) {
       reply.header("X-RateLimit-Reset", String(verdict.resetAt));
       return send(reply, 429, {
-        message: `Too many requests: the limit is ${rateLimiter.limit} per minute per API key`,
+        message: `Too many requests: the limit is ${rateLimiter.limit} per ${rateLimiter.windowMs === 60_000 ? "minute" : `${rateLimiter.windowMs / 1000} s`} per API key`,
       });
     }
   });
