@@ -1,8 +1,9 @@
-/** A sandbox, a fresh SQLite store and the environment that points the engine at both. */
+/** A sandbox, a fresh store (SQLite, or a given database) and the environment that points the engine at both. */
 import { mkdtempSync, rmSync } from "node:fs";
 import { createServer, type IncomingMessage, type Server } from "node:http";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import pg from "pg";
 import { ClientProvider } from "../../src/engine/clients.ts";
 import { Runner, type RunnerOptions } from "../../src/engine/runner.ts";
 import { validateWorkflow, type WorkflowDefinition } from "../../src/engine/workflow.ts";
@@ -18,12 +19,14 @@ export interface Harness {
   close(): Promise<void>;
 }
 
-export async function harness(options: { seed?: "demo" | "empty"; clinikoTimeoutMs?: number } = {}): Promise<Harness> {
+export async function harness(
+  options: { seed?: "demo" | "empty"; clinikoTimeoutMs?: number; databaseUrl?: string } = {},
+): Promise<Harness> {
   const sandbox = await startSandbox({ port: 0, seed: options.seed ?? "empty", rateLimit: 0 });
   const dir = mkdtempSync(join(tmpdir(), "cf-engine-"));
   const env: NodeJS.ProcessEnv = {
     PATH: process.env.PATH,
-    DATABASE_URL: `sqlite:${join(dir, "flow.db")}`,
+    DATABASE_URL: options.databaseUrl ?? `sqlite:${join(dir, "flow.db")}`,
     CLINIKO_API_KEY: sandbox.apiKey,
     CLINIKO_EMAIL: "ops@clinic.test",
     CLINIKO_BASE_URL: sandbox.baseUrl,
@@ -110,3 +113,20 @@ export async function receiver(
 }
 
 export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+let databases = 0;
+
+/** A new, empty database on the PostgreSQL server at `serverUrl` (one per test: no state leaks). */
+export async function freshPostgresDatabase(serverUrl: string): Promise<string> {
+  const name = `flow_${process.pid}_${++databases}`;
+  const client = new pg.Client({ connectionString: serverUrl });
+  await client.connect();
+  try {
+    await client.query(`create database ${name}`);
+  } finally {
+    await client.end();
+  }
+  const url = new URL(serverUrl);
+  url.pathname = `/${name}`;
+  return url.toString();
+}

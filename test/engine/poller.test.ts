@@ -1,20 +1,24 @@
 import assert from "node:assert/strict";
-import { afterEach, beforeEach, describe, test } from "node:test";
+import { after, afterEach, before, beforeEach, describe, test } from "node:test";
 import { trigger as catalogTrigger } from "../../src/catalog/index.ts";
 import { type PollJob, pollResource } from "../../src/engine/poller.ts";
 import { InProcessQueue } from "../../src/engine/queue.ts";
 import { Scheduler } from "../../src/engine/scheduler.ts";
 import type { StoredWorkflow } from "../../src/store/index.ts";
-import { type Harness, harness, sleep, workflow } from "./helpers.ts";
+import { type PostgresServer, postgresSkip, startPostgres } from "../support/postgres.ts";
+import { freshPostgresDatabase, type Harness, harness, sleep, workflow } from "./helpers.ts";
 
 // Each test gets its own sandbox and database: cursors and clocks never leak between tests.
 let h: Harness;
-beforeEach(async () => {
-  h = await harness();
-});
-afterEach(async () => {
-  await h.close();
-});
+let pgServer: PostgresServer | undefined;
+const fresh = () => {
+  beforeEach(async () => {
+    h = await harness(pgServer ? { databaseUrl: await freshPostgresDatabase(pgServer.url) } : {});
+  });
+  afterEach(async () => {
+    await h.close();
+  });
+};
 
 const past = (s: number) => new Date(Date.now() - s * 1000).toISOString().replace(/\.\d+Z$/, "Z");
 const future = (s: number) => new Date(Date.now() + s * 1000).toISOString().replace(/\.\d+Z$/, "Z");
@@ -44,56 +48,110 @@ function assertUnique(keys: string[]) {
   assert.equal(new Set(keys).size, keys.length, "a change produced two runs");
 }
 
-describe("polling misses nothing and duplicates nothing", () => {
-  test("250 records created between two polls arrive over 3 pages, once each", async () => {
-    const w = await h.store.workflows.save("new patients 250", workflow({ trigger: { key: "new_patient" } }));
-    const j = await job([w], "new_patient");
-    h.sandbox.control.create("patients", {
-      first_name: "Before",
-      last_name: "Activation",
-      created_at: past(3600),
-      updated_at: past(3600),
+/** The no-miss/no-duplicate contract, run on every database backend. */
+const everyBackend: [string, () => Promise<void>][] = [
+  [
+    "250 records created between two polls arrive over 3 pages, once each",
+    async () => {
+      const w = await h.store.workflows.save("new patients 250", workflow({ trigger: { key: "new_patient" } }));
+      const j = await job([w], "new_patient");
+      h.sandbox.control.create("patients", {
+        first_name: "Before",
+        last_name: "Activation",
+        created_at: past(3600),
+        updated_at: past(3600),
+      });
+      assert.equal((await poll(j)).runIds.length, 0, "history does not flood a new workflow");
+      const ids = Array.from(
+        { length: 250 },
+        (_, i) => h.sandbox.control.create("patients", { first_name: `P${i}`, last_name: "New" }).id,
+      );
+      h.sandbox.requestLog.clear();
+      const r = await poll(j);
+      assert.equal(r.runIds.length, 250);
+      assert.equal(h.sandbox.requestLog.entries().filter((e) => e.path === "/v1/patients").length, 3);
+      assert.equal((await poll(j)).runIds.length, 0, "a second poll over the overlap finds nothing new");
+      const keys = await eventKeys(w);
+      assertUnique(keys);
+      assert.deepEqual(new Set(keys), new Set(ids));
+    },
+  ],
+
+  [
+    "120 records sharing one updated_at fire once each, also when re-read",
+    async () => {
+      const ids = Array.from(
+        { length: 120 },
+        (_, i) =>
+          h.sandbox.control.create("patients", {
+            first_name: `S${i}`,
+            last_name: "Same",
+            created_at: past(7200),
+            updated_at: past(7200),
+          }).id,
+      );
+      const w = await h.store.workflows.save("updated 120", workflow({ trigger: { key: "updated_patient" } }));
+      const j = await job([w], "updated_patient");
+      await poll(j);
+      const at = future(2);
+      h.sandbox.control.touch({ resource: "patients", ids, at, sameTimestamp: true });
+      const r = await poll(j);
+      assert.equal(r.runIds.length, 120);
+      assert.equal((await poll(j)).runIds.length, 0);
+      assert.equal((await poll(j)).runIds.length, 0);
+      const keys = await eventKeys(w);
+      assertUnique(keys);
+      assert.deepEqual(new Set(keys), new Set(ids.map((id) => `${id}@${at}`)));
+    },
+  ],
+
+  [
+    "the same record updated twice fires twice; twice between polls fires for the latest",
+    async () => {
+      const id = h.sandbox.control.create("patients", {
+        first_name: "Twice",
+        last_name: "X",
+        created_at: past(5000),
+        updated_at: past(5000),
+      }).id;
+      const w = await h.store.workflows.save("updated twice", workflow({ trigger: { key: "updated_patient" } }));
+      const j = await job([w], "updated_patient");
+      await poll(j);
+      const a = future(30);
+      h.sandbox.control.touch({ resource: "patients", ids: [id], at: a });
+      assert.equal((await poll(j)).runIds.length, 1);
+      const b = future(31);
+      h.sandbox.control.touch({ resource: "patients", ids: [id], at: b });
+      assert.equal((await poll(j)).runIds.length, 1);
+      h.sandbox.control.touch({ resource: "patients", ids: [id], at: future(32) });
+      const c = future(33);
+      h.sandbox.control.touch({ resource: "patients", ids: [id], at: c });
+      assert.equal((await poll(j)).runIds.length, 1);
+      assert.equal((await poll(j)).runIds.length, 0);
+      assert.deepEqual((await eventKeys(w)).reverse(), [`${id}@${a}`, `${id}@${b}`, `${id}@${c}`]);
+    },
+  ],
+];
+
+const pgSkip = postgresSkip();
+for (const backend of ["sqlite", "postgres"] as const) {
+  describe(`polling misses nothing and duplicates nothing (${backend})`, {
+    skip: backend === "postgres" ? pgSkip : false,
+  }, () => {
+    before(async () => {
+      if (backend === "postgres") pgServer = await startPostgres();
     });
-    assert.equal((await poll(j)).runIds.length, 0, "history does not flood a new workflow");
-    const ids = Array.from(
-      { length: 250 },
-      (_, i) => h.sandbox.control.create("patients", { first_name: `P${i}`, last_name: "New" }).id,
-    );
-    h.sandbox.requestLog.clear();
-    const r = await poll(j);
-    assert.equal(r.runIds.length, 250);
-    assert.equal(h.sandbox.requestLog.entries().filter((e) => e.path === "/v1/patients").length, 3);
-    assert.equal((await poll(j)).runIds.length, 0, "a second poll over the overlap finds nothing new");
-    const keys = await eventKeys(w);
-    assertUnique(keys);
-    assert.deepEqual(new Set(keys), new Set(ids));
+    after(async () => {
+      await pgServer?.stop();
+      pgServer = undefined;
+    });
+    fresh();
+    for (const [name, fn] of everyBackend) test(name, fn);
   });
+}
 
-  test("120 records sharing one updated_at fire once each, also when re-read", async () => {
-    const ids = Array.from(
-      { length: 120 },
-      (_, i) =>
-        h.sandbox.control.create("patients", {
-          first_name: `S${i}`,
-          last_name: "Same",
-          created_at: past(7200),
-          updated_at: past(7200),
-        }).id,
-    );
-    const w = await h.store.workflows.save("updated 120", workflow({ trigger: { key: "updated_patient" } }));
-    const j = await job([w], "updated_patient");
-    await poll(j);
-    const at = future(2);
-    h.sandbox.control.touch({ resource: "patients", ids, at, sameTimestamp: true });
-    const r = await poll(j);
-    assert.equal(r.runIds.length, 120);
-    assert.equal((await poll(j)).runIds.length, 0);
-    assert.equal((await poll(j)).runIds.length, 0);
-    const keys = await eventKeys(w);
-    assertUnique(keys);
-    assert.deepEqual(new Set(keys), new Set(ids.map((id) => `${id}@${at}`)));
-  });
-
+describe("polling: listings that move and backfills", () => {
+  fresh();
   test("records updated while the poll is paging are neither missed nor doubled", async () => {
     const ids = Array.from(
       { length: 250 },
@@ -132,31 +190,6 @@ describe("polling misses nothing and duplicates nothing", () => {
     ]);
     for (const k of keys) assert.ok(versions.has(k), `unexpected event ${k}`);
   });
-
-  test("the same record updated twice fires twice; twice between polls fires for the latest", async () => {
-    const id = h.sandbox.control.create("patients", {
-      first_name: "Twice",
-      last_name: "X",
-      created_at: past(5000),
-      updated_at: past(5000),
-    }).id;
-    const w = await h.store.workflows.save("updated twice", workflow({ trigger: { key: "updated_patient" } }));
-    const j = await job([w], "updated_patient");
-    await poll(j);
-    const a = future(30);
-    h.sandbox.control.touch({ resource: "patients", ids: [id], at: a });
-    assert.equal((await poll(j)).runIds.length, 1);
-    const b = future(31);
-    h.sandbox.control.touch({ resource: "patients", ids: [id], at: b });
-    assert.equal((await poll(j)).runIds.length, 1);
-    h.sandbox.control.touch({ resource: "patients", ids: [id], at: future(32) });
-    const c = future(33);
-    h.sandbox.control.touch({ resource: "patients", ids: [id], at: c });
-    assert.equal((await poll(j)).runIds.length, 1);
-    assert.equal((await poll(j)).runIds.length, 0);
-    assert.deepEqual((await eventKeys(w)).reverse(), [`${id}@${a}`, `${id}@${b}`, `${id}@${c}`]);
-  });
-
   test("--since backfills history once; without it activation starts from now", async () => {
     const old = h.sandbox.control.create("patients", {
       first_name: "Old",
@@ -180,6 +213,7 @@ describe("polling misses nothing and duplicates nothing", () => {
 });
 
 describe("scheduler", () => {
+  fresh();
   test("50 workflows on updated_patient share one request per interval", async () => {
     const ws: StoredWorkflow[] = [];
     for (let i = 0; i < 50; i++)
