@@ -435,7 +435,7 @@ describe("rate limit over the wire", () => {
   it("paces requests through the key's limiter (fake clock, limit 3 per minute)", async () => {
     const clock = new FakeClock(Date.now());
     server.handle((_req, res) => json(res, 200, {}));
-    const c = client({ clock, rateLimit: { limit: 3 } });
+    const c = client({ clock, rateLimit: { limit: 3, marginMs: 0 } });
     const all = Array.from({ length: 5 }, () => c.request({ method: "GET", path: "/user" }));
     for (let i = 0; i < 20 && server.requests.length < 3; i++) await new Promise((r) => setTimeout(r, 10));
     await new Promise((r) => setTimeout(r, 50));

@@ -13,7 +13,7 @@ describe("sliding-window rate limiter", () => {
   it("paces 450 acquisitions at 200 per rolling minute, in order, with a fake clock", async () => {
     const clock = new FakeClock();
     const t0 = clock.now();
-    const limiter = new SlidingWindowLimiter({ clock });
+    const limiter = new SlidingWindowLimiter({ clock, marginMs: 0 });
     const grantedAt: number[] = [];
     const order: number[] = [];
     const all = Array.from({ length: 450 }, (_, i) =>
@@ -51,7 +51,7 @@ describe("sliding-window rate limiter", () => {
 
   it("never lets a burst after a quiet spell exceed the window (unlike a refilling bucket)", async () => {
     const clock = new FakeClock();
-    const limiter = new SlidingWindowLimiter({ limit: 10, windowMs: 1_000, clock });
+    const limiter = new SlidingWindowLimiter({ limit: 10, windowMs: 1_000, marginMs: 0, clock });
     const grantedAt: number[] = [];
     const take = (n: number) =>
       Promise.all(Array.from({ length: n }, () => limiter.acquire().then(() => grantedAt.push(clock.now()))));
@@ -86,7 +86,7 @@ describe("sliding-window rate limiter", () => {
 
   it("drops a queued caller whose signal aborts, without blocking the others", async () => {
     const clock = new FakeClock();
-    const limiter = new SlidingWindowLimiter({ limit: 1, windowMs: 1_000, clock });
+    const limiter = new SlidingWindowLimiter({ limit: 1, windowMs: 1_000, marginMs: 0, clock });
     await limiter.acquire();
     const controller = new AbortController();
     const aborted = limiter.acquire(controller.signal);
@@ -103,6 +103,22 @@ describe("sliding-window rate limiter", () => {
     assert.equal(limiterForKey("key-one-au1"), a);
     assert.notEqual(limiterForKey("key-two-au1"), a);
     assert.ok(!keyFingerprint("key-one-au1").includes("key-one"));
+  });
+});
+
+describe("safety margin", () => {
+  it("keeps 2 % on top of Cliniko's minute by default, so jitter cannot land a 201st request inside it", async () => {
+    const clock = new FakeClock();
+    const t0 = clock.now();
+    const limiter = new SlidingWindowLimiter({ clock });
+    const grantedAt: number[] = [];
+    const all = Array.from({ length: 201 }, () => limiter.acquire().then(() => grantedAt.push(clock.now())));
+    await flush();
+    await clock.advance(61_199);
+    assert.equal(grantedAt.length, 200, "still inside the 61.2 s window");
+    await clock.advance(1);
+    await Promise.all(all);
+    assert.equal(grantedAt[200], t0 + 61_200);
   });
 });
 
