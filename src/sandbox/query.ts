@@ -3,14 +3,16 @@
  * of each field type, `sort=field[:desc],...`, and `page`/`per_page`. Anything malformed throws a
  * `QueryError` (HTTP 400) naming the offending parameter.
  */
+// The operator table is a fact about Cliniko, declared once in the client; the parsing and the 400s
+// below are the server's side of it.
+import { OPERATORS } from "../cliniko/query.ts";
 import type { FilterType } from "../cliniko/spec.ts";
+import type { FilterOp } from "../cliniko/types.ts";
 
 export class QueryError extends Error {
   override name = "QueryError";
   readonly status = 400;
 }
-
-export type FilterOp = "=" | "!=" | ">" | ">=" | "<" | "<=" | "~" | "~~" | "?" | "!?" | "*";
 
 export interface ParsedFilter {
   field: string;
@@ -21,16 +23,6 @@ export interface ParsedFilter {
 
 /** Longest first, so `>=` is not read as `>` followed by `=...`. */
 const OPS: FilterOp[] = ["!?", "~~", ">=", "<=", "!=", "?", "*", ">", "<", "=", "~"];
-
-export const OPERATORS: Record<FilterType, FilterOp[]> = {
-  "date-time": [">", ">=", "<", "<=", "?", "!?", "*"],
-  date: ["=", ">", ">=", "<", "<=", "?", "!?"],
-  int64: ["=", "!=", ">", ">=", "<", "<=", "?", "!?"],
-  integer: ["=", "!=", ">", ">=", "<", "<=", "?", "!?"],
-  string: ["=", "!=", "~", "~~", "?", "!?"],
-  boolean: ["=", "!="],
-  array: ["~"],
-};
 
 const NO_VALUE: FilterOp[] = ["?", "!?", "*"];
 const ISO_DATE_TIME = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:?\d{2})$/;
