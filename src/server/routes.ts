@@ -4,7 +4,7 @@
  */
 import { randomUUID } from "node:crypto";
 import type { FastifyReply, FastifyRequest } from "fastify";
-import { actions, triggers } from "../catalog/index.ts";
+import { actionSummary, actions, triggerSummary, triggers } from "../catalog/index.ts";
 import { createClient } from "../cliniko/client.ts";
 import { ClinikoError } from "../cliniko/errors.ts";
 import type { ClinikoClient, ClinikoRecord } from "../cliniko/types.ts";
@@ -167,35 +167,14 @@ function validated(ctx: RouteContext, definition: unknown): WorkflowDefinition {
 // ── the catalogue as the API shows it ────────────────────────────────────────────────────────────
 
 function catalogActions(engine?: ServerEngine): CatalogAction[] {
-  const list: CatalogAction[] = actions.map((a) => ({
-    key: a.key,
-    title: a.title,
-    group: a.group,
-    kind: a.kind,
-    description: a.description,
-    method: a.method,
-    path: a.path,
-    documented: a.documented,
-    inputSchema: a.inputSchema,
-    outputSample: a.outputSample,
-  }));
+  const list: CatalogAction[] = actions.map(actionSummary);
   for (const b of engine?.builtinSteps?.() ?? [])
     list.push({ ...b, group: "Built-in steps", kind: "builtin", builtin: true, inputSchema: b.inputSchema });
   return list;
 }
 
 function catalogTriggers(engine?: ServerEngine): CatalogTrigger[] {
-  const list: CatalogTrigger[] = triggers.map((t) => ({
-    key: t.key,
-    title: t.title,
-    group: t.group,
-    kind: t.event,
-    description: t.description,
-    resource: t.resource,
-    event: t.event,
-    inputSchema: t.inputSchema,
-    sample: t.sample,
-  }));
+  const list: CatalogTrigger[] = triggers.map(triggerSummary);
   for (const b of engine?.builtinTriggers?.() ?? [])
     list.push({ ...b, group: "Built-in triggers", kind: "builtin", builtin: true });
   return list;
