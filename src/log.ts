@@ -2,28 +2,38 @@ import pino, { type DestinationStream, type Logger } from "pino";
 import pretty from "pino-pretty";
 
 /**
- * Paths pino censors wherever they appear: credentials never reach a log line. Patient data is
- * kept out of logs by not logging payloads at all; these paths are the safety net.
+ * Fields pino censors wherever they appear, up to four levels deep (a connection inside a job, a
+ * header inside request options inside an error): credentials never reach a log line. Names are
+ * matched exactly, so both spellings of a header are listed. Patient data is kept out of logs by
+ * not logging payloads at all; these paths are the safety net.
  */
-export const REDACT_PATHS = [
+const SECRET_FIELDS = [
   "apiKey",
   "api_key",
+  "api_key_enc",
   "password",
   "token",
   "secret",
   "authorization",
+  "Authorization",
   "cookie",
-  "*.apiKey",
-  "*.api_key",
-  "*.password",
-  "*.token",
-  "*.secret",
-  "*.authorization",
-  "*.cookie",
-  "headers.authorization",
-  "req.headers.authorization",
-  "req.headers.cookie",
+  "Cookie",
+  "set-cookie",
+  "x-api-key",
+  "CLINIKO_API_KEY",
+  "CLINIKO_FLOW_SECRET",
+  "CLINIKO_FLOW_ADMIN_PASSWORD",
+  "DATABASE_URL",
+  "REDIS_URL",
 ];
+
+const segment = (field: string) => (/^[A-Za-z_$][\w$]*$/.test(field) ? `.${field}` : `["${field}"]`);
+
+export const REDACT_PATHS = SECRET_FIELDS.flatMap((field) =>
+  ["", "*", "*.*", "*.*.*"].map((prefix) =>
+    prefix ? `${prefix}${segment(field)}` : segment(field).replace(/^\./, ""),
+  ),
+);
 
 /**
  * JSON lines for machines; readable lines when a person watches a terminal (LOG_FORMAT=json forces
@@ -35,14 +45,14 @@ function destination(): DestinationStream {
   return pretty({ destination: 2, sync: true, ignore: "pid,hostname,name", translateTime: "SYS:HH:MM:ss" });
 }
 
-export function createLogger(options: { level?: string; name?: string } = {}): Logger {
+export function createLogger(options: { level?: string; name?: string; destination?: DestinationStream } = {}): Logger {
   return pino(
     {
       name: options.name ?? "cliniko-flow",
       level: options.level ?? process.env.LOG_LEVEL ?? "info",
       redact: { paths: REDACT_PATHS, censor: "[redacted]" },
     },
-    destination(),
+    options.destination ?? destination(),
   );
 }
 
