@@ -2,7 +2,7 @@
  * Opens the database named by DATABASE_URL: SQLite (better-sqlite3, WAL) by default, PostgreSQL for
  * `postgres://…`. Everything above this file is dialect-agnostic.
  */
-import { mkdirSync } from "node:fs";
+import { chmodSync, mkdirSync, statSync } from "node:fs";
 import { dirname, resolve } from "node:path";
 import SqliteDatabase from "better-sqlite3";
 import { Kysely, PostgresDialect, SqliteDialect } from "kysely";
@@ -72,10 +72,14 @@ export interface OpenDatabase {
 export async function openDatabase(target: DatabaseTarget, options: { migrate?: boolean } = {}): Promise<OpenDatabase> {
   let db: Kysely<Database>;
   if (target.dialect === "sqlite") {
-    if (target.location !== ":memory:") mkdirSync(dirname(target.location), { recursive: true });
+    const onDisk = target.location !== ":memory:";
+    // Run records hold patient data: a new data directory and database file are the owner's only
+    // (SQLite gives its -wal/-shm files the database file's mode).
+    if (onDisk) mkdirSync(dirname(target.location), { recursive: true, mode: 0o700 });
     let sqlite: SqliteDatabase.Database;
     try {
       sqlite = new SqliteDatabase(target.location);
+      if (onDisk) ownerOnly(target.location);
     } catch (err) {
       throw new Error(`Cannot open the SQLite database at ${target.location}: ${(err as Error).message}.`);
     }
@@ -130,6 +134,15 @@ function cachingStatements(sqlite: SqliteDatabase.Database) {
     },
     close: () => sqlite.close(),
   };
+}
+
+/** Strips group and world access from a file (also one an older version created 0644). */
+function ownerOnly(file: string): void {
+  try {
+    if ((statSync(file).mode & 0o077) !== 0) chmodSync(file, 0o600);
+  } catch {
+    // Filesystems without POSIX modes: nothing to tighten.
+  }
 }
 
 /** Host and database of a PostgreSQL URL, without credentials, for messages. */

@@ -4,11 +4,13 @@
  * encrypted. Losing that file means re-adding the connections; the message says so.
  */
 import { createCipheriv, createDecipheriv, createHash, randomBytes } from "node:crypto";
-import { chmodSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { chmodSync, mkdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 
 const FORMAT = "v1";
 const AAD = Buffer.from("cliniko-flow:connection-api-key");
+/** Full-length GCM tags only: Node accepts a truncated tag unless told the length, and short tags can be forged. */
+const TAG_BYTES = 16;
 
 export class SecretError extends Error {
   override name = "SecretError";
@@ -35,8 +37,9 @@ export function loadCipher(dataDir: string, env: NodeJS.ProcessEnv = process.env
   let material: string;
   try {
     material = readFileSync(file, "utf8").trim();
+    tightenMode(file);
   } catch {
-    mkdirSync(dataDir, { recursive: true });
+    mkdirSync(dataDir, { recursive: true, mode: 0o700 });
     material = randomBytes(32).toString("base64");
     try {
       // `wx`: if another process created it first, keep theirs.
@@ -47,6 +50,15 @@ export function loadCipher(dataDir: string, env: NodeJS.ProcessEnv = process.env
     }
   }
   return cipherFor(deriveKey(material), file);
+}
+
+/** A key file restored from a backup or copied with loose permissions goes back to owner-only. */
+function tightenMode(file: string): void {
+  try {
+    if ((statSync(file).mode & 0o077) !== 0) chmodSync(file, 0o600);
+  } catch {
+    // Filesystems without POSIX modes (Windows shares): nothing to tighten.
+  }
 }
 
 function deriveKey(material: string): Buffer {
@@ -68,9 +80,11 @@ function cipherFor(key: Buffer, source: string): Cipher {
       if (format !== FORMAT || !iv || !tag || ct === undefined)
         throw new SecretError("A stored API key is in an unknown format.");
       try {
-        const d = createDecipheriv("aes-256-gcm", key, Buffer.from(iv, "base64"));
+        const d = createDecipheriv("aes-256-gcm", key, Buffer.from(iv, "base64"), { authTagLength: TAG_BYTES });
         d.setAAD(AAD);
-        d.setAuthTag(Buffer.from(tag, "base64"));
+        const tagBytes = Buffer.from(tag, "base64");
+        if (tagBytes.length !== TAG_BYTES) throw new Error("truncated tag");
+        d.setAuthTag(tagBytes);
         return Buffer.concat([d.update(Buffer.from(ct, "base64")), d.final()]).toString("utf8");
       } catch {
         throw new SecretError(
