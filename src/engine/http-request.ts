@@ -14,13 +14,16 @@ const blocked = new BlockList();
 blocked.addSubnet("127.0.0.0", 8, "ipv4");
 blocked.addSubnet("169.254.0.0", 16, "ipv4");
 blocked.addSubnet("0.0.0.0", 8, "ipv4");
-blocked.addAddress("::1", "ipv6");
-blocked.addAddress("::", "ipv6");
+// ::/96 holds ::, ::1 and the deprecated IPv4-compatible form (::127.0.0.1 = ::7f00:1).
+blocked.addSubnet("::", 96, "ipv6");
 blocked.addSubnet("fe80::", 10, "ipv6");
+
+/** `localhost` and `*.localhost` (RFC 6761) are loopback whatever a resolver says. */
+const LOCALHOST = /(^|\.)localhost\.?$/i;
 
 function isBlocked(address: string): boolean {
   const family = isIP(address);
-  if (family === 0) return false;
+  if (family === 0) return LOCALHOST.test(address);
   // IPv4-mapped IPv6 (::ffff:127.0.0.1) is the IPv4 address in disguise.
   const mapped = /^::ffff:(\d+\.\d+\.\d+\.\d+)$/i.exec(address);
   if (mapped) return blocked.check(mapped[1]!, "ipv4");
