@@ -17,6 +17,7 @@ import type { ClinikoClient } from "../cliniko/types.ts";
 import { log as defaultLog } from "../log.ts";
 import type { Store } from "../store/index.ts";
 import { AuthStore, SESSION_COOKIE, SESSION_TTL_MS } from "./auth.ts";
+import type { DemoClinic } from "./demo-clinic.ts";
 import type { ServerEngine } from "./engine-port.ts";
 import { HttpError } from "./errors.ts";
 import { HttpMetrics } from "./metrics.ts";
@@ -39,6 +40,8 @@ export interface ServerOptions {
   /** Login attempts allowed per client address per minute (default 10). */
   loginAttemptsPerMinute?: number;
   logger?: Logger;
+  /** `serve --demo`: the sandbox clinic the Demo clinic routes change (they exist only then). */
+  demo?: DemoClinic;
   /** Behind a TLS-terminating proxy: trust X-Forwarded-* (default: TRUST_PROXY=1), so cookies get Secure. */
   trustProxy?: boolean;
 }
@@ -154,6 +157,7 @@ export async function createServer(options: ServerOptions) {
     auth,
     webhooks,
     engine,
+    demo: options.demo,
     clientFor:
       options.clientFor ??
       (async (name) => {
@@ -220,6 +224,7 @@ export async function createServer(options: ServerOptions) {
   });
 
   for (const def of routes) {
+    if (def.demoOnly && !options.demo) continue;
     app.route({
       method: def.method,
       url: def.url,

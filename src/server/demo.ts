@@ -5,6 +5,7 @@
  */
 import { chmodSync, existsSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
+import type { Sandbox } from "../sandbox/index.ts";
 import type { Store } from "../store/index.ts";
 import { type AuthStore, generatePassword } from "./auth.ts";
 
@@ -26,6 +27,8 @@ export const DEMO_WORKFLOW = {
 export interface DemoSandbox {
   baseUrl: string;
   apiKey: string;
+  /** The running sandbox itself: the Demo clinic page changes it in process. */
+  sandbox: Sandbox;
   stop(): Promise<void>;
 }
 
@@ -42,7 +45,7 @@ export async function startDemoSandbox(dataDir: string, store?: Store): Promise<
     if (port && err.code === "EADDRINUSE") return startSandbox({ ...options, port: 0 });
     throw err;
   });
-  return { baseUrl: sandbox.baseUrl, apiKey: sandbox.apiKey, stop: () => sandbox.stop() };
+  return { baseUrl: sandbox.baseUrl, apiKey: sandbox.apiKey, sandbox, stop: () => sandbox.stop() };
 }
 
 /** Points the demo connection at this run's sandbox and adds the example workflow once. */

@@ -8,6 +8,7 @@ import type { Service } from "../engine/service.ts";
 import { createServer } from "./app.ts";
 import { AuthStore } from "./auth.ts";
 import { DEMO_CONNECTION, demoPassword, prepareDemo, startDemoSandbox } from "./demo.ts";
+import { DemoClinic } from "./demo-clinic.ts";
 import { serverEngineOf } from "./engine-adapter.ts";
 
 export interface HttpSettings {
@@ -50,6 +51,7 @@ export async function startHttp(
       stats: () => engineStats(service.pollStats),
     }),
     clientFor: async (name) => (await service.clients.resolve(name)).client,
+    demo: sandbox ? new DemoClinic(sandbox.sandbox) : undefined,
   });
   const host = settings.host ?? env.HOST ?? "127.0.0.1";
   try {

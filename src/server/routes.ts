@@ -12,6 +12,7 @@ import type { Store } from "../store/index.ts";
 import type { RunRecord, StepRecord } from "../store/runs.ts";
 import type { StoredWorkflow } from "../store/workflows.ts";
 import type { AuthStore } from "./auth.ts";
+import { DEMO_ACTIONS, type DemoClinic } from "./demo-clinic.ts";
 import type { ServerEngine } from "./engine-port.ts";
 import { badRequest, conflict, HttpError, notFound } from "./errors.ts";
 import {
@@ -50,6 +51,8 @@ export interface RouteContext {
   auth: AuthStore;
   webhooks: WebhookTokens;
   engine?: ServerEngine;
+  /** The sandbox clinic's changes, under `serve --demo` only. */
+  demo?: DemoClinic;
   /** A Cliniko client for a stored connection (the engine's, so pacing is shared). */
   clientFor(connection: string): Promise<ClinikoClient>;
   /** Marks the session cookie; the app owns cookie options. */
@@ -69,6 +72,8 @@ export interface RouteDef {
   rateLimit?: { max: number; timeWindow: string };
   /** Other sites may call it (inbound webhooks: the token in the URL is the credential). */
   crossSite?: boolean;
+  /** Registered only under `serve --demo`; otherwise the path answers 404 like any unknown route. */
+  demoOnly?: boolean;
   schema: { body?: Schema; querystring?: Schema; params?: Schema; response?: Record<number, Schema> };
   handler(ctx: RouteContext, req: FastifyRequest, reply: FastifyReply): Promise<unknown>;
 }
@@ -196,6 +201,13 @@ const missingEngine = () =>
 // ── the table ────────────────────────────────────────────────────────────────────────────────────
 
 const catalogItem = obj({}, [], { additionalProperties: true });
+
+const demoChange = obj({ action: str(), resource: str(), id: str(), description: str() }, [
+  "action",
+  "resource",
+  "id",
+  "description",
+]);
 
 export const routes: RouteDef[] = [
   // Session
@@ -765,4 +777,38 @@ export const routes: RouteDef[] = [
       return runSummaryOf((await ctx.store.runs.find(newId))!);
     },
   },
+  // Demo clinic (serve --demo): changes in the in-process sandbox, so a trigger can fire from the UI.
+  {
+    method: "GET",
+    url: "/api/demo",
+    summary: "Whether serve --demo runs; then the sandbox clinic's base URL and row counts.",
+    tag: "demo",
+    schema: {
+      response: {
+        200: obj({ demo: bool(), sandboxUrl: str(), counts: obj({}, [], { additionalProperties: int() }) }, ["demo"]),
+      },
+    },
+    handler: async (ctx) => ctx.demo?.info() ?? { demo: false },
+  },
+  ...DEMO_ACTIONS.map(
+    (a): RouteDef => ({
+      method: "POST",
+      url: `/api/demo/${a.key}`,
+      summary: `${a.label} in the sandbox clinic (serve --demo only; 404 otherwise).`,
+      tag: "demo",
+      demoOnly: true,
+      schema: {
+        ...(a.key === "add-patient"
+          ? { body: obj({ firstName: str({ maxLength: 60 }), lastName: str({ maxLength: 60 }) }) }
+          : {}),
+        response: { [a.creates ? 201 : 200]: demoChange },
+      },
+      async handler(ctx, req, reply) {
+        if (!ctx.demo) throw notFound("The demo clinic (start with serve --demo)");
+        const change = ctx.demo.apply(a.key, as<{ body?: { firstName?: string; lastName?: string } }>(req).body);
+        reply.code(a.creates ? 201 : 200);
+        return change;
+      },
+    }),
+  ),
 ];

@@ -171,3 +171,22 @@ export interface TokenView {
   createdAt: string;
   lastUsedAt: string | null;
 }
+
+/** `GET /api/demo`: whether `serve --demo` runs, and what is in its sandbox clinic. */
+export interface DemoInfo {
+  demo: boolean;
+  /** The sandbox's `/v1` base URL (demo mode only). */
+  sandboxUrl?: string;
+  /** Rows per collection: patients, individual_appointments, invoices, medical_alerts. */
+  counts?: Record<string, number>;
+}
+
+/** What one Demo clinic action changed in the sandbox. */
+export interface DemoChange {
+  action: string;
+  /** The sandbox collection, e.g. `patients`. */
+  resource: string;
+  id: string;
+  /** One line for people, e.g. "Added patient Maeve Thornbury." */
+  description: string;
+}

@@ -1,6 +1,7 @@
 /**
  * A real stack for API tests: a SQLite file in a temp dir, the sandbox Cliniko over HTTP, and the
- * HTTP server on a free port — optionally with the engine's scheduler and workers running.
+ * HTTP server on a free port — optionally with the engine's scheduler and workers running, and
+ * with `demo` as `serve --demo` (its own sandbox clinic in the data dir, beside `sandbox`).
  * `call` records every response body so tests can assert that no secret ever left the server.
  */
 import { mkdtempSync, rmSync } from "node:fs";
@@ -33,7 +34,9 @@ export interface Stack {
   stop(): Promise<void>;
 }
 
-export async function startStack(options: { engine?: boolean; loginAttemptsPerMinute?: number } = {}): Promise<Stack> {
+export async function startStack(
+  options: { engine?: boolean; loginAttemptsPerMinute?: number; demo?: boolean } = {},
+): Promise<Stack> {
   const dir = mkdtempSync(join(tmpdir(), "cf-server-"));
   const env: NodeJS.ProcessEnv = {
     DATABASE_URL: `sqlite:${join(dir, "flow.db")}`,
@@ -59,7 +62,7 @@ export async function startStack(options: { engine?: boolean; loginAttemptsPerMi
       allowPrivateHttp: true,
       extensions: [
         async (svc) => {
-          started = await startHttp(svc, { port: 0 }, env, () => {});
+          started = await startHttp(svc, { port: 0, demo: options.demo }, env, () => {});
           return started.stop;
         },
       ],

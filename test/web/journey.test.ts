@@ -1,8 +1,9 @@
 /**
  * The practice manager's journey in a real browser against the real stack (SQLite file, engine,
  * sandbox over HTTP): log in, connect the sandbox, build "new patient → create medical alert"
- * through the forms, test the step, activate, create a patient in the sandbox, see the run.
- * Screenshots of each page go to test-output/e2e/.
+ * through the forms, test the step, activate, create a patient in the sandbox, see the run. Then
+ * `npm start`'s path: with --demo, add a patient on the Demo clinic page and see the example
+ * workflow's run. Screenshots of each page go to test-output/e2e/.
  */
 import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
@@ -11,6 +12,7 @@ import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
 import type { Browser, Page } from "playwright-core";
 import { DEFAULT_WEB_ROOT } from "../../src/server/app.ts";
+import { DEMO_WORKFLOW } from "../../src/server/demo.ts";
 import { PASSWORD, type Stack, startStack } from "../server/harness.ts";
 import { browserSkip, launchBrowser } from "../support/browser.ts";
 
@@ -88,6 +90,8 @@ describe("web UI journey in Chromium", { skip }, () => {
     await card.getByRole("button", { name: "Test" }).click();
     await card.getByText("Connected as Sandbox Administrator").waitFor();
     assert.equal(await page.getByText(stack.sandbox.apiKey).count(), 0);
+    // Without --demo there is no demo clinic to change.
+    assert.equal(await page.getByRole("link", { name: "Demo clinic" }).count(), 0);
     await shot("02-connections");
 
     // Catalogue: search by name.
@@ -272,5 +276,54 @@ describe("web UI journey in Chromium", { skip }, () => {
     assert.ok(bar && bar.height < 120, `top bar is ${bar?.height}px tall`);
     await shot("10-runs-tablet");
     await page.setViewportSize({ width: 1280, height: 860 });
+  });
+});
+
+describe("Demo clinic in Chromium (serve --demo)", { skip }, () => {
+  let stack: Stack;
+  let browser: Browser;
+  let page: Page;
+  const shot = (name: string) => page.screenshot({ path: join(OUT, `${name}.png`), fullPage: true });
+
+  before(async () => {
+    ensureUiBuilt();
+    mkdirSync(OUT, { recursive: true });
+    // As `npm start`, with the harness's 300 ms polls instead of the example workflow's 30 s.
+    stack = await startStack({ engine: true, demo: true });
+    browser = await launchBrowser();
+    page = await browser.newPage({ viewport: { width: 1280, height: 860 } });
+    page.setDefaultTimeout(15_000);
+  });
+  after(async () => {
+    await browser?.close();
+    await stack?.stop();
+  });
+
+  test("add a new patient on the Demo clinic page, then see the example workflow's run", async (t) => {
+    t.after(async () => {
+      if (t.passed === false) await shot("failure-demo").catch(() => {});
+    });
+    await page.goto(stack.url);
+    await page.getByLabel("Password").fill(PASSWORD);
+    await page.getByRole("button", { name: "Sign in" }).click();
+    await page.getByRole("link", { name: "Demo clinic" }).click();
+    await page.getByRole("heading", { name: "Demo clinic", level: 1 }).waitFor();
+    await page.getByText(/In the clinic now: 300 patients/).waitFor();
+    await page.getByLabel(/First name/).fill("Grace");
+    await page.getByLabel(/Last name/).fill("Hopper");
+    await page.getByRole("button", { name: "Add a new patient" }).click();
+    const status = page.getByRole("status", { name: "What changed" });
+    await status.getByText("Added patient Grace Hopper.").waitFor();
+    await page.getByText(/In the clinic now: 301 patients/).waitFor();
+    await shot("11-demo-clinic");
+
+    await status.getByRole("link", { name: "Run history" }).click();
+    const row = page.getByRole("row").filter({ hasText: DEMO_WORKFLOW.name }).filter({ hasText: "succeeded" });
+    await row.first().waitFor({ timeout: 20_000 });
+    await row.first().getByRole("link", { name: DEMO_WORKFLOW.name }).click();
+    const output = page.getByRole("region", { name: "Output of alert" });
+    await output.waitFor();
+    assert.match((await output.textContent()) ?? "", /Intake form pending for Grace/);
+    await shot("12-demo-run");
   });
 });

@@ -2,6 +2,7 @@ import { useEffect, useState } from "react";
 import { api, onUnauthorized } from "./api.ts";
 import { CatalogPage } from "./pages/Catalog.tsx";
 import { ConnectionsPage } from "./pages/Connections.tsx";
+import { DemoPage } from "./pages/Demo.tsx";
 import { EditorPage } from "./pages/Editor.tsx";
 import { LoginPage } from "./pages/Login.tsx";
 import { RunDetailPage, RunsPage } from "./pages/Runs.tsx";
@@ -16,6 +17,8 @@ const sections = [
   { href: "/catalog", label: "Catalogue" },
   { href: "/settings", label: "API tokens" },
 ];
+/** Shown only when the server runs with --demo (npm start). */
+const demoSection = { href: "/demo", label: "Demo clinic" };
 
 function Page({ path }: { path: string }) {
   // `#/runs?workflow=X`: the query belongs to the page, not to the route.
@@ -29,6 +32,8 @@ function Page({ path }: { path: string }) {
       return parts[1] ? <RunDetailPage id={decodeURIComponent(parts[1])} /> : <RunsPage />;
     case "settings":
       return <SettingsPage />;
+    case "demo":
+      return <DemoPage />;
     case "workflows":
       if (parts[1])
         return <EditorPage key={parts[1]} id={parts[1] === "new" ? undefined : decodeURIComponent(parts[1])} />;
@@ -41,6 +46,7 @@ function Page({ path }: { path: string }) {
 export function App() {
   const path = usePath();
   const [auth, setAuth] = useState<"checking" | "in" | "out">("checking");
+  const [demo, setDemo] = useState(false);
 
   useEffect(() => {
     api
@@ -49,6 +55,14 @@ export function App() {
       .catch(() => setAuth("out"));
     return onUnauthorized(() => setAuth("out"));
   }, []);
+
+  useEffect(() => {
+    if (auth !== "in") return;
+    api.demo
+      .info()
+      .then((info) => setDemo(info.demo))
+      .catch(() => setDemo(false));
+  }, [auth]);
 
   if (auth === "checking") return <p className="sr-only">Loading…</p>;
   if (auth === "out") return <LoginPage onLoggedIn={() => setAuth("in")} />;
@@ -61,7 +75,7 @@ export function App() {
           cliniko-flow<small>Workflow automation for your clinic</small>
         </div>
         <nav className="nav" aria-label="Main">
-          {sections.map((s) => (
+          {(demo ? [...sections, demoSection] : sections).map((s) => (
             <a
               key={s.href}
               href={`#${s.href}`}

@@ -8,6 +8,8 @@ import type {
   CatalogTrigger,
   ConnectionTestResult,
   ConnectionView,
+  DemoChange,
+  DemoInfo,
   RunSummary,
   RunView,
   StepTestResult,
@@ -135,6 +137,13 @@ export const api = {
     get: (id: string) => call<RunView>("GET", `/runs/${enc(id)}`),
     replay: (id: string, from: "failed" | "start" = "failed") =>
       call<RunSummary>("POST", `/runs/${enc(id)}/replay`, { from }),
+  },
+
+  /** `serve --demo` only: the sandbox clinic, and changes in it (add a patient…) that triggers see. */
+  demo: {
+    info: () => call<DemoInfo>("GET", "/demo"),
+    act: (action: string, input: { firstName?: string; lastName?: string } = {}) =>
+      call<DemoChange>("POST", `/demo/${enc(action)}`, input),
   },
 
   tokens: {
