@@ -14,6 +14,7 @@ import type { RunStore } from "../store/runs.ts";
 import type { ClientProvider } from "./clients.ts";
 import { parseDuration } from "./duration.ts";
 import { HttpRequestError, httpRequest, isSafeMethod } from "./http-request.ts";
+import { secretScrubber } from "./redact.ts";
 import { condition, render, TemplateError, type TemplateScope, templateEnv } from "./template.ts";
 import { type StepDefinition, validateWorkflow, type WorkflowDefinition } from "./workflow.ts";
 
@@ -42,17 +43,6 @@ class Stop {
     this.status = status;
     this.error = error;
   }
-}
-
-const SENSITIVE = /authorization|api[-_]?key|token|secret|password|cookie/i;
-
-/** Stored step inputs never keep credentials someone put in headers or bodies. */
-export function redactInput(value: unknown, key = ""): unknown {
-  if (SENSITIVE.test(key) && value !== null && typeof value !== "object") return "[redacted]";
-  if (Array.isArray(value)) return value.map((v) => redactInput(v));
-  if (value !== null && typeof value === "object")
-    return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, redactInput(v, k)]));
-  return value;
 }
 
 function errorText(err: unknown): string {
@@ -92,9 +82,12 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 export class Runner {
   readonly #o: RunnerOptions;
   readonly #env: Record<string, string>;
+  /** Cleans what is stored: no credential, and no secret FLOW_* value, reaches a run record. */
+  readonly #clean: ReturnType<typeof secretScrubber>;
   constructor(options: RunnerOptions) {
     this.#o = options;
     this.#env = templateEnv(options.env);
+    this.#clean = secretScrubber(this.#env);
   }
 
   /** A version never changes once stored, so its validated definition is cached. */
@@ -133,7 +126,7 @@ export class Runner {
     // The last step's result and the run's end are one commit.
     const { status, error } = outcome;
     await this.#flush(state, async (runs) => {
-      await runs.finish(run.id, status, error);
+      await runs.finish(run.id, status, this.#clean.text(error));
       if (workflow.metadataOnly) await runs.scrub(run.id);
     });
     this.#o.logger?.info({ run: run.id, workflow: workflow.name, status: outcome.status }, "run finished");
@@ -170,7 +163,7 @@ export class Runner {
       let input: unknown = null;
       // The whole row for the final write when none was written before (else just the result).
       const row = () =>
-        rowWritten ? undefined : { seq, input: redactInput(input), attempts: state.attempts, startedAt };
+        rowWritten ? undefined : { seq, input: this.#clean.input(input), attempts: state.attempts, startedAt };
       try {
         if (step.if !== undefined && !(await condition(step.if, scope, `${path}.if`, this.#o.templateTimeLimitMs))) {
           await this.#record(state, { stepId: step.id, result: { status: "skipped", output: null }, row: row() });
@@ -179,7 +172,7 @@ export class Runner {
         }
         input = await render(step.input ?? {}, scope, `${path}.input`, this.#o.templateTimeLimitMs);
         if (!rowWritten && preWritten) {
-          await this.#flush(state, (runs) => runs.startStep(run.id, step.id, seq, redactInput(input)));
+          await this.#flush(state, (runs) => runs.startStep(run.id, step.id, seq, this.#clean.input(input)));
           rowWritten = true;
         }
         const output = await this.#attempts(step, input, prev, state, preWritten);
@@ -207,7 +200,11 @@ export class Runner {
    * row before executing (it may write elsewhere) is committed at once, with whatever waits.
    */
   async #record(state: RunState, step: PendingStep, now = false): Promise<void> {
-    state.pending.push(step);
+    const { output, error } = step.result;
+    state.pending.push({
+      ...step,
+      result: { ...step.result, output: this.#clean.text(output), error: this.#clean.text(error) },
+    });
     if (now || state.pending.length >= 2) await this.#flush(state);
   }
 
@@ -282,7 +279,7 @@ export class Runner {
         await sleep(backoff);
         backoff = Math.min(backoff * 2, maxBackoff);
         // A pre-written step counts its attempts on its row (still `running`: a crash → `unknown`).
-        if (preWritten) await this.#o.store.runs.startStep(state.run.id, step.id, 0, redactInput(input));
+        if (preWritten) await this.#o.store.runs.startStep(state.run.id, step.id, 0, this.#clean.input(input));
         await this.#heartbeat(state, true);
       }
     }

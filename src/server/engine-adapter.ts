@@ -8,6 +8,7 @@ import { action as catalogAction } from "../catalog/index.ts";
 import { ClinikoError } from "../cliniko/errors.ts";
 import type { ClientProvider } from "../engine/clients.ts";
 import { HttpRequestError, HttpRequestInput, httpRequest } from "../engine/http-request.ts";
+import { secretScrubber } from "../engine/redact.ts";
 import { condition, render, type TemplateScope, templateEnv } from "../engine/template.ts";
 import {
   type WorkflowDefinition as EngineWorkflow,
@@ -112,6 +113,8 @@ function errorText(err: unknown): string {
 
 export function serverEngineOf(parts: EngineParts): ServerEngine {
   const env = templateEnv(parts.env ?? process.env);
+  // Test answers show what a run record would keep: no credentials, no secret FLOW_* values.
+  const clean = secretScrubber(env);
 
   /** One step, as the runner performs it; branch/filter outputs say which way the flow goes. */
   async function perform(step: StepDefinition, input: unknown, scope: TemplateScope): Promise<unknown> {
@@ -146,9 +149,9 @@ export function serverEngineOf(parts: EngineParts): ServerEngine {
         return { ok: true, skipped: true, input: null, output: null, durationMs: elapsed() };
       input = await render(step.input ?? {}, scope, `${step.id}.input`);
       const output = await perform(step, input, scope);
-      return { ok: true, input, output, durationMs: elapsed() };
+      return { ok: true, input: clean.input(input), output: clean.text(output), durationMs: elapsed() };
     } catch (err) {
-      return { ok: false, input, error: errorText(err), durationMs: elapsed() };
+      return { ok: false, input: clean.input(input), error: clean.text(errorText(err)), durationMs: elapsed() };
     }
   }
 
