@@ -18,14 +18,16 @@ after(async () => {
 function cli(
   args: string[],
   extraEnv: NodeJS.ProcessEnv = {},
+  stdin?: string,
 ): Promise<{ status: number; stdout: string; stderr: string }> {
   return new Promise((resolve) => {
-    execFile(
+    const child = execFile(
       process.execPath,
       [bin, ...args],
       { env: { ...h.env, ...extraEnv }, timeout: 30_000 },
       (err, stdout, stderr) => resolve({ status: err ? ((err as { code?: number }).code ?? 1) : 0, stdout, stderr }),
     );
+    child.stdin?.end(stdin ?? "");
   });
 }
 
@@ -54,6 +56,17 @@ test("connections add|list|test|remove keep the key out of every output", async 
   assert.match(bad.stderr, /does not look like an email/);
   assert.equal((await cli(["connections", "remove", "main"])).status, 0);
   assert.equal((await cli(["connections", "remove", "main"])).status, 1);
+});
+
+test("connections add --api-key - reads the key from standard input, keeping it out of argv", async () => {
+  const key = h.sandbox.apiKey;
+  const args = ["connections", "add", "piped", "--api-key", "-", "--email", "ops@clinic.test"];
+  const add = await cli([...args, "--base-url", h.sandbox.baseUrl], {}, `${key}\n`);
+  assert.equal(add.status, 0, add.stderr);
+  const tested = await cli(["connections", "test", "piped"]);
+  assert.equal(tested.status, 0, tested.stderr);
+  assert.equal((await cli(args, {}, "")).status, 2, "an empty standard input is a usage error");
+  assert.equal((await cli(["connections", "remove", "piped"])).status, 0);
 });
 
 test("workflows import|list|disable|enable|export, with file errors pointing at the line", async () => {

@@ -87,11 +87,13 @@ export function register(program: Command): string[] {
   connections
     .command("add <name>")
     .description("store a connection (the API key is encrypted at rest)")
-    .requiredOption("--api-key <key>", "Cliniko API key")
+    .requiredOption("--api-key <key>", "Cliniko API key, or - to read it from standard input (keeps it out of ps)")
     .requiredOption("--email <email>", "contact email sent in the User-Agent")
     .option("--region <region>", "AU1–AU5, CA1, UK1–UK3, EU1 (must match the key)")
     .option("--base-url <url>", "full API base URL (sandbox, tests)")
     .action(async (name: string, o: { apiKey: string; email: string; region?: string; baseUrl?: string }) => {
+      if (o.apiKey === "-") o.apiKey = await firstLineOfStdin();
+      if (!o.apiKey) throw new UsageError("No API key was given on standard input.");
       // Validates key, email, region and URL the same way a request would, before storing.
       createClient({ apiKey: o.apiKey, email: o.email, region: o.region, baseUrl: o.baseUrl, rateLimit: false });
       await withStore(async (store) => {
@@ -372,4 +374,14 @@ export function register(program: Command): string[] {
     });
 
   return ["migrate", "connections", "workflows", "run", "runs", "schema"];
+}
+
+/** The first line of standard input, trimmed (for secrets that should not sit in argv). */
+async function firstLineOfStdin(): Promise<string> {
+  let text = "";
+  for await (const chunk of process.stdin) {
+    text += chunk;
+    if (text.includes("\n")) break;
+  }
+  return (text.split("\n")[0] ?? "").trim();
 }
