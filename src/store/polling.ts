@@ -158,7 +158,7 @@ export class PollingStore {
     return out;
   }
 
-  async recordError(connectionKey: string, pollKey: string, message: string): Promise<number> {
+  async recordError(connectionKey: string, pollKey: string, message: string): Promise<void> {
     const now = isoNow();
     await this.#db
       .updateTable("trigger_cursors")
@@ -166,14 +166,5 @@ export class PollingStore {
       .where("connection_key", "=", connectionKey)
       .where("poll_key", "=", pollKey)
       .execute();
-    return (await this.cursor(connectionKey, pollKey))?.failures ?? 1;
-  }
-
-  async seenCount(): Promise<number> {
-    const r = await this.#db
-      .selectFrom("seen_events")
-      .select((eb) => eb.fn.countAll().as("n"))
-      .executeTakeFirstOrThrow();
-    return Number(r.n);
   }
 }

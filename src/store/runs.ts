@@ -145,16 +145,6 @@ export class RunStore {
     return rows.map((r) => this.#fromRow(r));
   }
 
-  /** Earliest time a parked run becomes due (for the worker's sleep). */
-  async nextDue(): Promise<string | undefined> {
-    const r = await this.#db
-      .selectFrom("runs")
-      .select((eb) => eb.fn.min("not_before").as("t"))
-      .where("status", "=", "queued")
-      .executeTakeFirst();
-    return (r?.t as string | null) ?? undefined;
-  }
-
   /**
    * Takes a run for `owner` if it is still in the state the caller saw (compare-and-set), so two
    * workers — or `serve` and `run --once` — never execute the same run at once.

@@ -213,12 +213,6 @@ export class WorkflowStore {
     for (const id of ids) await this.#audit.record("engine", "workflow.paused", String(id), { reason });
   }
 
-  /** Clears pauses whose workflows use the given connection key (after the connection was fixed). */
-  async unpauseAll(ids: number[]): Promise<void> {
-    if (ids.length === 0) return;
-    await this.#db.updateTable("workflows").set({ paused_reason: null }).where("id", "in", ids).execute();
-  }
-
   async remove(name: string, actor = "system"): Promise<boolean> {
     const res = await this.#db.deleteFrom("workflows").where("name", "=", name).executeTakeFirst();
     const removed = Number(res.numDeletedRows) > 0;
