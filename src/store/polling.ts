@@ -1,4 +1,5 @@
 import type { Kysely } from "kysely";
+import { RunStore } from "./runs.ts";
 import type { Database } from "./schema.ts";
 import { isoNow } from "./time.ts";
 
@@ -95,6 +96,7 @@ export class PollingStore {
             updated_at: now,
           })
           .execute();
+      const runs = new RunStore(trx);
       const runIds: number[] = [];
       let duplicates = 0;
       for (const e of c.events) {
@@ -115,20 +117,15 @@ export class PollingStore {
           duplicates++;
           continue;
         }
-        const run = await trx
-          .insertInto("runs")
-          .values({
-            workflow_id: e.workflowId,
-            workflow_version: e.workflowVersion,
-            trigger_key: e.triggerKey,
-            event_key: e.eventKey,
-            status: "queued",
-            trigger_payload: JSON.stringify(e.payload ?? null),
-            created_at: now,
-          })
-          .returning("id")
-          .executeTakeFirstOrThrow();
-        runIds.push(run.id);
+        runIds.push(
+          await runs.enqueue({
+            workflowId: e.workflowId,
+            workflowVersion: e.workflowVersion,
+            triggerKey: e.triggerKey,
+            eventKey: e.eventKey,
+            payload: e.payload,
+          }),
+        );
       }
       if (c.pruneBefore)
         await trx

@@ -301,20 +301,14 @@ export class RunStore {
     if (run.triggerPayload === null && run.finishedAt !== null)
       throw new Error(`Run ${runId} kept metadata only (its workflow stores no payloads), so it cannot be replayed.`);
     return this.#db.transaction().execute(async (trx) => {
-      const row = await trx
-        .insertInto("runs")
-        .values({
-          workflow_id: run.workflowId,
-          workflow_version: run.workflowVersion,
-          trigger_key: run.trigger,
-          event_key: run.eventKey,
-          status: "queued",
-          trigger_payload: json(run.triggerPayload),
-          created_at: isoNow(),
-          replay_of: run.id,
-        })
-        .returning("id")
-        .executeTakeFirstOrThrow();
+      const id = await new RunStore(trx).enqueue({
+        workflowId: run.workflowId,
+        workflowVersion: run.workflowVersion,
+        triggerKey: run.trigger,
+        eventKey: run.eventKey,
+        payload: run.triggerPayload,
+        replayOf: run.id,
+      });
       if (!options.fromStart) {
         const steps = await trx
           .selectFrom("step_results")
@@ -326,11 +320,11 @@ export class RunStore {
           if (s.status !== "succeeded" && s.status !== "skipped") break;
           await trx
             .insertInto("step_results")
-            .values({ ...s, run_id: row.id })
+            .values({ ...s, run_id: id })
             .execute();
         }
       }
-      return row.id;
+      return id;
     });
   }
 
