@@ -2,7 +2,7 @@
  * What running an action means for each kind: one request built from the row's operation (lists:
  * one page, or every page with `all`). Custom handlers (handlers.ts) reuse these pieces.
  */
-import { type ResourceName, resource } from "../cliniko/resources.ts";
+import { type ResourceName, resource, STATE_FIELDS } from "../cliniko/resources.ts";
 import type { OperationSpec } from "../cliniko/spec.ts";
 import type { ClinikoClient, ClinikoRecord, HttpMethod } from "../cliniko/types.ts";
 import { pages } from "./paging.ts";
@@ -16,16 +16,13 @@ export function fillPath(template: string, params: Record<string, string>): stri
   return template.replace(/\{(\w+)\}/g, (_, name: string) => encodeURIComponent(params[name] ?? ""));
 }
 
-/** Cliniko's hidden states: rows in them leave the default answers unless asked for with `q[]=<state>:*`. */
-const HIDDEN_STATES = ["archived_at", "cancelled_at", "deleted_at"] as const;
-
 /**
  * `q[]=<state>:*` for every hidden state a single-record GET documents, so a record found by id is
  * returned whatever its state (an archived patient, a cancelled appointment) rather than a 404.
  */
 export function revealFilters(op: OperationSpec | undefined): string[] {
   const table = op?.filters ?? {};
-  return HIDDEN_STATES.filter((s) => s in table).map((s) => `${s}:*`);
+  return STATE_FIELDS.filter((s) => s in table).map((s) => `${s}:*`);
 }
 
 /** Context a generic or custom runner receives: the row's facts plus the validated input. */

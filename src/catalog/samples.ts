@@ -2,7 +2,7 @@
  * Example payloads generated from the record schemas, so every action's output sample and every
  * trigger's sample event stay in step with the catalogue (no hand-written fixtures to drift).
  */
-import { schemaFields } from "../cliniko/resources.ts";
+import { STATE_FIELDS, schemaFields } from "../cliniko/resources.ts";
 import { deref, type SchemaNode } from "../cliniko/spec.ts";
 import type { ClinikoRecord } from "../cliniko/types.ts";
 
@@ -47,6 +47,6 @@ export function sampleOf(input: SchemaNode, depth = 0): unknown {
 export function sampleRecord(schemaName: string, overrides: Record<string, unknown> = {}): ClinikoRecord {
   const fields = schemaFields({ $ref: schemaName });
   const record: ClinikoRecord = Object.fromEntries(Object.entries(fields).map(([k, v]) => [k, sampleOf(v)]));
-  for (const stamp of ["archived_at", "cancelled_at", "deleted_at"]) if (stamp in record) record[stamp] = null;
+  for (const stamp of STATE_FIELDS) if (stamp in record) record[stamp] = null;
   return { ...record, ...overrides };
 }

@@ -8,7 +8,9 @@
  */
 import { deref, type FilterType, type OperationSpec, type SchemaNode, spec } from "./spec.ts";
 
-export type StateField = "archived_at" | "cancelled_at" | "deleted_at";
+/** Cliniko's hidden states: rows in them leave the default answers unless asked for with `q[]=<state>:*`. */
+export const STATE_FIELDS = ["archived_at", "cancelled_at", "deleted_at"] as const;
+export type StateField = (typeof STATE_FIELDS)[number];
 export type OperationRole = "list" | "get" | "create" | "update" | "archive" | "unarchive" | "cancel" | "delete";
 
 interface ResourceDeclaration {
@@ -154,7 +156,7 @@ function build(name: ResourceName, decl: ResourceDeclaration): Resource {
         : undefined;
   if (!recordNode?.$ref) throw new Error(`Resource ${name} has no record schema in the spec`);
   const filters = list?.filters ?? {};
-  const states = (["archived_at", "cancelled_at", "deleted_at"] as const).filter((s) => s in filters);
+  const states = STATE_FIELDS.filter((s) => s in filters);
   return {
     name,
     label: decl.label,

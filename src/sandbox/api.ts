@@ -156,13 +156,7 @@ function listHandler(ctx: ApiContext, op: OperationSpec, collection: string, sco
     const inScope = scope?.(req, store) ?? (() => true);
     const value = (i: Item, field: string) => fieldValue(store, i.kind, i.row, field);
     const matching = rowsOf(store, collection).filter(
-      (i) =>
-        inScope(i) &&
-        !(
-          isHidden(i.row) &&
-          !["archived_at", "cancelled_at", "deleted_at"].some((s) => i.row[s] != null && revealed.has(s))
-        ) &&
-        filters.every((f) => matchesFilter(f, value(i, f.field))),
+      (i) => inScope(i) && !isHidden(i.row, revealed) && filters.every((f) => matchesFilter(f, value(i, f.field))),
     );
     matching.sort((a, b) => {
       for (const k of sort) {

@@ -9,6 +9,7 @@ import type { ApiRequest, ApiResponse } from "./api.ts";
 import { NotFoundError } from "./api.ts";
 import { isoSeconds } from "./clock.ts";
 import { parsePaging } from "./query.ts";
+import { isHidden } from "./records.ts";
 import { repeatsOf } from "./repeats.ts";
 import type { Row, SandboxStore } from "./store.ts";
 import { ValidationError } from "./validate.ts";
@@ -51,7 +52,7 @@ function interval(row: Record<string, unknown>): Interval {
   return { start: Date.parse(String(row.starts_at)), end: Date.parse(String(row.ends_at)) };
 }
 
-const live = (row: Row) => row.archived_at == null && row.cancelled_at == null && row.deleted_at == null;
+const live = (row: Row) => !isHidden(row);
 
 /** Free slot starts, in ms, for the request's practitioner, business and appointment type. */
 export function freeSlots(store: SandboxStore, params: Record<string, string>, from: number, to: number): number[] {

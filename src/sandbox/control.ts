@@ -11,7 +11,7 @@ import type { FaultInjector, FaultRule } from "./faults.ts";
 import { model } from "./model.ts";
 import { Prng } from "./prng.ts";
 import type { RollingRateLimiter } from "./rate-limit.ts";
-import { computedFields, render } from "./records.ts";
+import { computedFields, isHidden, render } from "./records.ts";
 import { type SeedName, seedDemo, seedOwner } from "./seed.ts";
 import type { Row, SandboxStore } from "./store.ts";
 import { generateValue } from "./values.ts";
@@ -114,7 +114,7 @@ export class SandboxControl {
       ? options.ids.map((id) => this.#row(table, id))
       : store
           .rows(table)
-          .filter((r) => r.archived_at == null && r.cancelled_at == null && r.deleted_at == null)
+          .filter((r) => !isHidden(r))
           .slice(0, options.count ?? 1);
     const base = options.at ? Date.parse(options.at) : clock.nowMs();
     if (Number.isNaN(base)) throw new ControlError(`"at" is not a date-time: ${options.at}`);

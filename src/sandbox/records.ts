@@ -4,6 +4,7 @@
  * filters and sorts read: the stored value, or one derived from related rows (a group
  * appointment's `patient_ids` come from its attendees, as in Cliniko).
  */
+import { STATE_FIELDS } from "../cliniko/resources.ts";
 import { deref } from "../cliniko/spec.ts";
 import { model } from "./model.ts";
 import { Prng } from "./prng.ts";
@@ -12,10 +13,12 @@ import { blankValue, generateValue } from "./values.ts";
 
 const patternContext = { rng: new Prng(7), nowMs: 0 };
 
-const STATES = ["archived_at", "cancelled_at", "deleted_at"] as const;
-
-export function isHidden(row: Row): boolean {
-  return STATES.some((s) => row[s] != null);
+/**
+ * True when the row is in a hidden state that none of `revealed` (the fields of the request's
+ * `q[]` filters, e.g. `archived_at:*`) brings back.
+ */
+export function isHidden(row: Row, revealed?: ReadonlySet<string>): boolean {
+  return STATE_FIELDS.some((s) => row[s] != null) && !STATE_FIELDS.some((s) => row[s] != null && revealed?.has(s));
 }
 
 type Derivation = (row: Row, store: SandboxStore) => unknown;
