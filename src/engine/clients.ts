@@ -80,21 +80,11 @@ export class ClientProvider {
   }
 
   async #lookup(name?: string): Promise<{ key: string; settings: ConnectionSettings }> {
-    if (name) {
-      const c = await this.#store.connections.get(name);
-      return { key: c.name, settings: { apiKey: c.apiKey, email: c.email, region: c.region, baseUrl: c.baseUrl } };
+    const stored = name ? await this.#store.connections.get(name) : await this.#store.connections.find("default");
+    if (stored) {
+      const { apiKey, email, region, baseUrl } = stored;
+      return { key: stored.name, settings: { apiKey, email, region, baseUrl } };
     }
-    const fallback = await this.#store.connections.find("default");
-    if (fallback)
-      return {
-        key: "default",
-        settings: {
-          apiKey: fallback.apiKey,
-          email: fallback.email,
-          region: fallback.region,
-          baseUrl: fallback.baseUrl,
-        },
-      };
     const s = connectionFromEnv(this.#env);
     return { key: `env:${hash(`${s.apiKey}|${s.baseUrl ?? s.region ?? ""}`).slice(0, 12)}`, settings: s };
   }
