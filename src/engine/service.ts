@@ -59,8 +59,9 @@ export async function startService(options: ServiceOptions = {}): Promise<Servic
   const clients = new ClientProvider(store, { env });
   const pollIntervalMs = options.pollIntervalMs ?? numberFromEnv(env, "CLINIKO_FLOW_TEST_POLL_INTERVAL_MS");
   const testTiming = pollIntervalMs !== undefined && pollIntervalMs < 1000;
+  const workers = options.workers ?? numberFromEnv(env, "CLINIKO_FLOW_WORKERS") ?? 4;
   const queue = new InProcessQueue(store, {
-    concurrency: options.workers ?? numberFromEnv(env, "CLINIKO_FLOW_WORKERS") ?? 4,
+    concurrency: workers,
     pollMs: testTiming ? 100 : 1000,
   });
   const runner = new Runner({
@@ -110,6 +111,6 @@ export async function startService(options: ServiceOptions = {}): Promise<Servic
     const stop = await ext(service);
     if (stop) stops.push(stop);
   }
-  logger.info({ workers: options.workers ?? 4 }, "cliniko-flow engine started");
+  logger.info({ workers }, "cliniko-flow engine started");
   return service;
 }
