@@ -20,10 +20,10 @@ export const OPERATORS: Record<FilterType, readonly FilterOp[]> = {
 };
 
 /** Operators that take no value: not null, null, any (brings archived/cancelled rows back). */
-const VALUELESS: readonly FilterOp[] = ["?", "!?", "*"];
+export const VALUELESS: readonly FilterOp[] = ["?", "!?", "*"];
 
 /** Longest first, so `>=` is not read as `>` followed by `=`. */
-const ALL_OPS: readonly FilterOp[] = ["!=", "!?", ">=", "<=", "~~", "=", ">", "<", "~", "?", "*"];
+export const ALL_OPS: readonly FilterOp[] = ["!=", "!?", ">=", "<=", "~~", "=", ">", "<", "~", "?", "*"];
 
 export interface ParsedFilter {
   field: string;

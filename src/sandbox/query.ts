@@ -3,9 +3,9 @@
  * of each field type, `sort=field[:desc],...`, and `page`/`per_page`. Anything malformed throws a
  * `QueryError` (HTTP 400) naming the offending parameter.
  */
-// The operator table is a fact about Cliniko, declared once in the client; the parsing and the 400s
-// below are the server's side of it.
-import { OPERATORS } from "../cliniko/query.ts";
+// The operators and which field types take them are facts about Cliniko, declared once in the
+// client; the parsing and the 400s below are the server's side of them.
+import { ALL_OPS, OPERATORS, VALUELESS } from "../cliniko/query.ts";
 import type { FilterType } from "../cliniko/spec.ts";
 import type { FilterOp } from "../cliniko/types.ts";
 
@@ -21,10 +21,6 @@ export interface ParsedFilter {
   type: FilterType;
 }
 
-/** Longest first, so `>=` is not read as `>` followed by `=...`. */
-const OPS: FilterOp[] = ["!?", "~~", ">=", "<=", "!=", "?", "*", ">", "<", "=", "~"];
-
-const NO_VALUE: FilterOp[] = ["?", "!?", "*"];
 const ISO_DATE_TIME = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:?\d{2})$/;
 
 export function parseFilter(raw: string, table: Record<string, FilterType>): ParsedFilter {
@@ -37,7 +33,7 @@ export function parseFilter(raw: string, table: Record<string, FilterType>): Par
     const known = Object.keys(table).sort().join(", ") || "none";
     throw new QueryError(`Invalid filter "${raw}": "${field}" cannot be filtered on here (filterable: ${known})`);
   }
-  const op = OPS.find((o) => rest.startsWith(o));
+  const op = ALL_OPS.find((o) => rest.startsWith(o));
   if (!op) throw new QueryError(`Invalid filter "${raw}": missing operator`);
   if (!OPERATORS[type].includes(op)) {
     throw new QueryError(
@@ -45,7 +41,7 @@ export function parseFilter(raw: string, table: Record<string, FilterType>): Par
     );
   }
   const value = rest.slice(op.length);
-  if (NO_VALUE.includes(op)) {
+  if (VALUELESS.includes(op)) {
     if (value !== "") throw new QueryError(`Invalid filter "${raw}": operator ${op} takes no value`);
   } else {
     checkValue(raw, type, op, value);
