@@ -30,6 +30,11 @@ export interface PollJob {
   targets: PollTarget[];
 }
 
+/** A job's identity: the scheduler keeps one job per (connection, resource). */
+export function pollJobId(job: Pick<PollJob, "connectionKey" | "pollKey">): string {
+  return `${job.connectionKey}\0${job.pollKey}`;
+}
+
 export interface PollResult {
   records: number;
   pages: number;
@@ -141,7 +146,7 @@ export async function planPollJobs(
       const def = catalogTrigger(t.key);
       const connectionKey = await keyOf(t.connection);
       const pollKey = def.resource;
-      const id = `${connectionKey}\0${pollKey}`;
+      const id = pollJobId({ connectionKey, pollKey });
       let job = jobs.get(id);
       if (!job) {
         job = { connectionKey, connectionName: t.connection, pollKey, resource: def.resource, targets: [] };

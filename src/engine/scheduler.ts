@@ -10,7 +10,7 @@ import { ClinikoAuthError } from "../cliniko/errors.ts";
 import type { Store, StoredWorkflow } from "../store/index.ts";
 import type { ClientProvider } from "./clients.ts";
 import { parseDuration } from "./duration.ts";
-import { type PollJob, type PollResult, planPollJobs, pollResource } from "./poller.ts";
+import { type PollJob, type PollResult, planPollJobs, pollJobId, pollResource } from "./poller.ts";
 import type { RunQueue } from "./queue.ts";
 import { intervalOf, validateWorkflow, type WorkflowDefinition } from "./workflow.ts";
 
@@ -144,7 +144,7 @@ export class Scheduler {
     }
     const seen = new Set<string>();
     for (const job of jobs) {
-      const id = `${job.connectionKey}\0${job.pollKey}`;
+      const id = pollJobId(job);
       seen.add(id);
       const intervalMs =
         this.#o.pollIntervalMs ?? Math.min(...job.targets.map((t) => intervalOf(t.definition.trigger)));
@@ -231,7 +231,7 @@ export class Scheduler {
           { connection: job.connectionName ?? "default", workflows: ids.length },
           "connection paused",
         );
-        this.#jobs.delete(`${job.connectionKey}\0${job.pollKey}`);
+        this.#jobs.delete(pollJobId(job));
       } else {
         await this.#o.store.polling.recordError(job.connectionKey, job.pollKey, error.message).catch(() => {});
         const backoff = Math.min(state.intervalMs * 2 ** state.failures, this.#o.maxBackoffMs ?? 15 * 60_000);
