@@ -9,7 +9,6 @@ import type { ClinikoClient, ClinikoRecord } from "../cliniko/types.ts";
 import { clinikoId, zodOf } from "../cliniko/zod-schema.ts";
 import { ActionUnsupportedError } from "./errors.ts";
 import { idOrUrl, parseRecordUrl } from "./inputs.ts";
-import { pages, statusOf } from "./paging.ts";
 import { fillPath, type RunContext, revealFilters } from "./run.ts";
 import { SAMPLE_TIME, sampleRecord } from "./samples.ts";
 
@@ -27,6 +26,12 @@ export interface Handler {
 const priceInput = zodOf(deref({ $ref: "ConcessionPrice" }).properties!.price!).meta({
   description: "Price, a decimal such as 45.00",
 });
+
+/** HTTP status carried by a client error, if any (the client's typed errors expose `status`). */
+function statusOf(err: unknown): number | undefined {
+  const s = (err as { status?: unknown } | null)?.status;
+  return typeof s === "number" ? s : undefined;
+}
 
 async function unsupportedWrite(verb: "creating" | "updating", send: () => Promise<unknown>): Promise<unknown> {
   try {
@@ -81,7 +86,7 @@ const findPractitioner: Handler = {
     }
     const email = String(input.email).toLowerCase();
     let user: ClinikoRecord | undefined;
-    for await (const page of pages(client, "/users", { perPage: 100, key: "users" })) {
+    for await (const page of client.pages("/users", { perPage: 100, key: "users" })) {
       user = page.records.find((u) => typeof u.email === "string" && u.email.toLowerCase() === email);
       if (user) break;
     }
@@ -190,7 +195,7 @@ const availableTimes: Handler = {
     const path = availabilityPath(ctx, input);
     const times: ClinikoRecord[] = [];
     for (const w of dateWindows(input.from as string, input.to as string)) {
-      for await (const page of pages(client, path, { query: w, perPage: 100, key: "available_times" })) {
+      for await (const page of client.pages(path, { query: w, perPage: 100, key: "available_times" })) {
         times.push(...page.records);
       }
     }
@@ -228,7 +233,7 @@ const availabilityBlockIds: Handler = {
       .map((f) => `${f}:=${input[f]}`);
     const ids: string[] = [];
     const path = resources.availability_blocks.path;
-    for await (const page of pages(client, path, { q, sort: "created_at", perPage: 100, key: "availability_blocks" })) {
+    for await (const page of client.pages(path, { q, sort: "created_at", perPage: 100, key: "availability_blocks" })) {
       for (const r of page.records) if (r.id) ids.push(String(r.id));
     }
     return { ids };

@@ -5,7 +5,6 @@
 import { type ResourceName, resource, STATE_FIELDS } from "../cliniko/resources.ts";
 import type { OperationSpec } from "../cliniko/spec.ts";
 import type { ClinikoClient, ClinikoRecord, HttpMethod } from "../cliniko/types.ts";
-import { pages } from "./paging.ts";
 import type { ActionKind } from "./types.ts";
 
 /** How a Find action may look a record up besides its id: a `q[]` filter, or matched on our side. */
@@ -104,7 +103,7 @@ async function findBySearch(ctx: RunContext, client: ClinikoClient, input: Recor
     const page = await client.listPage(listPath, { q, sort: "created_at:desc", perPage: 1, key: res.name });
     return page.records[0] ?? null;
   }
-  for await (const page of pages(client, listPath, { q, sort: "created_at:desc", perPage: 100, key: res.name })) {
+  for await (const page of client.pages(listPath, { q, sort: "created_at:desc", perPage: 100, key: res.name })) {
     const hit = page.records.find((r) => local.every(([f, v]) => r[f] === v));
     if (hit) return hit;
   }
@@ -133,7 +132,7 @@ export async function listRecords(
   const limit = (input.limit as number | undefined) ?? 10000;
   const records: ClinikoRecord[] = [];
   let total = 0;
-  for await (const page of pages(client, path, { q, sort, perPage: (input.per_page as number) ?? 100, key })) {
+  for await (const page of client.pages(path, { q, sort, perPage: (input.per_page as number) ?? 100, key })) {
     total = page.totalEntries;
     for (const r of page.records) {
       if (records.length >= limit) break;

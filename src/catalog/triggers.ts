@@ -12,7 +12,6 @@
  */
 import { type ResourceName, resource } from "../cliniko/resources.ts";
 import type { ClinikoClient, ClinikoRecord } from "../cliniko/types.ts";
-import { pages } from "./paging.ts";
 import { sampleRecord } from "./samples.ts";
 import type { DetectState, TriggerDef, TriggerEvent, TriggerEventKind } from "./types.ts";
 
@@ -293,7 +292,7 @@ export async function* fetchChanges(
   const q = [`updated_at:>=${sinceIso}`, ...stateFiltersOf(name)];
   let pageCount = 0;
   async function* records(path: string): AsyncGenerator<ClinikoRecord> {
-    for await (const page of pages(client, path, {
+    for await (const page of client.pages(path, {
       q,
       sort: "updated_at",
       perPage: 100,

@@ -7,7 +7,7 @@
 import { log } from "../log.ts";
 import { ClinikoConfigError, ClinikoFilterError, ClinikoUnsupportedError, pathOnly } from "./errors.ts";
 import { createPipeline, type RetryOptions, type WireRequest } from "./http.ts";
-import { envelopeKey, fetchPage, paginateRecords } from "./paginate.ts";
+import { envelopeKey, fetchPage, paginatePages, paginateRecords } from "./paginate.ts";
 import { buildFilters, buildSort, buildUncheckedFilters } from "./query.ts";
 import {
   type Clock,
@@ -183,6 +183,17 @@ export function createClient(options: ClientOptions): ClinikoClientWithStats {
     return fetchPage<T>(send, listRequest(path, opts), opts.key ?? envelopeKey(apiPath(path)));
   }
 
+  function pages<T = ClinikoRecord>(
+    path: string,
+    opts: ListOptions & { key?: string } = {},
+  ): AsyncIterable<ListPage<T>> {
+    // Built lazily so a bad filter surfaces on iteration like any other request failure.
+    return {
+      [Symbol.asyncIterator]: () =>
+        paginatePages<T>(send, listRequest(path, opts, 100), opts.key ?? envelopeKey(apiPath(path))),
+    };
+  }
+
   function paginate<T = ClinikoRecord>(
     path: string,
     opts: ListOptions & { key?: string; limit?: number } = {},
@@ -311,6 +322,7 @@ export function createClient(options: ClientOptions): ClinikoClientWithStats {
     limiter,
     request,
     listPage,
+    pages,
     paginate,
     call,
     resource: resourceClient,

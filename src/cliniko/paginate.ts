@@ -47,25 +47,18 @@ export async function fetchPage<T>(send: Send, request: WireRequest, key: string
 }
 
 /**
- * Records of the first page and of every page `links.next` leads to (the pipeline refuses a
- * next link on another origin). Stops after `limit` records; a link seen twice ends with an error
- * instead of looping forever.
+ * The first page and every page `links.next` leads to (the pipeline refuses a next link on another
+ * origin). A link seen twice ends with an error instead of looping forever.
  */
-export async function* paginateRecords<T>(
+export async function* paginatePages<T>(
   send: Send,
   first: WireRequest,
   key: string,
-  limit?: number,
-): AsyncGenerator<T, void, undefined> {
-  let yielded = 0;
-  if (limit !== undefined && limit <= 0) return;
+): AsyncGenerator<ListPage<T>, void, undefined> {
   let page = await fetchPage<T>(send, first, key);
   const seen = new Set<string>();
   for (;;) {
-    for (const record of page.records) {
-      yield record;
-      if (limit !== undefined && ++yielded >= limit) return;
-    }
+    yield page;
     if (!page.next) return;
     if (seen.has(page.next)) {
       throw new ClinikoHttpError({
@@ -77,5 +70,22 @@ export async function* paginateRecords<T>(
     seen.add(page.next);
     // The next link already carries page, per_page, q[] and sort.
     page = await fetchPage<T>(send, { method: "GET", path: page.next, signal: first.signal }, key);
+  }
+}
+
+/** The records of `paginatePages`, stopping after `limit` records (no further page is fetched). */
+export async function* paginateRecords<T>(
+  send: Send,
+  first: WireRequest,
+  key: string,
+  limit?: number,
+): AsyncGenerator<T, void, undefined> {
+  if (limit !== undefined && limit <= 0) return;
+  let yielded = 0;
+  for await (const page of paginatePages<T>(send, first, key)) {
+    for (const record of page.records) {
+      yield record;
+      if (limit !== undefined && ++yielded >= limit) return;
+    }
   }
 }

@@ -76,6 +76,8 @@ export interface ClinikoClient {
   request<T = unknown>(options: RequestOptions): Promise<ClinikoResponse<T>>;
   /** One page of a list; `key` is the envelope key (defaults to the path's last collection segment). */
   listPage<T = ClinikoRecord>(path: string, options?: ListOptions & { key?: string }): Promise<ListPage<T>>;
+  /** Every page, following `links.next` (only on the same host); for callers that need `totalEntries` or page counts. */
+  pages<T = ClinikoRecord>(path: string, options?: ListOptions & { key?: string }): AsyncIterable<ListPage<T>>;
   /** Records of every page, following `links.next` (only on the same host). */
   paginate<T = ClinikoRecord>(path: string, options?: ListOptions & { key?: string; limit?: number }): AsyncIterable<T>;
   /** Runs an operation of the catalogue by its operationId, validating its `q[]` filters first. */

@@ -96,6 +96,20 @@ describe("pagination", () => {
     assert.match(server.requests[0]?.url ?? "", /available_times\?from=2024-05-01&to=2024-05-07&per_page=100$/);
   });
 
+  it("yields whole pages with their total_entries for callers that count pages", async () => {
+    threePages("patients");
+    const pages = await collect(client().pages("/patients", { q: ["last_name:~Smith"] }));
+    assert.deepEqual(
+      pages.map((p) => [p.records.map((r) => r.id).join(","), p.totalEntries]),
+      [
+        ["a1,a2", 2],
+        ["b1,b2", 2],
+        ["c1,c2", 2],
+      ],
+    );
+    assert.equal(server.requests[0]?.url, "/v1/patients?per_page=100&q[]=last_name:~Smith");
+  });
+
   it("stops after `limit` records without fetching further pages", async () => {
     threePages("patients");
     const records = await collect(client().paginate<ClinikoRecord>("/patients", { limit: 3 }));
