@@ -45,14 +45,8 @@ export async function runOnce(o: OnceOptions): Promise<OnceSummary> {
     since: o.since,
     actor: "cli",
   });
-  if (!workflow.activatedAt || (o.since && !existing?.enabled)) {
-    await store.database.db
-      .updateTable("workflows")
-      .set({ activated_at: workflow.activatedAt ?? new Date().toISOString(), backfill_from: o.since ?? null })
-      .where("id", "=", workflow.id)
-      .execute();
-    workflow = await store.workflows.get(workflow.id);
-  }
+  if (!workflow.activatedAt || (o.since && !existing?.enabled))
+    workflow = await store.workflows.markActivated(workflow.id, o.since);
   const clients = new ClientProvider(store, { env: o.env });
   const summary: OnceSummary = {
     workflow: workflow.name,

@@ -201,6 +201,19 @@ export class WorkflowStore {
     return this.get(w.id);
   }
 
+  /**
+   * Gives a workflow the start point its polls need without enabling it (`run --once`): keeps an
+   * earlier activation time, else now, and sets or clears the backfill start.
+   */
+  async markActivated(id: number, since?: string): Promise<StoredWorkflow> {
+    await this.#db
+      .updateTable("workflows")
+      .set((eb) => ({ activated_at: eb.fn.coalesce("activated_at", eb.val(isoNow())), backfill_from: since ?? null }))
+      .where("id", "=", id)
+      .execute();
+    return this.get(id);
+  }
+
   /** Pauses workflows with a reason people will read (e.g. a rejected API key). */
   async pause(ids: number[], reason: string): Promise<void> {
     if (ids.length === 0) return;
