@@ -4,17 +4,7 @@ import type { Command } from "commander";
  * Verbs of the stable interface whose implementation lands in a later issue. They are listed in
  * `--help` so scripts can discover them, and say clearly that they are not there yet.
  */
-const pending: [name: string, description: string][] = [
-  ["serve", "run the API, web UI, scheduler and workers (--demo adds the sandbox clinic)"],
-  ["connections", "manage Cliniko connections (add|list|test|remove)"],
-  ["workflows", "manage workflows (import|export|list|enable|disable)"],
-  ["run", "run a workflow file (--once: poll once and run what it found)"],
-  ["runs", "inspect runs (list|show|replay)"],
-  ["schema", "print the workflow JSON Schema"],
-  ["admin", "administration (set-password)"],
-  ["worker", "run a queue worker (distributed mode)"],
-  ["migrate", "apply database migrations"],
-];
+const pending: [name: string, description: string][] = [["worker", "run a queue worker (distributed mode)"]];
 
 export function registerPending(program: Command, implemented: Set<string>): void {
   for (const [name, description] of pending) {
