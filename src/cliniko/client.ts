@@ -21,6 +21,7 @@ import { resolveConnection } from "./regions.ts";
 import { type OperationRole, type Resource, type ResourceName, resource as resourceOf } from "./resources.ts";
 import { findOperation, type OperationSpec, operation as operationOf } from "./spec.ts";
 import type {
+  CallArgs,
   ClinikoClient,
   ClinikoRecord,
   ClinikoResponse,
@@ -205,16 +206,7 @@ export function createClient(options: ClientOptions): ClinikoClientWithStats {
     };
   }
 
-  async function runOperation<T>(
-    op: OperationSpec,
-    args: {
-      params?: Record<string, string>;
-      query?: Record<string, QueryValue>;
-      q?: Filter[];
-      sort?: string;
-      body?: unknown;
-    } = {},
-  ): Promise<T> {
+  async function runOperation<T>(op: OperationSpec, args: CallArgs = {}): Promise<T> {
     const path = fillPath(op, args.params);
     const known = new Set(op.query.map((p) => p.name));
     const query = { ...args.query };
@@ -253,7 +245,7 @@ export function createClient(options: ClientOptions): ClinikoClientWithStats {
     return body;
   }
 
-  function call<T = unknown>(operationId: string, args?: Parameters<typeof runOperation>[1]): Promise<T> {
+  function call<T = unknown>(operationId: string, args?: CallArgs): Promise<T> {
     let op: OperationSpec;
     try {
       op = operationOf(operationId);
@@ -281,8 +273,7 @@ export function createClient(options: ClientOptions): ClinikoClientWithStats {
       }
       return op;
     };
-    const run = async <T>(role: OperationRole, args: Parameters<typeof runOperation>[1]) =>
-      runOperation<T>(opFor(role), args);
+    const run = async <T>(role: OperationRole, args: CallArgs) => runOperation<T>(opFor(role), args);
     const listKey = () => {
       const op = opFor("list");
       return { op, key: op.response.kind === "list" ? op.response.key : r.name };

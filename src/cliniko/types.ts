@@ -68,6 +68,15 @@ export interface ResourceClient {
   delete(id: string): Promise<void>;
 }
 
+/** What `call` fills an operation with: path parameters, query parameters, `q[]`, sort and body. */
+export interface CallArgs {
+  params?: Record<string, string>;
+  query?: Record<string, QueryValue>;
+  q?: Filter[];
+  sort?: string;
+  body?: unknown;
+}
+
 export interface ClinikoClient {
   /** e.g. `https://api.au1.cliniko.com/v1` or a sandbox's `http://127.0.0.1:4010/v1`. */
   readonly baseUrl: string;
@@ -81,16 +90,7 @@ export interface ClinikoClient {
   /** Records of every page, following `links.next` (only on the same host). */
   paginate<T = ClinikoRecord>(path: string, options?: ListOptions & { key?: string; limit?: number }): AsyncIterable<T>;
   /** Runs an operation of the catalogue by its operationId, validating its `q[]` filters first. */
-  call<T = unknown>(
-    operationId: string,
-    args?: {
-      params?: Record<string, string>;
-      query?: Record<string, QueryValue>;
-      q?: Filter[];
-      sort?: string;
-      body?: unknown;
-    },
-  ): Promise<T>;
+  call<T = unknown>(operationId: string, args?: CallArgs): Promise<T>;
   /** The generic client of one catalogue resource. */
   resource(name: ResourceName): ResourceClient;
 }
