@@ -190,6 +190,33 @@ function BranchCases({
   );
 }
 
+/** Which stored connection a trigger or step uses; "" (default) is stored as no connection at all. */
+function ConnectionField({
+  id,
+  value,
+  connections,
+  onChange,
+}: {
+  id: string;
+  value: string | undefined;
+  connections: string[];
+  onChange: (connection: string | undefined) => void;
+}) {
+  return (
+    <div className="field">
+      <label htmlFor={id}>Connection</label>
+      <select id={id} value={value ?? ""} onChange={(e) => onChange(e.target.value || undefined)}>
+        <option value="">default</option>
+        {connections.map((c) => (
+          <option key={c} value={c}>
+            {c}
+          </option>
+        ))}
+      </select>
+    </div>
+  );
+}
+
 function StepCard({
   index,
   step,
@@ -261,21 +288,12 @@ function StepCard({
               />
             </div>
             {!builtin && (
-              <div className="field">
-                <label htmlFor={`conn-${index}`}>Connection</label>
-                <select
-                  id={`conn-${index}`}
-                  value={step.connection ?? ""}
-                  onChange={(e) => onChange({ ...step, connection: e.target.value || undefined })}
-                >
-                  <option value="">default</option>
-                  {connections.map((c) => (
-                    <option key={c} value={c}>
-                      {c}
-                    </option>
-                  ))}
-                </select>
-              </div>
+              <ConnectionField
+                id={`conn-${index}`}
+                value={step.connection}
+                connections={connections}
+                onChange={(connection) => onChange({ ...step, connection })}
+              />
             )}
           </div>
           {step.action !== "filter" && (
@@ -632,23 +650,12 @@ export function EditorPage({ id }: { id?: string }) {
               <>
                 <div className="grid-2">
                   {trigger.key !== "schedule" && trigger.key !== "webhook" && (
-                    <div className="field">
-                      <label htmlFor="trigger-conn">Connection</label>
-                      <select
-                        id="trigger-conn"
-                        value={def.trigger.connection ?? ""}
-                        onChange={(e) =>
-                          setDef({ ...def, trigger: { ...def.trigger, connection: e.target.value || undefined } })
-                        }
-                      >
-                        <option value="">default</option>
-                        {connections.map((c) => (
-                          <option key={c} value={c}>
-                            {c}
-                          </option>
-                        ))}
-                      </select>
-                    </div>
+                    <ConnectionField
+                      id="trigger-conn"
+                      value={def.trigger.connection}
+                      connections={connections}
+                      onChange={(connection) => setDef({ ...def, trigger: { ...def.trigger, connection } })}
+                    />
                   )}
                   {!trigger.builtin && (
                     <div className="field">
