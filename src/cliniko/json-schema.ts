@@ -1,7 +1,7 @@
 /**
  * The catalogue's schema nodes as JSON Schema (draft 2020-12), for anything that validates
- * Cliniko payloads outside TypeScript: the sandbox's contract tests, the catalog's published
- * output schemas, docs.
+ * Cliniko payloads outside TypeScript (today: the sandbox's contract tests check every record it
+ * serves against it).
  *
  *   toJsonSchema(node) → a self-contained schema; named schemas it refers to go under `$defs`.
  *
@@ -14,8 +14,7 @@
  * JSON Schema patterns have no flags, so those classes are widened to `A-Za-z`.
  */
 import { type SchemaNode, spec } from "./spec.ts";
-
-export type JsonSchema = { [key: string]: unknown };
+import type { JsonSchema } from "./zod-schema.ts";
 
 const DIALECT = "https://json-schema.org/draft/2020-12/schema";
 

@@ -167,14 +167,14 @@ export class SlidingWindowLimiter implements RateLimiter {
   }
 }
 
+/** Unpaced limiters are per client, not per key: their counts are also summed here for /metrics. */
+const unpacedTotals = { requests: 0, rateLimited: 0, waits: 0, waitedMs: 0 };
+
 /**
  * A limiter that does not pace (a local sandbox without limits); it still counts. It does honour
  * a 429's reset: "no pacing" means we trust the server to say when to stop, not that we hammer
  * it again the moment it says so.
  */
-/** Unpaced limiters are per client, not per key: their counts are also summed here for /metrics. */
-const unpacedTotals = { requests: 0, rateLimited: 0, waits: 0, waitedMs: 0 };
-
 export class UnlimitedLimiter implements RateLimiter {
   private readonly clock: Clock;
   private blocked = 0;
