@@ -10,7 +10,7 @@ import type { ActionDef, TriggerDef } from "./types.ts";
 
 export { actions } from "./actions.ts";
 export { ActionInputError, ActionUnsupportedError, type InputIssue, UnknownCatalogKeyError } from "./errors.ts";
-export { actionSummary, triggerSummary } from "./summary.ts";
+export { actionSummary, byGroup, triggerSummary } from "./summary.ts";
 export { detect, fetchChanges, pollKeyOf, triggers } from "./triggers.ts";
 export type {
   ActionDef,

@@ -32,3 +32,14 @@ export function triggerSummary(t: TriggerDef) {
     sample: t.sample,
   };
 }
+
+/** Entries by their group, groups in order of first appearance (the brief's order). */
+export function byGroup<T extends { group: string }>(items: readonly T[]): Map<string, T[]> {
+  const groups = new Map<string, T[]>();
+  for (const item of items) {
+    const list = groups.get(item.group);
+    if (list) list.push(item);
+    else groups.set(item.group, [item]);
+  }
+  return groups;
+}

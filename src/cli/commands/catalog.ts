@@ -9,6 +9,7 @@ import {
   action,
   actionSummary,
   actions,
+  byGroup,
   detect,
   fetchChanges,
   type TriggerDef,
@@ -30,16 +31,6 @@ function out(text: string): void {
   process.stdout.write(text.endsWith("\n") ? text : `${text}\n`);
 }
 
-function grouped<T extends { group: string }>(items: readonly T[]): Map<string, T[]> {
-  const groups = new Map<string, T[]>();
-  for (const item of items) {
-    const list = groups.get(item.group) ?? [];
-    list.push(item);
-    groups.set(item.group, list);
-  }
-  return groups;
-}
-
 function table(rows: string[][]): string {
   const widths = rows[0]!.map((_, i) => Math.max(...rows.map((r) => (r[i] ?? "").length)));
   return rows.map((r) => `  ${r.map((c, i) => (i === r.length - 1 ? c : c.padEnd(widths[i]!))).join("  ")}`).join("\n");
@@ -47,7 +38,7 @@ function table(rows: string[][]): string {
 
 function printActions(list: readonly ActionDef[]): void {
   const parts: string[] = [];
-  for (const [group, items] of grouped(list)) {
+  for (const [group, items] of byGroup(list)) {
     const rows = items.map((a) => [
       a.key,
       a.kind,
@@ -61,7 +52,7 @@ function printActions(list: readonly ActionDef[]): void {
 
 function printTriggers(list: readonly TriggerDef[]): void {
   const parts: string[] = [];
-  for (const [group, items] of grouped(list)) {
+  for (const [group, items] of byGroup(list)) {
     const rows = items.map((t) => [t.key, t.event, t.paths.join(" + "), t.title]);
     parts.push(`${group}\n${table(rows)}`);
   }
