@@ -502,7 +502,7 @@ function build(row: ActionRow): ActionDef {
   let inputSchema: ActionDef["inputSchema"] | undefined;
   let outputSample: unknown;
   const inputOfRow = () => {
-    input ??= custom ? custom.input(op) : inputOf(kind, op!, res, row);
+    input ??= custom ? custom.input() : inputOf(kind, op!, res, row);
     return input;
   };
   const ctx: RunContext = {
@@ -533,7 +533,7 @@ function build(row: ActionRow): ActionDef {
       return inputSchema;
     },
     get outputSample() {
-      outputSample ??= custom?.outputSample ? custom.outputSample(op) : outputSampleOf(kind, op!, res);
+      outputSample ??= custom?.outputSample ? custom.outputSample() : outputSampleOf(kind, op!, res);
       return outputSample;
     },
     async run(client, raw) {

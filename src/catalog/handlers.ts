@@ -4,7 +4,7 @@
  */
 import { z } from "zod";
 import { resources } from "../cliniko/resources.ts";
-import { deref, type OperationSpec, operation } from "../cliniko/spec.ts";
+import { deref, operation } from "../cliniko/spec.ts";
 import type { ClinikoClient, ClinikoRecord } from "../cliniko/types.ts";
 import { clinikoId, zodOf } from "../cliniko/zod-schema.ts";
 import { ActionUnsupportedError } from "./errors.ts";
@@ -13,8 +13,8 @@ import { fillPath, type RunContext, revealFilters } from "./run.ts";
 import { SAMPLE_TIME, sampleRecord } from "./samples.ts";
 
 export interface Handler {
-  input(op?: OperationSpec): z.ZodType;
-  outputSample?(op?: OperationSpec): unknown;
+  input(): z.ZodType;
+  outputSample?(): unknown;
   run(ctx: RunContext, client: ClinikoClient, input: Record<string, unknown>): Promise<unknown>;
 }
 
