@@ -289,7 +289,12 @@ export class Runner {
     const { scope, run } = state;
     switch (step.action) {
       case "filter": {
-        const passed = await condition((input as { condition?: unknown }).condition, scope, step.id);
+        const passed = await condition(
+          (input as { condition?: unknown }).condition,
+          scope,
+          `${step.id}.input.condition`,
+          this.#o.templateTimeLimitMs,
+        );
         return { passed };
       }
       case "branch": {

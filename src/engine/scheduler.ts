@@ -12,7 +12,7 @@ import type { ClientProvider } from "./clients.ts";
 import { parseDuration } from "./duration.ts";
 import { type PollJob, type PollResult, planPollJobs, pollJobId, pollResource } from "./poller.ts";
 import type { RunQueue } from "./queue.ts";
-import { intervalOf, validateWorkflow, type WorkflowDefinition } from "./workflow.ts";
+import { allSteps, BUILTIN_ACTIONS, intervalOf, validateWorkflow, type WorkflowDefinition } from "./workflow.ts";
 
 export interface SchedulerOptions {
   store: Store;
@@ -250,7 +250,11 @@ export class Scheduler {
     const ids: number[] = [];
     for (const w of await this.#o.store.workflows.listActive()) {
       const def = w.definition as WorkflowDefinition;
-      const names = [def.trigger?.connection, ...(def.steps ?? []).map((s) => s.connection)];
+      // Every Cliniko step counts, nested ones in branches too; built-in steps use no connection.
+      const clinikoSteps = allSteps(def.steps ?? []).filter(
+        ({ step }) => !BUILTIN_ACTIONS.includes(step.action as never),
+      );
+      const names = [def.trigger?.connection, ...clinikoSteps.map(({ step }) => step.connection)];
       for (const name of names) {
         const key = await this.#o.clients.keyOf(name).catch(() => undefined);
         if (key === connectionKey) {

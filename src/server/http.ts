@@ -54,12 +54,13 @@ export async function startHttp(
     demo: sandbox ? new DemoClinic(sandbox.sandbox) : undefined,
   });
   const host = settings.host ?? env.HOST ?? "127.0.0.1";
+  const listenPort = settings.port ?? 3000;
   try {
-    await app.listen({ port: settings.port ?? 3000, host });
+    await app.listen({ port: listenPort, host });
   } catch (err) {
     await sandbox?.stop();
     if ((err as NodeJS.ErrnoException).code === "EADDRINUSE")
-      throw new Error(`Port ${settings.port} is already in use; pick another with --port.`);
+      throw new Error(`Port ${listenPort} is already in use; pick another with --port.`);
     throw err;
   }
   const address = app.server.address();

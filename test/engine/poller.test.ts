@@ -250,6 +250,32 @@ describe("scheduler", () => {
       workflow({ trigger: { key: "new_patient", connection: "revoked" } }),
     );
     const other = await h.store.workflows.save("on env", workflow({ trigger: { key: "new_contact" } }));
+    // Its trigger is fine, but a step nested in a branch writes through the revoked connection.
+    const nested = await h.store.workflows.save(
+      "nested step on revoked",
+      workflow({
+        trigger: { key: "new_contact" },
+        steps: [
+          {
+            id: "route",
+            action: "branch",
+            cases: [
+              {
+                if: "{{ true }}",
+                steps: [
+                  {
+                    id: "alert",
+                    action: "create_medical_alert",
+                    connection: "revoked",
+                    input: { patient_id: "1", name: "x" },
+                  },
+                ],
+              },
+            ],
+          },
+        ],
+      }),
+    );
     const queue = new InProcessQueue(h.store, { workflowIds: [] });
     const scheduler = new Scheduler({ store: h.store, clients: h.clients, queue, pollIntervalMs: 100 });
     await scheduler.tick();
@@ -258,5 +284,6 @@ describe("scheduler", () => {
     assert.match(paused.pausedReason ?? "", /rejected the API key of connection "revoked"/);
     assert.ok(!(paused.pausedReason ?? "").includes("MS0revoked"));
     assert.equal((await h.store.workflows.get(other.id)).pausedReason, null);
+    assert.match((await h.store.workflows.get(nested.id)).pausedReason ?? "", /connection "revoked"/);
   });
 });
