@@ -84,11 +84,9 @@ function errorBody(statusCode: number, error: string, message: string, details?:
 export async function createServer(options: ServerOptions) {
   const { store, engine } = options;
   const logger = options.logger ?? defaultLog.child({ component: "http" });
-  const auth = options.auth ?? new AuthStore(store.database.db as never);
-  await auth.ready();
+  const auth = options.auth ?? new AuthStore(store.database.db);
   if (options.adminPassword) await auth.applyEnvPassword(options.adminPassword);
-  const webhooks = new WebhookTokens(store.database.db as never);
-  await webhooks.ready();
+  const webhooks = new WebhookTokens(store.database.db);
   const metrics = new HttpMetrics();
   const actors = new WeakMap<FastifyRequest, string>();
 

@@ -1,18 +1,12 @@
 /**
  * Who may use the API: one admin password (argon2id), browser sessions (random id in an
  * HttpOnly SameSite=Strict cookie, stored hashed) and bearer API tokens for scripts (stored
- * hashed, shown once). Its tables are created here with IF NOT EXISTS so this module stays
- * independent of the engine's migrations, on SQLite and PostgreSQL alike.
+ * hashed, shown once). Its tables come from the store's migrations (0003).
  */
 import { createHash, randomBytes } from "node:crypto";
 import { hash, verify } from "@node-rs/argon2";
 import type { Kysely } from "kysely";
-
-interface AuthTables {
-  auth_settings: { key: string; value: string; updated_at: string };
-  auth_sessions: { id_hash: string; created_at: string; expires_at: string };
-  api_tokens: { id: string; name: string; token_hash: string; created_at: string; last_used_at: string | null };
-}
+import type { Database } from "../store/schema.ts";
 
 export const SESSION_COOKIE = "cliniko_flow_session";
 export const SESSION_TTL_MS = 7 * 24 * 3600 * 1000;
@@ -34,45 +28,13 @@ export interface TokenInfo {
 }
 
 export class AuthStore {
-  readonly #db: Kysely<AuthTables>;
-  #ready: Promise<void> | undefined;
+  readonly #db: Kysely<Database>;
 
-  constructor(db: Kysely<unknown>) {
-    this.#db = db as unknown as Kysely<AuthTables>;
-  }
-
-  /** Creates the tables on first use. */
-  ready(): Promise<void> {
-    this.#ready ??= (async () => {
-      await this.#db.schema
-        .createTable("auth_settings")
-        .ifNotExists()
-        .addColumn("key", "varchar(100)", (c) => c.primaryKey())
-        .addColumn("value", "text", (c) => c.notNull())
-        .addColumn("updated_at", "varchar(40)", (c) => c.notNull())
-        .execute();
-      await this.#db.schema
-        .createTable("auth_sessions")
-        .ifNotExists()
-        .addColumn("id_hash", "varchar(64)", (c) => c.primaryKey())
-        .addColumn("created_at", "varchar(40)", (c) => c.notNull())
-        .addColumn("expires_at", "varchar(40)", (c) => c.notNull())
-        .execute();
-      await this.#db.schema
-        .createTable("api_tokens")
-        .ifNotExists()
-        .addColumn("id", "varchar(40)", (c) => c.primaryKey())
-        .addColumn("name", "varchar(200)", (c) => c.notNull())
-        .addColumn("token_hash", "varchar(64)", (c) => c.notNull().unique())
-        .addColumn("created_at", "varchar(40)", (c) => c.notNull())
-        .addColumn("last_used_at", "varchar(40)")
-        .execute();
-    })();
-    return this.#ready;
+  constructor(db: Kysely<Database>) {
+    this.#db = db;
   }
 
   async hasPassword(): Promise<boolean> {
-    await this.ready();
     return (await this.#passwordHash()) !== undefined;
   }
 
@@ -89,7 +51,6 @@ export class AuthStore {
   async setPassword(password: string): Promise<void> {
     if (password.length < MIN_PASSWORD_LENGTH)
       throw new PasswordPolicyError(`The admin password must have at least ${MIN_PASSWORD_LENGTH} characters.`);
-    await this.ready();
     const value = await hash(password);
     const updated_at = now();
     const res = await this.#db
@@ -104,7 +65,6 @@ export class AuthStore {
   }
 
   async checkPassword(password: string): Promise<boolean> {
-    await this.ready();
     const stored = await this.#passwordHash();
     if (!stored || !password) return false;
     try {
@@ -125,7 +85,6 @@ export class AuthStore {
   }
 
   async createSession(): Promise<{ id: string; expiresAt: Date }> {
-    await this.ready();
     const id = randomBytes(32).toString("base64url");
     const expiresAt = new Date(Date.now() + SESSION_TTL_MS);
     await this.#db
@@ -137,7 +96,6 @@ export class AuthStore {
 
   async checkSession(id: string | undefined): Promise<boolean> {
     if (!id) return false;
-    await this.ready();
     const row = await this.#db
       .selectFrom("auth_sessions")
       .select("expires_at")
@@ -148,14 +106,12 @@ export class AuthStore {
 
   async endSession(id: string | undefined): Promise<void> {
     if (!id) return;
-    await this.ready();
     await this.#db.deleteFrom("auth_sessions").where("id_hash", "=", sha256(id)).execute();
     await this.#db.deleteFrom("auth_sessions").where("expires_at", "<", now()).execute();
   }
 
   /** Returns the token itself once; only its hash is kept. */
   async createToken(name: string): Promise<TokenInfo & { token: string }> {
-    await this.ready();
     const token = `cft_${randomBytes(24).toString("base64url")}`;
     const info = { id: randomBytes(6).toString("hex"), name, createdAt: now(), lastUsedAt: null };
     await this.#db
@@ -172,7 +128,6 @@ export class AuthStore {
   }
 
   async checkToken(token: string): Promise<boolean> {
-    await this.ready();
     const tokenHash = sha256(token);
     const row = await this.#db
       .selectFrom("api_tokens")
@@ -185,13 +140,11 @@ export class AuthStore {
   }
 
   async listTokens(): Promise<TokenInfo[]> {
-    await this.ready();
     const rows = await this.#db.selectFrom("api_tokens").selectAll().orderBy("created_at").execute();
     return rows.map((r) => ({ id: r.id, name: r.name, createdAt: r.created_at, lastUsedAt: r.last_used_at }));
   }
 
   async removeToken(id: string): Promise<boolean> {
-    await this.ready();
     const res = await this.#db.deleteFrom("api_tokens").where("id", "=", id).executeTakeFirst();
     return Number(res.numDeletedRows) > 0;
   }

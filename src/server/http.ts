@@ -30,8 +30,7 @@ export async function startHttp(
 ): Promise<RunningHttp> {
   const { store } = service;
   const dataDir = store.database.target.dataDir;
-  const auth = new AuthStore(store.database.db as never);
-  await auth.ready();
+  const auth = new AuthStore(store.database.db);
   const adminPassword = env.CLINIKO_FLOW_ADMIN_PASSWORD || undefined;
   if (adminPassword) await auth.applyEnvPassword(adminPassword);
 

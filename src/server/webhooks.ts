@@ -3,15 +3,11 @@
  * `/hooks/<token>`, that other apps POST to. The token is the credential (like a chat app's
  * incoming-webhook URL): the sender needs no login, and rotating the token revokes the old URL.
  * The token is kept as it is, not hashed, because the editor shows the URL again; it grants one
- * thing only, queueing a run of that one workflow. Its table is created here with IF NOT
- * EXISTS, as auth.ts does, so the server's own state needs no engine migration.
+ * thing only, queueing a run of that one workflow. Its table comes from the store's migrations.
  */
 import { randomBytes } from "node:crypto";
 import type { Kysely } from "kysely";
-
-interface WebhookTables {
-  webhook_tokens: { workflow_id: number; token: string; created_at: string };
-}
+import type { Database } from "../store/schema.ts";
 
 export const WEBHOOK_PREFIX = "/hooks/";
 
@@ -29,29 +25,14 @@ export const WEBHOOK_SAMPLE: WebhookEvent = {
 };
 
 export class WebhookTokens {
-  readonly #db: Kysely<WebhookTables>;
-  #ready: Promise<void> | undefined;
+  readonly #db: Kysely<Database>;
 
-  constructor(db: Kysely<unknown>) {
-    this.#db = db as unknown as Kysely<WebhookTables>;
-  }
-
-  ready(): Promise<void> {
-    this.#ready ??= (async () => {
-      await this.#db.schema
-        .createTable("webhook_tokens")
-        .ifNotExists()
-        .addColumn("workflow_id", "integer", (c) => c.primaryKey())
-        .addColumn("token", "varchar(64)", (c) => c.notNull().unique())
-        .addColumn("created_at", "varchar(40)", (c) => c.notNull())
-        .execute();
-    })();
-    return this.#ready;
+  constructor(db: Kysely<Database>) {
+    this.#db = db;
   }
 
   /** The workflow's token, created on first use. */
   async tokenFor(workflowId: number): Promise<string> {
-    await this.ready();
     const row = await this.#db
       .selectFrom("webhook_tokens")
       .select("token")
@@ -62,7 +43,6 @@ export class WebhookTokens {
 
   /** A new token; the old URL stops working at once. */
   async rotate(workflowId: number): Promise<string> {
-    await this.ready();
     const token = `whk_${randomBytes(24).toString("base64url")}`;
     await this.#db.deleteFrom("webhook_tokens").where("workflow_id", "=", workflowId).execute();
     await this.#db
@@ -73,7 +53,6 @@ export class WebhookTokens {
   }
 
   async workflowOf(token: string): Promise<number | undefined> {
-    await this.ready();
     const row = await this.#db
       .selectFrom("webhook_tokens")
       .select("workflow_id")
@@ -83,7 +62,6 @@ export class WebhookTokens {
   }
 
   async remove(workflowId: number): Promise<void> {
-    await this.ready();
     await this.#db.deleteFrom("webhook_tokens").where("workflow_id", "=", workflowId).execute();
   }
 }

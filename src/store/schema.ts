@@ -106,6 +106,33 @@ export interface AuditLogTable {
   detail: string | null;
 }
 
+/** The HTTP server's own state (src/server/auth.ts, src/server/webhooks.ts). */
+export interface AuthSettingsTable {
+  key: string;
+  value: string;
+  updated_at: string;
+}
+
+export interface AuthSessionsTable {
+  id_hash: string;
+  created_at: string;
+  expires_at: string;
+}
+
+export interface ApiTokensTable {
+  id: string;
+  name: string;
+  token_hash: string;
+  created_at: string;
+  last_used_at: string | null;
+}
+
+export interface WebhookTokensTable {
+  workflow_id: number;
+  token: string;
+  created_at: string;
+}
+
 export interface Database {
   connections: ConnectionsTable;
   workflows: WorkflowsTable;
@@ -115,4 +142,8 @@ export interface Database {
   runs: RunsTable;
   step_results: StepResultsTable;
   audit_log: AuditLogTable;
+  auth_settings: AuthSettingsTable;
+  auth_sessions: AuthSessionsTable;
+  api_tokens: ApiTokensTable;
+  webhook_tokens: WebhookTokensTable;
 }

@@ -38,7 +38,7 @@ export function register(program: Command): string[] {
         throw new UsageError(`the password must have at least ${MIN_PASSWORD_LENGTH} characters`);
       const store = await openStore();
       try {
-        await new AuthStore(store.database.db as never).setPassword(password);
+        await new AuthStore(store.database.db).setPassword(password);
       } finally {
         await store.close();
       }
