@@ -56,5 +56,11 @@ export async function main(argv: string[]): Promise<number> {
   }
 }
 
+// `cliniko-flow actions --json | head` closes the pipe early: that is the reader's choice, not a failure.
+process.stdout.on("error", (err: NodeJS.ErrnoException) => {
+  if (err.code === "EPIPE") process.exit(0);
+  throw err;
+});
+
 const code = await main(process.argv);
 process.exitCode = code;

@@ -42,7 +42,7 @@ export interface ServerOptions {
   logger?: Logger;
   /** `serve --demo`: the sandbox clinic the Demo clinic routes change (they exist only then). */
   demo?: DemoClinic;
-  /** Behind a TLS-terminating proxy: trust X-Forwarded-* (default: TRUST_PROXY=1), so cookies get Secure. */
+  /** Behind a TLS-terminating proxy: trust X-Forwarded-* so cookies get Secure (off unless TRUST_PROXY=1). */
   trustProxy?: boolean;
 }
 

@@ -7,7 +7,7 @@ import { UsageError } from "../errors.ts";
 export function register(program: Command): string[] {
   program
     .command("serve")
-    .description("run the scheduler and workers (the API and UI attach here)")
+    .description("run the web UI, the HTTP API, the scheduler and the workers (--demo adds the sandbox clinic)")
     .option("--demo", "also start the sandbox with a seeded demo clinic and a demo connection")
     .option("--port <port>", "HTTP port (for the web server)", process.env.PORT ?? "3000")
     .action(async (o: { demo?: boolean; port: string }) => {
