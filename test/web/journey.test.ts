@@ -44,6 +44,21 @@ function ensureUiBuilt(): void {
   assert.equal(res.status, 0, "vite build web failed");
 }
 
+/** A built UI, a running stack and a 1280 px page on it: what every suite here starts from. */
+async function openBrowserStack(options: Parameters<typeof startStack>[0]): Promise<{
+  stack: Stack;
+  browser: Browser;
+  page: Page;
+}> {
+  ensureUiBuilt();
+  mkdirSync(OUT, { recursive: true });
+  const stack = await startStack(options);
+  const browser = await launchBrowser();
+  const page = await browser.newPage({ viewport: { width: 1280, height: 860 } });
+  page.setDefaultTimeout(15_000);
+  return { stack, browser, page };
+}
+
 describe("web UI journey in Chromium", { skip }, () => {
   let stack: Stack;
   let browser: Browser;
@@ -51,12 +66,7 @@ describe("web UI journey in Chromium", { skip }, () => {
   const shot = (name: string) => page.screenshot({ path: join(OUT, `${name}.png`), fullPage: true });
 
   before(async () => {
-    ensureUiBuilt();
-    mkdirSync(OUT, { recursive: true });
-    stack = await startStack({ engine: true });
-    browser = await launchBrowser();
-    page = await browser.newPage({ viewport: { width: 1280, height: 860 } });
-    page.setDefaultTimeout(15_000);
+    ({ stack, browser, page } = await openBrowserStack({ engine: true }));
   });
   after(async () => {
     await browser?.close();
@@ -286,13 +296,8 @@ describe("Demo clinic in Chromium (serve --demo)", { skip }, () => {
   const shot = (name: string) => page.screenshot({ path: join(OUT, `${name}.png`), fullPage: true });
 
   before(async () => {
-    ensureUiBuilt();
-    mkdirSync(OUT, { recursive: true });
     // As `npm start`, with the harness's 300 ms polls instead of the example workflow's 30 s.
-    stack = await startStack({ engine: true, demo: true });
-    browser = await launchBrowser();
-    page = await browser.newPage({ viewport: { width: 1280, height: 860 } });
-    page.setDefaultTimeout(15_000);
+    ({ stack, browser, page } = await openBrowserStack({ engine: true, demo: true }));
   });
   after(async () => {
     await browser?.close();
