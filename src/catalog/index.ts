@@ -25,7 +25,7 @@ const actionsByKey = new Map(actions.map((a) => [a.key, a]));
 const triggersByKey = new Map(triggers.map((t) => [t.key, t]));
 
 /** The closest key by edit distance, for "did you mean" (only when reasonably close). */
-function closest(key: string, keys: Iterable<string>): string | undefined {
+export function closest(key: string, keys: Iterable<string>): string | undefined {
   let best: string | undefined;
   let bestDistance = Math.max(3, Math.floor(key.length / 3)) + 1;
   for (const k of keys) {

@@ -7,15 +7,14 @@
  */
 
 import type { Logger } from "pino";
-import { action as catalogAction } from "../catalog/index.ts";
-import { ClinikoError } from "../cliniko/errors.ts";
+import { errorText, executeStep, flowOf, prepareStep, stepFailure, stepKind, transient } from "../steps/execute.ts";
+import type { StepContext, StepKind } from "../steps/types.ts";
 import type { RunRecord, StepRecord, Store } from "../store/index.ts";
 import type { RunStore } from "../store/runs.ts";
 import type { ClientProvider } from "./clients.ts";
 import { parseDuration } from "./duration.ts";
-import { HttpRequestError, httpRequest, isSafeMethod } from "./http-request.ts";
 import { secretScrubber } from "./redact.ts";
-import { condition, render, TemplateError, type TemplateScope, templateEnv } from "./template.ts";
+import { TemplateError, type TemplateScope, templateEnv } from "./template.ts";
 import { type StepDefinition, validateWorkflow, type WorkflowDefinition } from "./workflow.ts";
 
 export interface RunnerOptions {
@@ -43,15 +42,6 @@ class Stop {
     this.status = status;
     this.error = error;
   }
-}
-
-function errorText(err: unknown): string {
-  if (err instanceof ClinikoError || err instanceof HttpRequestError) {
-    const d = err.detail;
-    const detail = d === undefined ? "" : ` ${typeof d === "string" ? d : JSON.stringify(d)}`.slice(0, 600);
-    return `${err.message}${detail}`;
-  }
-  return (err as Error)?.message ?? String(err);
 }
 
 /** A step's final result waiting to be committed with the run's next write (see `#record`). */
@@ -137,16 +127,17 @@ export class Runner {
     for (let i = 0; i < steps.length; i++) {
       const step = steps[i]!;
       const path = `${base}[${i}]`;
+      const kind = stepKind(step.action);
       const seq = state.seq++;
       const prev = state.done.get(step.id);
       const { run, scope } = state;
       if (prev && (prev.status === "succeeded" || prev.status === "skipped")) {
         scope.steps[step.id] = prev.output;
-        await this.#after(step, path, prev.output, state);
+        await this.#after(kind, step, path, prev.output, state);
         continue;
       }
       if (prev?.status === "unknown") throw new Stop("unknown", prev.error);
-      const repeatable = this.#repeatable(step);
+      const repeatable = kind.safety(step) !== "write-once";
       if (prev?.status === "running" && !repeatable) {
         const msg = `Step ${step.id} was interrupted after it may have sent its request; its outcome is unknown, so it was not repeated.`;
         await this.#record(state, { stepId: step.id, result: { status: "unknown", error: msg } });
@@ -154,9 +145,9 @@ export class Runner {
       }
       // A step that may write elsewhere is recorded as in flight BEFORE it executes, so a crash
       // leaves a `running` row and the resumed run marks it `unknown` instead of repeating it. A
-      // step that is harmless to repeat writes once, when it ends. (`delay` notes its wake-up
-      // time on its row, so it needs the row first.)
-      const preWritten = !repeatable || step.action === "delay" || prev?.status === "running";
+      // step that is harmless to repeat writes once, when it ends. (A step that can park notes
+      // its wake-up time on its row, so it needs the row first.)
+      const preWritten = !repeatable || kind.effects.includes("park") || prev?.status === "running";
       let rowWritten = prev?.status === "running";
       const startedAt = new Date().toISOString();
       state.attempts = 0;
@@ -165,32 +156,62 @@ export class Runner {
       const row = () =>
         rowWritten ? undefined : { seq, input: this.#clean.input(input), attempts: state.attempts, startedAt };
       try {
-        if (step.if !== undefined && !(await condition(step.if, scope, `${path}.if`, this.#o.templateTimeLimitMs))) {
+        const prepared = await prepareStep(kind, step, path, scope, this.#o.templateTimeLimitMs);
+        if (prepared.skip) {
           await this.#record(state, { stepId: step.id, result: { status: "skipped", output: null }, row: row() });
           scope.steps[step.id] = null;
           continue;
         }
-        input = await render(step.input ?? {}, scope, `${path}.input`, this.#o.templateTimeLimitMs);
+        input = prepared.input;
         if (!rowWritten && preWritten) {
           await this.#flush(state, (runs) => runs.startStep(run.id, step.id, seq, this.#clean.input(input)));
           rowWritten = true;
         }
-        const output = await this.#attempts(step, input, prev, state, preWritten);
+        const ctx: StepContext = {
+          step,
+          path,
+          scope,
+          clients: this.#o.clients,
+          allowPrivateHttp: this.#o.allowPrivateHttp,
+          templateTimeLimitMs: this.#o.templateTimeLimitMs,
+          noted: prev?.output,
+          now: Date.now,
+        };
+        const output = await this.#attempts(kind, ctx, input, state, preWritten);
+        await this.#wait(kind, step, path, output, state);
         scope.steps[step.id] = output;
         await this.#record(state, { stepId: step.id, result: { status: "succeeded", output }, row: row() }, preWritten);
         await this.#heartbeat(state);
-        await this.#after(step, path, output, state);
+        await this.#after(kind, step, path, output, state);
       } catch (err) {
         if (err instanceof Stop) throw err;
-        const msg =
-          err instanceof TemplateError
-            ? `Step ${step.id}: ${err.message}`
-            : `Step ${step.id} (${step.action}) failed: ${errorText(err)}`;
+        const msg = stepFailure(step, err);
         // Also a template error, which happens before any write: the row names the step in `runs show`.
         await this.#record(state, { stepId: step.id, result: { status: "failed", error: msg }, row: row() });
         throw new Stop("failed", msg);
       }
     }
+  }
+
+  /**
+   * A step whose output says "not before <time>" (a delay): a short wait happens in process; a
+   * longer one parks the run, noting the time on the step's row so a resumed run keeps it.
+   */
+  async #wait(kind: StepKind, step: StepDefinition, path: string, output: unknown, state: RunState) {
+    const flow = flowOf(kind, step, output, path);
+    if (flow.kind !== "wait") return;
+    const wait = Date.parse(flow.until) - Date.now();
+    if (wait <= 0) return;
+    if (wait <= (this.#o.inlineDelayMs ?? 2000)) {
+      await this.#flush(state);
+      await sleep(wait);
+      return;
+    }
+    await this.#flush(state, async (runs) => {
+      await runs.noteStep(state.run.id, step.id, output);
+      await runs.park(state.run.id, flow.until);
+    });
+    throw new Stop("parked");
   }
 
   /**
@@ -229,46 +250,31 @@ export class Runner {
   }
 
   /** What a finished step means for the flow: a filter that failed stops; a branch runs a case. */
-  async #after(step: StepDefinition, path: string, output: unknown, state: RunState) {
-    if (step.action === "filter" && !(output as { passed?: boolean } | null)?.passed) throw new Stop("succeeded");
-    if (step.action === "branch") {
-      const chosen = (output as { case?: number | "else" } | null)?.case;
-      if (typeof chosen === "number" && step.cases?.[chosen])
-        await this.#steps(step.cases[chosen].steps, `${path}.cases[${chosen}].steps`, state);
-      else if (chosen === "else" && step.else) await this.#steps(step.else, `${path}.else`, state);
-    }
-  }
-
-  /** Whether re-executing an interrupted step cannot do a write twice. */
-  #repeatable(step: StepDefinition): boolean {
-    if (["filter", "branch", "delay"].includes(step.action)) return true;
-    if (step.action === "http.request") {
-      const method = String((step.input as { method?: unknown } | undefined)?.method ?? "POST");
-      return isSafeMethod(method);
-    }
-    const def = catalogAction(step.action);
-    return def.method !== "POST" || def.kind === "find" || def.kind === "list";
+  async #after(kind: StepKind, step: StepDefinition, path: string, output: unknown, state: RunState) {
+    const flow = flowOf(kind, step, output, path);
+    if (flow.kind === "stop") throw new Stop("succeeded");
+    if (flow.kind === "branch") await this.#steps(flow.steps, flow.path, state);
   }
 
   async #attempts(
-    step: StepDefinition,
+    kind: StepKind,
+    ctx: StepContext,
     input: unknown,
-    prev: StepRecord | undefined,
     state: RunState,
     preWritten: boolean,
   ): Promise<unknown> {
+    const { step } = ctx;
     const attempts = step.retry?.attempts ?? this.#o.retry?.attempts ?? 3;
     let backoff = step.retry?.backoff ? parseDuration(step.retry.backoff) : (this.#o.retry?.backoffMs ?? 1000);
     const maxBackoff = this.#o.retry?.maxBackoffMs ?? 60_000;
     for (let attempt = 1; ; attempt++) {
       try {
         state.attempts++;
-        return await this.#perform(step, input, prev, state);
+        return await executeStep(kind, ctx, input);
       } catch (err) {
         if (err instanceof Stop || err instanceof TemplateError) throw err;
-        const repeatable = this.#repeatable(step);
         const maybeSent = (err as { maybeSent?: boolean }).maybeSent === true;
-        if (maybeSent && !repeatable) {
+        if (maybeSent && kind.safety(step) === "write-once") {
           const msg = `Step ${step.id} (${step.action}) may or may not have taken effect, so it was not repeated: ${errorText(err)}`;
           await this.#record(state, { stepId: step.id, result: { status: "unknown", error: msg } });
           throw new Stop("unknown", msg);
@@ -284,61 +290,4 @@ export class Runner {
       }
     }
   }
-
-  async #perform(step: StepDefinition, input: unknown, prev: StepRecord | undefined, state: RunState) {
-    const { scope, run } = state;
-    switch (step.action) {
-      case "filter": {
-        const passed = await condition(
-          (input as { condition?: unknown }).condition,
-          scope,
-          `${step.id}.input.condition`,
-          this.#o.templateTimeLimitMs,
-        );
-        return { passed };
-      }
-      case "branch": {
-        const cases = step.cases ?? [];
-        for (let j = 0; j < cases.length; j++)
-          if (await condition(cases[j]!.if, scope, `${step.id}.cases[${j}].if`, this.#o.templateTimeLimitMs))
-            return { case: j };
-        return { case: "else" };
-      }
-      case "delay": {
-        const i = input as { for?: string; until?: string };
-        const noted = (prev?.output as { until?: string } | null)?.until;
-        const until =
-          noted ??
-          (i.until
-            ? new Date(i.until).toISOString()
-            : new Date(Date.now() + parseDuration(String(i.for))).toISOString());
-        if (Number.isNaN(Date.parse(until))) throw new Error(`delay: "${i.until}" is not a time`);
-        const wait = Date.parse(until) - Date.now();
-        if (wait <= 0) return { until };
-        if (wait <= (this.#o.inlineDelayMs ?? 2000)) {
-          await this.#flush(state);
-          await sleep(wait);
-          return { until };
-        }
-        await this.#flush(state, async (runs) => {
-          await runs.noteStep(run.id, step.id, { until });
-          await runs.park(run.id, until);
-        });
-        throw new Stop("parked");
-      }
-      case "http.request":
-        return httpRequest(input, { allowPrivate: this.#o.allowPrivateHttp });
-      default: {
-        const def = catalogAction(step.action);
-        const { client } = await this.#o.clients.resolve(step.connection);
-        return (await def.run(client, input)) ?? null;
-      }
-    }
-  }
-}
-
-function transient(err: unknown): boolean {
-  if (err instanceof HttpRequestError) return err.transient;
-  if (err instanceof ClinikoError) return ["rate_limited", "server", "network", "timeout"].includes(err.code);
-  return false;
 }

@@ -7,12 +7,13 @@
 import { Cron } from "croner";
 import type { Logger } from "pino";
 import { ClinikoAuthError } from "../cliniko/errors.ts";
+import { isStepKind, stepKind } from "../steps/registry.ts";
 import type { Store, StoredWorkflow } from "../store/index.ts";
 import type { ClientProvider } from "./clients.ts";
 import { parseDuration } from "./duration.ts";
 import { type PollJob, type PollResult, planPollJobs, pollJobId, pollResource } from "./poller.ts";
 import type { RunQueue } from "./queue.ts";
-import { allSteps, BUILTIN_ACTIONS, intervalOf, validateWorkflow, type WorkflowDefinition } from "./workflow.ts";
+import { allSteps, intervalOf, validateWorkflow, type WorkflowDefinition } from "./workflow.ts";
 
 export interface SchedulerOptions {
   store: Store;
@@ -250,9 +251,9 @@ export class Scheduler {
     const ids: number[] = [];
     for (const w of await this.#o.store.workflows.listActive()) {
       const def = w.definition as WorkflowDefinition;
-      // Every Cliniko step counts, nested ones in branches too; built-in steps use no connection.
+      // Every step that talks to Cliniko counts, nested ones in branches too.
       const clinikoSteps = allSteps(def.steps ?? []).filter(
-        ({ step }) => !BUILTIN_ACTIONS.includes(step.action as never),
+        ({ step }) => isStepKind(step.action) && stepKind(step.action).connection === "cliniko",
       );
       const names = [def.trigger?.connection, ...clinikoSteps.map(({ step }) => step.connection)];
       for (const name of names) {

@@ -9,11 +9,11 @@ import { Cron } from "croner";
 import jsonata from "jsonata";
 import { isMap, isSeq, LineCounter, parseDocument } from "yaml";
 import { z } from "zod";
-import { action as catalogAction, trigger as catalogTrigger } from "../catalog/index.ts";
+import { trigger as catalogTrigger } from "../catalog/index.ts";
+import { stepKind } from "../steps/registry.ts";
 import { DURATION_PATTERN, parseDuration } from "./duration.ts";
 import { expressionsIn } from "./template.ts";
 
-export const BUILTIN_ACTIONS = ["http.request", "filter", "branch", "delay"] as const;
 export const BUILTIN_TRIGGERS = ["schedule", "webhook"] as const;
 export const MIN_INTERVAL_MS = 30_000;
 export const DEFAULT_INTERVAL = "1m";
@@ -52,7 +52,10 @@ export const StepSchema: z.ZodType<StepDefinition> = z
   .object({
     id: Id,
     name: z.string().optional(),
-    action: z.string().min(1).describe("A catalogue action key, or http.request / filter / branch / delay"),
+    action: z
+      .string()
+      .min(1)
+      .describe("A step kind: a catalogue action key or a built-in step (see `cliniko-flow actions`)"),
     connection: z.string().min(1).optional(),
     if: Expression.optional().describe("Run this step only when the expression is true"),
     input: z.unknown().optional(),
@@ -183,39 +186,18 @@ function semanticIssues(w: WorkflowDefinition): WorkflowIssue[] {
     const prior = seen.get(step.id);
     if (prior) issues.push({ path: `${path}.id`, message: `"${step.id}" is already the id of ${prior}` });
     seen.set(step.id, path);
-    const builtin = (BUILTIN_ACTIONS as readonly string[]).includes(step.action);
-    if (!builtin) {
-      try {
-        catalogAction(step.action);
-      } catch (err) {
-        issues.push({ path: `${path}.action`, message: (err as Error).message.replace(/\.$/, "") });
-      }
+    let kind: ReturnType<typeof stepKind> | undefined;
+    try {
+      kind = stepKind(step.action);
+    } catch (err) {
+      issues.push({ path: `${path}.action`, message: (err as Error).message.replace(/\.$/, "") });
     }
-    if (step.action === "branch") {
-      if (!step.cases) issues.push({ path: path, message: "a branch step needs cases" });
-    } else if (step.cases || step.else) {
-      issues.push({ path: `${path}.cases`, message: "only a branch step has cases or else" });
-    }
-    if (
-      step.action === "filter" &&
-      (typeof step.input !== "object" || step.input === null || !("condition" in step.input))
-    )
-      issues.push({ path: `${path}.input`, message: "a filter step needs input.condition" });
-    if (step.action === "delay") {
-      const input = (step.input ?? {}) as Record<string, unknown>;
-      if (typeof input.for === "string" && !input.for.includes("{{") && !DURATION_PATTERN.test(input.for))
-        issues.push({ path: `${path}.input.for`, message: "must be a duration such as 30s, 5m, 1h or 1d" });
-      if (input.for === undefined && input.until === undefined)
-        issues.push({
-          path: `${path}.input`,
-          message: "a delay step needs input.for (a duration) or input.until (a time)",
-        });
-    }
-    if (step.action === "http.request") {
-      const input = (step.input ?? {}) as Record<string, unknown>;
-      if (typeof input.url !== "string")
-        issues.push({ path: `${path}.input.url`, message: "http.request needs a url" });
-    }
+    if (kind && !kind.nests && (step.cases || step.else))
+      issues.push({
+        path: `${path}.cases`,
+        message: `only a step that branches has cases or else (${step.action} does not)`,
+      });
+    if (kind?.validate) issues.push(...kind.validate(step, path));
     const expressions: [string, string][] = [];
     if (step.if) expressions.push([`${path}.if`, step.if]);
     step.cases?.forEach((c, j) => {

@@ -1,0 +1,110 @@
+/**
+ * The ephemeral journal: runs one step, or a whole workflow once, on a given trigger payload
+ * without storing a run — what the editor's "Test this step" and "Test the workflow" do. It goes
+ * through the same registry functions as the runner (src/steps/execute.ts), so the input, output
+ * and error text are what a run would record. Differences, by design: nothing is recorded, a
+ * delay shows when the run would go on instead of waiting, and nothing is retried.
+ */
+import { executeStep, flowOf, prepareStep, stepFailure, stepKind } from "../steps/execute.ts";
+import type { ClientProvider } from "./clients.ts";
+import { secretScrubber } from "./redact.ts";
+import { type TemplateScope, templateEnv } from "./template.ts";
+import type { StepDefinition, WorkflowDefinition } from "./workflow.ts";
+
+export interface StepTestResult {
+  ok: boolean;
+  skipped?: boolean;
+  input: unknown;
+  output?: unknown;
+  error?: string;
+  durationMs: number;
+}
+
+export interface WorkflowTestResult {
+  ok: boolean;
+  trigger: unknown;
+  steps: (StepTestResult & { stepId: string })[];
+}
+
+export interface StepTesterOptions {
+  clients: ClientProvider;
+  env?: NodeJS.ProcessEnv;
+  allowPrivateHttp?: boolean;
+  templateTimeLimitMs?: number;
+}
+
+export class StepTester {
+  readonly #o: StepTesterOptions;
+  readonly #env: Record<string, string>;
+  /** Test answers show what a run record would keep: no credentials, no secret FLOW_* values. */
+  readonly #clean: ReturnType<typeof secretScrubber>;
+  constructor(options: StepTesterOptions) {
+    this.#o = options;
+    this.#env = templateEnv(options.env ?? process.env);
+    this.#clean = secretScrubber(this.#env);
+  }
+
+  scope(trigger: unknown, steps: Record<string, unknown> = {}): TemplateScope {
+    return { trigger, steps: { ...steps }, env: this.#env };
+  }
+
+  /** One step, as the runner performs it; `path` is where it sits in the file. */
+  async step(step: StepDefinition, scope: TemplateScope, path = step.id): Promise<StepTestResult> {
+    const started = performance.now();
+    const elapsed = () => Math.round(performance.now() - started);
+    let input: unknown = step.input ?? {};
+    try {
+      const kind = stepKind(step.action);
+      const prepared = await prepareStep(kind, step, path, scope, this.#o.templateTimeLimitMs);
+      if (prepared.skip) return { ok: true, skipped: true, input: null, output: null, durationMs: elapsed() };
+      input = prepared.input;
+      const output = await executeStep(
+        kind,
+        {
+          step,
+          path,
+          scope,
+          clients: this.#o.clients,
+          allowPrivateHttp: this.#o.allowPrivateHttp,
+          templateTimeLimitMs: this.#o.templateTimeLimitMs,
+          now: Date.now,
+        },
+        input,
+      );
+      return { ok: true, input: this.#clean.input(input), output: this.#clean.text(output), durationMs: elapsed() };
+    } catch (err) {
+      return {
+        ok: false,
+        input: this.#clean.input(input),
+        error: this.#clean.text(stepFailure(step, err)) as string,
+        durationMs: elapsed(),
+      };
+    }
+  }
+
+  /** Every step once, following filters and branches as a run would, stopping at the first failure. */
+  async workflow(definition: WorkflowDefinition, trigger: unknown): Promise<WorkflowTestResult> {
+    const scope = this.scope(trigger);
+    const results: (StepTestResult & { stepId: string })[] = [];
+    const walk = async (steps: StepDefinition[], base: string): Promise<"continue" | "stop" | "failed"> => {
+      for (let i = 0; i < steps.length; i++) {
+        const step = steps[i]!;
+        const path = `${base}[${i}]`;
+        const result = await this.step(step, scope, path);
+        results.push({ stepId: step.id, ...result });
+        if (!result.ok) return "failed";
+        scope.steps[step.id] = result.output;
+        if (result.skipped) continue;
+        const flow = flowOf(stepKind(step.action), step, result.output, path);
+        if (flow.kind === "stop") return "stop";
+        if (flow.kind === "branch") {
+          const end = await walk(flow.steps, flow.path);
+          if (end !== "continue") return end;
+        }
+      }
+      return "continue";
+    };
+    const end = await walk(definition.steps, "steps");
+    return { ok: end !== "failed", trigger, steps: results };
+  }
+}

@@ -1,0 +1,69 @@
+/**
+ * Running one step, the part every journal shares: the `if`, the input (rendered, or the kind's
+ * own definition), the kind's execution, what its output means for the flow, and the one message
+ * a failure gets. The runner (durable: src/engine/runner.ts) and the editor's step and workflow
+ * tests (ephemeral: src/engine/step-test.ts) both go through these functions, so a test shows
+ * exactly what a run would do and say.
+ */
+import { ClinikoError } from "../cliniko/errors.ts";
+import { HttpRequestError } from "../engine/http-request.ts";
+import { condition, render, TemplateError, type TemplateScope } from "../engine/template.ts";
+import type { StepDefinition } from "../engine/workflow.ts";
+import { stepKind } from "./registry.ts";
+import type { Flow, StepContext, StepKind } from "./types.ts";
+
+/** How much of an error's detail a message keeps (a 422's field list, a response body). */
+const DETAIL_LIMIT = 600;
+
+/** An error as one line: its message, then its detail (clipped). */
+export function errorText(err: unknown): string {
+  if (err instanceof ClinikoError || err instanceof HttpRequestError) {
+    const d = err.detail;
+    const detail = d === undefined ? "" : ` ${typeof d === "string" ? d : JSON.stringify(d)}`.slice(0, DETAIL_LIMIT);
+    return `${err.message}${detail}`;
+  }
+  return (err as Error)?.message ?? String(err);
+}
+
+/** The message a failed step gets, in a run record and in a test alike. */
+export function stepFailure(step: StepDefinition, err: unknown): string {
+  return err instanceof TemplateError
+    ? `Step ${step.id}: ${err.message}`
+    : `Step ${step.id} (${step.action}) failed: ${errorText(err)}`;
+}
+
+/** Whether a failure may pass if tried again (rate limit, 5xx, network). */
+export function transient(err: unknown): boolean {
+  if (err instanceof HttpRequestError) return err.transient;
+  if (err instanceof ClinikoError) return ["rate_limited", "server", "network", "timeout"].includes(err.code);
+  return false;
+}
+
+export type Prepared = { skip: true } | { skip: false; input: unknown };
+
+/** Evaluates the step's `if` and builds its input. Throws TemplateError for a bad expression. */
+export async function prepareStep(
+  kind: StepKind,
+  step: StepDefinition,
+  path: string,
+  scope: TemplateScope,
+  timeLimitMs?: number,
+): Promise<Prepared> {
+  if (step.if !== undefined && !(await condition(step.if, scope, `${path}.if`, timeLimitMs))) return { skip: true };
+  const input = kind.rawInput
+    ? (step.input ?? {})
+    : await render(step.input ?? {}, scope, `${path}.input`, timeLimitMs);
+  return { skip: false, input };
+}
+
+/** Executes a prepared step. */
+export function executeStep(kind: StepKind, ctx: StepContext, input: unknown): Promise<unknown> {
+  return kind.execute(ctx, input);
+}
+
+/** What a finished step's output means for the rest of the run. */
+export function flowOf(kind: StepKind, step: StepDefinition, output: unknown, path: string): Flow {
+  return kind.flow?.(step, output, path) ?? { kind: "continue" };
+}
+
+export { stepKind };

@@ -1,0 +1,98 @@
+/**
+ * What a step kind is. Every kind a workflow can name — each catalogue action, `http.request`,
+ * `filter`, `branch`, `delay` — is one `StepKind` in the registry (registry.ts). The runner, the
+ * step and workflow tests, workflow validation, the HTTP API's catalogue and the editor's palette
+ * read these entries; nothing else names a step kind.
+ *
+ * The model is Temporal's activities / Inngest's `step.run`: `execute` is the same code whether a
+ * durable journal (a stored run) or an ephemeral one (a test in the editor) drives it. The journal
+ * decides what to record and whether to wait; the kind only says what it does and what it means
+ * for the flow.
+ */
+import type { z } from "zod";
+import type { ClientProvider } from "../engine/clients.ts";
+import type { TemplateScope } from "../engine/template.ts";
+import type { StepDefinition } from "../engine/workflow.ts";
+
+/**
+ * Whether an interrupted execution may run again after a crash:
+ * - `read`: it changes nothing anywhere (a find, a filter);
+ * - `idempotent`: repeating it leaves the same state (PUT, DELETE, archive);
+ * - `write-once`: repeating it could write twice (a POST creating a record): it is recorded as in
+ *   flight before it runs, and an interrupted one becomes `unknown`, never re-sent.
+ */
+export type RepeatSafety = "read" | "idempotent" | "write-once";
+
+/** What a finished step does to the rest of the run. */
+export type Flow =
+  | { kind: "continue" }
+  /** End the run here, as succeeded (a filter that did not pass). */
+  | { kind: "stop" }
+  /** Run these steps next (a branch's chosen case), then go on after the step. */
+  | { kind: "branch"; steps: StepDefinition[]; path: string }
+  /** Go on no earlier than this time (a durable journal parks the run; a test does not wait). */
+  | { kind: "wait"; until: string };
+
+/** The control-flow effects a kind can have, declared up front (the editor and docs show them). */
+export type FlowEffect = "continue" | "stop" | "branch" | "park";
+
+/** What `execute` gets besides its rendered input. */
+export interface StepContext {
+  step: StepDefinition;
+  /** Where the step sits in the file (`steps[2]`), for messages. */
+  path: string;
+  scope: TemplateScope;
+  clients: ClientProvider;
+  /** Allow http.request to private targets (tests, local setups). */
+  allowPrivateHttp?: boolean;
+  templateTimeLimitMs?: number;
+  /** What an earlier, interrupted execution of this step noted (a delay's wake-up time). */
+  noted?: unknown;
+  /** Milliseconds since the epoch (injectable for tests). */
+  now(): number;
+}
+
+export interface SaveIssue {
+  /** Path inside the workflow file, e.g. `steps[1].input.url`. */
+  path: string;
+  message: string;
+}
+
+/** Which kind of connection a step talks through (Cliniko today; other apps later). */
+export type ConnectionKind = "cliniko";
+
+export interface StepKind {
+  /** The key a workflow names in `action:` (a catalogue slug, or `http.request`, `filter`, …). */
+  key: string;
+  title: string;
+  /** Palette group: the catalogue's groups, or "Built-in steps". */
+  group: string;
+  description: string;
+  /** Built into the engine (not a Cliniko catalogue action). */
+  builtin: boolean;
+  /** The connection it needs, if any: the editor shows a connection picker for these. */
+  connection?: ConnectionKind;
+  /** Validates the rendered input (zod; exported as JSON Schema). */
+  input: z.ZodType;
+  /** JSON Schema of what a workflow may write in `input` (the editor's form is generated from it). */
+  inputSchema: Record<string, unknown>;
+  /** An example output (the editor's data picker). */
+  outputSample: unknown;
+  /** The flow effects this kind can have. */
+  effects: readonly FlowEffect[];
+  /**
+   * The kind evaluates the expressions of its own definition (a filter's condition, a branch's
+   * cases) instead of receiving rendered input: what the data holds is never evaluated again.
+   */
+  rawInput?: boolean;
+  /** It holds nested steps (`cases` / `else`); no other kind may. */
+  nests?: boolean;
+  /** Whether this step (with its literal input) is safe to repeat after a crash. */
+  safety(step: StepDefinition): RepeatSafety;
+  /** Save-time checks beyond the workflow schema (expressions are checked for every kind). */
+  validate?(step: StepDefinition, path: string): SaveIssue[];
+  /** Does the work; resolves to the step's output. */
+  execute(ctx: StepContext, input: unknown): Promise<unknown>;
+  /** What the output means for the flow (default: continue). Also used when a run resumes. */
+  flow?(step: StepDefinition, output: unknown, path: string): Flow;
+}
