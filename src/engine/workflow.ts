@@ -12,6 +12,7 @@ import { z } from "zod";
 import { trigger as catalogTrigger } from "../catalog/index.ts";
 import { stepKind } from "../steps/registry.ts";
 import { DURATION_PATTERN, parseDuration } from "./duration.ts";
+import { nameSchema } from "./names.ts";
 import { expressionsIn } from "./template.ts";
 
 export const BUILTIN_TRIGGERS = ["schedule", "webhook"] as const;
@@ -79,7 +80,7 @@ export const StepSchema: z.ZodType<StepDefinition> = z
 export const WorkflowSchema = z
   .object({
     $schema: z.string().optional(),
-    name: z.string().min(1).max(200),
+    name: nameSchema(200),
     description: z.string().optional(),
     enabled: z.boolean().optional(),
     metadataOnly: z

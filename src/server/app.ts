@@ -1,14 +1,21 @@
 /**
- * The HTTP server: the REST API from routes.ts, authentication, /healthz, /metrics, the OpenAPI
- * document and the built web UI. `createServer` builds it (tests call `listen` on port 0);
- * `startHttp` in http.ts is what `serve` calls.
+ * The HTTP server: the REST API's route plugins (routes/), authentication, /healthz, /metrics, the
+ * OpenAPI document and the built web UI. Request validation, response shaping and the document
+ * all come from the routes' zod schemas (schemas.ts). `createServer` builds it (tests call
+ * `listen` on port 0); `startHttp` in http.ts is what `serve` calls.
  */
 import { existsSync, readFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import cookie from "@fastify/cookie";
 import rateLimit from "@fastify/rate-limit";
 import fastifyStatic from "@fastify/static";
-import Fastify, { type FastifyRequest, LogController } from "fastify";
+import Fastify, {
+  type FastifyBaseLogger,
+  type FastifyRequest,
+  type FastifySchemaValidationError,
+  LogController,
+} from "fastify";
+import { serializerCompiler, validatorCompiler, type ZodTypeProvider } from "fastify-type-provider-zod";
 import type { Logger } from "pino";
 import { ActionInputError, UnknownCatalogKeyError } from "../catalog/index.ts";
 import { createClient } from "../cliniko/client.ts";
@@ -20,9 +27,12 @@ import { AuthStore, SESSION_COOKIE, SESSION_TTL_MS } from "./auth.ts";
 import type { DemoClinic } from "./demo-clinic.ts";
 import type { ServerEngine } from "./engine-port.ts";
 import { HttpError } from "./errors.ts";
+import { installJsonParser } from "./json-body.ts";
 import { HttpMetrics } from "./metrics.ts";
-import { openApiDocument } from "./openapi.ts";
-import { type RouteContext, routes } from "./routes.ts";
+import { registerOpenApi } from "./openapi.ts";
+import { noRoute } from "./routes/context.ts";
+import { type RouteContext, routePlugins } from "./routes/index.ts";
+import { Health } from "./schemas.ts";
 import { WebhookTokens } from "./webhooks.ts";
 import type { ApiErrorBody } from "./wire.ts";
 
@@ -77,6 +87,18 @@ function sameOriginWrite(req: FastifyRequest): boolean {
   return site === undefined || site === "same-origin" || site === "none";
 }
 
+/** "body/apiKey is required": where, then what is wrong, for the first few problems. */
+function describeValidation(errors: FastifySchemaValidationError[], dataVar: string): Error {
+  const phrase = (e: FastifySchemaValidationError) => {
+    const where = `${dataVar}${e.instancePath ?? ""}`.replace(/\/$/, "");
+    return /received undefined$/.test(e.message ?? "")
+      ? `${where} is required`
+      : `${where}: ${e.message ?? "is invalid"}`;
+  };
+  const more = errors.length > 1 ? ` (and ${errors.length - 1} more)` : "";
+  return new Error(`${phrase(errors[0]!)}${more}`);
+}
+
 function errorBody(statusCode: number, error: string, message: string, details?: ApiErrorBody["details"]) {
   return { statusCode, error, message, ...(details && details.length > 0 ? { details } : {}) };
 }
@@ -91,14 +113,18 @@ export async function createServer(options: ServerOptions) {
   const actors = new WeakMap<FastifyRequest, string>();
 
   const app = Fastify({
-    loggerInstance: logger,
+    // Fastify's logger interface, which pino's logger implements (so the app's type is the default one).
+    loggerInstance: logger as FastifyBaseLogger,
     logController: new LogController({ disableRequestLogging: true }),
     bodyLimit: 1024 * 1024,
     trustProxy: options.trustProxy ?? process.env.TRUST_PROXY === "1",
-    ajv: { customOptions: { removeAdditional: false, coerceTypes: "array", allErrors: false } },
-  });
+    schemaErrorFormatter: describeValidation,
+  }).withTypeProvider<ZodTypeProvider>();
+  app.setValidatorCompiler(validatorCompiler);
+  app.setSerializerCompiler(serializerCompiler);
   // JSON only: a cross-site form can post text/plain or form data, never application/json.
   app.removeContentTypeParser("text/plain");
+  installJsonParser(app);
 
   await app.register(cookie);
   await app.register(rateLimit, {
@@ -109,6 +135,7 @@ export async function createServer(options: ServerOptions) {
       message: `Too many attempts; try again in ${Math.ceil(ctx.ttl / 1000)} seconds.`,
     }),
   });
+  await registerOpenApi(app, { version: pkg.version, description: pkg.description });
 
   app.addHook("onRequest", async (req) => {
     (req as FastifyRequest & { startedAt?: bigint }).startedAt = process.hrtime.bigint();
@@ -156,6 +183,7 @@ export async function createServer(options: ServerOptions) {
     webhooks,
     engine,
     demo: options.demo,
+    loginAttemptsPerMinute: options.loginAttemptsPerMinute ?? 10,
     clientFor:
       options.clientFor ??
       (async (name) => {
@@ -191,7 +219,7 @@ export async function createServer(options: ServerOptions) {
       return reply.code(e.statusCode).send(errorBody(e.statusCode, e.code, e.message, e.details));
     if (e.validation) {
       const details = e.validation.map((v) => ({
-        path: `${e.validationContext ?? "body"}${v.instancePath ?? ""}${v.params?.missingProperty ? `/${v.params.missingProperty}` : ""}`,
+        path: `${e.validationContext ?? "body"}${v.instancePath ?? ""}`.replace(/\/$/, ""),
         message: v.message ?? "is invalid",
       }));
       return reply.code(400).send(errorBody(400, "validation_failed", `Invalid request: ${e.message}.`, details));
@@ -221,60 +249,66 @@ export async function createServer(options: ServerOptions) {
       .send(errorBody(500, "internal_error", "Something went wrong on the server; its log has the details."));
   });
 
-  for (const def of routes) {
-    if (def.demoOnly && !options.demo) continue;
-    app.route({
-      method: def.method,
-      url: def.url,
-      schema: def.schema,
-      config: def.rateLimit
-        ? {
-            rateLimit: {
-              ...def.rateLimit,
-              max: (def.url === "/api/login" && options.loginAttemptsPerMinute) || def.rateLimit.max,
-            },
-          }
-        : {},
-      // Authentication runs before the body is parsed or validated: strangers learn nothing.
-      onRequest: async (req) => {
-        if (def.auth === false) {
-          if (!def.crossSite && UNSAFE.has(req.method) && req.headers.origin && !sameOriginWrite(req))
-            throw new HttpError(403, "csrf", "Cross-site request refused.");
-          return;
-        }
-        await authenticate(req);
-      },
-      handler: async (req, reply) => {
-        const result = await def.handler(ctx, req, reply);
-        if (result === undefined) return reply.send();
-        return result;
-      },
+  // The API: every route needs a session or a token unless it says `public`; demo-only routes
+  // answer 404 outside `serve --demo`. Authentication runs before the body is parsed or
+  // validated: strangers learn nothing.
+  await app.register(async (api) => {
+    api.addHook("onRequest", async (req) => {
+      const config = req.routeOptions.config;
+      if (config.demoOnly && !ctx.demo) throw noRoute(req.method, req.url);
+      if (config.public) {
+        if (!config.crossSite && UNSAFE.has(req.method) && req.headers.origin && !sameOriginWrite(req))
+          throw new HttpError(403, "csrf", "Cross-site request refused.");
+        return;
+      }
+      await authenticate(req);
     });
-  }
-
-  const document = openApiDocument(routes, { version: pkg.version, description: pkg.description });
-  app.get("/api/openapi.json", { onRequest: authenticate }, async () => document);
-
-  app.get("/healthz", async (_req, reply) => {
-    try {
-      await store.database.db.selectFrom("workflows").select("id").limit(1).execute();
-      return { ok: true, version: pkg.version };
-    } catch {
-      return reply.code(503).send({ ok: false, message: "The database is not reachable." });
-    }
+    for (const plugin of routePlugins) await api.register(plugin, ctx);
   });
 
-  app.get("/metrics", { onRequest: authenticate }, async (_req, reply) => {
-    const counts = await store.runs.counts();
-    reply.type("text/plain; version=0.0.4; charset=utf-8");
-    return metrics.render(counts, engine?.stats?.() ?? {});
-  });
+  app.get("/api/openapi.json", { onRequest: authenticate, schema: { hide: true } }, async () => app.swagger());
+
+  app.get(
+    "/healthz",
+    {
+      schema: {
+        summary: "Liveness and database check (no authentication).",
+        tags: ["operations"],
+        security: [],
+        response: { 200: Health, 503: Health },
+      },
+    },
+    async (_req, reply) => {
+      try {
+        await store.database.db.selectFrom("workflows").select("id").limit(1).execute();
+        return { ok: true, version: pkg.version };
+      } catch {
+        return reply.code(503).send({ ok: false, message: "The database is not reachable." });
+      }
+    },
+  );
+
+  app.get(
+    "/metrics",
+    {
+      onRequest: authenticate,
+      schema: {
+        summary: "Prometheus metrics: requests, polls, 429s, runs by status, queue depth.",
+        tags: ["operations"],
+      },
+    },
+    async (_req, reply) => {
+      const counts = await store.runs.counts();
+      reply.type("text/plain; version=0.0.4; charset=utf-8");
+      return metrics.render(counts, engine?.stats?.() ?? {});
+    },
+  );
 
   const webRoot = options.webRoot === undefined ? DEFAULT_WEB_ROOT : options.webRoot;
   const hasUi = webRoot !== false && existsSync(`${webRoot}/index.html`);
   if (hasUi) await app.register(fastifyStatic, { root: webRoot, prefix: "/", index: "index.html", wildcard: true });
   else
-    app.get("/", async (_req, reply) =>
+    app.get("/", { schema: { hide: true } }, async (_req, reply) =>
       reply
         .type("text/html; charset=utf-8")
         .send(
@@ -284,9 +318,8 @@ export async function createServer(options: ServerOptions) {
 
   app.setNotFoundHandler((req, reply) => {
     if (!req.url.startsWith("/api") && req.method === "GET" && hasUi) return reply.sendFile("index.html");
-    return reply
-      .code(404)
-      .send(errorBody(404, "not_found", `No route ${req.method} ${req.url.split("?")[0]} (see /api/openapi.json).`));
+    const e = noRoute(req.method, req.url);
+    return reply.code(404).send(errorBody(404, e.code, e.message));
   });
 
   return app;

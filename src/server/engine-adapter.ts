@@ -5,16 +5,10 @@
  */
 import type { ClientProvider } from "../engine/clients.ts";
 import { StepTester } from "../engine/step-test.ts";
-import {
-  type WorkflowDefinition as EngineWorkflow,
-  type StepDefinition,
-  validateWorkflow,
-  WorkflowValidationError,
-} from "../engine/workflow.ts";
+import { validateWorkflow, WorkflowValidationError } from "../engine/workflow.ts";
 import { stepKinds } from "../steps/registry.ts";
 import type { ServerEngine } from "./engine-port.ts";
 import { WEBHOOK_SAMPLE } from "./webhooks.ts";
-import type { WorkflowDefinition } from "./wire.ts";
 
 export interface EngineParts {
   clients: ClientProvider;
@@ -59,7 +53,7 @@ export function serverEngineOf(parts: EngineParts): ServerEngine {
   return {
     validate(definition) {
       try {
-        return { ok: true, definition: validateWorkflow(definition) as unknown as WorkflowDefinition };
+        return { ok: true, definition: validateWorkflow(definition) };
       } catch (err) {
         if (err instanceof WorkflowValidationError)
           return { ok: false, errors: err.issues.map((i) => ({ path: i.path, message: i.message })) };
@@ -69,10 +63,10 @@ export function serverEngineOf(parts: EngineParts): ServerEngine {
 
     async testStep({ step, connection, context }) {
       const scope = tester.scope(context.trigger, context.steps);
-      return tester.step({ ...(step as StepDefinition), ...(connection ? { connection } : {}) }, scope);
+      return tester.step({ ...step, ...(connection ? { connection } : {}) }, scope);
     },
 
-    testWorkflow: ({ definition, trigger }) => tester.workflow(definition as unknown as EngineWorkflow, trigger),
+    testWorkflow: ({ definition, trigger }) => tester.workflow(definition, trigger),
 
     // Workflow changes reach the scheduler at its next reload (every few seconds); queued runs
     // wake the workers at once.

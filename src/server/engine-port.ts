@@ -2,7 +2,8 @@
  * What the HTTP API needs from the engine, as one narrow interface. `serve` passes the running
  * engine's implementation; tests pass a real one built on the same store and catalogue.
  */
-import type { StepTestResult, WorkflowDefinition, WorkflowStep, WorkflowTestResult } from "./wire.ts";
+import type { StepDefinition, WorkflowDefinition } from "../engine/workflow.ts";
+import type { StepTestResult, WorkflowTestResult } from "./wire.ts";
 
 export interface WorkflowIssue {
   path: string;
@@ -14,7 +15,7 @@ export interface ServerEngine {
   validate(definition: unknown): { ok: true; definition: WorkflowDefinition } | { ok: false; errors: WorkflowIssue[] };
   /** Runs one step for real, with `{{ }}` resolved against the given trigger payload and step outputs. */
   testStep(args: {
-    step: WorkflowStep;
+    step: StepDefinition;
     connection?: string;
     context: { trigger: unknown; steps: Record<string, unknown> };
   }): Promise<StepTestResult>;

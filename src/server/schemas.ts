@@ -1,123 +1,264 @@
 /**
- * JSON Schema builders for route definitions. The same objects validate requests (Fastify/ajv),
- * shape responses (fast-json-stringify drops undeclared fields, so a secret cannot slip into a
- * response by accident) and feed the OpenAPI document.
+ * The HTTP API's shapes, as zod schemas: the one source for request validation (Fastify's zod
+ * type provider), response shaping (the serializer drops undeclared fields, so a secret cannot
+ * slip into a response by accident), the OpenAPI document (openapi.ts) and the web client's types
+ * (wire.ts infers them). The workflow definition is the engine's own `WorkflowSchema`.
  */
-export type Schema = Record<string, unknown>;
+import { z } from "zod";
+import { nameSchema } from "../engine/names.ts";
+import { StepSchema, WorkflowSchema } from "../engine/workflow.ts";
+import { RUN_STATUSES, STEP_STATUSES } from "../store/runs.ts";
 
-export const str = (extra: Schema = {}): Schema => ({ type: "string", ...extra });
-export const int = (extra: Schema = {}): Schema => ({ type: "integer", ...extra });
-export const bool = (extra: Schema = {}): Schema => ({ type: "boolean", ...extra });
-export const nullable = (s: Schema): Schema => ({ ...s, type: [s.type as string, "null"] });
-/** Any JSON value (payloads, step inputs and outputs). */
-export const any = (description?: string): Schema => (description ? { description } : {});
-export const arr = (items: Schema): Schema => ({ type: "array", items });
-export const obj = (properties: Record<string, Schema>, required: string[] = [], extra: Schema = {}): Schema => ({
-  type: "object",
-  properties,
-  required,
-  additionalProperties: false,
-  ...extra,
+export { StepSchema as WorkflowStep, WorkflowSchema };
+
+// ── shared pieces ────────────────────────────────────────────────────────────────────────────────
+
+export const Issue = z.object({ path: z.string(), message: z.string() });
+
+export const ApiErrorBody = z
+  .object({
+    statusCode: z.number().int(),
+    /** Machine-readable code, e.g. `validation_failed`, `not_found`, `unauthorized`. */
+    error: z.string(),
+    message: z.string(),
+    /** Field-level problems (request validation, workflow validation, Cliniko 422s). */
+    details: z.array(Issue).optional(),
+  })
+  .describe("Every error: one JSON shape with a clear message.");
+
+export const IdParams = z.strictObject({ id: z.string().min(1) });
+export const Ok = z.object({ ok: z.boolean() });
+/** 204: no body. */
+export const NoContent = z.undefined().describe("No content");
+
+/** JSON Schema as the catalogue publishes it; the editor builds its forms from these fields. */
+export const JsonSchema = z.looseObject({
+  type: z.union([z.string(), z.array(z.string())]).optional(),
+  title: z.string().optional(),
+  description: z.string().optional(),
+  get properties() {
+    return z.record(z.string(), JsonSchema).optional();
+  },
+  required: z.array(z.string()).optional(),
+  get items() {
+    return JsonSchema.optional();
+  },
+  enum: z.array(z.unknown()).optional(),
+  format: z.string().optional(),
+  default: z.unknown().optional(),
+  get anyOf() {
+    return z.array(JsonSchema).optional();
+  },
+  get oneOf() {
+    return z.array(JsonSchema).optional();
+  },
 });
-/** An object whose other properties are kept as they are (workflow definitions). */
-export const openObj = (properties: Record<string, Schema>, required: string[] = []): Schema => ({
-  type: "object",
-  properties,
-  required,
-  additionalProperties: true,
+
+// ── session and tokens ───────────────────────────────────────────────────────────────────────────
+
+export const LoginBody = z.strictObject({ password: z.string().min(1) });
+export const SessionView = z.object({ authenticated: z.boolean(), via: z.enum(["session", "token"]).optional() });
+
+export const TokenView = z.object({
+  id: z.string(),
+  name: z.string(),
+  createdAt: z.string(),
+  lastUsedAt: z.string().nullable(),
+});
+export const TokenCreateBody = z.strictObject({ name: nameSchema(200) });
+export const CreatedToken = TokenView.extend({ token: z.string() });
+
+// ── connections ──────────────────────────────────────────────────────────────────────────────────
+
+export const ConnectionView = z
+  .object({
+    id: z.string().describe("The connection's name (connections are addressed by name)."),
+    name: z.string(),
+    email: z.string(),
+    region: z.string().nullable(),
+    baseUrl: z.string().nullable(),
+    createdAt: z.string().nullable(),
+  })
+  .describe("A Cliniko connection. The API key is write-only: no response ever contains it.");
+
+export const ConnectionCreateBody = z.strictObject({
+  name: z
+    .string()
+    .regex(/^[A-Za-z0-9][A-Za-z0-9 _.-]{0,63}$/, "must be letters, digits, space, _ . - (max 64)")
+    .describe("Letters, digits, space, _ . - (max 64)."),
+  apiKey: z.string().min(1).meta({ writeOnly: true }),
+  email: z.string().min(3),
+  region: z.string().optional().describe("AU1–AU5, CA1, UK1–UK3, EU1; default: from the key's suffix."),
+  baseUrl: z.string().optional().describe("Full base URL override, e.g. a sandbox's http://127.0.0.1:4010/v1."),
 });
 
-export const issue = obj({ path: str(), message: str() }, ["path", "message"]);
+export const ConnectionTestResult = z.object({
+  ok: z.boolean(),
+  message: z.string().optional(),
+  /** The Cliniko user the key belongs to, when the test succeeded. */
+  user: z.object({ id: z.string().optional(), name: z.string(), email: z.string().optional() }).optional(),
+});
 
-export const errorBody = obj(
-  { statusCode: int(), error: str(), message: str(), details: arr(issue) },
-  ["statusCode", "error", "message"],
-  { description: "Every error: one JSON shape with a clear message." },
-);
+// ── catalogue ────────────────────────────────────────────────────────────────────────────────────
 
-export const idParams = obj({ id: str({ minLength: 1 }) }, ["id"]);
+export const CatalogAction = z.looseObject({
+  key: z.string(),
+  title: z.string(),
+  group: z.string(),
+  kind: z.string(),
+  description: z.string(),
+  method: z.string().optional(),
+  path: z.string().optional(),
+  documented: z.boolean().optional(),
+  resource: z.string().nullable().optional(),
+  inputSchema: JsonSchema,
+  outputSample: z.unknown().optional(),
+  /** True for the engine's built-in steps (filter, branch, http.request, delay). */
+  builtin: z.boolean().optional(),
+});
 
-export const connectionView = obj(
-  {
-    id: str({ description: "The connection's name (connections are addressed by name)." }),
-    name: str(),
-    email: str(),
-    region: nullable(str()),
-    baseUrl: nullable(str()),
-    createdAt: nullable(str()),
-  },
-  ["id", "name", "email", "region", "baseUrl", "createdAt"],
-  { description: "A Cliniko connection. The API key is write-only: no response ever contains it." },
-);
+export const CatalogTrigger = z.looseObject({
+  key: z.string(),
+  title: z.string(),
+  group: z.string(),
+  kind: z.string(),
+  description: z.string(),
+  resource: z.string().optional(),
+  event: z.string().optional(),
+  paths: z.array(z.string()).optional(),
+  stateFilters: z.array(z.string()).optional(),
+  inputSchema: JsonSchema.optional(),
+  /** What `trigger` holds in a run, for the editor's data picker. */
+  sample: z.unknown().optional(),
+  builtin: z.boolean().optional(),
+});
 
-export const workflowDefinition = openObj(
-  {
-    name: str({ minLength: 1 }),
-    trigger: openObj({ key: str(), connection: str(), every: str() }, ["key"]),
-    steps: arr(openObj({ id: str(), action: str(), connection: str(), if: str(), input: any() }, ["id", "action"])),
-  },
-  ["name", "trigger"],
-);
+export const SampleQuery = z.strictObject({
+  connection: z.string().optional(),
+  live: z.enum(["0", "1", "true", "false"]).optional(),
+});
+export const SampleView = z.object({ sample: z.unknown(), live: z.boolean() });
 
-const workflowSummaryProps = {
-  id: str(),
-  name: str(),
-  enabled: bool(),
-  version: int(),
-  trigger: str(),
-  steps: int(),
-  updatedAt: nullable(str()),
-  pausedReason: nullable(str()),
-};
-export const workflowSummary = obj(workflowSummaryProps, ["id", "name", "enabled", "version", "trigger", "steps"]);
-export const workflowView = obj({ ...workflowSummaryProps, definition: any() }, [
-  "id",
-  "name",
-  "enabled",
-  "version",
-  "definition",
-]);
+// ── workflows ────────────────────────────────────────────────────────────────────────────────────
 
-const runSummaryProps = {
-  id: str(),
-  workflow: str(),
-  workflowId: nullable(str()),
-  trigger: str(),
-  eventKey: nullable(str()),
-  status: str({ enum: ["queued", "running", "succeeded", "failed", "unknown"] }),
-  startedAt: nullable(str()),
-  finishedAt: nullable(str()),
-  durationMs: nullable(int()),
-  error: nullable(str()),
-};
-export const runSummary = obj(runSummaryProps, ["id", "workflow", "trigger", "status", "startedAt", "finishedAt"]);
-export const stepResult = obj(
-  {
-    stepId: str(),
-    status: str(),
-    input: any(),
-    output: any(),
-    error: nullable(str()),
-    startedAt: nullable(str()),
-    finishedAt: nullable(str()),
-    durationMs: nullable(int()),
-  },
-  ["stepId", "status"],
-);
-export const runView = obj(
-  { ...runSummaryProps, payload: any("The trigger event."), version: nullable(int()), steps: arr(stepResult) },
-  ["id", "workflow", "status", "steps"],
-);
+export const WorkflowSummary = z.object({
+  id: z.string(),
+  name: z.string(),
+  enabled: z.boolean(),
+  version: z.number().int(),
+  trigger: z.string(),
+  steps: z.number().int(),
+  updatedAt: z.string().nullable(),
+  /** Why the engine paused it (e.g. the connection's key was rejected). */
+  pausedReason: z.string().nullable().optional(),
+});
+export const WorkflowView = WorkflowSummary.extend({ definition: WorkflowSchema });
+export const WorkflowVersionView = z.object({
+  version: z.number().int(),
+  createdAt: z.string().nullable(),
+  definition: WorkflowSchema,
+});
 
-export const stepTestResult = obj(
-  { ok: bool(), input: any(), output: any(), error: str(), skipped: bool(), durationMs: int() },
-  ["ok", "durationMs"],
-);
+export const WorkflowCreateBody = z.strictObject({ definition: WorkflowSchema, enabled: z.boolean().optional() });
+export const WorkflowUpdateBody = z.strictObject({ definition: WorkflowSchema });
+/** Any value: reporting what is wrong with it is the route's job. */
+export const WorkflowValidateBody = z.strictObject({ definition: z.unknown() });
+export const ValidationResult = z.object({ valid: z.boolean(), errors: z.array(Issue) });
+export const EnableBody = z.strictObject({ since: z.iso.datetime({ offset: true }).optional() }).optional();
 
-export const tokenView = obj({ id: str(), name: str(), createdAt: str(), lastUsedAt: nullable(str()) }, [
-  "id",
-  "name",
-  "createdAt",
-]);
+export const StepTestResult = z.object({
+  ok: z.boolean(),
+  /** The step's input after `{{ }}` references were resolved. */
+  input: z.unknown(),
+  output: z.unknown().optional(),
+  error: z.string().optional(),
+  skipped: z.boolean().optional(),
+  durationMs: z.number().int(),
+});
+export const WorkflowTestBody = z.strictObject({
+  definition: WorkflowSchema,
+  trigger: z.unknown().optional(),
+  live: z.boolean().optional(),
+});
+export const WorkflowTestResult = z.object({
+  ok: z.boolean(),
+  trigger: z.unknown(),
+  steps: z.array(StepTestResult.extend({ stepId: z.string() })),
+});
+export const StepTestBody = z.strictObject({
+  step: StepSchema,
+  connection: z.string().optional(),
+  context: z
+    .strictObject({ trigger: z.unknown().optional(), steps: z.record(z.string(), z.unknown()).optional() })
+    .optional(),
+});
 
-export const okBody = obj({ ok: bool() }, ["ok"]);
+// ── webhooks ─────────────────────────────────────────────────────────────────────────────────────
+
+export const WebhookPath = z.object({ path: z.string() });
+export const HookParams = z.strictObject({ token: z.string().min(1).max(64) });
+export const HookAccepted = z.object({ runId: z.string() });
+
+// ── runs ─────────────────────────────────────────────────────────────────────────────────────────
+
+export const RunStatus = z.enum(RUN_STATUSES);
+export const StepStatus = z.enum(STEP_STATUSES);
+
+export const RunSummary = z.object({
+  id: z.string(),
+  workflow: z.string(),
+  workflowId: z.string().nullable(),
+  trigger: z.string(),
+  eventKey: z.string().nullable(),
+  status: RunStatus,
+  startedAt: z.string().nullable(),
+  finishedAt: z.string().nullable(),
+  durationMs: z.number().int().nullable(),
+  error: z.string().nullable().optional(),
+});
+export const StepResultView = z.object({
+  stepId: z.string(),
+  status: StepStatus,
+  input: z.unknown(),
+  output: z.unknown(),
+  error: z.string().nullable(),
+  startedAt: z.string().nullable(),
+  finishedAt: z.string().nullable(),
+  durationMs: z.number().int().nullable(),
+});
+export const RunView = RunSummary.extend({
+  payload: z.unknown().describe("The trigger event."),
+  version: z.number().int().nullable(),
+  steps: z.array(StepResultView),
+});
+export const RunsQuery = z.strictObject({
+  workflow: z.string().optional().describe("Workflow name or id."),
+  status: RunStatus.optional(),
+  limit: z.coerce.number().int().min(1).max(1000).default(100),
+});
+export const ReplayBody = z.strictObject({ from: z.enum(["failed", "start"]).optional() }).optional();
+
+// ── demo clinic ──────────────────────────────────────────────────────────────────────────────────
+
+export const DemoInfo = z.object({
+  demo: z.boolean(),
+  /** The sandbox's `/v1` base URL (demo mode only). */
+  sandboxUrl: z.string().optional(),
+  /** Rows per collection: patients, individual_appointments, invoices, medical_alerts. */
+  counts: z.record(z.string(), z.number().int()).optional(),
+});
+export const DemoChange = z.object({
+  action: z.string(),
+  /** The sandbox collection, e.g. `patients`. */
+  resource: z.string(),
+  id: z.string(),
+  /** One line for people, e.g. "Added patient Maeve Thornbury." */
+  description: z.string(),
+});
+export const DemoPatientBody = z
+  .strictObject({ firstName: z.string().max(60).optional(), lastName: z.string().max(60).optional() })
+  .optional();
+
+// ── operations ───────────────────────────────────────────────────────────────────────────────────
+
+export const Health = z.object({ ok: z.boolean(), version: z.string().optional(), message: z.string().optional() });

@@ -1,192 +1,48 @@
 /**
- * The HTTP API's response shapes, shared by the server and the web client (`web/src/api.ts`
- * imports these as types only, so the browser bundle carries none of the server's code).
+ * The HTTP API's types, shared by the server and the web client (`web/src/api.ts` imports these
+ * as types only, so the browser bundle carries none of the server's code). Each is inferred from
+ * the zod schema the server validates and serializes with (schemas.ts): there is no second copy.
  */
+import type { z } from "zod";
+import type * as S from "./schemas.ts";
+
+type Out<T extends z.ZodType> = z.output<T>;
 
 /** Every error response: one shape, one sentence in `message`. */
-export interface ApiErrorBody {
-  statusCode: number;
-  /** Machine-readable code, e.g. `validation_failed`, `not_found`, `unauthorized`. */
-  error: string;
-  message: string;
-  /** Field-level problems (request validation, workflow validation, Cliniko 422s). */
-  details?: { path: string; message: string }[];
-}
+export type ApiErrorBody = Out<typeof S.ApiErrorBody>;
+export type JsonSchema = Out<typeof S.JsonSchema>;
+
+export type SessionView = Out<typeof S.SessionView>;
+export type TokenView = Out<typeof S.TokenView>;
+export type CreatedToken = Out<typeof S.CreatedToken>;
 
 /** A Cliniko connection as the API shows it. The API key is write-only and never returned. */
-export interface ConnectionView {
-  id: string;
-  name: string;
-  email: string;
-  region: string | null;
-  baseUrl: string | null;
-  createdAt: string | null;
-}
+export type ConnectionView = Out<typeof S.ConnectionView>;
+export type ConnectionInput = z.input<typeof S.ConnectionCreateBody>;
+export type ConnectionTestResult = Out<typeof S.ConnectionTestResult>;
 
-export interface ConnectionTestResult {
-  ok: boolean;
-  /** The Cliniko user the key belongs to, when the test succeeded. */
-  user?: { id?: string; name: string; email?: string };
-  message?: string;
-}
+export type CatalogAction = Out<typeof S.CatalogAction>;
+export type CatalogTrigger = Out<typeof S.CatalogTrigger>;
+export type TriggerSample = Out<typeof S.SampleView>;
 
-export interface JsonSchema {
-  type?: string | string[];
-  title?: string;
-  description?: string;
-  properties?: Record<string, JsonSchema>;
-  required?: string[];
-  items?: JsonSchema;
-  enum?: unknown[];
-  format?: string;
-  default?: unknown;
-  anyOf?: JsonSchema[];
-  oneOf?: JsonSchema[];
-  [key: string]: unknown;
-}
+/** The workflow file's shape (YAML/JSON): the engine's own model. */
+export type WorkflowDefinition = Out<typeof S.WorkflowSchema>;
+export type WorkflowStep = Out<typeof S.WorkflowStep>;
+export type WorkflowSummary = Out<typeof S.WorkflowSummary>;
+export type WorkflowView = Out<typeof S.WorkflowView>;
+export type WorkflowVersionView = Out<typeof S.WorkflowVersionView>;
+export type ValidationResult = Out<typeof S.ValidationResult>;
+export type StepTestInput = z.input<typeof S.StepTestBody>;
+export type StepTestResult = Out<typeof S.StepTestResult>;
+export type WorkflowTestResult = Out<typeof S.WorkflowTestResult>;
 
-export interface CatalogAction {
-  key: string;
-  title: string;
-  group: string;
-  kind: string;
-  description: string;
-  method?: string;
-  path?: string;
-  documented?: boolean;
-  inputSchema: JsonSchema;
-  outputSample?: unknown;
-  /** True for the engine's built-in steps (filter, branch, http.request, delay). */
-  builtin?: boolean;
-}
-
-export interface CatalogTrigger {
-  key: string;
-  title: string;
-  group: string;
-  kind: string;
-  description: string;
-  resource?: string;
-  event?: string;
-  inputSchema?: JsonSchema;
-  sample?: unknown;
-  builtin?: boolean;
-}
-
-export interface WorkflowStep {
-  id: string;
-  action: string;
-  connection?: string;
-  if?: string;
-  input?: Record<string, unknown>;
-  [key: string]: unknown;
-}
-
-/** The workflow file's shape (YAML/JSON), as the engine validates it. */
-export interface WorkflowDefinition {
-  name: string;
-  trigger: { key: string; connection?: string; every?: string; [key: string]: unknown };
-  steps: WorkflowStep[];
-  [key: string]: unknown;
-}
-
-export interface WorkflowSummary {
-  id: string;
-  name: string;
-  enabled: boolean;
-  version: number;
-  trigger: string;
-  steps: number;
-  updatedAt: string | null;
-  /** Why the engine paused it (e.g. the connection's key was rejected). */
-  pausedReason?: string | null;
-}
-
-export interface WorkflowView extends WorkflowSummary {
-  definition: WorkflowDefinition;
-}
-
-export interface WorkflowVersionView {
-  version: number;
-  createdAt: string | null;
-  definition: WorkflowDefinition;
-}
-
-export interface ValidationResult {
-  valid: boolean;
-  errors: { path: string; message: string }[];
-}
-
-export type RunStatus = "queued" | "running" | "succeeded" | "failed" | "unknown" | string;
-
-export interface RunSummary {
-  id: string;
-  workflow: string;
-  workflowId: string | null;
-  trigger: string;
-  eventKey: string | null;
-  status: RunStatus;
-  startedAt: string | null;
-  finishedAt: string | null;
-  durationMs: number | null;
-  error?: string | null;
-}
-
-export interface StepResultView {
-  stepId: string;
-  status: string;
-  input: unknown;
-  output: unknown;
-  error: string | null;
-  startedAt: string | null;
-  finishedAt: string | null;
-  durationMs: number | null;
-}
-
-export interface RunView extends RunSummary {
-  payload: unknown;
-  version: number | null;
-  steps: StepResultView[];
-}
-
-export interface StepTestResult {
-  ok: boolean;
-  /** The step's input after `{{ }}` references were resolved. */
-  input: unknown;
-  output?: unknown;
-  error?: string;
-  skipped?: boolean;
-  durationMs: number;
-}
-
-export interface WorkflowTestResult {
-  ok: boolean;
-  trigger: unknown;
-  steps: (StepTestResult & { stepId: string })[];
-}
-
-export interface TokenView {
-  id: string;
-  name: string;
-  createdAt: string;
-  lastUsedAt: string | null;
-}
+export type RunStatus = Out<typeof S.RunStatus>;
+export type RunSummary = Out<typeof S.RunSummary>;
+export type StepResultView = Out<typeof S.StepResultView>;
+export type RunView = Out<typeof S.RunView>;
 
 /** `GET /api/demo`: whether `serve --demo` runs, and what is in its sandbox clinic. */
-export interface DemoInfo {
-  demo: boolean;
-  /** The sandbox's `/v1` base URL (demo mode only). */
-  sandboxUrl?: string;
-  /** Rows per collection: patients, individual_appointments, invoices, medical_alerts. */
-  counts?: Record<string, number>;
-}
-
+export type DemoInfo = Out<typeof S.DemoInfo>;
 /** What one Demo clinic action changed in the sandbox. */
-export interface DemoChange {
-  action: string;
-  /** The sandbox collection, e.g. `patients`. */
-  resource: string;
-  id: string;
-  /** One line for people, e.g. "Added patient Maeve Thornbury." */
-  description: string;
-}
+export type DemoChange = Out<typeof S.DemoChange>;
+export type DemoPatientInput = NonNullable<z.input<typeof S.DemoPatientBody>>;

@@ -5,8 +5,11 @@ type RunsTableRow = Selectable<RunsTable>;
 
 import { isoNow } from "./time.ts";
 
-export type RunStatus = "queued" | "running" | "succeeded" | "failed" | "unknown";
-export type StepStatus = "running" | "succeeded" | "failed" | "skipped" | "unknown";
+/** Every status a run can have; the HTTP API's schemas and the UI's types are built from this list. */
+export const RUN_STATUSES = ["queued", "running", "succeeded", "failed", "unknown"] as const;
+export type RunStatus = (typeof RUN_STATUSES)[number];
+export const STEP_STATUSES = ["running", "succeeded", "failed", "skipped", "unknown"] as const;
+export type StepStatus = (typeof STEP_STATUSES)[number];
 
 export interface RunRecord {
   id: number;

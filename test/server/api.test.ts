@@ -3,10 +3,57 @@ import { after, before, describe, test } from "node:test";
 import { sql } from "kysely";
 import { ClientProvider } from "../../src/engine/clients.ts";
 import { Runner } from "../../src/engine/runner.ts";
-import { routes } from "../../src/server/routes.ts";
+import { workflowJsonSchema } from "../../src/engine/workflow.ts";
 import { PASSWORD, type Stack, startStack } from "./harness.ts";
 
 const WRITE = { "x-cliniko-flow": "1" };
+
+/** Every route docs/api.md lists (besides /healthz, /metrics and the document itself). */
+const DOCUMENTED_ROUTES = [
+  ["POST", "/api/login"],
+  ["POST", "/api/logout"],
+  ["GET", "/api/session"],
+  ["GET", "/api/tokens"],
+  ["POST", "/api/tokens"],
+  ["DELETE", "/api/tokens/{id}"],
+  ["GET", "/api/connections"],
+  ["POST", "/api/connections"],
+  ["POST", "/api/connections/{id}/test"],
+  ["DELETE", "/api/connections/{id}"],
+  ["GET", "/api/catalog/actions"],
+  ["GET", "/api/catalog/triggers"],
+  ["GET", "/api/catalog/triggers/{id}/sample"],
+  ["GET", "/api/workflows"],
+  ["POST", "/api/workflows"],
+  ["POST", "/api/workflows/validate"],
+  ["POST", "/api/workflows/test"],
+  ["GET", "/api/workflows/{id}"],
+  ["PUT", "/api/workflows/{id}"],
+  ["DELETE", "/api/workflows/{id}"],
+  ["POST", "/api/workflows/{id}/enable"],
+  ["POST", "/api/workflows/{id}/disable"],
+  ["GET", "/api/workflows/{id}/versions"],
+  ["GET", "/api/workflows/{id}/webhook"],
+  ["POST", "/api/workflows/{id}/webhook/rotate"],
+  ["POST", "/hooks/{token}"],
+  ["POST", "/api/steps/test"],
+  ["GET", "/api/runs"],
+  ["GET", "/api/runs/{id}"],
+  ["POST", "/api/runs/{id}/replay"],
+  ["GET", "/api/demo"],
+  ["POST", "/api/demo/add-patient"],
+  ["POST", "/api/demo/update-patient"],
+  ["POST", "/api/demo/cancel-appointment"],
+  ["POST", "/api/demo/add-invoice"],
+] as const;
+
+type Operation = {
+  tags?: string[];
+  security?: unknown[];
+  requestBody?: { content: Record<string, { schema: { properties: Record<string, Record<string, unknown>> } }> };
+  responses?: Record<string, unknown>;
+};
+type OpenApi = { openapi: string; paths: Record<string, Record<string, Operation>> };
 
 const alertWorkflow = (name: string, patientId = "{{ trigger.id }}") => ({
   name,
@@ -47,13 +94,22 @@ describe("HTTP API over real HTTP and SQLite", () => {
   });
 
   test("every other route requires a session or a token", async () => {
+    // The document lists every route the server registered, with `security: []` on the open ones.
+    const doc = (await s.call("GET", "/api/openapi.json", { cookie })).json as OpenApi;
+    const open = Object.entries(doc.paths).flatMap(([path, ops]) =>
+      Object.entries(ops)
+        .filter(([, op]) => op.security?.length === 0)
+        .map(([method]) => `${method.toUpperCase()} ${path}`),
+    );
+    assert.deepEqual(open.sort(), ["GET /healthz", "POST /api/login", "POST /hooks/{token}"]);
     const urls = [
-      // Demo-only routes do not exist without --demo (404); test/server/demo-clinic.test.ts covers them.
-      ...routes
-        .filter((r) => r.auth !== false && !r.demoOnly)
-        .map((r) => [r.method, r.url.replace(/:id/g, "1")] as const),
+      ...Object.entries(doc.paths).flatMap(([path, ops]) =>
+        Object.entries(ops)
+          // Demo-only routes do not exist without --demo (404); test/server/demo-clinic.test.ts covers them.
+          .filter(([method, op]) => op.security?.length !== 0 && !(op.tags?.includes("demo") && method === "post"))
+          .map(([method]) => [method.toUpperCase(), path.replace(/\{id\}/g, "1")] as const),
+      ),
       ["GET", "/api/openapi.json"] as const,
-      ["GET", "/metrics"] as const,
     ];
     assert.ok(urls.length > 25);
     for (const [method, url] of urls) {
@@ -488,22 +544,24 @@ describe("HTTP API over real HTTP and SQLite", () => {
     assert.match(metrics.text, /cliniko_flow_cliniko_rate_limited_total \d+/);
     assert.match(metrics.text, /cliniko_flow_polls_total \d+/);
 
-    const doc = (await s.call("GET", "/api/openapi.json", { cookie })).json as {
-      openapi: string;
-      paths: Record<
-        string,
-        Record<
-          string,
-          {
-            requestBody?: {
-              content: Record<string, { schema: { properties: Record<string, { writeOnly?: boolean }> } }>;
-            };
-          }
-        >
-      >;
-    };
+    const doc = (await s.call("GET", "/api/openapi.json", { cookie })).json as OpenApi;
     assert.equal(doc.openapi, "3.1.0");
-    for (const r of routes) assert.ok(doc.paths[r.url.replace(/:(\w+)/g, "{$1}")]?.[r.method.toLowerCase()], r.url);
+    for (const [method, path] of DOCUMENTED_ROUTES)
+      assert.ok(doc.paths[path]?.[method.toLowerCase()], `${method} ${path} is in the document`);
+    const documented = new Set(DOCUMENTED_ROUTES.map(([m, p]) => `${m} ${p}`));
+    for (const [path, ops] of Object.entries(doc.paths))
+      for (const method of Object.keys(ops))
+        if (!["/healthz", "/metrics"].includes(path))
+          assert.ok(documented.has(`${method.toUpperCase()} ${path}`), `${method} ${path} is in docs/api.md`);
+    // Every operation names the one error shape.
+    for (const ops of Object.values(doc.paths))
+      for (const op of Object.values(ops)) assert.ok(op.responses?.default, JSON.stringify(op));
+    // The workflow body is the engine's workflow model: same fields as `cliniko-flow schema`.
+    const create = doc.paths["/api/workflows"]!.post!.requestBody!.content["application/json"]!.schema;
+    const definition = create.properties.definition as { properties: Record<string, unknown>; required: string[] };
+    const model = workflowJsonSchema() as { properties: Record<string, unknown>; required: string[] };
+    assert.deepEqual(Object.keys(definition.properties).sort(), Object.keys(model.properties).sort());
+    assert.deepEqual(definition.required.sort(), model.required.sort());
     const post = doc.paths["/api/connections"]!.post!.requestBody!.content["application/json"]!.schema;
     assert.equal(post.properties.apiKey!.writeOnly, true);
     assert.ok(!("apiKey" in (doc.paths["/api/connections"]!.get as object)));

@@ -678,7 +678,9 @@ export function EditorPage({ id }: { id?: string }) {
                   <SchemaForm
                     schema={trigger.inputSchema}
                     value={Object.fromEntries(
-                      Object.keys(trigger.inputSchema.properties).map((k) => [k, def.trigger[k]] as const),
+                      Object.keys(trigger.inputSchema.properties).map(
+                        (k) => [k, (def.trigger as Record<string, unknown>)[k]] as const,
+                      ),
                     )}
                     onChange={(v) => setDef({ ...def, trigger: { ...def.trigger, ...v } })}
                     onFocusTarget={onFocusTarget}

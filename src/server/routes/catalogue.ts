@@ -1,0 +1,89 @@
+/**
+ * The catalogue as the API shows it: the actions and triggers, with the engine's built-in steps and
+ * triggers (from the engine port) after them, and trigger samples (live from a connection on request).
+ */
+import { actionSummary, actions, triggerSummary, triggers } from "../../catalog/index.ts";
+import type { ClinikoClient, ClinikoRecord } from "../../cliniko/types.ts";
+import type { ServerEngine } from "../engine-port.ts";
+import { notFound } from "../errors.ts";
+import { CatalogAction, CatalogTrigger, IdParams, SampleQuery, SampleView } from "../schemas.ts";
+import type { CatalogAction as Action, CatalogTrigger as Trigger } from "../wire.ts";
+import type { RoutePlugin } from "./context.ts";
+
+export function catalogActions(engine?: ServerEngine): Action[] {
+  const list: Action[] = actions.map(actionSummary);
+  for (const b of engine?.builtinSteps?.() ?? [])
+    list.push({ ...b, group: "Built-in steps", kind: "builtin", builtin: true });
+  return list;
+}
+
+export function catalogTriggers(engine?: ServerEngine): Trigger[] {
+  const list: Trigger[] = triggers.map(triggerSummary);
+  for (const b of engine?.builtinTriggers?.() ?? [])
+    list.push({ ...b, group: "Built-in triggers", kind: "builtin", builtin: true });
+  return list;
+}
+
+/** The newest record this trigger would fire for, as a realistic sample payload. */
+export async function liveSample(client: ClinikoClient, key: string): Promise<ClinikoRecord | undefined> {
+  const t = triggers.find((x) => x.key === key);
+  if (!t) throw notFound(`Trigger "${key}"`);
+  const first = t.paths[0];
+  if (!first) return undefined;
+  const page = await client.listPage(first, { perPage: 20, sort: "updated_at:desc", q: t.stateFilters });
+  if (t.event === "cancelled") return page.records.find((r) => r.cancelled_at);
+  if (t.event === "updated") return page.records.find((r) => r.created_at !== r.updated_at) ?? page.records[0];
+  return page.records[0];
+}
+
+export const catalogueRoutes: RoutePlugin = async (app, ctx) => {
+  const tags = ["catalogue"];
+
+  app.get(
+    "/api/catalog/actions",
+    {
+      schema: {
+        summary: "The 98 actions (and the built-in steps), each with its input JSON Schema and an output sample.",
+        tags,
+        response: { 200: CatalogAction.array() },
+      },
+    },
+    async () => catalogActions(ctx.engine),
+  );
+
+  app.get(
+    "/api/catalog/triggers",
+    {
+      schema: {
+        summary: "The 36 triggers (and the built-in ones), each with a sample event.",
+        tags,
+        response: { 200: CatalogTrigger.array() },
+      },
+    },
+    async () => catalogTriggers(ctx.engine),
+  );
+
+  app.get(
+    "/api/catalog/triggers/:id/sample",
+    {
+      schema: {
+        summary: "A trigger's sample event; with live=1, the newest matching record from the connection.",
+        tags,
+        params: IdParams,
+        querystring: SampleQuery,
+        response: { 200: SampleView },
+      },
+    },
+    async (req) => {
+      const { params, query } = req;
+      const entry = catalogTriggers(ctx.engine).find((t) => t.key === params.id);
+      if (!entry) throw notFound(`Trigger "${params.id}"`);
+      if (query.live === "1" || query.live === "true") {
+        const client = await ctx.clientFor(query.connection || "default");
+        const record = await liveSample(client, params.id);
+        if (record) return { sample: record, live: true };
+      }
+      return { sample: entry.sample ?? {}, live: false };
+    },
+  );
+};

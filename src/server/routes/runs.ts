@@ -1,0 +1,117 @@
+/** Run history: list with filters, one run with its steps, and replay (a new queued run). */
+import type { RunRecord, StepRecord } from "../../store/runs.ts";
+import { conflict, notFound } from "../errors.ts";
+import { IdParams, ReplayBody, RunSummary, RunsQuery, RunView } from "../schemas.ts";
+import type { RunSummary as Summary, RunView as View } from "../wire.ts";
+import type { RouteContext, RoutePlugin } from "./context.ts";
+
+const duration = (from: string | null, to: string | null) =>
+  from && to ? Math.max(0, new Date(to).getTime() - new Date(from).getTime()) : null;
+
+function summaryOf(r: RunRecord): Summary {
+  return {
+    id: String(r.id),
+    workflow: r.workflow,
+    workflowId: String(r.workflowId),
+    trigger: r.trigger,
+    eventKey: r.eventKey,
+    status: r.status,
+    startedAt: r.startedAt ?? r.createdAt,
+    finishedAt: r.finishedAt,
+    durationMs: duration(r.startedAt, r.finishedAt),
+    error: r.error,
+  };
+}
+
+function viewOf(r: RunRecord, steps: StepRecord[]): View {
+  return {
+    ...summaryOf(r),
+    payload: r.triggerPayload,
+    version: r.workflowVersion,
+    steps: steps.map((s) => ({
+      stepId: s.stepId,
+      status: s.status,
+      input: s.input,
+      output: s.output,
+      error: s.error,
+      startedAt: s.startedAt,
+      finishedAt: s.finishedAt,
+      durationMs: duration(s.startedAt, s.finishedAt),
+    })),
+  };
+}
+
+async function findRun(ctx: RouteContext, id: string): Promise<RunRecord> {
+  const run = /^\d+$/.test(id) ? await ctx.store.runs.find(Number(id)) : undefined;
+  if (!run) throw notFound(`Run "${id}"`);
+  return run;
+}
+
+export const runRoutes: RoutePlugin = async (app, ctx) => {
+  const tags = ["runs"];
+
+  app.get(
+    "/api/runs",
+    {
+      schema: {
+        summary: "List runs, newest first.",
+        tags,
+        querystring: RunsQuery,
+        response: { 200: RunSummary.array() },
+      },
+    },
+    async (req) => {
+      const q = req.query;
+      let workflowId: number | undefined;
+      if (q.workflow) {
+        const w = await ctx.store.workflows.find(/^\d+$/.test(q.workflow) ? Number(q.workflow) : q.workflow);
+        if (!w) return [];
+        workflowId = w.id;
+      }
+      const runs = await ctx.store.runs.list({ workflowId, status: q.status, limit: q.limit });
+      return runs.map(summaryOf);
+    },
+  );
+
+  app.get(
+    "/api/runs/:id",
+    {
+      schema: {
+        summary: "One run with the trigger event and each step's input, output and error.",
+        tags,
+        params: IdParams,
+        response: { 200: RunView },
+      },
+    },
+    async (req) => {
+      const run = await findRun(ctx, req.params.id);
+      return viewOf(run, await ctx.store.runs.steps(run.id));
+    },
+  );
+
+  app.post(
+    "/api/runs/:id/replay",
+    {
+      schema: {
+        summary: "Queue a new run with the same trigger event, from the failed step (default) or from the start.",
+        tags,
+        params: IdParams,
+        body: ReplayBody,
+        response: { 201: RunSummary },
+      },
+    },
+    async (req, reply) => {
+      const run = await findRun(ctx, req.params.id);
+      if (run.status === "queued" || run.status === "running")
+        throw conflict(`Run ${run.id} is still ${run.status}; replay it once it has finished.`);
+      let newId: number;
+      try {
+        newId = await ctx.store.runs.replay(run.id, { fromStart: req.body?.from === "start" });
+      } catch (err) {
+        throw conflict((err as Error).message);
+      }
+      ctx.engine?.notify?.("run-queued");
+      return reply.code(201).send(summaryOf(await findRun(ctx, String(newId))));
+    },
+  );
+};

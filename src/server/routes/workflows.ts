@@ -1,0 +1,264 @@
+/**
+ * Workflows by id (or name): create, read, replace (a new version when it changed), delete,
+ * enable/disable, versions, validation without saving, and test runs of a whole workflow or one
+ * step that store nothing. Definitions are the engine's workflow model (`WorkflowSchema`).
+ */
+import { WorkflowSchema } from "../../engine/workflow.ts";
+import type { StoredWorkflow } from "../../store/workflows.ts";
+import { conflict, HttpError, notFound } from "../errors.ts";
+import {
+  EnableBody,
+  IdParams,
+  NoContent,
+  StepTestBody,
+  StepTestResult,
+  ValidationResult,
+  WorkflowCreateBody,
+  WorkflowSummary,
+  WorkflowTestBody,
+  WorkflowTestResult,
+  WorkflowUpdateBody,
+  WorkflowValidateBody,
+  WorkflowVersionView,
+  WorkflowView,
+} from "../schemas.ts";
+import type { WorkflowSummary as Summary, WorkflowView as View, WorkflowDefinition } from "../wire.ts";
+import { catalogTriggers, liveSample } from "./catalogue.ts";
+import { missingEngine, type RouteContext, type RoutePlugin } from "./context.ts";
+
+/** A stored definition as the model reads it (every stored one passed validation when saved). */
+export const definitionOf = (w: StoredWorkflow): WorkflowDefinition => WorkflowSchema.parse(w.definition);
+
+/** The list reads only the trigger and the step count, so one odd stored row cannot break it. */
+function summaryOf(w: StoredWorkflow): Summary {
+  const d = (w.definition ?? {}) as { trigger?: { key?: unknown }; steps?: unknown };
+  return {
+    id: String(w.id),
+    name: w.name,
+    enabled: w.enabled,
+    version: w.version,
+    trigger: typeof d.trigger?.key === "string" ? d.trigger.key : "",
+    steps: Array.isArray(d.steps) ? d.steps.length : 0,
+    updatedAt: w.updatedAt,
+    pausedReason: w.pausedReason,
+  };
+}
+
+const viewOf = (w: StoredWorkflow): View => ({ ...summaryOf(w), definition: definitionOf(w) });
+
+export async function findWorkflow(ctx: RouteContext, id: string): Promise<StoredWorkflow> {
+  const w = await ctx.store.workflows.find(/^\d+$/.test(id) ? Number(id) : id);
+  if (!w) throw notFound(`Workflow "${id}"`);
+  return w;
+}
+
+/** The engine's checks beyond the schema: known keys, unique ids, expressions that parse. */
+function validated(ctx: RouteContext, definition: WorkflowDefinition): WorkflowDefinition {
+  if (!ctx.engine) return definition;
+  const result = ctx.engine.validate(definition);
+  if (!result.ok)
+    throw new HttpError(422, "invalid_workflow", "The workflow is not valid: fix the fields listed.", result.errors);
+  return result.definition;
+}
+
+export const workflowRoutes: RoutePlugin = async (app, ctx) => {
+  const tags = ["workflows"];
+  const changed = () => ctx.engine?.notify?.("workflows-changed");
+
+  app.get(
+    "/api/workflows",
+    { schema: { summary: "List workflows.", tags, response: { 200: WorkflowSummary.array() } } },
+    async () => (await ctx.store.workflows.list()).map(summaryOf),
+  );
+
+  app.post(
+    "/api/workflows",
+    {
+      schema: {
+        summary: "Create a workflow (inactive unless enabled is true).",
+        tags,
+        body: WorkflowCreateBody,
+        response: { 201: WorkflowView },
+      },
+    },
+    async (req, reply) => {
+      const definition = validated(ctx, req.body.definition);
+      if (await ctx.store.workflows.find(definition.name))
+        throw conflict(`A workflow named "${definition.name}" already exists.`);
+      const saved = await ctx.store.workflows.save(definition.name, definition, {
+        enabled: req.body.enabled ?? false,
+        actor: ctx.actor(req),
+      });
+      changed();
+      return reply.code(201).send(viewOf(saved));
+    },
+  );
+
+  app.post(
+    "/api/workflows/validate",
+    {
+      schema: {
+        summary: "Validate a definition without saving it.",
+        tags,
+        body: WorkflowValidateBody,
+        response: { 200: ValidationResult },
+      },
+    },
+    async (req) => {
+      if (!ctx.engine) throw missingEngine();
+      const result = ctx.engine.validate(req.body.definition);
+      return result.ok ? { valid: true, errors: [] } : { valid: false, errors: result.errors };
+    },
+  );
+
+  app.post(
+    "/api/workflows/test",
+    {
+      schema: {
+        summary: "Run a whole workflow once on a sample (or given) trigger event, without storing a run.",
+        tags,
+        body: WorkflowTestBody,
+        response: { 200: WorkflowTestResult },
+      },
+    },
+    async (req) => {
+      if (!ctx.engine?.testWorkflow) throw missingEngine();
+      const definition = validated(ctx, req.body.definition);
+      let trigger = req.body.trigger;
+      if (trigger === undefined && req.body.live) {
+        const client = await ctx.clientFor(definition.trigger.connection ?? "default");
+        trigger = await liveSample(client, definition.trigger.key);
+      }
+      trigger ??= catalogTriggers(ctx.engine).find((t) => t.key === definition.trigger.key)?.sample ?? {};
+      return ctx.engine.testWorkflow({ definition, trigger });
+    },
+  );
+
+  app.get(
+    "/api/workflows/:id",
+    {
+      schema: {
+        summary: "One workflow with its current definition.",
+        tags,
+        params: IdParams,
+        response: { 200: WorkflowView },
+      },
+    },
+    async (req) => viewOf(await findWorkflow(ctx, req.params.id)),
+  );
+
+  app.put(
+    "/api/workflows/:id",
+    {
+      schema: {
+        summary: "Replace a workflow's definition (a new version when it changed).",
+        tags,
+        params: IdParams,
+        body: WorkflowUpdateBody,
+        response: { 200: WorkflowView },
+      },
+    },
+    async (req) => {
+      const existing = await findWorkflow(ctx, req.params.id);
+      const definition = validated(ctx, req.body.definition);
+      if (definition.name !== existing.name) {
+        if (await ctx.store.workflows.find(definition.name))
+          throw conflict(`A workflow named "${definition.name}" already exists.`);
+        await ctx.store.workflows.rename(existing.id, definition.name, ctx.actor(req));
+      }
+      const saved = await ctx.store.workflows.save(definition.name, definition, {
+        enabled: existing.enabled,
+        metadataOnly: existing.metadataOnly,
+        actor: ctx.actor(req),
+      });
+      changed();
+      return viewOf(saved);
+    },
+  );
+
+  app.delete(
+    "/api/workflows/:id",
+    { schema: { summary: "Delete a workflow.", tags, params: IdParams, response: { 204: NoContent } } },
+    async (req, reply) => {
+      const w = await findWorkflow(ctx, req.params.id);
+      await ctx.store.workflows.remove(w.name, ctx.actor(req));
+      await ctx.webhooks.remove(w.id);
+      changed();
+      return reply.code(204).send();
+    },
+  );
+
+  app.post(
+    "/api/workflows/:id/enable",
+    {
+      schema: {
+        summary: "Activate: the trigger fires for changes from now on (since: backfill from an ISO time).",
+        tags,
+        params: IdParams,
+        body: EnableBody,
+        response: { 200: WorkflowView },
+      },
+    },
+    async (req) => {
+      const w = await findWorkflow(ctx, req.params.id);
+      validated(ctx, definitionOf(w));
+      const saved = await ctx.store.workflows.setEnabled(w.name, true, {
+        since: req.body?.since,
+        actor: ctx.actor(req),
+      });
+      changed();
+      return viewOf(saved);
+    },
+  );
+
+  app.post(
+    "/api/workflows/:id/disable",
+    { schema: { summary: "Deactivate.", tags, params: IdParams, response: { 200: WorkflowView } } },
+    async (req) => {
+      const w = await findWorkflow(ctx, req.params.id);
+      const saved = await ctx.store.workflows.setEnabled(w.name, false, { actor: ctx.actor(req) });
+      changed();
+      return viewOf(saved);
+    },
+  );
+
+  app.get(
+    "/api/workflows/:id/versions",
+    {
+      schema: {
+        summary: "Every stored version of a workflow, newest first.",
+        tags,
+        params: IdParams,
+        response: { 200: WorkflowVersionView.array() },
+      },
+    },
+    async (req) => {
+      const w = await findWorkflow(ctx, req.params.id);
+      return (await ctx.store.workflows.versions(w.id)).map((v) => ({
+        ...v,
+        definition: WorkflowSchema.parse(v.definition),
+      }));
+    },
+  );
+
+  app.post(
+    "/api/steps/test",
+    {
+      schema: {
+        summary: "Run one step for real (against its connection) with earlier outputs as {{ }} context.",
+        tags,
+        body: StepTestBody,
+        response: { 200: StepTestResult },
+      },
+    },
+    async (req) => {
+      if (!ctx.engine) throw missingEngine();
+      const { step, connection, context } = req.body;
+      return ctx.engine.testStep({
+        step,
+        connection: connection ?? step.connection,
+        context: { trigger: context?.trigger ?? {}, steps: context?.steps ?? {} },
+      });
+    },
+  );
+};
