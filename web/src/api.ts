@@ -1,19 +1,26 @@
 /**
  * The typed client of cliniko-flow's HTTP API. Every page talks to the server through this
- * module only; the response types are the server's own (`src/server/wire.ts`).
+ * module only; the request and response types are inferred from the server's own zod schemas
+ * (`src/server/wire.ts`).
  */
 import type {
   ApiErrorBody,
   CatalogAction,
   CatalogTrigger,
+  ConnectionInput,
   ConnectionTestResult,
   ConnectionView,
+  CreatedToken,
   DemoChange,
   DemoInfo,
+  DemoPatientInput,
+  RunStatus,
   RunSummary,
   RunView,
+  SessionView,
   StepTestResult,
   TokenView,
+  TriggerSample,
   ValidationResult,
   WorkflowDefinition,
   WorkflowStep,
@@ -81,14 +88,13 @@ const q = (params: Record<string, string | number | undefined>) => {
 const enc = encodeURIComponent;
 
 export const api = {
-  login: (password: string) => call<{ ok: true }>("POST", "/login", { password }),
-  logout: () => call<{ ok: true }>("POST", "/logout", {}),
-  session: () => call<{ authenticated: boolean; via: "session" | "token" }>("GET", "/session"),
+  login: (password: string) => call<{ ok: boolean }>("POST", "/login", { password }),
+  logout: () => call<{ ok: boolean }>("POST", "/logout", {}),
+  session: () => call<SessionView>("GET", "/session"),
 
   connections: {
     list: () => call<ConnectionView[]>("GET", "/connections"),
-    create: (input: { name: string; apiKey: string; email: string; region?: string; baseUrl?: string }) =>
-      call<ConnectionView>("POST", "/connections", input),
+    create: (input: ConnectionInput) => call<ConnectionView>("POST", "/connections", input),
     test: (id: string) => call<ConnectionTestResult>("POST", `/connections/${enc(id)}/test`, {}),
     remove: (id: string) => call<void>("DELETE", `/connections/${enc(id)}`),
   },
@@ -126,13 +132,13 @@ export const api = {
 
   /** A trigger's sample payload; `live` fetches the newest matching record from the connection. */
   triggerSample: (key: string, options: { connection?: string; live?: boolean } = {}) =>
-    call<{ sample: unknown; live: boolean }>(
+    call<TriggerSample>(
       "GET",
       `/catalog/triggers/${enc(key)}/sample${q({ connection: options.connection, live: options.live ? 1 : undefined })}`,
     ),
 
   runs: {
-    list: (filter: { workflow?: string; status?: string; limit?: number } = {}) =>
+    list: (filter: { workflow?: string; status?: RunStatus; limit?: number } = {}) =>
       call<RunSummary[]>("GET", `/runs${q(filter)}`),
     get: (id: string) => call<RunView>("GET", `/runs/${enc(id)}`),
     replay: (id: string, from: "failed" | "start" = "failed") =>
@@ -142,13 +148,12 @@ export const api = {
   /** `serve --demo` only: the sandbox clinic, and changes in it (add a patient…) that triggers see. */
   demo: {
     info: () => call<DemoInfo>("GET", "/demo"),
-    act: (action: string, input: { firstName?: string; lastName?: string } = {}) =>
-      call<DemoChange>("POST", `/demo/${enc(action)}`, input),
+    act: (action: string, input: DemoPatientInput = {}) => call<DemoChange>("POST", `/demo/${enc(action)}`, input),
   },
 
   tokens: {
     list: () => call<TokenView[]>("GET", "/tokens"),
-    create: (name: string) => call<TokenView & { token: string }>("POST", "/tokens", { name }),
+    create: (name: string) => call<CreatedToken>("POST", "/tokens", { name }),
     remove: (id: string) => call<void>("DELETE", `/tokens/${enc(id)}`),
   },
 };
