@@ -1,7 +1,8 @@
 /**
  * What tests and demos can do to a running sandbox, programmatically (`sandbox.control`) and over
  * HTTP under `/__sandbox` (never under `/v1`, never rate limited or logged): reset and seed, move
- * the clock, touch records, write records directly, inject faults, read the request log.
+ * the clock, read, touch and write records directly, inject faults, read the request log. Code
+ * outside the sandbox uses this (and the exports of index.ts), never the store behind it.
  */
 import type { FastifyInstance } from "fastify";
 import { resources } from "../cliniko/resources.ts";
@@ -97,6 +98,27 @@ export class SandboxControl {
     const row = this.deps.store.get(this.#table(resource), id);
     if (!row) throw new ControlError(`No ${resource} with id ${id}`, 404);
     return row;
+  }
+
+  /** The sandbox's now, in ms (its clock may be frozen or moved). */
+  nowMs(): number {
+    return this.deps.clock.nowMs();
+  }
+
+  /** Every stored row of a collection, hidden ones included, as copies (changes go through update). */
+  records(resource: string): Row[] {
+    return this.deps.store.rows(this.#table(resource)).map((r) => ({ ...r }));
+  }
+
+  /** One stored row, as a copy; undefined when there is none. */
+  record(resource: string, id: string): Row | undefined {
+    const row = this.deps.store.get(this.#table(resource), id);
+    return row ? { ...row } : undefined;
+  }
+
+  /** Rows per collection. */
+  counts(): Record<string, number> {
+    return this.deps.store.counts();
   }
 
   /**

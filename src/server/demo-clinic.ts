@@ -1,14 +1,20 @@
 /**
  * The Demo clinic page's server side: a few realistic changes a receptionist would make in
- * Cliniko, applied to the in-process sandbox through its programmatic control (never over HTTP to
- * itself), so a practice manager can make a trigger fire without a terminal. Only `serve --demo`
- * creates one.
+ * Cliniko, applied to the in-process sandbox through its public programmatic control
+ * (`sandbox.control`, the same operations as its `/__sandbox` HTTP API; never over HTTP to itself
+ * and never its store), so a practice manager can make a trigger fire without a terminal. Only
+ * `serve --demo` creates one.
  */
-import type { Sandbox } from "../sandbox/index.ts";
-import { Prng } from "../sandbox/prng.ts";
-import { CANCELLATION_REASONS } from "../sandbox/records.ts";
-import type { Row } from "../sandbox/store.ts";
-import { FIRST_NAMES, fakeEmail, fakePhone, LAST_NAMES } from "../sandbox/values.ts";
+import {
+  CANCELLATION_REASONS,
+  FIRST_NAMES,
+  fakeEmail,
+  fakePhone,
+  LAST_NAMES,
+  Prng,
+  type Row,
+  type Sandbox,
+} from "../sandbox/index.ts";
 import { HttpError } from "./errors.ts";
 import type { DemoChange, DemoInfo } from "./wire.ts";
 
@@ -38,18 +44,18 @@ function when(iso: unknown): string {
 }
 
 export class DemoClinic {
-  readonly #sandbox: Pick<Sandbox, "baseUrl" | "store" | "control">;
+  readonly #sandbox: Pick<Sandbox, "baseUrl" | "control">;
   // Not the seed's generator: each click should bring someone new, also after a restart.
   readonly #rng = new Prng(Date.now() % 4294967295);
 
-  constructor(sandbox: Pick<Sandbox, "baseUrl" | "store" | "control">) {
+  constructor(sandbox: Pick<Sandbox, "baseUrl" | "control">) {
     this.#sandbox = sandbox;
   }
 
   info(): DemoInfo {
-    const { store } = this.#sandbox;
+    const all = this.#sandbox.control.counts();
     const counts: Record<string, number> = {};
-    for (const c of COUNTED) counts[c] = store.rows(c).length;
+    for (const c of COUNTED) counts[c] = all[c] ?? 0;
     return { demo: true, sandboxUrl: this.#sandbox.baseUrl, counts };
   }
 
@@ -70,7 +76,7 @@ export class DemoClinic {
     const rng = this.#rng;
     const first = input.firstName?.trim() || rng.pick(FIRST_NAMES);
     const last = input.lastName?.trim() || rng.pick(LAST_NAMES);
-    const now = this.#sandbox.store.clock.nowMs();
+    const now = this.#sandbox.control.nowMs();
     const dob = new Date(now - rng.int(18, 80) * 365.25 * 86_400_000 - rng.int(0, 364) * 86_400_000);
     const number = fakePhone(rng);
     const row = this.#sandbox.control.create("patients", {
@@ -92,7 +98,7 @@ export class DemoClinic {
 
   /** Changes a live patient's reminder preference: a real edit, so `updated_at` moves as in Cliniko. */
   updatePatient(): DemoChange {
-    const patients = this.#sandbox.store.rows("patients").filter(live);
+    const patients = this.#sandbox.control.records("patients").filter(live);
     if (patients.length === 0) throw nothingTo("update: the clinic has no patients");
     const patient = this.#rng.pick(patients);
     const others = REMINDER_TYPES.filter((t) => t !== patient.reminder_type);
@@ -108,16 +114,16 @@ export class DemoClinic {
 
   /** Cancels the soonest upcoming individual appointment, as a patient calling in sick would. */
   cancelAppointment(): DemoChange {
-    const { store, control } = this.#sandbox;
-    const now = store.clock.nowMs();
-    const next = store
-      .rows("individual_appointments")
+    const { control } = this.#sandbox;
+    const now = control.nowMs();
+    const next = control
+      .records("individual_appointments")
       .filter((a) => live(a) && Date.parse(String(a.starts_at)) > now)
       .sort((a, b) => Date.parse(String(a.starts_at)) - Date.parse(String(b.starts_at)))[0];
     if (!next) throw nothingTo("cancel: no upcoming appointment is left");
     const reason = 30;
     control.cancel("individual_appointments", next.id, { cancellation_reason: reason });
-    const patient = store.get("patients", String(next.patient_id));
+    const patient = control.record("patients", String(next.patient_id));
     return {
       action: "cancel-appointment",
       resource: "individual_appointments",
@@ -128,21 +134,22 @@ export class DemoClinic {
 
   /** Invoices the latest past appointment that has no invoice yet, priced from its service. */
   addInvoice(): DemoChange {
-    const { store, control } = this.#sandbox;
-    const now = store.clock.nowMs();
-    const invoiced = new Set(store.rows("invoices").map((i) => i.appointment_id));
-    const appt = store
-      .rows("individual_appointments")
+    const { control } = this.#sandbox;
+    const now = control.nowMs();
+    const invoices = control.records("invoices");
+    const invoiced = new Set(invoices.map((i) => i.appointment_id));
+    const appt = control
+      .records("individual_appointments")
       .filter((a) => live(a) && Date.parse(String(a.ends_at)) <= now && !invoiced.has(a.id))
       .sort((a, b) => Date.parse(String(b.ends_at)) - Date.parse(String(a.ends_at)))[0];
     if (!appt) throw nothingTo("invoice: every past appointment already has an invoice");
-    const type = store.get("appointment_types", String(appt.appointment_type_id));
-    const service = type ? store.get("billable_items", String(type.billable_item_id)) : undefined;
+    const type = control.record("appointment_types", String(appt.appointment_type_id));
+    const service = type ? control.record("billable_items", String(type.billable_item_id)) : undefined;
     const price = Number(service?.price ?? 90);
     const net = (price / 1.1).toFixed(2);
     const tax = (price - price / 1.1).toFixed(2);
-    const number = Math.max(1000, ...store.rows("invoices").map((i) => Number(i.number) || 0)) + 1;
-    const attendee = store.rows("attendees").find((a) => a.booking_id === appt.id);
+    const number = Math.max(1000, ...invoices.map((i) => Number(i.number) || 0)) + 1;
+    const attendee = control.records("attendees").find((a) => a.booking_id === appt.id);
     const invoice = control.create("invoices", {
       number,
       patient_id: appt.patient_id,
@@ -177,7 +184,7 @@ export class DemoClinic {
       archived_at: null,
       deleted_at: null,
     });
-    const patient = store.get("patients", String(appt.patient_id));
+    const patient = control.record("patients", String(appt.patient_id));
     return {
       action: "add-invoice",
       resource: "invoices",

@@ -4,9 +4,11 @@
  * patient they add.
  */
 import assert from "node:assert/strict";
+import { readFileSync } from "node:fs";
 import { after, before, describe, test } from "node:test";
+import { type Sandbox, startSandbox } from "../../src/sandbox/index.ts";
 import { DEMO_WORKFLOW } from "../../src/server/demo.ts";
-import { DEMO_ACTIONS } from "../../src/server/demo-clinic.ts";
+import { DEMO_ACTIONS, DemoClinic } from "../../src/server/demo-clinic.ts";
 import type { DemoChange, DemoInfo, RunSummary } from "../../src/server/wire.ts";
 import { type Stack, startStack } from "./harness.ts";
 
@@ -145,5 +147,51 @@ describe("Demo clinic routes under --demo", () => {
     const doc = (await s.call("GET", "/api/openapi.json", { cookie })).json as { paths: Record<string, object> };
     assert.ok(doc.paths["/api/demo"]);
     for (const a of DEMO_ACTIONS) assert.ok(doc.paths[`/api/demo/${a.key}`], a.key);
+  });
+});
+
+describe("DemoClinic through the sandbox's public API", () => {
+  let sandbox: Sandbox;
+  before(async () => {
+    sandbox = await startSandbox({ port: 0, seed: "demo", rateLimit: 0 });
+  });
+  after(() => sandbox.stop());
+
+  const overHttp = async (resource: string, id: string) => {
+    const res = await fetch(`${sandbox.baseUrl}/${resource}/${id}`, {
+      headers: {
+        authorization: `Basic ${Buffer.from(`${sandbox.apiKey}:`).toString("base64")}`,
+        "user-agent": "cliniko-flow tests (tests@example.com)",
+      },
+    });
+    assert.equal(res.status, 200, `${resource} ${id}`);
+    return (await res.json()) as Record<string, unknown>;
+  };
+
+  test("needs only the base URL and sandbox.control: every change is what Cliniko's API then serves", async () => {
+    // Nothing but the public surface: no store, no clock, no internals.
+    const clinic = new DemoClinic({ baseUrl: sandbox.baseUrl, control: sandbox.control });
+    const before = await clinic.info();
+    assert.deepEqual(before.counts?.patients, sandbox.control.counts().patients);
+
+    const added = await clinic.apply("add-patient", { firstName: "Grace", lastName: "Hopper" });
+    const patient = await overHttp("patients", added.id);
+    assert.deepEqual([patient.first_name, patient.last_name], ["Grace", "Hopper"]);
+    assert.equal((await clinic.info()).counts?.patients, (before.counts?.patients ?? 0) + 1);
+
+    const cancelled = await clinic.apply("cancel-appointment");
+    const appt = await overHttp("individual_appointments", cancelled.id);
+    assert.ok(appt.cancelled_at);
+    assert.equal(appt.cancellation_reason_description, "Sick");
+
+    const invoice = await clinic.apply("add-invoice");
+    assert.equal((await overHttp("invoices", invoice.id)).status, 10);
+    assert.equal((await clinic.info()).counts?.invoices, (before.counts?.invoices ?? 0) + 1);
+  });
+
+  test("the server side imports the sandbox only through its index (its public API)", () => {
+    const source = readFileSync(new URL("../../src/server/demo-clinic.ts", import.meta.url), "utf8");
+    const imports = [...source.matchAll(/from "([^"]*sandbox[^"]*)"/g)].map((m) => m[1]);
+    assert.deepEqual([...new Set(imports)], ["../sandbox/index.ts"]);
   });
 });
