@@ -23,23 +23,23 @@ export const demoRoutes: RoutePlugin = async (app, ctx) => {
   );
 
   for (const a of DEMO_ACTIONS) {
-    app.post(
-      `/api/demo/${a.key}`,
-      {
-        config: { demoOnly: true },
-        schema: {
-          summary: `${a.label} in the sandbox clinic (serve --demo only; 404 otherwise).`,
-          tags,
-          ...(a.key === "add-patient" ? { body: DemoPatientBody } : {}),
-          response: { [a.creates ? 201 : 200]: DemoChange },
-        },
-      },
-      async (req, reply) => {
+    const url = `/api/demo/${a.key}`;
+    const status = a.creates ? 201 : 200;
+    const schema = {
+      summary: `${a.label} in the sandbox clinic (serve --demo only; 404 otherwise).`,
+      tags,
+      response: { [status]: DemoChange },
+    };
+    const config = { demoOnly: true };
+    if (a.key === "add-patient")
+      app.post(url, { config, schema: { ...schema, body: DemoPatientBody } }, async (req, reply) => {
         if (!ctx.demo) throw noRoute(req.method, req.url);
-        const input =
-          a.key === "add-patient" ? (req.body as { firstName?: string; lastName?: string } | undefined) : undefined;
-        return reply.code(a.creates ? 201 : 200).send(await ctx.demo.apply(a.key, input));
-      },
-    );
+        return reply.code(status).send(ctx.demo.apply(a.key, req.body));
+      });
+    else
+      app.post(url, { config, schema }, async (req, reply) => {
+        if (!ctx.demo) throw noRoute(req.method, req.url);
+        return reply.code(status).send(ctx.demo.apply(a.key));
+      });
   }
 };

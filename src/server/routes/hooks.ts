@@ -8,10 +8,9 @@ import { HttpError, notFound } from "../errors.ts";
 import { HookAccepted, HookParams, IdParams, WebhookPath } from "../schemas.ts";
 import { WEBHOOK_PREFIX, type WebhookEvent } from "../webhooks.ts";
 import type { RoutePlugin } from "./context.ts";
-import { findWorkflow } from "./workflows.ts";
+import { findWorkflow, outlineOf } from "./workflows.ts";
 
-/** Read from the stored definition without parsing all of it: only the trigger matters here. */
-const triggerKeyOf = (definition: unknown) => (definition as { trigger?: { key?: unknown } } | null)?.trigger?.key;
+const triggerKeyOf = (definition: unknown) => outlineOf(definition).trigger;
 
 export const hookRoutes: RoutePlugin = async (app, ctx) => {
   for (const verb of ["get", "rotate"] as const) {

@@ -29,16 +29,25 @@ import { missingEngine, type RouteContext, type RoutePlugin } from "./context.ts
 /** A stored definition as the model reads it (every stored one passed validation when saved). */
 export const definitionOf = (w: StoredWorkflow): WorkflowDefinition => WorkflowSchema.parse(w.definition);
 
-/** The list reads only the trigger and the step count, so one odd stored row cannot break it. */
+/**
+ * The trigger key and step count of a stored definition, read without parsing all of it: the list
+ * and the webhook routes need only these, so one odd stored row cannot break them.
+ */
+export function outlineOf(definition: unknown): { trigger: string; steps: number } {
+  const d = (definition ?? {}) as { trigger?: { key?: unknown }; steps?: unknown };
+  return {
+    trigger: typeof d.trigger?.key === "string" ? d.trigger.key : "",
+    steps: Array.isArray(d.steps) ? d.steps.length : 0,
+  };
+}
+
 function summaryOf(w: StoredWorkflow): Summary {
-  const d = (w.definition ?? {}) as { trigger?: { key?: unknown }; steps?: unknown };
   return {
     id: String(w.id),
     name: w.name,
     enabled: w.enabled,
     version: w.version,
-    trigger: typeof d.trigger?.key === "string" ? d.trigger.key : "",
-    steps: Array.isArray(d.steps) ? d.steps.length : 0,
+    ...outlineOf(w.definition),
     updatedAt: w.updatedAt,
     pausedReason: w.pausedReason,
   };
