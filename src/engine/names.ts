@@ -6,7 +6,13 @@
 import { z } from "zod";
 
 /** C0 and C1 control characters, DEL and the Unicode line/paragraph separators. */
-const CONTROL = /[\u0000-\u001f\u007f-\u009f\u2028\u2029]/;
+function hasControlCharacter(s: string): boolean {
+  for (let i = 0; i < s.length; i++) {
+    const c = s.charCodeAt(i);
+    if (c <= 0x1f || (c >= 0x7f && c <= 0x9f) || c === 0x2028 || c === 0x2029) return true;
+  }
+  return false;
+}
 
 export const NO_CONTROL_CHARACTERS = "must not contain control characters (such as NUL, tab or line breaks)";
 
@@ -16,4 +22,4 @@ export const nameSchema = (max: number) =>
     .string()
     .min(1)
     .max(max)
-    .refine((s) => !CONTROL.test(s), NO_CONTROL_CHARACTERS);
+    .refine((s) => !hasControlCharacter(s), NO_CONTROL_CHARACTERS);
