@@ -97,7 +97,7 @@ describe("runner and step test execute the same code", () => {
       "an http.request error with a long body (clipped alike)",
       () => [{ id: "call", action: "http.request", input: { method: "GET", url: `${hook.url}/fail` } }],
     ],
-    ["an expression that fails", () => [{ id: "bad", action: "http.request", input: { url: "{{ $error(\"boom\") }}" } }]],
+    ["an expression that fails", () => [{ id: "bad", action: "http.request", input: { url: '{{ $error("boom") }}' } }]],
     [
       "a filter that stops inside a branch, and a delay's wake-up time",
       () => [
