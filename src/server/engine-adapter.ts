@@ -6,7 +6,6 @@
 import type { ClientProvider } from "../engine/clients.ts";
 import { StepTester } from "../engine/step-test.ts";
 import { validateWorkflow, WorkflowValidationError } from "../engine/workflow.ts";
-import { stepKinds } from "../steps/registry.ts";
 import type { ServerEngine } from "./engine-port.ts";
 import { WEBHOOK_SAMPLE } from "./webhooks.ts";
 
@@ -75,16 +74,6 @@ export function serverEngineOf(parts: EngineParts): ServerEngine {
     },
 
     stats: parts.stats,
-    builtinSteps: () =>
-      stepKinds()
-        .filter((k) => k.builtin)
-        .map((k) => ({
-          key: k.key,
-          title: k.title,
-          description: k.description,
-          inputSchema: k.inputSchema,
-          outputSample: k.outputSample,
-        })),
     builtinTriggers: () => builtinTriggers,
   };
 }

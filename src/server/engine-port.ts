@@ -25,14 +25,6 @@ export interface ServerEngine {
   notify?(event: "workflows-changed" | "run-queued"): void;
   /** Counters for /metrics (polls, Cliniko requests, 429s…); names without the prefix. */
   stats?(): Record<string, number>;
-  /** Built-in steps beside the catalogue's actions (filter, branch, http.request, delay). */
-  builtinSteps?(): {
-    key: string;
-    title: string;
-    description: string;
-    inputSchema: Record<string, unknown>;
-    outputSample?: unknown;
-  }[];
   /** Built-in triggers beside the catalogue's (schedule, webhook). */
   builtinTriggers?(): {
     key: string;

@@ -7,6 +7,7 @@
 import { z } from "zod";
 import { nameSchema } from "../engine/names.ts";
 import { StepSchema, WorkflowSchema } from "../engine/workflow.ts";
+import { FLOW_EFFECTS } from "../steps/types.ts";
 import { RUN_STATUSES, STEP_STATUSES } from "../store/runs.ts";
 
 export { StepSchema as WorkflowStep, WorkflowSchema };
@@ -115,6 +116,12 @@ export const CatalogAction = z.looseObject({
   outputSample: z.unknown().optional(),
   /** True for the engine's built-in steps (filter, branch, http.request, delay). */
   builtin: z.boolean().optional(),
+  /** The kind of connection the step needs (the editor shows a picker), or null. */
+  connection: z.string().nullable().optional(),
+  /** What the step can do to the flow: continue, stop (a filter), branch, park (a delay). */
+  effects: z.array(z.enum(FLOW_EFFECTS)).optional(),
+  /** The step holds nested steps in `cases` / `else`. */
+  nests: z.boolean().optional(),
 });
 
 export const CatalogTrigger = z.looseObject({

@@ -20,6 +20,7 @@ export function clinikoStep(def: ActionDef): StepKind {
     group: def.group,
     description: def.description,
     builtin: false,
+    action: def,
     connection: "cliniko",
     input: def.input,
     inputSchema: def.inputSchema as Record<string, unknown>,

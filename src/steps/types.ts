@@ -10,6 +10,7 @@
  * for the flow.
  */
 import type { z } from "zod";
+import type { ActionDef } from "../catalog/index.ts";
 import type { ClientProvider } from "../engine/clients.ts";
 import type { TemplateScope } from "../engine/template.ts";
 import type { StepDefinition } from "../engine/workflow.ts";
@@ -34,7 +35,8 @@ export type Flow =
   | { kind: "wait"; until: string };
 
 /** The control-flow effects a kind can have, declared up front (the editor and docs show them). */
-export type FlowEffect = "continue" | "stop" | "branch" | "park";
+export const FLOW_EFFECTS = ["continue", "stop", "branch", "park"] as const;
+export type FlowEffect = (typeof FLOW_EFFECTS)[number];
 
 /** What `execute` gets besides its rendered input. */
 export interface StepContext {
@@ -70,6 +72,8 @@ export interface StepKind {
   description: string;
   /** Built into the engine (not a Cliniko catalogue action). */
   builtin: boolean;
+  /** The catalogue row of a Cliniko action (its kind, method and path), for listings and tools. */
+  action?: ActionDef;
   /** The connection it needs, if any: the editor shows a connection picker for these. */
   connection?: ConnectionKind;
   /** Validates the rendered input (zod; exported as JSON Schema). */

@@ -2,19 +2,34 @@
  * The catalogue as the API shows it: the actions and triggers, with the engine's built-in steps and
  * triggers (from the engine port) after them, and trigger samples (live from a connection on request).
  */
-import { actionSummary, actions, triggerSummary, triggers } from "../../catalog/index.ts";
+import { actionSummary, triggerSummary, triggers } from "../../catalog/index.ts";
 import type { ClinikoClient, ClinikoRecord } from "../../cliniko/types.ts";
+import { stepKinds } from "../../steps/registry.ts";
 import type { ServerEngine } from "../engine-port.ts";
 import { notFound } from "../errors.ts";
 import { CatalogAction, CatalogTrigger, IdParams, SampleQuery, SampleView } from "../schemas.ts";
 import type { CatalogAction as Action, CatalogTrigger as Trigger } from "../wire.ts";
 import type { RoutePlugin } from "./context.ts";
 
-export function catalogActions(engine?: ServerEngine): Action[] {
-  const list: Action[] = actions.map(actionSummary);
-  for (const b of engine?.builtinSteps?.() ?? [])
-    list.push({ ...b, group: "Built-in steps", kind: "builtin", builtin: true });
-  return list;
+/** Every step kind of the registry, as the editor's palette shows it: catalogue actions, then built-ins. */
+export function catalogActions(): Action[] {
+  return stepKinds().map((k) => ({
+    ...(k.action
+      ? actionSummary(k.action)
+      : {
+          key: k.key,
+          title: k.title,
+          group: k.group,
+          kind: "builtin",
+          description: k.description,
+          inputSchema: k.inputSchema,
+          outputSample: k.outputSample,
+          builtin: true,
+        }),
+    connection: k.connection ?? null,
+    effects: [...k.effects],
+    nests: k.nests === true,
+  }));
 }
 
 export function catalogTriggers(engine?: ServerEngine): Trigger[] {
@@ -48,7 +63,7 @@ export const catalogueRoutes: RoutePlugin = async (app, ctx) => {
         response: { 200: CatalogAction.array() },
       },
     },
-    async () => catalogActions(ctx.engine),
+    async () => catalogActions(),
   );
 
   app.get(

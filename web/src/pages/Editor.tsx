@@ -245,9 +245,12 @@ function StepCard({
   /** Renders the steps of a branch's case (or else), edited in place. */
   nested?: (steps: WorkflowStep[], onSteps: (steps: WorkflowStep[]) => void, label: string) => ReactNode;
 }) {
-  const builtin = action?.builtin;
+  // What the step kind declares in the registry decides the card, never its name.
+  const usesConnection = Boolean(action?.connection);
+  const stops = action?.effects?.includes("stop") ?? false;
+  const nests = action?.nests === true;
   const conditionRef = useRef<HTMLInputElement>(null);
-  const kind = step.action === "filter" || step.action === "branch" ? "filter" : "";
+  const kind = stops || nests ? "flow-control" : "";
   return (
     <section className={`card step-card ${kind}`} aria-label={`Step ${index + 1}: ${step.id}`}>
       <div className="card-head">
@@ -287,7 +290,7 @@ function StepCard({
                 onChange={(e) => onChange({ ...step, id: e.target.value.replace(/[^A-Za-z0-9_]/g, "_") })}
               />
             </div>
-            {!builtin && (
+            {usesConnection && (
               <ConnectionField
                 id={`conn-${index}`}
                 value={step.connection}
@@ -296,7 +299,7 @@ function StepCard({
               />
             )}
           </div>
-          {step.action !== "filter" && (
+          {!stops && (
             <div className="field">
               <label htmlFor={`if-${index}`}>
                 Only run if <span className="hint">(optional condition, e.g. {"{{ trigger.email != null }}"})</span>
@@ -317,8 +320,8 @@ function StepCard({
               />
             </div>
           )}
-          {step.action !== "branch" && <h3>Input</h3>}
-          {step.action !== "branch" && (
+          {!nests && <h3>Input</h3>}
+          {!nests && (
             <SchemaForm
               key={step.action}
               schema={action.inputSchema}
@@ -331,9 +334,9 @@ function StepCard({
             <button type="button" className="secondary" onClick={onTest} disabled={output === "testing"}>
               {output === "testing" ? "Testing…" : "Test this step"}
             </button>
-            {!builtin && <span className="small muted">Runs for real against the step's connection.</span>}
+            {usesConnection && <span className="small muted">Runs for real against the step's connection.</span>}
           </div>
-          {step.action === "branch" && nested && (
+          {nests && nested && (
             <BranchCases step={step} onChange={onChange} onFocusTarget={onFocusTarget} nested={nested} />
           )}
           {output && output !== "testing" && (
@@ -487,15 +490,15 @@ export function EditorPage({ id }: { id?: string }) {
   }
 
   function newStep(key: string): WorkflowStep {
-    const builtin = actionByKey.get(key)?.builtin;
+    const kind = actionByKey.get(key);
     return {
       id: newStepId(
         key,
         flatten(def.steps).map((s) => s.id),
       ),
       action: key,
-      ...(builtin ? {} : { connection: def.trigger.connection }),
-      ...(key === "branch" ? { cases: [{ if: "", steps: [] }] } : { input: {} }),
+      ...(kind?.connection ? { connection: def.trigger.connection } : {}),
+      ...(kind?.nests ? { cases: [{ if: "", steps: [] }] } : { input: {} }),
     };
   }
 
