@@ -25,6 +25,7 @@ const modules: { verbs: string[]; load(): Promise<CommandModule> }[] = [
   },
   { verbs: ["serve"], load: () => import("./commands/serve.ts") },
   { verbs: ["admin"], load: () => import("./commands/admin.ts") },
+  { verbs: ["mcp"], load: () => import("./commands/mcp.ts") },
 ];
 
 async function modulesFor(argv: string[]): Promise<CommandModule[]> {

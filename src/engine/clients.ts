@@ -25,6 +25,11 @@ export interface ClientProviderOptions {
    * change made by another process (the CLI while `serve` runs) applies within this time.
    */
   settingsTtlMs?: number;
+  /**
+   * Without a connection name, use the CLINIKO_* environment when CLINIKO_API_KEY is set, before
+   * the stored `default` (what a command started by hand expects: `cliniko-flow mcp`).
+   */
+  preferEnv?: boolean;
 }
 
 interface Resolved {
@@ -40,10 +45,12 @@ export class ClientProvider {
   readonly #cache = new Map<string, { fingerprint: string; client: ClinikoClient }>();
   readonly #lookups = new Map<string, { at: number; generation: number; resolved: Resolved }>();
   readonly #ttlMs: number;
+  readonly #preferEnv: boolean;
   constructor(store: Store, options: ClientProviderOptions = {}) {
     this.#store = store;
     this.#env = options.env ?? process.env;
     this.#ttlMs = options.settingsTtlMs ?? 5000;
+    this.#preferEnv = options.preferEnv ?? false;
     this.#timeoutMs =
       options.timeoutMs ??
       (this.#env.CLINIKO_FLOW_CLINIKO_TIMEOUT_MS ? Number(this.#env.CLINIKO_FLOW_CLINIKO_TIMEOUT_MS) : undefined);
@@ -80,7 +87,12 @@ export class ClientProvider {
   }
 
   async #lookup(name?: string): Promise<{ key: string; settings: ConnectionSettings }> {
-    const stored = name ? await this.#store.connections.get(name) : await this.#store.connections.find("default");
+    const envFirst = !name && this.#preferEnv && Boolean(this.#env.CLINIKO_API_KEY);
+    const stored = name
+      ? await this.#store.connections.get(name)
+      : envFirst
+        ? undefined
+        : await this.#store.connections.find("default");
     if (stored) {
       const { apiKey, email, region, baseUrl } = stored;
       return { key: stored.name, settings: { apiKey, email, region, baseUrl } };

@@ -28,6 +28,7 @@ import type { DemoClinic } from "./demo-clinic.ts";
 import type { ServerEngine } from "./engine-port.ts";
 import { HttpError } from "./errors.ts";
 import { installJsonParser } from "./json-body.ts";
+import { mcpRoute } from "./mcp-route.ts";
 import { HttpMetrics } from "./metrics.ts";
 import { registerOpenApi } from "./openapi.ts";
 import { noRoute } from "./routes/context.ts";
@@ -265,6 +266,8 @@ export async function createServer(options: ServerOptions) {
     });
     for (const plugin of routePlugins) await api.register(plugin, ctx);
   });
+
+  await app.register(mcpRoute, { store, auth, engine });
 
   app.get("/api/openapi.json", { onRequest: authenticate, schema: { hide: true } }, async () => app.swagger());
 

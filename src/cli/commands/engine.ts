@@ -340,21 +340,9 @@ export function register(program: Command): string[] {
       await withStore(async (store) => {
         const newId = await store.runs.replay(runId(id), { fromStart: Boolean(o.fromStart) });
         if (!o.wait) return out(`Run ${newId} queued (replay of ${id}).`);
-        const { InProcessQueue } = await import("../../engine/queue.ts");
-        const { Runner } = await import("../../engine/runner.ts");
+        const { executeQueuedRun } = await import("../../engine/replay.ts");
         const { ClientProvider } = await import("../../engine/clients.ts");
-        const runner = new Runner({ store, clients: new ClientProvider(store) });
-        const run = (await store.runs.find(newId))!;
-        const queue = new InProcessQueue(store, { workflowIds: [run.workflowId], pollMs: 200 });
-        queue.start((r, owner) => (r.id === newId ? runner.execute(r, owner) : Promise.resolve()));
-        // Only our run: wait until it has finished (others stay for `serve`).
-        for (;;) {
-          const r = (await store.runs.find(newId))!;
-          if (r.finishedAt) break;
-          await new Promise((res) => setTimeout(res, 100));
-        }
-        await queue.stop();
-        const done = (await store.runs.find(newId))!;
+        const done = await executeQueuedRun(store, new ClientProvider(store), newId);
         out(`Run ${newId} (replay of ${id}): ${done.status}${done.error ? ` — ${done.error}` : ""}`);
         if (done.status !== "succeeded") process.exitCode = 1;
       });

@@ -1,0 +1,79 @@
+/**
+ * Which tools a server offers: `--read-only` keeps the read tools, `--deny` removes tools by
+ * name, and a destructive tool (delete, archive, cancel) is offered only when `--allow` names it.
+ * A tool the policy withholds is neither listed nor callable; calling it says why.
+ */
+import { closest } from "../catalog/index.ts";
+import type { McpTool } from "./tool.ts";
+
+export interface PolicyOptions {
+  readOnly?: boolean;
+  /** Tool names allowed explicitly (the only way to offer a destructive tool). */
+  allow?: readonly string[];
+  /** Tool names never offered. */
+  deny?: readonly string[];
+}
+
+/** A policy naming a tool that does not exist (a typo would silently allow or deny nothing). */
+export class PolicyError extends Error {
+  override name = "PolicyError";
+}
+
+export class ToolPolicy {
+  readonly readOnly: boolean;
+  readonly #allow: ReadonlySet<string>;
+  readonly #deny: ReadonlySet<string>;
+
+  constructor(options: PolicyOptions, known: readonly McpTool[]) {
+    this.readOnly = options.readOnly ?? false;
+    this.#allow = new Set(options.allow ?? []);
+    this.#deny = new Set(options.deny ?? []);
+    const names = known.map((t) => t.name);
+    for (const [flag, list] of [
+      ["--allow", this.#allow],
+      ["--deny", this.#deny],
+    ] as const) {
+      for (const name of list) {
+        if (names.includes(name)) continue;
+        const hint = closest(name, names);
+        throw new PolicyError(
+          `${flag} names "${name}", which is not a tool${hint ? ` (did you mean "${hint}"?)` : ""}.`,
+        );
+      }
+    }
+  }
+
+  /** Why the tool is withheld, as one sentence; undefined when it is offered. */
+  refusal(tool: McpTool): string | undefined {
+    if (this.#deny.has(tool.name)) return `The tool ${tool.name} is switched off on this server (--deny).`;
+    if (this.readOnly && tool.effect !== "read")
+      return `The tool ${tool.name} changes data, and this server is read-only (--read-only).`;
+    if (tool.effect === "destructive" && !this.#allow.has(tool.name))
+      return `The tool ${tool.name} deletes, archives or cancels in Cliniko, so it is off unless the server is started with --allow ${tool.name}.`;
+    return undefined;
+  }
+
+  offers(tool: McpTool): boolean {
+    return this.refusal(tool) === undefined;
+  }
+}
+
+/** `a,b , c` → `["a","b","c"]` (a flag or an environment variable). */
+export function toolList(text: string | undefined): string[] {
+  return (text ?? "")
+    .split(",")
+    .map((s) => s.trim())
+    .filter(Boolean);
+}
+
+/**
+ * The policy of `/mcp` under `serve`, which has no flags of its own: CLINIKO_FLOW_MCP_READ_ONLY=1,
+ * CLINIKO_FLOW_MCP_ALLOW and CLINIKO_FLOW_MCP_DENY (comma lists), as --read-only/--allow/--deny.
+ */
+export function policyFromEnv(env: NodeJS.ProcessEnv): PolicyOptions {
+  return {
+    readOnly: env.CLINIKO_FLOW_MCP_READ_ONLY === "1",
+    allow: toolList(env.CLINIKO_FLOW_MCP_ALLOW),
+    deny: toolList(env.CLINIKO_FLOW_MCP_DENY),
+  };
+}

@@ -1,0 +1,53 @@
+/**
+ * `/mcp`: the MCP server over Streamable HTTP (src/mcp/http.ts), behind the API's bearer tokens
+ * (a browser session is not accepted: an assistant is a script). Under `serve` its connection
+ * and policy come from the environment (CLINIKO_FLOW_MCP_*, see docs/mcp.md).
+ */
+import type { FastifyInstance } from "fastify";
+import { ClientProvider } from "../engine/clients.ts";
+import { mcpHttpHandler } from "../mcp/http.ts";
+import { policyFromEnv } from "../mcp/policy.ts";
+import { VERSION } from "../mcp/version.ts";
+import type { Store } from "../store/index.ts";
+import type { AuthStore } from "./auth.ts";
+import type { ServerEngine } from "./engine-port.ts";
+import { HttpError } from "./errors.ts";
+
+export interface McpRouteOptions {
+  store: Store;
+  auth: AuthStore;
+  engine?: ServerEngine;
+  env?: NodeJS.ProcessEnv;
+}
+
+export async function mcpRoute(app: FastifyInstance, o: McpRouteOptions): Promise<void> {
+  const env = o.env ?? process.env;
+  const handler = mcpHttpHandler({
+    store: o.store,
+    // Clients of one key share its rate limiter process-wide, so this paces with the workflows.
+    clients: new ClientProvider(o.store, { env }),
+    connection: env.CLINIKO_FLOW_MCP_CONNECTION || undefined,
+    policy: policyFromEnv(env),
+    actor: "token",
+    env,
+    version: VERSION,
+    // The running workers execute the replay; the scheduler picks up enabled workflows itself.
+    afterReplay: async () => o.engine?.notify?.("run-queued"),
+    workflowsChanged: () => o.engine?.notify?.("workflows-changed"),
+  });
+
+  app.route({
+    method: ["GET", "POST", "DELETE"],
+    url: "/mcp",
+    onRequest: async (req, reply) => {
+      const header = req.headers.authorization;
+      if (header?.startsWith("Bearer ") && (await o.auth.checkToken(header.slice(7).trim()))) return;
+      reply.header("www-authenticate", 'Bearer realm="cliniko-flow"');
+      throw new HttpError(401, "unauthorized", "Send an API token (Authorization: Bearer …); create one in Settings.");
+    },
+    handler: async (req, reply) => {
+      reply.hijack();
+      await handler(req.raw, reply.raw, req.body);
+    },
+  });
+}
