@@ -1,0 +1,262 @@
+/**
+ * `cliniko-flow mcp` over stdio, driven by the SDK's own client against the sandbox: what is
+ * listed, what a call does in Cliniko, what is refused before any request, and what the audit
+ * log keeps.
+ */
+import assert from "node:assert/strict";
+import { spawn } from "node:child_process";
+import { after, before, describe, it } from "node:test";
+import type { Client } from "@modelcontextprotocol/sdk/client/index.js";
+import { actions } from "../../src/catalog/index.ts";
+import { type Harness, harness, workflow } from "../engine/helpers.ts";
+import { assertDefaultListing, bin, call, destructive, FLOW_TOOLS, resultOf, stdioClient, textOf } from "./helpers.ts";
+
+describe("MCP over stdio", () => {
+  let h: Harness;
+  let client: Client;
+  const open: Client[] = [];
+  const start = async (args: string[] = [], env?: NodeJS.ProcessEnv) => {
+    const c = await stdioClient(env ?? h.env, args);
+    open.push(c);
+    return c;
+  };
+
+  before(async () => {
+    h = await harness({ seed: "demo" });
+    client = await start();
+  });
+  after(async () => {
+    for (const c of open) await c.close();
+    await h.close();
+  });
+
+  it("lists every non-destructive catalogue action with its schema and annotations, and the flow tools", async () => {
+    const { tools } = await client.listTools();
+    assertDefaultListing(tools);
+    const find = tools.find((t) => t.name === "find_patient")!;
+    assert.deepEqual(find.annotations, {
+      title: find.title,
+      readOnlyHint: true,
+      destructiveHint: false,
+      idempotentHint: true,
+      openWorldHint: true,
+    });
+  });
+
+  it("creates a patient and finds it again, in the sandbox", async () => {
+    const created = resultOf<{ id: string; first_name: string }>(
+      await call(client, "create_patient", { first_name: "Ada", last_name: "Lovelace" }),
+    );
+    assert.equal(h.sandbox.store.get("patients", created.id)?.first_name, "Ada");
+    const found = resultOf<{ id: string; last_name: string }>(await call(client, "find_patient", { id: created.id }));
+    assert.equal(found.id, created.id);
+    assert.equal(found.last_name, "Lovelace");
+  });
+
+  it("refuses invalid arguments before any request reaches Cliniko", async () => {
+    h.sandbox.requestLog.clear();
+    const r = await call(client, "create_patient", { first_name: 42 });
+    assert.equal(r.isError, true);
+    assert.match(textOf(r), /^Invalid input for create_patient: first_name/);
+    assert.match(textOf(r), /last_name: is required/);
+    const u = await call(client, "find_patient", { id: "not-an-id" });
+    assert.equal(u.isError, true);
+    assert.deepEqual(h.sandbox.requestLog.entries(), []);
+  });
+
+  it("returns a Cliniko error as a tool error with its one sentence", async () => {
+    const r = await call(client, "find_patient", { id: "999999999" });
+    assert.equal(r.isError, true);
+    assert.match(textOf(r), /patient.*(not found|does not exist)/i);
+  });
+
+  it("refuses a destructive tool without --allow, before any request", async () => {
+    const patient = resultOf<{ id: string }>(
+      await call(client, "create_patient", { first_name: "Keep", last_name: "Me" }),
+    );
+    h.sandbox.requestLog.clear();
+    const r = await call(client, "delete_patient", { id: patient.id });
+    assert.equal(r.isError, true);
+    assert.match(textOf(r), /--allow delete_patient/);
+    assert.deepEqual(h.sandbox.requestLog.entries(), []);
+    assert.equal(h.sandbox.store.get("patients", patient.id)?.archived_at ?? null, null);
+  });
+
+  it("archives with --allow, and lists only that destructive tool", async () => {
+    const allowed = await start(["--allow", "delete_patient"]);
+    const { tools } = await allowed.listTools();
+    const names = tools.map((t) => t.name);
+    assert.ok(names.includes("delete_patient"));
+    assert.equal(tools.find((t) => t.name === "delete_patient")!.annotations?.destructiveHint, true);
+    for (const a of actions) if (destructive(a.key) && a.key !== "delete_patient") assert.ok(!names.includes(a.key));
+    const patient = resultOf<{ id: string }>(
+      await call(allowed, "create_patient", { first_name: "Gone", last_name: "Soon" }),
+    );
+    const r = await call(allowed, "delete_patient", { id: patient.id });
+    assert.notEqual(r.isError, true, textOf(r));
+    assert.ok(h.sandbox.store.get("patients", patient.id)?.archived_at, "the patient is archived in the sandbox");
+  });
+
+  it("--read-only lists only read tools and refuses a write by name", async () => {
+    const ro = await start(["--read-only", "--allow", "delete_patient"]);
+    const { tools } = await ro.listTools();
+    assert.ok(tools.length > 0);
+    for (const t of tools) assert.equal(t.annotations?.readOnlyHint, true, `${t.name} is a read tool`);
+    const names = tools.map((t) => t.name);
+    for (const hidden of [
+      "create_patient",
+      "update_patient",
+      "delete_patient",
+      "flow_enable_workflow",
+      "flow_replay_run",
+    ])
+      assert.ok(!names.includes(hidden), `${hidden} is hidden`);
+    assert.ok(names.includes("find_patient") && names.includes("flow_list_runs"));
+    h.sandbox.requestLog.clear();
+    const r = await call(ro, "create_patient", { first_name: "No", last_name: "Way" });
+    assert.equal(r.isError, true);
+    assert.match(textOf(r), /read-only/);
+    assert.deepEqual(h.sandbox.requestLog.entries(), []);
+  });
+
+  it("--deny withholds the named tools", async () => {
+    const c = await start(["--deny", "find_patient,flow_replay_run"]);
+    const names = (await c.listTools()).tools.map((t) => t.name);
+    assert.ok(!names.includes("find_patient") && !names.includes("flow_replay_run"));
+    assert.ok(names.includes("list_practitioners"));
+    assert.match(textOf(await call(c, "find_patient", { id: "1" })), /--deny/);
+  });
+
+  it("exits 2 when --allow names a tool that does not exist", async () => {
+    const child = spawn(process.execPath, [bin, "mcp", "--allow", "delete_patients"], {
+      env: h.env,
+      stdio: ["pipe", "pipe", "pipe"],
+    });
+    let stderr = "";
+    child.stderr.on("data", (d) => {
+      stderr += d;
+    });
+    const code = await new Promise<number | null>((resolve) => child.on("close", resolve));
+    assert.equal(code, 2);
+    assert.match(stderr, /"delete_patients", which is not a tool \(did you mean "delete_patient"\?\)/);
+  });
+
+  it("operates workflows and runs: list, disable, enable, poll a trigger, show and replay a run", async () => {
+    const def = workflow({
+      name: "welcome",
+      trigger: { key: "new_patient" },
+      steps: [{ id: "read", action: "find_patient", input: { id: "{{ trigger.id }}" } }],
+    });
+    const w = await h.store.workflows.save("welcome", def, { enabled: true });
+    const listed = (await call(client, "flow_list_workflows", {})).structuredContent as {
+      workflows: { name: string; enabled: boolean; trigger: string }[];
+    };
+    assert.deepEqual(
+      listed.workflows.map((x) => [x.name, x.enabled, x.trigger]),
+      [["welcome", true, "new_patient"]],
+    );
+    const off = (await call(client, "flow_disable_workflow", { name: "welcome" })).structuredContent;
+    assert.equal(off?.enabled, false);
+    assert.equal((await h.store.workflows.get("welcome")).enabled, false);
+    assert.equal((await call(client, "flow_enable_workflow", { name: "welcome" })).structuredContent?.enabled, true);
+    assert.match(textOf(await call(client, "flow_enable_workflow", { name: "nope" })), /no workflow named "nope"/);
+
+    const since = new Date(Date.parse(h.sandbox.clock.now().toISOString()) - 1000).toISOString();
+    const patient = resultOf<{ id: string }>(
+      await call(client, "create_patient", { first_name: "Polly", last_name: "Trigger" }),
+    );
+    const polled = (await call(client, "flow_poll_trigger", { trigger: "new_patient", since })).structuredContent as {
+      events: { key: string; record: { id: string } }[];
+    };
+    assert.ok(polled.events.some((e) => e.record.id === patient.id));
+
+    const runId = await h.store.runs.enqueue({
+      workflowId: w.id,
+      workflowVersion: w.version,
+      triggerKey: "new_patient",
+      eventKey: patient.id,
+      payload: { id: patient.id },
+    });
+    await h.store.runs.finish(runId, "failed", "Step read failed: the network was down.");
+    const runs = (await call(client, "flow_list_runs", { workflow: "welcome" })).structuredContent as {
+      runs: { id: number; status: string }[];
+    };
+    assert.deepEqual(
+      runs.runs.map((r) => [r.id, r.status]),
+      [[runId, "failed"]],
+    );
+    const shown = (await call(client, "flow_show_run", { id: runId })).structuredContent as {
+      run: { triggerPayload: unknown };
+    };
+    assert.deepEqual(shown.run.triggerPayload, { id: patient.id });
+
+    const replayed = (await call(client, "flow_replay_run", { id: runId, from: "start" })).structuredContent as {
+      run: { id: number; status: string; replayOf: number };
+    };
+    assert.equal(replayed.run.replayOf, runId);
+    assert.equal(replayed.run.status, "succeeded", "the stdio server ran the replay itself");
+    const steps = await h.store.runs.steps(replayed.run.id);
+    assert.equal((steps[0]!.output as { id: string }).id, patient.id);
+  });
+
+  it("offers the catalogue as a resource and a prompt about ids and links", async () => {
+    const { resources } = await client.listResources();
+    assert.deepEqual(
+      resources.map((r) => r.uri),
+      ["cliniko-flow://catalogue"],
+    );
+    const read = await client.readResource({ uri: "cliniko-flow://catalogue" });
+    const doc = JSON.parse((read.contents[0] as { text: string }).text) as { actions: { key: string }[] };
+    assert.equal(doc.actions.length, actions.length);
+    const prompt = await client.getPrompt({ name: "cliniko_ids_and_links" });
+    assert.match(JSON.stringify(prompt.messages), /links\.self/);
+  });
+
+  it("audits every call (who, tool, connection, outcome) without the key or patient data", async () => {
+    const entries = (await h.store.audit.list(1000)).filter((e) => e.action === "mcp.tool_call");
+    const byTool = (tool: string) => entries.filter((e) => e.subject === tool);
+    const detail = (tool: string) =>
+      byTool(tool).map((e) => e.detail as { outcome: string; connection: string | null });
+    assert.ok(detail("create_patient").some((d) => d.outcome === "ok" && d.connection?.startsWith("env:")));
+    assert.ok(detail("create_patient").some((d) => d.outcome === "invalid"));
+    assert.ok(detail("delete_patient").some((d) => d.outcome === "refused"));
+    assert.ok(detail("delete_patient").some((d) => d.outcome === "ok"));
+    assert.ok(detail("find_patient").some((d) => d.outcome === "error"));
+    for (const name of FLOW_TOOLS) assert.ok(byTool(name).length > 0, `${name} was audited`);
+    assert.ok(entries.every((e) => e.actor.startsWith("cli:")));
+    const text = JSON.stringify(entries);
+    assert.ok(!text.includes(h.sandbox.apiKey), "the key is not logged");
+    for (const name of ["Ada", "Lovelace", "Polly", "Gone"]) assert.ok(!text.includes(name), `${name} is not logged`);
+  });
+});
+
+describe("MCP over stdio: which connection", () => {
+  it("uses --connection NAME from the store, and exits 2 for a name that is not stored", async () => {
+    const h = await harness({ seed: "demo" });
+    try {
+      await h.store.connections.save(
+        { name: "clinic", apiKey: h.sandbox.apiKey, email: "ops@clinic.test", baseUrl: h.sandbox.baseUrl },
+        "test",
+      );
+      const { CLINIKO_API_KEY: _k, CLINIKO_BASE_URL: _b, ...withoutKey } = h.env;
+      const c = await stdioClient(withoutKey, ["--connection", "clinic"]);
+      try {
+        resultOf(await call(c, "list_practitioners", { per_page: 1 }));
+      } finally {
+        await c.close();
+      }
+      const [entry] = (await h.store.audit.list(10)).filter((e) => e.action === "mcp.tool_call");
+      assert.equal((entry!.detail as { connection: string }).connection, "clinic");
+
+      const child = spawn(process.execPath, [bin, "mcp", "--connection", "nope"], { env: h.env, stdio: "pipe" });
+      let stderr = "";
+      child.stderr.on("data", (d) => {
+        stderr += d;
+      });
+      assert.equal(await new Promise((resolve) => child.on("close", resolve)), 2);
+      assert.match(stderr, /nope/);
+    } finally {
+      await h.close();
+    }
+  });
+});
