@@ -45,11 +45,12 @@ export class ToolPolicy {
 
   /** Why the tool is withheld, as one sentence; undefined when it is offered. */
   refusal(tool: McpTool): string | undefined {
-    if (this.#deny.has(tool.name)) return `The tool ${tool.name} is switched off on this server (--deny).`;
+    if (this.#deny.has(tool.name))
+      return `The tool ${tool.name} is switched off on this server (--deny, or CLINIKO_FLOW_MCP_DENY under serve).`;
     if (this.readOnly && tool.effect !== "read")
-      return `The tool ${tool.name} changes data, and this server is read-only (--read-only).`;
+      return `The tool ${tool.name} changes data, and this server is read-only (--read-only, or CLINIKO_FLOW_MCP_READ_ONLY=1 under serve).`;
     if (tool.effect === "destructive" && !this.#allow.has(tool.name))
-      return `The tool ${tool.name} deletes, archives or cancels in Cliniko, so it is off unless the server is started with --allow ${tool.name}.`;
+      return `The tool ${tool.name} deletes, archives or cancels in Cliniko, so it is off unless the server allows it by name: cliniko-flow mcp --allow ${tool.name}, or CLINIKO_FLOW_MCP_ALLOW=${tool.name} under serve.`;
     return undefined;
   }
 
