@@ -30,8 +30,8 @@ export class ToolPolicy {
     this.#deny = new Set(options.deny ?? []);
     const names = known.map((t) => t.name);
     for (const [flag, list] of [
-      ["--allow", this.#allow],
-      ["--deny", this.#deny],
+      ["--allow (CLINIKO_FLOW_MCP_ALLOW)", this.#allow],
+      ["--deny (CLINIKO_FLOW_MCP_DENY)", this.#deny],
     ] as const) {
       for (const name of list) {
         if (names.includes(name)) continue;
