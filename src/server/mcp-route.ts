@@ -39,6 +39,8 @@ export async function mcpRoute(app: FastifyInstance, o: McpRouteOptions): Promis
   app.route({
     method: ["GET", "POST", "DELETE"],
     url: "/mcp",
+    // The MCP protocol describes its own tools (tools/list); docs/mcp.md documents the endpoint.
+    schema: { hide: true },
     onRequest: async (req, reply) => {
       const header = req.headers.authorization;
       if (header?.startsWith("Bearer ") && (await o.auth.checkToken(header.slice(7).trim()))) return;
