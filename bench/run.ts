@@ -12,7 +12,7 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { createClient } from "../src/cliniko/client.ts";
-import { limiterForKey } from "../src/cliniko/rate-limit.ts";
+import { LocalLimiters } from "../src/cliniko/rate-limit.ts";
 import { ClientProvider } from "../src/engine/clients.ts";
 import { runOnce } from "../src/engine/once.ts";
 import { InProcessQueue } from "../src/engine/queue.ts";
@@ -169,9 +169,10 @@ async function backfill() {
   );
   if (clientWindowMs !== windowMs) console.log(`   (our limiter's window: ${clientWindowMs / 1000} s)`);
   const b = await setup({ rateLimit: limit, rateLimitWindowMs: windowMs });
-  // Our limiter for this key, created before any client so every client on the key shares it.
+  // The provider's limiters, with the compressed window; every client on the key shares this one.
   // Its counts are the figures: requests sent and 429 answers (the sandbox's log keeps only 10k).
-  const limiter = limiterForKey(b.sandbox.apiKey, { limit, windowMs, marginMs });
+  const limiters = new LocalLimiters({ limit, windowMs, marginMs });
+  const limiter = limiters.forKey(b.sandbox.apiKey);
   const old = new Date(Date.now() - 86_400_000).toISOString().replace(/\.\d+Z$/, "Z");
   for (let i = 0; i < count; i++)
     b.sandbox.control.create("patients", { first_name: `B${i}`, last_name: "Fill", created_at: old, updated_at: old });
@@ -189,6 +190,7 @@ async function backfill() {
     store: b.store,
     definition: def,
     env: b.env,
+    clients: new ClientProvider(b.store, { env: b.env, limiters }),
     since: new Date(Date.now() - 2 * 86_400_000).toISOString(),
   });
   clearInterval(progress);

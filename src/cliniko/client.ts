@@ -11,9 +11,10 @@ import { envelopeKey, fetchPage, paginatePages, paginateRecords } from "./pagina
 import { buildFilters, buildSort, buildUncheckedFilters } from "./query.ts";
 import {
   type Clock,
-  limiterForKey,
+  type LimiterRegistry,
   type RateLimiter,
   type RateLimitOptions,
+  SlidingWindowLimiter,
   systemClock,
   UnlimitedLimiter,
 } from "./rate-limit.ts";
@@ -45,8 +46,13 @@ export interface ClientOptions {
   timeoutMs?: number | null;
   retry?: RetryOptions;
   /**
-   * Pacing options for this key's shared limiter (first client of a key decides), a limiter
-   * instance (e.g. a Redis-backed one), or `false` to not pace (a local sandbox).
+   * Where the key's limiter comes from, so that every client on a key shares one budget: the
+   * registry of whoever builds clients (engine/clients.ts). Without one, `rateLimit` decides.
+   */
+  limiters?: LimiterRegistry;
+  /**
+   * Without `limiters`: pacing options for a limiter of this client alone, a limiter instance
+   * (e.g. a Redis-backed one), or `false` to not pace (a local sandbox, a one-off check).
    */
   rateLimit?: RateLimitOptions | RateLimiter | false;
   clock?: Clock;
@@ -121,11 +127,13 @@ export function createClient(options: ClientOptions): ClinikoClientWithStats {
   const clock = options.clock ?? systemClock;
   const timeoutMs = options.timeoutMs ?? 30_000;
   if (!(timeoutMs > 0)) throw new ClinikoConfigError("The Cliniko request timeout must be a positive number of ms.");
-  const limiter = isLimiter(options.rateLimit)
-    ? options.rateLimit
-    : options.rateLimit === false
-      ? new UnlimitedLimiter({ clock })
-      : limiterForKey(apiKey, { ...options.rateLimit, clock });
+  const limiter = options.limiters
+    ? options.limiters.forKey(apiKey)
+    : isLimiter(options.rateLimit)
+      ? options.rateLimit
+      : options.rateLimit === false
+        ? new UnlimitedLimiter({ clock })
+        : new SlidingWindowLimiter({ ...options.rateLimit, clock });
   const logger = (options.logger ?? log).child({ module: "cliniko", shard });
   const send = createPipeline({
     baseUrl,

@@ -14,9 +14,10 @@
  * measured on the backfill benchmark it turns ~100 429s per 10k requests into 0–3 for 2 % of throughput.
  *
  * On a 429 the pipeline calls `blockUntil(reset)`: every caller on that key waits until Cliniko's
- * `X-RateLimit-Reset`. One limiter is shared by every client built with the same key in this
- * process (`limiterForKey`); `RateLimiter` is an interface so a Redis-backed limiter shared by
- * several workers can replace it.
+ * `X-RateLimit-Reset`. Who shares a limiter is decided by whoever builds clients, not by this
+ * module: a `LimiterRegistry` hands out one limiter per key (engine/clients.ts owns one per
+ * process and /metrics reads it through that provider). `RateLimiter` and `LimiterRegistry` are
+ * interfaces so a Redis-backed pair shared by several workers can replace the local ones.
  */
 import { createHash } from "node:crypto";
 
@@ -167,9 +168,6 @@ export class SlidingWindowLimiter implements RateLimiter {
   }
 }
 
-/** Unpaced limiters are per client, not per key: their counts are also summed here for /metrics. */
-const unpacedTotals = { requests: 0, rateLimited: 0, waits: 0, waitedMs: 0 };
-
 /**
  * A limiter that does not pace (a local sandbox without limits); it still counts. It does honour
  * a 429's reset: "no pacing" means we trust the server to say when to stop, not that we hammer
@@ -194,15 +192,11 @@ export class UnlimitedLimiter implements RateLimiter {
     if (waited > 0) {
       this.counters.waits++;
       this.counters.waitedMs += waited;
-      unpacedTotals.waits++;
-      unpacedTotals.waitedMs += waited;
     }
     this.counters.requests++;
-    unpacedTotals.requests++;
   }
   blockUntil(epochMs: number): void {
     this.counters.rateLimited++;
-    unpacedTotals.rateLimited++;
     if (epochMs > this.blocked) this.blocked = epochMs;
   }
   stats(): RateLimitStats {
@@ -210,28 +204,50 @@ export class UnlimitedLimiter implements RateLimiter {
   }
 }
 
-const registry = new Map<string, RateLimiter>();
+/**
+ * Hands out the limiter of each API key (one key has one budget at Cliniko, so every client on a
+ * key must share it) and reports their statistics. Owned by the client provider; a Redis-backed
+ * registry implements the same interface to share budgets across processes.
+ */
+export interface LimiterRegistry {
+  /** The key's limiter: created on first use, the same one afterwards. */
+  forKey(apiKey: string): RateLimiter;
+  /** Statistics of every limiter handed out so far (summed by /metrics). */
+  stats(): RateLimitStats[];
+}
+
+export interface LocalLimitersOptions extends RateLimitOptions {
+  /** False: do not pace (a local sandbox). The limiters still count and honour a 429's reset. */
+  paced?: boolean;
+}
+
+/** The in-process registry: a map from a hash of each key to its limiter. */
+export class LocalLimiters implements LimiterRegistry {
+  readonly #byKey = new Map<string, RateLimiter>();
+  readonly #options: LocalLimitersOptions;
+  constructor(options: LocalLimitersOptions = {}) {
+    this.#options = options;
+    // Fails here, at startup, rather than on a workflow's first request.
+    if (options.paced !== false) new SlidingWindowLimiter(options);
+  }
+
+  forKey(apiKey: string): RateLimiter {
+    const id = keyFingerprint(apiKey);
+    let limiter = this.#byKey.get(id);
+    if (!limiter) {
+      const { paced, ...options } = this.#options;
+      limiter = paced === false ? new UnlimitedLimiter(options) : new SlidingWindowLimiter(options);
+      this.#byKey.set(id, limiter);
+    }
+    return limiter;
+  }
+
+  stats(): RateLimitStats[] {
+    return [...this.#byKey.values()].map((l) => l.stats());
+  }
+}
 
 /** Registry key: a hash, so the key itself is not kept as a map key in memory dumps or logs. */
 export function keyFingerprint(apiKey: string): string {
   return createHash("sha256").update(apiKey).digest("hex").slice(0, 32);
-}
-
-/** Every key's limiter statistics (for /metrics: requests sent and 429s, summed over keys). */
-export function allLimiterStats(): RateLimitStats[] {
-  return [...[...registry.values()].map((l) => l.stats()), { ...unpacedTotals, queued: 0, blockedUntil: 0 }];
-}
-
-/**
- * The process-wide limiter of one API key, created on first use with `options`; later callers
- * share it whatever options they pass (one key has one budget at Cliniko).
- */
-export function limiterForKey(apiKey: string, options: RateLimitOptions = {}): RateLimiter {
-  const id = keyFingerprint(apiKey);
-  let limiter = registry.get(id);
-  if (!limiter) {
-    limiter = new SlidingWindowLimiter(options);
-    registry.set(id, limiter);
-  }
-  return limiter;
 }

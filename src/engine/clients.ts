@@ -1,10 +1,13 @@
 /**
  * Which Cliniko account a trigger or step talks to: its `connection` name, else the connection
- * named `default`, else the CLINIKO_* environment. Clients are cached per connection so the
- * key's rate limiter is shared by every workflow on it.
+ * named `default`, else the CLINIKO_* environment. Clients are cached per connection, and the
+ * provider owns the registry of rate limiters, so one key's budget is shared by every workflow
+ * and connection on it and /metrics reads the limiters' counts here.
  */
 import { createHash } from "node:crypto";
 import { createClient } from "../cliniko/client.ts";
+import { ClinikoConfigError } from "../cliniko/errors.ts";
+import { type Clock, type LimiterRegistry, LocalLimiters, type RateLimitStats } from "../cliniko/rate-limit.ts";
 import { type ConnectionSettings, connectionFromEnv } from "../cliniko/regions.ts";
 import type { ClinikoClient } from "../cliniko/types.ts";
 import type { Store } from "../store/index.ts";
@@ -30,6 +33,29 @@ export interface ClientProviderOptions {
    * the stored `default` (what a command started by hand expects: `cliniko-flow mcp`).
    */
   preferEnv?: boolean;
+  /**
+   * The rate limiters of the keys this provider's clients use (default: in-process ones paced by
+   * CLINIKO_FLOW_RATE_LIMIT). A Redis-backed registry goes here to share budgets across workers.
+   */
+  limiters?: LimiterRegistry;
+  /** The clock the default limiters wait on (tests run minutes of pacing in milliseconds). */
+  clock?: Clock;
+}
+
+/**
+ * CLINIKO_FLOW_RATE_LIMIT: request starts per rolling minute for our own pacing (default 200,
+ * Cliniko's per-user limit); 0 turns pacing off (local sandboxes).
+ */
+export function limitersFromEnv(env: NodeJS.ProcessEnv, clock?: Clock): LocalLimiters {
+  const raw = env.CLINIKO_FLOW_RATE_LIMIT?.trim();
+  if (raw === undefined || raw === "") return new LocalLimiters({ clock });
+  if (!/^\d+$/.test(raw)) {
+    throw new ClinikoConfigError(
+      `CLINIKO_FLOW_RATE_LIMIT must be a whole number of requests per minute (0 turns pacing off), not "${raw}".`,
+    );
+  }
+  const limit = Number(raw);
+  return new LocalLimiters(limit === 0 ? { paced: false, clock } : { limit, windowMs: 60_000, clock });
 }
 
 interface Resolved {
@@ -46,14 +72,21 @@ export class ClientProvider {
   readonly #lookups = new Map<string, { at: number; generation: number; resolved: Resolved }>();
   readonly #ttlMs: number;
   readonly #preferEnv: boolean;
+  readonly #limiters: LimiterRegistry;
   constructor(store: Store, options: ClientProviderOptions = {}) {
     this.#store = store;
     this.#env = options.env ?? process.env;
+    this.#limiters = options.limiters ?? limitersFromEnv(this.#env, options.clock);
     this.#ttlMs = options.settingsTtlMs ?? 5000;
     this.#preferEnv = options.preferEnv ?? false;
     this.#timeoutMs =
       options.timeoutMs ??
       (this.#env.CLINIKO_FLOW_CLINIKO_TIMEOUT_MS ? Number(this.#env.CLINIKO_FLOW_CLINIKO_TIMEOUT_MS) : undefined);
+  }
+
+  /** Every key's limiter statistics (for /metrics: requests sent, waits and 429s). */
+  limiterStats(): RateLimitStats[] {
+    return this.#limiters.stats();
   }
 
   /** The connection key a name resolves to, without building a client. */
@@ -65,12 +98,10 @@ export class ClientProvider {
     const { key, settings, fingerprint } = await this.#settings(name);
     const cached = this.#cache.get(key);
     if (cached && cached.fingerprint === fingerprint) return { key, client: cached.client };
-    // CLINIKO_FLOW_RATE_LIMIT: requests/minute for our own pacing; 0 turns it off (local sandboxes).
-    const perMinute = this.#env.CLINIKO_FLOW_RATE_LIMIT;
     const client = createClient({
       ...settings,
       ...(this.#timeoutMs ? { timeoutMs: this.#timeoutMs } : {}),
-      ...(perMinute === "0" ? { rateLimit: false as const } : {}),
+      limiters: this.#limiters,
     });
     this.#cache.set(key, { fingerprint, client });
     return { key, client };

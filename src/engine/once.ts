@@ -30,6 +30,8 @@ export interface OnceOptions {
   /** Backfill from this time instead of starting from now. */
   since?: string;
   env?: NodeJS.ProcessEnv;
+  /** The client provider to use (default: one built from `env`); benchmarks pass their own limiters. */
+  clients?: ClientProvider;
   runner?: Partial<RunnerOptions>;
   overlapMs?: number;
   onPage?(pages: number, records: number): void;
@@ -47,7 +49,7 @@ export async function runOnce(o: OnceOptions): Promise<OnceSummary> {
   });
   if (!workflow.activatedAt || (o.since && !existing?.enabled))
     workflow = await store.workflows.markActivated(workflow.id, o.since);
-  const clients = new ClientProvider(store, { env: o.env });
+  const clients = o.clients ?? new ClientProvider(store, { env: o.env });
   const summary: OnceSummary = {
     workflow: workflow.name,
     version: workflow.version,

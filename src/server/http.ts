@@ -3,7 +3,6 @@
  * (see engine/service.ts). It reads `port`, `host` and `demo` from the service settings, starts
  * the demo sandbox when asked, listens, and prints where to log in.
  */
-import { allLimiterStats } from "../cliniko/rate-limit.ts";
 import type { Service } from "../engine/service.ts";
 import { createServer } from "./app.ts";
 import { AuthStore } from "./auth.ts";
@@ -47,7 +46,7 @@ export async function startHttp(
       queue: service.queue,
       env,
       allowPrivateHttp: env.CLINIKO_FLOW_ALLOW_PRIVATE_HTTP === "1",
-      stats: () => engineStats(service.pollStats),
+      stats: () => engineStats(service.pollStats, service.clients),
     }),
     clientFor: async (name) => (await service.clients.resolve(name)).client,
     demo: sandbox ? new DemoClinic(sandbox.sandbox) : undefined,
@@ -84,8 +83,12 @@ export async function startHttp(
 }
 
 /** The engine's counters as /metrics names them. */
-function engineStats(polls: { polls: number; errors: number } | undefined): Record<string, number> {
-  const limiters = allLimiterStats();
+function engineStats(
+  polls: { polls: number; errors: number } | undefined,
+  clients: Pick<Service["clients"], "limiterStats">,
+): Record<string, number> {
+  // The provider owns the limiters of every key its clients use.
+  const limiters = clients.limiterStats();
   const sum = (f: (s: (typeof limiters)[number]) => number) => limiters.reduce((n, s) => n + f(s), 0);
   return {
     polls_total: polls?.polls ?? 0,

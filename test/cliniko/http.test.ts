@@ -15,7 +15,7 @@ import {
   ClinikoServerError,
   ClinikoValidationError,
 } from "../../src/cliniko/errors.ts";
-import type { Clock } from "../../src/cliniko/rate-limit.ts";
+import { type Clock, LocalLimiters } from "../../src/cliniko/rate-limit.ts";
 import { FakeClock, flush } from "./support/fake-clock.ts";
 import { json, startServer, type TestServer, testKey } from "./support/server.ts";
 
@@ -396,8 +396,9 @@ describe("rate limit over the wire", () => {
       }
       json(res, 200, req.path.endsWith("/user") ? { id: "u" } : { id: "p" });
     });
-    const a = createClient({ apiKey, email, baseUrl: server.baseUrl, retry: fast });
-    const b = createClient({ apiKey, email, baseUrl: server.baseUrl, retry: fast }); // same key: same budget
+    const limiters = new LocalLimiters(); // the registry a client provider owns
+    const a = createClient({ apiKey, email, baseUrl: server.baseUrl, retry: fast, limiters });
+    const b = createClient({ apiKey, email, baseUrl: server.baseUrl, retry: fast, limiters }); // same key: same budget
     const first = a.request({ method: "GET", path: "/patients/1" });
     while (a.limiter.stats().rateLimited < 1) await new Promise((r) => setTimeout(r, 5)); // the 429 was read
     const second = b.request({ method: "GET", path: "/user" });

@@ -1,12 +1,6 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
-import {
-  allLimiterStats,
-  keyFingerprint,
-  limiterForKey,
-  SlidingWindowLimiter,
-  UnlimitedLimiter,
-} from "../../src/cliniko/rate-limit.ts";
+import { keyFingerprint, LocalLimiters, SlidingWindowLimiter, UnlimitedLimiter } from "../../src/cliniko/rate-limit.ts";
 import { FakeClock, flush } from "./support/fake-clock.ts";
 
 describe("sliding-window rate limiter", () => {
@@ -98,11 +92,27 @@ describe("sliding-window rate limiter", () => {
     assert.equal(limiter.stats().requests, 2);
   });
 
-  it("shares one limiter per API key, keyed by a hash of the key", () => {
-    const a = limiterForKey("key-one-au1");
-    assert.equal(limiterForKey("key-one-au1"), a);
-    assert.notEqual(limiterForKey("key-two-au1"), a);
+  it("a registry shares one limiter per API key, keyed by a hash of the key; two registries share nothing", () => {
+    const limiters = new LocalLimiters();
+    const a = limiters.forKey("key-one-au1");
+    assert.equal(limiters.forKey("key-one-au1"), a);
+    assert.notEqual(limiters.forKey("key-two-au1"), a);
+    assert.notEqual(new LocalLimiters().forKey("key-one-au1"), a, "no process-wide map behind the registry");
     assert.ok(!keyFingerprint("key-one-au1").includes("key-one"));
+  });
+
+  it("a registry paces with its options, or not at all with paced: false", async () => {
+    const clock = new FakeClock();
+    const paced = new LocalLimiters({ limit: 2, windowMs: 1_000, marginMs: 0, clock }).forKey("k-au1");
+    let granted = 0;
+    const all = Array.from({ length: 3 }, () => paced.acquire().then(() => granted++));
+    await flush();
+    assert.equal(granted, 2);
+    await clock.advance(1_000);
+    await Promise.all(all);
+    const unpaced = new LocalLimiters({ paced: false, limit: 1, clock }).forKey("k-au1");
+    await Promise.all(Array.from({ length: 5 }, () => unpaced.acquire()));
+    assert.equal(unpaced.stats().waits, 0);
   });
 });
 
@@ -123,15 +133,32 @@ describe("safety margin", () => {
 });
 
 describe("limiter statistics for /metrics", () => {
-  it("count requests and 429s of unpaced clients too", async () => {
-    const total = () => allLimiterStats().reduce((n, s) => n + s.requests, 0);
-    const limited = () => allLimiterStats().reduce((n, s) => n + s.rateLimited, 0);
-    const before = { requests: total(), limited: limited() };
-    const unpaced = new UnlimitedLimiter();
+  it("a registry reports every key's requests and 429s, unpaced keys too", async () => {
+    const limiters = new LocalLimiters({ paced: false });
+    const total = () => limiters.stats().reduce((n, s) => n + s.requests, 0);
+    const limited = () => limiters.stats().reduce((n, s) => n + s.rateLimited, 0);
+    assert.equal(total(), 0);
+    await limiters.forKey("one-au1").acquire();
+    await limiters.forKey("two-au1").acquire();
+    limiters.forKey("two-au1").blockUntil(0);
+    assert.equal(total(), 2);
+    assert.equal(limited(), 1);
+    assert.equal(limiters.stats().length, 2);
+  });
+
+  it("an unpaced limiter still counts and honours a 429's reset", async () => {
+    const clock = new FakeClock();
+    const unpaced = new UnlimitedLimiter({ clock });
     await unpaced.acquire();
-    await unpaced.acquire();
-    unpaced.blockUntil(0);
-    assert.equal(total() - before.requests, 2);
-    assert.equal(limited() - before.limited, 1);
+    unpaced.blockUntil(clock.now() + 1_000);
+    let granted = false;
+    const next = unpaced.acquire().then(() => {
+      granted = true;
+    });
+    await flush();
+    assert.equal(granted, false);
+    await clock.advance(1_000);
+    await next;
+    assert.deepEqual([unpaced.stats().requests, unpaced.stats().rateLimited], [2, 1]);
   });
 });
