@@ -6,9 +6,8 @@
 import { z } from "zod";
 import { type ResourceName, resource, resources, schemaFields } from "../cliniko/resources.ts";
 import { type OperationSpec, operation, type SchemaNode } from "../cliniko/spec.ts";
-import type { HttpMethod } from "../cliniko/types.ts";
 import { bodySchema, clinikoId, jsonSchemaOf } from "../cliniko/zod-schema.ts";
-import { handlers } from "./handlers.ts";
+import { handlers, UNDOCUMENTED } from "./handlers.ts";
 import { checkPaging, idOrUrl, listOptionsShape, parseInput, resolveId } from "./inputs.ts";
 import { type RunContext, runGeneric, type SearchMode } from "./run.ts";
 import { sampleOf, sampleRecord } from "./samples.ts";
@@ -18,18 +17,19 @@ export interface ActionRow {
   key: string;
   title: string;
   group: string;
-  /** operationId of the main request (method, path, kind, resource, input derive from it). */
-  op?: string;
+  /**
+   * The Cliniko operation the action calls (method, path, kind, resource, input derive from it):
+   * an operationId, or a spec for a write Cliniko's document lacks (handlers.ts `UNDOCUMENTED`).
+   */
+  op: string | OperationSpec;
   kind?: ActionKind;
   description?: string;
   /** Find: other fields that locate the record (`email` → `q[]=email:=…`). */
   search?: Record<string, SearchMode>;
   /** List: an id the list is about, sent as `q[]=<parent>:=<id>` (instead of a deprecated nested path). */
   parent?: string;
-  /** Custom behaviour (handlers.ts); rows without `op` give method/path/resource themselves. */
+  /** Custom behaviour (handlers.ts), with the main operation's facts it cannot derive. */
   handler?: keyof typeof handlers;
-  method?: HttpMethod;
-  path?: string;
   resource?: ResourceName;
   documented?: boolean;
 }
@@ -72,9 +72,8 @@ const ATT = "Attendees";
 export const actionRows: readonly ActionRow[] = [
   row("create_concession_price", "Create Concession Price", CP, {
     handler: "createConcessionPrice",
+    op: UNDOCUMENTED.createConcessionPrice,
     kind: "create",
-    method: "POST",
-    path: "/concession_prices",
     resource: "concession_prices",
     documented: false,
     description:
@@ -82,9 +81,8 @@ export const actionRows: readonly ActionRow[] = [
   }),
   row("update_concession_price", "Update Concession Price", CP, {
     handler: "updateConcessionPrice",
+    op: UNDOCUMENTED.updateConcessionPrice,
     kind: "update",
-    method: "PATCH",
-    path: "/concession_prices/{id}",
     resource: "concession_prices",
     documented: false,
     description:
@@ -133,9 +131,8 @@ export const actionRows: readonly ActionRow[] = [
   }),
   row("find_practitioner", "Find Practitioner", PR, {
     handler: "findPractitioner",
+    op: "GetPractitioner-Get",
     kind: "find",
-    method: "GET",
-    path: "/practitioners/{id}",
     resource: "practitioners",
     description:
       "Gets a practitioner by id or URL, or by email: practitioners carry no email, so the email is matched among Cliniko users and their practitioner (active or inactive) returned; null when none matches.",
@@ -188,9 +185,8 @@ export const actionRows: readonly ActionRow[] = [
   row("update_group_appointment", "Update Group Appointment", AP, { op: "UpdateGroupAppointment-Patch" }),
   row("find_appointment", "Find Appointment", AP, {
     handler: "findAppointment",
+    op: "GetIndividualAppointment-Get",
     kind: "find",
-    method: "GET",
-    path: "/individual_appointments/{id}",
     resource: "individual_appointments",
     description:
       "Gets an individual or a group appointment by id or URL (type: individual|group, or tried in that order); the result's appointment_kind says which.",
@@ -490,27 +486,23 @@ function outputSampleOf(kind: ActionKind, op: OperationSpec, res: ResourceName |
 }
 
 function build(row: ActionRow): ActionDef {
-  const op = row.op ? operation(row.op) : undefined;
-  const kind = row.kind ?? (op ? kindOf(op) : "custom");
-  const res = row.resource ?? (op ? resourceOf(op) : undefined);
-  const method = row.method ?? op?.method;
-  const path = row.path ?? op?.path;
-  if (!method || !path) throw new Error(`Action ${row.key} needs an operation or a method and path`);
+  const op = typeof row.op === "string" ? operation(row.op) : row.op;
+  const kind = row.kind ?? kindOf(op);
+  const res = row.resource ?? resourceOf(op);
+  const { method, path } = op;
   const custom = row.handler ? handlers[row.handler] : undefined;
   // Schemas are built on first use: a CLI call that runs one action should not pay for all 98.
   let input: z.ZodType | undefined;
   let inputSchema: ActionDef["inputSchema"] | undefined;
   let outputSample: unknown;
   const inputOfRow = () => {
-    input ??= custom ? custom.input() : inputOf(kind, op!, res, row);
+    input ??= custom ? custom.input() : inputOf(kind, op, res, row);
     return input;
   };
   const ctx: RunContext = {
     key: row.key,
     op,
     resource: res,
-    path,
-    method,
     search: row.search,
     parent: row.parent,
     id: (client, field, value) => resolveId(client, row.key, field, value),
@@ -533,7 +525,7 @@ function build(row: ActionRow): ActionDef {
       return inputSchema;
     },
     get outputSample() {
-      outputSample ??= custom?.outputSample ? custom.outputSample() : outputSampleOf(kind, op!, res);
+      outputSample ??= custom?.outputSample ? custom.outputSample() : outputSampleOf(kind, op, res);
       return outputSample;
     },
     async run(client, raw) {

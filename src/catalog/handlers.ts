@@ -3,13 +3,12 @@
  * ranges split into Cliniko's windows, and the honest handling of writes the API does not offer.
  */
 import { z } from "zod";
-import { resources } from "../cliniko/resources.ts";
-import { deref, operation } from "../cliniko/spec.ts";
+import { deref, type OperationSpec, operation } from "../cliniko/spec.ts";
 import type { ClinikoClient, ClinikoRecord } from "../cliniko/types.ts";
 import { clinikoId, zodOf } from "../cliniko/zod-schema.ts";
 import { ActionUnsupportedError } from "./errors.ts";
 import { idOrUrl, parseRecordUrl } from "./inputs.ts";
-import { fillPath, type RunContext, revealFilters } from "./run.ts";
+import { type RunContext, revealFilters } from "./run.ts";
 import { SAMPLE_TIME, sampleRecord } from "./samples.ts";
 
 export interface Handler {
@@ -21,6 +20,31 @@ export interface Handler {
 // ---------------------------------------------------------------------------------------------
 // Concession prices: the API documents reads only. We send the natural request and, when Cliniko
 // refuses it the way it refuses unknown routes, say plainly that the API cannot do it.
+
+/** The two writes Cliniko's document lacks, described as operations so they are called like any other. */
+const concessionPriceRecord = { kind: "record", status: 200, schema: { $ref: "ConcessionPrice" } } as const;
+export const UNDOCUMENTED: Readonly<Record<"createConcessionPrice" | "updateConcessionPrice", OperationSpec>> = {
+  createConcessionPrice: {
+    operationId: "CreateConcessionPrice-Undocumented",
+    method: "POST",
+    path: "/concession_prices",
+    tag: "Concession Price",
+    deprecated: false,
+    pathParams: [],
+    query: [],
+    response: { ...concessionPriceRecord, status: 201 },
+  },
+  updateConcessionPrice: {
+    operationId: "UpdateConcessionPrice-Undocumented",
+    method: "PATCH",
+    path: "/concession_prices/{id}",
+    tag: "Concession Price",
+    deprecated: false,
+    pathParams: ["id"],
+    query: [],
+    response: concessionPriceRecord,
+  },
+};
 
 // The record's own price field (a decimal string with Cliniko's bounds), as for any other body field.
 const priceInput = zodOf(deref({ $ref: "ConcessionPrice" }).properties!.price!).meta({
@@ -48,11 +72,7 @@ async function unsupportedWrite(verb: "creating" | "updating", send: () => Promi
 const createConcessionPrice: Handler = {
   input: () => z.strictObject({ billable_item_id: clinikoId(), concession_type_id: clinikoId(), price: priceInput }),
   outputSample: () => sampleRecord("ConcessionPrice"),
-  run: (ctx, client, input) =>
-    unsupportedWrite(
-      "creating",
-      async () => (await client.request({ method: "POST", path: ctx.path, body: input })).body,
-    ),
+  run: (ctx, client, input) => unsupportedWrite("creating", () => client.call(ctx.op, { body: input })),
 };
 
 const updateConcessionPrice: Handler = {
@@ -60,10 +80,7 @@ const updateConcessionPrice: Handler = {
   outputSample: () => sampleRecord("ConcessionPrice"),
   run: (ctx, client, { id, ...body }) => {
     const rid = ctx.id(client, "id", id as string);
-    return unsupportedWrite(
-      "updating",
-      async () => (await client.request({ method: "PATCH", path: fillPath(ctx.path, { id: rid }), body })).body,
-    );
+    return unsupportedWrite("updating", () => client.call(ctx.op, { params: { id: rid }, body }));
   },
 };
 
@@ -82,17 +99,17 @@ const findPractitioner: Handler = {
   async run(ctx, client, input) {
     if (input.id !== undefined) {
       const rid = ctx.id(client, "id", input.id as string);
-      return (await client.request({ method: "GET", path: `/practitioners/${rid}` })).body;
+      return client.call(ctx.op, { params: { id: rid } });
     }
     const email = String(input.email).toLowerCase();
     let user: ClinikoRecord | undefined;
-    for await (const page of client.pages("/users", { perPage: 100, key: "users" })) {
+    for await (const page of client.pagesOf("ListUsers-Get", { perPage: 100 })) {
       user = page.records.find((u) => typeof u.email === "string" && u.email.toLowerCase() === email);
       if (user) break;
     }
     if (!user?.id) return null;
-    for (const path of ["/practitioners", "/practitioners/inactive"]) {
-      const page = await client.listPage(path, { q: [`user_id:=${user.id}`], perPage: 1, key: "practitioners" });
+    for (const list of ["ListPractitioners-Get", "ListInactivePractitioners-Get"]) {
+      const page = await client.pageOf(list, { q: [`user_id:=${user.id}`], perPage: 1 });
       if (page.records[0]) return page.records[0];
     }
     return null;
@@ -130,12 +147,9 @@ const findAppointment: Handler = {
     for (const [i, kind] of kinds.entries()) {
       try {
         // Cancelled and archived appointments too: found by id, whatever their state.
-        const res = await client.request<ClinikoRecord>({
-          method: "GET",
-          path: `/${APPOINTMENT_KINDS[kind]}/${rid}`,
-          q: revealFilters(operation(APPOINTMENT_GETS[kind])),
-        });
-        return { ...res.body, appointment_kind: kind };
+        const get = operation(APPOINTMENT_GETS[kind]);
+        const record = await client.call<ClinikoRecord>(get, { params: { id: rid }, q: revealFilters(get) });
+        return { ...record, appointment_kind: kind };
       } catch (err) {
         if (statusOf(err) !== 404 || i === kinds.length - 1) throw err;
       }
@@ -180,22 +194,22 @@ const availabilityInput = () =>
         ctx.addIssue({ code: "custom", path: ["to"], message: `must be less than ${MAX_RANGE_DAYS} days after from` });
     });
 
-function availabilityPath(ctx: RunContext, input: Record<string, unknown>): string {
-  return fillPath(ctx.path, {
+function availabilityParams(input: Record<string, unknown>): Record<string, string> {
+  return {
     business_id: input.business_id as string,
     practitioner_id: input.practitioner_id as string,
     appointment_type_id: input.appointment_type_id as string,
-  });
+  };
 }
 
 const availableTimes: Handler = {
   input: availabilityInput,
   outputSample: () => ({ available_times: [{ appointment_start: SAMPLE_TIME }], total_entries: 1 }),
   async run(ctx, client, input) {
-    const path = availabilityPath(ctx, input);
+    const params = availabilityParams(input);
     const times: ClinikoRecord[] = [];
     for (const w of dateWindows(input.from as string, input.to as string)) {
-      for await (const page of client.pages(path, { query: w, perPage: 100, key: "available_times" })) {
+      for await (const page of client.pagesOf(ctx.op, { params, query: w, perPage: 100 })) {
         times.push(...page.records);
       }
     }
@@ -207,10 +221,10 @@ const nextAvailableTime: Handler = {
   input: availabilityInput,
   outputSample: () => ({ appointment_start: SAMPLE_TIME }),
   async run(ctx, client, input) {
-    const path = availabilityPath(ctx, input);
+    const params = availabilityParams(input);
     for (const w of dateWindows(input.from as string, input.to as string)) {
-      const res = await client.request<{ appointment_start?: string | null }>({ method: "GET", path, query: w });
-      if (res.body?.appointment_start) return { appointment_start: res.body.appointment_start };
+      const next = await client.call<{ appointment_start?: string | null }>(ctx.op, { params, query: w });
+      if (next?.appointment_start) return { appointment_start: next.appointment_start };
     }
     return { appointment_start: null };
   },
@@ -227,13 +241,12 @@ const availabilityBlockIds: Handler = {
         message: "give practitioner_id and/or business_id",
       }),
   outputSample: () => ({ ids: ["1"] }),
-  async run(_ctx, client, input) {
+  async run(ctx, client, input) {
     const q = (["practitioner_id", "business_id"] as const)
       .filter((f) => input[f] !== undefined)
       .map((f) => `${f}:=${input[f]}`);
     const ids: string[] = [];
-    const path = resources.availability_blocks.path;
-    for await (const page of client.pages(path, { q, sort: "created_at", perPage: 100, key: "availability_blocks" })) {
+    for await (const page of client.pagesOf(ctx.op, { q, sort: "created_at", perPage: 100 })) {
       for (const r of page.records) if (r.id) ids.push(String(r.id));
     }
     return { ids };

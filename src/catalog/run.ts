@@ -1,19 +1,15 @@
 /**
- * What running an action means for each kind: one request built from the row's operation (lists:
- * one page, or every page with `all`). Custom handlers (handlers.ts) reuse these pieces.
+ * What running an action means for each kind: one call of the row's operation (lists: one page,
+ * or every page with `all`). The client fills the operation's path and checks its `q[]`; nothing
+ * here builds a path. Custom handlers (handlers.ts) reuse these pieces.
  */
 import { type ResourceName, resource, STATE_FIELDS } from "../cliniko/resources.ts";
 import type { OperationSpec } from "../cliniko/spec.ts";
-import type { ClinikoClient, ClinikoRecord, HttpMethod } from "../cliniko/types.ts";
+import type { ClinikoClient, ClinikoRecord } from "../cliniko/types.ts";
 import type { ActionKind } from "./types.ts";
 
 /** How a Find action may look a record up besides its id: a `q[]` filter, or matched on our side. */
 export type SearchMode = "filter" | "client";
-
-/** Path with its parameters filled in (ids are digits, so no escaping is needed; encode anyway). */
-export function fillPath(template: string, params: Record<string, string>): string {
-  return template.replace(/\{(\w+)\}/g, (_, name: string) => encodeURIComponent(params[name] ?? ""));
-}
 
 /**
  * `q[]=<state>:*` for every hidden state a single-record GET documents, so a record found by id is
@@ -27,10 +23,9 @@ export function revealFilters(op: OperationSpec | undefined): string[] {
 /** Context a generic or custom runner receives: the row's facts plus the validated input. */
 export interface RunContext {
   key: string;
-  op?: OperationSpec;
+  /** The Cliniko operation the action calls (for custom handlers: its main one). */
+  op: OperationSpec;
   resource?: ResourceName;
-  path: string;
-  method: HttpMethod;
   search?: Record<string, SearchMode>;
   parent?: string;
   /** Resolves an `id`-like input (id or URL) to digits, checking the URL's host. */
@@ -44,27 +39,18 @@ export async function runGeneric(
   client: ClinikoClient,
   input: Record<string, unknown>,
 ): Promise<unknown> {
-  const op = ctx.op!;
+  const op = ctx.op;
   switch (kind) {
-    case "create": {
-      const res = await client.request<ClinikoRecord>({ method: op.method, path: op.path, body: input });
-      return res.body;
-    }
+    case "create":
+      return client.call<ClinikoRecord>(op, { body: input });
     case "update": {
       const { id, ...body } = input;
-      const rid = ctx.id(client, "id", id as string);
-      const res = await client.request<ClinikoRecord>({
-        method: op.method,
-        path: fillPath(op.path, { id: rid }),
-        body,
-      });
-      return res.body;
+      return client.call<ClinikoRecord>(op, { params: { id: ctx.id(client, "id", id as string) }, body });
     }
     case "find": {
       if (input.id !== undefined || !ctx.search) {
         const rid = ctx.id(client, "id", input.id as string);
-        const path = fillPath(op.path, { id: rid });
-        return (await client.request<ClinikoRecord>({ method: "GET", path, q: revealFilters(op) })).body;
+        return client.call<ClinikoRecord>(op, { params: { id: rid }, q: revealFilters(op) });
       }
       return findBySearch(ctx, client, input);
     }
@@ -73,13 +59,13 @@ export async function runGeneric(
     case "archive":
     case "delete": {
       const rid = ctx.id(client, "id", input.id as string);
-      await client.request({ method: op.method, path: fillPath(op.path, { id: rid }) });
+      await client.call(op, { params: { id: rid } });
       return kind === "archive" ? { id: rid, archived: true } : { id: rid, deleted: true };
     }
     case "cancel": {
       const { id, ...body } = input;
       const rid = ctx.id(client, "id", id as string);
-      await client.request({ method: op.method, path: fillPath(op.path, { id: rid }), body });
+      await client.call(op, { params: { id: rid }, body });
       return { id: rid, cancelled: true };
     }
     default:
@@ -98,12 +84,13 @@ async function findBySearch(ctx: RunContext, client: ClinikoClient, input: Recor
     if (mode === "filter") q.push(`${field}:=${value}`);
     else local.push([field, String(value)]);
   }
-  const listPath = res.path;
+  const list = res.ops.list;
+  if (!list) throw new Error(`${ctx.key} searches ${res.name}, which Cliniko cannot list`);
   if (local.length === 0) {
-    const page = await client.listPage(listPath, { q, sort: "created_at:desc", perPage: 1, key: res.name });
+    const page = await client.pageOf(list, { q, sort: "created_at:desc", perPage: 1 });
     return page.records[0] ?? null;
   }
-  for await (const page of client.pages(listPath, { q, sort: "created_at:desc", perPage: 100, key: res.name })) {
+  for await (const page of client.pagesOf(list, { q, sort: "created_at:desc", perPage: 100 })) {
     const hit = page.records.find((r) => local.every(([f, v]) => r[f] === v));
     if (hit) return hit;
   }
@@ -116,23 +103,21 @@ export async function listRecords(
   client: ClinikoClient,
   input: Record<string, unknown>,
 ): Promise<{ records: ClinikoRecord[]; total_entries: number; next_page: number | null }> {
-  const op = ctx.op!;
+  const op = ctx.op;
   const params: Record<string, string> = {};
   for (const p of op.pathParams) params[p] = input[p] as string;
   const q = [...((input.q as string[] | undefined) ?? [])];
   if (ctx.parent) q.unshift(`${ctx.parent}:=${input[ctx.parent]}`);
-  const key = op.response.kind === "list" ? op.response.key : (ctx.resource ?? "");
-  const path = fillPath(op.path, params);
   const sort = input.sort as string | undefined;
   if (!input.all) {
     const page = (input.page as number | undefined) ?? 1;
-    const res = await client.listPage(path, { q, sort, page, perPage: input.per_page as number | undefined, key });
+    const res = await client.pageOf(op, { params, q, sort, page, perPage: input.per_page as number | undefined });
     return { records: res.records, total_entries: res.totalEntries, next_page: res.next ? page + 1 : null };
   }
   const limit = (input.limit as number | undefined) ?? 10000;
   const records: ClinikoRecord[] = [];
   let total = 0;
-  for await (const page of client.pages(path, { q, sort, perPage: (input.per_page as number) ?? 100, key })) {
+  for await (const page of client.pagesOf(op, { params, q, sort, perPage: (input.per_page as number) ?? 100 })) {
     total = page.totalEntries;
     for (const r of page.records) {
       if (records.length >= limit) break;

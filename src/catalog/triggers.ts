@@ -3,7 +3,7 @@
  * engine's poller is built on:
  *
  *   fetchChanges(client, resource, since)  — ONE fetch per (connection, resource): every record whose
- *     updated_at ≥ since, from every list path of the resource, hidden states included, sorted.
+ *     updated_at ≥ since, from every list operation of the resource, hidden states included, sorted.
  *   detect(trigger, records, state)        — which of those records make this trigger fire.
  *
  * One fetch serves new, updated and cancelled triggers alike because creating, changing, archiving
@@ -11,6 +11,7 @@
  * change (hard deletes).
  */
 import { type ResourceName, resource } from "../cliniko/resources.ts";
+import { type OperationSpec, operation } from "../cliniko/spec.ts";
 import type { ClinikoClient, ClinikoRecord } from "../cliniko/types.ts";
 import { sampleRecord } from "./samples.ts";
 import type { DetectState, TriggerDef, TriggerEvent, TriggerEventKind } from "./types.ts";
@@ -132,11 +133,11 @@ export const triggerRows: readonly TriggerRow[] = [
 ];
 
 /**
- * Extra list paths per resource: inactive practitioners live in their own collection, and a
+ * Extra list operations per resource: inactive practitioners live in their own collection, and a
  * deactivation moves a practitioner there. (`/patient_cases/active` is a subset of `/patient_cases`.)
  */
-const EXTRA_PATHS: Partial<Record<ResourceName, string[]>> = {
-  practitioners: ["/practitioners/inactive"],
+const EXTRA_LISTS: Partial<Record<ResourceName, string[]>> = {
+  practitioners: ["ListInactivePractitioners-Get"],
 };
 
 /** Which timestamp makes each kind fire, and so which field the dedupe key carries. */
@@ -146,8 +147,11 @@ const STAMP: Record<TriggerEventKind, "created_at" | "updated_at" | "cancelled_a
   cancelled: "cancelled_at",
 };
 
-export function pathsOf(name: ResourceName): string[] {
-  return [resource(name).path, ...(EXTRA_PATHS[name] ?? [])];
+/** The list operations polled for a resource: its main list, plus the extra ones above. */
+export function listsOf(name: ResourceName): OperationSpec[] {
+  const main = resource(name).ops.list;
+  if (!main) throw new Error(`Trigger resource ${name} has no list operation`);
+  return [main, ...(EXTRA_LISTS[name] ?? []).map(operation)];
 }
 
 /** `q[]=<state>:*` for every hidden state of the collection, so archived/cancelled rows are seen. */
@@ -212,7 +216,8 @@ function build(r: TriggerRow): TriggerDef {
     description: describeTrigger(r) + (NOTES[r.key] ?? ""),
     resource: r.resource,
     event: r.event,
-    paths: pathsOf(r.resource),
+    lists: listsOf(r.resource),
+    paths: listsOf(r.resource).map((op) => op.path),
     stateFilters: stateFiltersOf(r.resource),
     identity: identityOf(r.event),
     sample: sampleOfTrigger(r),
@@ -275,10 +280,10 @@ function compare(a: ClinikoRecord, b: ClinikoRecord): number {
 }
 
 /**
- * Every record of `resource` with updated_at ≥ since, all pages of every list path of the resource,
+ * Every record of `resource` with updated_at ≥ since, all pages of every list operation of the resource,
  * with the state filters of every trigger on it, in updated_at order (id breaks ties). A record seen
- * on two paths with the same updated_at is yielded once. `onPage(n)` is called after each page
- * fetched, n counting pages (= requests) across paths from 1.
+ * by two operations with the same updated_at is yielded once. `onPage(n)` is called after each page
+ * fetched, n counting pages (= requests) across operations from 1.
  */
 export async function* fetchChanges(
   client: ClinikoClient,
@@ -291,26 +296,20 @@ export async function* fetchChanges(
   const sinceIso = new Date(Math.floor(Date.parse(since) / 1000) * 1000).toISOString().replace(".000Z", "Z");
   const q = [`updated_at:>=${sinceIso}`, ...stateFiltersOf(name)];
   let pageCount = 0;
-  async function* records(path: string): AsyncGenerator<ClinikoRecord> {
-    for await (const page of client.pages(path, {
-      q,
-      sort: "updated_at",
-      perPage: 100,
-      key: name,
-      signal: options.signal,
-    })) {
+  async function* records(list: OperationSpec): AsyncGenerator<ClinikoRecord> {
+    for await (const page of client.pagesOf(list, { q, sort: "updated_at", perPage: 100, signal: options.signal })) {
       options.onPage?.(++pageCount);
       yield* page.records;
     }
   }
-  // Each path's stream is sorted; merge them (paths are fetched lazily, one page at a time).
+  // Each operation's stream is sorted; merge them (fetched lazily, one page at a time).
   const cursors: Cursor[] = [];
-  for (const path of pathsOf(name)) {
-    const iterator = records(path)[Symbol.asyncIterator]();
+  for (const list of listsOf(name)) {
+    const iterator = records(list)[Symbol.asyncIterator]();
     const first = await iterator.next();
     if (!first.done) cursors.push({ iterator, head: first.value });
   }
-  // Only needed when a record can appear on two paths (a practitioner deactivated mid-fetch).
+  // Only needed when a record can appear in two lists (a practitioner deactivated mid-fetch).
   const yielded = cursors.length > 1 ? new Set<string>() : undefined;
   while (cursors.length > 0) {
     let best = 0;

@@ -1,6 +1,7 @@
 /** The shapes of the catalogue's entries: what the engine, the HTTP API, the UI and the CLI program against. */
 import type { z } from "zod";
 import type { ResourceName } from "../cliniko/resources.ts";
+import type { OperationSpec } from "../cliniko/spec.ts";
 import type { ClinikoClient, ClinikoRecord, HttpMethod } from "../cliniko/types.ts";
 import type { JsonSchema } from "../cliniko/zod-schema.ts";
 
@@ -40,7 +41,9 @@ export interface TriggerDef {
   description: string;
   resource: ResourceName;
   event: TriggerEventKind;
-  /** List paths polled for this resource (e.g. `["/practitioners", "/practitioners/inactive"]`). */
+  /** The list operations polled for this resource (ListPractitioners + ListInactivePractitioners). */
+  lists: OperationSpec[];
+  /** Their paths, for people and docs (e.g. `["/practitioners", "/practitioners/inactive"]`). */
   paths: string[];
   /** `q[]` filters sent so hidden rows are seen (e.g. `["archived_at:*", "cancelled_at:*"]`). */
   stateFilters: string[];

@@ -1,8 +1,10 @@
 /**
  * `createClient`: the Cliniko client every other layer uses. It wires the connection (regions),
  * the pipeline (http), the key's limiter (rate-limit), filter checks (query) and lists (paginate)
- * together, and derives each resource's methods from the catalogue's operations instead of
- * writing them per resource.
+ * together. Callers name an operation (`call`, `pageOf`, `pagesOf`: a spec or an operationId) and
+ * the client fills its path and checks its parameters and `q[]` against that operation; each
+ * resource's methods are derived from the catalogue's operations the same way. `request` and the
+ * path-based list helpers remain for addresses that are not an operation (a record URL, a next link).
  */
 import { log } from "../log.ts";
 import { ClinikoConfigError, ClinikoFilterError, ClinikoUnsupportedError, pathOnly } from "./errors.ts";
@@ -29,6 +31,8 @@ import type {
   Filter,
   ListOptions,
   ListPage,
+  OperationRef,
+  PageArgs,
   QueryValue,
   RequestOptions,
   ResourceClient,
@@ -153,11 +157,14 @@ export function createClient(options: ClientOptions): ClinikoClientWithStats {
     return /^https?:\/\//i.test(path) && basePath && p.startsWith(basePath) ? p.slice(basePath.length) : p;
   }
 
-  /** Filters checked against the q[] table of the operation serving method + path, when known. */
-  function filtersFor(method: string, path: string, q: Filter[] | undefined, op?: OperationSpec): string[] {
+  /**
+   * Filters of a request by path or URL, checked against the q[] table of the operation serving
+   * it when the path is one (a caller's own path); operations are checked in `prepare` instead.
+   */
+  function filtersFor(method: string, path: string, q: Filter[] | undefined): string[] {
     if (!q || q.length === 0) return [];
     const p = apiPath(path);
-    const target = op ?? findOperation(method, p);
+    const target = findOperation(method, p);
     return target ? buildFilters(q, target.filters, nameOf(p)) : buildUncheckedFilters(q);
   }
 
@@ -173,7 +180,7 @@ export function createClient(options: ClientOptions): ClinikoClientWithStats {
     });
   }
 
-  function listRequest(path: string, opts: ListOptions, defaultPerPage?: number, op?: OperationSpec): WireRequest {
+  function listRequest(path: string, opts: ListOptions, defaultPerPage?: number): WireRequest {
     const query: Record<string, QueryValue> = { ...opts.query };
     if (opts.page !== undefined) query.page = opts.page;
     const perPage = checkPerPage(opts.perPage) ?? defaultPerPage;
@@ -182,7 +189,7 @@ export function createClient(options: ClientOptions): ClinikoClientWithStats {
       method: "GET",
       path,
       query,
-      q: filtersFor("GET", path, opts.q, op),
+      q: filtersFor("GET", path, opts.q),
       sort: buildSort(opts.sort),
       signal: opts.signal,
     };
@@ -214,7 +221,18 @@ export function createClient(options: ClientOptions): ClinikoClientWithStats {
     };
   }
 
-  async function runOperation<T>(op: OperationSpec, args: CallArgs = {}): Promise<T> {
+  /** The spec of an operation reference, or the "unsupported" error naming it. */
+  function resolveOp(ref: OperationRef): OperationSpec {
+    if (typeof ref !== "string") return ref;
+    try {
+      return operationOf(ref);
+    } catch {
+      throw new ClinikoUnsupportedError(`Cliniko has no operation called ${ref}.`);
+    }
+  }
+
+  /** The wire request of an operation: path filled, query, sort and `q[]` checked against it. */
+  function prepare(op: OperationSpec, args: CallArgs): WireRequest {
     const path = fillPath(op, args.params);
     const known = new Set(op.query.map((p) => p.name));
     const query = { ...args.query };
@@ -242,25 +260,57 @@ export function createClient(options: ClientOptions): ClinikoClientWithStats {
     if (args.sort !== undefined && !known.has("sort")) {
       throw new ClinikoFilterError(`${op.method} ${op.path} cannot be sorted.`, { method: op.method, path: op.path });
     }
-    const { body } = await send<T>({
+    return {
       method: op.method,
       path,
       query,
-      q: filtersFor(op.method, path, args.q, op),
+      // A list is named by what it lists ("practitioners" for /businesses/{id}/practitioners).
+      q:
+        args.q && args.q.length > 0
+          ? buildFilters(
+              args.q,
+              op.filters,
+              op.response.kind === "list" ? nameOf(`/${op.response.key}`) : nameOf(op.path),
+            )
+          : [],
       sort: buildSort(args.sort),
       body: args.body,
-    });
+      signal: args.signal,
+    };
+  }
+
+  /** A list operation's first-page request and its envelope key. */
+  function listOf(ref: OperationRef, args: PageArgs, defaultPerPage?: number): { request: WireRequest; key: string } {
+    const op = resolveOp(ref);
+    if (op.response.kind !== "list") {
+      throw new ClinikoUnsupportedError(`The Cliniko operation ${op.operationId} does not answer with a list.`);
+    }
+    const { page, perPage, ...rest } = args;
+    const query: Record<string, QueryValue> = { ...rest.query };
+    if (page !== undefined) query.page = page;
+    const size = checkPerPage(perPage) ?? defaultPerPage;
+    if (size !== undefined) query.per_page = size;
+    return { request: prepare(op, { ...rest, query }), key: op.response.key };
+  }
+
+  async function call<T = unknown>(ref: OperationRef, args: CallArgs = {}): Promise<T> {
+    const { body } = await send<T>(prepare(resolveOp(ref), args));
     return body;
   }
 
-  function call<T = unknown>(operationId: string, args?: CallArgs): Promise<T> {
-    let op: OperationSpec;
-    try {
-      op = operationOf(operationId);
-    } catch {
-      return Promise.reject(new ClinikoUnsupportedError(`Cliniko has no operation called ${operationId}.`));
-    }
-    return runOperation<T>(op, args);
+  async function pageOf<T = ClinikoRecord>(ref: OperationRef, args: PageArgs = {}): Promise<ListPage<T>> {
+    const { request, key } = listOf(ref, args);
+    return fetchPage<T>(send, request, key);
+  }
+
+  function pagesOf<T = ClinikoRecord>(ref: OperationRef, args: PageArgs = {}): AsyncIterable<ListPage<T>> {
+    // Built lazily so a bad filter surfaces on iteration like any other request failure.
+    return {
+      [Symbol.asyncIterator]: () => {
+        const { request, key } = listOf(ref, args, 100);
+        return paginatePages<T>(send, request, key);
+      },
+    };
   }
 
   function resourceClient(name: ResourceName): ResourceClient {
@@ -281,21 +331,17 @@ export function createClient(options: ClientOptions): ClinikoClientWithStats {
       }
       return op;
     };
-    const run = async <T>(role: OperationRole, args: CallArgs) => runOperation<T>(opFor(role), args);
-    const listKey = () => {
-      const op = opFor("list");
-      return { op, key: op.response.kind === "list" ? op.response.key : r.name };
-    };
+    const run = async <T>(role: OperationRole, args: CallArgs) => call<T>(opFor(role), args);
     return {
       name: r.name,
       list: async (opts = {}) => {
-        const { op, key } = listKey();
-        return fetchPage(send, listRequest(op.path, opts, undefined, op), key);
+        const { request, key } = listOf(opFor("list"), opts);
+        return fetchPage(send, request, key);
       },
       all: (opts = {}) => ({
         [Symbol.asyncIterator]: () => {
-          const { op, key } = listKey();
-          return paginateRecords<ClinikoRecord>(send, listRequest(op.path, opts, 100, op), key, opts.limit);
+          const { request, key } = listOf(opFor("list"), opts, 100);
+          return paginateRecords<ClinikoRecord>(send, request, key, opts.limit);
         },
       }),
       get: (id, opts = {}) => run<ClinikoRecord>("get", { params: { id }, q: opts.q }),
@@ -324,6 +370,8 @@ export function createClient(options: ClientOptions): ClinikoClientWithStats {
     pages,
     paginate,
     call,
+    pageOf,
+    pagesOf,
     resource: resourceClient,
   };
 }

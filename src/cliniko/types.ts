@@ -3,6 +3,7 @@
  * engine and the sandbox tests program against these types only.
  */
 import type { ResourceName } from "./resources.ts";
+import type { OperationSpec } from "./spec-types.ts";
 
 export type HttpMethod = "GET" | "POST" | "PATCH" | "PUT" | "DELETE";
 
@@ -68,20 +69,37 @@ export interface ResourceClient {
   delete(id: string): Promise<void>;
 }
 
+/** An operation of the catalogue: its spec (what actions and triggers hold), or its operationId. */
+export type OperationRef = OperationSpec | string;
+
 /** What `call` fills an operation with: path parameters, query parameters, `q[]`, sort and body. */
 export interface CallArgs {
+  /** Path parameters by name (`{ id: "12" }`); the client fills and checks them. */
   params?: Record<string, string>;
   query?: Record<string, QueryValue>;
+  /** Checked against the operation's own `q[]` table before anything is sent. */
   q?: Filter[];
   sort?: string;
   body?: unknown;
+  signal?: AbortSignal;
+}
+
+/** What `pageOf`/`pagesOf` fill a list operation with. */
+export interface PageArgs extends Omit<CallArgs, "body"> {
+  page?: number;
+  /** 1–100 (Cliniko's maximum); default 100 when walking pages, 50 (Cliniko's default) for one page. */
+  perPage?: number;
 }
 
 export interface ClinikoClient {
   /** e.g. `https://api.au1.cliniko.com/v1` or a sandbox's `http://127.0.0.1:4010/v1`. */
   readonly baseUrl: string;
   readonly shard: string;
-  /** One request through the pipeline (auth, User-Agent, rate limit, retries, typed errors). */
+  /**
+   * One request by path or URL through the pipeline (auth, User-Agent, rate limit, retries, typed
+   * errors): for addresses that are not an operation, such as a record's URL or a `links.next`.
+   * Everything the catalogue does goes through `call`, `pageOf` and `pagesOf` instead.
+   */
   request<T = unknown>(options: RequestOptions): Promise<ClinikoResponse<T>>;
   /** One page of a list; `key` is the envelope key (defaults to the path's last collection segment). */
   listPage<T = ClinikoRecord>(path: string, options?: ListOptions & { key?: string }): Promise<ListPage<T>>;
@@ -89,8 +107,15 @@ export interface ClinikoClient {
   pages<T = ClinikoRecord>(path: string, options?: ListOptions & { key?: string }): AsyncIterable<ListPage<T>>;
   /** Records of every page, following `links.next` (only on the same host). */
   paginate<T = ClinikoRecord>(path: string, options?: ListOptions & { key?: string; limit?: number }): AsyncIterable<T>;
-  /** Runs an operation of the catalogue by its operationId, validating its `q[]` filters first. */
-  call<T = unknown>(operationId: string, args?: CallArgs): Promise<T>;
+  /**
+   * Runs one operation: fills its path parameters (refusing missing or path-breaking values),
+   * checks query parameters, sort and `q[]` against the operation's own tables, then sends it.
+   */
+  call<T = unknown>(op: OperationRef, args?: CallArgs): Promise<T>;
+  /** One page of a list operation, checked like `call`. */
+  pageOf<T = ClinikoRecord>(op: OperationRef, args?: PageArgs): Promise<ListPage<T>>;
+  /** Every page of a list operation, following `links.next` (only on the same host). */
+  pagesOf<T = ClinikoRecord>(op: OperationRef, args?: PageArgs): AsyncIterable<ListPage<T>>;
   /** The generic client of one catalogue resource. */
   resource(name: ResourceName): ResourceClient;
 }

@@ -10,6 +10,7 @@ import {
 } from "../../src/cliniko/errors.ts";
 import { envelopeKey } from "../../src/cliniko/paginate.ts";
 import { type OperationRole, resourceNames, resources } from "../../src/cliniko/resources.ts";
+import { type OperationSpec, operation } from "../../src/cliniko/spec.ts";
 import type { ClinikoRecord } from "../../src/cliniko/types.ts";
 import { json, startServer, type TestServer, testKey } from "./support/server.ts";
 
@@ -208,6 +209,65 @@ describe("call(operationId)", () => {
       (err: unknown) => err instanceof ClinikoUnsupportedError && err.code === "unsupported",
     );
     await assert.rejects(c.call("GetPatient-Get", { params: { id: "1" }, sort: "id" }), /cannot be sorted/);
+  });
+
+  it("pages a list operation held as a spec: path filled, envelope key and q[] from the operation", async () => {
+    threePages("practitioners");
+    const c = client();
+    const list = operation("ListInactivePractitionersForBusiness-Get");
+    const pages = await collect(c.pagesOf(list, { params: { business_id: "7" }, q: ["user_id:=3"], sort: "id" }));
+    assert.deepEqual(
+      pages.map((p) => p.records.map((r) => r.id)),
+      [
+        ["a1", "a2"],
+        ["b1", "b2"],
+        ["c1", "c2"],
+      ],
+    );
+    assert.equal(
+      server.requests[0]?.url,
+      "/v1/businesses/7/practitioners/inactive?per_page=100&q[]=user_id:%3D3&sort=id",
+    );
+    const one = await c.pageOf("ListInactivePractitionersForBusiness-Get", {
+      params: { business_id: "7" },
+      page: 2,
+      perPage: 5,
+    });
+    assert.equal(one.records.length, 2);
+    assert.equal(server.requests.at(-1)?.url, "/v1/businesses/7/practitioners/inactive?page=2&per_page=5");
+  });
+
+  it("refuses, before sending, a list call that breaks the operation's rules", async () => {
+    server.handle((_req, res) => json(res, 200, { practitioners: [] }));
+    const c = client();
+    const list = operation("ListInactivePractitionersForBusiness-Get");
+    await assert.rejects(collect(c.pagesOf(list, {})), /needs a value for business_id/);
+    await assert.rejects(
+      c.pageOf(list, { params: { business_id: "1" }, q: ["email:=a@b.c"] }),
+      (err: unknown) => err instanceof ClinikoFilterError && /^Cannot filter practitioners on "email"/.test(err.message),
+    );
+    await assert.rejects(c.pageOf(list, { params: { business_id: "1" }, perPage: 500 }), /per_page must be/);
+    await assert.rejects(c.pageOf("GetPatient-Get", { params: { id: "1" } }), /does not answer with a list/);
+    assert.equal(server.requests.length, 0);
+  });
+
+  it("calls an operation spec that is not in Cliniko's document (an undocumented write) the same way", async () => {
+    server.handle((req, res) => json(res, 200, { id: "4", path: req.path }));
+    const undocumented: OperationSpec = {
+      operationId: "UpdateThing-Undocumented",
+      method: "PATCH",
+      path: "/things/{id}",
+      tag: "Thing",
+      deprecated: false,
+      pathParams: ["id"],
+      query: [],
+      response: { kind: "none", status: 204 },
+    };
+    const body = await client().call<{ path: string }>(undocumented, { params: { id: "4" }, body: { a: 1 } });
+    assert.equal(body.path, "/v1/things/4");
+    assert.equal(server.requests[0]?.method, "PATCH");
+    assert.equal(server.requests[0]?.body, '{"a":1}');
+    await assert.rejects(client().call(undocumented, { params: { id: "4" }, q: ["a:=1"] }), /does not accept filters/);
   });
 
   it("checks filters on plain requests when the path is a known list", async () => {
