@@ -3,8 +3,16 @@
  * ranges split into Cliniko's windows, and the honest handling of writes the API does not offer.
  */
 import { z } from "zod";
+import type {
+  AvailabilityBlock,
+  AvailableTime,
+  GroupAppointment,
+  IndividualAppointment,
+  Practitioner,
+  User,
+} from "../cliniko/records.generated.ts";
 import { deref, type OperationSpec, operation } from "../cliniko/spec.ts";
-import type { ClinikoClient, ClinikoRecord } from "../cliniko/types.ts";
+import type { ClinikoClient } from "../cliniko/types.ts";
 import { clinikoId, zodOf } from "../cliniko/zod-schema.ts";
 import { ActionUnsupportedError } from "./errors.ts";
 import { idOrUrl, parseRecordUrl } from "./inputs.ts";
@@ -102,14 +110,14 @@ const findPractitioner: Handler = {
       return client.call(ctx.op, { params: { id: rid } });
     }
     const email = String(input.email).toLowerCase();
-    let user: ClinikoRecord | undefined;
-    for await (const page of client.pagesOf("ListUsers-Get", { perPage: 100 })) {
+    let user: User | undefined;
+    for await (const page of client.pagesOf<User>("ListUsers-Get", { perPage: 100 })) {
       user = page.records.find((u) => typeof u.email === "string" && u.email.toLowerCase() === email);
       if (user) break;
     }
     if (!user?.id) return null;
     for (const list of ["ListPractitioners-Get", "ListInactivePractitioners-Get"]) {
-      const page = await client.pageOf(list, { q: [`user_id:=${user.id}`], perPage: 1 });
+      const page = await client.pageOf<Practitioner>(list, { q: [`user_id:=${user.id}`], perPage: 1 });
       if (page.records[0]) return page.records[0];
     }
     return null;
@@ -148,7 +156,10 @@ const findAppointment: Handler = {
       try {
         // Cancelled and archived appointments too: found by id, whatever their state.
         const get = operation(APPOINTMENT_GETS[kind]);
-        const record = await client.call<ClinikoRecord>(get, { params: { id: rid }, q: revealFilters(get) });
+        const record = await client.call<IndividualAppointment | GroupAppointment>(get, {
+          params: { id: rid },
+          q: revealFilters(get),
+        });
         return { ...record, appointment_kind: kind };
       } catch (err) {
         if (statusOf(err) !== 404 || i === kinds.length - 1) throw err;
@@ -207,9 +218,9 @@ const availableTimes: Handler = {
   outputSample: () => ({ available_times: [{ appointment_start: SAMPLE_TIME }], total_entries: 1 }),
   async run(ctx, client, input) {
     const params = availabilityParams(input);
-    const times: ClinikoRecord[] = [];
+    const times: AvailableTime[] = [];
     for (const w of dateWindows(input.from as string, input.to as string)) {
-      for await (const page of client.pagesOf(ctx.op, { params, query: w, perPage: 100 })) {
+      for await (const page of client.pagesOf<AvailableTime>(ctx.op, { params, query: w, perPage: 100 })) {
         times.push(...page.records);
       }
     }
@@ -223,7 +234,7 @@ const nextAvailableTime: Handler = {
   async run(ctx, client, input) {
     const params = availabilityParams(input);
     for (const w of dateWindows(input.from as string, input.to as string)) {
-      const next = await client.call<{ appointment_start?: string | null }>(ctx.op, { params, query: w });
+      const next = await client.call<AvailableTime | undefined>(ctx.op, { params, query: w });
       if (next?.appointment_start) return { appointment_start: next.appointment_start };
     }
     return { appointment_start: null };
@@ -246,8 +257,8 @@ const availabilityBlockIds: Handler = {
       .filter((f) => input[f] !== undefined)
       .map((f) => `${f}:=${input[f]}`);
     const ids: string[] = [];
-    for await (const page of client.pagesOf(ctx.op, { q, sort: "created_at", perPage: 100 })) {
-      for (const r of page.records) if (r.id) ids.push(String(r.id));
+    for await (const page of client.pagesOf<AvailabilityBlock>(ctx.op, { q, sort: "created_at", perPage: 100 })) {
+      for (const r of page.records) if (r.id) ids.push(r.id);
     }
     return { ids };
   },

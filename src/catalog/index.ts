@@ -19,6 +19,7 @@ export type {
   TriggerDef,
   TriggerEvent,
   TriggerEventKind,
+  TriggerRecord,
 } from "./types.ts";
 
 const actionsByKey = new Map(actions.map((a) => [a.key, a]));

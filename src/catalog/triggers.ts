@@ -14,7 +14,7 @@ import { type ResourceName, resource } from "../cliniko/resources.ts";
 import { type OperationSpec, operation } from "../cliniko/spec.ts";
 import type { ClinikoClient, ClinikoRecord } from "../cliniko/types.ts";
 import { sampleRecord } from "./samples.ts";
-import type { DetectState, TriggerDef, TriggerEvent, TriggerEventKind } from "./types.ts";
+import type { DetectState, TriggerDef, TriggerEvent, TriggerEventKind, TriggerRecord } from "./types.ts";
 
 interface TriggerRow {
   key: string;
@@ -140,13 +140,6 @@ const EXTRA_LISTS: Partial<Record<ResourceName, string[]>> = {
   practitioners: ["ListInactivePractitioners-Get"],
 };
 
-/** Which timestamp makes each kind fire, and so which field the dedupe key carries. */
-const STAMP: Record<TriggerEventKind, "created_at" | "updated_at" | "cancelled_at"> = {
-  new: "created_at",
-  updated: "updated_at",
-  cancelled: "cancelled_at",
-};
-
 /** The list operations polled for a resource: its main list, plus the extra ones above. */
 export function listsOf(name: ResourceName): OperationSpec[] {
   const main = resource(name).ops.list;
@@ -159,10 +152,24 @@ export function stateFiltersOf(name: ResourceName): string[] {
   return resource(name).states.map((s) => `${s}:*`);
 }
 
-function identityOf(event: TriggerEventKind): (record: ClinikoRecord) => string {
+/**
+ * The timestamp that makes `event` fire, and so the one the dedupe key carries (cancelled_at only
+ * exists on the record types that can be cancelled).
+ */
+function stampOf(record: TriggerRecord, event: TriggerEventKind): string | null | undefined {
+  switch (event) {
+    case "new":
+      return record.created_at;
+    case "updated":
+      return record.updated_at;
+    case "cancelled":
+      return "cancelled_at" in record ? record.cancelled_at : undefined;
+  }
+}
+
+function identityOf(event: TriggerEventKind): (record: TriggerRecord) => string {
   if (event === "new") return (r) => String(r.id);
-  const stamp = STAMP[event];
-  return (r) => `${r.id}@${r[stamp]}`;
+  return (r) => `${r.id}@${stampOf(r, event)}`;
 }
 
 function describeTrigger(r: TriggerRow): string {
@@ -242,15 +249,14 @@ const time = (v: unknown): number => (typeof v === "string" ? Date.parse(v) : Nu
  * which keys it already emitted. Nothing older than `activatedAt` fires, so switching a trigger on
  * never replays history; keys repeated within `records` fire once.
  */
-export function detect(trigger: TriggerDef, records: ClinikoRecord[], state: DetectState): TriggerEvent[] {
+export function detect(trigger: TriggerDef, records: readonly TriggerRecord[], state: DetectState): TriggerEvent[] {
   const since = time(state.activatedAt);
   if (Number.isNaN(since)) throw new Error(`activatedAt is not a date-time: ${state.activatedAt}`);
-  const stamp = STAMP[trigger.event];
   const events: TriggerEvent[] = [];
   const emitted = new Set<string>();
   for (const record of records) {
     if (record.id === undefined || record.id === null) continue;
-    const at = record[stamp];
+    const at = stampOf(record, trigger.event);
     const t = time(at);
     if (Number.isNaN(t) || t < since) continue;
     // An update is a change after creation: Cliniko sets updated_at = created_at when it creates.
@@ -267,11 +273,11 @@ export function detect(trigger: TriggerDef, records: ClinikoRecord[], state: Det
 // The shared fetch
 
 interface Cursor {
-  iterator: AsyncIterator<ClinikoRecord>;
-  head?: ClinikoRecord;
+  iterator: AsyncIterator<TriggerRecord>;
+  head?: TriggerRecord;
 }
 
-function compare(a: ClinikoRecord, b: ClinikoRecord): number {
+function compare(a: TriggerRecord, b: TriggerRecord): number {
   const d = time(a.updated_at) - time(b.updated_at);
   if (d !== 0) return d;
   const ia = String(a.id ?? "");
@@ -290,14 +296,19 @@ export async function* fetchChanges(
   name: ResourceName,
   since: string,
   options: { signal?: AbortSignal; onPage?(n: number): void } = {},
-): AsyncGenerator<ClinikoRecord> {
+): AsyncGenerator<TriggerRecord> {
   if (Number.isNaN(Date.parse(since))) throw new Error(`since is not a date-time: ${since}`);
   // Cliniko stamps whole seconds: flooring keeps `>=` a superset and the filter in its usual form.
   const sinceIso = new Date(Math.floor(Date.parse(since) / 1000) * 1000).toISOString().replace(".000Z", "Z");
   const q = [`updated_at:>=${sinceIso}`, ...stateFiltersOf(name)];
   let pageCount = 0;
-  async function* records(list: OperationSpec): AsyncGenerator<ClinikoRecord> {
-    for await (const page of client.pagesOf(list, { q, sort: "updated_at", perPage: 100, signal: options.signal })) {
+  async function* records(list: OperationSpec): AsyncGenerator<TriggerRecord> {
+    for await (const page of client.pagesOf<TriggerRecord>(list, {
+      q,
+      sort: "updated_at",
+      perPage: 100,
+      signal: options.signal,
+    })) {
       options.onPage?.(++pageCount);
       yield* page.records;
     }

@@ -1,5 +1,6 @@
 /** The shapes of the catalogue's entries: what the engine, the HTTP API, the UI and the CLI program against. */
 import type { z } from "zod";
+import type { RecordOf } from "../cliniko/records.generated.ts";
 import type { ResourceName } from "../cliniko/resources.ts";
 import type { OperationSpec } from "../cliniko/spec.ts";
 import type { ClinikoClient, ClinikoRecord, HttpMethod } from "../cliniko/types.ts";
@@ -34,6 +35,9 @@ export interface ActionDef {
 
 export type TriggerEventKind = "new" | "updated" | "cancelled";
 
+/** A record a trigger reads: one of the generated record types (ids, timestamps typed). */
+export type TriggerRecord = RecordOf<ResourceName>;
+
 export interface TriggerDef {
   key: string;
   title: string;
@@ -48,7 +52,7 @@ export interface TriggerDef {
   /** `q[]` filters sent so hidden rows are seen (e.g. `["archived_at:*", "cancelled_at:*"]`). */
   stateFilters: string[];
   /** Dedupe key: new → id; updated → `${id}@${updated_at}`; cancelled → `${id}@${cancelled_at}`. */
-  identity(record: ClinikoRecord): string;
+  identity(record: TriggerRecord): string;
   /** An example record, as the event's payload. */
   sample: ClinikoRecord;
   /** JSON Schema of the trigger's options (none today: an empty object). */
@@ -59,7 +63,7 @@ export interface TriggerEvent {
   trigger: string;
   /** The dedupe key (`identity(record)`). */
   key: string;
-  record: ClinikoRecord;
+  record: TriggerRecord;
   /** The timestamp that made it fire (created_at, updated_at or cancelled_at). */
   at: string;
 }

@@ -5,10 +5,10 @@
  * one transaction (PollingStore.commit). Seen keys make overlapping and repeated polls harmless.
  */
 
-import type { TriggerDef } from "../catalog/index.ts";
+import type { TriggerDef, TriggerRecord } from "../catalog/index.ts";
 import { trigger as catalogTrigger, detect, fetchChanges } from "../catalog/index.ts";
 import type { ResourceName } from "../cliniko/resources.ts";
-import type { ClinikoClient, ClinikoRecord } from "../cliniko/types.ts";
+import type { ClinikoClient } from "../cliniko/types.ts";
 import type { DetectedEvent, Store, StoredWorkflow } from "../store/index.ts";
 import type { WorkflowDefinition } from "./workflow.ts";
 
@@ -62,7 +62,7 @@ export async function pollResource(
   let since = normalSince;
   for (const t of job.targets) if (t.workflow.backfillFrom) since = Math.min(since, ms(t.workflow.backfillFrom));
 
-  const records: ClinikoRecord[] = [];
+  const records: TriggerRecord[] = [];
   let pages = 0;
   for await (const r of fetchChanges(deps.client, job.resource, iso(since), {
     onPage: (n) => {
@@ -81,7 +81,7 @@ export async function pollResource(
     const prior = versions.get(String(r.id));
     if (prior !== undefined && prior !== r.updated_at) disturbed = true;
     versions.set(String(r.id), r.updated_at);
-    const u = typeof r.updated_at === "string" ? ms(r.updated_at) : Number.NaN;
+    const u = r.updated_at ? ms(r.updated_at) : Number.NaN;
     if (!Number.isNaN(u) && u > maxUpdated) maxUpdated = u;
   }
 
