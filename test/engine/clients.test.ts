@@ -40,6 +40,7 @@ describe("client provider: the limiter it owns", () => {
     const clients = new ClientProvider(store, { env: envOf({ CLINIKO_FLOW_RATE_LIMIT: "2" }), clock });
     const { client } = await clients.resolve();
     const sent = Array.from({ length: 3 }, () => client.request({ method: "GET", path: "/user" }));
+    for (let i = 0; i < 50 && server.requests.length < 2; i++) await settle();
     await settle();
     assert.equal(server.requests.length, 2, "the third waits for the window instead of being sent");
     assert.equal(clients.limiterStats()[0]?.queued, 1);
