@@ -244,7 +244,8 @@ describe("call(operationId)", () => {
     await assert.rejects(collect(c.pagesOf(list, {})), /needs a value for business_id/);
     await assert.rejects(
       c.pageOf(list, { params: { business_id: "1" }, q: ["email:=a@b.c"] }),
-      (err: unknown) => err instanceof ClinikoFilterError && /^Cannot filter practitioners on "email"/.test(err.message),
+      (err: unknown) =>
+        err instanceof ClinikoFilterError && /^Cannot filter practitioners on "email"/.test(err.message),
     );
     await assert.rejects(c.pageOf(list, { params: { business_id: "1" }, perPage: 500 }), /per_page must be/);
     await assert.rejects(c.pageOf("GetPatient-Get", { params: { id: "1" } }), /does not answer with a list/);
