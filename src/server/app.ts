@@ -21,6 +21,7 @@ import { ActionInputError, UnknownCatalogKeyError } from "../catalog/index.ts";
 import { createClient } from "../cliniko/client.ts";
 import { ClinikoError } from "../cliniko/errors.ts";
 import type { ClinikoClient } from "../cliniko/types.ts";
+import type { ClientProvider } from "../engine/clients.ts";
 import { log as defaultLog } from "../log.ts";
 import type { Store } from "../store/index.ts";
 import { AuthStore, SESSION_COOKIE, SESSION_TTL_MS } from "./auth.ts";
@@ -42,6 +43,8 @@ export interface ServerOptions {
   /** The running engine; without it, validation/test routes answer 503. */
   engine?: ServerEngine;
   auth?: AuthStore;
+  /** The engine's client provider (MCP tool calls share its rate limiters). */
+  clients?: ClientProvider;
   /** Client for a stored connection; default: a new client from the stored key. */
   clientFor?: (connection: string) => Promise<ClinikoClient>;
   /** Directory of the built UI (web/dist); false to serve the API only. */
@@ -267,7 +270,7 @@ export async function createServer(options: ServerOptions) {
     for (const plugin of routePlugins) await api.register(plugin, ctx);
   });
 
-  await app.register(mcpRoute, { store, auth, engine });
+  await app.register(mcpRoute, { store, auth, engine, clients: options.clients });
 
   app.get("/api/openapi.json", { onRequest: authenticate, schema: { hide: true } }, async () => app.swagger());
 

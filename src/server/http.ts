@@ -48,6 +48,7 @@ export async function startHttp(
       allowPrivateHttp: env.CLINIKO_FLOW_ALLOW_PRIVATE_HTTP === "1",
       stats: () => engineStats(service.pollStats, service.clients),
     }),
+    clients: service.clients,
     clientFor: async (name) => (await service.clients.resolve(name)).client,
     demo: sandbox ? new DemoClinic(sandbox.sandbox) : undefined,
   });

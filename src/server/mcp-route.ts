@@ -15,6 +15,8 @@ import { HttpError } from "./errors.ts";
 
 export interface McpRouteOptions {
   store: Store;
+  /** The engine's client provider, so MCP calls pace with the workflows on the same key's limiter. */
+  clients?: ClientProvider;
   auth: AuthStore;
   engine?: ServerEngine;
   env?: NodeJS.ProcessEnv;
@@ -24,8 +26,7 @@ export async function mcpRoute(app: FastifyInstance, o: McpRouteOptions): Promis
   const env = o.env ?? process.env;
   const handler = mcpHttpHandler({
     store: o.store,
-    // Clients of one key share its rate limiter process-wide, so this paces with the workflows.
-    clients: new ClientProvider(o.store, { env }),
+    clients: o.clients ?? new ClientProvider(o.store, { env }),
     connection: env.CLINIKO_FLOW_MCP_CONNECTION || undefined,
     policy: policyFromEnv(env),
     actor: "token",
