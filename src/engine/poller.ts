@@ -119,6 +119,7 @@ export async function pollResource(
     cursor,
     events,
     pruneBefore: disturbed ? undefined : iso(maxUpdated - overlap),
+    overlapMs: overlap,
     backfillDone: job.targets.filter((t) => t.workflow.backfillFrom).map((t) => t.workflow.id),
   });
   return {

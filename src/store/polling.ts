@@ -28,6 +28,13 @@ export interface PollCommit {
   events: DetectedEvent[];
   /** Seen keys whose event time is older than this can never be fetched again: drop them. */
   pruneBefore?: string;
+  /**
+   * The poller's overlap window. An event older than the stored cursor minus this is dropped at
+   * commit: another poller that moved the cursor past it has handled it and may already have
+   * pruned its seen key, so inserting it again would make a second run (two processes polling
+   * the same pair, one slow). Events of a backfill this commit serves are exempt.
+   */
+  overlapMs?: number;
   /** Workflows whose `--since` backfill this poll has served. */
   backfillDone?: number[];
 }
@@ -69,7 +76,20 @@ export class PollingStore {
   async commit(c: PollCommit): Promise<{ runIds: number[]; duplicates: number }> {
     const now = isoNow();
     return this.#db.transaction().execute(async (trx) => {
-      // A write first, so SQLite takes its write lock (and waits on busy_timeout) up front.
+      // A write first, so SQLite takes its write lock (and waits on busy_timeout) up front and
+      // PostgreSQL locks the pair's row: commits of one pair are serialised from here on.
+      await trx
+        .updateTable("trigger_cursors")
+        .set({ last_poll_at: now })
+        .where("connection_key", "=", c.connectionKey)
+        .where("poll_key", "=", c.pollKey)
+        .execute();
+      const before = await trx
+        .selectFrom("trigger_cursors")
+        .select("cursor")
+        .where("connection_key", "=", c.connectionKey)
+        .where("poll_key", "=", c.pollKey)
+        .executeTakeFirst();
       const moved = await trx
         .updateTable("trigger_cursors")
         .set((eb) => ({
@@ -96,10 +116,26 @@ export class PollingStore {
             updated_at: now,
           })
           .execute();
+      // Which backfills this poll still serves (another poller may have served them meanwhile).
+      const backfilling = new Set<number>();
+      if (c.backfillDone?.length)
+        for (const w of await trx
+          .selectFrom("workflows")
+          .select("id")
+          .where("id", "in", c.backfillDone)
+          .where("backfill_from", "is not", null)
+          .execute())
+          backfilling.add(w.id);
+      const staleBefore =
+        before && c.overlapMs !== undefined ? Date.parse(before.cursor) - c.overlapMs : Number.NEGATIVE_INFINITY;
       const runs = new RunStore(trx);
       const runIds: number[] = [];
       let duplicates = 0;
       for (const e of c.events) {
+        if (Date.parse(e.eventTime) < staleBefore && !backfilling.has(e.workflowId)) {
+          duplicates++;
+          continue;
+        }
         const inserted = await trx
           .insertInto("seen_events")
           .values({

@@ -1,0 +1,77 @@
+/**
+ * Two pollers of one (connection, resource) pair on one database, one of them slow: the fast one
+ * commits, moves the cursor on and prunes the seen keys it no longer needs; the slow one then
+ * commits the same (now old) events. They must not become second runs.
+ */
+import assert from "node:assert/strict";
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { after, before, describe, test } from "node:test";
+import { openStore, type Store } from "../../src/store/index.ts";
+import { type PostgresServer, postgresSkip, startPostgres } from "../support/postgres.ts";
+
+const pgSkip = postgresSkip();
+const MIN = 60_000;
+const OVERLAP = 2 * MIN;
+
+for (const dialect of ["sqlite", "postgres"] as const) {
+  describe(`poll commits on ${dialect}`, { skip: dialect === "postgres" ? pgSkip : false }, () => {
+    let dir: string;
+    let pg: PostgresServer | undefined;
+    let store: Store;
+    before(async () => {
+      dir = mkdtempSync(join(tmpdir(), "cf-polling-"));
+      if (dialect === "postgres") pg = await startPostgres();
+      store = await openStore({
+        env: { DATABASE_URL: pg ? pg.url : `sqlite:${join(dir, "flow.db")}`, CLINIKO_FLOW_DATA_DIR: dir },
+      });
+    });
+    after(async () => {
+      await store?.close();
+      await pg?.stop();
+      rmSync(dir, { recursive: true, force: true });
+    });
+
+    test("a slow poller's stale events after a prune make no second run", async () => {
+      const w = await store.workflows.save("prune-race", { name: "prune-race" });
+      const t0 = Date.parse("2026-01-01T10:00:00Z");
+      const at = (ms: number) => new Date(ms).toISOString();
+      const event = (key: string, time: number) => ({
+        workflowId: w.id,
+        workflowVersion: w.version,
+        triggerKey: "updated_patient",
+        eventKey: key,
+        eventTime: at(time),
+        payload: { id: key },
+      });
+      const pair = { connectionKey: "main", pollKey: "patients", overlapMs: OVERLAP };
+      await store.polling.ensureCursor("main", "patients", at(t0));
+      // Both pollers read the cursor (t0) and fetch the same change, made at t0 + 1 min.
+      const first = await store.polling.commit({ ...pair, cursor: at(t0 + MIN), events: [event("p1@1", t0 + MIN)] });
+      assert.equal(first.runIds.length, 1);
+      // The fast one polls again later: new changes move the cursor 10 minutes on and the old
+      // seen key falls out of the overlap, so it is pruned.
+      const later = await store.polling.commit({
+        ...pair,
+        cursor: at(t0 + 11 * MIN),
+        events: [event("p2@11", t0 + 11 * MIN)],
+        pruneBefore: at(t0 + 11 * MIN - OVERLAP),
+      });
+      assert.equal(later.runIds.length, 1);
+      assert.deepEqual([...(await store.polling.seen(w.id, ["p1@1"]))], [], "the old key was pruned");
+      // Now the slow poller commits what it read long ago.
+      const slow = await store.polling.commit({ ...pair, cursor: at(t0 + MIN), events: [event("p1@1", t0 + MIN)] });
+      assert.deepEqual(slow.runIds, [], "no second run for p1@1");
+      const runs = await store.runs.list({ workflowId: w.id });
+      assert.deepEqual(runs.map((r) => r.eventKey).sort(), ["p1@1", "p2@11"]);
+      // A late change within the overlap of the stored cursor still counts.
+      const late = await store.polling.commit({
+        ...pair,
+        cursor: at(t0 + 11 * MIN),
+        events: [event("p3@10", t0 + 10 * MIN)],
+      });
+      assert.equal(late.runIds.length, 1);
+    });
+  });
+}
