@@ -53,6 +53,12 @@ export interface ServerOptions {
   adminPassword?: string;
   /** Login attempts allowed per client address per minute (default 10). */
   loginAttemptsPerMinute?: number;
+  /**
+   * Posts per minute one webhook URL accepts (default CLINIKO_FLOW_WEBHOOK_RATE, else 600). Posts
+   * to unknown tokens are limited per sender address instead, so guessing cannot crowd out a
+   * form system that posts every sign-up from one address.
+   */
+  webhookPostsPerMinute?: number;
   logger?: Logger;
   /** `serve --demo`: the sandbox clinic the Demo clinic routes change (they exist only then). */
   demo?: DemoClinic;
@@ -105,6 +111,17 @@ function describeValidation(errors: FastifySchemaValidationError[], dataVar: str
 
 function errorBody(statusCode: number, error: string, message: string, details?: ApiErrorBody["details"]) {
   return { statusCode, error, message, ...(details && details.length > 0 ? { details } : {}) };
+}
+
+const DEFAULT_WEBHOOK_RATE = 600;
+
+/** CLINIKO_FLOW_WEBHOOK_RATE: posts per minute per webhook URL (a whole number ≥ 1; default 600). */
+export function webhookRateFromEnv(env: NodeJS.ProcessEnv): number {
+  const raw = env.CLINIKO_FLOW_WEBHOOK_RATE?.trim();
+  if (!raw) return DEFAULT_WEBHOOK_RATE;
+  if (!/^\d+$/.test(raw) || Number(raw) < 1)
+    throw new Error(`CLINIKO_FLOW_WEBHOOK_RATE must be a whole number of posts per minute (at least 1), not "${raw}".`);
+  return Number(raw);
 }
 
 export async function createServer(options: ServerOptions) {
@@ -188,6 +205,7 @@ export async function createServer(options: ServerOptions) {
     engine,
     demo: options.demo,
     loginAttemptsPerMinute: options.loginAttemptsPerMinute ?? 10,
+    webhookPostsPerMinute: options.webhookPostsPerMinute ?? DEFAULT_WEBHOOK_RATE,
     clientFor:
       options.clientFor ??
       (async (name) => {

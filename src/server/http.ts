@@ -4,7 +4,7 @@
  * the demo sandbox when asked, listens, and prints where to log in.
  */
 import type { Service } from "../engine/service.ts";
-import { createServer } from "./app.ts";
+import { createServer, webhookRateFromEnv } from "./app.ts";
 import { AuthStore } from "./auth.ts";
 import { DEMO_CONNECTION, demoPassword, prepareDemo, startDemoSandbox } from "./demo.ts";
 import { DemoClinic } from "./demo-clinic.ts";
@@ -49,6 +49,7 @@ export async function startHttp(
       stats: () => engineStats(service.pollStats, service.clients),
     }),
     clients: service.clients,
+    webhookPostsPerMinute: webhookRateFromEnv(env),
     clientFor: async (name) => (await service.clients.resolve(name)).client,
     demo: sandbox ? new DemoClinic(sandbox.sandbox) : undefined,
   });

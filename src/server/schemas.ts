@@ -204,7 +204,11 @@ export const StepTestBody = z.strictObject({
 
 export const WebhookPath = z.object({ path: z.string() });
 export const HookParams = z.strictObject({ token: z.string().min(1).max(64) });
-export const HookAccepted = z.object({ runId: z.string() });
+export const HookAccepted = z.object({
+  runId: z.string(),
+  /** True when this post repeated an earlier one's idempotency key: no new run was queued. */
+  duplicate: z.boolean().optional(),
+});
 
 // ── runs ─────────────────────────────────────────────────────────────────────────────────────────
 

@@ -176,6 +176,51 @@ export class PollingStore {
     });
   }
 
+  /**
+   * Queues a run for an event that arrives by itself (a webhook post with an idempotency key)
+   * unless the workflow has seen its key: the seen-key insert and the run are one transaction,
+   * as in a poll commit. Returns the new run, or the run the key first made.
+   */
+  async enqueueOnce(e: DetectedEvent & { connectionKey: string; pollKey: string }): Promise<{
+    runId: number;
+    duplicate: boolean;
+  }> {
+    return this.#db.transaction().execute(async (trx) => {
+      const inserted = await trx
+        .insertInto("seen_events")
+        .values({
+          workflow_id: e.workflowId,
+          event_key: e.eventKey,
+          event_time: e.eventTime,
+          connection_key: e.connectionKey,
+          poll_key: e.pollKey,
+          created_at: isoNow(),
+        })
+        .onConflict((oc) => oc.columns(["workflow_id", "event_key"]).doNothing())
+        .returning("workflow_id")
+        .executeTakeFirst();
+      if (!inserted) {
+        const first = await trx
+          .selectFrom("runs")
+          .select("id")
+          .where("workflow_id", "=", e.workflowId)
+          .where("event_key", "=", e.eventKey)
+          .orderBy("id")
+          .executeTakeFirst();
+        // The first run may have been pruned by retention: the key still counts as seen.
+        return { runId: first ? Number(first.id) : 0, duplicate: true };
+      }
+      const runId = await new RunStore(trx).enqueue({
+        workflowId: e.workflowId,
+        workflowVersion: e.workflowVersion,
+        triggerKey: e.triggerKey,
+        eventKey: e.eventKey,
+        payload: e.payload,
+      });
+      return { runId, duplicate: false };
+    });
+  }
+
   /** Which of these event keys a workflow has already turned into runs. */
   async seen(workflowId: number, eventKeys: string[]): Promise<Set<string>> {
     const out = new Set<string>();

@@ -35,7 +35,7 @@ export interface Stack {
 }
 
 export async function startStack(
-  options: { engine?: boolean; loginAttemptsPerMinute?: number; demo?: boolean } = {},
+  options: { engine?: boolean; loginAttemptsPerMinute?: number; webhookPostsPerMinute?: number; demo?: boolean } = {},
 ): Promise<Stack> {
   const dir = mkdtempSync(join(tmpdir(), "cf-server-"));
   const env: NodeJS.ProcessEnv = {
@@ -76,6 +76,7 @@ export async function startStack(
       adminPassword: PASSWORD,
       webRoot: false,
       loginAttemptsPerMinute: options.loginAttemptsPerMinute,
+      webhookPostsPerMinute: options.webhookPostsPerMinute,
       logger: (await import("../../src/log.ts")).createLogger({ level: "silent" }),
     });
     await app.listen({ port: 0, host: "127.0.0.1" });

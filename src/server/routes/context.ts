@@ -34,6 +34,8 @@ export interface RouteContext {
   demo?: DemoClinic;
   /** Login attempts allowed per client address per minute. */
   loginAttemptsPerMinute: number;
+  /** Posts per minute one webhook URL accepts. */
+  webhookPostsPerMinute: number;
   /** A Cliniko client for a stored connection (the engine's, so pacing is shared). */
   clientFor(connection: string): Promise<ClinikoClient>;
   /** Marks the session cookie; the app owns cookie options. */

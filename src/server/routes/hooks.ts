@@ -12,6 +12,46 @@ import { findWorkflow, outlineOf } from "./workflows.ts";
 
 const triggerKeyOf = (definition: unknown) => outlineOf(definition).trigger;
 
+/** The stored definition's `trigger.options` (validated when saved). */
+const triggerOptionsOf = (definition: unknown) =>
+  (definition as { trigger?: { options?: Record<string, unknown> } } | null)?.trigger?.options;
+
+/** Posts per minute per sender address to tokens that do not exist. */
+const UNKNOWN_TOKEN_POSTS_PER_MINUTE = 30;
+const MAX_KEY_LENGTH = 200;
+
+/**
+ * The post's idempotency key: the `Idempotency-Key` header, else the value at the workflow's
+ * `trigger.options.idempotencyKey` path (e.g. `body.submission_id`) — a plain property path read
+ * from the data, never evaluated. Undefined when neither gives a value.
+ */
+function idempotencyKey(
+  header: string | string[] | undefined,
+  event: WebhookEvent,
+  options: Record<string, unknown> | undefined,
+): string | undefined {
+  const fromHeader = Array.isArray(header) ? header[0] : header;
+  if (fromHeader?.trim()) return clip(fromHeader.trim());
+  const path = options?.idempotencyKey;
+  if (typeof path !== "string" || !path) return undefined;
+  let value: unknown = event;
+  for (const part of path.split(".")) {
+    if (value === null || typeof value !== "object" || !Object.hasOwn(value, part)) return undefined;
+    value = (value as Record<string, unknown>)[part];
+  }
+  return typeof value === "string" || typeof value === "number" ? clip(String(value)) : undefined;
+}
+
+function clip(key: string): string {
+  if (key.length > MAX_KEY_LENGTH || /[\u0000-\u001f\u007f]/.test(key))
+    throw new HttpError(
+      400,
+      "bad_idempotency_key",
+      `The idempotency key must be at most ${MAX_KEY_LENGTH} printable characters.`,
+    );
+  return key;
+}
+
 export const hookRoutes: RoutePlugin = async (app, ctx) => {
   for (const verb of ["get", "rotate"] as const) {
     app.route({
@@ -40,14 +80,27 @@ export const hookRoutes: RoutePlugin = async (app, ctx) => {
   app.post(
     `${WEBHOOK_PREFIX}:token`,
     {
-      config: { public: true, crossSite: true, rateLimit: { max: 120, timeWindow: "1 minute" } },
+      config: {
+        public: true,
+        crossSite: true,
+        // A known URL is limited per token (a busy form may post every sign-up from one address);
+        // posts to unknown tokens are limited per address, so guessing cannot block a real sender.
+        rateLimit: {
+          timeWindow: "1 minute",
+          keyGenerator: async (req) => {
+            const { token } = req.params as { token?: string };
+            return token && (await ctx.webhooks.workflowOf(token)) !== undefined ? `token:${token}` : `addr:${req.ip}`;
+          },
+          max: (_req, key) => (key.startsWith("token:") ? ctx.webhookPostsPerMinute : UNKNOWN_TOKEN_POSTS_PER_MINUTE),
+        },
+      },
       schema: {
         summary:
           "Inbound webhook: queues a run of the workflow; its trigger is { body, query, receivedAt }. Send JSON or nothing.",
         tags: ["webhooks"],
         security: [],
         params: HookParams,
-        response: { 202: HookAccepted },
+        response: { 200: HookAccepted, 202: HookAccepted },
       },
     },
     async (req, reply) => {
@@ -67,15 +120,29 @@ export const hookRoutes: RoutePlugin = async (app, ctx) => {
         query: (req.query ?? {}) as Record<string, unknown>,
         receivedAt,
       };
-      const runId = await ctx.store.runs.enqueue({
+      const key = idempotencyKey(req.headers["idempotency-key"], event, triggerOptionsOf(w.definition));
+      const run = {
         workflowId: w.id,
         workflowVersion: w.version,
         triggerKey: "webhook",
-        eventKey: `webhook@${receivedAt}#${randomUUID()}`,
+        eventTime: receivedAt,
         payload: event,
+      };
+      if (key === undefined) {
+        const runId = await ctx.store.runs.enqueue({ ...run, eventKey: `webhook@${receivedAt}#${randomUUID()}` });
+        ctx.engine?.notify?.("run-queued");
+        return reply.code(202).send({ runId: String(runId) });
+      }
+      // A sender's retry carries the same key: the first post's run answers it, nothing is queued.
+      const once = await ctx.store.polling.enqueueOnce({
+        ...run,
+        eventKey: `webhook#${key}`,
+        connectionKey: "webhook",
+        pollKey: `workflow:${w.id}`,
       });
+      if (once.duplicate) return reply.code(200).send({ runId: String(once.runId), duplicate: true });
       ctx.engine?.notify?.("run-queued");
-      return reply.code(202).send({ runId: String(runId) });
+      return reply.code(202).send({ runId: String(once.runId) });
     },
   );
 };
