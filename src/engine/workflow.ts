@@ -4,7 +4,7 @@
  * cannot express (known keys, unique step ids, expressions that parse, intervals ≥ 30 s).
  * Errors carry the path inside the file and, for YAML/JSON text, the line and column.
  */
-import { readFileSync } from "node:fs";
+import { readFileSync, statSync } from "node:fs";
 import { Cron } from "croner";
 import jsonata from "jsonata";
 import { isMap, isSeq, LineCounter, parseDocument } from "yaml";
@@ -285,11 +285,23 @@ function nodeAt(doc: ReturnType<typeof parseDocument>, path: string): unknown {
   return last;
 }
 
+/** A workflow file is a few kilobytes; past this it is refused before it is read (1 MiB). */
+export const MAX_WORKFLOW_FILE_BYTES = 1024 * 1024;
+
 export function loadWorkflowFile(file: string): WorkflowDefinition {
   let text: string;
   try {
+    const { size } = statSync(file);
+    if (size > MAX_WORKFLOW_FILE_BYTES)
+      throw new WorkflowValidationError(file, [
+        {
+          path: "",
+          message: `the file is ${(size / 1024 / 1024).toFixed(1)} MiB; a workflow file may be at most 1 MiB`,
+        },
+      ]);
     text = readFileSync(file, "utf8");
   } catch (err) {
+    if (err instanceof WorkflowValidationError) throw err;
     throw new Error(
       `Cannot read workflow file ${file}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}.`,
     );

@@ -102,3 +102,16 @@ test("a bad DATABASE_URL is a usage error with one clear sentence", async () => 
   assert.match(r.stderr, /unsupported scheme "mysql:"/);
   assert.ok(!r.stderr.includes("hunter2"));
 });
+
+test("workflows import refuses a file over 1 MiB before reading it, with exit 2 and one sentence", async () => {
+  const file = join(h.dir, "huge.yaml");
+  // 60 MB of YAML took 2.5 GB of memory to parse; this one is refused by its size alone.
+  writeFileSync(
+    file,
+    `name: huge\ntrigger: { key: new_patient }\nsteps:\n${"  - { id: s, action: filter }\n".repeat(80_000)}`,
+  );
+  const r = await cli(["workflows", "import", file]);
+  assert.equal(r.status, 2, r.stderr);
+  assert.match(r.stderr, /at most 1 MiB/);
+  assert.doesNotMatch(r.stderr, /\n\s+at /, "no stack trace");
+});
