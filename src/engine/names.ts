@@ -6,7 +6,7 @@
 import { z } from "zod";
 
 /** C0 and C1 control characters, DEL and the Unicode line/paragraph separators. */
-function hasControlCharacter(s: string): boolean {
+export function hasControlCharacter(s: string): boolean {
   for (let i = 0; i < s.length; i++) {
     const c = s.charCodeAt(i);
     if (c <= 0x1f || (c >= 0x7f && c <= 0x9f) || c === 0x2028 || c === 0x2029) return true;

@@ -4,6 +4,7 @@
  * and takes posts from any site: the unguessable token is the credential.
  */
 import { randomUUID } from "node:crypto";
+import { hasControlCharacter } from "../../engine/names.ts";
 import { HttpError, notFound } from "../errors.ts";
 import { HookAccepted, HookParams, IdParams, WebhookPath } from "../schemas.ts";
 import { WEBHOOK_PREFIX, type WebhookEvent } from "../webhooks.ts";
@@ -43,7 +44,7 @@ function idempotencyKey(
 }
 
 function clip(key: string): string {
-  if (key.length > MAX_KEY_LENGTH || /[\u0000-\u001f\u007f]/.test(key))
+  if (key.length > MAX_KEY_LENGTH || hasControlCharacter(key))
     throw new HttpError(
       400,
       "bad_idempotency_key",
