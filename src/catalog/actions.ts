@@ -8,7 +8,8 @@ import { type ResourceName, resource, resources, schemaFields } from "../cliniko
 import { type OperationSpec, operation, type SchemaNode } from "../cliniko/spec.ts";
 import { bodySchema, clinikoId, jsonSchemaOf } from "../cliniko/zod-schema.ts";
 import { handlers, UNDOCUMENTED } from "./handlers.ts";
-import { checkPaging, idOrUrl, listOptionsShape, parseInput, resolveId } from "./inputs.ts";
+import { checkPaging, idOrUrl, listOptionsShape, parseInput, resolveId, resolveRefs } from "./inputs.ts";
+import { outputWithLinkIds } from "./links.ts";
 import { type RunContext, runGeneric, type SearchMode } from "./run.ts";
 import { sampleOf, sampleRecord } from "./samples.ts";
 import type { ActionDef, ActionKind } from "./types.ts";
@@ -525,12 +526,13 @@ function build(row: ActionRow): ActionDef {
       return inputSchema;
     },
     get outputSample() {
-      outputSample ??= custom?.outputSample ? custom.outputSample() : outputSampleOf(kind, op, res);
+      outputSample ??= outputWithLinkIds(custom?.outputSample ? custom.outputSample() : outputSampleOf(kind, op, res));
       return outputSample;
     },
     async run(client, raw) {
-      const parsed = parseInput(row.key, inputOfRow(), raw) as Record<string, unknown>;
-      return custom ? custom.run(ctx, client, parsed) : runGeneric(kind, ctx, client, parsed);
+      const parsed = resolveRefs(client, row.key, parseInput(row.key, inputOfRow(), raw) as Record<string, unknown>);
+      const output = await (custom ? custom.run(ctx, client, parsed) : runGeneric(kind, ctx, client, parsed));
+      return outputWithLinkIds(output);
     },
   };
 }

@@ -6,7 +6,7 @@ import { z } from "zod";
 import { buildFilters } from "../cliniko/query.ts";
 import type { FilterType } from "../cliniko/spec.ts";
 import type { ClinikoClient, Filter } from "../cliniko/types.ts";
-import { idTypeError } from "../cliniko/zod-schema.ts";
+import { idTypeError, linkToUrl } from "../cliniko/zod-schema.ts";
 import { ActionInputError, type InputIssue } from "./errors.ts";
 
 // ---------------------------------------------------------------------------------------------
@@ -35,7 +35,7 @@ export function parseRecordUrl(raw: string): { url: URL; collection: string; id:
  */
 export function idOrUrl(collections: readonly string[]) {
   const names = collections.join(" or ");
-  return z
+  const ref = z
     .string({ error: idTypeError })
     .min(1, "is required")
     .superRefine((value, ctx) => {
@@ -49,8 +49,11 @@ export function idOrUrl(collections: readonly string[]) {
           message: `is a URL of ${parsed.collection}, not of ${names}`,
         });
       }
-    })
-    .meta({ description: `Numeric id or full Cliniko URL (links.self) of the record (${names})` });
+    });
+  // A link object (`{{ trigger.patient }}`) is taken as its URL.
+  return z
+    .preprocess(linkToUrl, ref)
+    .meta({ description: `The ${names.replace(/_/g, " ")} record: its id, its Cliniko URL or its link object` });
 }
 
 /**
@@ -75,6 +78,30 @@ export function resolveId(client: ClinikoClient, action: string, field: string, 
     ]);
   }
   return parsed.id;
+}
+
+/**
+ * Every record reference of a parsed input (`id`, `*_id`, and arrays of `*_ids`) as digits: a URL
+ * given instead is checked against the connection and replaced by its id, before any request.
+ */
+export function resolveRefs(
+  client: ClinikoClient,
+  action: string,
+  input: Record<string, unknown>,
+): Record<string, unknown> {
+  const out: Record<string, unknown> = { ...input };
+  for (const [field, value] of Object.entries(input)) {
+    if (field !== "id" && !field.endsWith("_id") && !field.endsWith("_ids")) continue;
+    if (typeof value === "string" && !DIGITS.test(value) && parseRecordUrl(value))
+      out[field] = resolveId(client, action, field, value);
+    else if (Array.isArray(value))
+      out[field] = value.map((v, i) =>
+        typeof v === "string" && !DIGITS.test(v) && parseRecordUrl(v)
+          ? resolveId(client, action, `${field}.${i}`, v)
+          : v,
+      );
+  }
+  return out;
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -13,6 +13,7 @@
 import { type ResourceName, resource } from "../cliniko/resources.ts";
 import { type OperationSpec, operation } from "../cliniko/spec.ts";
 import type { ClinikoClient, ClinikoRecord } from "../cliniko/types.ts";
+import { withLinkIds } from "./links.ts";
 import { sampleRecord } from "./samples.ts";
 import type { DetectState, TriggerDef, TriggerEvent, TriggerEventKind, TriggerRecord } from "./types.ts";
 
@@ -212,7 +213,7 @@ function sampleOfTrigger(r: TriggerRow): ClinikoRecord {
     base.cancelled_at = "2025-03-04T10:30:00Z";
     base.updated_at = "2025-03-04T10:30:00Z";
   }
-  return base;
+  return withLinkIds(base);
 }
 
 function build(r: TriggerRow): TriggerDef {
@@ -264,7 +265,7 @@ export function detect(trigger: TriggerDef, records: readonly TriggerRecord[], s
     const key = trigger.identity(record);
     if (emitted.has(key) || state.seen(key)) continue;
     emitted.add(key);
-    events.push({ trigger: trigger.key, key, record, at: at as string });
+    events.push({ trigger: trigger.key, key, record: withLinkIds(record), at: at as string });
   }
   return events;
 }

@@ -16,9 +16,32 @@ export const idTypeError = (issue: { input?: unknown }): string | undefined =>
     ? undefined
     : 'must be a string of digits such as "123" (ids are 64-bit: JSON numbers lose digits)';
 
-/** Cliniko ids are int64: strings of digits on the wire and in our inputs (they can exceed 2^53). */
+/** A Cliniko record URL (`…/v1/patients/12`): the last two path segments are a collection and an id. */
+const RECORD_URL = /^https?:\/\/[^/?#]+(\/[^?#]*)?\/[a-z_]+\/\d+\/?$/;
+
+/** A link object (`{ links: { self: url } }`, what Cliniko sends for a related record) as its URL. */
+export const linkToUrl = (value: unknown): unknown => {
+  if (value === null || typeof value !== "object" || Array.isArray(value)) return value;
+  const self = (value as { links?: { self?: unknown } }).links?.self;
+  return typeof self === "string" ? self : value;
+};
+
+/**
+ * A reference to a Cliniko record: its id (a string of digits: ids are int64 and can exceed 2^53),
+ * its URL, or the link object Cliniko sends for related records (`{{ trigger.patient }}`). A link
+ * object becomes its URL here; the action turns URLs into ids once it knows the connection, and
+ * refuses one on another host (catalog/inputs.ts `resolveId`).
+ */
 export const clinikoId = () =>
-  z.string({ error: idTypeError }).regex(/^\d+$/, "must be a Cliniko id (a string of digits)");
+  z.preprocess(
+    linkToUrl,
+    z
+      .string({ error: idTypeError })
+      .refine(
+        (v) => /^\d+$/.test(v) || RECORD_URL.test(v),
+        "must be a Cliniko id (a string of digits), a record's URL or its link object",
+      ),
+  );
 
 const DECIMAL = /^-?\d+(\.\d+)?$/;
 

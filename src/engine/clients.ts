@@ -94,6 +94,16 @@ export class ClientProvider {
     return (await this.#settings(name)).key;
   }
 
+  /** Whether a name (undefined: the default) reaches an account: a stored connection, or the environment. */
+  async exists(name?: string): Promise<boolean> {
+    try {
+      await this.#settings(name);
+      return true;
+    } catch {
+      return false;
+    }
+  }
+
   async resolve(name?: string): Promise<ResolvedClient> {
     const { key, settings, fingerprint } = await this.#settings(name);
     const cached = this.#cache.get(key);

@@ -206,6 +206,8 @@ function semanticIssues(w: WorkflowDefinition): WorkflowIssue[] {
     });
     for (const [p, text] of expressionsIn(step.input, `${path}.input`)) expressions.push([p, text]);
     for (const [p, text] of expressions) {
+      // A blank condition is a draft's gap, reported by the activation check ("Condition is required").
+      if (text.trim() === "" || /^\s*\{\{\s*\}\}\s*$/.test(text)) continue;
       const exprs = /\{\{/.test(text) ? [...text.matchAll(/\{\{([\s\S]*?)\}\}/g)].map((m) => m[1]!) : [text];
       for (const e of exprs) {
         try {

@@ -6,6 +6,8 @@ import { z } from "zod";
 import { detect, fetchChanges, trigger } from "../catalog/index.ts";
 import { parseInput } from "../catalog/inputs.ts";
 import { jsonSchemaOf } from "../cliniko/zod-schema.ts";
+import { activationIssues } from "../engine/activation.ts";
+import { validateWorkflow } from "../engine/workflow.ts";
 import type { RunRecord } from "../store/index.ts";
 import type { McpTool, ToolContext, ToolEffect } from "./tool.ts";
 
@@ -125,6 +127,16 @@ export function automationTools(): McpTool[] {
         async call(ctx, args: { name: string; since?: string }) {
           if (!(await ctx.store.workflows.find(args.name)))
             throw new ToolRefusal(`There is no workflow named "${args.name}" (flow_list_workflows lists them).`);
+          if (enabled) {
+            const stored = await ctx.store.workflows.get(args.name);
+            const issues = await activationIssues(validateWorkflow(stored.definition, args.name), {
+              connectionExists: (n) => ctx.clients.exists(n),
+            });
+            if (issues.length > 0)
+              throw new ToolRefusal(
+                `"${args.name}" cannot be switched on yet: ${issues.map((i) => `${i.path}: ${i.message}`).join("; ")}.`,
+              );
+          }
           const w = await ctx.store.workflows.setEnabled(args.name, enabled, { since: args.since, actor: ctx.actor });
           ctx.workflowsChanged();
           return { name: w.name, version: w.version, enabled: w.enabled };

@@ -3,6 +3,8 @@
  * workflow validation, its step registry and its ephemeral journal (src/engine/step-test.ts).
  * Testing a step runs the same registry code the runner runs, without storing a run.
  */
+
+import { activationIssues } from "../engine/activation.ts";
 import type { ClientProvider } from "../engine/clients.ts";
 import { StepTester } from "../engine/step-test.ts";
 import { validateWorkflow, WorkflowValidationError } from "../engine/workflow.ts";
@@ -59,6 +61,9 @@ export function serverEngineOf(parts: EngineParts): ServerEngine {
         throw err;
       }
     },
+
+    activationIssues: (definition) =>
+      activationIssues(definition, { connectionExists: (name) => parts.clients.exists(name) }),
 
     async testStep({ step, connection, context }) {
       const scope = tester.scope(context.trigger, context.steps);

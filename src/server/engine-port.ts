@@ -13,6 +13,11 @@ export interface WorkflowIssue {
 export interface ServerEngine {
   /** Validates a definition against the workflow model (JSON Schema + references + catalogue keys). */
   validate(definition: unknown): { ok: true; definition: WorkflowDefinition } | { ok: false; errors: WorkflowIssue[] };
+  /**
+   * What keeps a valid definition from going live (required inputs, references to fields the
+   * trigger or a step does not give, connections that do not exist…); empty when it may.
+   */
+  activationIssues?(definition: WorkflowDefinition): Promise<WorkflowIssue[]>;
   /** Runs one step for real, with `{{ }}` resolved against the given trigger payload and step outputs. */
   testStep(args: {
     step: StepDefinition;

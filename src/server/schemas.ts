@@ -170,7 +170,12 @@ export const WorkflowCreateBody = z.strictObject({ definition: WorkflowSchema, e
 export const WorkflowUpdateBody = z.strictObject({ definition: WorkflowSchema });
 /** Any value: reporting what is wrong with it is the route's job. */
 export const WorkflowValidateBody = z.strictObject({ definition: z.unknown() });
-export const ValidationResult = z.object({ valid: z.boolean(), errors: z.array(Issue) });
+export const ValidationResult = z.object({
+  valid: z.boolean(),
+  errors: z.array(Issue),
+  /** What keeps a valid definition from being switched on (it may still be saved as a draft). */
+  problems: z.array(Issue),
+});
 export const EnableBody = z.strictObject({ since: z.iso.datetime({ offset: true }).optional() }).optional();
 
 export const StepTestResult = z.object({

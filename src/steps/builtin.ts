@@ -38,11 +38,7 @@ const filter: StepKind = {
   // data it reads is never evaluated again (input is not rendered for this kind).
   rawInput: true,
   safety: () => "read",
-  validate(step, path) {
-    return "condition" in inputOf(step)
-      ? []
-      : [{ path: `${path}.input`, message: "a filter step needs input.condition" }];
-  },
+  // A missing condition is a draft's gap: the activation check refuses to switch it on.
   async execute(ctx) {
     const passed = await condition(
       inputOf(ctx.step).condition,
@@ -155,9 +151,10 @@ const httpStep: StepKind = {
     return method.toUpperCase() === "GET" || method.toUpperCase() === "HEAD" ? "read" : "idempotent";
   },
   validate(step, path) {
-    return typeof inputOf(step).url === "string"
+    const url = inputOf(step).url;
+    return url === undefined || typeof url === "string"
       ? []
-      : [{ path: `${path}.input.url`, message: "http.request needs a url" }];
+      : [{ path: `${path}.input.url`, message: "URL must be text (a web address)" }];
   },
   execute: (ctx, input) => httpRequest(input, { allowPrivate: ctx.allowPrivateHttp }),
 };

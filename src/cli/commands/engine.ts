@@ -7,6 +7,8 @@ import { userInfo } from "node:os";
 import type { Command } from "commander";
 import { stringify as toYaml } from "yaml";
 import { createClient } from "../../cliniko/client.ts";
+import { assertActivatable } from "../../engine/activation.ts";
+import { ClientProvider } from "../../engine/clients.ts";
 import { runOnce } from "../../engine/once.ts";
 import { loadWorkflowFile, validateWorkflow, workflowJsonSchema } from "../../engine/workflow.ts";
 import { openStore, type RunRecord, type Store } from "../../store/index.ts";
@@ -159,6 +161,11 @@ export function register(program: Command): string[] {
       const from = since(o.since);
       const defs = files.map((f) => loadWorkflowFile(f)); // all valid before any is stored
       await withStore(async (store) => {
+        // Files that will be switched on must pass the activation check, all before any is stored.
+        const clients = new ClientProvider(store);
+        for (const [i, def] of defs.entries())
+          if (!o.disabled && (def.enabled ?? true))
+            await assertActivatable(files[i]!, def, { connectionExists: (n) => clients.exists(n) });
         for (const def of defs) {
           const existing = await store.workflows.find(def.name);
           const w = await store.workflows.save(def.name, def, {
@@ -238,6 +245,13 @@ export function register(program: Command): string[] {
     cmd.action(async (name: string, o: { since?: string }) => {
       const from = since(o.since);
       await withStore(async (store) => {
+        if (enabled) {
+          const stored = await store.workflows.get(name);
+          const clients = new ClientProvider(store);
+          await assertActivatable(name, validateWorkflow(stored.definition, name), {
+            connectionExists: (n) => clients.exists(n),
+          });
+        }
         const w = await store.workflows.setEnabled(name, enabled, { since: from, actor: actor() });
         out(`${w.name} ${enabled ? "enabled" : "disabled"}.`);
       });
@@ -255,6 +269,8 @@ export function register(program: Command): string[] {
       const from = since(o.since);
       const definition = loadWorkflowFile(file);
       await withStore(async (store) => {
+        const clients = new ClientProvider(store);
+        await assertActivatable(file, definition, { connectionExists: (n) => clients.exists(n) });
         const tty = process.stderr.isTTY;
         const summary = await runOnce({
           store,
@@ -341,7 +357,6 @@ export function register(program: Command): string[] {
         const newId = await store.runs.replay(runId(id), { fromStart: Boolean(o.fromStart) });
         if (!o.wait) return out(`Run ${newId} queued (replay of ${id}).`);
         const { executeQueuedRun } = await import("../../engine/replay.ts");
-        const { ClientProvider } = await import("../../engine/clients.ts");
         const done = await executeQueuedRun(store, new ClientProvider(store), newId);
         out(`Run ${newId} (replay of ${id}): ${done.status}${done.error ? ` — ${done.error}` : ""}`);
         if (done.status !== "succeeded") process.exitCode = 1;

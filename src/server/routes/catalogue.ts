@@ -3,6 +3,7 @@
  * triggers (from the engine port) after them, and trigger samples (live from a connection on request).
  */
 import { actionSummary, triggerSummary, triggers } from "../../catalog/index.ts";
+import { withLinkIds } from "../../catalog/links.ts";
 import type { ClinikoClient, ClinikoRecord } from "../../cliniko/types.ts";
 import { stepKinds } from "../../steps/registry.ts";
 import type { ServerEngine } from "../engine-port.ts";
@@ -46,9 +47,13 @@ export async function liveSample(client: ClinikoClient, key: string): Promise<Cl
   const first = t.paths[0];
   if (!first) return undefined;
   const page = await client.listPage(first, { perPage: 20, sort: "updated_at:desc", q: t.stateFilters });
-  if (t.event === "cancelled") return page.records.find((r) => r.cancelled_at);
-  if (t.event === "updated") return page.records.find((r) => r.created_at !== r.updated_at) ?? page.records[0];
-  return page.records[0];
+  const record =
+    t.event === "cancelled"
+      ? page.records.find((r) => r.cancelled_at)
+      : t.event === "updated"
+        ? (page.records.find((r) => r.created_at !== r.updated_at) ?? page.records[0])
+        : page.records[0];
+  return record && withLinkIds(record);
 }
 
 export const catalogueRoutes: RoutePlugin = async (app, ctx) => {

@@ -70,6 +70,18 @@ function validated(ctx: RouteContext, definition: WorkflowDefinition): WorkflowD
   return result.definition;
 }
 
+/** Refuses to switch on (or keep on) a workflow that could not run: the static activation check. */
+async function activatable(ctx: RouteContext, definition: WorkflowDefinition): Promise<void> {
+  const issues = (await ctx.engine?.activationIssues?.(definition)) ?? [];
+  if (issues.length > 0)
+    throw new HttpError(
+      422,
+      "not_activatable",
+      "The workflow cannot be switched on yet: fix the fields listed (it can still be saved switched off).",
+      issues,
+    );
+}
+
 export const workflowRoutes: RoutePlugin = async (app, ctx) => {
   const tags = ["workflows"];
   const changed = () => ctx.engine?.notify?.("workflows-changed");
@@ -94,6 +106,7 @@ export const workflowRoutes: RoutePlugin = async (app, ctx) => {
       const definition = validated(ctx, req.body.definition);
       if (await ctx.store.workflows.find(definition.name))
         throw conflict(`A workflow named "${definition.name}" already exists.`);
+      if (req.body.enabled) await activatable(ctx, definition);
       const saved = await ctx.store.workflows.save(definition.name, definition, {
         enabled: req.body.enabled ?? false,
         actor: ctx.actor(req),
@@ -107,7 +120,7 @@ export const workflowRoutes: RoutePlugin = async (app, ctx) => {
     "/api/workflows/validate",
     {
       schema: {
-        summary: "Validate a definition without saving it.",
+        summary: "Validate a definition without saving it; problems lists what keeps it from being switched on.",
         tags,
         body: WorkflowValidateBody,
         response: { 200: ValidationResult },
@@ -116,7 +129,8 @@ export const workflowRoutes: RoutePlugin = async (app, ctx) => {
     async (req) => {
       if (!ctx.engine) throw missingEngine();
       const result = ctx.engine.validate(req.body.definition);
-      return result.ok ? { valid: true, errors: [] } : { valid: false, errors: result.errors };
+      if (!result.ok) return { valid: false, errors: result.errors, problems: [] };
+      return { valid: true, errors: [], problems: (await ctx.engine.activationIssues?.(result.definition)) ?? [] };
     },
   );
 
@@ -170,6 +184,8 @@ export const workflowRoutes: RoutePlugin = async (app, ctx) => {
     async (req) => {
       const existing = await findWorkflow(ctx, req.params.id);
       const definition = validated(ctx, req.body.definition);
+      // A live workflow stays able to run: a change that breaks it is refused (switch it off first to keep a draft).
+      if (existing.enabled) await activatable(ctx, definition);
       if (definition.name !== existing.name) {
         if (await ctx.store.workflows.find(definition.name))
           throw conflict(`A workflow named "${definition.name}" already exists.`);
@@ -210,7 +226,7 @@ export const workflowRoutes: RoutePlugin = async (app, ctx) => {
     },
     async (req) => {
       const w = await findWorkflow(ctx, req.params.id);
-      validated(ctx, definitionOf(w));
+      await activatable(ctx, validated(ctx, definitionOf(w)));
       const saved = await ctx.store.workflows.setEnabled(w.name, true, {
         since: req.body?.since,
         actor: ctx.actor(req),
