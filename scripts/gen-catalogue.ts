@@ -101,6 +101,8 @@ function reduce(node: Json): SchemaNode {
     const ex = node.example;
     if (typeof ex !== "string" || ex.length <= 120) out.example = ex;
   }
+  const labels = node.enum && typeof node.description === "string" ? enumLabels(node.description) : undefined;
+  if (labels) out.enumLabels = labels;
   if (node.properties) {
     out.properties = {};
     for (const [k, v] of Object.entries(node.properties)) out.properties[k] = reduce(v);
@@ -114,6 +116,16 @@ function reduce(node: Json): SchemaNode {
   if (node.oneOf) out.oneOf = node.oneOf.map(reduce);
   if (node.allOf) throw new Error("allOf is not handled by the generator");
   return out;
+}
+
+/** The value → name table of a coded enum (`| 12 | Memo |`): names of values are facts, kept as such. */
+function enumLabels(description: string): Record<string, string> | undefined {
+  const out: Record<string, string> = {};
+  for (const line of description.split("\n")) {
+    const m = /^\|\s*(-?\d+)\s*\|\s*([^|]+?)\s*\|/.exec(line.trim());
+    if (m) out[m[1] as string] = m[2] as string;
+  }
+  return Object.keys(out).length > 0 ? out : undefined;
 }
 
 const FILTER_ROW = /^\|\s*([a-z_0-9]+)\s*\|\s*\[([a-z0-9-]+)\]/;

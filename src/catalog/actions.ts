@@ -4,6 +4,8 @@
  * one generic request name a handler in handlers.ts.
  */
 import { z } from "zod";
+import { explainSchema } from "../cliniko/field-docs.ts";
+import { withArticle } from "../cliniko/labels.ts";
 import { type ResourceName, resource, resources, schemaFields } from "../cliniko/resources.ts";
 import { type OperationSpec, operation, type SchemaNode } from "../cliniko/spec.ts";
 import { bodySchema, clinikoId, jsonSchemaOf } from "../cliniko/zod-schema.ts";
@@ -373,11 +375,6 @@ function pluralLabel(name: ResourceName): string {
   return `${label}s`.replace(/([^aeiou])ys$/, "$1ies");
 }
 
-/** "a patient", "an invoice", "an individual appointment". */
-function withArticle(label: string): string {
-  return `${/^[aeiou]/i.test(label) ? "an" : "a"} ${label}`;
-}
-
 function describe(kind: ActionKind, res: ResourceName | undefined, row: ActionRow): string {
   const label = res ? resource(res).label : "record";
   const a = withArticle(label);
@@ -522,7 +519,7 @@ function build(row: ActionRow): ActionDef {
       return inputOfRow();
     },
     get inputSchema() {
-      inputSchema ??= jsonSchemaOf(inputOfRow());
+      inputSchema ??= explainSchema(jsonSchemaOf(inputOfRow()));
       return inputSchema;
     },
     get outputSample() {

@@ -76,9 +76,14 @@ export function renderActionsDoc(list: readonly ActionDef[] = actions): string {
     "Conventions:",
     "",
     "- **Ids** are strings of digits (Cliniko ids are 64-bit and can exceed what a JSON number holds exactly).",
-    "- **`id`** of Find / Update / Archive / Cancel / Delete takes a numeric id or the record's full Cliniko URL",
-    "  (its `links.self`, e.g. `https://api.au1.cliniko.com/v1/patients/123`). A URL of another kind of record,",
-    "  or on a host other than the connection's API host, is refused before anything is sent.",
+    "- **`id` and every `*_id` field** take a numeric id, the record's full Cliniko URL (its `links.self`,",
+    "  e.g. `https://api.au1.cliniko.com/v1/patients/123`) or the link object Cliniko sends for a related",
+    "  record (`{{ trigger.patient }}`). A URL of another kind of record for `id`, or on a host other than the",
+    "  connection's API host, is refused before anything is sent.",
+    "- **Outputs carry `<name>_id`** beside each single linked record (`patient_id`, `practitioner_id`,",
+    "  `business_id`, …), as trigger events do, so the next step can use the id directly.",
+    "- **Every field has a label and a description**; coded fields list what each code means",
+    "  (e.g. `cancellation_reason`: 10 = Feeling better … 60 = Work).",
     "- **Input is checked before any request**: unknown fields, wrong types, bad enums, formats and `q` filters",
     "  are reported per field (CLI exit code 2). Errors from Cliniko exit with code 1 and one sentence",
     "  (422: the fields Cliniko rejected).",
@@ -114,7 +119,9 @@ export function renderActionsDoc(list: readonly ActionDef[] = actions): string {
 function triggerRow(t: TriggerDef): string {
   const identity = t.event === "new" ? "`id`" : t.event === "updated" ? "`id@updated_at`" : "`id@cancelled_at`";
   const filters = t.stateFilters.length > 0 ? t.stateFilters.map((f) => `\`${f}\``).join(" ") : "—";
-  return `| \`${t.key}\` | ${cell(t.title)} | ${t.event} | ${t.paths.map((p) => `\`${p}\``).join(" + ")} | ${filters} | ${identity} | ${cell(t.description)} |`;
+  const ids = Object.keys(t.sample).filter((k) => k.endsWith("_id") && k !== "id");
+  const linkCell = ids.length > 0 ? ids.map((k) => `\`${k}\``).join(" ") : "—";
+  return `| \`${t.key}\` | ${cell(t.title)} | ${t.event} | ${t.paths.map((p) => `\`${p}\``).join(" + ")} | ${filters} | ${identity} | ${linkCell} | ${cell(t.description)} |`;
 }
 
 export function renderTriggersDoc(list: readonly TriggerDef[] = triggers): string {
@@ -154,13 +161,19 @@ export function renderTriggersDoc(list: readonly TriggerDef[] = triggers): strin
     "- *Group Appointment* records have no cancellation of their own; cancelling one person shows up on",
     "  *Cancelled Attendee*.",
     "",
+    "## Link ids",
+    "",
+    "Cliniko names related records only by URL (`patient: { links: { self: …/patients/7 } }`). Every event",
+    'also carries `<name>_id` for each single linked record (`patient_id: "7"`), listed per trigger below,',
+    "so a step can take `{{ trigger.patient_id }}` (or the link object itself: `{{ trigger.patient }}`).",
+    "",
     "## Catalogue",
     "",
   ];
   for (const [group, items] of byGroup(list)) {
     lines.push(`### ${group}`, "");
-    lines.push("| Key | Title | Event | Polls | State filters | Dedupe key | What fires it |");
-    lines.push("|---|---|---|---|---|---|---|");
+    lines.push("| Key | Title | Event | Polls | State filters | Dedupe key | Link ids | What fires it |");
+    lines.push("|---|---|---|---|---|---|---|---|");
     lines.push(...items.map(triggerRow), "");
   }
   return `${lines.join("\n").trimEnd()}\n`;

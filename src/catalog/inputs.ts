@@ -3,7 +3,9 @@
  * a collection's filter table, list options. All checks run before any request is sent.
  */
 import { z } from "zod";
+import { REFERENCE } from "../cliniko/field-docs.ts";
 import { buildFilters } from "../cliniko/query.ts";
+import { type ResourceName, resource, resources } from "../cliniko/resources.ts";
 import type { FilterType } from "../cliniko/spec.ts";
 import type { ClinikoClient, Filter } from "../cliniko/types.ts";
 import { idTypeError, linkToUrl } from "../cliniko/zod-schema.ts";
@@ -35,6 +37,9 @@ export function parseRecordUrl(raw: string): { url: URL; collection: string; id:
  */
 export function idOrUrl(collections: readonly string[]) {
   const names = collections.join(" or ");
+  const labels = collections
+    .map((c) => (c in resources ? resource(c as ResourceName).label : c.replace(/_/g, " ")))
+    .join(" or ");
   const ref = z
     .string({ error: idTypeError })
     .min(1, "is required")
@@ -51,9 +56,11 @@ export function idOrUrl(collections: readonly string[]) {
       }
     });
   // A link object (`{{ trigger.patient }}`) is taken as its URL.
-  return z
-    .preprocess(linkToUrl, ref)
-    .meta({ description: `The ${names.replace(/_/g, " ")} record: its id, its Cliniko URL or its link object` });
+  return z.preprocess(linkToUrl, ref).meta({
+    [REFERENCE]: true,
+    title: labels.charAt(0).toUpperCase() + labels.slice(1),
+    description: `Which ${labels}: its id, its Cliniko URL (links.self), or its link object from an earlier step.`,
+  });
 }
 
 /**
@@ -134,6 +141,7 @@ export function filtersInput(table: Record<string, FilterType>, what: string) {
       return out;
     })
     .meta({
+      title: "Filters",
       description:
         fields.length > 0 ? `q[] filters "field:OPvalue" (AND); filterable: ${fields.join(", ")}` : "no filters here",
     });
@@ -145,15 +153,29 @@ const SORT = /^[a-z_]+(:(asc|desc))?(,[a-z_]+(:(asc|desc))?)*$/;
 export function listOptionsShape(table: Record<string, FilterType>, what: string) {
   return {
     q: filtersInput(table, what).optional(),
-    sort: z
-      .string()
-      .regex(SORT, 'must be "field" or "field:desc", comma-separated')
+    sort: z.string().regex(SORT, 'must be "field" or "field:desc", comma-separated').optional().meta({
+      title: "Sort by",
+      description: "A field to sort by, with :desc for newest or largest first, e.g. created_at:desc.",
+    }),
+    page: z.number().int().min(1).optional().meta({ title: "Page", description: "Which page of results, from 1." }),
+    per_page: z
+      .number()
+      .int()
+      .min(1)
+      .max(100)
       .optional()
-      .meta({ description: "e.g. created_at:desc" }),
-    page: z.number().int().min(1).optional(),
-    per_page: z.number().int().min(1).max(100).optional(),
-    all: z.boolean().optional().meta({ description: "Follow every page (up to `limit` records)" }),
-    limit: z.number().int().min(1).max(10000).optional().meta({ description: "With all: stop after this many" }),
+      .meta({ title: "Per page", description: "How many records a page holds, from 1 to 100." }),
+    all: z
+      .boolean()
+      .optional()
+      .meta({ title: "Every page", description: "Follow every page (up to Limit records) instead of reading one." }),
+    limit: z
+      .number()
+      .int()
+      .min(1)
+      .max(10000)
+      .optional()
+      .meta({ title: "Limit", description: "With Every page: stop after this many records (the result says so)." }),
   };
 }
 

@@ -10,6 +10,7 @@
  * and cancelling a record all move its updated_at. docs/triggers.md lists where that cannot see a
  * change (hard deletes).
  */
+import { withArticle } from "../cliniko/labels.ts";
 import { type ResourceName, resource } from "../cliniko/resources.ts";
 import { type OperationSpec, operation } from "../cliniko/spec.ts";
 import type { ClinikoClient, ClinikoRecord } from "../cliniko/types.ts";
@@ -177,7 +178,7 @@ function describeTrigger(r: TriggerRow): string {
   const label = resource(r.resource).label;
   switch (r.event) {
     case "new":
-      return `Fires once for each ${label} created after the trigger is switched on.`;
+      return `Fires once for each new ${label} (created after the trigger is switched on).`;
     case "updated": {
       const states = resource(r.resource).states;
       const also = [states.includes("archived_at") && "archiving", states.includes("cancelled_at") && "cancelling"];
@@ -185,7 +186,7 @@ function describeTrigger(r: TriggerRow): string {
       return `Fires once for each change to an existing ${label}${extra ? ` (including ${extra})` : ""}, not for its creation.`;
     }
     case "cancelled":
-      return `Fires once each time a ${label} is cancelled.`;
+      return `Fires once each time ${withArticle(label)} is cancelled.`;
   }
 }
 
@@ -194,7 +195,8 @@ const NOTES: Partial<Record<string, string>> = {
   updated_contact: " Contacts are Cliniko's referrers, payers and other contacts, not patients.",
   new_added_practitioner: " Polls active and inactive practitioners (practitioners are added in Cliniko itself).",
   updated_practitioner: " Polls active and inactive practitioners, so deactivations fire too.",
-  new_attendee: " Attendees belong to group appointments.",
+  new_attendee:
+    " An attendee is one patient's place in an appointment (group appointments list theirs; individual ones have one too).",
   new_added_concession_price: " Concession prices are set in Cliniko itself (the API cannot write them).",
   updated_concession_price: " Concession prices are set in Cliniko itself (the API cannot write them).",
   new_invoice: " Invoices are created in Cliniko itself.",

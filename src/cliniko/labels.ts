@@ -32,3 +32,8 @@ export function fieldLabel(name: string): string {
   const text = words.join(" ");
   return text.charAt(0).toUpperCase() + text.slice(1);
 }
+
+/** "a patient", "an invoice", "an individual appointment". */
+export function withArticle(label: string): string {
+  return `${/^[aeiou]/i.test(label) ? "an" : "a"} ${label}`;
+}

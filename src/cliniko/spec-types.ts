@@ -19,6 +19,8 @@ export interface SchemaNode {
   maximum?: number;
   pattern?: string;
   example?: unknown;
+  /** Names of the values of a coded enum (`{ "12": "Memo" }`), from the document's value tables. */
+  enumLabels?: Record<string, string>;
   properties?: Record<string, SchemaNode>;
   required?: string[];
   additionalProperties?: boolean | SchemaNode;

@@ -8,6 +8,7 @@
  *   jsonSchemaOf(zodType)          → JSON Schema (draft 2020-12) of what a caller may send
  */
 import { z } from "zod";
+import { ENUM_LABELS, REFERENCE } from "./field-docs.ts";
 import { deref, type SchemaNode } from "./spec.ts";
 
 /** The message for an id sent as a JSON number (or anything but a string): the usual slip. */
@@ -33,15 +34,17 @@ export const linkToUrl = (value: unknown): unknown => {
  * refuses one on another host (catalog/inputs.ts `resolveId`).
  */
 export const clinikoId = () =>
-  z.preprocess(
-    linkToUrl,
-    z
-      .string({ error: idTypeError })
-      .refine(
-        (v) => /^\d+$/.test(v) || RECORD_URL.test(v),
-        "must be a Cliniko id (a string of digits), a record's URL or its link object",
-      ),
-  );
+  z
+    .preprocess(
+      linkToUrl,
+      z
+        .string({ error: idTypeError })
+        .refine(
+          (v) => /^\d+$/.test(v) || RECORD_URL.test(v),
+          "must be a Cliniko id (a string of digits), a record's URL or its link object",
+        ),
+    )
+    .meta({ [REFERENCE]: true });
 
 const DECIMAL = /^-?\d+(\.\d+)?$/;
 
@@ -87,7 +90,13 @@ function stringOf(node: SchemaNode): z.ZodType {
 
 function numberOf(node: SchemaNode): z.ZodType {
   const values = node.enum?.filter((v): v is number => typeof v === "number");
-  if (values && values.length > 0) return z.literal(values);
+  if (values && values.length > 0) {
+    // Coded values say what each code means, in the form and in the message ("12 (Memo)").
+    const labels = node.enumLabels;
+    const named = values.map((v) => (labels?.[String(v)] ? `${v} (${labels[String(v)]})` : String(v)));
+    const t = z.literal(values, { error: `must be one of ${named.join(", ")}` });
+    return labels ? t.meta({ [ENUM_LABELS]: labels }) : t;
+  }
   if (node.format === "decimal") return z.union([z.number(), z.string().regex(DECIMAL, "must be a decimal number")]);
   let n = node.type === "integer" ? z.number().int() : z.number();
   if (node.minimum !== undefined) n = n.min(node.minimum);

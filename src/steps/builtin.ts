@@ -3,6 +3,7 @@
  * the runner and the step tests execute them through the registry, never by name.
  */
 import { z } from "zod";
+import { explainSchema } from "../cliniko/field-docs.ts";
 import { DURATION_PATTERN, parseDuration } from "../engine/duration.ts";
 import { HttpRequestInput, httpRequest, isSafeMethod } from "../engine/http-request.ts";
 import { condition } from "../engine/template.ts";
@@ -14,7 +15,7 @@ export const BUILTIN_GROUP = "Built-in steps";
 const jsonSchema = (schema: z.ZodType): Record<string, unknown> => {
   const out = z.toJSONSchema(schema, { io: "input", unrepresentable: "any" }) as Record<string, unknown>;
   delete out.$schema;
-  return out;
+  return explainSchema(out);
 };
 
 const inputOf = (step: StepDefinition): Record<string, unknown> =>
@@ -98,13 +99,18 @@ const delay: StepKind = {
   group: BUILTIN_GROUP,
   builtin: true,
   input: DelayInput,
-  inputSchema: {
+  inputSchema: explainSchema({
     type: "object",
     properties: {
-      for: { type: "string", description: "A duration such as 30s, 5m, 1h or 1d" },
-      until: { type: "string", format: "date-time", description: "An ISO 8601 time" },
+      for: { type: "string", title: "Wait for", description: "A duration such as 30s, 5m, 1h or 1d" },
+      until: {
+        type: "string",
+        format: "date-time",
+        title: "Wait until",
+        description: "A date and time with its time zone, e.g. 2025-03-01T09:30:00+11:00",
+      },
     },
-  },
+  }),
   outputSample: { until: "2025-03-03T09:00:00Z" },
   effects: ["park"],
   safety: () => "read",

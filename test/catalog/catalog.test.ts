@@ -102,7 +102,10 @@ describe("action definitions", () => {
     };
     assert.ok(schema.required.includes("patient_id") && schema.required.includes("starts_at"));
     assert.equal(schema.properties.starts_at?.format, "date-time");
-    assert.equal(schema.properties.patient_id?.pattern, "^\\d+$");
+    assert.match(
+      String((schema.properties.patient_id as { description?: string })?.description),
+      /id, its Cliniko URL/,
+    );
     const cancel = action("cancel_individual_appointment").inputSchema as {
       properties: Record<string, { enum?: unknown[] }>;
       required: string[];
