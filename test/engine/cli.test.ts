@@ -96,6 +96,53 @@ test("workflows import|list|disable|enable|export, with file errors pointing at 
   assert.match(invalid.stderr, /steps\[0\]\.action \(line 5, column \d+\): Unknown action "nope"/);
 });
 
+test("workflows enable and import refuse a workflow that could not run, naming each field (exit 2)", async () => {
+  const file = join(h.dir, "gaps.yaml");
+  writeFileSync(
+    file,
+    [
+      "name: Gaps",
+      "trigger: { key: individual_appointment_cancelled }",
+      "steps:",
+      "  - id: alert",
+      "    action: create_medical_alert",
+      "    connection: front_desk",
+      '    input: { patient_id: "", name: "{{ trigger.no_such_field }}" }',
+      "",
+    ].join("\n"),
+  );
+  // Switched on by import: refused, nothing stored.
+  const live = await cli(["workflows", "import", file]);
+  assert.equal(live.status, 2, live.stderr);
+  assert.match(live.stderr, /cannot be switched on yet: 3 fields to fix/);
+  assert.match(live.stderr, /steps\[0\]\.input\.patient_id: Patient is required/);
+  assert.match(live.stderr, /steps\[0\]\.connection: There is no connection named "front_desk"/);
+  assert.match(
+    live.stderr,
+    /steps\[0\]\.input\.name: The trigger \(Individual Appointment Cancelled\) has no field "no_such_field"/,
+  );
+  // A draft saves; enabling it is refused the same way until it is fixed.
+  assert.equal((await cli(["workflows", "import", "--disabled", file])).status, 0);
+  const enable = await cli(["workflows", "enable", "Gaps"]);
+  assert.equal(enable.status, 2);
+  assert.match(enable.stderr, /steps\[0\]\.input\.patient_id: Patient is required/);
+  writeFileSync(
+    file,
+    [
+      "name: Gaps",
+      "trigger: { key: individual_appointment_cancelled }",
+      "steps:",
+      "  - id: alert",
+      "    action: create_medical_alert",
+      '    input: { patient_id: "{{ trigger.patient }}", name: "Cancelled {{ trigger.starts_at }}" }',
+      "",
+    ].join("\n"),
+  );
+  assert.equal((await cli(["workflows", "import", "--disabled", file])).status, 0);
+  const fixed = await cli(["workflows", "enable", "Gaps"]);
+  assert.equal(fixed.status, 0, fixed.stderr);
+});
+
 test("a bad DATABASE_URL is a usage error with one clear sentence", async () => {
   const r = await cli(["workflows", "list"], { DATABASE_URL: "mysql://u:hunter2@h/db" });
   assert.equal(r.status, 2);
