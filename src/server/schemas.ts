@@ -102,6 +102,13 @@ export const ConnectionTestResult = z.object({
 
 // ── catalogue ────────────────────────────────────────────────────────────────────────────────────
 
+/** What the editor's search uses besides the title: words clinics use, and where the group sorts. */
+const SearchHints = {
+  keywords: z.array(z.string()).optional(),
+  /** Lower first: the groups clinics use most (patients, appointments, invoices) lead. */
+  groupRank: z.number().optional(),
+};
+
 export const CatalogAction = z.looseObject({
   key: z.string(),
   title: z.string(),
@@ -122,6 +129,7 @@ export const CatalogAction = z.looseObject({
   effects: z.array(z.enum(FLOW_EFFECTS)).optional(),
   /** The step holds nested steps in `cases` / `else`. */
   nests: z.boolean().optional(),
+  ...SearchHints,
 });
 
 export const CatalogTrigger = z.looseObject({
@@ -138,6 +146,7 @@ export const CatalogTrigger = z.looseObject({
   /** What `trigger` holds in a run, for the editor's data picker. */
   sample: z.unknown().optional(),
   builtin: z.boolean().optional(),
+  ...SearchHints,
 });
 
 export const SampleQuery = z.strictObject({

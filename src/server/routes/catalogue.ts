@@ -4,6 +4,7 @@
  */
 import { actionSummary, triggerSummary, triggers } from "../../catalog/index.ts";
 import { withLinkIds } from "../../catalog/links.ts";
+import { groupRank, keywordsOf } from "../../catalog/words.ts";
 import type { ClinikoClient, ClinikoRecord } from "../../cliniko/types.ts";
 import { stepKinds } from "../../steps/registry.ts";
 import type { ServerEngine } from "../engine-port.ts";
@@ -30,13 +31,29 @@ export function catalogActions(): Action[] {
     connection: k.connection ?? null,
     effects: [...k.effects],
     nests: k.nests === true,
+    keywords: keywordsOf(k.key),
+    groupRank: groupRank(k.group),
   }));
 }
 
 export function catalogTriggers(engine?: ServerEngine): Trigger[] {
-  const list: Trigger[] = triggers.map(triggerSummary);
+  const list: Trigger[] = triggers.map((t) => ({
+    ...triggerSummary(t),
+    keywords: keywordsOf(t.key),
+    groupRank: groupRank(t.group),
+  }));
   for (const b of engine?.builtinTriggers?.() ?? [])
-    list.push({ ...b, group: "Built-in triggers", kind: "builtin", builtin: true });
+    list.push({
+      ...b,
+      group: "Built-in triggers",
+      kind: "builtin",
+      builtin: true,
+      keywords:
+        b.key === "schedule"
+          ? ["daily", "every day", "birthday", "digest", "cron", "timer"]
+          : ["webhook", "form", "zapier"],
+      groupRank: groupRank("Built-in triggers"),
+    });
   return list;
 }
 

@@ -6,6 +6,8 @@ export interface PickerItem {
   title: string;
   group: string;
   description?: string;
+  keywords?: string[];
+  groupRank?: number;
 }
 
 /**
@@ -27,7 +29,9 @@ export function Picker({
 }) {
   const id = useId();
   const selected = items.find((i) => i.key === value);
-  const [open, setOpen] = useState(!selected);
+  // Open until something is picked: a workflow loaded after the first render shows its choice, not the list.
+  const [openState, setOpen] = useState<boolean>();
+  const open = openState ?? !selected;
   const [query, setQuery] = useState("");
   const visible = useMemo(() => items.filter((i) => matches(i, query)), [items, query]);
 

@@ -5,16 +5,26 @@ import { ErrorNotice, JsonView, PageHead, useLoad } from "../components/ui.tsx";
 type Entry = (CatalogAction | CatalogTrigger) & { method?: string; path?: string };
 
 /** Case-insensitive match on title, key or group: "patient" finds all patient actions. */
-export function matches(entry: { title: string; key: string; group: string }, query: string): boolean {
+/** Found by title, key, group or the words clinics use for it ("no show", "booking", "bill"). */
+export function matches(
+  entry: { title: string; key: string; group: string; keywords?: string[] },
+  query: string,
+): boolean {
   const words = query.toLowerCase().split(/\s+/).filter(Boolean);
-  const text = `${entry.title} ${entry.key} ${entry.group}`.toLowerCase();
+  const text =
+    `${entry.title} ${entry.key.replace(/_/g, " ")} ${entry.group} ${(entry.keywords ?? []).join(" ")}`.toLowerCase();
   return words.every((w) => text.includes(w));
 }
 
-export function groupBy<T extends { group: string }>(items: T[]): [string, T[]][] {
+/** Items by group, the groups clinics use most first (the server's groupRank), then catalogue order. */
+export function groupBy<T extends { group: string; groupRank?: number }>(items: T[]): [string, T[]][] {
   const groups = new Map<string, T[]>();
-  for (const item of items) groups.set(item.group, [...(groups.get(item.group) ?? []), item]);
-  return [...groups.entries()];
+  const rank = new Map<string, number>();
+  for (const item of items) {
+    groups.set(item.group, [...(groups.get(item.group) ?? []), item]);
+    if (!rank.has(item.group)) rank.set(item.group, item.groupRank ?? Number.MAX_SAFE_INTEGER);
+  }
+  return [...groups.entries()].sort((a, b) => rank.get(a[0])! - rank.get(b[0])!);
 }
 
 function SchemaTable({ schema }: { schema?: JsonSchema }) {

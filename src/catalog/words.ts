@@ -1,0 +1,82 @@
+/**
+ * The words clinics use, so the editor's search finds a trigger or an action by them ("booking",
+ * "no show", "bill") and lists the groups clinics reach for most first. Keys are step kind or
+ * trigger keys; a key with no entry is found by its title, key and group alone.
+ */
+
+const BOOKED = ["booking", "booked", "appointment booked", "new appointment", "new booking", "online booking"];
+const DNA = ["no show", "did not arrive", "dna", "missed appointment", "arrived"];
+const BILL = ["bill", "billing", "payment", "paid", "overdue", "money"];
+
+export const KEYWORDS: Readonly<Record<string, readonly string[]>> = {
+  // Triggers
+  individual_appointment_created: BOOKED,
+  group_appointment_created: [...BOOKED, "class", "group booking"],
+  new_attendee: ["booking", "class", "joined"],
+  individual_appointment_updated: ["reschedule", "rescheduled", "moved", "recall", ...DNA],
+  updated_attendee: DNA,
+  individual_appointment_cancelled: ["cancellation", "cancelled booking", "cancel"],
+  cancelled_attendee: ["cancellation", "cancel", "class"],
+  group_appointment_updated: ["reschedule", "class"],
+  new_invoice: [...BILL, "invoice created"],
+  updated_invoice: BILL,
+  new_patient: ["new client", "registration", "sign up", "intake", "form", "welcome"],
+  updated_patient: ["patient details", "form", "birthday", "consent"],
+  new_patient_case: ["case", "condition", "episode", "claim"],
+  new_added_communication: ["message", "sms", "email", "letter", "memo"],
+  new_availability_block: ["availability", "roster", "extra hours"],
+  updated_availability_block: ["availability", "roster"],
+  updated_practitioner: ["availability", "staff", "clinician"],
+  new_added_practitioner: ["staff", "clinician", "new practitioner"],
+  // Actions
+  create_medical_alert: ["alert", "flag", "warning", "allergy"],
+  create_communication: ["note", "log", "memo", "message", "follow-up"],
+  create_treatment_note: ["clinical note", "notes", "form"],
+  create_individual_appointment: ["book", "booking", "schedule"],
+  update_individual_appointment: ["reschedule", "move", ...DNA],
+  cancel_individual_appointment: ["cancellation", "cancel booking"],
+  list_individual_appointments: ["tomorrow's appointments", "day list", "recall", "schedule"],
+  find_appointment: ["booking"],
+  list_bookings: ["booking", "diary", "calendar"],
+  list_invoices: [...BILL, "outstanding"],
+  find_invoice: BILL,
+  find_patient: ["client", "look up", "search", "email"],
+  create_patient: ["new client", "registration"],
+  update_patient: ["client details", "consent"],
+  get_next_available_time: ["availability", "free slot", "next opening"],
+  get_all_available_time: ["availability", "free slots", "openings"],
+  "http.request": ["email", "sms", "slack", "webhook", "notify", "send", "zapier", "api"],
+  filter: ["only if", "condition", "skip", "stop"],
+  branch: ["if else", "condition", "split"],
+  delay: ["wait", "later", "pause", "reminder"],
+};
+
+/** Groups in the order clinics reach for them; groups not listed follow, in catalogue order. */
+const GROUP_ORDER = [
+  "Patients",
+  "Patients & Contacts",
+  "Individual Appointments",
+  "Appointments",
+  "Group Appointments",
+  "Bookings",
+  "Attendees",
+  "Invoices",
+  "Invoices & Invoice Items",
+  "Communications",
+  "Medical Alerts",
+  "Treatment Notes",
+  "Patient Cases",
+  "Practitioners",
+  "Availability Blocks",
+  "Built-in steps",
+];
+
+/** The rank of a group for listing (lower first). */
+export function groupRank(group: string): number {
+  const i = GROUP_ORDER.indexOf(group);
+  return i === -1 ? GROUP_ORDER.length : i;
+}
+
+export function keywordsOf(key: string): string[] {
+  return [...(KEYWORDS[key] ?? [])];
+}
