@@ -26,7 +26,8 @@ function Node({
   if (value !== null && typeof value === "object") {
     const entries = Array.isArray(value)
       ? value.slice(0, 5).map((v, i) => [`[${i}]`, v] as const)
-      : Object.entries(value);
+      : // A record's link ids (patient_id, practitioner_id…) first: they are what the next step needs.
+        Object.entries(value).sort(([a], [b]) => Number(b.endsWith("_id")) - Number(a.endsWith("_id")));
     return (
       <div style={{ paddingLeft: depth ? 10 : 0 }}>
         <button type="button" onClick={() => setOpen(!open)} aria-expanded={open}>
@@ -74,30 +75,40 @@ export function DataPicker({
   hasTarget: boolean;
   onPick: (ref: string) => void;
 }) {
+  const [open, setOpen] = useState(true);
   return (
-    <aside className="card data-picker dock" aria-label="Data from earlier steps">
-      <h2>Data</h2>
-      <p className="small muted">
-        {hasTarget
-          ? "Click a value to insert a reference into the field you were editing."
-          : "Click into a step's field, then pick a value here to insert a reference."}
-      </p>
-      <div className="tree">
-        {trigger === undefined ? (
-          <p className="small muted">Pick a trigger to see its sample data.</p>
-        ) : (
-          <Node path="trigger" value={trigger} depth={0} onPick={onPick} />
-        )}
-        {steps.map(([id, out]) =>
-          out === undefined ? (
-            <p key={id} className="small muted">
-              Test step <code>{id}</code> to use its output.
-            </p>
-          ) : (
-            <Node key={id} path={`steps${segment(id)}`} value={out} depth={0} onPick={onPick} />
-          ),
-        )}
+    <aside className={`card data-picker dock${open ? "" : " collapsed"}`} aria-label="Data from earlier steps">
+      <div className="card-head">
+        <h2>Data</h2>
+        <button type="button" className="link-button small" aria-expanded={open} onClick={() => setOpen(!open)}>
+          {open ? "Hide" : "Show data"}
+        </button>
       </div>
+      {open && (
+        <>
+          <p className="small muted">
+            {hasTarget
+              ? "Click a value to insert a reference into the field you were editing."
+              : "Click into a step's field, then pick a value here to insert a reference."}
+          </p>
+          <div className="tree">
+            {trigger === undefined ? (
+              <p className="small muted">Pick a trigger to see its sample data.</p>
+            ) : (
+              <Node path="trigger" value={trigger} depth={0} onPick={onPick} />
+            )}
+            {steps.map(([id, out]) =>
+              out === undefined ? (
+                <p key={id} className="small muted">
+                  Test step <code>{id}</code> to use its output.
+                </p>
+              ) : (
+                <Node key={id} path={`steps${segment(id)}`} value={out} depth={0} onPick={onPick} />
+              ),
+            )}
+          </div>
+        </>
+      )}
     </aside>
   );
 }

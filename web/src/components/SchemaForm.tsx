@@ -45,6 +45,7 @@ function FieldInput({
   value,
   onChange,
   onFocusTarget,
+  issues = [],
 }: {
   name: string;
   schema: JsonSchema;
@@ -52,12 +53,32 @@ function FieldInput({
   value: unknown;
   onChange: (value: unknown) => void;
   onFocusTarget: (insert: InsertTarget) => void;
+  /** What keeps this field from running, shown beside it (the activation check's messages). */
+  issues?: string[];
 }) {
   const id = useId();
+  const errorId = `${id}-error`;
+  const invalid = issues.length > 0;
+  const a11y = invalid ? { "aria-invalid": true, "aria-describedby": errorId } : {};
+  const problem = invalid ? (
+    <div id={errorId} className="field-error small">
+      {issues.join(" ")}
+    </div>
+  ) : null;
   const type = typeOf(schema);
   const [text, setText] = useState(toText(value, type));
   const ref = useRef<HTMLInputElement & HTMLTextAreaElement>(null);
-  const enumValues = schema.enum ?? (schema.anyOf ?? []).flatMap((a) => a.enum ?? []);
+  const alternatives = schema.anyOf ?? schema.oneOf ?? [];
+  const enumValues =
+    schema.enum ??
+    alternatives.flatMap(
+      (a) => a.enum ?? ((a as { const?: unknown }).const !== undefined ? [(a as { const?: unknown }).const] : []),
+    );
+  // Coded values show their names ("12 — Memo").
+  const codeNames = ((schema as Record<string, unknown>)["x-enum-labels"] ??
+    alternatives.map((a) => (a as Record<string, unknown>)["x-enum-labels"]).find(Boolean)) as
+    | Record<string, string>
+    | undefined;
   const [useTemplate, setUseTemplate] = useState(isTemplate(value));
 
   const update = (next: string) => {
@@ -97,11 +118,18 @@ function FieldInput({
       <div className="field">
         {label}
         <div className="input-with-button">
-          <select id={id} name={name} value={text} onChange={(e) => update(e.target.value)} required={required}>
+          <select
+            id={id}
+            name={name}
+            value={text}
+            onChange={(e) => update(e.target.value)}
+            required={required}
+            {...a11y}
+          >
             <option value="">—</option>
             {options.map((o) => (
               <option key={o} value={o}>
-                {o}
+                {codeNames?.[o] ? `${o} — ${codeNames[o]}` : o}
               </option>
             ))}
           </select>
@@ -114,6 +142,7 @@ function FieldInput({
             {"{ }"}
           </button>
         </div>
+        {problem}
         {hint}
       </div>
     );
@@ -131,6 +160,7 @@ function FieldInput({
           onFocus={focus}
           onChange={(e) => update(e.target.value)}
           placeholder={type === "array" ? "[ ]" : type === "object" ? "{ }" : undefined}
+          {...a11y}
         />
       ) : (
         <input
@@ -147,8 +177,10 @@ function FieldInput({
                 ? "2025-01-31"
                 : undefined
           }
+          {...a11y}
         />
       )}
+      {problem}
       {hint}
     </div>
   );
@@ -163,18 +195,21 @@ export function SchemaForm({
   value,
   onChange,
   onFocusTarget,
+  issues = {},
 }: {
   schema: JsonSchema;
   value: Record<string, unknown>;
   onChange: (value: Record<string, unknown>) => void;
   onFocusTarget: (insert: InsertTarget) => void;
+  /** Messages per field name, shown beside the field. */
+  issues?: Record<string, string[]>;
 }) {
   const required = new Set(schema.required ?? []);
   const [showOptional, setShowOptional] = useState(false);
   const entries = Object.entries(schema.properties ?? {});
   const req = entries.filter(([k]) => required.has(k));
   const opt = entries.filter(([k]) => !required.has(k));
-  const filledOptional = opt.filter(([k]) => value[k] !== undefined);
+  const filledOptional = opt.filter(([k]) => value[k] !== undefined || issues[k]);
   const shown = showOptional ? opt : filledOptional;
 
   const set = (name: string, v: unknown) => {
@@ -192,6 +227,7 @@ export function SchemaForm({
       value={value[name]}
       onChange={(v) => set(name, v)}
       onFocusTarget={onFocusTarget}
+      issues={issues[name]}
     />
   );
 

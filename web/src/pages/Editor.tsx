@@ -115,12 +115,14 @@ function ConditionInput({
   value,
   onChange,
   onFocusTarget,
+  issues = [],
 }: {
   id: string;
   label: string;
   value: string;
   onChange: (v: string) => void;
   onFocusTarget: (insert: InsertTarget) => void;
+  issues?: string[];
 }) {
   const ref = useRef<HTMLInputElement>(null);
   return (
@@ -130,6 +132,7 @@ function ConditionInput({
         id={id}
         ref={ref}
         value={value}
+        {...(issues.length > 0 ? { "aria-invalid": true, "aria-describedby": `${id}-error` } : {})}
         placeholder="{{ trigger.email != null }}"
         onFocus={() =>
           onFocusTarget((text) => {
@@ -141,8 +144,26 @@ function ConditionInput({
         }
         onChange={(e) => onChange(e.target.value)}
       />
+      {issues.length > 0 && (
+        <div id={`${id}-error`} className="field-error small">
+          {issues.join(" ")}
+        </div>
+      )}
     </div>
   );
+}
+
+/** Messages of the problems found at a path of the workflow (`steps[0].input.name`). */
+export type IssuesAt = (path: string) => string[];
+
+/** Messages for each input field of the step at `base`, by field name. */
+function inputIssues(issuesAt: IssuesAt, base: string, schema: { properties?: Record<string, unknown> }) {
+  const out: Record<string, string[]> = {};
+  for (const name of Object.keys(schema.properties ?? {})) {
+    const found = issuesAt(`${base}.input.${name}`);
+    if (found.length > 0) out[name] = found;
+  }
+  return out;
 }
 
 /** A branch runs the steps of its first case whose condition holds, else its else steps. */
@@ -151,11 +172,15 @@ function BranchCases({
   onChange,
   onFocusTarget,
   nested,
+  path,
+  issuesAt,
 }: {
   step: WorkflowStep;
   onChange: (step: WorkflowStep) => void;
   onFocusTarget: (insert: InsertTarget) => void;
-  nested: (steps: WorkflowStep[], onSteps: (steps: WorkflowStep[]) => void, label: string) => ReactNode;
+  nested: Nested;
+  path: string;
+  issuesAt: IssuesAt;
 }) {
   const cases = (step.cases as Case[] | undefined) ?? [];
   const elseSteps = (step.else as WorkflowStep[] | undefined) ?? [];
@@ -172,8 +197,14 @@ function BranchCases({
             value={c.if}
             onChange={(v) => setCases(cases.map((x, k) => (k === j ? { ...x, if: v } : x)))}
             onFocusTarget={onFocusTarget}
+            issues={issuesAt(`${path}.cases[${j}].if`)}
           />
-          {nested(c.steps, (steps) => setCases(cases.map((x, k) => (k === j ? { ...x, steps } : x))), `case ${j + 1}`)}
+          {nested(
+            c.steps,
+            (steps) => setCases(cases.map((x, k) => (k === j ? { ...x, steps } : x))),
+            `case ${j + 1}`,
+            `${path}.cases[${j}].steps`,
+          )}
           <button type="button" className="link-button small" onClick={() => setCases(cases.filter((_, k) => k !== j))}>
             Remove case {j + 1}
           </button>
@@ -184,7 +215,12 @@ function BranchCases({
       </button>
       <fieldset className="card">
         <legend className="small muted">Otherwise</legend>
-        {nested(elseSteps, (steps) => onChange({ ...step, else: steps.length > 0 ? steps : undefined }), "otherwise")}
+        {nested(
+          elseSteps,
+          (steps) => onChange({ ...step, else: steps.length > 0 ? steps : undefined }),
+          "otherwise",
+          `${path}.else`,
+        )}
       </fieldset>
     </div>
   );
@@ -196,26 +232,54 @@ function ConnectionField({
   value,
   connections,
   onChange,
+  issues = [],
 }: {
   id: string;
   value: string | undefined;
   connections: string[];
   onChange: (connection: string | undefined) => void;
+  issues?: string[];
 }) {
+  // "default" is offered only when a connection has that name; a name that no longer exists is
+  // shown as missing rather than silently replaced.
+  const missing = value !== undefined && !connections.includes(value);
   return (
     <div className="field">
       <label htmlFor={id}>Connection</label>
-      <select id={id} value={value ?? ""} onChange={(e) => onChange(e.target.value || undefined)}>
-        <option value="">default</option>
+      <select
+        id={id}
+        value={value ?? ""}
+        onChange={(e) => onChange(e.target.value || undefined)}
+        {...(issues.length > 0 ? { "aria-invalid": true, "aria-describedby": `${id}-error` } : {})}
+      >
+        {!connections.includes("default") && <option value="">— choose a connection —</option>}
+        {missing && <option value={value}>{value} (missing)</option>}
         {connections.map((c) => (
-          <option key={c} value={c}>
+          <option key={c} value={c === "default" ? "" : c}>
             {c}
           </option>
         ))}
       </select>
+      {issues.length > 0 && (
+        <div id={`${id}-error`} className="field-error small">
+          {issues.join(" ")}
+        </div>
+      )}
+      {connections.length === 0 && (
+        <div className="hint small muted">
+          No connection yet: <a href="#/connections">add your Cliniko account</a>.
+        </div>
+      )}
     </div>
   );
 }
+
+type Nested = (
+  steps: WorkflowStep[],
+  onSteps: (steps: WorkflowStep[]) => void,
+  label: string,
+  path: string,
+) => ReactNode;
 
 function StepCard({
   index,
@@ -230,8 +294,13 @@ function StepCard({
   onTest,
   onFocusTarget,
   nested,
+  path,
+  issuesAt,
 }: {
   index: number;
+  /** Where the step sits in the file (`steps[1]`), for its problems. */
+  path: string;
+  issuesAt: IssuesAt;
   step: WorkflowStep;
   action?: CatalogAction;
   actions: CatalogAction[];
@@ -243,7 +312,7 @@ function StepCard({
   onTest: () => void;
   onFocusTarget: (insert: InsertTarget) => void;
   /** Renders the steps of a branch's case (or else), edited in place. */
-  nested?: (steps: WorkflowStep[], onSteps: (steps: WorkflowStep[]) => void, label: string) => ReactNode;
+  nested?: Nested;
 }) {
   // What the step kind declares in the registry decides the card, never its name.
   const usesConnection = Boolean(action?.connection);
@@ -296,6 +365,7 @@ function StepCard({
                 value={step.connection}
                 connections={connections}
                 onChange={(connection) => onChange({ ...step, connection })}
+                issues={issuesAt(`${path}.connection`)}
               />
             )}
           </div>
@@ -328,6 +398,7 @@ function StepCard({
               value={(step.input ?? {}) as Record<string, unknown>}
               onChange={(input) => onChange({ ...step, input })}
               onFocusTarget={onFocusTarget}
+              issues={inputIssues(issuesAt, path, action.inputSchema)}
             />
           )}
           <div className="row" style={{ marginTop: "0.75rem" }}>
@@ -337,7 +408,14 @@ function StepCard({
             {usesConnection && <span className="small muted">Runs for real against the step's connection.</span>}
           </div>
           {nests && nested && (
-            <BranchCases step={step} onChange={onChange} onFocusTarget={onFocusTarget} nested={nested} />
+            <BranchCases
+              step={step}
+              onChange={onChange}
+              onFocusTarget={onFocusTarget}
+              nested={nested}
+              path={path}
+              issuesAt={issuesAt}
+            />
           )}
           {output && output !== "testing" && (
             <div className="stack" style={{ marginTop: "0.75rem" }} aria-live="polite">
@@ -387,6 +465,28 @@ export function EditorPage({ id }: { id?: string }) {
   const [stepKeys, setStepKeys] = useState<number[]>([]);
   const newKey = () => ++keySeq.current;
   const [hasTarget, setHasTarget] = useState(false);
+  // What keeps the workflow from being switched on, checked by the server as it is edited.
+  const [problems, setProblems] = useState<{ path: string; message: string }[]>([]);
+  const issuesAt: IssuesAt = (path) => problems.filter((p) => p.path === path).map((p) => p.message);
+  useEffect(() => {
+    if (!def.trigger.key || def.steps.length === 0) return setProblems([]);
+    const timer = setTimeout(() => {
+      api.workflows.validate(def).then(
+        (r) => setProblems([...r.errors, ...r.problems]),
+        () => undefined,
+      );
+    }, 300);
+    return () => clearTimeout(timer);
+  }, [def]);
+  // Unsaved changes: the definition as last loaded or saved.
+  const [savedJson, setSavedJson] = useState(() => JSON.stringify(def));
+  const dirty = JSON.stringify(def) !== savedJson;
+  useEffect(() => {
+    if (!dirty) return;
+    const warn = (e: BeforeUnloadEvent) => e.preventDefault();
+    window.addEventListener("beforeunload", warn);
+    return () => window.removeEventListener("beforeunload", warn);
+  }, [dirty]);
 
   useEffect(() => {
     if (!id) return;
@@ -394,6 +494,7 @@ export function EditorPage({ id }: { id?: string }) {
       .get(id)
       .then((w) => {
         setDef(w.definition);
+        setSavedJson(JSON.stringify(w.definition));
         setStepKeys(w.definition.steps.map(() => ++keySeq.current));
         setEnabled(w.enabled);
         setSavedTrigger(w.definition.trigger.key);
@@ -503,7 +604,12 @@ export function EditorPage({ id }: { id?: string }) {
   }
 
   /** Steps inside a branch case: the same cards, one level in. */
-  function nested(steps: WorkflowStep[], onSteps: (steps: WorkflowStep[]) => void, label: string): ReactNode {
+  function nested(
+    steps: WorkflowStep[],
+    onSteps: (steps: WorkflowStep[]) => void,
+    label: string,
+    base: string,
+  ): ReactNode {
     return (
       <div className="stack">
         {steps.map((child, j) => (
@@ -511,6 +617,8 @@ export function EditorPage({ id }: { id?: string }) {
           <div key={`${j}-${child.action}`}>
             <StepCard
               index={j}
+              path={`${base}[${j}]`}
+              issuesAt={issuesAt}
               step={child}
               action={actionByKey.get(child.action)}
               actions={actions}
@@ -551,6 +659,7 @@ export function EditorPage({ id }: { id?: string }) {
         window.history.replaceState(null, "", `#/workflows/${encodeURIComponent(saved.id)}`);
       }
       setSavedTrigger(saved.definition.trigger.key);
+      setSavedJson(JSON.stringify(def));
       let on = saved.enabled;
       if (activate === true) on = (await api.workflows.enable(saved.id)).enabled;
       if (activate === false) on = (await api.workflows.disable(saved.id)).enabled;
@@ -583,7 +692,17 @@ export function EditorPage({ id }: { id?: string }) {
   return (
     <>
       <p>
-        <a href="#/workflows">← All workflows</a>
+        <button
+          type="button"
+          className="link-button"
+          onClick={() => {
+            if (!dirty || window.confirm("Leave without saving? Your changes to this workflow will be lost."))
+              navigate("/workflows");
+          }}
+        >
+          ← All workflows
+        </button>
+        {dirty && <span className="small muted"> · Unsaved changes</span>}
       </p>
       <PageHead title={def.name || "New workflow"} subtitle={enabled ? "Active" : "Not active"}>
         <Badge status={enabled ? "on" : "off"} />
@@ -625,6 +744,12 @@ export function EditorPage({ id }: { id?: string }) {
           {saved}
         </div>
       )}
+      {problems.length > 0 && (
+        <div className="notice info" role="status" aria-label="Problems">
+          {problems.length === 1 ? "One thing" : `${problems.length} things`} to fix before this workflow can be
+          switched on (it can be saved as it is); each is marked beside its field.
+        </div>
+      )}
       <div className="editor">
         <div>
           <section className="card">
@@ -658,6 +783,7 @@ export function EditorPage({ id }: { id?: string }) {
                       value={def.trigger.connection}
                       connections={connections}
                       onChange={(connection) => setDef({ ...def, trigger: { ...def.trigger, connection } })}
+                      issues={issuesAt("trigger.connection")}
                     />
                   )}
                   {!trigger.builtin && (
@@ -710,6 +836,8 @@ export function EditorPage({ id }: { id?: string }) {
                 <div className="connector" aria-hidden="true" />
                 <StepCard
                   index={i}
+                  path={`steps[${i}]`}
+                  issuesAt={issuesAt}
                   step={step}
                   action={actionByKey.get(step.action)}
                   actions={actions}
