@@ -1,0 +1,90 @@
+/**
+ * A new user's tasks from an empty editor, at tablet width (768 px) and desktop (1280 px):
+ * find the did-not-arrive trigger by "no show"; build cancellation → medical alert for that
+ * patient by clicking (no typed JSONata); activation is refused while Patient is empty — the field
+ * is marked with its message beside it — then fixed by clicking the data panel's patient_id, and
+ * switched on.
+ */
+import assert from "node:assert/strict";
+import { after, before, describe, test } from "node:test";
+import type { Browser, Page } from "playwright-core";
+import { PASSWORD, type Stack, startStack } from "../server/harness.ts";
+import { browserSkip, launchBrowser } from "../support/browser.ts";
+
+const skip = browserSkip();
+const WRITE = { "x-cliniko-flow": "1" };
+
+describe("builder journeys in Chromium", { skip }, () => {
+  let stack: Stack;
+  let browser: Browser;
+
+  before(async () => {
+    stack = await startStack({ engine: true });
+    const cookie = await stack.login();
+    const add = await stack.call("POST", "/api/connections", {
+      cookie,
+      headers: WRITE,
+      body: { name: "clinic", apiKey: stack.sandbox.apiKey, email: "ops@clinic.test", baseUrl: stack.sandbox.baseUrl },
+    });
+    assert.equal(add.status, 201, add.text);
+    browser = await launchBrowser();
+  });
+  after(async () => {
+    await browser?.close();
+    await stack?.stop();
+  });
+
+  async function signedIn(width: number): Promise<Page> {
+    const page = await browser.newPage({ viewport: { width, height: 1000 } });
+    page.setDefaultTimeout(15_000);
+    await page.goto(stack.url);
+    await page.getByLabel("Password").fill(PASSWORD);
+    await page.getByRole("button", { name: "Sign in" }).click();
+    await page.getByRole("link", { name: "Workflows" }).waitFor();
+    return page;
+  }
+
+  for (const width of [768, 1280]) {
+    test(`${width} px: "no show" finds the did-not-arrive trigger; cancellation → medical alert by clicking; refused until Patient is filled`, async () => {
+      const page = await signedIn(width);
+      const name = `Cancellation alert ${width}`;
+      await page.goto(`${stack.url}/#/workflows/new`);
+      await page.getByLabel("Workflow name").fill(name);
+      const triggerSearch = page.getByLabel("Trigger", { exact: true });
+      await triggerSearch.fill("no show");
+      await page.getByRole("button", { name: "Individual Appointment Updated", exact: true }).waitFor();
+      await triggerSearch.fill("cancellation");
+      await page.getByRole("button", { name: "Individual Appointment Cancelled", exact: true }).click();
+
+      await page.getByRole("button", { name: "+ Add a step" }).click();
+      await page.getByLabel("Add a step").fill("alert");
+      await page.getByRole("button", { name: "Create Medical Alert", exact: true }).click();
+      const step = page.getByRole("region", { name: /^Step 1/ });
+      await step.locator('[name="name"]').fill("Cancelled: please call");
+
+      // Patient is empty: marked beside the field, in plain words, and activation is refused.
+      const patient = step.locator('[name="patient_id"]');
+      await step.locator('[name="patient_id"][aria-invalid="true"]').waitFor();
+      await step.getByText("Patient is required").waitFor();
+      await page.getByRole("button", { name: "Save and activate" }).click();
+      await page.getByText(/cannot be switched on yet/).waitFor();
+
+      // Fixed by clicking the data panel's patient_id (listed first), then switched on.
+      await patient.click();
+      await page.locator('button[title="Insert {{ trigger.patient_id }}"]').click();
+      assert.equal(await patient.inputValue(), "{{ trigger.patient_id }}");
+      await step.locator('[name="patient_id"][aria-invalid="true"]').waitFor({ state: "detached" });
+      await page.getByRole("button", { name: "Save and activate" }).click();
+      await page.getByText("Saved and active").waitFor();
+
+      // The data panel can be put away and takes at most about a third of a tablet screen.
+      const panel = page.getByRole("complementary", { name: "Data from earlier steps" });
+      const box = await panel.boundingBox();
+      const viewport = page.viewportSize()!;
+      if (width < 1100) assert.ok(box && box.height <= viewport.height * 0.3 + 2, `panel is ${box?.height}px high`);
+      await panel.getByRole("button", { name: "Hide" }).click();
+      await panel.getByRole("button", { name: "Show data" }).waitFor();
+      await page.close();
+    });
+  }
+});
