@@ -88,7 +88,7 @@ export function resolveId(client: ClinikoClient, action: string, field: string, 
 }
 
 /**
- * Every record reference of a parsed input (`id`, `*_id`, and arrays of `*_ids`) as digits: a URL
+ * Every record reference of a parsed input (`*_id`, and arrays of `*_ids`) as digits: a URL
  * given instead is checked against the connection and replaced by its id, before any request.
  */
 export function resolveRefs(
@@ -98,7 +98,8 @@ export function resolveRefs(
 ): Record<string, unknown> {
   const out: Record<string, unknown> = { ...input };
   for (const [field, value] of Object.entries(input)) {
-    if (field !== "id" && !field.endsWith("_id") && !field.endsWith("_ids")) continue;
+    // `id` stays as given: each kind (and handler) resolves it, some by the URL's collection.
+    if (!field.endsWith("_id") && !field.endsWith("_ids")) continue;
     if (typeof value === "string" && !DIGITS.test(value) && parseRecordUrl(value))
       out[field] = resolveId(client, action, field, value);
     else if (Array.isArray(value))
