@@ -1,7 +1,7 @@
 /**
  * The words clinics use, so the editor's search finds a trigger or an action by them ("booking",
- * "no show", "bill") and lists the groups clinics reach for most first. Keys are step kind or
- * trigger keys; a key with no entry is found by its title, key and group alone.
+ * "no show", "bill") and lists the groups clinics reach for most first. Keys are catalogue action
+ * or trigger keys (built-in steps declare theirs in the step registry); a key with no entry is found by its title, key and group alone.
  */
 
 const BOOKED = ["booking", "booked", "appointment booked", "new appointment", "new booking", "online booking"];
@@ -45,10 +45,6 @@ export const KEYWORDS: Readonly<Record<string, readonly string[]>> = {
   update_patient: ["client details", "consent"],
   get_next_available_time: ["availability", "free slot", "next opening"],
   get_all_available_time: ["availability", "free slots", "openings"],
-  "http.request": ["email", "sms", "slack", "webhook", "notify", "send", "zapier", "api"],
-  filter: ["only if", "condition", "skip", "stop"],
-  branch: ["if else", "condition", "split"],
-  delay: ["wait", "later", "pause", "reminder"],
 };
 
 /** Groups in the order clinics reach for them; groups not listed follow, in catalogue order. */

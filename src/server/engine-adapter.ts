@@ -34,6 +34,7 @@ const builtinTriggers = [
       required: ["cron"],
     },
     sample: { scheduledAt: "2025-03-03T08:00:00.000Z", firedAt: "2025-03-03T08:00:00.120Z" },
+    keywords: ["daily", "every day", "birthday", "digest", "cron", "timer"],
   },
   {
     key: "webhook",
@@ -41,6 +42,7 @@ const builtinTriggers = [
     description: "Runs when another app posts JSON to this workflow's webhook URL (shown once it is saved).",
     inputSchema: { type: "object", properties: {} },
     sample: WEBHOOK_SAMPLE,
+    keywords: ["webhook", "form", "zapier"],
   },
 ];
 

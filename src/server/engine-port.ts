@@ -38,5 +38,7 @@ export interface ServerEngine {
     inputSchema: Record<string, unknown>;
     /** What `trigger` holds in a run, for the editor's data picker. */
     sample?: unknown;
+    /** Words a clinic may search for it by. */
+    keywords?: string[];
   }[];
 }

@@ -27,6 +27,7 @@ const FilterInput = z
 
 const filter: StepKind = {
   key: "filter",
+  keywords: ["only if", "condition", "skip", "stop"],
   title: "Filter: continue only if…",
   description: "Stops the run here (as succeeded) unless the condition is true.",
   group: BUILTIN_GROUP,
@@ -55,6 +56,7 @@ const filter: StepKind = {
 
 const branch: StepKind = {
   key: "branch",
+  keywords: ["if else", "condition", "split"],
   title: "Branch: run different steps by condition",
   description: "Runs the steps of the first case whose condition is true, else the else steps.",
   group: BUILTIN_GROUP,
@@ -94,6 +96,7 @@ const DelayInput = z
 
 const delay: StepKind = {
   key: "delay",
+  keywords: ["wait", "later", "pause", "reminder"],
   title: "Delay",
   description: "Waits for a duration (for: 10m) or until a time (until: ISO 8601) before the next step.",
   group: BUILTIN_GROUP,
@@ -143,6 +146,7 @@ const delay: StepKind = {
 
 const httpStep: StepKind = {
   key: "http.request",
+  keywords: ["webhook", "notify", "send", "zapier", "api"],
   title: "Send an HTTP request",
   description: "Calls another app's URL (webhook, CRM, accounting); private addresses are refused.",
   group: BUILTIN_GROUP,

@@ -70,6 +70,8 @@ export interface StepKind {
   /** Palette group: the catalogue's groups, or "Built-in steps". */
   group: string;
   description: string;
+  /** Words a clinic may search for it by, besides its title (built-ins; catalogue words live in src/catalog/words.ts). */
+  keywords?: readonly string[];
   /** Built into the engine (not a Cliniko catalogue action). */
   builtin: boolean;
   /** The catalogue row of a Cliniko action (its kind, method and path), for listings and tools. */

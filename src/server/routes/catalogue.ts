@@ -31,7 +31,7 @@ export function catalogActions(): Action[] {
     connection: k.connection ?? null,
     effects: [...k.effects],
     nests: k.nests === true,
-    keywords: keywordsOf(k.key),
+    keywords: [...(k.keywords ?? []), ...keywordsOf(k.key)],
     groupRank: groupRank(k.group),
   }));
 }
@@ -48,10 +48,7 @@ export function catalogTriggers(engine?: ServerEngine): Trigger[] {
       group: "Built-in triggers",
       kind: "builtin",
       builtin: true,
-      keywords:
-        b.key === "schedule"
-          ? ["daily", "every day", "birthday", "digest", "cron", "timer"]
-          : ["webhook", "form", "zapier"],
+      keywords: b.keywords ?? [],
       groupRank: groupRank("Built-in triggers"),
     });
   return list;
