@@ -1,9 +1,16 @@
 /**
- * `{{ }}` templates: JSONata over `{ trigger, steps, env }` with a time and depth limit — no eval.
- * A string that is exactly one `{{ x }}` takes x's value and type (a number stays a number, an
- * object stays an object); expressions inside longer text are interpolated as text.
+ * `{{ }}` templates: JSONata over `{ trigger, steps, env }` — no eval. A string that is exactly one
+ * `{{ x }}` takes x's value and type (a number stays a number, an object stays an object);
+ * expressions inside longer text are interpolated as text.
+ *
+ * Only the workflow definition holds expressions. What they produce — trigger payloads, step
+ * outputs, webhook bodies — is data and is never evaluated again, whatever it looks like.
+ *
+ * A plain property path (`trigger.patient.first_name`, `steps.crm.id`) is looked up here, in
+ * process; anything else runs in the expression pool's worker threads under a hard time and
+ * memory limit, so no expression can stall or crash the process.
  */
-import jsonata from "jsonata";
+import { ExpressionFailed, ExpressionStopped, evaluateInWorker } from "./expression-pool.ts";
 
 export interface TemplateScope {
   trigger: unknown;
@@ -16,8 +23,16 @@ export class TemplateError extends Error {
   readonly expression: string;
   /** Where the template sits (`steps[0].input.name`), filled in by the runner. */
   readonly path: string;
-  constructor(expression: string, path: string, reason: string) {
-    super(`The expression {{ ${expression.trim()} }} at ${path} failed: ${reason}`);
+  /**
+   * `reason` completes "failed: …"; a `stopped` error's reason says what it overran
+   * ("took longer than 1 s"), and the message says it was stopped.
+   */
+  constructor(expression: string, path: string, reason: string, stopped = false) {
+    super(
+      stopped
+        ? `The expression {{ ${expression.trim()} }} at ${path} ${reason} and was stopped.`
+        : `The expression {{ ${expression.trim()} }} at ${path} failed: ${reason}`,
+    );
     this.expression = expression;
     this.path = path;
   }
@@ -25,46 +40,63 @@ export class TemplateError extends Error {
 
 const WHOLE = /^\s*\{\{([\s\S]*?)\}\}\s*$/;
 const ANY = /\{\{([\s\S]*?)\}\}/g;
-const cache = new Map<string, ReturnType<typeof jsonata>>();
 
 export const DEFAULT_TIME_LIMIT_MS = 1000;
 
-function compile(expression: string, timeLimitMs: number): ReturnType<typeof jsonata> {
-  const key = `${timeLimitMs}\0${expression}`;
-  let compiled = cache.get(key);
-  if (!compiled) {
-    compiled = jsonata(expression, { timeout: timeLimitMs, stack: 300 });
-    if (cache.size > 5000) cache.clear();
-    cache.set(key, compiled);
+/** `a.b.c` with JSONata name rules, no `$` variables, no keywords: a lookup, not a program. */
+const PATH = /^\s*([A-Za-z_][A-Za-z0-9_]*(?:\s*\.\s*[A-Za-z_][A-Za-z0-9_]*)*)\s*$/;
+const KEYWORDS = new Set(["and", "or", "in", "true", "false", "null", "function"]);
+/** Parsed paths by expression text (`null`: not a plain path). */
+const paths = new Map<string, string[] | null>();
+
+function pathOf(expression: string): string[] | null {
+  let segments = paths.get(expression);
+  if (segments === undefined) {
+    const m = PATH.exec(expression);
+    segments = m ? m[1]!.split(".").map((s) => s.trim()) : null;
+    if (segments?.some((s) => KEYWORDS.has(s))) segments = null;
+    if (paths.size > 5000) paths.clear();
+    paths.set(expression, segments);
   }
-  return compiled;
+  return segments;
 }
 
-/** JSONata sequences are arrays with extra flags; give back plain JSON values. */
-function plain(value: unknown): unknown {
-  if (value === undefined || value === null || typeof value !== "object") return value;
-  if (typeof (value as { then?: unknown }).then === "function") return undefined;
-  return JSON.parse(JSON.stringify(value));
+const NOT_PLAIN = Symbol("not a plain lookup");
+
+/**
+ * Walks a property path through plain objects. Arrays are left to JSONata (its path steps map
+ * over them and flatten), so any array on the way answers NOT_PLAIN.
+ */
+function lookup(scope: TemplateScope, segments: string[]): unknown {
+  let value: unknown = scope;
+  for (const key of segments) {
+    if (Array.isArray(value)) return NOT_PLAIN;
+    if (value === null || typeof value !== "object" || !Object.hasOwn(value, key)) return undefined;
+    value = (value as Record<string, unknown>)[key];
+  }
+  if (Array.isArray(value)) return NOT_PLAIN;
+  // A copy, like JSONata's answer: a step's input must not alias the trigger payload.
+  return value !== null && typeof value === "object" ? structuredClone(value) : value;
 }
 
+/** Evaluates one expression of the workflow definition (never data) over `scope`. */
 export async function evaluate(
   expression: string,
   scope: TemplateScope,
   path: string,
   timeLimitMs = DEFAULT_TIME_LIMIT_MS,
 ): Promise<unknown> {
-  let compiled: ReturnType<typeof jsonata>;
-  try {
-    compiled = compile(expression, timeLimitMs);
-  } catch (err) {
-    throw new TemplateError(expression, path, (err as { message?: string }).message ?? String(err));
+  const segments = pathOf(expression);
+  if (segments) {
+    const value = lookup(scope, segments);
+    if (value !== NOT_PLAIN) return value;
   }
   try {
-    return plain(await compiled.evaluate(scope));
+    return await evaluateInWorker(expression, scope, timeLimitMs);
   } catch (err) {
-    const e = err as { code?: string; message?: string };
-    const reason = e.code === "D1012" ? `it ran longer than ${timeLimitMs} ms` : (e.message ?? String(err));
-    throw new TemplateError(expression, path, reason);
+    if (err instanceof ExpressionStopped) throw new TemplateError(expression, path, err.message, true);
+    if (err instanceof ExpressionFailed) throw new TemplateError(expression, path, err.message);
+    throw err;
   }
 }
 
@@ -117,7 +149,17 @@ export function truthy(value: unknown): boolean {
   return Boolean(value);
 }
 
-/** A condition (`if`, filter) written with or without the braces. */
+/**
+ * A condition of the workflow definition (a step's `if`, a branch case's `if`, a filter's
+ * `condition`), evaluated once:
+ * - `true` / `false` as written;
+ * - exactly one `{{ expr }}`, or a bare `expr` without braces: the expression's value, judged by
+ *   truthiness;
+ * - text with `{{ }}` inside: the rendered text, judged by truthiness (non-empty is true).
+ * Whatever an expression produces is data: a string result — "Yes please remind me", or one that
+ * looks like an expression — is true when non-empty (the text "false" counts as false) and is
+ * never evaluated. So `text` must come from the definition, not from a rendered input.
+ */
 export async function condition(
   text: unknown,
   scope: TemplateScope,
@@ -129,8 +171,12 @@ export async function condition(
   const value = text.includes("{{")
     ? await render(text, scope, path, timeLimitMs)
     : await evaluate(text, scope, path, timeLimitMs);
-  if (value === "false") return false;
-  return truthy(value);
+  return dataIsTrue(value);
+}
+
+/** Truthiness of a value an expression produced (data), where the text "false" is false. */
+function dataIsTrue(value: unknown): boolean {
+  return value !== "false" && truthy(value);
 }
 
 /** Every string holding `{{ }}` inside a value, with its path (for validation). */

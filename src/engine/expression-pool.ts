@@ -1,0 +1,166 @@
+/**
+ * A small pool of long-lived worker threads that evaluate JSONata expressions. An expression is
+ * code a workflow author wrote, but one built-in call (`$pad`, `$string` over a huge range, a
+ * catastrophic regex) can block a thread for seconds or exhaust its heap, and JSONata cannot be
+ * interrupted from inside. In a worker it can: the pool gives each expression a hard time limit
+ * and a heap limit, terminates the thread on overrun and starts a fresh one, and the server's
+ * own thread never stops answering.
+ */
+import { availableParallelism } from "node:os";
+import { extname } from "node:path";
+import { fileURLToPath } from "node:url";
+import { Worker } from "node:worker_threads";
+import type { ExpressionAnswer, ExpressionJob } from "./expression-worker.ts";
+
+/** Heap one expression may use; a workflow's scope (trigger, step outputs ≤ 5 MB each) fits well. */
+export const EXPRESSION_HEAP_MB = 64;
+const SIZE = Math.max(1, Math.min(2, availableParallelism()));
+// The worker is a sibling module: `.ts` when running the sources, `.js` when compiled to dist/.
+const WORKER_URL = new URL(`./expression-worker${extname(fileURLToPath(import.meta.url))}`, import.meta.url);
+
+/** Why an expression was stopped rather than answered. */
+export type Overrun = { kind: "time"; limitMs: number } | { kind: "memory"; limitMb: number };
+
+export class ExpressionStopped extends Error {
+  override name = "ExpressionStopped";
+  readonly overrun: Overrun;
+  constructor(overrun: Overrun) {
+    super(
+      overrun.kind === "time"
+        ? `took longer than ${duration(overrun.limitMs)}`
+        : `needed more than ${overrun.limitMb} MB of memory`,
+    );
+    this.overrun = overrun;
+  }
+}
+
+/** An error JSONata reported (the expression is wrong for this data). */
+export class ExpressionFailed extends Error {
+  override name = "ExpressionFailed";
+}
+
+function duration(ms: number): string {
+  return ms % 1000 === 0 ? `${ms / 1000} s` : `${ms} ms`;
+}
+
+interface Job extends ExpressionJob {
+  limitMs: number;
+  resolve(value: unknown): void;
+  reject(err: Error): void;
+}
+
+interface Slot {
+  worker: Worker;
+  job?: Job;
+  timer?: NodeJS.Timeout;
+  /** Terminated or crashed: never given another job. */
+  dead: boolean;
+  /** Said it was ready (a worker that exits before that could not start at all). */
+  ready: boolean;
+}
+
+const idle: Slot[] = [];
+const queue: Job[] = [];
+let live = 0;
+
+export function evaluateInWorker(expression: string, scope: unknown, limitMs: number): Promise<unknown> {
+  return new Promise((resolve, reject) => {
+    queue.push({ expression, scope, limitMs, resolve, reject });
+    pump();
+  });
+}
+
+function pump(): void {
+  while (queue.length > 0) {
+    const slot = idle.pop();
+    if (!slot) {
+      // A booting worker joins `idle` when it says it is ready; its boot is not the job's time.
+      while (live < SIZE) spawn();
+      return;
+    }
+    start(slot, queue.shift()!);
+  }
+}
+
+function spawn(): void {
+  live++;
+  const worker = new Worker(WORKER_URL, {
+    resourceLimits: { maxOldGenerationSizeMb: EXPRESSION_HEAP_MB, maxYoungGenerationSizeMb: 16, stackSizeMb: 4 },
+  });
+  const slot: Slot = { worker, dead: false, ready: false };
+  worker.on("message", (answer: ExpressionAnswer | "ready") => {
+    if (answer === "ready") {
+      if (slot.dead) return;
+      slot.ready = true;
+      // An idle worker must not keep a CLI command (or a test) alive; one with a job does.
+      worker.unref();
+      idle.push(slot);
+      return pump();
+    }
+    const job = take(slot);
+    if (!job) return;
+    if (answer.ok) job.resolve(answer.value);
+    else job.reject(new ExpressionFailed(answer.message));
+    idle.push(slot);
+    pump();
+  });
+  worker.on("error", (err: Error & { code?: string }) => {
+    take(slot)?.reject(
+      err.code === "ERR_WORKER_OUT_OF_MEMORY"
+        ? new ExpressionStopped({ kind: "memory", limitMb: EXPRESSION_HEAP_MB })
+        : new ExpressionFailed(err.message),
+    );
+    retire(slot);
+  });
+  worker.on("exit", () => {
+    take(slot)?.reject(new ExpressionStopped({ kind: "memory", limitMb: EXPRESSION_HEAP_MB }));
+    retire(slot);
+  });
+}
+
+/**
+ * Takes a terminated or crashed worker out of the pool and starts its replacement at once: a
+ * thread stuck in a built-in that cannot be interrupted (a huge `$pad`) may take seconds to
+ * actually exit, and the pool must not wait for it. A worker that never became ready could not
+ * start at all: what waits fails, rather than a restart loop.
+ */
+function retire(slot: Slot): void {
+  if (slot.dead) return;
+  slot.dead = true;
+  const i = idle.indexOf(slot);
+  if (i >= 0) idle.splice(i, 1);
+  live--;
+  if (slot.ready) spawn();
+  else failAll();
+}
+
+/** A worker that cannot start (a broken install) fails what waits rather than hanging it. */
+function failAll(): void {
+  for (const job of queue.splice(0)) job.reject(new ExpressionFailed("the expression worker thread did not start"));
+}
+
+function start(slot: Slot, job: Job): void {
+  slot.job = job;
+  slot.worker.ref();
+  slot.timer = setTimeout(() => {
+    take(slot)?.reject(new ExpressionStopped({ kind: "time", limitMs: job.limitMs }));
+    void slot.worker.terminate();
+    retire(slot);
+  }, job.limitMs);
+  try {
+    slot.worker.postMessage({ expression: job.expression, scope: job.scope } satisfies ExpressionJob);
+  } catch (err) {
+    // A value the structured clone cannot copy; the worker is still fine.
+    take(slot)?.reject(new ExpressionFailed((err as Error).message));
+    idle.push(slot);
+  }
+}
+
+/** The slot's current job, detached (so it is settled once), with its timer cleared. */
+function take(slot: Slot): Job | undefined {
+  const job = slot.job;
+  slot.job = undefined;
+  clearTimeout(slot.timer);
+  if (job) slot.worker.unref();
+  return job;
+}

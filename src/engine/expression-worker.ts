@@ -1,0 +1,44 @@
+/**
+ * The worker side of the expression pool (see expression-pool.ts): evaluates one JSONata
+ * expression at a time over the scope it is sent and answers with plain JSON. It runs in a
+ * thread with a heap limit, so a runaway expression can only exhaust this thread, which the main
+ * thread terminates; nothing here needs its own time limit.
+ */
+import { parentPort } from "node:worker_threads";
+import jsonata from "jsonata";
+
+export interface ExpressionJob {
+  expression: string;
+  scope: unknown;
+}
+export type ExpressionAnswer = { ok: true; value: unknown } | { ok: false; message: string };
+
+const compiled = new Map<string, ReturnType<typeof jsonata>>();
+
+function compile(expression: string): ReturnType<typeof jsonata> {
+  let c = compiled.get(expression);
+  if (!c) {
+    c = jsonata(expression);
+    if (compiled.size > 2000) compiled.clear();
+    compiled.set(expression, c);
+  }
+  return c;
+}
+
+/** JSONata sequences are arrays with extra flags, and a lambda is not data: give back plain JSON. */
+function plain(value: unknown): unknown {
+  if (value === undefined || value === null || typeof value !== "object") return value;
+  if (typeof (value as { then?: unknown }).then === "function") return undefined;
+  return JSON.parse(JSON.stringify(value));
+}
+
+parentPort!.on("message", async (job: ExpressionJob) => {
+  let answer: ExpressionAnswer;
+  try {
+    answer = { ok: true, value: plain(await compile(job.expression).evaluate(job.scope)) };
+  } catch (err) {
+    answer = { ok: false, message: (err as { message?: string }).message ?? String(err) };
+  }
+  parentPort!.postMessage(answer);
+});
+parentPort!.postMessage("ready");
