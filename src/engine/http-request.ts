@@ -1,34 +1,14 @@
 /**
  * The `http.request` step: a JSON-friendly HTTP client for other apps (CRMs, accounting, chat
- * webhooks). It refuses loopback, link-local and unspecified addresses — checked on the address
- * actually connected to, so DNS tricks cannot reach the server's own services — unless private
- * targets are explicitly allowed (CLINIKO_FLOW_ALLOW_PRIVATE_HTTP=1, or a test option).
+ * webhooks). Where it may connect is address-policy.ts's decision, made on the address actually
+ * connected to (a custom DNS lookup), so DNS tricks cannot reach the server's own services, the
+ * clinic's LAN or a cloud metadata endpoint unless the operator allowed that target.
  */
 import { lookup as dnsLookup, type LookupAddress } from "node:dns";
 import http from "node:http";
 import https from "node:https";
-import { BlockList, isIP } from "node:net";
 import { z } from "zod";
-
-const blocked = new BlockList();
-blocked.addSubnet("127.0.0.0", 8, "ipv4");
-blocked.addSubnet("169.254.0.0", 16, "ipv4");
-blocked.addSubnet("0.0.0.0", 8, "ipv4");
-// ::/96 holds ::, ::1 and the deprecated IPv4-compatible form (::127.0.0.1 = ::7f00:1).
-blocked.addSubnet("::", 96, "ipv6");
-blocked.addSubnet("fe80::", 10, "ipv6");
-
-/** `localhost` and `*.localhost` (RFC 6761) are loopback whatever a resolver says. */
-const LOCALHOST = /(^|\.)localhost\.?$/i;
-
-function isBlocked(address: string): boolean {
-  const family = isIP(address);
-  if (family === 0) return LOCALHOST.test(address);
-  // IPv4-mapped IPv6 (::ffff:127.0.0.1) is the IPv4 address in disguise.
-  const mapped = /^::ffff:(\d+\.\d+\.\d+\.\d+)$/i.exec(address);
-  if (mapped) return blocked.check(mapped[1]!, "ipv4");
-  return blocked.check(address, family === 6 ? "ipv6" : "ipv4");
-}
+import { type AddressClass, type AllowList, allowListFromEnv, refusal } from "./address-policy.ts";
 
 export const HttpRequestInput = z
   .object({
@@ -71,7 +51,16 @@ export function isSafeMethod(method: string): boolean {
 
 const MAX_BODY = 5 * 1024 * 1024;
 
-export async function httpRequest(raw: unknown, options: { allowPrivate?: boolean } = {}): Promise<HttpResponseOutput> {
+export interface HttpRequestOptions {
+  /** Allow every target but cloud metadata (tests, local setups); default: CLINIKO_FLOW_ALLOW_PRIVATE_HTTP=1. */
+  allowPrivate?: boolean;
+  /** The exceptions to the address policy; default from CLINIKO_FLOW_HTTP_ALLOW. */
+  allow?: AllowList;
+  /** The resolver (tests give one that answers chosen addresses). */
+  lookup?: typeof dnsLookup;
+}
+
+export async function httpRequest(raw: unknown, options: HttpRequestOptions = {}): Promise<HttpResponseOutput> {
   const parsed = HttpRequestInput.safeParse(raw);
   if (!parsed.success) {
     const i = parsed.error.issues[0]!;
@@ -95,14 +84,20 @@ export async function httpRequest(raw: unknown, options: { allowPrivate?: boolea
     headers["content-type"] ??= "application/json";
   } else if (input.body !== undefined) body = Buffer.from(input.body);
   if (body) headers["content-length"] = String(body.length);
-  const allowPrivate = options.allowPrivate ?? process.env.CLINIKO_FLOW_ALLOW_PRIVATE_HTTP === "1";
+  const allow = options.allow ?? allowListFromEnv(process.env, options.allowPrivate);
+  const allowed = (address: string) => refusal(url.hostname, address, allow);
   const host = url.hostname.replace(/^\[|\]$/g, "");
-  if (!allowPrivate && isBlocked(host)) throw refused(host);
+  const early = allowed(host); // an IP literal, a metadata name or localhost: no lookup needed
+  if (early) throw refused(host, early);
+  const resolve = options.lookup ?? dnsLookup;
   const lookup: typeof dnsLookup = ((hostname: string, opts: object, cb: (...a: unknown[]) => void) => {
-    dnsLookup(hostname, { ...opts, all: true }, (err, addresses: LookupAddress[]) => {
+    resolve(hostname, { ...opts, all: true }, (err, addresses: LookupAddress[]) => {
       if (err) return cb(err);
-      const bad = addresses.find((a) => isBlocked(a.address));
-      if (bad && !allowPrivate) return cb(refused(`${hostname} (${bad.address})`));
+      // Every answer is checked, not only the first: the socket may try the others.
+      for (const a of addresses) {
+        const why = allowed(a.address);
+        if (why) return cb(refused(`${hostname} (${a.address})`, why));
+      }
       const o = opts as { all?: boolean };
       if (o.all) cb(null, addresses);
       else cb(null, addresses[0]!.address, addresses[0]!.family);
@@ -164,11 +159,17 @@ export async function httpRequest(raw: unknown, options: { allowPrivate?: boolea
   });
 }
 
-function refused(target: string): HttpRequestError {
-  return new HttpRequestError(
-    `http.request refuses ${target}: loopback and link-local addresses are blocked (set CLINIKO_FLOW_ALLOW_PRIVATE_HTTP=1 to allow them).`,
-    { maybeSent: false, transient: false },
-  );
+const REFUSED: Record<AddressClass, string> = {
+  metadata: "cloud metadata endpoints are never allowed",
+  local: "loopback, link-local and reserved addresses are blocked (allow a target with CLINIKO_FLOW_HTTP_ALLOW)",
+  private: "private network addresses are blocked (allow a target with CLINIKO_FLOW_HTTP_ALLOW)",
+};
+
+function refused(target: string, why: AddressClass): HttpRequestError {
+  return new HttpRequestError(`http.request refuses ${target}: ${REFUSED[why]}.`, {
+    maybeSent: false,
+    transient: false,
+  });
 }
 
 function lower(h: Record<string, string>): Record<string, string> {

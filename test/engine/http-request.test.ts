@@ -3,9 +3,11 @@
  * whatever spelling the URL uses, and the check must hold on the address actually connected to.
  */
 import assert from "node:assert/strict";
+import type { LookupAddress } from "node:dns";
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { after, before, test } from "node:test";
+import { AllowList } from "../../src/engine/address-policy.ts";
 import { httpRequest } from "../../src/engine/http-request.ts";
 
 let server: Server;
@@ -54,7 +56,7 @@ test("loopback, unspecified and link-local targets are refused in every spelling
     await assert.rejects(
       httpRequest({ method: "GET", url }, { allowPrivate: false }),
       (err: Error & { maybeSent?: boolean }) => {
-        assert.match(err.message, /refuses .*loopback and link-local addresses are blocked/, url);
+        assert.match(err.message, /refuses .*: (cloud metadata|loopback, link-local and reserved)/, url);
         assert.equal(err.maybeSent, false, url);
         return true;
       },
@@ -77,4 +79,117 @@ test("with private targets allowed, loopback works, and a redirect is returned, 
 
 test("only http and https", async () => {
   await assert.rejects(httpRequest({ url: "file:///etc/passwd" }), /only sends http\(s\) requests/);
+});
+
+/** Every spelling of loopback, link-local, metadata and private targets, IPv4 embedded in IPv6 included. */
+const REFUSED: [string, RegExp][] = [
+  ["http://169.254.169.254/", /cloud metadata endpoints are never allowed/],
+  ["http://0xa9fea9fe/", /cloud metadata/],
+  ["http://[::ffff:a9fe:a9fe]/", /cloud metadata/],
+  ["http://[64:ff9b::169.254.169.254]/", /cloud metadata/],
+  ["http://[2002:a9fe:a9fe::1]/", /cloud metadata/],
+  ["http://[fd00:ec2::254]/", /cloud metadata/],
+  ["http://100.100.100.200/", /cloud metadata/],
+  ["http://169.254.170.2/v2/credentials", /cloud metadata/],
+  ["http://metadata.google.internal/computeMetadata/v1/", /cloud metadata/],
+  ["http://METADATA.GOOGLE.INTERNAL./", /cloud metadata/],
+  ["http://metadata.goog/", /cloud metadata/],
+  ["http://metadata/", /cloud metadata/],
+  ["http://instance-data/", /cloud metadata/],
+  ["http://[64:ff9b::7f00:1]/", /loopback/],
+  ["http://[64:ff9b::127.0.0.1]/", /loopback/],
+  ["http://[2002:7f00:1::1]/", /loopback/],
+  ["http://[::ffff:0:7f00:1]/", /loopback/],
+  ["http://[::ffff:0:127.0.0.1]/", /loopback/],
+  ["http://[64:ff9b::a9fe:1]/", /loopback, link-local/],
+  ["http://[2002:a9fe:1::]/", /loopback, link-local/],
+  ["http://[64:ff9b:1::1]/", /loopback, link-local/],
+  ["http://[ff02::1]/", /loopback, link-local/],
+  ["http://224.0.0.1/", /loopback, link-local/],
+  ["http://10.0.0.5/", /private network/],
+  ["http://172.16.1.1/", /private network/],
+  ["http://172.31.255.255/", /private network/],
+  ["http://192.168.1.1/", /private network/],
+  ["http://100.64.0.1/", /private network/],
+  ["http://[fc00::1]/", /private network/],
+  ["http://[fd12:3456::1]/", /private network/],
+  ["http://[::ffff:10.0.0.1]/", /private network/],
+  ["http://[64:ff9b::a00:1]/", /private network/],
+  ["http://[2002:c0a8:101::1]/", /private network/],
+];
+
+/** A resolver that answers `address` for every name (what a hostile DNS record would do). */
+const resolvesTo =
+  (...addresses: string[]) =>
+  (_host: string, _opts: object, cb: (err: Error | null, a: LookupAddress[]) => void) =>
+    cb(
+      null,
+      addresses.map((address) => ({ address, family: address.includes(":") ? 6 : 4 })),
+    );
+
+test("metadata, loopback, link-local and private targets are refused in every spelling, by default", async () => {
+  const none = new AllowList(undefined);
+  for (const [url, why] of REFUSED) {
+    await assert.rejects(httpRequest({ method: "GET", url }, { allow: none }), why, url);
+    // The same address behind an innocent-looking name is refused on the address connected to.
+    const host = new URL(url).hostname.replace(/^\[|\]$/g, "");
+    if (!/^[\d.]+$|:/.test(host)) continue;
+    const address = host.includes(":") ? host : new URL(`http://${host}/`).hostname;
+    await assert.rejects(
+      httpRequest(
+        { method: "GET", url: "http://innocent.example/" },
+        { allow: none, lookup: resolvesTo(address) as never },
+      ),
+      why,
+      `innocent.example → ${address}`,
+    );
+  }
+  // One bad answer among good ones is enough to refuse.
+  await assert.rejects(
+    httpRequest(
+      { method: "GET", url: "http://mixed.example/" },
+      { allow: none, lookup: resolvesTo("93.184.216.34", "64:ff9b::7f00:1") as never },
+    ),
+    /loopback/,
+  );
+  assert.deepEqual(hits.slice(2), []);
+});
+
+test("cloud metadata stays refused even when private targets or that very address are allowed", async () => {
+  for (const allow of [
+    new AllowList(undefined, true),
+    new AllowList("169.254.169.254,metadata.google.internal,fd00:ec2::/32"),
+  ])
+    for (const url of ["http://169.254.169.254/", "http://metadata.google.internal/", "http://[fd00:ec2::254]/"])
+      await assert.rejects(
+        httpRequest({ method: "GET", url }, { allow }),
+        /cloud metadata endpoints are never allowed/,
+      );
+});
+
+test("CLINIKO_FLOW_HTTP_ALLOW lets chosen hosts, IPs and ranges through, and nothing else", async () => {
+  hits.length = 0;
+  const get = (url: string, allow: AllowList, lookup?: unknown) =>
+    httpRequest({ method: "GET", url }, { allow, lookup: lookup as never });
+  assert.equal((await get(`http://127.0.0.1:${port}/ip`, new AllowList("10.0.0.5, 127.0.0.1"))).status, 200);
+  assert.equal((await get(`http://127.0.0.1:${port}/range`, new AllowList("127.0.0.0/8"))).status, 200);
+  assert.equal(
+    (await get(`http://crm.lan:${port}/host`, new AllowList("crm.lan"), resolvesTo("127.0.0.1"))).status,
+    200,
+  );
+  await assert.rejects(get(`http://127.0.0.1:${port}/no`, new AllowList("10.0.0.5,crm.lan")), /loopback/);
+  await assert.rejects(
+    get(`http://other.lan:${port}/no`, new AllowList("crm.lan"), resolvesTo("127.0.0.1")),
+    /refuses other\.lan \(127\.0\.0\.1\)/,
+  );
+  assert.throws(() => new AllowList("10.0.0.0/33"), /invalid prefix length/);
+  // From the environment, as an operator sets it.
+  process.env.CLINIKO_FLOW_HTTP_ALLOW = "crm.lan,127.0.0.1";
+  try {
+    assert.equal((await httpRequest({ method: "GET", url: `http://127.0.0.1:${port}/env` })).status, 200);
+  } finally {
+    delete process.env.CLINIKO_FLOW_HTTP_ALLOW;
+  }
+  await assert.rejects(httpRequest({ method: "GET", url: `http://127.0.0.1:${port}/env2` }), /loopback/);
+  assert.deepEqual(hits, ["/ip", "/range", "/host", "/env"]);
 });

@@ -337,7 +337,7 @@ test("http.request refuses loopback targets unless allowed", async () => {
     runner(h, { allowPrivateHttp: false }),
   );
   assert.equal(run.status, "failed");
-  assert.match(run.error ?? "", /refuses 127\.0\.0\.1: loopback and link-local addresses are blocked/);
+  assert.match(run.error ?? "", /refuses 127\.0\.0\.1: loopback, link-local and reserved addresses are blocked/);
 });
 
 test("metadata-only workflows keep no payloads once the run ends; a delay parks the run", async () => {
