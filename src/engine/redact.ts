@@ -47,7 +47,14 @@ function cleanUrl(text: string): string {
 /** A cleaner for stored values: `clean(value, key?)` returns a copy without credentials. */
 export function secretScrubber(env: Record<string, string | undefined>) {
   const secrets = secretValues(env);
-  const cut = (s: string) => secrets.reduce((acc, secret) => acc.split(secret).join(REDACTED), s);
+  // Case-insensitive, and in URL-encoded form too: a URL lower-cases its host (a secret placed in
+  // a host comes back lower-cased in the stored URL and in error messages) and escapes its path.
+  const variants = [...new Set(secrets.flatMap((v) => [v, encodeURIComponent(v)]))].sort((a, b) => b.length - a.length);
+  const pattern =
+    variants.length > 0
+      ? new RegExp(variants.map((v) => v.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")).join("|"), "gi")
+      : null;
+  const cut = (s: string) => (pattern ? s.replace(pattern, REDACTED) : s);
   const clean = (value: unknown, key = ""): unknown => {
     if (typeof value === "string") return SENSITIVE.test(key) ? REDACTED : cut(cleanUrl(value));
     if (value === null || typeof value !== "object") return SENSITIVE.test(key) && value !== null ? REDACTED : value;

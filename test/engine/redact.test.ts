@@ -5,11 +5,14 @@
  */
 import assert from "node:assert/strict";
 import { after, before, test } from "node:test";
+import { secretScrubber } from "../../src/engine/redact.ts";
 import { Runner } from "../../src/engine/runner.ts";
 import { type Harness, harness, receiver, workflow } from "./helpers.ts";
 
 const TOKEN = "crm-token-9f8e7d6c5b4a";
 const CHAT_PATH = "T0001/B0002/chatwebhooksecret";
+/** Mixed case: a URL host lower-cases it. */
+const HOST_SECRET = "HostSecret42Xy";
 let h: Harness;
 let hook: Awaited<ReturnType<typeof receiver>>;
 let status = 200;
@@ -35,7 +38,13 @@ async function execute(steps: Parameters<typeof workflow>[0]["steps"]) {
   const runner = new Runner({
     store: h.store,
     clients: h.clients,
-    env: { ...h.env, FLOW_CRM_TOKEN: TOKEN, FLOW_CHAT_WEBHOOK: CHAT_PATH, FLOW_CLINIC: "Smith Physio" },
+    env: {
+      ...h.env,
+      FLOW_CRM_TOKEN: TOKEN,
+      FLOW_CHAT_WEBHOOK: CHAT_PATH,
+      FLOW_HOOK_SECRET: HOST_SECRET,
+      FLOW_CLINIC: "Smith Physio",
+    },
     allowPrivateHttp: true,
     retry: { attempts: 1, backoffMs: 10 },
   });
@@ -76,4 +85,29 @@ test("stored inputs, outputs and errors keep no secret, while the request itself
     assert.match(stored, /Smith(\+|%20| )Physio/, "ordinary FLOW_* values stay readable");
     if (answer === 400) assert.match(run.error ?? "", /answered HTTP 400/);
   }
+});
+
+test("a secret is cut whatever its case and wherever a URL put it: host (lower-cased), path (escaped)", () => {
+  const clean = secretScrubber({ FLOW_HOOK_SECRET: HOST_SECRET, FLOW_CHAT_TOKEN: "a b/c+d=e" });
+  const input = clean.input({
+    url: `https://${HOST_SECRET}.hooks.example/x?api_key=1`,
+    note: HOST_SECRET.toUpperCase(),
+  });
+  assert.doesNotMatch(JSON.stringify(input), /hostsecret42xy/i);
+  assert.match(JSON.stringify(input), /https:\/\/\[redacted\]\.hooks\.example\/x\?api_key=\[redacted\]/);
+  const error = clean.text(
+    `POST https://${HOST_SECRET.toLowerCase()}.hooks.example/a%20b%2Fc%2Bd%3De failed: ENOTFOUND.`,
+  );
+  assert.equal(error, "POST https://[redacted].hooks.example/[redacted] failed: ENOTFOUND.");
+  assert.deepEqual(clean.text({ seen: HOST_SECRET.toLowerCase() }), { seen: "[redacted]" });
+});
+
+test("a secret in a URL host is kept out of the stored input and error, though the URL lower-cased it", async () => {
+  const { run, steps } = await execute([
+    { id: "hook", action: "http.request", input: { url: `http://{{ env.FLOW_HOOK_SECRET }}.invalid/x`, json: {} } },
+  ]);
+  assert.equal(run.status, "failed");
+  const stored = JSON.stringify({ run, steps });
+  assert.match(run.error ?? "", /http:\/\/\[redacted\]\.invalid\/x failed/);
+  assert.doesNotMatch(stored, /hostsecret42xy/i);
 });
