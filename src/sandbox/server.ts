@@ -5,8 +5,9 @@
  * (api.ts). The control API lives under `/__sandbox` (control.ts).
  */
 import { randomBytes } from "node:crypto";
-import { existsSync, readFileSync, renameSync, writeFileSync } from "node:fs";
+import { existsSync, readFileSync, renameSync } from "node:fs";
 import Fastify, { type FastifyReply, type FastifyRequest } from "fastify";
+import { tightenMode, writePrivateFile } from "../private-file.ts";
 import { type ApiRequest, buildRoutes, NotFoundError, type RouteDef } from "./api.ts";
 import { SandboxClock } from "./clock.ts";
 import { ControlError, RequestLog, registerControlRoutes, SandboxControl } from "./control.ts";
@@ -100,6 +101,7 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
   const requestLog = new RequestLog();
   const control = new SandboxControl({ store, clock, faults, limiter: rateLimiter, requestLog });
   const { dataFile } = options;
+  if (dataFile && existsSync(dataFile)) tightenMode(dataFile);
   const saved = dataFile && existsSync(dataFile) ? loadState(dataFile) : undefined;
   const apiKeys = options.apiKeys?.length
     ? [...options.apiKeys]
@@ -133,7 +135,8 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
     };
     const tmp = `${dataFile}.tmp`;
     try {
-      writeFileSync(tmp, JSON.stringify(state));
+      // The snapshot holds the API keys and every record: owner-only, like the product's database.
+      writePrivateFile(tmp, JSON.stringify(state));
       renameSync(tmp, dataFile);
     } catch (err) {
       throw new Error(

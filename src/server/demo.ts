@@ -3,8 +3,9 @@
  * newcomer sees the product work before touching a real Cliniko account. The sandbox keeps its
  * state in the data directory, so the clinic (and the workflow's cursor) survive restarts.
  */
-import { chmodSync, existsSync, readFileSync, writeFileSync } from "node:fs";
+import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
+import { tightenMode, writePrivateFile } from "../private-file.ts";
 import type { Sandbox } from "../sandbox/index.ts";
 import type { Store } from "../store/index.ts";
 import { type AuthStore, generatePassword } from "./auth.ts";
@@ -65,13 +66,13 @@ export async function prepareDemo(store: Store, sandbox: { baseUrl: string; apiK
 export async function demoPassword(auth: AuthStore, dataDir: string): Promise<string | undefined> {
   const file = join(dataDir, "demo-password.txt");
   if (existsSync(file)) {
+    tightenMode(file);
     const saved = readFileSync(file, "utf8").trim();
     if (await auth.checkPassword(saved)) return saved;
     if (await auth.hasPassword()) return undefined;
   } else if (await auth.hasPassword()) return undefined;
   const password = generatePassword();
   await auth.setPassword(password);
-  writeFileSync(file, `${password}\n`, { mode: 0o600 });
-  chmodSync(file, 0o600);
+  writePrivateFile(file, `${password}\n`);
   return password;
 }

@@ -2,11 +2,12 @@
  * Opens the database named by DATABASE_URL: SQLite (better-sqlite3, WAL) by default, PostgreSQL for
  * `postgres://…`. Everything above this file is dialect-agnostic.
  */
-import { chmodSync, mkdirSync, statSync } from "node:fs";
+import { mkdirSync } from "node:fs";
 import { dirname, resolve } from "node:path";
 import SqliteDatabase from "better-sqlite3";
 import { Kysely, PostgresDialect, SqliteDialect } from "kysely";
 import pg from "pg";
+import { tightenMode } from "../private-file.ts";
 import { migrateToLatest } from "./migrations.ts";
 import type { Database } from "./schema.ts";
 
@@ -79,7 +80,7 @@ export async function openDatabase(target: DatabaseTarget, options: { migrate?: 
     let sqlite: SqliteDatabase.Database;
     try {
       sqlite = new SqliteDatabase(target.location);
-      if (onDisk) ownerOnly(target.location);
+      if (onDisk) tightenMode(target.location);
     } catch (err) {
       throw new Error(`Cannot open the SQLite database at ${target.location}: ${(err as Error).message}.`);
     }
@@ -134,15 +135,6 @@ function cachingStatements(sqlite: SqliteDatabase.Database) {
     },
     close: () => sqlite.close(),
   };
-}
-
-/** Strips group and world access from a file (also one an older version created 0644). */
-function ownerOnly(file: string): void {
-  try {
-    if ((statSync(file).mode & 0o077) !== 0) chmodSync(file, 0o600);
-  } catch {
-    // Filesystems without POSIX modes: nothing to tighten.
-  }
 }
 
 /** Host and database of a PostgreSQL URL, without credentials, for messages. */

@@ -1,6 +1,6 @@
 /** The control API and fault injection: rate limit, 5xx, drops, latency, touch, clock, log, reset, persistence. */
 import assert from "node:assert/strict";
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { chmodSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
@@ -235,8 +235,12 @@ describe("persistence (--data)", () => {
       const made = await api(first, "POST", "/patients", { first_name: "Kept", last_name: "Across" });
       await first.stop();
       assert.ok(readFileSync(file, "utf8").includes("Kept"));
+      // It holds the API key and every record: owner-only, and set back to that when found looser.
+      assert.equal(statSync(file).mode & 0o777, 0o600);
+      chmodSync(file, 0o644);
       const second = await startSandbox({ dataFile: file });
       try {
+        assert.equal(statSync(file).mode & 0o777, 0o600);
         assert.equal(second.apiKey, first.apiKey);
         const got = await api(second, "GET", `/patients/${made.body.id}`);
         assert.equal(got.body.first_name, "Kept");

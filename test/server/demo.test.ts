@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { mkdtempSync, rmSync } from "node:fs";
+import { chmodSync, mkdtempSync, rmSync, statSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { test } from "node:test";
@@ -52,9 +52,14 @@ test("serve --demo: sandbox connection, one active example workflow, a printed U
     assert.equal(((await tested.json()) as { ok: boolean }).ok, true);
     await first.http.stop();
     await first.store.close();
+    // The demo password file is owner-only, and set back to that when found looser.
+    const passwordFile = join(dir, "demo-password.txt");
+    assert.equal(statSync(passwordFile).mode & 0o777, 0o600);
+    chmodSync(passwordFile, 0o644);
 
     const second = await start();
     assert.equal(/password: (\S+)/.exec(second.lines.join("\n"))?.[1], password);
+    assert.equal(statSync(passwordFile).mode & 0o777, 0o600);
     assert.equal((await second.store.workflows.list()).length, 1);
     await second.http.stop();
     await second.store.close();
