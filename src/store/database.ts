@@ -8,7 +8,7 @@ import SqliteDatabase from "better-sqlite3";
 import { Kysely, PostgresDialect, SqliteDialect } from "kysely";
 import pg from "pg";
 import { tightenMode } from "../private-file.ts";
-import { migrateToLatest } from "./migrations.ts";
+import { type MigrationContext, migrateToLatest } from "./migrations.ts";
 import type { Database } from "./schema.ts";
 
 export type Dialect = "sqlite" | "postgres";
@@ -70,7 +70,10 @@ export interface OpenDatabase {
 }
 
 /** Opens (and by default migrates) the database. */
-export async function openDatabase(target: DatabaseTarget, options: { migrate?: boolean } = {}): Promise<OpenDatabase> {
+export async function openDatabase(
+  target: DatabaseTarget,
+  options: { migrate?: boolean; context?: MigrationContext } = {},
+): Promise<OpenDatabase> {
   let db: Kysely<Database>;
   if (target.dialect === "sqlite") {
     const onDisk = target.location !== ":memory:";
@@ -105,7 +108,7 @@ export async function openDatabase(target: DatabaseTarget, options: { migrate?: 
   }
   if (options.migrate !== false) {
     try {
-      await migrateToLatest(db as unknown as Kysely<unknown>, target.dialect);
+      await migrateToLatest(db as unknown as Kysely<unknown>, target.dialect, options.context);
     } catch (err) {
       await db.destroy();
       throw err;

@@ -2,12 +2,14 @@
  * The store: one object with a repository per concern, on SQLite or PostgreSQL.
  * `openStore()` reads DATABASE_URL; tests pass a URL of their own.
  */
+import type { Kysely } from "kysely";
 import { AuditLog } from "./audit.ts";
 import { ConnectionStore } from "./connections.ts";
 import { DEFAULT_DATABASE_URL, type OpenDatabase, openDatabase, parseDatabaseUrl } from "./database.ts";
 import { PollingStore } from "./polling.ts";
 import { RunStore } from "./runs.ts";
-import { loadCipher } from "./secrets.ts";
+import type { Database } from "./schema.ts";
+import { cipherFor, type KdfParams, loadKeyMaterial } from "./secrets.ts";
 import { WorkflowStore } from "./workflows.ts";
 
 export interface Store {
@@ -29,9 +31,10 @@ export interface StoreOptions {
 export async function openStore(options: StoreOptions = {}): Promise<Store> {
   const env = options.env ?? process.env;
   const target = parseDatabaseUrl(options.url ?? env.DATABASE_URL ?? DEFAULT_DATABASE_URL, env);
-  const cipher = loadCipher(target.dataDir, env);
-  const database = await openDatabase(target, { migrate: options.migrate });
+  const key = loadKeyMaterial(target.dataDir, env);
+  const database = await openDatabase(target, { migrate: options.migrate, context: { key } });
   const { db } = database;
+  const cipher = cipherFor(key, await storedKdf(db));
   const audit = new AuditLog(db);
   return {
     database,
@@ -42,6 +45,16 @@ export async function openStore(options: StoreOptions = {}): Promise<Store> {
     runs: new RunStore(db),
     close: () => database.close(),
   };
+}
+
+/** The stored scrypt parameters; null on a database not migrated that far (then keys stay `v1:`). */
+async function storedKdf(db: Kysely<Database>): Promise<KdfParams | null> {
+  try {
+    const row = await db.selectFrom("secret_kdf").select("params").where("id", "=", 1).executeTakeFirst();
+    return row ? (JSON.parse(row.params) as KdfParams) : null;
+  } catch {
+    return null; // no such table yet
+  }
 }
 
 export type { ConnectionConfig, ConnectionSummary } from "./connections.ts";

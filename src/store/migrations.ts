@@ -5,8 +5,15 @@
 import type { Kysely } from "kysely";
 import { type Migration, type MigrationProvider, Migrator } from "kysely/migration";
 import type { Dialect } from "./database.ts";
+import type { Database } from "./schema.ts";
+import { type KeyMaterial, legacyReencryptor, newKdf } from "./secrets.ts";
 
-function migrations(dialect: Dialect): Record<string, Migration> {
+/** What migrations may need beyond the database: the key material, to re-encrypt stored keys. */
+export interface MigrationContext {
+  key?: KeyMaterial;
+}
+
+function migrations(dialect: Dialect, context: MigrationContext): Record<string, Migration> {
   // Auto-increment ids differ by dialect; `serial` keeps them plain numbers on PostgreSQL.
   const idColumn = dialect === "postgres" ? "serial" : "integer";
   return {
@@ -188,17 +195,49 @@ function migrations(dialect: Dialect): Record<string, Migration> {
           await db.schema.dropTable(t).ifExists().execute();
       },
     },
+    "0004_secret_kdf": {
+      // CLINIKO_FLOW_SECRET was turned into the key by one SHA-256; now scrypt, with a random salt
+      // and its cost stored here. Existing `v1:` envelopes are re-encrypted as `v2:` in the same
+      // transaction; one stored under another secret stays `v1:` (it could not be read before either).
+      async up(db: Kysely<unknown>) {
+        await db.schema
+          .createTable("secret_kdf")
+          .addColumn("id", "integer", (c) => c.primaryKey())
+          .addColumn("params", "text", (c) => c.notNull())
+          .addColumn("created_at", "varchar(40)", (c) => c.notNull())
+          .execute();
+        const kdf = newKdf();
+        const d = db as Kysely<Database>;
+        await d
+          .insertInto("secret_kdf")
+          .values({ id: 1, params: JSON.stringify(kdf), created_at: new Date().toISOString() })
+          .execute();
+        if (!context.key) return;
+        const reencrypt = legacyReencryptor(context.key, kdf);
+        for (const row of await d.selectFrom("connections").select(["id", "api_key_enc"]).execute()) {
+          const v2 = reencrypt(row.api_key_enc);
+          if (v2) await d.updateTable("connections").set({ api_key_enc: v2 }).where("id", "=", row.id).execute();
+        }
+      },
+      async down(db: Kysely<unknown>) {
+        await db.schema.dropTable("secret_kdf").execute();
+      },
+    },
   };
 }
 
-export function migrator(db: Kysely<unknown>, dialect: Dialect): Migrator {
-  const provider: MigrationProvider = { getMigrations: async () => migrations(dialect) };
+export function migrator(db: Kysely<unknown>, dialect: Dialect, context: MigrationContext = {}): Migrator {
+  const provider: MigrationProvider = { getMigrations: async () => migrations(dialect, context) };
   return new Migrator({ db, provider });
 }
 
 /** Applies every pending migration; returns the names applied. */
-export async function migrateToLatest(db: Kysely<unknown>, dialect: Dialect): Promise<string[]> {
-  const { error, results } = await migrator(db, dialect).migrateToLatest();
+export async function migrateToLatest(
+  db: Kysely<unknown>,
+  dialect: Dialect,
+  context: MigrationContext = {},
+): Promise<string[]> {
+  const { error, results } = await migrator(db, dialect, context).migrateToLatest();
   if (error) {
     const failed = results?.find((r) => r.status === "Error")?.migrationName;
     throw new Error(`Database migration ${failed ?? ""} failed: ${(error as Error).message ?? error}`);

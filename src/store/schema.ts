@@ -133,6 +133,14 @@ export interface WebhookTokensTable {
   created_at: string;
 }
 
+/** The scrypt parameters of the API-key encryption (one row; see secrets.ts). */
+export interface SecretKdfTable {
+  id: number;
+  /** JSON of KdfParams: algorithm, salt, N, r, p. Not secret: useless without the key material. */
+  params: string;
+  created_at: string;
+}
+
 export interface Database {
   connections: ConnectionsTable;
   workflows: WorkflowsTable;
@@ -146,4 +154,5 @@ export interface Database {
   auth_sessions: AuthSessionsTable;
   api_tokens: ApiTokensTable;
   webhook_tokens: WebhookTokensTable;
+  secret_kdf: SecretKdfTable;
 }
