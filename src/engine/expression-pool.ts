@@ -1,15 +1,19 @@
 /**
- * A small pool of long-lived worker threads that evaluate JSONata expressions. An expression is
+ * A small pool of long-lived worker processes that evaluate JSONata expressions. An expression is
  * code a workflow author wrote, but one built-in call (`$pad`, `$string` over a huge range, a
- * catastrophic regex) can block a thread for seconds or exhaust its heap, and JSONata cannot be
- * interrupted from inside. In a worker it can: the pool gives each expression a hard time limit
- * and a heap limit, terminates the thread on overrun and starts a fresh one, and the server's
- * own thread never stops answering.
+ * catastrophic regex) can block for seconds or exhaust a heap, and JSONata cannot be interrupted
+ * from inside. In a worker it can: the pool gives each expression a hard time limit and a heap
+ * limit, kills the worker on overrun and starts a fresh one, and the server never stops answering.
+ *
+ * Processes, not worker threads: a thread that outgrows its `resourceLimits` in one large
+ * allocation (`$string([1..10000000])`) hits V8's fatal out-of-memory handler, which aborts the
+ * whole process; and a thread stuck in a built-in cannot be stopped until it returns. A child
+ * process is killed at once and takes nothing else with it.
  */
+import { type ChildProcess, fork } from "node:child_process";
 import { availableParallelism } from "node:os";
 import { extname } from "node:path";
 import { fileURLToPath } from "node:url";
-import { Worker } from "node:worker_threads";
 import type { ExpressionAnswer, ExpressionJob } from "./expression-worker.ts";
 
 /** Heap one expression may use; a workflow's scope (trigger, step outputs ≤ 5 MB each) fits well. */
@@ -50,7 +54,7 @@ interface Job extends ExpressionJob {
 }
 
 interface Slot {
-  worker: Worker;
+  worker: ChildProcess;
   job?: Job;
   timer?: NodeJS.Timeout;
   /** Terminated or crashed: never given another job. */
@@ -84,16 +88,19 @@ function pump(): void {
 
 function spawn(): void {
   live++;
-  const worker = new Worker(WORKER_URL, {
-    resourceLimits: { maxOldGenerationSizeMb: EXPRESSION_HEAP_MB, maxYoungGenerationSizeMb: 16, stackSizeMb: 4 },
+  const worker = fork(fileURLToPath(WORKER_URL), [], {
+    execArgv: [`--max-old-space-size=${EXPRESSION_HEAP_MB}`, "--max-semi-space-size=8", "--stack-size=2000"],
+    serialization: "advanced",
+    stdio: ["ignore", "ignore", "ignore", "ipc"],
   });
   const slot: Slot = { worker, dead: false, ready: false };
-  worker.on("message", (answer: ExpressionAnswer | "ready") => {
+  worker.on("message", (message) => {
+    const answer = message as ExpressionAnswer | "ready";
     if (answer === "ready") {
       if (slot.dead) return;
       slot.ready = true;
       // An idle worker must not keep a CLI command (or a test) alive; one with a job does.
-      worker.unref();
+      release(worker);
       idle.push(slot);
       return pump();
     }
@@ -104,25 +111,21 @@ function spawn(): void {
     idle.push(slot);
     pump();
   });
-  worker.on("error", (err: Error & { code?: string }) => {
-    take(slot)?.reject(
-      err.code === "ERR_WORKER_OUT_OF_MEMORY"
-        ? new ExpressionStopped({ kind: "memory", limitMb: EXPRESSION_HEAP_MB })
-        : new ExpressionFailed(err.message),
-    );
+  worker.on("error", (err: Error) => {
+    take(slot)?.reject(new ExpressionFailed(err.message));
+    worker.kill("SIGKILL");
     retire(slot);
   });
   worker.on("exit", () => {
+    // Not killed by us (that took the job already): it ran out of memory.
     take(slot)?.reject(new ExpressionStopped({ kind: "memory", limitMb: EXPRESSION_HEAP_MB }));
     retire(slot);
   });
 }
 
 /**
- * Takes a terminated or crashed worker out of the pool and starts its replacement at once: a
- * thread stuck in a built-in that cannot be interrupted (a huge `$pad`) may take seconds to
- * actually exit, and the pool must not wait for it. A worker that never became ready could not
- * start at all: what waits fails, rather than a restart loop.
+ * Takes a killed or crashed worker out of the pool and starts its replacement at once. A worker
+ * that never became ready could not start at all: what waits fails, rather than a restart loop.
  */
 function retire(slot: Slot): void {
   if (slot.dead) return;
@@ -141,14 +144,14 @@ function failAll(): void {
 
 function start(slot: Slot, job: Job): void {
   slot.job = job;
-  slot.worker.ref();
+  hold(slot.worker);
   slot.timer = setTimeout(() => {
     take(slot)?.reject(new ExpressionStopped({ kind: "time", limitMs: job.limitMs }));
-    void slot.worker.terminate();
+    slot.worker.kill("SIGKILL");
     retire(slot);
   }, job.limitMs);
   try {
-    slot.worker.postMessage({ expression: job.expression, scope: job.scope } satisfies ExpressionJob);
+    slot.worker.send({ expression: job.expression, scope: job.scope } satisfies ExpressionJob);
   } catch (err) {
     // A value the structured clone cannot copy; the worker is still fine.
     take(slot)?.reject(new ExpressionFailed((err as Error).message));
@@ -161,6 +164,16 @@ function take(slot: Slot): Job | undefined {
   const job = slot.job;
   slot.job = undefined;
   clearTimeout(slot.timer);
-  if (job) slot.worker.unref();
+  if (job) release(slot.worker);
   return job;
+}
+
+/** A worker with a job keeps the parent alive; an idle one must not keep a CLI command (or a test) alive. */
+function hold(worker: ChildProcess): void {
+  worker.ref();
+  worker.channel?.ref();
+}
+function release(worker: ChildProcess): void {
+  worker.unref();
+  worker.channel?.unref();
 }

@@ -1,10 +1,9 @@
 /**
- * The worker side of the expression pool (see expression-pool.ts): evaluates one JSONata
- * expression at a time over the scope it is sent and answers with plain JSON. It runs in a
- * thread with a heap limit, so a runaway expression can only exhaust this thread, which the main
- * thread terminates; nothing here needs its own time limit.
+ * The worker side of the expression pool (see expression-pool.ts): a child process that
+ * evaluates one JSONata expression at a time over the scope it is sent and answers with plain
+ * JSON. It runs with a small heap, so a runaway expression can only exhaust this process, which
+ * the parent kills; nothing here needs its own time limit.
  */
-import { parentPort } from "node:worker_threads";
 import jsonata from "jsonata";
 
 export interface ExpressionJob {
@@ -32,13 +31,15 @@ function plain(value: unknown): unknown {
   return JSON.parse(JSON.stringify(value));
 }
 
-parentPort!.on("message", async (job: ExpressionJob) => {
+process.on("message", async (job: ExpressionJob) => {
   let answer: ExpressionAnswer;
   try {
     answer = { ok: true, value: plain(await compile(job.expression).evaluate(job.scope)) };
   } catch (err) {
     answer = { ok: false, message: (err as { message?: string }).message ?? String(err) };
   }
-  parentPort!.postMessage(answer);
+  process.send!(answer);
 });
-parentPort!.postMessage("ready");
+// The parent going away (even by SIGKILL) closes the channel: nothing is left running.
+process.on("disconnect", () => process.exit(0));
+process.send!("ready");

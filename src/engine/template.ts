@@ -7,7 +7,7 @@
  * outputs, webhook bodies — is data and is never evaluated again, whatever it looks like.
  *
  * A plain property path (`trigger.patient.first_name`, `steps.crm.id`) is looked up here, in
- * process; anything else runs in the expression pool's worker threads under a hard time and
+ * process; anything else runs in the expression pool's worker processes under a hard time and
  * memory limit, so no expression can stall or crash the process.
  */
 import { ExpressionFailed, ExpressionStopped, evaluateInWorker } from "./expression-pool.ts";

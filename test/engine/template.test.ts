@@ -1,6 +1,6 @@
 /**
  * Expressions: data is never evaluated; plain property paths are looked up in process with the
- * same answers JSONata gives; anything else runs in a worker thread that a runaway expression
+ * same answers JSONata gives; anything else runs in a worker process that a runaway expression
  * cannot escape — each of the resource-exhaustion set ends in bounded time with a clear error,
  * the main thread keeps answering throughout, and the pool serves the next expression.
  */
