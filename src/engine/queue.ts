@@ -3,7 +3,9 @@
  * `RunQueue` is the interface a distributed implementation (BullMQ on Redis) will also satisfy;
  * `InProcessQueue` is the default: it claims runs from the store with a compare-and-set, so a
  * second process (`run --once`, another `serve`) can never execute the same run, and it picks up
- * runs whose owner died (crash recovery) and parked runs that became due.
+ * runs whose owner died (crash recovery) and parked runs that became due. `serve` takes any run;
+ * every other entry point narrows what it may claim — `run --once` its workflow's runs, `runs
+ * replay` the one run it queued — so a short-lived process never holds a run it will not execute.
  */
 import { randomBytes } from "node:crypto";
 import { hostname } from "node:os";
@@ -26,6 +28,8 @@ export interface InProcessQueueOptions {
   leaseMs?: number;
   /** Only these workflows' runs (e.g. `run --once`). */
   workflowIds?: number[];
+  /** Only these runs (e.g. `runs replay`, which must leave every other run to `serve`). */
+  runIds?: number[];
 }
 
 /** `host:pid:nonce` — enough to tell whether a lease's owner is still alive on this machine. */
@@ -33,11 +37,15 @@ export function newOwner(): string {
   return `${hostname()}:${process.pid}:${randomBytes(4).toString("hex")}`;
 }
 
-function ownerIsDead(owner: string, self: string): boolean {
+/** Owners of the queues running in this process (several may: tests, `serve` beside a replay). */
+const liveOwners = new Set<string>();
+
+function ownerIsDead(owner: string): boolean {
   const [host, pidText] = owner.split(":");
   const pid = Number(pidText);
   if (host !== hostname() || !Number.isInteger(pid)) return false;
-  if (pid === process.pid) return owner !== self; // an earlier life of this process id
+  // Our pid but not one of our queues: an earlier process that had this pid (a restarted container).
+  if (pid === process.pid) return !liveOwners.has(owner);
   try {
     process.kill(pid, 0);
     return false;
@@ -49,7 +57,8 @@ function ownerIsDead(owner: string, self: string): boolean {
 export class InProcessQueue implements RunQueue {
   readonly owner = newOwner();
   readonly #store: Store;
-  readonly #o: Required<Omit<InProcessQueueOptions, "workflowIds">> & { workflowIds?: number[] };
+  readonly #o: Required<Omit<InProcessQueueOptions, "workflowIds" | "runIds">> &
+    Pick<InProcessQueueOptions, "workflowIds" | "runIds">;
   #handler?: (run: RunRecord, owner: string) => Promise<unknown>;
   readonly #inFlight = new Set<number>();
   #timer?: NodeJS.Timeout;
@@ -66,11 +75,13 @@ export class InProcessQueue implements RunQueue {
       pollMs: options.pollMs ?? 1000,
       leaseMs: options.leaseMs ?? 60_000,
       workflowIds: options.workflowIds,
+      runIds: options.runIds,
     };
   }
 
   start(handler: (run: RunRecord, owner: string) => Promise<unknown>): void {
     this.#handler = handler;
+    liveOwners.add(this.owner);
     const tick = () => {
       if (this.#stopped) return;
       this.notify();
@@ -94,7 +105,7 @@ export class InProcessQueue implements RunQueue {
     if (run.status === "queued") return true;
     if (!run.leaseOwner) return true;
     if (run.leaseUntil && Date.parse(run.leaseUntil) < Date.now()) return true;
-    return ownerIsDead(run.leaseOwner, this.owner);
+    return ownerIsDead(run.leaseOwner);
   }
 
   async #scan(): Promise<void> {
@@ -108,7 +119,11 @@ export class InProcessQueue implements RunQueue {
         // Only a few queued runs per scan (a spare few in case another process claims some first):
         // reading the whole backlog for every free slot made a long queue quadratic.
         const candidates = (
-          await this.#store.runs.candidates({ workflowIds: this.#o.workflowIds, limit: free + 4 })
+          await this.#store.runs.candidates({
+            workflowIds: this.#o.workflowIds,
+            runIds: this.#o.runIds,
+            limit: free + 4,
+          })
         ).filter((r) => this.#takeable(r));
         let started = 0;
         for (const run of candidates) {
@@ -149,6 +164,7 @@ export class InProcessQueue implements RunQueue {
     this.#stopped = true;
     if (this.#timer) clearTimeout(this.#timer);
     while (this.#inFlight.size > 0) await new Promise((r) => setTimeout(r, 20));
+    liveOwners.delete(this.owner);
     for (const w of this.#waiters) w();
     this.#waiters = [];
   }

@@ -23,8 +23,9 @@ export async function executeQueuedRun(
   const runner = new Runner({ store, clients, env: options.env });
   const run = await store.runs.find(runId);
   if (!run) throw new Error(`No run ${runId}.`);
-  const queue = new InProcessQueue(store, { workflowIds: [run.workflowId], pollMs: 200 });
-  queue.start((r, owner) => (r.id === runId ? runner.execute(r, owner) : Promise.resolve()));
+  // Claims this run only (every other run stays for `serve`); a delay parks and resumes it.
+  const queue = new InProcessQueue(store, { runIds: [run.id], pollMs: 200 });
+  queue.start((r, owner) => runner.execute(r, owner));
   const deadline = options.timeoutMs === undefined ? Number.POSITIVE_INFINITY : Date.now() + options.timeoutMs;
   try {
     for (;;) {

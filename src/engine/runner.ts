@@ -4,13 +4,19 @@
  * unknown (sent, then no answer) is never repeated — the step and run become `unknown` for a
  * human to check. A run interrupted by a crash is resumed: finished steps are not re-executed,
  * and a step that was mid-flight is re-executed only when repeating it is harmless.
+ *
+ * Leases: while a run executes, a timer renews its lease, and every write of the run is fenced
+ * by the claim's token (`RunStore.fenced`). A worker that lost its lease (it stalled longer than
+ * the lease and another worker took the run over) stops at its next write with the outcome
+ * `lease-lost`, recording nothing; since a non-repeatable step's row is written (fenced) right
+ * before it is sent, such a worker never sends it either.
  */
 
 import type { Logger } from "pino";
 import { errorText, executeStep, flowOf, prepareStep, stepFailure, stepKind, transient } from "../steps/execute.ts";
 import type { StepContext, StepKind } from "../steps/types.ts";
 import type { RunRecord, StepRecord, Store } from "../store/index.ts";
-import type { RunStore } from "../store/runs.ts";
+import { type Lease, LeaseLostError, type RunStore } from "../store/runs.ts";
 import type { ClientProvider } from "./clients.ts";
 import { parseDuration } from "./duration.ts";
 import { secretScrubber } from "./redact.ts";
@@ -28,17 +34,21 @@ export interface RunnerOptions {
   /** Delays shorter than this wait in process instead of parking the run (default 2 s). */
   inlineDelayMs?: number;
   templateTimeLimitMs?: number;
+  /** How long a claim holds a run without renewal (default 60 s; the queue's must match). */
   leaseMs?: number;
+  /** How often a run in flight renews its lease (default a third of the lease). */
+  heartbeatMs?: number;
   logger?: Logger;
 }
 
-export type RunOutcome = "succeeded" | "failed" | "unknown" | "parked";
+/** `lease-lost`: another worker took the run over; this one stopped without touching it further. */
+export type RunOutcome = "succeeded" | "failed" | "unknown" | "parked" | "lease-lost";
 
 /** Thrown inside the runner to end the run with a status. */
 class Stop {
-  readonly status: RunOutcome;
+  readonly status: Exclude<RunOutcome, "lease-lost">;
   readonly error: string | null;
-  constructor(status: RunOutcome, error: string | null = null) {
+  constructor(status: Exclude<RunOutcome, "lease-lost">, error: string | null = null) {
     this.status = status;
     this.error = error;
   }
@@ -65,6 +75,13 @@ interface RunState {
   def: WorkflowDefinition;
   /** When the lease was last extended. */
   beat: number;
+  fence: Fence;
+}
+
+/** The claim this execution holds; `lost` once a renewal or fenced write found it taken over. */
+interface Fence {
+  lease: Lease;
+  lost: boolean;
 }
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -96,6 +113,26 @@ export class Runner {
   /** Executes a run the caller has claimed for `owner`. */
   async execute(run: RunRecord, owner: string): Promise<RunOutcome> {
     const { store } = this.#o;
+    const leaseMs = this.#o.leaseMs ?? 60_000;
+    const lease = await store.runs.lease(run.id, owner, leaseMs);
+    if (!lease) return this.#leaseLost(run);
+    const fence: Fence = { lease, lost: false };
+    // Renewed while a step executes too (a slow POST, 429 waits inside the client), not only
+    // between steps: a healthy worker never loses a run it is executing.
+    const timer = setInterval(() => void this.#renew(fence), this.#o.heartbeatMs ?? leaseMs / 3);
+    timer.unref?.();
+    try {
+      return await this.#execute(run, owner, fence);
+    } catch (err) {
+      if (err instanceof LeaseLostError || fence.lost) return this.#leaseLost(run);
+      throw err;
+    } finally {
+      clearInterval(timer);
+    }
+  }
+
+  async #execute(run: RunRecord, owner: string, fence: Fence): Promise<RunOutcome> {
+    const { store } = this.#o;
     const workflow = await store.workflows.get(run.workflowId);
     let outcome: Stop;
     let state: RunState | undefined;
@@ -105,22 +142,40 @@ export class Runner {
       const fresh = run.startedAt === null && run.replayOf === null;
       const done = new Map((fresh ? [] : await store.runs.steps(run.id)).map((s) => [s.stepId, s]));
       const scope: TemplateScope = { trigger: run.triggerPayload, steps: {}, env: this.#env };
-      state = { seq: 0, pending: [], attempts: 0, run, owner, done, scope, def, beat: Date.now() };
+      state = { seq: 0, pending: [], attempts: 0, run, owner, done, scope, def, beat: Date.now(), fence };
       await this.#steps(def.steps, "steps", state);
       outcome = new Stop("succeeded");
     } catch (err) {
       if (err instanceof Stop) outcome = err;
       else outcome = new Stop("failed", errorText(err));
     }
+    // Whatever ended the run here, a worker that lost its lease writes nothing more.
+    if (fence.lost) return this.#leaseLost(run);
     if (outcome.status === "parked") return "parked";
     // The last step's result and the run's end are one commit.
     const { status, error } = outcome;
-    await this.#flush(state, async (runs) => {
+    await this.#flush(state ?? { run, pending: [], fence }, async (runs) => {
       await runs.finish(run.id, status, this.#clean.text(error));
       if (workflow.metadataOnly) await runs.scrub(run.id);
     });
     this.#o.logger?.info({ run: run.id, workflow: workflow.name, status: outcome.status }, "run finished");
     return outcome.status;
+  }
+
+  #leaseLost(run: RunRecord): RunOutcome {
+    this.#o.logger?.warn(
+      { run: run.id },
+      "run lease lost: another worker took the run over, so this one stopped without recording or sending more",
+    );
+    return "lease-lost";
+  }
+
+  /** The heartbeat timer's renewal; a store error is left to the next fenced write to report. */
+  async #renew(fence: Fence): Promise<void> {
+    if (fence.lost) return;
+    try {
+      if (!(await this.#o.store.runs.heartbeat(fence.lease))) fence.lost = true;
+    } catch {}
   }
 
   async #steps(steps: StepDefinition[], base: string, state: RunState): Promise<void> {
@@ -229,24 +284,38 @@ export class Runner {
     if (now || state.pending.length >= 2) await this.#flush(state);
   }
 
-  /** Commits the waiting step results, together with `also` in one transaction when given. */
-  async #flush(state: RunState | undefined, also?: (runs: RunStore) => Promise<void>): Promise<void> {
-    const { runs } = this.#o.store;
-    const pending = state?.pending.splice(0) ?? [];
-    const write = async (r: RunStore) => {
-      for (const p of pending) await r.finishStep(state!.run.id, p.stepId, p.result, p.row);
-      await also?.(r);
-    };
-    if (pending.length + (also ? 1 : 0) > 1) await runs.atomically(write);
-    else await write(runs);
+  /**
+   * Commits the waiting step results, together with `also`, in one transaction fenced by the
+   * run's lease: nothing is written once another worker has taken the run over.
+   */
+  async #flush(
+    state: Pick<RunState, "run" | "pending" | "fence">,
+    also?: (runs: RunStore) => Promise<void>,
+  ): Promise<void> {
+    const { fence } = state;
+    if (fence.lost) throw new LeaseLostError(state.run.id);
+    if (state.pending.length === 0 && !also) return;
+    const pending = state.pending.splice(0);
+    try {
+      await this.#o.store.runs.fenced(fence.lease, async (r) => {
+        for (const p of pending) await r.finishStep(state.run.id, p.stepId, p.result, p.row);
+        await also?.(r);
+      });
+    } catch (err) {
+      if (err instanceof LeaseLostError) fence.lost = true;
+      throw err;
+    }
   }
 
-  /** Extends the run's lease once half of it has passed (not after every step: that costs a write). */
+  /** Extends the run's lease once half of it has passed; throws `LeaseLostError` once it is lost. */
   async #heartbeat(state: RunState, force = false): Promise<void> {
-    const leaseMs = this.#o.leaseMs ?? 60_000;
-    if (!force && Date.now() - state.beat < leaseMs / 2) return;
+    const { fence } = state;
+    if (!force && !fence.lost && Date.now() - state.beat < fence.lease.leaseMs / 2) return;
     state.beat = Date.now();
-    await this.#o.store.runs.heartbeat(state.run.id, state.owner, leaseMs);
+    if (fence.lost || !(await this.#o.store.runs.heartbeat(fence.lease))) {
+      fence.lost = true;
+      throw new LeaseLostError(state.run.id);
+    }
   }
 
   /** What a finished step means for the flow: a filter that failed stops; a branch runs a case. */
@@ -285,7 +354,7 @@ export class Runner {
         await sleep(backoff);
         backoff = Math.min(backoff * 2, maxBackoff);
         // A pre-written step counts its attempts on its row (still `running`: a crash → `unknown`).
-        if (preWritten) await this.#o.store.runs.startStep(state.run.id, step.id, 0, this.#clean.input(input));
+        if (preWritten) await this.#flush(state, (runs) => runs.startStep(state.run.id, step.id, 0, this.#clean.input(input)));
         await this.#heartbeat(state, true);
       }
     }

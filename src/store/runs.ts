@@ -1,7 +1,8 @@
-import type { Kysely, Selectable } from "kysely";
+import type { Kysely, Selectable, UpdateQueryBuilder, UpdateResult } from "kysely";
 import type { Database, RunsTable } from "./schema.ts";
 
 type RunsTableRow = Selectable<RunsTable>;
+type RunsUpdate = UpdateQueryBuilder<Database, "runs", "runs", UpdateResult>;
 
 import { isoNow } from "./time.ts";
 
@@ -28,7 +29,38 @@ export interface RunRecord {
   leaseOwner: string | null;
   leaseUntil: string | null;
   replayOf: number | null;
+  /** The current claim's fencing token (see `Lease`). */
+  leaseToken: number;
+  /** Times the run was taken over from a worker that stopped while running it. */
+  interruptions: number;
 }
+
+/**
+ * A worker's hold on a run. Every claim increments the run's token; each durable write of the
+ * run happens in a transaction that first renews the lease *with that token* (`fenced`), so a
+ * worker whose lease ran out and was taken over can neither record nor — since the runner writes
+ * a non-repeatable step's row before sending it — send anything more.
+ */
+export interface Lease {
+  runId: number;
+  token: number;
+  leaseMs: number;
+}
+
+/** A write was refused because another worker has claimed the run since (the lease ran out). */
+export class LeaseLostError extends Error {
+  override name = "LeaseLostError";
+  constructor(runId: number) {
+    super(`Run ${runId} is no longer leased to this worker: another worker took it over.`);
+  }
+}
+
+/** The second takeover of a run that was in flight quarantines it instead of resuming it. */
+const MAX_INTERRUPTIONS = 2;
+export const INTERRUPTED_TWICE =
+  "This run was interrupted twice while running (the process stopped); it was not resumed again to avoid a crash loop. Replay it once the cause is fixed.";
+const STEP_INTERRUPTED =
+  "The process stopped while this step was running; whether it took effect is unknown.";
 
 export interface StepRecord {
   stepId: string;
@@ -83,6 +115,8 @@ export class RunStore {
       leaseOwner: r.lease_owner,
       leaseUntil: r.lease_until,
       replayOf: r.replay_of,
+      leaseToken: r.lease_token,
+      interruptions: r.interruptions,
     };
   }
 
@@ -131,7 +165,9 @@ export class RunStore {
    * and the oldest `limit` queued runs that are due. Two index walks in id order, so the cost does
    * not grow with the backlog (a backfill may queue thousands).
    */
-  async candidates(options: { workflowIds?: number[]; limit?: number } = {}): Promise<RunRecord[]> {
+  async candidates(
+    options: { workflowIds?: number[]; runIds?: number[]; limit?: number } = {},
+  ): Promise<RunRecord[]> {
     const now = isoNow();
     let running = this.#select().where("runs.status", "=", "running").orderBy("runs.id").limit(200);
     let queued = this.#select()
@@ -144,39 +180,118 @@ export class RunStore {
       running = running.where("runs.workflow_id", "in", ids);
       queued = queued.where("runs.workflow_id", "in", ids);
     }
+    if (options.runIds) {
+      const ids = options.runIds.length ? options.runIds : [-1];
+      running = running.where("runs.id", "in", ids);
+      queued = queued.where("runs.id", "in", ids);
+    }
     const rows = [...(await running.execute()), ...(await queued.execute())];
     return rows.map((r) => this.#fromRow(r));
   }
 
   /**
-   * Takes a run for `owner` if it is still in the state the caller saw (compare-and-set), so two
-   * workers — or `serve` and `run --once` — never execute the same run at once.
+   * Takes a run for `owner` if it is still exactly as the caller saw it (compare-and-set on status,
+   * token and lease expiry), so two workers — or `serve` and `run --once` — never execute the same
+   * run at once, and a lease renewed since the caller looked is not taken. Each claim gets a new
+   * token. Taking over a `running` run counts as an interruption; the second one quarantines the
+   * run (`failed`, its in-flight step `unknown`) instead, so a run that kills its worker cannot
+   * kill every worker in turn. Returns whether `owner` now holds the run.
    */
   async claim(run: RunRecord, owner: string, leaseMs: number): Promise<boolean> {
     const now = isoNow();
-    let q = this.#db
-      .updateTable("runs")
-      .set({
+    const takeover = run.status === "running";
+    const interruptions = run.interruptions + (takeover ? 1 : 0);
+    if (interruptions >= MAX_INTERRUPTIONS) {
+      await this.#quarantine(run, interruptions);
+      return false;
+    }
+    const res = await this.#asSeen(
+      this.#db.updateTable("runs").set((eb) => ({
         status: "running",
         lease_owner: owner,
         lease_until: isoNow(Date.now() + leaseMs),
+        lease_token: eb("lease_token", "+", 1),
+        interruptions,
         started_at: run.startedAt ?? now,
         not_before: null,
-      })
-      .where("id", "=", run.id)
-      .where("status", "=", run.status);
-    q = run.leaseOwner === null ? q.where("lease_owner", "is", null) : q.where("lease_owner", "=", run.leaseOwner);
-    const res = await q.executeTakeFirst();
+      })),
+      run,
+    ).executeTakeFirst();
     return Number(res.numUpdatedRows) === 1;
   }
 
-  async heartbeat(runId: number, owner: string, leaseMs: number): Promise<void> {
-    await this.#db
+  /** Narrows an update of `run` to the row state the caller saw. */
+  #asSeen(q: RunsUpdate, run: RunRecord): RunsUpdate {
+    const seen = q.where("id", "=", run.id).where("status", "=", run.status).where("lease_token", "=", run.leaseToken);
+    return run.leaseUntil === null
+      ? seen.where("lease_until", "is", null)
+      : seen.where("lease_until", "=", run.leaseUntil);
+  }
+
+  async #quarantine(run: RunRecord, interruptions: number): Promise<void> {
+    await this.#db.transaction().execute(async (trx) => {
+      const res = await new RunStore(trx)
+        .#asSeen(
+          trx.updateTable("runs").set({
+            status: "failed",
+            error: INTERRUPTED_TWICE,
+            finished_at: isoNow(),
+            lease_owner: null,
+            lease_until: null,
+            interruptions,
+          }),
+          run,
+        )
+        .executeTakeFirst();
+      if (Number(res.numUpdatedRows) !== 1) return;
+      await trx
+        .updateTable("step_results")
+        .set({ status: "unknown", error: STEP_INTERRUPTED, finished_at: isoNow() })
+        .where("run_id", "=", run.id)
+        .where("status", "=", "running")
+        .execute();
+    });
+  }
+
+  /**
+   * The lease `owner` holds on a run it has claimed, renewed now; undefined when another worker
+   * has taken the run since.
+   */
+  async lease(runId: number, owner: string, leaseMs: number): Promise<Lease | undefined> {
+    const row = await this.#db
       .updateTable("runs")
       .set({ lease_until: isoNow(Date.now() + leaseMs) })
       .where("id", "=", runId)
+      .where("status", "=", "running")
       .where("lease_owner", "=", owner)
-      .execute();
+      .returning("lease_token")
+      .executeTakeFirst();
+    return row ? { runId, token: row.lease_token, leaseMs } : undefined;
+  }
+
+  /** Extends a lease; false when the run was claimed by another worker since (the lease is lost). */
+  async heartbeat(lease: Lease): Promise<boolean> {
+    const res = await this.#db
+      .updateTable("runs")
+      .set({ lease_until: isoNow(Date.now() + lease.leaseMs) })
+      .where("id", "=", lease.runId)
+      .where("lease_token", "=", lease.token)
+      .where("status", "=", "running")
+      .executeTakeFirst();
+    return Number(res.numUpdatedRows) === 1;
+  }
+
+  /**
+   * Runs `fn`'s writes in one transaction that first renews the lease with its token: they commit
+   * only if no other worker has claimed the run, and no claim can slip in before they commit (the
+   * renewal holds the run's row on PostgreSQL, the write lock on SQLite). Throws `LeaseLostError`.
+   */
+  async fenced<T>(lease: Lease, fn: (runs: RunStore) => Promise<T>): Promise<T> {
+    return this.#db.transaction().execute(async (trx) => {
+      const runs = new RunStore(trx);
+      if (!(await runs.heartbeat(lease))) throw new LeaseLostError(lease.runId);
+      return fn(runs);
+    });
   }
 
   async finish(runId: number, status: Exclude<RunStatus, "queued" | "running">, error: string | null): Promise<void> {

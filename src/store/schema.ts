@@ -82,6 +82,10 @@ export interface RunsTable {
   lease_owner: string | null;
   lease_until: string | null;
   replay_of: number | null;
+  /** Incremented by every claim; a write of the run succeeds only with the current value (fencing). */
+  lease_token: Generated<number>;
+  /** Claims that took the run over while it was `running` (its worker stopped mid-run). */
+  interruptions: Generated<number>;
 }
 
 export interface StepResultsTable {
