@@ -65,6 +65,9 @@ export class Scheduler {
   #lastPrune = 0;
   #stopped = false;
   #ticking?: Promise<void>;
+  /** A tick is running; `#again`: run another as soon as it ends (workflows changed meanwhile). */
+  #busy = false;
+  #again = false;
   readonly #inFlight = new Set<Promise<unknown>>();
 
   constructor(options: SchedulerOptions) {
@@ -72,15 +75,37 @@ export class Scheduler {
   }
 
   start(): void {
-    const loop = () => {
-      if (this.#stopped) return;
-      this.#ticking = this.tick()
-        .catch((err) => this.#o.logger?.error({ err: (err as Error).message }, "scheduler tick failed"))
-        .finally(() => {
-          if (!this.#stopped) this.#timer = setTimeout(loop, this.#o.tickMs ?? 1000);
-        });
-    };
-    loop();
+    this.#loop();
+  }
+
+  readonly #loop = (): void => {
+    if (this.#stopped) return;
+    if (this.#busy) {
+      this.#again = true;
+      return;
+    }
+    if (this.#timer) clearTimeout(this.#timer);
+    this.#busy = true;
+    this.#ticking = this.tick()
+      .catch((err) => this.#o.logger?.error({ err: (err as Error).message }, "scheduler tick failed"))
+      .finally(() => {
+        this.#busy = false;
+        if (this.#stopped) return;
+        if (this.#again) {
+          this.#again = false;
+          this.#loop();
+        } else this.#timer = setTimeout(this.#loop, this.#o.tickMs ?? 1000);
+      });
+  };
+
+  /**
+   * Workflows were saved, enabled, disabled or deleted in this process (the API): reload them and
+   * start what is due now, instead of at the next periodic reload (which still catches changes
+   * made by other processes, such as the CLI).
+   */
+  workflowsChanged(): void {
+    this.#lastReload = Number.NEGATIVE_INFINITY;
+    this.#loop();
   }
 
   async stop(): Promise<void> {

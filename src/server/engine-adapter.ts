@@ -15,6 +15,8 @@ export interface EngineParts {
   clients: ClientProvider;
   /** Wakes the workers when a run was queued (replay). */
   queue?: { notify(): void };
+  /** Reloads the workflows at once when one was saved, enabled or removed. */
+  scheduler?: { workflowsChanged(): void };
   env?: NodeJS.ProcessEnv;
   allowPrivateHttp?: boolean;
   stats?: () => Record<string, number>;
@@ -74,10 +76,9 @@ export function serverEngineOf(parts: EngineParts): ServerEngine {
 
     testWorkflow: ({ definition, trigger }) => tester.workflow(definition, trigger),
 
-    // Workflow changes reach the scheduler at its next reload (every few seconds); queued runs
-    // wake the workers at once.
     notify(event) {
       if (event === "run-queued") parts.queue?.notify();
+      else parts.scheduler?.workflowsChanged();
     },
 
     stats: parts.stats,

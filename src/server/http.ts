@@ -22,7 +22,7 @@ export interface RunningHttp {
 }
 
 export async function startHttp(
-  service: Pick<Service, "store" | "clients" | "queue" | "logger"> & Partial<Pick<Service, "pollStats">>,
+  service: Pick<Service, "store" | "clients" | "queue" | "logger"> & Partial<Pick<Service, "pollStats" | "scheduler">>,
   settings: HttpSettings = {},
   env: NodeJS.ProcessEnv = process.env,
   print: (line: string) => void = (line) => process.stdout.write(`${line}\n`),
@@ -44,6 +44,7 @@ export async function startHttp(
     engine: serverEngineOf({
       clients: service.clients,
       queue: service.queue,
+      scheduler: service.scheduler,
       env,
       allowPrivateHttp: env.CLINIKO_FLOW_ALLOW_PRIVATE_HTTP === "1",
       stats: () => engineStats(service.pollStats, service.clients),
