@@ -354,7 +354,8 @@ export class Runner {
         await sleep(backoff);
         backoff = Math.min(backoff * 2, maxBackoff);
         // A pre-written step counts its attempts on its row (still `running`: a crash → `unknown`).
-        if (preWritten) await this.#flush(state, (runs) => runs.startStep(state.run.id, step.id, 0, this.#clean.input(input)));
+        if (preWritten)
+          await this.#flush(state, (runs) => runs.startStep(state.run.id, step.id, 0, this.#clean.input(input)));
         await this.#heartbeat(state, true);
       }
     }

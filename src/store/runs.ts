@@ -59,8 +59,7 @@ export class LeaseLostError extends Error {
 const MAX_INTERRUPTIONS = 2;
 export const INTERRUPTED_TWICE =
   "This run was interrupted twice while running (the process stopped); it was not resumed again to avoid a crash loop. Replay it once the cause is fixed.";
-const STEP_INTERRUPTED =
-  "The process stopped while this step was running; whether it took effect is unknown.";
+const STEP_INTERRUPTED = "The process stopped while this step was running; whether it took effect is unknown.";
 
 export interface StepRecord {
   stepId: string;
@@ -165,9 +164,7 @@ export class RunStore {
    * and the oldest `limit` queued runs that are due. Two index walks in id order, so the cost does
    * not grow with the backlog (a backfill may queue thousands).
    */
-  async candidates(
-    options: { workflowIds?: number[]; runIds?: number[]; limit?: number } = {},
-  ): Promise<RunRecord[]> {
+  async candidates(options: { workflowIds?: number[]; runIds?: number[]; limit?: number } = {}): Promise<RunRecord[]> {
     const now = isoNow();
     let running = this.#select().where("runs.status", "=", "running").orderBy("runs.id").limit(200);
     let queued = this.#select()

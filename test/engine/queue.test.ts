@@ -22,7 +22,7 @@ const workerScript = fileURLToPath(new URL("../support/worker-process.ts", impor
 const pgSkip = postgresSkip();
 /** A process id that cannot exist on this machine: its lease owner is dead. */
 const deadOwner = (n = 1) => `${hostname()}:999999999:dead${n}`;
-const LEASE_MS = 400;
+const LEASE_MS = 800;
 
 async function until(what: string, ok: () => Promise<boolean>, timeoutMs = 10_000): Promise<void> {
   const deadline = Date.now() + timeoutMs;
@@ -39,8 +39,8 @@ for (const dialect of ["sqlite", "postgres"] as const) {
     let hook: Awaited<ReturnType<typeof receiver>>;
     before(async () => {
       if (dialect === "postgres") pgServer = await startPostgres();
-      // `/slow…` answers after four leases.
-      hook = await receiver((req) => (req.url?.startsWith("/slow") ? { delayMs: 4 * LEASE_MS } : {}));
+      // `/slow…` answers after three leases.
+      hook = await receiver((req) => (req.url?.startsWith("/slow") ? { delayMs: 3 * LEASE_MS } : {}));
     });
     after(async () => {
       await hook.close();
@@ -66,7 +66,7 @@ for (const dialect of ["sqlite", "postgres"] as const) {
       return { w, id };
     }
 
-    type WorkerOptions = { heartbeatMs?: number; inlineDelayMs?: number };
+    type WorkerOptions = { leaseMs?: number; heartbeatMs?: number; inlineDelayMs?: number };
     type Outcomes = { run: number; outcome: RunOutcome }[];
 
     /** The other worker, a child process; resolves once it is polling. */
@@ -105,8 +105,9 @@ for (const dialect of ["sqlite", "postgres"] as const) {
 
     /** A worker in this process: its own queue and runner, recording what each execution returned. */
     function worker(store: Store, options: WorkerOptions = {}) {
-      const r = runner({ ...h, store }, { leaseMs: LEASE_MS, ...options });
-      const queue = new InProcessQueue(store, { leaseMs: LEASE_MS, pollMs: 50 });
+      const leaseMs = options.leaseMs ?? LEASE_MS;
+      const r = runner({ ...h, store }, { ...options, leaseMs });
+      const queue = new InProcessQueue(store, { leaseMs, pollMs: 50 });
       const outcomes: Outcomes = [];
       queue.start(async (run, owner) => {
         const outcome = await r.execute(run, owner);
@@ -117,8 +118,8 @@ for (const dialect of ["sqlite", "postgres"] as const) {
 
     /**
      * Worker A, in this process, executing run `id`. A claims it with a long lease first, so that
-     * B can start (a process takes a moment) without taking it; A's runner then holds the run
-     * with its own short lease from its first step.
+     * B can start (a process takes a moment) without taking it; `start` shortens the lease to
+     * LEASE_MS and executes.
      */
     async function workerA(id: number, options: WorkerOptions = {}) {
       const owner = newOwner();
@@ -127,10 +128,15 @@ for (const dialect of ["sqlite", "postgres"] as const) {
       const outcomes: Outcomes = [];
       return {
         outcomes,
-        start: () =>
-          runner(h, { leaseMs: LEASE_MS, ...options })
-            .execute(run, owner)
-            .then((outcome) => outcomes.push({ run: id, outcome })),
+        async start() {
+          // As if A had claimed it just now, with the short lease.
+          await h.store.database.db
+            .updateTable("runs")
+            .set({ lease_until: new Date(Date.now() + LEASE_MS).toISOString() })
+            .where("id", "=", id)
+            .execute();
+          outcomes.push({ run: id, outcome: await runner(h, { leaseMs: LEASE_MS, ...options }).execute(run, owner) });
+        },
       };
     }
 
@@ -172,8 +178,9 @@ for (const dialect of ["sqlite", "postgres"] as const) {
       });
       const ids: number[] = [];
       for (let n = 0; n < 30; n++) ids.push((await queued(def, `e${n}`, { n })).id);
-      const b = await otherWorker();
-      const a = worker(h.store);
+      // A lease far longer than a stall of a loaded machine: this is about claims, not expiry.
+      const b = await otherWorker({ leaseMs: 10_000 });
+      const a = worker(h.store, { leaseMs: 10_000 });
       await until("every run finished", async () =>
         (await h.store.runs.list({ limit: 100 })).every((r) => r.finishedAt !== null),
       );
@@ -188,7 +195,7 @@ for (const dialect of ["sqlite", "postgres"] as const) {
     });
 
     test("a step slower than the lease keeps its lease: the other worker never takes the run", async () => {
-      const fault = h.sandbox.faults.add({ kind: "latency", ms: 4 * LEASE_MS, method: "POST", path: "/patients" });
+      const fault = h.sandbox.faults.add({ kind: "latency", ms: 3 * LEASE_MS, method: "POST", path: "/patients" });
       const { id } = await queued(
         workflow({
           trigger: { key: "new_patient" },
@@ -247,7 +254,7 @@ for (const dialect of ["sqlite", "postgres"] as const) {
     });
 
     test("a worker that stalls past its lease during its write: the write happens once, the run is unknown, the loser records nothing", async () => {
-      const fault = h.sandbox.faults.add({ kind: "latency", ms: 4 * LEASE_MS, method: "POST", path: "/patients" });
+      const fault = h.sandbox.faults.add({ kind: "latency", ms: 3 * LEASE_MS, method: "POST", path: "/patients" });
       const { id } = await queued(
         workflow({
           trigger: { key: "new_patient" },
@@ -315,7 +322,10 @@ for (const dialect of ["sqlite", "postgres"] as const) {
       await until("the run finished", async () => (await h.store.runs.find(id))!.finishedAt !== null);
       await b.stop();
       const run = (await h.store.runs.find(id))!;
-      assert.deepEqual([run.status, run.error, run.leaseOwner, run.interruptions], ["failed", INTERRUPTED_TWICE, null, 2]);
+      assert.deepEqual(
+        [run.status, run.error, run.leaseOwner, run.interruptions],
+        ["failed", INTERRUPTED_TWICE, null, 2],
+      );
       assert.deepEqual(b.outcomes, [], "a quarantined run was executed");
       assert.deepEqual(hook.calls, []);
       const steps = await h.store.runs.steps(id);
