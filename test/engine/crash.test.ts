@@ -1,11 +1,13 @@
 /**
  * Crash safety: a child `serve` is killed with SIGKILL at random moments while the sandbox keeps
- * producing changes; after the restarts, every change produced exactly one run.
+ * producing changes; after the restarts, every change produced exactly one run. And a run that
+ * was in flight at two kills is quarantined rather than resumed a third time.
  */
 import assert from "node:assert/strict";
-import { type ChildProcess, spawn } from "node:child_process";
+import { type ChildProcess, execFile, spawn } from "node:child_process";
 import { after, before, test } from "node:test";
 import { fileURLToPath } from "node:url";
+import { INTERRUPTED_TWICE } from "../../src/store/runs.ts";
 import { type Harness, harness, receiver, sleep, workflow } from "./helpers.ts";
 
 const bin = fileURLToPath(new URL("../../bin/cliniko-flow.js", import.meta.url));
@@ -111,4 +113,51 @@ test("every change produces exactly one run across 10 SIGKILLs of serve", { time
     runs.every((r) => r.status === "succeeded"),
     JSON.stringify(runs.filter((r) => r.status !== "succeeded").map((r) => r.error)),
   );
+});
+
+test("a run in flight when serve was killed twice is quarantined, not resumed into a crash loop", {
+  timeout: 60_000,
+}, async () => {
+  // A read that never answers: harmless to repeat, so a resumed run sends it again.
+  const hang = await receiver(() => ({ delayMs: 10_000 }));
+  try {
+    const def = workflow({
+      name: "loop",
+      trigger: { key: "webhook" },
+      steps: [{ id: "read", action: "http.request", input: { method: "GET", url: `${hang.url}/hang` } }],
+    });
+    const w = await h.store.workflows.save(def.name, def);
+    const id = await h.store.runs.enqueue({
+      workflowId: w.id,
+      workflowVersion: w.version,
+      triggerKey: "webhook",
+      eventKey: "loop",
+      payload: {},
+    });
+    for (let life = 1; life <= 2; life++) {
+      const child = serve();
+      const deadline = Date.now() + 20_000;
+      while (hang.calls.length < life && Date.now() < deadline) await sleep(50);
+      assert.equal(hang.calls.length, life, `life ${life} did not send the read`);
+      child.kill("SIGKILL");
+      await exited(child);
+    }
+    const child = serve();
+    const deadline = Date.now() + 20_000;
+    while ((await h.store.runs.find(id))!.finishedAt === null && Date.now() < deadline) await sleep(100);
+    await sleep(300); // time to (wrongly) send the read a third time
+    child.kill("SIGTERM");
+    await exited(child);
+    const run = (await h.store.runs.find(id))!;
+    assert.equal(run.status, "failed");
+    assert.equal(run.error, INTERRUPTED_TWICE);
+    assert.equal(hang.calls.length, 2, "the run was resumed a third time");
+    const shown = await new Promise<string>((resolve) =>
+      execFile(process.execPath, [bin, "runs", "show", String(id)], { env: h.env }, (_err, stdout) => resolve(stdout)),
+    );
+    assert.match(shown, /: failed\n/);
+    assert.ok(shown.includes(`error: ${INTERRUPTED_TWICE}`), shown);
+  } finally {
+    await hang.close();
+  }
 });
