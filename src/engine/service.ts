@@ -60,9 +60,12 @@ export async function startService(options: ServiceOptions = {}): Promise<Servic
   const pollIntervalMs = options.pollIntervalMs ?? numberFromEnv(env, "CLINIKO_FLOW_TEST_POLL_INTERVAL_MS");
   const testTiming = pollIntervalMs !== undefined && pollIntervalMs < 1000;
   const workers = options.workers ?? numberFromEnv(env, "CLINIKO_FLOW_WORKERS") ?? 4;
+  // How long a claim holds a run without renewal (renewed every third of it while a step runs).
+  const leaseMs = numberFromEnv(env, "CLINIKO_FLOW_LEASE_MS") ?? 60_000;
   const queue = new InProcessQueue(store, {
     concurrency: workers,
     pollMs: testTiming ? 100 : 1000,
+    leaseMs,
   });
   const runner = new Runner({
     store,
@@ -71,6 +74,7 @@ export async function startService(options: ServiceOptions = {}): Promise<Servic
     logger,
     allowPrivateHttp: options.allowPrivateHttp,
     retry: options.retry,
+    leaseMs,
   });
   const pollStats = { polls: 0, errors: 0 };
   const scheduler = new Scheduler({
