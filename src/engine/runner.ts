@@ -322,7 +322,7 @@ export class Runner {
   async #after(kind: StepKind, step: StepDefinition, path: string, output: unknown, state: RunState) {
     const flow = flowOf(kind, step, output, path);
     if (flow.kind === "stop") throw new Stop("succeeded");
-    if (flow.kind === "branch") await this.#steps(flow.steps, flow.path, state);
+    if (flow.kind === "enter") await this.#steps(flow.steps, flow.path, state);
   }
 
   async #attempts(

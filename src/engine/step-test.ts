@@ -97,7 +97,7 @@ export class StepTester {
         if (result.skipped) continue;
         const flow = flowOf(stepKind(step.action), step, result.output, path);
         if (flow.kind === "stop") return "stop";
-        if (flow.kind === "branch") {
+        if (flow.kind === "enter") {
           const end = await walk(flow.steps, flow.path);
           if (end !== "continue") return end;
         }

@@ -125,7 +125,7 @@ export const CatalogAction = z.looseObject({
   builtin: z.boolean().optional(),
   /** The kind of connection the step needs (the editor shows a picker), or null. */
   connection: z.string().nullable().optional(),
-  /** What the step can do to the flow: continue, stop (a filter), branch, park (a delay). */
+  /** What the step can do to the flow: continue, stop (a filter), choose nested steps (a branch), park (a delay). */
   effects: z.array(z.enum(FLOW_EFFECTS)).optional(),
   /** The step holds nested steps in `cases` / `else`. */
   nests: z.boolean().optional(),

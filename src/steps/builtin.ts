@@ -64,7 +64,7 @@ const branch: StepKind = {
   input: z.object({}),
   inputSchema: { type: "object", properties: {} },
   outputSample: { case: 0 },
-  effects: ["branch"],
+  effects: ["choose"],
   nests: true,
   rawInput: true,
   safety: () => "read",
@@ -81,8 +81,8 @@ const branch: StepKind = {
   flow(step, output, path): Flow {
     const chosen = (output as { case?: number | "else" } | null)?.case;
     if (typeof chosen === "number" && step.cases?.[chosen])
-      return { kind: "branch", steps: step.cases[chosen].steps, path: `${path}.cases[${chosen}].steps` };
-    if (chosen === "else" && step.else) return { kind: "branch", steps: step.else, path: `${path}.else` };
+      return { kind: "enter", steps: step.cases[chosen].steps, path: `${path}.cases[${chosen}].steps` };
+    if (chosen === "else" && step.else) return { kind: "enter", steps: step.else, path: `${path}.else` };
     return { kind: "continue" };
   },
 };

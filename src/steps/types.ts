@@ -30,12 +30,12 @@ export type Flow =
   /** End the run here, as succeeded (a filter that did not pass). */
   | { kind: "stop" }
   /** Run these steps next (a branch's chosen case), then go on after the step. */
-  | { kind: "branch"; steps: StepDefinition[]; path: string }
+  | { kind: "enter"; steps: StepDefinition[]; path: string }
   /** Go on no earlier than this time (a durable journal parks the run; a test does not wait). */
   | { kind: "wait"; until: string };
 
 /** The control-flow effects a kind can have, declared up front (the editor and docs show them). */
-export const FLOW_EFFECTS = ["continue", "stop", "branch", "park"] as const;
+export const FLOW_EFFECTS = ["continue", "stop", "choose", "park"] as const;
 export type FlowEffect = (typeof FLOW_EFFECTS)[number];
 
 /** What `execute` gets besides its rendered input. */
