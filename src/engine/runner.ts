@@ -13,8 +13,17 @@
  */
 
 import type { Logger } from "pino";
-import { errorText, executeStep, flowOf, prepareStep, stepFailure, stepKind, transient } from "../steps/execute.ts";
-import type { StepContext, StepKind } from "../steps/types.ts";
+import {
+  errorText,
+  executeStep,
+  flowOf,
+  prepareStep,
+  stepEnvironment,
+  stepFailure,
+  stepKind,
+  transient,
+} from "../steps/execute.ts";
+import type { StepContext, StepEnvironment, StepKind } from "../steps/types.ts";
 import type { RunRecord, StepRecord, Store } from "../store/index.ts";
 import { type Lease, LeaseLostError, type RunStore } from "../store/runs.ts";
 import type { ClientProvider } from "./clients.ts";
@@ -91,8 +100,10 @@ export class Runner {
   readonly #env: Record<string, string>;
   /** Cleans what is stored: no credential, and no secret FLOW_* value, reaches a run record. */
   readonly #clean: ReturnType<typeof secretScrubber>;
+  readonly #stepEnv: StepEnvironment;
   constructor(options: RunnerOptions) {
     this.#o = options;
+    this.#stepEnv = stepEnvironment(options);
     this.#env = templateEnv(options.env);
     this.#clean = secretScrubber(this.#env);
   }
@@ -222,16 +233,7 @@ export class Runner {
           await this.#flush(state, (runs) => runs.startStep(run.id, step.id, seq, this.#clean.input(input)));
           rowWritten = true;
         }
-        const ctx: StepContext = {
-          step,
-          path,
-          scope,
-          clients: this.#o.clients,
-          allowPrivateHttp: this.#o.allowPrivateHttp,
-          templateTimeLimitMs: this.#o.templateTimeLimitMs,
-          noted: prev?.output,
-          now: Date.now,
-        };
+        const ctx: StepContext = { ...this.#stepEnv, step, path, scope, noted: prev?.output };
         const output = await this.#attempts(kind, ctx, input, state, preWritten);
         await this.#wait(kind, step, path, output, state);
         scope.steps[step.id] = output;

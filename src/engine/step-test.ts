@@ -5,7 +5,8 @@
  * and error text are what a run would record. Differences, by design: nothing is recorded, a
  * delay shows when the run would go on instead of waiting, and nothing is retried.
  */
-import { executeStep, flowOf, prepareStep, stepFailure, stepKind } from "../steps/execute.ts";
+import { executeStep, flowOf, prepareStep, stepEnvironment, stepFailure, stepKind } from "../steps/execute.ts";
+import type { StepEnvironment } from "../steps/types.ts";
 import type { ClientProvider } from "./clients.ts";
 import { secretScrubber } from "./redact.ts";
 import { type TemplateScope, templateEnv } from "./template.ts";
@@ -38,8 +39,10 @@ export class StepTester {
   readonly #env: Record<string, string>;
   /** Test answers show what a run record would keep: no credentials, no secret FLOW_* values. */
   readonly #clean: ReturnType<typeof secretScrubber>;
+  readonly #stepEnv: StepEnvironment;
   constructor(options: StepTesterOptions) {
     this.#o = options;
+    this.#stepEnv = stepEnvironment(options);
     this.#env = templateEnv(options.env ?? process.env);
     this.#clean = secretScrubber(this.#env);
   }
@@ -58,19 +61,7 @@ export class StepTester {
       const prepared = await prepareStep(kind, step, path, scope, this.#o.templateTimeLimitMs);
       if (prepared.skip) return { ok: true, skipped: true, input: null, output: null, durationMs: elapsed() };
       input = prepared.input;
-      const output = await executeStep(
-        kind,
-        {
-          step,
-          path,
-          scope,
-          clients: this.#o.clients,
-          allowPrivateHttp: this.#o.allowPrivateHttp,
-          templateTimeLimitMs: this.#o.templateTimeLimitMs,
-          now: Date.now,
-        },
-        input,
-      );
+      const output = await executeStep(kind, { ...this.#stepEnv, step, path, scope }, input);
       return { ok: true, input: this.#clean.input(input), output: this.#clean.text(output), durationMs: elapsed() };
     } catch (err) {
       return {

@@ -8,7 +8,7 @@ import { parseInput } from "../catalog/inputs.ts";
 import { jsonSchemaOf } from "../cliniko/zod-schema.ts";
 import { activationIssues } from "../engine/activation.ts";
 import { validateWorkflow } from "../engine/workflow.ts";
-import type { RunRecord } from "../store/index.ts";
+import { type RunRecord, runSummary } from "../store/index.ts";
 import type { McpTool, ToolContext, ToolEffect } from "./tool.ts";
 
 /** Without `since`, a poll looks back one hour: enough to see a change just made, cheap to fetch. */
@@ -24,23 +24,6 @@ const isoDateTime = z.string().refine((s) => /^\d{4}-\d{2}-\d{2}T/.test(s) && !N
   message: "must be an ISO 8601 date-time such as 2025-03-01T09:00:00Z",
 });
 const runId = z.number().int().positive().describe("The run's id (from flow_list_runs).");
-
-/** A run without its payload (lists stay small and free of patient data). */
-function runSummary(r: RunRecord) {
-  return {
-    id: r.id,
-    workflow: r.workflow,
-    workflowVersion: r.workflowVersion,
-    trigger: r.trigger,
-    eventKey: r.eventKey,
-    status: r.status,
-    createdAt: r.createdAt,
-    startedAt: r.startedAt,
-    finishedAt: r.finishedAt,
-    error: r.error,
-    replayOf: r.replayOf,
-  };
-}
 
 async function findRun(ctx: ToolContext, id: number): Promise<RunRecord> {
   const run = await ctx.store.runs.find(id);

@@ -10,7 +10,7 @@ import { HttpRequestError } from "../engine/http-request.ts";
 import { condition, render, TemplateError, type TemplateScope } from "../engine/template.ts";
 import type { StepDefinition } from "../engine/workflow.ts";
 import { stepKind } from "./registry.ts";
-import type { Flow, StepContext, StepKind } from "./types.ts";
+import type { Flow, StepContext, StepEnvironment, StepKind } from "./types.ts";
 
 /** How much of an error's detail a message keeps (a 422's field list, a response body). */
 const DETAIL_LIMIT = 600;
@@ -54,6 +54,16 @@ export async function prepareStep(
     ? (step.input ?? {})
     : await render(step.input ?? {}, scope, `${path}.input`, timeLimitMs);
   return { skip: false, input };
+}
+
+/** The environment both journals give their steps, from their options. */
+export function stepEnvironment(o: Omit<StepEnvironment, "now"> & { now?: () => number }): StepEnvironment {
+  return {
+    clients: o.clients,
+    allowPrivateHttp: o.allowPrivateHttp,
+    templateTimeLimitMs: o.templateTimeLimitMs,
+    now: o.now ?? Date.now,
+  };
 }
 
 /** Executes a prepared step. */

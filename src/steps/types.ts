@@ -38,20 +38,24 @@ export type Flow =
 export const FLOW_EFFECTS = ["continue", "stop", "choose", "park"] as const;
 export type FlowEffect = (typeof FLOW_EFFECTS)[number];
 
-/** What `execute` gets besides its rendered input. */
-export interface StepContext {
-  step: StepDefinition;
-  /** Where the step sits in the file (`steps[2]`), for messages. */
-  path: string;
-  scope: TemplateScope;
+/** What every step of one journal shares: the connections and the limits it runs under. */
+export interface StepEnvironment {
   clients: ClientProvider;
   /** Allow http.request to private targets (tests, local setups). */
   allowPrivateHttp?: boolean;
   templateTimeLimitMs?: number;
-  /** What an earlier, interrupted execution of this step noted (a delay's wake-up time). */
-  noted?: unknown;
   /** Milliseconds since the epoch (injectable for tests). */
   now(): number;
+}
+
+/** What `execute` gets besides its rendered input. */
+export interface StepContext extends StepEnvironment {
+  step: StepDefinition;
+  /** Where the step sits in the file (`steps[2]`), for messages. */
+  path: string;
+  scope: TemplateScope;
+  /** What an earlier, interrupted execution of this step noted (a delay's wake-up time). */
+  noted?: unknown;
 }
 
 export interface SaveIssue {

@@ -61,4 +61,5 @@ export type { ConnectionConfig, ConnectionSummary } from "./connections.ts";
 export { DatabaseUrlError, DEFAULT_DATABASE_URL, parseDatabaseUrl } from "./database.ts";
 export type { CursorState, DetectedEvent, PollCommit } from "./polling.ts";
 export type { RunRecord, RunStatus, StepRecord, StepStatus } from "./runs.ts";
+export { runSummary } from "./runs.ts";
 export type { StoredWorkflow } from "./workflows.ts";

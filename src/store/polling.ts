@@ -39,6 +39,33 @@ export interface PollCommit {
   backfillDone?: number[];
 }
 
+/**
+ * Records that a workflow has seen an event; false when it already had (ON CONFLICT DO NOTHING:
+ * the insert itself is the dedupe, so two writers racing on one key cannot both win).
+ */
+async function markSeen(
+  trx: Kysely<Database>,
+  e: DetectedEvent,
+  connectionKey: string,
+  pollKey: string,
+  now: string,
+): Promise<boolean> {
+  const inserted = await trx
+    .insertInto("seen_events")
+    .values({
+      workflow_id: e.workflowId,
+      event_key: e.eventKey,
+      event_time: e.eventTime,
+      connection_key: connectionKey,
+      poll_key: pollKey,
+      created_at: now,
+    })
+    .onConflict((oc) => oc.columns(["workflow_id", "event_key"]).doNothing())
+    .returning("workflow_id")
+    .executeTakeFirst();
+  return inserted !== undefined;
+}
+
 /** Cursors per (connection, poll key) and the seen-event keys that make repeated polls harmless. */
 export class PollingStore {
   readonly #db: Kysely<Database>;
@@ -136,20 +163,7 @@ export class PollingStore {
           duplicates++;
           continue;
         }
-        const inserted = await trx
-          .insertInto("seen_events")
-          .values({
-            workflow_id: e.workflowId,
-            event_key: e.eventKey,
-            event_time: e.eventTime,
-            connection_key: c.connectionKey,
-            poll_key: c.pollKey,
-            created_at: now,
-          })
-          .onConflict((oc) => oc.columns(["workflow_id", "event_key"]).doNothing())
-          .returning("workflow_id")
-          .executeTakeFirst();
-        if (!inserted) {
+        if (!(await markSeen(trx, e, c.connectionKey, c.pollKey, now))) {
           duplicates++;
           continue;
         }
@@ -186,20 +200,7 @@ export class PollingStore {
     duplicate: boolean;
   }> {
     return this.#db.transaction().execute(async (trx) => {
-      const inserted = await trx
-        .insertInto("seen_events")
-        .values({
-          workflow_id: e.workflowId,
-          event_key: e.eventKey,
-          event_time: e.eventTime,
-          connection_key: e.connectionKey,
-          poll_key: e.pollKey,
-          created_at: isoNow(),
-        })
-        .onConflict((oc) => oc.columns(["workflow_id", "event_key"]).doNothing())
-        .returning("workflow_id")
-        .executeTakeFirst();
-      if (!inserted) {
+      if (!(await markSeen(trx, e, e.connectionKey, e.pollKey, isoNow()))) {
         const first = await trx
           .selectFrom("runs")
           .select("id")

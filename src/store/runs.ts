@@ -82,6 +82,23 @@ export interface RunFilter {
   limit?: number;
 }
 
+/** A run without its payload or steps: what listings show (small, and free of patient data). */
+export function runSummary(r: RunRecord) {
+  return {
+    id: r.id,
+    workflow: r.workflow,
+    workflowVersion: r.workflowVersion,
+    trigger: r.trigger,
+    eventKey: r.eventKey,
+    status: r.status,
+    createdAt: r.createdAt,
+    startedAt: r.startedAt,
+    finishedAt: r.finishedAt,
+    error: r.error,
+    replayOf: r.replayOf,
+  };
+}
+
 export class RunStore {
   readonly #db: Kysely<Database>;
   constructor(db: Kysely<Database>) {

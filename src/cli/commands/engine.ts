@@ -11,7 +11,7 @@ import { assertActivatable } from "../../engine/activation.ts";
 import { ClientProvider } from "../../engine/clients.ts";
 import { runOnce } from "../../engine/once.ts";
 import { loadWorkflowFile, validateWorkflow, workflowJsonSchema } from "../../engine/workflow.ts";
-import { openStore, type RunRecord, type Store } from "../../store/index.ts";
+import { openStore, type RunRecord, runSummary, type Store } from "../../store/index.ts";
 import { toIso } from "../../store/time.ts";
 import { UsageError } from "../errors.ts";
 
@@ -49,23 +49,6 @@ function since(value: string | undefined): string | undefined {
 function table(rows: string[][]): string {
   const widths = rows[0]!.map((_, i) => Math.max(...rows.map((r) => (r[i] ?? "").length)));
   return rows.map((r) => r.map((c, i) => (i === r.length - 1 ? c : c.padEnd(widths[i]!))).join("  ")).join("\n");
-}
-
-/** The stable JSON shape of `runs list --json`. */
-function runJson(r: RunRecord) {
-  return {
-    id: r.id,
-    workflow: r.workflow,
-    workflowVersion: r.workflowVersion,
-    trigger: r.trigger,
-    eventKey: r.eventKey,
-    status: r.status,
-    createdAt: r.createdAt,
-    startedAt: r.startedAt,
-    finishedAt: r.finishedAt,
-    error: r.error,
-    replayOf: r.replayOf,
-  };
 }
 
 function runId(text: string): number {
@@ -313,7 +296,7 @@ export function register(program: Command): string[] {
       await withStore(async (store) => {
         const workflowId = o.workflow ? (await store.workflows.get(o.workflow)).id : undefined;
         const list = await store.runs.list({ workflowId, status: o.status as RunRecord["status"], limit });
-        if (o.json) return out(JSON.stringify(list.map(runJson), null, 2));
+        if (o.json) return out(JSON.stringify(list.map(runSummary), null, 2));
         if (list.length === 0) return out("No runs.");
         out(
           table([
@@ -332,7 +315,8 @@ export function register(program: Command): string[] {
         const run = await store.runs.find(runId(id));
         if (!run) throw new Error(`No run ${id}.`);
         const steps = await store.runs.steps(run.id);
-        if (o.json) return out(JSON.stringify({ ...runJson(run), triggerPayload: run.triggerPayload, steps }, null, 2));
+        if (o.json)
+          return out(JSON.stringify({ ...runSummary(run), triggerPayload: run.triggerPayload, steps }, null, 2));
         out(`Run ${run.id} of ${run.workflow} (version ${run.workflowVersion}): ${run.status}`);
         out(`  trigger ${run.trigger}, event ${run.eventKey}`);
         out(`  created ${run.createdAt}, started ${run.startedAt ?? "-"}, finished ${run.finishedAt ?? "-"}`);
