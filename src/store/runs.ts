@@ -60,6 +60,7 @@ const MAX_INTERRUPTIONS = 2;
 export const INTERRUPTED_TWICE =
   "This run was interrupted twice while running (the process stopped); it was not resumed again to avoid a crash loop. Replay it once the cause is fixed.";
 const STEP_INTERRUPTED = "The process stopped while this step was running; whether it took effect is unknown.";
+const STEP_INTERRUPTED_NOTE = "A step was in flight, so whether it took effect is unknown: check before replaying.";
 
 export interface StepRecord {
   stepId: string;
@@ -208,7 +209,7 @@ export class RunStore {
    * token and lease expiry), so two workers — or `serve` and `run --once` — never execute the same
    * run at once, and a lease renewed since the caller looked is not taken. Each claim gets a new
    * token. Taking over a `running` run counts as an interruption; the second one quarantines the
-   * run (`failed`, its in-flight step `unknown`) instead, so a run that kills its worker cannot
+   * run (`failed`; `unknown` when a step was in flight, which becomes `unknown` too) instead, so a run that kills its worker cannot
    * kill every worker in turn. Returns whether `owner` now holds the run.
    */
   async claim(run: RunRecord, owner: string, leaseMs: number): Promise<boolean> {
@@ -258,12 +259,20 @@ export class RunStore {
         )
         .executeTakeFirst();
       if (Number(res.numUpdatedRows) !== 1) return;
-      await trx
+      const inFlight = await trx
         .updateTable("step_results")
         .set({ status: "unknown", error: STEP_INTERRUPTED, finished_at: isoNow() })
         .where("run_id", "=", run.id)
         .where("status", "=", "running")
-        .execute();
+        .executeTakeFirst();
+      // A step that may have written elsewhere makes the run `unknown`, not `failed`: someone
+      // must check before replaying it, or the write could happen twice.
+      if (Number(inFlight.numUpdatedRows) > 0)
+        await trx
+          .updateTable("runs")
+          .set({ status: "unknown", error: `${INTERRUPTED_TWICE} ${STEP_INTERRUPTED_NOTE}` })
+          .where("id", "=", run.id)
+          .execute();
     });
   }
 

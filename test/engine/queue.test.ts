@@ -305,7 +305,7 @@ for (const dialect of ["sqlite", "postgres"] as const) {
       assert.deepEqual(hook.calls, []);
     });
 
-    test("a run interrupted twice is quarantined: failed with the reason, never resumed again", async () => {
+    test("a run interrupted twice with a step in flight is quarantined as unknown with the reason, never resumed again", async () => {
       const { id } = await queued(
         workflow({
           trigger: { key: "new_patient" },
@@ -313,7 +313,8 @@ for (const dialect of ["sqlite", "postgres"] as const) {
         }),
         "looping",
       );
-      // Two lives that each died with the run in flight (its GET was being sent).
+      // Two lives that each died with the run in flight, its step row written before the send
+      // (as the runner does for a step that may write elsewhere).
       assert.equal(await h.store.runs.claim((await h.store.runs.find(id))!, deadOwner(1), 60_000), true);
       await h.store.runs.startStep(id, "read", 0, {});
       assert.equal(await h.store.runs.claim((await h.store.runs.find(id))!, deadOwner(2), 60_000), true);
@@ -322,10 +323,10 @@ for (const dialect of ["sqlite", "postgres"] as const) {
       await until("the run finished", async () => (await h.store.runs.find(id))!.finishedAt !== null);
       await b.stop();
       const run = (await h.store.runs.find(id))!;
-      assert.deepEqual(
-        [run.status, run.error, run.leaseOwner, run.interruptions],
-        ["failed", INTERRUPTED_TWICE, null, 2],
-      );
+      // `unknown`, not `failed`: the in-flight step may have taken effect, so a human checks
+      // before replaying (the fault suite found `failed` runs whose write had landed).
+      assert.deepEqual([run.status, run.leaseOwner, run.interruptions], ["unknown", null, 2]);
+      assert.ok(run.error?.startsWith(INTERRUPTED_TWICE), run.error ?? "");
       assert.deepEqual(b.outcomes, [], "a quarantined run was executed");
       assert.deepEqual(hook.calls, []);
       const steps = await h.store.runs.steps(id);
