@@ -177,7 +177,7 @@ test(`${CHANGES} changes, faults and ${KILLS} SIGKILLs over 2 processes on Postg
   sandbox.faults.clear();
 
   // Let the survivors finish: every expected run exists and has ended, or time is up.
-  const deadline = Date.now() + (quick ? 90_000 : 300_000);
+  const deadline = Date.now() + (quick ? 120_000 : 600_000);
   const runsOf = async (c: Cluster) => {
     const all = [];
     for (const [resource] of RESOURCES) {
