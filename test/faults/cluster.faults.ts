@@ -104,7 +104,7 @@ async function kill(child: ChildProcess | undefined, signal: NodeJS.Signals = "S
 }
 
 test(`${CHANGES} changes, faults and ${KILLS} SIGKILLs over 2 processes on PostgreSQL and 2 on SQLite: each change runs once, each write lands at most once`, {
-  timeout: quick ? 240_000 : 1_200_000,
+  timeout: quick ? 300_000 : 1_500_000,
 }, async () => {
   const old = new Date(Date.now() - 3_600_000).toISOString().replace(/\.\d+Z$/, "Z");
   const alertPatient = sandbox.control.create("patients", {
