@@ -143,7 +143,7 @@ export class RedisLimiters implements LimiterRegistry {
     const fp = keyFingerprint(apiKey);
     let limiter = this.#byKey.get(fp);
     if (!limiter) {
-      limiter = new RedisLimiter(this.#redis, this, fp);
+      limiter = new RedisLimiter(this, fp);
       this.#byKey.set(fp, limiter);
     }
     return limiter;
@@ -209,7 +209,6 @@ interface Waiter {
 
 /** One key's limiter in this process: a FIFO of callers whose head asks Redis for a slot. */
 class RedisLimiter implements RateLimiter {
-  readonly #redis: LimiterRedis;
   readonly #registry: RedisLimiters;
   readonly #fp: string;
   #queue: Waiter[] = [];
@@ -217,8 +216,7 @@ class RedisLimiter implements RateLimiter {
   #blocked = 0;
   #counters = { requests: 0, waits: 0, waitedMs: 0, rateLimited: 0 };
 
-  constructor(redis: LimiterRedis, registry: RedisLimiters, fp: string) {
-    this.#redis = redis;
+  constructor(registry: RedisLimiters, fp: string) {
     this.#registry = registry;
     this.#fp = fp;
   }
