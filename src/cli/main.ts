@@ -23,7 +23,7 @@ const modules: { verbs: string[]; load(): Promise<CommandModule> }[] = [
     verbs: ["migrate", "connections", "workflows", "run", "runs", "schema"],
     load: () => import("./commands/engine.ts"),
   },
-  { verbs: ["serve"], load: () => import("./commands/serve.ts") },
+  { verbs: ["serve", "worker"], load: () => import("./commands/serve.ts") },
   { verbs: ["admin"], load: () => import("./commands/admin.ts") },
   { verbs: ["mcp"], load: () => import("./commands/mcp.ts") },
 ];

@@ -47,15 +47,21 @@ export interface ClientProviderOptions {
  * Cliniko's per-user limit); 0 turns pacing off (local sandboxes).
  */
 export function limitersFromEnv(env: NodeJS.ProcessEnv, clock?: Clock): LocalLimiters {
+  const limit = rateLimitFromEnv(env);
+  if (limit === undefined) return new LocalLimiters({ clock });
+  return new LocalLimiters(limit === 0 ? { paced: false, clock } : { limit, windowMs: 60_000, clock });
+}
+
+/** CLINIKO_FLOW_RATE_LIMIT as a number (undefined: the default), shared by local and Redis limiters. */
+export function rateLimitFromEnv(env: NodeJS.ProcessEnv): number | undefined {
   const raw = env.CLINIKO_FLOW_RATE_LIMIT?.trim();
-  if (raw === undefined || raw === "") return new LocalLimiters({ clock });
+  if (raw === undefined || raw === "") return undefined;
   if (!/^\d+$/.test(raw)) {
     throw new ClinikoConfigError(
       `CLINIKO_FLOW_RATE_LIMIT must be a whole number of requests per minute (0 turns pacing off), not "${raw}".`,
     );
   }
-  const limit = Number(raw);
-  return new LocalLimiters(limit === 0 ? { paced: false, clock } : { limit, windowMs: 60_000, clock });
+  return Number(raw);
 }
 
 interface Resolved {

@@ -32,6 +32,13 @@ export interface SchedulerOptions {
   maxBackoffMs?: number;
   /** Called after each poll (metrics, tests). */
   onPoll?(job: PollJob, result: PollResult | Error): void;
+  /**
+   * Distributed mode: polls are timed by the cluster's job schedulers, not here. After each
+   * reload the plan goes to `reconcile`; the process's poll jobs call `pollNow`.
+   */
+  cluster?: { reconcile(plan: { id: string; intervalMs: number }[]): Promise<void> };
+  /** Fire `schedule` triggers here (default true; false for `serve --role api`). */
+  fireSchedules?: boolean;
 }
 
 interface JobState {
@@ -115,6 +122,19 @@ export class Scheduler {
     await Promise.allSettled([...this.#inFlight]);
   }
 
+  /**
+   * Runs one poll now (distributed mode: a poll job of the cluster's scheduler). Unknown ids (a
+   * workflow changed since this process last reloaded) reload first; a poll already running in
+   * this process is not started twice. The poll's commit stays the exactly-once guard.
+   */
+  async pollNow(id: string): Promise<void> {
+    if (!this.#jobs.has(id)) await this.reload();
+    const state = this.#jobs.get(id);
+    if (!state || state.running) return;
+    state.running = true;
+    await this.#runJob(state);
+  }
+
   /** Poll jobs as currently planned (for status pages and tests). */
   jobs(): PollJob[] {
     return [...this.#jobs.values()].map((j) => j.job);
@@ -127,12 +147,12 @@ export class Scheduler {
       this.#lastReload = now;
     }
     for (const state of this.#jobs.values()) {
-      if (state.running || state.nextAt > now) continue;
+      if (this.#o.cluster || state.running || state.nextAt > now) continue;
       state.running = true;
       this.#track(this.#runJob(state));
     }
     for (const s of this.#schedules.values()) {
-      if (s.nextAt > now) continue;
+      if (this.#o.fireSchedules === false || s.nextAt > now) continue;
       const slot = s.nextAt;
       s.nextAt = this.#nextFire(s, now);
       this.#track(this.#fire(s, slot));
@@ -182,6 +202,7 @@ export class Scheduler {
       } else this.#jobs.set(id, { job, intervalMs, nextAt: 0, running: false, failures: 0 });
     }
     for (const id of this.#jobs.keys()) if (!seen.has(id)) this.#jobs.delete(id);
+    await this.#o.cluster?.reconcile([...this.#jobs].map(([id, state]) => ({ id, intervalMs: state.intervalMs })));
 
     const scheduled = new Set<number>();
     for (const a of active) {

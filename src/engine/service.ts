@@ -3,10 +3,14 @@
  * workers. The web server attaches itself through `extensions`, each receiving the running
  * service and returning how to stop what it started.
  */
+
+import type { Redis } from "ioredis";
 import type { Logger } from "pino";
+import { RedisLimiters } from "../cliniko/redis-limiter.ts";
 import { createLogger } from "../log.ts";
 import { openStore, type Store } from "../store/index.ts";
-import { ClientProvider } from "./clients.ts";
+import { ClientProvider, rateLimitFromEnv } from "./clients.ts";
+import { ClusterPolls, ClusterQueue, connectRedis, SQLITE_WITH_REDIS } from "./cluster.ts";
 import { InProcessQueue, type RunQueue } from "./queue.ts";
 import { Runner } from "./runner.ts";
 import { Scheduler } from "./scheduler.ts";
@@ -29,6 +33,27 @@ export interface ServiceOptions {
   extensions?: ((service: Service) => Promise<(() => Promise<void>) | undefined>)[];
   /** Passed through to extensions (e.g. --port, --demo). */
   settings?: Record<string, unknown>;
+  /**
+   * With REDIS_URL: `api` enqueues and reconciles poll schedulers but never polls or runs;
+   * `worker` polls and runs; `all` (default) does both. Without REDIS_URL only `all` exists.
+   */
+  role?: ServiceRole;
+}
+
+export type ServiceRole = "all" | "api" | "worker";
+
+/** A setting that cannot work (REDIS_URL with SQLite, a role without Redis): one clear sentence. */
+export class ServiceConfigError extends Error {
+  override name = "ServiceConfigError";
+}
+
+/** Distributed mode's parts, present only with REDIS_URL. */
+export interface ClusterParts {
+  redis: Redis;
+  queue: ClusterQueue;
+  polls: ClusterPolls;
+  limiters: RedisLimiters;
+  role: ServiceRole;
 }
 
 export interface Service {
@@ -41,6 +66,10 @@ export interface Service {
   settings: Record<string, unknown>;
   /** Polls done and failed since start (for /metrics). */
   pollStats: { polls: number; errors: number };
+  /** Present in distributed mode (REDIS_URL). */
+  cluster?: ClusterParts;
+  /** Database and (in distributed mode) Redis reachability, for /healthz. */
+  health(): Promise<{ ok: boolean; database: string; redis?: string }>;
   stop(): Promise<void>;
 }
 
@@ -56,17 +85,50 @@ export async function startService(options: ServiceOptions = {}): Promise<Servic
   const env = options.env ?? process.env;
   const logger = options.logger ?? createLogger({ name: "cliniko-flow" });
   const store = options.store ?? (await openStore({ env }));
-  const clients = new ClientProvider(store, { env });
+  const role = options.role ?? "all";
+  const redisUrl = env.REDIS_URL?.trim() || undefined;
+  if (!redisUrl && role !== "all") {
+    if (!options.store) await store.close();
+    throw new ServiceConfigError(`The ${role} role needs REDIS_URL (distributed mode); without it run \`serve\`.`);
+  }
+  if (redisUrl && store.database.target.dialect !== "postgres") {
+    if (!options.store) await store.close();
+    throw new ServiceConfigError(SQLITE_WITH_REDIS);
+  }
   const pollIntervalMs = options.pollIntervalMs ?? numberFromEnv(env, "CLINIKO_FLOW_TEST_POLL_INTERVAL_MS");
   const testTiming = pollIntervalMs !== undefined && pollIntervalMs < 1000;
   const workers = options.workers ?? numberFromEnv(env, "CLINIKO_FLOW_WORKERS") ?? 4;
   // How long a claim holds a run without renewal (renewed every third of it while a step runs).
   const leaseMs = numberFromEnv(env, "CLINIKO_FLOW_LEASE_MS") ?? 60_000;
-  const queue = new InProcessQueue(store, {
-    concurrency: workers,
-    pollMs: testTiming ? 100 : 1000,
-    leaseMs,
-  });
+  let cluster: ClusterParts | undefined;
+  if (redisUrl) {
+    const redis = connectRedis(redisUrl);
+    const limit = rateLimitFromEnv(env);
+    const limiters = new RedisLimiters(redis, limit === undefined ? {} : { limit });
+    cluster = {
+      redis,
+      role,
+      limiters,
+      queue: new ClusterQueue(store, {
+        redis,
+        execute: role !== "api",
+        concurrency: workers,
+        leaseMs,
+        sweepMs: testTiming ? 200 : 5000,
+        resendMs: testTiming ? 2000 : 30_000,
+        logger,
+      }),
+      polls: new ClusterPolls(redis, logger),
+    };
+  }
+  const clients = new ClientProvider(store, { env, limiters: cluster?.limiters });
+  const queue: RunQueue =
+    cluster?.queue ??
+    new InProcessQueue(store, {
+      concurrency: workers,
+      pollMs: testTiming ? 100 : 1000,
+      leaseMs,
+    });
   const runner = new Runner({
     store,
     clients,
@@ -91,8 +153,11 @@ export async function startService(options: ServiceOptions = {}): Promise<Servic
     overlapMs: options.overlapMs ?? numberFromEnv(env, "CLINIKO_FLOW_POLL_OVERLAP_MS"),
     tickMs: options.tickMs ?? (testTiming ? 50 : 1000),
     reloadMs: options.reloadMs ?? (testTiming ? 500 : 5000),
+    cluster: cluster?.polls,
+    fireSchedules: role !== "api",
   });
   queue.start((run, owner) => runner.execute(run, owner));
+  if (cluster && role !== "api") cluster.polls.start((id) => scheduler.pollNow(id), Math.max(2, workers));
   scheduler.start();
   const stops: (() => Promise<void>)[] = [];
   const service: Service = {
@@ -104,10 +169,32 @@ export async function startService(options: ServiceOptions = {}): Promise<Servic
     logger,
     settings: options.settings ?? {},
     pollStats,
+    cluster,
+    async health() {
+      const database = await store.database.db
+        .selectFrom("runs")
+        .select("id")
+        .limit(1)
+        .execute()
+        .then(
+          () => "ok",
+          (err: Error) => `unreachable: ${err.message}`,
+        );
+      const redis = cluster
+        ? await cluster.redis.ping().then(
+            () => "ok",
+            (err: Error) => `unreachable: ${err.message}`,
+          )
+        : undefined;
+      return { ok: database === "ok" && (redis ?? "ok") === "ok", database, ...(redis ? { redis } : {}) };
+    },
     async stop() {
+      // Stop taking work first (the API, the poll jobs), then finish the runs in flight.
       for (const stop of stops.reverse()) await stop().catch(() => {});
+      await cluster?.polls.stop().catch(() => {});
       await scheduler.stop();
       await queue.stop();
+      cluster?.redis.disconnect();
       if (!options.store) await store.close();
     },
   };
@@ -115,6 +202,6 @@ export async function startService(options: ServiceOptions = {}): Promise<Servic
     const stop = await ext(service);
     if (stop) stops.push(stop);
   }
-  logger.info({ workers }, "cliniko-flow engine started");
+  logger.info({ workers, role: cluster ? role : "single-process" }, "cliniko-flow engine started");
   return service;
 }

@@ -305,10 +305,12 @@ export async function createServer(options: ServerOptions) {
     async (_req, reply) => {
       try {
         await store.database.db.selectFrom("workflows").select("id").limit(1).execute();
-        return { ok: true, version: pkg.version };
       } catch {
         return reply.code(503).send({ ok: false, message: "The database is not reachable." });
       }
+      const deps = await engine?.health?.();
+      if (deps && !deps.ok) return reply.code(503).send({ ok: false, message: `Redis is ${deps.redis}.` });
+      return { ok: true, version: pkg.version, ...(deps?.redis ? { redis: deps.redis } : {}) };
     },
   );
 
@@ -324,7 +326,7 @@ export async function createServer(options: ServerOptions) {
     async (_req, reply) => {
       const counts = await store.runs.counts();
       reply.type("text/plain; version=0.0.4; charset=utf-8");
-      return metrics.render(counts, engine?.stats?.() ?? {});
+      return metrics.render(counts, engine?.stats?.() ?? {}, (await engine?.labelledStats?.()) ?? []);
     },
   );
 

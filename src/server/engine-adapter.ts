@@ -20,6 +20,8 @@ export interface EngineParts {
   env?: NodeJS.ProcessEnv;
   allowPrivateHttp?: boolean;
   stats?: () => Record<string, number>;
+  labelledStats?: ServerEngine["labelledStats"];
+  health?: ServerEngine["health"];
 }
 
 const builtinTriggers = [
@@ -82,6 +84,8 @@ export function serverEngineOf(parts: EngineParts): ServerEngine {
     },
 
     stats: parts.stats,
+    labelledStats: parts.labelledStats,
+    health: parts.health,
     builtinTriggers: () => builtinTriggers,
   };
 }

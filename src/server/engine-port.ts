@@ -30,6 +30,10 @@ export interface ServerEngine {
   notify?(event: "workflows-changed" | "run-queued"): void;
   /** Counters for /metrics (polls, Cliniko requests, 429s…); names without the prefix. */
   stats?(): Record<string, number>;
+  /** Labelled gauges for /metrics read at scrape time (distributed mode: queue depth, per-key budget use). */
+  labelledStats?(): Promise<LabelledMetric[]>;
+  /** Reachability of what the engine depends on beyond the database (distributed mode: Redis). */
+  health?(): Promise<{ ok: boolean; redis?: string }>;
   /** Built-in triggers beside the catalogue's (schedule, webhook). */
   builtinTriggers?(): {
     key: string;
@@ -41,4 +45,12 @@ export interface ServerEngine {
     /** Words a clinic may search for it by. */
     keywords?: string[];
   }[];
+}
+
+/** One /metrics family with labelled samples (name without the prefix). */
+export interface LabelledMetric {
+  name: string;
+  type: "gauge" | "counter";
+  help: string;
+  samples: { labels: Record<string, string>; value: number }[];
 }

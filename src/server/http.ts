@@ -9,6 +9,7 @@ import { AuthStore } from "./auth.ts";
 import { DEMO_CONNECTION, demoPassword, prepareDemo, startDemoSandbox } from "./demo.ts";
 import { DemoClinic } from "./demo-clinic.ts";
 import { serverEngineOf } from "./engine-adapter.ts";
+import type { LabelledMetric } from "./engine-port.ts";
 
 export interface HttpSettings {
   port?: number;
@@ -22,7 +23,8 @@ export interface RunningHttp {
 }
 
 export async function startHttp(
-  service: Pick<Service, "store" | "clients" | "queue" | "logger"> & Partial<Pick<Service, "pollStats" | "scheduler">>,
+  service: Pick<Service, "store" | "clients" | "queue" | "logger"> &
+    Partial<Pick<Service, "pollStats" | "scheduler" | "cluster" | "health">>,
   settings: HttpSettings = {},
   env: NodeJS.ProcessEnv = process.env,
   print: (line: string) => void = (line) => process.stdout.write(`${line}\n`),
@@ -48,6 +50,15 @@ export async function startHttp(
       env,
       allowPrivateHttp: env.CLINIKO_FLOW_ALLOW_PRIVATE_HTTP === "1",
       stats: () => engineStats(service.pollStats, service.clients),
+      ...(service.cluster
+        ? {
+            labelledStats: () => clusterStats(service.cluster!),
+            health: async () => {
+              const h = await service.health!();
+              return { ok: h.redis === "ok", redis: h.redis };
+            },
+          }
+        : {}),
     }),
     clients: service.clients,
     webhookPostsPerMinute: webhookRateFromEnv(env),
@@ -100,6 +111,37 @@ function engineStats(
     cliniko_rate_limited_total: sum((s) => s.rateLimited),
     cliniko_rate_limit_waits_total: sum((s) => s.waits),
   };
+}
+
+/** Distributed mode's gauges, read from Redis at scrape time: the whole cluster, not this process. */
+async function clusterStats(cluster: NonNullable<Service["cluster"]>): Promise<LabelledMetric[]> {
+  const [runs, polls, keys] = await Promise.all([
+    cluster.queue.depth(),
+    cluster.polls.depth(),
+    cluster.limiters.shared(),
+  ]);
+  const depth = (queue: string, counts: Record<string, number>) =>
+    Object.entries(counts).map(([state, value]) => ({ labels: { queue, state }, value }));
+  return [
+    {
+      name: "bullmq_jobs",
+      type: "gauge",
+      help: "BullMQ jobs cluster-wide, by queue and state.",
+      samples: [...depth("runs", runs), ...depth("polls", polls)],
+    },
+    {
+      name: "rate_limit_window_starts",
+      type: "gauge",
+      help: "Request starts in the current rolling window, cluster-wide, per Cliniko key (hash prefix).",
+      samples: keys.map((k) => ({ labels: { key: k.key }, value: k.startsInWindow })),
+    },
+    {
+      name: "rate_limit_429_total",
+      type: "counter",
+      help: "429 answers reported by any process, per Cliniko key (hash prefix).",
+      samples: keys.map((k) => ({ labels: { key: k.key }, value: k.rateLimited })),
+    },
+  ];
 }
 
 /** The extension `serve` passes to startService: `extensions: [httpExtension]`. */

@@ -2,6 +2,8 @@
  * Prometheus text exposition for /metrics: request counters kept here, run and queue gauges read
  * from the store at scrape time, and the engine's poll / Cliniko request / 429 counters.
  */
+import type { LabelledMetric } from "./engine-port.ts";
+
 const PREFIX = "cliniko_flow_";
 
 /** Counters every scrape shows, at 0 until the engine reports them (stable names for dashboards). */
@@ -38,7 +40,11 @@ export class HttpMetrics {
     this.#durations.set(dkey, d);
   }
 
-  render(runCounts: Record<string, number>, engineStats: Record<string, number> = {}): string {
+  render(
+    runCounts: Record<string, number>,
+    engineStats: Record<string, number> = {},
+    labelled: LabelledMetric[] = [],
+  ): string {
     const out: string[] = [];
     const metric = (name: string, type: string, help: string, lines: string[]) => {
       out.push(`# HELP ${PREFIX}${name} ${help}`, `# TYPE ${PREFIX}${name} ${type}`, ...lines);
@@ -71,6 +77,13 @@ export class HttpMetrics {
         `${PREFIX}${name} ${value}`,
       ]);
     }
+    for (const m of labelled)
+      metric(
+        m.name,
+        m.type,
+        m.help,
+        m.samples.map((x) => `${PREFIX}${m.name}${labels(x.labels)} ${x.value}`),
+      );
     return `${out.join("\n")}\n`;
   }
 }

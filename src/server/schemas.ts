@@ -286,4 +286,10 @@ export const DemoPatientBody = z
 
 // ── operations ───────────────────────────────────────────────────────────────────────────────────
 
-export const Health = z.object({ ok: z.boolean(), version: z.string().optional(), message: z.string().optional() });
+export const Health = z.object({
+  ok: z.boolean(),
+  version: z.string().optional(),
+  message: z.string().optional(),
+  /** Distributed mode only: "ok" when Redis answers. */
+  redis: z.string().optional(),
+});

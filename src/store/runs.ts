@@ -205,6 +205,28 @@ export class RunStore {
   }
 
   /**
+   * What the cluster's sweep (re-)enqueues: the oldest `limit` queued runs, due or parked (with
+   * their wake-up time), and running runs whose lease ran out (their worker died). The database is
+   * the source of truth; this is how a run whose queue job was lost gets one again.
+   */
+  async sweepable(limit = 1000): Promise<{ id: number; notBefore: string | null }[]> {
+    const now = isoNow();
+    const rows = await this.#db
+      .selectFrom("runs")
+      .select(["id", "not_before"])
+      .where((eb) =>
+        eb.or([
+          eb("status", "=", "queued"),
+          eb.and([eb("status", "=", "running"), eb("lease_until", "is not", null), eb("lease_until", "<", now)]),
+        ]),
+      )
+      .orderBy("id")
+      .limit(limit)
+      .execute();
+    return rows.map((r) => ({ id: r.id, notBefore: r.not_before }));
+  }
+
+  /**
    * Takes a run for `owner` if it is still exactly as the caller saw it (compare-and-set on status,
    * token and lease expiry), so two workers — or `serve` and `run --once` — never execute the same
    * run at once, and a lease renewed since the caller looked is not taken. Each claim gets a new

@@ -4,7 +4,7 @@ import type { Command } from "commander";
  * Verbs of the stable interface whose implementation lands in a later issue. They are listed in
  * `--help` so scripts can discover them, and say clearly that they are not there yet.
  */
-const pending: [name: string, description: string][] = [["worker", "run a queue worker (distributed mode)"]];
+const pending: [name: string, description: string][] = [];
 
 export function registerPending(program: Command, implemented: Set<string>): void {
   for (const [name, description] of pending) {

@@ -1,8 +1,27 @@
-/** `serve`: the engine (scheduler + workers) until SIGINT/SIGTERM. The body stays a thin call to startService. */
+/**
+ * `serve` and `worker`: the engine until SIGINT/SIGTERM. Without REDIS_URL `serve` is the whole
+ * product in one process. With REDIS_URL (distributed mode) `serve --role api` answers HTTP and
+ * enqueues, `worker` polls and runs, and plain `serve` does both. The bodies stay thin calls to
+ * startService; on SIGTERM the service stops taking work and finishes the runs in flight.
+ */
 import type { Command } from "commander";
-import { startService } from "../../engine/service.ts";
+import { type ServiceRole, startService } from "../../engine/service.ts";
 import { httpExtension } from "../../server/http.ts";
 import { UsageError } from "../errors.ts";
+
+function untilSignal(): Promise<void> {
+  return new Promise<void>((resolve) => {
+    const stop = () => resolve();
+    process.once("SIGINT", stop);
+    process.once("SIGTERM", stop);
+  });
+}
+
+function positiveInt(name: string, raw: string): number {
+  const n = Number(raw);
+  if (!Number.isInteger(n) || n < 1) throw new UsageError(`${name} must be a positive whole number, not "${raw}".`);
+  return n;
+}
 
 export function register(program: Command): string[] {
   program
@@ -10,17 +29,40 @@ export function register(program: Command): string[] {
     .description("run the web UI, the HTTP API, the scheduler and the workers (--demo adds the sandbox clinic)")
     .option("--demo", "also start the sandbox with a seeded demo clinic and a demo connection")
     .option("--port <port>", "HTTP port (for the web server)", process.env.PORT ?? "3000")
-    .action(async (o: { demo?: boolean; port: string }) => {
+    .option("--role <role>", "with REDIS_URL: api (HTTP and enqueueing only) or all (api and worker)", "all")
+    .action(async (o: { demo?: boolean; port: string; role: string }) => {
       const port = Number(o.port);
       if (!Number.isInteger(port) || port < 0 || port > 65535)
         throw new UsageError(`--port must be a port number, not "${o.port}".`);
-      const service = await startService({ settings: { port, demo: Boolean(o.demo) }, extensions: [httpExtension] });
-      await new Promise<void>((resolve) => {
-        const stop = () => resolve();
-        process.once("SIGINT", stop);
-        process.once("SIGTERM", stop);
+      if (o.role !== "api" && o.role !== "all")
+        throw new UsageError(`--role must be "api" or "all", not "${o.role}" (workers run \`cliniko-flow worker\`).`);
+      const service = await startService({
+        role: o.role as ServiceRole,
+        settings: { port, demo: Boolean(o.demo) },
+        extensions: [httpExtension],
       });
+      await untilSignal();
       await service.stop();
     });
-  return ["serve"];
+  program
+    .command("worker")
+    .description("run a queue worker: polls and runs (distributed mode, needs REDIS_URL and PostgreSQL)")
+    .option("--concurrency <n>", "runs executed at once by this worker", process.env.CLINIKO_FLOW_WORKERS ?? "4")
+    .option("--port <port>", "also serve /healthz and /metrics on this port (0: none)", "0")
+    .action(async (o: { concurrency: string; port: string }) => {
+      const workers = positiveInt("--concurrency", o.concurrency);
+      const port = Number(o.port);
+      if (!Number.isInteger(port) || port < 0 || port > 65535)
+        throw new UsageError(`--port must be a port number, not "${o.port}".`);
+      const service = await startService({
+        role: "worker",
+        workers,
+        settings: { port },
+        extensions: port > 0 ? [httpExtension] : [],
+      });
+      process.stdout.write(`cliniko-flow worker running (concurrency ${workers})\n`);
+      await untilSignal();
+      await service.stop();
+    });
+  return ["serve", "worker"];
 }
