@@ -1,0 +1,258 @@
+/**
+ * The cluster suite (`npm run test:cluster`; CLUSTER_QUICK=1 for the short variant CI runs).
+ *
+ * Distributed mode as deployed (docs/deploy.md): one `serve --role api` and three `worker`
+ * processes on one PostgreSQL database and one Redis, polling one sandbox whose records of five
+ * resources keep changing. Workers are SIGKILLed at random moments and restarted, and Redis is
+ * restarted once without persistence (every job and scheduler lost). Every change's workflow
+ * writes one medical alert named after the change, so the sandbox's own records say what was
+ * written. Afterwards:
+ * - every change produced exactly one run (none lost, none twice);
+ * - every write produced at most one record;
+ * - a succeeded run wrote exactly one record, a failed run none, an `unknown` run zero or one.
+ */
+import assert from "node:assert/strict";
+import { type ChildProcess, spawn } from "node:child_process";
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { after, before, test } from "node:test";
+import { fileURLToPath } from "node:url";
+import { validateWorkflow } from "../../src/engine/workflow.ts";
+import { type Sandbox, startSandbox } from "../../src/sandbox/index.ts";
+import { openStore, type Store } from "../../src/store/index.ts";
+import { freshPostgresDatabase, sleep } from "../engine/helpers.ts";
+import { type PostgresServer, postgresSkip, startPostgres } from "../support/postgres.ts";
+import { type RedisServer, redisSkip, startRedis } from "../support/redis.ts";
+
+const quick = process.env.CLUSTER_QUICK === "1";
+const CHANGES = Number(process.env.CLUSTER_CHANGES ?? (quick ? 200 : 2000));
+const KILLS = Number(process.env.CLUSTER_KILLS ?? (quick ? 5 : 20));
+const WORKERS = 3;
+const LEASE_MS = 3000;
+const bin = fileURLToPath(new URL("../../bin/cliniko-flow.js", import.meta.url));
+
+/** The five resources that change, with the trigger that watches each. */
+const RESOURCES = [
+  ["patients", "updated_patient"],
+  ["contacts", "updated_contact"],
+  ["products", "updated_product"],
+  ["billable_items", "updated_billable_item"],
+  ["appointment_types", "updated_appointment_type"],
+] as const;
+
+interface Cluster {
+  tag: string;
+  env: NodeJS.ProcessEnv;
+  store: Store;
+  procs: (ChildProcess | undefined)[];
+  stderr: string[];
+}
+
+let sandbox: Sandbox;
+let pgServer: PostgresServer | undefined;
+let redis: RedisServer | undefined;
+let dir: string;
+const clusters: Cluster[] = [];
+const skip = postgresSkip() || redisSkip();
+
+before(async () => {
+  sandbox = await startSandbox({ port: 0, seed: "empty", rateLimit: 0 });
+  dir = mkdtempSync(join(tmpdir(), "cf-cluster-"));
+  if (!skip) [pgServer, redis] = await Promise.all([startPostgres(), startRedis()]);
+});
+
+after(async () => {
+  for (const c of clusters) {
+    for (const p of c.procs) p?.kill("SIGKILL");
+    await c.store.close();
+  }
+  await sandbox?.stop();
+  await pgServer?.stop();
+  await redis?.stop();
+  rmSync(dir, { recursive: true, force: true });
+});
+
+function envFor(databaseUrl: string): NodeJS.ProcessEnv {
+  return {
+    PATH: process.env.PATH,
+    DATABASE_URL: databaseUrl,
+    CLINIKO_API_KEY: sandbox.apiKey,
+    CLINIKO_EMAIL: "ops@clinic.test",
+    CLINIKO_BASE_URL: sandbox.baseUrl,
+    CLINIKO_FLOW_RATE_LIMIT: "0",
+    CLINIKO_FLOW_SECRET: "cluster-suite-secret-of-sufficient-length",
+    REDIS_URL: redis!.url,
+    CLINIKO_FLOW_TEST_POLL_INTERVAL_MS: "200",
+    CLINIKO_FLOW_LEASE_MS: String(LEASE_MS),
+    CLINIKO_FLOW_CLINIKO_TIMEOUT_MS: "10000",
+    LOG_LEVEL: "error",
+  };
+}
+
+/** Process 0 is the api; the others are workers (the commands of docs/deploy.md). */
+function start(c: Cluster, i: number): void {
+  const args = i === 0 ? ["serve", "--role", "api", "--port", "0"] : ["worker", "--concurrency", "4"];
+  const child = spawn(process.execPath, [bin, ...args], {
+    env: c.env,
+    stdio: ["ignore", "ignore", "pipe"],
+  });
+  child.stderr!.on("data", (d) => {
+    if (c.stderr.join("").length < 20_000) c.stderr.push(String(d));
+  });
+  c.procs[i] = child;
+}
+
+async function kill(child: ChildProcess | undefined, signal: NodeJS.Signals = "SIGKILL"): Promise<void> {
+  if (!child || child.exitCode !== null || child.signalCode !== null) return;
+  const exited = new Promise((r) => child.once("exit", r));
+  child.kill(signal);
+  await exited;
+}
+
+test(`${CHANGES} changes over 1 api + ${WORKERS} workers, ${KILLS} worker SIGKILLs and a Redis restart: each change runs once, each write lands at most once`, {
+  skip,
+  timeout: quick ? 300_000 : 1_200_000,
+}, async () => {
+  const old = new Date(Date.now() - 3_600_000).toISOString().replace(/\.\d+Z$/, "Z");
+  const alertPatient = sandbox.control.create("patients", {
+    first_name: "Alert",
+    last_name: "Holder",
+    created_at: old,
+    updated_at: old,
+  }).id;
+  const perResource = Math.ceil(CHANGES / RESOURCES.length);
+  const ids = new Map<string, string[]>();
+  for (const [resource] of RESOURCES)
+    ids.set(
+      resource,
+      Array.from(
+        { length: perResource },
+        () => sandbox.control.create(resource, { created_at: old, updated_at: old }).id,
+      ),
+    );
+  const env = envFor(await freshPostgresDatabase(pgServer!.url));
+  const store = await openStore({ env });
+  const tag = "pg";
+  for (const [resource, trigger] of RESOURCES) {
+    const def = validateWorkflow({
+      name: `${tag}-${resource}`,
+      trigger: { key: trigger, every: "30s" },
+      steps: [
+        {
+          id: "alert",
+          action: "create_medical_alert",
+          input: { patient_id: alertPatient, name: `${tag}|{{ trigger.id }}@{{ trigger.updated_at }}` },
+        },
+      ],
+    });
+    await store.workflows.save(def.name, def);
+  }
+  clusters.push({ tag, env, store, procs: [], stderr: [] });
+  const c0 = clusters[0]!;
+  for (let i = 0; i <= WORKERS; i++) start(c0, i);
+  const started = Date.now();
+
+  const expected = new Map<string, string>(); // `${id}@${updated_at}` → resource
+  const pending = [...RESOURCES.flatMap(([resource]) => ids.get(resource)!.map((id) => [resource, id] as const))];
+  pending.sort(() => Math.random() - 0.5);
+  const changeEvery = Math.max(5, Math.floor((quick ? 40_000 : 240_000) / pending.length));
+  const killEvery = Math.floor(pending.length / (KILLS + 1));
+  let kills = 0;
+  let redisRestarted = false;
+  for (let n = 0; n < pending.length; n++) {
+    if (!redisRestarted && n >= pending.length / 2) {
+      await redis!.restart();
+      redisRestarted = true;
+    }
+    const [resource, id] = pending[n]!;
+    const r = sandbox.control.touch({ resource, ids: [id] });
+    expected.set(`${r.ids[0]}@${r.updated_at[0]}`, resource);
+    if (killEvery > 0 && n % killEvery === killEvery - 1 && kills < KILLS) {
+      const c = c0;
+      const i = 1 + Math.floor(Math.random() * WORKERS);
+      await kill(c.procs[i]);
+      kills++;
+      start(c, i);
+    }
+    await sleep(changeEvery);
+  }
+
+  // Let the survivors finish: every expected run exists and has ended, or time is up.
+  const deadline = Date.now() + (quick ? 120_000 : 300_000);
+  const runsOf = async (c: Cluster) => {
+    const all = [];
+    for (const [resource] of RESOURCES) {
+      const w = await c.store.workflows.get(`${c.tag}-${resource}`);
+      all.push(...(await c.store.runs.list({ workflowId: w.id, limit: 100_000 })));
+    }
+    return all;
+  };
+  for (;;) {
+    let settled = true;
+    for (const c of clusters) {
+      const runs = await runsOf(c);
+      if (runs.length < expected.size || runs.some((r) => r.finishedAt === null)) settled = false;
+    }
+    if (settled || Date.now() > deadline) break;
+    await sleep(500);
+  }
+  for (const c of clusters) for (const p of c.procs) await kill(p, "SIGTERM");
+
+  // The sandbox's own records: alerts by name.
+  const alerts = new Map<string, number>();
+  for (const row of sandbox.store.rows("medical_alerts")) {
+    const name = String(row.name);
+    alerts.set(name, (alerts.get(name) ?? 0) + 1);
+  }
+  const figures: Record<string, unknown>[] = [];
+  for (const c of clusters) {
+    const runs = await runsOf(c);
+    const byKey = new Map<string, typeof runs>();
+    for (const r of runs) byKey.set(r.eventKey, [...(byKey.get(r.eventKey) ?? []), r]);
+    const dups = [...byKey.values()].filter((rs) => rs.length > 1);
+    const duplicateRuns = dups.length;
+    const dupDetail = JSON.stringify(
+      dups.slice(0, 3).map((rs) => rs.map((r) => ({ id: r.id, wf: r.workflowId, at: r.createdAt, s: r.status }))),
+    );
+    const lost = [...expected.keys()].filter((k) => !byKey.has(k));
+    const invented = [...byKey.keys()].filter((k) => !expected.has(k));
+    const unfinished = runs.filter((r) => r.finishedAt === null);
+    let duplicateWrites = 0;
+    let unknownWritten = 0;
+    let unknownNotWritten = 0;
+    const wrong: string[] = [];
+    for (const r of runs) {
+      const n = alerts.get(`${c.tag}|${r.eventKey}`) ?? 0;
+      if (n > 1) duplicateWrites++;
+      if (r.status === "succeeded" && n !== 1) wrong.push(`${r.eventKey} succeeded with ${n} records`);
+      if (r.status === "failed" && n !== 0) wrong.push(`${r.eventKey} failed with ${n} records: ${r.error}`);
+      if (r.status === "unknown") n === 1 ? unknownWritten++ : unknownNotWritten++;
+    }
+    const status = (s: string) => runs.filter((r) => r.status === s).length;
+    figures.push({
+      seconds: Math.round((Date.now() - started) / 1000),
+      changes: expected.size,
+      runs: runs.length,
+      succeeded: status("succeeded"),
+      failed: status("failed"),
+      unknown: `${status("unknown")} (${unknownWritten} written, ${unknownNotWritten} not)`,
+      duplicateRuns,
+      duplicateWrites,
+      lost: lost.length,
+      unfinished: unfinished.length,
+    });
+    const stderr = c.stderr.join("").slice(0, 1500);
+    assert.equal(duplicateRuns, 0, `${c.tag}: a change ran twice: ${dupDetail}`);
+    assert.equal(duplicateWrites, 0, `${c.tag}: a write landed twice`);
+    assert.deepEqual(lost, [], `${c.tag}: changes without a run; stderr: ${stderr}`);
+    assert.deepEqual(invented, [], `${c.tag}: runs for changes that never happened`);
+    assert.deepEqual(
+      unfinished.map((r) => `${r.id} ${r.status}`),
+      [],
+      `${c.tag}: runs left unfinished; stderr: ${stderr}`,
+    );
+    assert.deepEqual(wrong, [], `${c.tag}: a run's status disagrees with the sandbox`);
+  }
+  console.log(`cluster suite: ${kills} worker kills, Redis restarted once; ${JSON.stringify(figures, null, 1)}`);
+});
