@@ -64,8 +64,8 @@ describe("Redis limiter (shared budget per key)", { skip }, () => {
     const elapsed = Date.now() - t0;
     // Grant times seen by the clients lag Redis's by a little; a span a bit under the window must still hold ≤ limit.
     assert.ok(busiestWindow(times, 480) <= 10, `busiest window ${busiestWindow(times, 480)}`);
-    // 60 starts at 10 per 520 ms need 5 full windows after the first burst: ~2.6 s; well under 4 s if the budget is used.
-    assert.ok(elapsed >= 2500 && elapsed < 4000, `took ${elapsed} ms`);
+    // 60 starts at 10 per 520 ms need 5 full windows after the first burst: ~2.6 s; under 6 s (a loaded machine) if the budget is used.
+    assert.ok(elapsed >= 2500 && elapsed < 6000, `took ${elapsed} ms`);
     const granted = [a!, b!, c!].reduce((n, r) => n + r.stats()[0]!.requests, 0);
     assert.equal(granted, 60);
   });
@@ -139,10 +139,11 @@ describe("Redis limiter (shared budget per key)", { skip }, () => {
     await a!.forKey("k").acquire();
     // The dead process asked once (so it waits ahead of everyone) and never again.
     dead!.forKey("k");
+    const registered = Date.now();
     await dead!.tryAcquire(keyFingerprint("k"));
-    const t0 = Date.now();
     await a!.forKey("k").acquire();
-    const waited = Date.now() - t0;
-    assert.ok(waited >= 250 && waited < 1500, `waited ${waited} ms`);
+    const waited = Date.now() - registered;
+    // Held back until the dead waiter went stale (300 ms after it asked), then granted.
+    assert.ok(waited >= 280 && waited < 1500, `waited ${waited} ms`);
   });
 });
