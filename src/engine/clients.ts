@@ -5,6 +5,12 @@
  * and connection on it and /metrics reads the limiters' counts here.
  */
 import { createHash } from "node:crypto";
+import { appConnectionKind } from "../apps/connection-kinds.ts";
+import { AppError } from "../apps/errors.ts";
+import type { AppKind } from "../apps/kinds.ts";
+import { AppLimiters } from "../apps/limits.ts";
+import { issuesText } from "../apps/step.ts";
+import type { AppConnection } from "../apps/types.ts";
 import { createClient } from "../cliniko/client.ts";
 import { ClinikoConfigError } from "../cliniko/errors.ts";
 import { type Clock, type LimiterRegistry, LocalLimiters, type RateLimitStats } from "../cliniko/rate-limit.ts";
@@ -79,10 +85,12 @@ export class ClientProvider {
   readonly #ttlMs: number;
   readonly #preferEnv: boolean;
   readonly #limiters: LimiterRegistry;
+  readonly #appLimiters: AppLimiters;
   constructor(store: Store, options: ClientProviderOptions = {}) {
     this.#store = store;
     this.#env = options.env ?? process.env;
     this.#limiters = options.limiters ?? limitersFromEnv(this.#env, options.clock);
+    this.#appLimiters = new AppLimiters({ clock: options.clock });
     this.#ttlMs = options.settingsTtlMs ?? 5000;
     this.#preferEnv = options.preferEnv ?? false;
     this.#timeoutMs =
@@ -92,7 +100,41 @@ export class ClientProvider {
 
   /** Every key's limiter statistics (for /metrics: requests sent, waits and 429s). */
   limiterStats(): RateLimitStats[] {
-    return this.#limiters.stats();
+    return [...this.#limiters.stats(), ...this.#appLimiters.stats()];
+  }
+
+  /**
+   * The app connection a step names (its settings parsed, secrets decrypted), or, when it names
+   * none, the only connection of those kinds. Looked up on every call: app steps send messages,
+   * they are not hot loops, and a changed password applies at once.
+   */
+  async app(name: string | undefined, kinds: readonly AppKind[]): Promise<AppConnection> {
+    const connections = this.#store.connections;
+    let chosen = name;
+    if (!chosen) {
+      const candidates = (await connections.list()).filter((c) => (kinds as readonly string[]).includes(c.kind));
+      if (candidates.length !== 1)
+        throw new AppError(
+          kinds[0]!,
+          "config",
+          candidates.length === 0
+            ? `There is no ${kinds.join(" or ")} connection: add one (cliniko-flow connections add NAME --kind ${kinds[0]}).`
+            : `There are several ${kinds.join(" or ")} connections: name one in the step's connection.`,
+        );
+      chosen = candidates[0]!.name;
+    }
+    const config = await connections.getApp(chosen, kinds);
+    const parsed = appConnectionKind(config.kind).settings.safeParse({ ...config.settings, ...config.secrets });
+    if (!parsed.success)
+      throw new AppError(config.kind, "config", `Connection "${chosen}" is incomplete: ${issuesText(parsed.error)}.`);
+    const budget = Object.values(config.secrets)[0] ?? chosen;
+    return {
+      name: config.name,
+      kind: config.kind,
+      settings: parsed.data as Record<string, unknown>,
+      ...(config.baseUrl ? { baseUrl: config.baseUrl } : {}),
+      limiter: (scope = "") => this.#appLimiters.for(config.kind, `${budget}\0${scope}`),
+    };
   }
 
   /** The connection key a name resolves to, without building a client. */

@@ -5,6 +5,7 @@
  * tests (ephemeral: src/engine/step-test.ts) both go through these functions, so a test shows
  * exactly what a run would do and say.
  */
+import { AppError } from "../apps/errors.ts";
 import { ClinikoError } from "../cliniko/errors.ts";
 import { HttpRequestError } from "../engine/http-request.ts";
 import { condition, render, TemplateError, type TemplateScope } from "../engine/template.ts";
@@ -34,7 +35,7 @@ export function stepFailure(step: StepDefinition, err: unknown): string {
 
 /** Whether a failure may pass if tried again (rate limit, 5xx, network). */
 export function transient(err: unknown): boolean {
-  if (err instanceof HttpRequestError) return err.transient;
+  if (err instanceof HttpRequestError || err instanceof AppError) return err.transient;
   if (err instanceof ClinikoError) return ["rate_limited", "server", "network", "timeout"].includes(err.code);
   return false;
 }

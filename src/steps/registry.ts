@@ -2,15 +2,16 @@
  * The step registry: every step kind a workflow can name, looked up by key. Adding a step kind is
  * adding one entry to one of the lists below (its editor form is generated from `inputSchema`).
  */
+import { appSteps } from "../apps/index.ts";
 import { closest, UnknownCatalogKeyError } from "../catalog/index.ts";
 import { builtinSteps } from "./builtin.ts";
 import { clinikoSteps } from "./cliniko.ts";
 import type { StepKind } from "./types.ts";
 
-const all: readonly StepKind[] = [...clinikoSteps, ...builtinSteps];
+const all: readonly StepKind[] = [...clinikoSteps, ...appSteps, ...builtinSteps];
 const byKey = new Map(all.map((k) => [k.key, k]));
 
-/** Every step kind: the catalogue's actions in brief order, then the built-in steps. */
+/** Every step kind: the catalogue's actions in brief order, the apps' actions, then the built-in steps. */
 export function stepKinds(): readonly StepKind[] {
   return all;
 }

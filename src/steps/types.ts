@@ -10,6 +10,7 @@
  * for the flow.
  */
 import type { z } from "zod";
+import type { ConnectionKind } from "../apps/kinds.ts";
 import type { ActionDef } from "../catalog/index.ts";
 import type { ClientProvider } from "../engine/clients.ts";
 import type { TemplateScope } from "../engine/template.ts";
@@ -64,8 +65,8 @@ export interface SaveIssue {
   message: string;
 }
 
-/** Which kind of connection a step talks through (Cliniko today; other apps later). */
-export type ConnectionKind = "cliniko";
+/** Which kind of connection a step talks through: Cliniko or an app (src/apps/kinds.ts). */
+export type { ConnectionKind } from "../apps/kinds.ts";
 
 export interface StepKind {
   /** The key a workflow names in `action:` (a catalogue slug, or `http.request`, `filter`, …). */
@@ -82,6 +83,8 @@ export interface StepKind {
   action?: ActionDef;
   /** The connection it needs, if any: the editor shows a connection picker for these. */
   connection?: ConnectionKind;
+  /** Every kind of connection it accepts, when more than `connection` (Slack: bot token or webhook). */
+  connections?: readonly ConnectionKind[];
   /** Validates the rendered input (zod; exported as JSON Schema). */
   input: z.ZodType;
   /** JSON Schema of what a workflow may write in `input` (the editor's form is generated from it). */

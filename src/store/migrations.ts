@@ -242,6 +242,21 @@ function migrations(dialect: Dialect, context: MigrationContext): Record<string,
         await db.schema.alterTable("runs").dropColumn("lease_token").execute();
       },
     },
+    // App connections (SMTP, Twilio, Slack, …) live beside Cliniko's: `kind` says which, `settings`
+    // holds the kind's non-secret fields as JSON and `api_key_enc` the encrypted JSON of its secrets.
+    "0006_connection_kinds": {
+      async up(db: Kysely<unknown>) {
+        await db.schema
+          .alterTable("connections")
+          .addColumn("kind", "text", (c) => c.notNull().defaultTo("cliniko"))
+          .execute();
+        await db.schema.alterTable("connections").addColumn("settings", "text").execute();
+      },
+      async down(db: Kysely<unknown>) {
+        await db.schema.alterTable("connections").dropColumn("settings").execute();
+        await db.schema.alterTable("connections").dropColumn("kind").execute();
+      },
+    },
   };
 }
 

@@ -14,6 +14,10 @@ export interface ConnectionsTable {
   api_key_enc: string;
   /** Last characters of the key, to tell connections apart in listings. */
   key_hint: string;
+  /** cliniko, smtp, twilio, … (src/apps/kinds.ts). */
+  kind: Generated<string>;
+  /** An app connection's non-secret settings (JSON); its secrets are in `api_key_enc`. */
+  settings: string | null;
   created_at: string;
   updated_at: string;
 }

@@ -1,0 +1,49 @@
+/** Every app connection kind, by kind: the store, API, CLI and forms read their schemas here. */
+import { smtpConnection } from "./email/connection.ts";
+import { hubspotConnection } from "./hubspot/connection.ts";
+import type { AppKind } from "./kinds.ts";
+import { mailchimpConnection } from "./mailchimp/connection.ts";
+import { slackConnection, slackWebhookConnection } from "./slack/connection.ts";
+import { teamsConnection } from "./teams/connection.ts";
+import { twilioConnection } from "./twilio/connection.ts";
+import type { AppConnectionKind } from "./types.ts";
+
+export const appConnectionKinds: readonly AppConnectionKind[] = [
+  smtpConnection,
+  twilioConnection,
+  slackConnection,
+  slackWebhookConnection,
+  teamsConnection,
+  hubspotConnection,
+  mailchimpConnection,
+];
+
+const byKind = new Map(appConnectionKinds.map((k) => [k.kind, k]));
+
+export class UnknownConnectionKindError extends Error {
+  override name = "UnknownConnectionKindError";
+}
+
+export function appConnectionKind(kind: string): AppConnectionKind {
+  const def = byKind.get(kind as AppKind);
+  if (!def)
+    throw new UnknownConnectionKindError(
+      `"${kind}" is not a connection kind; use cliniko or one of: ${appConnectionKinds.map((k) => k.kind).join(", ")}.`,
+    );
+  return def;
+}
+
+/** A kind's settings split into the stored plain part and the encrypted secret part. */
+export function splitSettings(
+  def: AppConnectionKind,
+  settings: Record<string, unknown>,
+): { settings: Record<string, unknown>; secrets: Record<string, string> } {
+  const plain: Record<string, unknown> = {};
+  const secrets: Record<string, string> = {};
+  for (const [k, v] of Object.entries(settings)) {
+    if (v === undefined) continue;
+    if (def.secrets.includes(k)) secrets[k] = String(v);
+    else plain[k] = v;
+  }
+  return { settings: plain, secrets };
+}
