@@ -21,7 +21,7 @@ import { ActionInputError, UnknownCatalogKeyError } from "../catalog/index.ts";
 import { createClient } from "../cliniko/client.ts";
 import { ClinikoError } from "../cliniko/errors.ts";
 import type { ClinikoClient } from "../cliniko/types.ts";
-import type { ClientProvider } from "../engine/clients.ts";
+import { ClientProvider } from "../engine/clients.ts";
 import { log as defaultLog } from "../log.ts";
 import type { Store } from "../store/index.ts";
 import { AuthStore, SESSION_COOKIE, SESSION_TTL_MS } from "./auth.ts";
@@ -206,6 +206,7 @@ export async function createServer(options: ServerOptions) {
     demo: options.demo,
     loginAttemptsPerMinute: options.loginAttemptsPerMinute ?? 10,
     webhookPostsPerMinute: options.webhookPostsPerMinute ?? DEFAULT_WEBHOOK_RATE,
+    clients: options.clients ?? new ClientProvider(store),
     clientFor:
       options.clientFor ??
       (async (name) => {

@@ -7,6 +7,7 @@
 import { z } from "zod";
 import { nameSchema } from "../engine/names.ts";
 import { StepSchema, WorkflowSchema } from "../engine/workflow.ts";
+import { CONNECTION_KINDS } from "../apps/kinds.ts";
 import { FLOW_EFFECTS } from "../steps/types.ts";
 import { RUN_STATUSES, STEP_STATUSES } from "../store/runs.ts";
 
@@ -75,22 +76,46 @@ export const ConnectionView = z
   .object({
     id: z.string().describe("The connection's name (connections are addressed by name)."),
     name: z.string(),
+    kind: z.enum(CONNECTION_KINDS).describe("cliniko, or the app it talks to."),
     email: z.string(),
     region: z.string().nullable(),
     baseUrl: z.string().nullable(),
+    /** An app connection's non-secret settings (host, port, from, …); null for Cliniko. */
+    settings: z.record(z.string(), z.unknown()).nullable(),
+    /** One line for listings: the Cliniko email, or the app's host/account. */
+    summary: z.string(),
     createdAt: z.string().nullable(),
   })
-  .describe("A Cliniko connection. The API key is write-only: no response ever contains it.");
+  .describe("A connection. Keys, passwords and tokens are write-only: no response ever contains them.");
 
 export const ConnectionCreateBody = z.strictObject({
   name: z
     .string()
     .regex(/^[A-Za-z0-9][A-Za-z0-9 _.-]{0,63}$/, "must be letters, digits, space, _ . - (max 64)")
     .describe("Letters, digits, space, _ . - (max 64)."),
-  apiKey: z.string().min(1).meta({ writeOnly: true }),
-  email: z.string().min(3),
+  kind: z.enum(CONNECTION_KINDS).optional().describe("Default cliniko; see GET /api/connection-kinds for the others."),
+  apiKey: z.string().min(1).optional().meta({ writeOnly: true }).describe("cliniko: the API key (required)."),
+  email: z.string().min(3).optional().describe("cliniko: your email (required)."),
   region: z.string().optional().describe("AU1–AU5, CA1, UK1–UK3, EU1; default: from the key's suffix."),
-  baseUrl: z.string().optional().describe("Full base URL override, e.g. a sandbox's http://127.0.0.1:4010/v1."),
+  baseUrl: z
+    .string()
+    .optional()
+    .describe("Full base URL override, e.g. a sandbox's http://127.0.0.1:4010/v1 (apps: tests and the demo only)."),
+  settings: z
+    .record(z.string(), z.unknown())
+    .optional()
+    .meta({ writeOnly: true })
+    .describe("An app kind's settings, per its schema in GET /api/connection-kinds (secrets included)."),
+});
+
+export const ConnectionKindView = z.object({
+  kind: z.enum(CONNECTION_KINDS),
+  title: z.string(),
+  description: z.string(),
+  docs: z.string(),
+  /** The settings' JSON Schema; secret fields are marked writeOnly. */
+  schema: JsonSchema,
+  secrets: z.array(z.string()),
 });
 
 export const ConnectionTestResult = z.object({
@@ -125,6 +150,8 @@ export const CatalogAction = z.looseObject({
   builtin: z.boolean().optional(),
   /** The kind of connection the step needs (the editor shows a picker), or null. */
   connection: z.string().nullable().optional(),
+  /** Every connection kind the step accepts (the picker lists connections of these kinds). */
+  connections: z.array(z.string()).optional(),
   /** What the step can do to the flow: continue, stop (a filter), choose nested steps (a branch), park (a delay). */
   effects: z.array(z.enum(FLOW_EFFECTS)).optional(),
   /** The step holds nested steps in `cases` / `else`. */

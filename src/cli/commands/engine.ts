@@ -6,6 +6,8 @@ import { writeFileSync } from "node:fs";
 import { userInfo } from "node:os";
 import type { Command } from "commander";
 import { stringify as toYaml } from "yaml";
+import { appConnectionKind, appConnectionKinds } from "../../apps/connection-kinds.ts";
+import { appConnectionConfig } from "../../apps/save.ts";
 import { createClient } from "../../cliniko/client.ts";
 import { assertActivatable } from "../../engine/activation.ts";
 import { ClientProvider } from "../../engine/clients.ts";
@@ -14,6 +16,7 @@ import { loadWorkflowFile, validateWorkflow, workflowJsonSchema } from "../../en
 import { openStore, type RunRecord, runSummary, type Store } from "../../store/index.ts";
 import { toIso } from "../../store/time.ts";
 import { UsageError } from "../errors.ts";
+import { appFieldFlags, appSettingsFromFlags } from "./app-connections.ts";
 
 function out(text: string): void {
   process.stdout.write(text.endsWith("\n") ? text : `${text}\n`);
@@ -68,27 +71,42 @@ export function register(program: Command): string[] {
       });
     });
 
-  const connections = program.command("connections").description("manage Cliniko connections (add|list|test|remove)");
-  connections
+  const connections = program
+    .command("connections")
+    .description("manage Cliniko and app connections (add|list|test|remove)");
+  const add = connections
     .command("add <name>")
-    .description("store a connection (the API key is encrypted at rest)")
-    .requiredOption("--api-key <key>", "Cliniko API key, or - to read it from standard input (keeps it out of ps)")
-    .requiredOption("--email <email>", "contact email sent in the User-Agent")
-    .option("--region <region>", "AU1–AU5, CA1, UK1–UK3, EU1 (must match the key)")
-    .option("--base-url <url>", "full API base URL (sandbox, tests)")
-    .action(async (name: string, o: { apiKey: string; email: string; region?: string; baseUrl?: string }) => {
-      if (o.apiKey === "-") o.apiKey = await firstLineOfStdin();
-      if (!o.apiKey) throw new UsageError("No API key was given on standard input.");
-      // Validates key, email, region and URL the same way a request would, before storing.
-      createClient({ apiKey: o.apiKey, email: o.email, region: o.region, baseUrl: o.baseUrl, rateLimit: false });
+    .description("store a connection (its key, password or token is encrypted at rest)")
+    .option("--kind <kind>", `cliniko, ${appConnectionKinds.map((k) => k.kind).join(", ")}`, "cliniko")
+    .option("--api-key <key>", "Cliniko (or Mailchimp) API key, or - to read it from standard input (keeps it out of ps)")
+    .option("--email <email>", "cliniko: contact email sent in the User-Agent")
+    .option("--region <region>", "cliniko: AU1–AU5, CA1, UK1–UK3, EU1 (must match the key)")
+    .option("--base-url <url>", "full API base URL (sandbox, tests)");
+  for (const f of appFieldFlags(["apiKey"])) add.option(f.flag, f.description);
+  add.action(async (name: string, o: Record<string, string | undefined>) => {
+    const kind = o.kind ?? "cliniko";
+    if (kind !== "cliniko") {
+      const values = await appSettingsFromFlags(kind, o, firstLineOfStdin);
+      const config = appConnectionConfig(name, kind, values, o.baseUrl);
       await withStore(async (store) => {
-        const outcome = await store.connections.save(
-          { name, apiKey: o.apiKey, email: o.email, region: o.region, baseUrl: o.baseUrl },
-          actor(),
-        );
-        out(`Connection "${name}" ${outcome}. Test it with: cliniko-flow connections test ${name}`);
+        const outcome = await store.connections.saveApp(config, actor());
+        out(`Connection "${name}" (${kind}) ${outcome}. Test it with: cliniko-flow connections test ${name}`);
       });
+      return;
+    }
+    if (!o.apiKey || !o.email) throw new UsageError("A Cliniko connection needs --api-key and --email.");
+    if (o.apiKey === "-") o.apiKey = await firstLineOfStdin();
+    if (!o.apiKey) throw new UsageError("No API key was given on standard input.");
+    // Validates key, email, region and URL the same way a request would, before storing.
+    createClient({ apiKey: o.apiKey, email: o.email, region: o.region, baseUrl: o.baseUrl, rateLimit: false });
+    await withStore(async (store) => {
+      const outcome = await store.connections.save(
+        { name, apiKey: o.apiKey!, email: o.email!, region: o.region, baseUrl: o.baseUrl },
+        actor(),
+      );
+      out(`Connection "${name}" ${outcome}. Test it with: cliniko-flow connections test ${name}`);
     });
+  });
   connections
     .command("list")
     .description("list connections (never the keys)")
@@ -101,17 +119,27 @@ export function register(program: Command): string[] {
           return out("No connections. Add one with: cliniko-flow connections add <name> --api-key K --email E");
         out(
           table([
-            ["NAME", "EMAIL", "REGION/BASE URL", "KEY"],
-            ...list.map((c) => [c.name, c.email, c.baseUrl ?? c.region ?? "(from key)", c.keyHint]),
+            ["NAME", "KIND", "EMAIL / SETTINGS", "REGION/BASE URL", "KEY"],
+            ...list.map((c) =>
+              c.kind === "cliniko"
+                ? [c.name, c.kind, c.email, c.baseUrl ?? c.region ?? "(from key)", c.keyHint]
+                : [c.name, c.kind, appConnectionKind(c.kind).summary(c.settings ?? {}), c.baseUrl ?? "", c.keyHint],
+            ),
           ]),
         );
       });
     });
   connections
     .command("test <name>")
-    .description("check a connection with GET /user")
+    .description("check a connection (Cliniko: GET /user; an app: its test call)")
     .action(async (name: string) => {
       await withStore(async (store) => {
+        const kind = await store.connections.kindOf(name);
+        if (kind && kind !== "cliniko") {
+          const connection = await new ClientProvider(store).app(name, [kind]);
+          out(`Connection "${name}" works: ${await appConnectionKind(kind).test(connection)}`);
+          return;
+        }
         const c = await store.connections.get(name);
         const client = createClient({ ...c, rateLimit: false });
         const res = await client.request<{ first_name?: string; last_name?: string; email?: string }>({

@@ -1,19 +1,49 @@
-/** Cliniko connections, addressed by name. The API key is write-only: no response carries it. */
+/**
+ * Connections (Cliniko and apps), addressed by name. Keys, passwords and tokens are write-only:
+ * no response carries them. GET /api/connection-kinds gives each app kind's settings schema, from
+ * which the web UI generates its form.
+ */
+import { z } from "zod";
+import { BaseUrlNotAllowedError } from "../../apps/base-url.ts";
+import { appConnectionKind, appConnectionKinds, UnknownConnectionKindError } from "../../apps/connection-kinds.ts";
+import { AppError } from "../../apps/errors.ts";
+import { appConnectionConfig, InvalidConnectionError } from "../../apps/save.ts";
 import { createClient } from "../../cliniko/client.ts";
 import { ClinikoError } from "../../cliniko/errors.ts";
+import type { ConnectionSummary } from "../../store/index.ts";
 import { badRequest, conflict, notFound } from "../errors.ts";
-import { ConnectionCreateBody, ConnectionTestResult, ConnectionView, IdParams, NoContent } from "../schemas.ts";
+import {
+  ConnectionCreateBody,
+  ConnectionKindView,
+  ConnectionTestResult,
+  ConnectionView,
+  IdParams,
+  NoContent,
+} from "../schemas.ts";
 import type { ConnectionView as ConnectionViewType } from "../wire.ts";
 import type { RoutePlugin } from "./context.ts";
 
-function connectionOf(c: {
-  name: string;
-  email: string;
-  region: string | null;
-  baseUrl: string | null;
-  createdAt: string;
-}): ConnectionViewType {
-  return { id: c.name, name: c.name, email: c.email, region: c.region, baseUrl: c.baseUrl, createdAt: c.createdAt };
+function connectionOf(c: ConnectionSummary): ConnectionViewType {
+  return {
+    id: c.name,
+    name: c.name,
+    kind: c.kind,
+    email: c.email,
+    region: c.region,
+    baseUrl: c.baseUrl,
+    settings: c.settings,
+    summary: c.kind === "cliniko" ? c.email : appConnectionKind(c.kind).summary(c.settings ?? {}),
+    createdAt: c.createdAt,
+  };
+}
+
+function kindSchema(settings: z.ZodObject, secrets: readonly string[]): Record<string, unknown> {
+  const schema = z.toJSONSchema(settings, { io: "input" }) as Record<string, unknown> & {
+    properties?: Record<string, Record<string, unknown>>;
+  };
+  delete schema.$schema;
+  for (const key of secrets) if (schema.properties?.[key]) schema.properties[key].writeOnly = true;
+  return schema;
 }
 
 export const connectionRoutes: RoutePlugin = async (app, ctx) => {
@@ -23,7 +53,7 @@ export const connectionRoutes: RoutePlugin = async (app, ctx) => {
     "/api/connections",
     {
       schema: {
-        summary: "List Cliniko connections (the API key is write-only and never returned).",
+        summary: "List connections (keys, passwords and tokens are write-only and never returned).",
         tags,
         response: { 200: ConnectionView.array() },
       },
@@ -31,11 +61,31 @@ export const connectionRoutes: RoutePlugin = async (app, ctx) => {
     async () => (await ctx.store.connections.list()).map(connectionOf),
   );
 
+  app.get(
+    "/api/connection-kinds",
+    {
+      schema: {
+        summary: "The app connection kinds and their settings' JSON Schema (secret fields are writeOnly).",
+        tags,
+        response: { 200: ConnectionKindView.array() },
+      },
+    },
+    async () =>
+      appConnectionKinds.map((k) => ({
+        kind: k.kind,
+        title: k.title,
+        description: k.description,
+        docs: k.docs,
+        schema: kindSchema(k.settings, k.secrets),
+        secrets: [...k.secrets],
+      })),
+  );
+
   app.post(
     "/api/connections",
     {
       schema: {
-        summary: "Add a Cliniko connection.",
+        summary: "Add a connection: Cliniko (apiKey, email) or an app (kind, settings).",
         tags,
         body: ConnectionCreateBody,
         response: { 201: ConnectionView },
@@ -43,25 +93,45 @@ export const connectionRoutes: RoutePlugin = async (app, ctx) => {
     },
     async (req, reply) => {
       const body = req.body;
-      const config = {
-        name: body.name.trim(),
-        apiKey: body.apiKey.trim(),
-        email: body.email.trim(),
-        ...(body.region ? { region: body.region.trim().toLowerCase() } : {}),
-        ...(body.baseUrl ? { baseUrl: body.baseUrl.trim() } : {}),
-      };
-      if (await ctx.store.connections.find(config.name))
-        throw conflict(`A connection named "${config.name}" already exists; remove it first to replace it.`);
-      try {
-        // Checks the key's shape, the email and the region/base URL before anything is stored.
-        createClient({ ...config, rateLimit: false });
-      } catch (err) {
-        if (err instanceof ClinikoError) throw badRequest(err.message);
-        throw err;
+      const name = body.name.trim();
+      if (await ctx.store.connections.kindOf(name))
+        throw conflict(`A connection named "${name}" already exists; remove it first to replace it.`);
+      const kind = body.kind ?? "cliniko";
+      if (kind !== "cliniko") {
+        try {
+          await ctx.store.connections.saveApp(
+            appConnectionConfig(name, kind, body.settings ?? {}, body.baseUrl?.trim() || undefined),
+            ctx.actor(req),
+          );
+        } catch (err) {
+          if (
+            err instanceof InvalidConnectionError ||
+            err instanceof BaseUrlNotAllowedError ||
+            err instanceof UnknownConnectionKindError
+          )
+            throw badRequest(err.message);
+          throw err;
+        }
+      } else {
+        if (!body.apiKey || !body.email) throw badRequest("A Cliniko connection needs apiKey and email.");
+        const config = {
+          name,
+          apiKey: body.apiKey.trim(),
+          email: body.email.trim(),
+          ...(body.region ? { region: body.region.trim().toLowerCase() } : {}),
+          ...(body.baseUrl ? { baseUrl: body.baseUrl.trim() } : {}),
+        };
+        try {
+          // Checks the key's shape, the email and the region/base URL before anything is stored.
+          createClient({ ...config, rateLimit: false });
+        } catch (err) {
+          if (err instanceof ClinikoError) throw badRequest(err.message);
+          throw err;
+        }
+        await ctx.store.connections.save(config, ctx.actor(req));
       }
-      await ctx.store.connections.save(config, ctx.actor(req));
-      const saved = (await ctx.store.connections.list()).find((c) => c.name === config.name);
-      if (!saved) throw notFound(`Connection "${config.name}"`);
+      const saved = (await ctx.store.connections.list()).find((c) => c.name === name);
+      if (!saved) throw notFound(`Connection "${name}"`);
       return reply.code(201).send(connectionOf(saved));
     },
   );
@@ -70,7 +140,7 @@ export const connectionRoutes: RoutePlugin = async (app, ctx) => {
     "/api/connections/:id/test",
     {
       schema: {
-        summary: "Call Cliniko's GET /user with the stored key; answers with the user's name.",
+        summary: "Check a connection: Cliniko's GET /user, or the app's test call; answers with what it found.",
         tags,
         params: IdParams,
         response: { 200: ConnectionTestResult },
@@ -78,7 +148,17 @@ export const connectionRoutes: RoutePlugin = async (app, ctx) => {
     },
     async (req) => {
       const name = req.params.id;
-      if (!(await ctx.store.connections.find(name))) throw notFound(`Connection "${name}"`);
+      const kind = await ctx.store.connections.kindOf(name);
+      if (!kind) throw notFound(`Connection "${name}"`);
+      if (kind !== "cliniko") {
+        try {
+          const connection = await ctx.clients.app(name, [kind]);
+          return { ok: true, message: await appConnectionKind(kind).test(connection) };
+        } catch (err) {
+          if (err instanceof AppError) return { ok: false, message: err.message };
+          throw err;
+        }
+      }
       try {
         const client = await ctx.clientFor(name);
         const { body } = await client.request<Record<string, unknown>>({ method: "GET", path: "/user" });

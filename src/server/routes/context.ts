@@ -7,6 +7,7 @@
 import type { FastifyReply, FastifyRequest } from "fastify";
 import type { FastifyPluginAsyncZod } from "fastify-type-provider-zod";
 import type { ClinikoClient } from "../../cliniko/types.ts";
+import type { ClientProvider } from "../../engine/clients.ts";
 import type { Store } from "../../store/index.ts";
 import type { AuthStore } from "../auth.ts";
 import type { DemoClinic } from "../demo-clinic.ts";
@@ -38,6 +39,8 @@ export interface RouteContext {
   webhookPostsPerMinute: number;
   /** A Cliniko client for a stored connection (the engine's, so pacing is shared). */
   clientFor(connection: string): Promise<ClinikoClient>;
+  /** The engine's provider (app connections' test calls share its limiters). */
+  clients: ClientProvider;
   /** Marks the session cookie; the app owns cookie options. */
   startSession(reply: FastifyReply): Promise<void>;
   endSession(req: FastifyRequest, reply: FastifyReply): Promise<void>;
