@@ -1,0 +1,139 @@
+/** email.send against a real SMTP server (smtp-server, in process) with STARTTLS and a login. */
+import assert from "node:assert/strict";
+import type { AddressInfo } from "node:net";
+import { after, before, test } from "node:test";
+import { SMTPServer, type SMTPServerSession } from "smtp-server";
+import { AppError } from "../../src/apps/errors.ts";
+import { ClientProvider } from "../../src/engine/clients.ts";
+import { type Harness, harness } from "../engine/helpers.ts";
+import { addApp, runStep } from "./helpers.ts";
+
+const PASSWORD = "s3cret-smtp-pass-42";
+interface Received {
+  session: SMTPServerSession;
+  raw: string;
+}
+let server: SMTPServer;
+let port: number;
+let h: Harness;
+let clients: ClientProvider;
+const received: Received[] = [];
+
+before(async () => {
+  server = new SMTPServer({
+    logger: false,
+    authMethods: ["PLAIN", "LOGIN"],
+    onAuth(auth, _session, cb) {
+      if (auth.username === "clinic" && auth.password === PASSWORD) cb(null, { user: "clinic" });
+      else cb(new Error("Invalid username or password"));
+    },
+    onData(stream, session, cb) {
+      let raw = "";
+      stream.on("data", (c: Buffer) => {
+        raw += c.toString("utf8");
+      });
+      stream.on("end", () => {
+        received.push({
+          session: structuredClone({
+            ...session,
+            envelope: session.envelope,
+            secure: session.secure,
+          }) as SMTPServerSession,
+          raw,
+        });
+        cb();
+      });
+    },
+  });
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  port = (server.server.address() as AddressInfo).port;
+  h = await harness();
+  clients = new ClientProvider(h.store, { env: h.env });
+  const base = {
+    host: "127.0.0.1",
+    port,
+    from: "Harbour Physio <reception@harbour.test>",
+    tls: "starttls",
+    allowInvalidCertificate: true,
+  };
+  await addApp(h.store, "mail", "smtp", { ...base, user: "clinic", password: PASSWORD });
+  await addApp(h.store, "bad-login", "smtp", { ...base, user: "clinic", password: "wrong-password-123" });
+});
+after(async () => {
+  await new Promise<void>((resolve) => server.close(() => resolve()));
+  await h.close();
+});
+
+const header = (raw: string, name: string) =>
+  new RegExp(`^${name}: (.*(?:\\r\\n[ \\t].*)*)`, "mi").exec(raw)?.[1]?.replace(/\r\n[ \t]/g, " ");
+
+test("email.send delivers over STARTTLS with a login: headers, both bodies, every recipient", async () => {
+  const out = (await runStep(
+    clients,
+    "email.send",
+    {
+      to: "jo@example.test",
+      cc: ["sam@example.test"],
+      bcc: "audit@harbour.test",
+      replyTo: "frontdesk@harbour.test",
+      subject: "Welcome to the clinic, Jo",
+      text: "Hi Jo, welcome (plain).",
+      html: "<p>Hi Jo, welcome (html).</p>",
+    },
+    "mail",
+  )) as { messageId: string; accepted: string[] };
+  assert.equal(received.length, 1);
+  const { session, raw } = received[0]!;
+  assert.equal(session.secure, true, "the session was upgraded with STARTTLS");
+  assert.equal(session.user, "clinic");
+  assert.deepEqual(session.envelope.rcptTo.map((r) => r.address).sort(), [
+    "audit@harbour.test",
+    "jo@example.test",
+    "sam@example.test",
+  ]);
+  assert.equal(session.envelope.mailFrom && session.envelope.mailFrom.address, "reception@harbour.test");
+  assert.equal(header(raw, "Subject"), "Welcome to the clinic, Jo");
+  assert.equal(header(raw, "From"), "Harbour Physio <reception@harbour.test>");
+  assert.equal(header(raw, "To"), "jo@example.test");
+  assert.equal(header(raw, "Cc"), "sam@example.test");
+  assert.equal(header(raw, "Reply-To"), "frontdesk@harbour.test");
+  assert.equal(header(raw, "Bcc"), undefined, "bcc is in the envelope only");
+  assert.match(header(raw, "Content-Type") ?? "", /multipart\/alternative/);
+  assert.match(raw, /Content-Type: text\/plain[\s\S]*Hi Jo, welcome \(plain\)\./);
+  assert.match(raw, /Content-Type: text\/html[\s\S]*<p>Hi Jo, welcome \(html\)\.<\/p>/);
+  assert.equal(header(raw, "Message-ID"), out.messageId);
+  assert.deepEqual(out.accepted.sort(), ["audit@harbour.test", "jo@example.test", "sam@example.test"]);
+});
+
+test("a refused login is a final AppError that names the server's reply, never the password", async () => {
+  const before = received.length;
+  await assert.rejects(
+    runStep(clients, "email.send", { to: "jo@example.test", subject: "x", text: "y" }, "bad-login"),
+    (err: unknown) => {
+      assert.ok(err instanceof AppError);
+      assert.equal(err.transient, false);
+      assert.match(err.message, /refused the login.*Invalid username or password/);
+      assert.doesNotMatch(err.message, /wrong-password/);
+      return true;
+    },
+  );
+  assert.equal(received.length, before);
+});
+
+test("input without a body, or a connection of another kind, fails before anything is sent", async () => {
+  await assert.rejects(
+    runStep(clients, "email.send", { to: "jo@example.test", subject: "x" }, "mail"),
+    /give text, html or both/,
+  );
+  await assert.rejects(
+    runStep(clients, "sms.send", { to: "+61412345678", body: "x" }, "mail"),
+    /is a smtp connection; this needs a twilio connection/,
+  );
+});
+
+test("the connection's test call logs in (and reports a refused login)", async () => {
+  const { appConnectionKind } = await import("../../src/apps/connection-kinds.ts");
+  const smtp = appConnectionKind("smtp");
+  assert.match(await smtp.test(await clients.app("mail", ["smtp"])), /accepted the login/);
+  await assert.rejects(smtp.test(await clients.app("bad-login", ["smtp"])), /refused the login/);
+});
