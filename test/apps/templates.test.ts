@@ -1,0 +1,226 @@
+/**
+ * The app templates in examples/ end to end: the Cliniko sandbox fires the trigger, the vendor
+ * (a real SMTP server, or a vendor fake) receives exactly one message per event, a vendor 5xx is
+ * retried, a 4xx fails the run with the vendor's message, and no secret reaches the run record,
+ * the log or the error.
+ */
+import assert from "node:assert/strict";
+import type { AddressInfo } from "node:net";
+import { Writable } from "node:stream";
+import { after, before, test } from "node:test";
+import { fileURLToPath } from "node:url";
+import pino from "pino";
+import { SMTPServer } from "smtp-server";
+import { runOnce } from "../../src/engine/once.ts";
+import { loadWorkflowFile } from "../../src/engine/workflow.ts";
+import { type Harness, harness } from "../engine/helpers.ts";
+import type { FakeVendor } from "./fake-vendor.ts";
+import {
+  HUBSPOT_TOKEN,
+  hubspotFake,
+  MAILCHIMP_KEY,
+  mailchimpFake,
+  SLACK_TOKEN,
+  slackFake,
+  TWILIO_SID,
+  TWILIO_TOKEN,
+  twilioFake,
+} from "./fakes.ts";
+import { addApp } from "./helpers.ts";
+
+const dir = fileURLToPath(new URL("../../examples/", import.meta.url));
+const SMTP_PASSWORD = "smtp-template-pass-77";
+const SECRETS = [SMTP_PASSWORD, TWILIO_TOKEN, SLACK_TOKEN, HUBSPOT_TOKEN, MAILCHIMP_KEY];
+
+let h: Harness;
+let smtp: SMTPServer;
+const mail: { rcpt: string[]; raw: string }[] = [];
+const fakes: Record<string, FakeVendor> = {};
+let log = "";
+const logger = pino(
+  { level: "debug" },
+  new Writable({
+    write(chunk, _enc, cb) {
+      log += String(chunk);
+      cb();
+    },
+  }),
+);
+let audience = "aud123";
+
+before(async () => {
+  h = await harness({ seed: "demo" });
+  smtp = new SMTPServer({
+    logger: false,
+    onAuth: (auth, _s, cb) =>
+      auth.password === SMTP_PASSWORD ? cb(null, { user: auth.username }) : cb(new Error("bad login")),
+    onData(stream, session, cb) {
+      let raw = "";
+      stream.on("data", (c: Buffer) => {
+        raw += String(c);
+      });
+      stream.on("end", () => {
+        mail.push({ rcpt: session.envelope.rcptTo.map((r) => r.address), raw });
+        cb();
+      });
+    },
+  });
+  await new Promise<void>((resolve) => smtp.listen(0, "127.0.0.1", resolve));
+  const port = (smtp.server.address() as AddressInfo).port;
+  fakes.twilio = await twilioFake();
+  fakes.slack = await slackFake();
+  fakes.hubspot = await hubspotFake();
+  fakes.mailchimp = await mailchimpFake();
+  await addApp(h.store, "email", "smtp", {
+    host: "127.0.0.1",
+    port,
+    from: "reception@harbour.test",
+    user: "clinic",
+    password: SMTP_PASSWORD,
+    allowInvalidCertificate: true,
+  });
+  await addApp(
+    h.store,
+    "sms",
+    "twilio",
+    { accountSid: TWILIO_SID, authToken: TWILIO_TOKEN, from: "+61400000000" },
+    fakes.twilio.url,
+  );
+  await addApp(h.store, "slack", "slack", { token: SLACK_TOKEN }, fakes.slack.url);
+  await addApp(h.store, "crm", "hubspot", { token: HUBSPOT_TOKEN }, fakes.hubspot.url);
+  await addApp(h.store, "chimp", "mailchimp", { apiKey: MAILCHIMP_KEY }, fakes.mailchimp.url);
+});
+after(async () => {
+  for (const f of Object.values(fakes)) await f.close();
+  await new Promise<void>((resolve) => smtp.close(() => resolve()));
+  await h.close();
+});
+
+const once = (file: string) =>
+  runOnce({
+    store: h.store,
+    definition: loadWorkflowFile(`${dir}${file}`),
+    env: { ...h.env, FLOW_MAILCHIMP_AUDIENCE_ID: audience },
+    runner: { logger, retry: { attempts: 2, backoffMs: 20 } },
+  });
+
+/** No secret in the run, its steps (inputs, outputs, errors) or the log. */
+async function assertNoSecrets(runIds: number[]) {
+  for (const id of runIds) {
+    const text = JSON.stringify([await h.store.runs.find(id), await h.store.runs.steps(id)]);
+    for (const s of SECRETS) assert.ok(!text.includes(s), `run ${id} holds a secret`);
+  }
+  for (const s of SECRETS) assert.ok(!log.includes(s), "the log holds a secret");
+}
+
+test("new patient → welcome email: one message per new patient, text and HTML", async () => {
+  assert.equal((await once("apps-new-patient-welcome-email.yaml")).queued, 0);
+  const p = h.sandbox.control.create("patients", {
+    first_name: "Wren",
+    last_name: "Welcome",
+    email: "wren@example.test",
+  });
+  const s = await once("apps-new-patient-welcome-email.yaml");
+  assert.deepEqual(
+    s.runs.map((r) => [r.eventKey, r.status]),
+    [[p.id, "succeeded"]],
+  );
+  assert.equal(mail.length, 1);
+  assert.deepEqual(mail[0]!.rcpt, ["wren@example.test"]);
+  assert.match(mail[0]!.raw, /Subject: Welcome to the clinic, Wren/);
+  assert.match(mail[0]!.raw, /text\/html[\s\S]*<p>Hi Wren,<\/p>/);
+  assert.equal((await once("apps-new-patient-welcome-email.yaml")).runs.length, 0, "no second email");
+  await assertNoSecrets(s.runs.map((r) => r.id));
+});
+
+test("cancelled appointment → one Slack message to #front-desk", async () => {
+  await once("apps-cancelled-appointment-slack.yaml");
+  const appt = h.sandbox.store
+    .rows("individual_appointments")
+    .find((a) => a.cancelled_at == null && a.archived_at == null)!;
+  h.sandbox.control.cancel("individual_appointments", appt.id, { cancellation_note: "Sick" });
+  const s = await once("apps-cancelled-appointment-slack.yaml");
+  assert.equal(s.runs.length, 1);
+  assert.equal(s.runs[0]!.status, "succeeded", s.runs[0]!.error ?? "");
+  const posts = fakes.slack!.calls.filter((c) => c.path === "/api/chat.postMessage");
+  assert.equal(posts.length, 1);
+  assert.match(
+    String((posts[0]!.body as { text: string }).text),
+    new RegExp(`Cancelled: appointment ${appt.id}.*Sick`),
+  );
+  await assertNoSecrets(s.runs.map((r) => r.id));
+});
+
+test("did not arrive → one SMS to the patient's mobile; a Twilio 503 is retried", async () => {
+  await once("apps-did-not-arrive-sms.yaml");
+  const appt = h.sandbox.store
+    .rows("individual_appointments")
+    .find((a) => a.cancelled_at == null && a.archived_at == null && !a.did_not_arrive && a.patient_id)!;
+  // The API shows the patient as a link (patient.links.self): the template looks it up with find_patient.
+  const patient = h.sandbox.store.rows("patients").find((p) => p.id === appt.patient_id)!;
+  const mobile = (patient.patient_phone_numbers as { normalized_number: string }[])[0]!.normalized_number;
+  fakes.twilio!.failNext({ status: 503, body: { code: 20500, message: "Service unavailable", status: 503 } });
+  h.sandbox.control.update("individual_appointments", appt.id, { did_not_arrive: true });
+  const s = await once("apps-did-not-arrive-sms.yaml");
+  const mine = s.runs.filter((r) => r.eventKey.startsWith(appt.id));
+  assert.equal(mine.length, 1);
+  assert.equal(mine[0]!.status, "succeeded", mine[0]!.error ?? "");
+  const sends = fakes.twilio!.calls.filter((c) => c.path.endsWith("/Messages.json"));
+  assert.equal(sends.length, 2, "the 503, then the retry");
+  assert.equal((sends[1]!.body as { To: string }).To, mobile);
+  const steps = await h.store.runs.steps(mine[0]!.id);
+  assert.equal(steps.find((st) => st.stepId === "sms")!.attempts, 2);
+  await assertNoSecrets(s.runs.map((r) => r.id));
+});
+
+test("new patient → HubSpot contact", async () => {
+  await once("apps-new-patient-hubspot.yaml");
+  h.sandbox.control.create("patients", {
+    first_name: "Hana",
+    last_name: "Hub",
+    email: "hana@example.test",
+    accepted_email_marketing: false,
+  });
+  const s = await once("apps-new-patient-hubspot.yaml");
+  assert.equal(s.runs.length, 1);
+  assert.equal(s.runs[0]!.status, "succeeded", s.runs[0]!.error ?? "");
+  const created = fakes.hubspot!.calls.filter((c) => c.method === "POST" && c.path === "/crm/v3/objects/contacts");
+  assert.equal(created.length, 1);
+  assert.equal((created[0]!.body as { properties: { email: string } }).properties.email, "hana@example.test");
+  await assertNoSecrets(s.runs.map((r) => r.id));
+});
+
+test("new patient who accepted email marketing → Mailchimp member; a 404 fails the run with Mailchimp's message", async () => {
+  await once("apps-new-patient-mailchimp.yaml");
+  h.sandbox.control.create("patients", {
+    first_name: "No",
+    last_name: "Consent",
+    email: "no@example.test",
+    accepted_email_marketing: false,
+  });
+  h.sandbox.control.create("patients", {
+    first_name: "Yes",
+    last_name: "Consent",
+    email: "yes@example.test",
+    accepted_email_marketing: true,
+  });
+  const s = await once("apps-new-patient-mailchimp.yaml");
+  assert.deepEqual(s.runs.map((r) => r.status).sort(), ["succeeded", "succeeded"]);
+  const puts = fakes.mailchimp!.calls.filter((c) => c.method === "PUT");
+  assert.deepEqual(
+    puts.map((c) => (c.body as { email_address: string }).email_address),
+    ["yes@example.test"],
+  );
+  audience = "wrong-audience";
+  h.sandbox.control.create("patients", {
+    first_name: "Late",
+    last_name: "Consent",
+    email: "late@example.test",
+    accepted_email_marketing: true,
+  });
+  const failed = await once("apps-new-patient-mailchimp.yaml");
+  assert.equal(failed.runs.length, 1);
+  assert.equal(failed.runs[0]!.status, "failed");
+  assert.match(failed.runs[0]!.error ?? "", /Mailchimp refused the request \(404\): Resource Not Found/);
+  await assertNoSecrets([...s.runs, ...failed.runs].map((r) => r.id));
+});
