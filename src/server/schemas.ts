@@ -5,9 +5,9 @@
  * (wire.ts infers them). The workflow definition is the engine's own `WorkflowSchema`.
  */
 import { z } from "zod";
+import { CONNECTION_KINDS } from "../apps/kinds.ts";
 import { nameSchema } from "../engine/names.ts";
 import { StepSchema, WorkflowSchema } from "../engine/workflow.ts";
-import { CONNECTION_KINDS } from "../apps/kinds.ts";
 import { FLOW_EFFECTS } from "../steps/types.ts";
 import { RUN_STATUSES, STEP_STATUSES } from "../store/runs.ts";
 

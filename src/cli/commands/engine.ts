@@ -78,7 +78,10 @@ export function register(program: Command): string[] {
     .command("add <name>")
     .description("store a connection (its key, password or token is encrypted at rest)")
     .option("--kind <kind>", `cliniko, ${appConnectionKinds.map((k) => k.kind).join(", ")}`, "cliniko")
-    .option("--api-key <key>", "Cliniko (or Mailchimp) API key, or - to read it from standard input (keeps it out of ps)")
+    .option(
+      "--api-key <key>",
+      "Cliniko (or Mailchimp) API key, or - to read it from standard input (keeps it out of ps)",
+    )
     .option("--email <email>", "cliniko: contact email sent in the User-Agent")
     .option("--region <region>", "cliniko: AU1–AU5, CA1, UK1–UK3, EU1 (must match the key)")
     .option("--base-url <url>", "full API base URL (sandbox, tests)");
