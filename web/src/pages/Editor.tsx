@@ -445,7 +445,12 @@ function StepCard({
 export function EditorPage({ id }: { id?: string }) {
   const catalog = useLoad(() => Promise.all([api.catalog.actions(), api.catalog.triggers(), api.connections.list()]));
   const [actions, triggers, connectionList] = catalog.data ?? [[], [], []];
-  const connections = connectionList.map((c) => c.name);
+  // Triggers and Cliniko steps pick among Cliniko connections; an app step among its kinds'.
+  const connections = connectionList.filter((c) => c.kind === "cliniko").map((c) => c.name);
+  const connectionsFor = (a?: { connection?: string | null; connections?: string[] }) => {
+    const kinds = a?.connections ?? (a?.connection ? [a.connection] : ["cliniko"]);
+    return connectionList.filter((c) => kinds.includes(c.kind)).map((c) => c.name);
+  };
 
   const [workflowId, setWorkflowId] = useState(id);
   const [enabled, setEnabled] = useState(false);
@@ -598,7 +603,8 @@ export function EditorPage({ id }: { id?: string }) {
         flatten(def.steps).map((s) => s.id),
       ),
       action: key,
-      ...(kind?.connection ? { connection: def.trigger.connection } : {}),
+      // An app step without a connection uses the only one of its kind.
+      ...(kind?.connection === "cliniko" ? { connection: def.trigger.connection } : {}),
       ...(kind?.nests ? { cases: [{ if: "", steps: [] }] } : { input: {} }),
     };
   }
@@ -622,7 +628,7 @@ export function EditorPage({ id }: { id?: string }) {
               step={child}
               action={actionByKey.get(child.action)}
               actions={actions}
-              connections={connections}
+              connections={connectionsFor(actionByKey.get(child.action))}
               output={outputs[child.id]}
               onChange={(c) => onSteps(steps.map((x, k) => (k === j ? c : x)))}
               onRemove={() => onSteps(steps.filter((_, k) => k !== j))}
@@ -841,7 +847,7 @@ export function EditorPage({ id }: { id?: string }) {
                   step={step}
                   action={actionByKey.get(step.action)}
                   actions={actions}
-                  connections={connections}
+                  connections={connectionsFor(actionByKey.get(step.action))}
                   output={outputs[step.id]}
                   onChange={(s) => setStep(i, s)}
                   onRemove={() => {
