@@ -88,25 +88,36 @@ export const ConnectionView = z
   })
   .describe("A connection. Keys, passwords and tokens are write-only: no response ever contains them.");
 
-export const ConnectionCreateBody = z.strictObject({
-  name: z
-    .string()
-    .regex(/^[A-Za-z0-9][A-Za-z0-9 _.-]{0,63}$/, "must be letters, digits, space, _ . - (max 64)")
-    .describe("Letters, digits, space, _ . - (max 64)."),
-  kind: z.enum(CONNECTION_KINDS).optional().describe("Default cliniko; see GET /api/connection-kinds for the others."),
-  apiKey: z.string().min(1).optional().meta({ writeOnly: true }).describe("cliniko: the API key (required)."),
-  email: z.string().min(3).optional().describe("cliniko: your email (required)."),
-  region: z.string().optional().describe("AU1–AU5, CA1, UK1–UK3, EU1; default: from the key's suffix."),
-  baseUrl: z
-    .string()
-    .optional()
-    .describe("Full base URL override, e.g. a sandbox's http://127.0.0.1:4010/v1 (apps: tests and the demo only)."),
-  settings: z
-    .record(z.string(), z.unknown())
-    .optional()
-    .meta({ writeOnly: true })
-    .describe("An app kind's settings, per its schema in GET /api/connection-kinds (secrets included)."),
-});
+export const ConnectionCreateBody = z
+  .strictObject({
+    name: z
+      .string()
+      .regex(/^[A-Za-z0-9][A-Za-z0-9 _.-]{0,63}$/, "must be letters, digits, space, _ . - (max 64)")
+      .describe("Letters, digits, space, _ . - (max 64)."),
+    kind: z
+      .enum(CONNECTION_KINDS)
+      .optional()
+      .describe("Default cliniko; see GET /api/connection-kinds for the others."),
+    apiKey: z.string().min(1).optional().meta({ writeOnly: true }).describe("cliniko: the API key (required)."),
+    email: z.string().min(3).optional().describe("cliniko: your email (required)."),
+    region: z.string().optional().describe("AU1–AU5, CA1, UK1–UK3, EU1; default: from the key's suffix."),
+    baseUrl: z
+      .string()
+      .optional()
+      .describe("Full base URL override, e.g. a sandbox's http://127.0.0.1:4010/v1 (apps: tests and the demo only)."),
+    settings: z
+      .record(z.string(), z.unknown())
+      .optional()
+      .meta({ writeOnly: true })
+      .describe("An app kind's settings, per its schema in GET /api/connection-kinds (secrets included)."),
+  })
+  .superRefine((body, ctx) => {
+    // A Cliniko connection needs its key and email; an app's fields are checked by its kind's schema.
+    if ((body.kind ?? "cliniko") !== "cliniko") return;
+    for (const field of ["apiKey", "email"] as const)
+      if (body[field] === undefined)
+        ctx.addIssue({ code: "custom", path: [field], message: `${field} is required for a Cliniko connection` });
+  });
 
 export const ConnectionKindView = z.object({
   kind: z.enum(CONNECTION_KINDS),

@@ -18,6 +18,7 @@ const DOCUMENTED_ROUTES = [
   ["DELETE", "/api/tokens/{id}"],
   ["GET", "/api/connections"],
   ["POST", "/api/connections"],
+  ["GET", "/api/connection-kinds"],
   ["POST", "/api/connections/{id}/test"],
   ["DELETE", "/api/connections/{id}"],
   ["GET", "/api/catalog/actions"],
@@ -170,7 +171,18 @@ describe("HTTP API over real HTTP and SQLite", () => {
       body: { name: "clinic", apiKey: s.sandbox.apiKey, email: "ops@clinic.test", baseUrl: s.sandbox.baseUrl },
     });
     assert.equal(add.status, 201, add.text);
-    assert.deepEqual(Object.keys(add.json as object).sort(), ["baseUrl", "createdAt", "email", "id", "name", "region"]);
+    assert.deepEqual(Object.keys(add.json as object).sort(), [
+      "baseUrl",
+      "createdAt",
+      "email",
+      "id",
+      "kind",
+      "name",
+      "region",
+      "settings",
+      "summary",
+    ]);
+    assert.equal((add.json as { kind: string }).kind, "cliniko");
     const again = await s.call("POST", "/api/connections", {
       cookie,
       headers: WRITE,
@@ -197,6 +209,50 @@ describe("HTTP API over real HTTP and SQLite", () => {
     assert.ok(!failed.text.includes(badKey));
     assert.equal((await s.call("DELETE", "/api/connections/wrong", { cookie, headers: WRITE })).status, 204);
     assert.equal((await s.call("DELETE", "/api/connections/wrong", { cookie, headers: WRITE })).status, 404);
+  });
+
+  test("app connections: kinds with schemas, secrets write-only, invalid settings refused, the kind's test call", async () => {
+    const kinds = await s.call("GET", "/api/connection-kinds", { cookie });
+    const smtp = (
+      kinds.json as { kind: string; schema: { properties: Record<string, { writeOnly?: boolean }> } }[]
+    ).find((k) => k.kind === "smtp")!;
+    assert.equal(smtp.schema.properties.password!.writeOnly, true);
+    assert.equal(smtp.schema.properties.host!.writeOnly, undefined);
+    const bad = await s.call("POST", "/api/connections", {
+      cookie,
+      headers: WRITE,
+      body: { name: "mail", kind: "smtp", settings: { host: "127.0.0.1" } },
+    });
+    assert.equal(bad.status, 400);
+    assert.match(bad.text, /Email \(SMTP\) settings are not valid: port/);
+    const password = "api-smtp-secret-55";
+    const add = await s.call("POST", "/api/connections", {
+      cookie,
+      headers: WRITE,
+      // Port 1 on loopback: nothing listens, so the test call fails with a sentence.
+      body: {
+        name: "mail",
+        kind: "smtp",
+        settings: { host: "127.0.0.1", port: 1, from: "a@b.test", user: "u", password },
+      },
+    });
+    assert.equal(add.status, 201, add.text);
+    assert.equal((add.json as { summary: string }).summary, "127.0.0.1:1 as a@b.test");
+    const list = await s.call("GET", "/api/connections", { cookie });
+    assert.ok(!list.text.includes(password));
+    assert.deepEqual((list.json as { name: string; settings: unknown }[]).find((c) => c.name === "mail")!.settings, {
+      host: "127.0.0.1",
+      port: 1,
+      from: "a@b.test",
+      user: "u",
+      tls: "starttls",
+      allowInvalidCertificate: false,
+    });
+    const tested = await s.call("POST", "/api/connections/mail/test", { cookie, headers: WRITE, body: {} });
+    assert.equal((tested.json as { ok: boolean }).ok, false);
+    assert.match((tested.json as { message: string }).message, /SMTP server could not be reached/);
+    assert.ok(!tested.text.includes(password));
+    assert.equal((await s.call("DELETE", "/api/connections/mail", { cookie, headers: WRITE })).status, 204);
   });
 
   test("validation errors come back in one JSON shape with the fields named", async () => {
@@ -241,13 +297,28 @@ describe("HTTP API over real HTTP and SQLite", () => {
     assert.equal((notFound.json as { error: string }).error, "not_found");
   });
 
-  test("catalogue: 98 actions and 36 triggers with JSON Schemas, plus the built-ins", async () => {
+  test("catalogue: 98 Cliniko actions, the apps' actions and 36 triggers with JSON Schemas, plus the built-ins", async () => {
     const actions = (await s.call("GET", "/api/catalog/actions", { cookie })).json as {
       key: string;
+      kind: string;
       builtin?: boolean;
+      connection?: string | null;
+      connections?: string[];
       inputSchema: { properties?: object };
     }[];
-    assert.equal(actions.filter((a) => !a.builtin).length, 98);
+    assert.equal(actions.filter((a) => a.connection === "cliniko").length, 98);
+    const apps = actions.filter((a) => a.kind === "app");
+    assert.deepEqual(apps.map((a) => a.key).sort(), [
+      "email.send",
+      "hubspot.add_note",
+      "hubspot.upsert_contact",
+      "mailchimp.upsert_member",
+      "slack.post_message",
+      "sms.send",
+      "teams.post_message",
+    ]);
+    assert.deepEqual(apps.find((a) => a.key === "slack.post_message")!.connections, ["slack", "slack-webhook"]);
+    assert.equal(apps.find((a) => a.key === "email.send")!.connection, "smtp");
     assert.deepEqual(
       actions.filter((a) => a.builtin).map((a) => a.key),
       ["filter", "branch", "http.request", "delay"],

@@ -26,14 +26,15 @@ export function transportFor(s: SmtpSettings) {
  * the message was being sent may have delivered it.
  */
 export function smtpError(err: unknown): AppError {
-  const e = err as { code?: string; responseCode?: number; response?: string; message?: string };
+  const e = err as { code?: string; command?: string; responseCode?: number; response?: string; message?: string };
   const reply = e.response ? `: ${e.response}` : e.message ? `: ${e.message}` : ".";
   if (e.code === "EAUTH") return new AppError("Email", "rejected", `The SMTP server refused the login${reply}`);
   if (e.responseCode && e.responseCode >= 400 && e.responseCode < 500)
     return new AppError("Email", "server", `The SMTP server deferred the message (${e.responseCode})${reply}`);
   if (e.responseCode && e.responseCode >= 500)
     return new AppError("Email", "rejected", `The SMTP server refused the message (${e.responseCode})${reply}`);
-  if (e.code === "ECONNECTION" || e.code === "EDNS" || e.code === "ETLS")
+  // CONN: the connection never opened (refused, no such host), so nothing was sent.
+  if (e.code === "ECONNECTION" || e.code === "EDNS" || e.code === "ETLS" || e.command === "CONN")
     return new AppError("Email", "network", `The SMTP server could not be reached${reply}`);
   if (e.code === "ETIMEDOUT" || e.code === "ESOCKET")
     return new AppError("Email", "timeout", `The SMTP connection failed while sending${reply}`, { maybeSent: true });
