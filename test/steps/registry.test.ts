@@ -17,7 +17,12 @@ describe("the registry", () => {
     for (const a of actions) assert.ok(isStepKind(a.key), a.key);
     const builtins = stepKinds().filter((k) => k.builtin);
     assert.deepEqual(builtins.map((k) => k.key).sort(), ["branch", "delay", "filter", "http.request"]);
-    assert.equal(stepKinds().length, actions.length + builtins.length);
+    const apps = stepKinds().filter((k) => !k.builtin && !k.action);
+    assert.ok(apps.every((k) => k.connection && k.connection !== "cliniko"), "app steps name their connection kind");
+    assert.equal(stepKinds().length, actions.length + apps.length + builtins.length);
+    // Sending a message must never repeat after a crash.
+    for (const key of ["email.send", "sms.send", "slack.post_message", "teams.post_message", "hubspot.add_note"])
+      assert.equal(stepKind(key).safety({ id: "s", action: key }), "write-once", key);
     for (const k of stepKinds()) {
       assert.equal(typeof k.inputSchema, "object", k.key);
       assert.ok(k.effects.length > 0, k.key);
