@@ -18,7 +18,10 @@ describe("the registry", () => {
     const builtins = stepKinds().filter((k) => k.builtin);
     assert.deepEqual(builtins.map((k) => k.key).sort(), ["branch", "delay", "filter", "http.request"]);
     const apps = stepKinds().filter((k) => !k.builtin && !k.action);
-    assert.ok(apps.every((k) => k.connection && k.connection !== "cliniko"), "app steps name their connection kind");
+    assert.ok(
+      apps.every((k) => k.connection && k.connection !== "cliniko"),
+      "app steps name their connection kind",
+    );
     assert.equal(stepKinds().length, actions.length + apps.length + builtins.length);
     // Sending a message must never repeat after a crash.
     for (const key of ["email.send", "sms.send", "slack.post_message", "teams.post_message", "hubspot.add_note"])
