@@ -91,7 +91,9 @@ test("email.send delivers over STARTTLS with a login: headers, both bodies, ever
     "jo@example.test",
     "sam@example.test",
   ]);
-  assert.equal(session.envelope.mailFrom?.address, "reception@harbour.test");
+  const mailFrom = session.envelope.mailFrom;
+  assert.ok(mailFrom, "the envelope has a sender");
+  assert.equal(mailFrom.address, "reception@harbour.test");
   assert.equal(header(raw, "Subject"), "Welcome to the clinic, Jo");
   assert.equal(header(raw, "From"), "Harbour Physio <reception@harbour.test>");
   assert.equal(header(raw, "To"), "jo@example.test");
