@@ -4,6 +4,7 @@
  * the step's `connection:` picks one (or, when omitted, the only connection of those kinds).
  */
 import { z } from "zod";
+import { explainSchema } from "../cliniko/field-docs.ts";
 import type { RepeatSafety, StepKind } from "../steps/types.ts";
 import { AppError } from "./errors.ts";
 import type { AppKind } from "./kinds.ts";
@@ -26,7 +27,8 @@ export interface AppAction<I = unknown, S = Record<string, unknown>> {
 const jsonSchema = (schema: z.ZodType): Record<string, unknown> => {
   const out = z.toJSONSchema(schema, { io: "input", unrepresentable: "any" }) as Record<string, unknown>;
   delete out.$schema;
-  return out;
+  // Labels from the field names (replyTo → "Reply to") where a field has no title, as the built-ins do.
+  return explainSchema(out);
 };
 
 /** Zod's issues as one sentence: `to: must be …; subject: required`. */

@@ -16,7 +16,7 @@ export const SendEmailInput = z
     html: z.string().optional().describe("The HTML body (templated); mail apps show it instead of the text"),
     cc: Addresses.optional(),
     bcc: Addresses.optional(),
-    replyTo: z.string().optional().describe("Where replies go, if not the sender"),
+    replyTo: z.string().optional().describe("Where replies go, if not the sender").meta({ title: "Reply to" }),
     from: z.string().optional().describe("The sender; default: the connection's"),
   })
   .refine((i) => Boolean(i.text || i.html), { message: "give text, html or both", path: ["text"] })

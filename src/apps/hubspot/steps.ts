@@ -7,9 +7,9 @@ import { type HubSpotSettings, hubspot } from "./connection.ts";
 export const UpsertContactInput = z
   .object({
     email: z.string().email().describe("The contact's email (how HubSpot finds an existing contact)"),
-    firstName: z.string().optional(),
-    lastName: z.string().optional(),
-    phone: z.string().optional(),
+    firstName: z.string().optional().describe("First name (HubSpot's firstname)").meta({ title: "First name" }),
+    lastName: z.string().optional().describe("Last name (HubSpot's lastname)").meta({ title: "Last name" }),
+    phone: z.string().optional().describe("Phone number"),
     properties: z
       .record(z.string(), z.union([z.string(), z.number(), z.boolean(), z.null()]))
       .optional()
@@ -61,7 +61,11 @@ const upsertContact: AppAction<z.output<typeof UpsertContactInput>, HubSpotSetti
 
 export const AddNoteInput = z
   .object({
-    contactId: z.string().optional().describe("The contact's HubSpot ID (or give its email)"),
+    contactId: z
+      .string()
+      .optional()
+      .describe("The contact's HubSpot ID (or give its email)")
+      .meta({ title: "Contact ID" }),
     email: z.string().email().optional().describe("The contact's email, when the ID is not known"),
     body: z.string().min(1).describe("The note (templated; HTML allowed)"),
   })

@@ -9,7 +9,11 @@ import { type MailchimpSettings, mailchimp } from "./connection.ts";
 
 export const UpsertMemberInput = z
   .object({
-    audienceId: z.string().min(1).describe("The audience (list) ID: Audience → Settings → Audience name and defaults"),
+    audienceId: z
+      .string()
+      .min(1)
+      .describe("The audience (list) ID: Audience → Settings → Audience name and defaults")
+      .meta({ title: "Audience ID" }),
     email: z.string().email().describe("The member's email"),
     status: z
       .enum(["subscribed", "pending", "unsubscribed", "transactional"])
@@ -18,7 +22,8 @@ export const UpsertMemberInput = z
     mergeFields: z
       .record(z.string(), z.union([z.string(), z.number()]))
       .optional()
-      .describe("Merge fields by tag, e.g. { FNAME: Jo, LNAME: Citizen }"),
+      .describe("Merge fields by tag, e.g. { FNAME: Jo, LNAME: Citizen }")
+      .meta({ title: "Merge fields" }),
     tags: z.array(z.string()).optional().describe("Tags to add, e.g. [new-patient]"),
   })
   .describe("Add or update a Mailchimp audience member");

@@ -14,7 +14,7 @@ export const PostMessageInput = z
       .describe("The channel: #front-desk or its ID (C…); not used with a webhook connection"),
     text: z.string().min(1).describe("The message (templated; Slack mrkdwn); also the notification text"),
     blocks: z.array(z.record(z.string(), z.unknown())).optional().describe("Block Kit blocks (optional)"),
-    threadTs: z.string().optional().describe("Reply in this message's thread (its ts)"),
+    threadTs: z.string().optional().describe("Reply in this message's thread (its ts)").meta({ title: "Thread" }),
   })
   .describe("Post a Slack message");
 

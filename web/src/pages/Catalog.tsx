@@ -59,6 +59,8 @@ function SchemaTable({ schema }: { schema?: JsonSchema }) {
   );
 }
 
+const isCliniko = (e: { builtin?: boolean; kind: string }) => !e.builtin && e.kind !== "app";
+
 export function CatalogPage() {
   const actions = useLoad(() => api.catalog.actions());
   const triggers = useLoad(() => api.catalog.triggers());
@@ -66,9 +68,10 @@ export function CatalogPage() {
   const [query, setQuery] = useState("");
   const [selected, setSelected] = useState<Entry | undefined>();
 
-  const all: Entry[] = (tab === "actions" ? actions.data : triggers.data) ?? [];
-  const visible = useMemo(() => all.filter((e) => !e.builtin && matches(e, query)), [all, query]);
-  const count = all.filter((e) => !e.builtin).length;
+  // Cliniko's API only: the engine's own steps and the apps' actions live in the editor's palette.
+  const all: Entry[] = ((tab === "actions" ? actions.data : triggers.data) ?? []).filter(isCliniko);
+  const visible = useMemo(() => all.filter((e) => matches(e, query)), [all, query]);
+  const count = all.length;
 
   return (
     <>
@@ -76,10 +79,10 @@ export function CatalogPage() {
       <ErrorNotice error={actions.error ?? triggers.error} />
       <div className="tabs">
         <button type="button" aria-pressed={tab === "actions"} onClick={() => setTab("actions")}>
-          Actions ({actions.data?.filter((a) => !a.builtin).length ?? "…"})
+          Actions ({actions.data?.filter(isCliniko).length ?? "…"})
         </button>
         <button type="button" aria-pressed={tab === "triggers"} onClick={() => setTab("triggers")}>
-          Triggers ({triggers.data?.filter((t) => !t.builtin).length ?? "…"})
+          Triggers ({triggers.data?.filter(isCliniko).length ?? "…"})
         </button>
       </div>
       <div className="editor">
