@@ -1,20 +1,21 @@
 /**
- * The 98 actions: one row each (the brief's key, title and group + the Cliniko operation behind it),
- * turned into full definitions by `build` from the resource catalogue. Rows that need more than
- * one generic request name a handler in handlers.ts.
+ * The actions: the brief's 98 rows (its key, title and group + the Cliniko operation behind it),
+ * then one derived row for every other non-deprecated operation of Cliniko's API document
+ * (`source: "api"`), all turned into full definitions by `build` from the resource catalogue. Rows
+ * that need more than one generic request name a handler in handlers.ts.
  */
 import { z } from "zod";
 import { explainSchema } from "../cliniko/field-docs.ts";
 import { withArticle } from "../cliniko/labels.ts";
 import { type ResourceName, resource, resources, schemaFields } from "../cliniko/resources.ts";
-import { type OperationSpec, operation, type SchemaNode } from "../cliniko/spec.ts";
+import { type OperationSpec, operation, type SchemaNode, spec } from "../cliniko/spec.ts";
 import { bodySchema, clinikoId, jsonSchemaOf } from "../cliniko/zod-schema.ts";
 import { handlers, UNDOCUMENTED } from "./handlers.ts";
 import { checkPaging, idOrUrl, listOptionsShape, parseInput, resolveId, resolveRefs } from "./inputs.ts";
 import { outputWithLinkIds } from "./links.ts";
 import { type RunContext, runGeneric, type SearchMode } from "./run.ts";
 import { sampleOf, sampleRecord } from "./samples.ts";
-import type { ActionDef, ActionKind } from "./types.ts";
+import type { ActionDef, ActionKind, CatalogSource } from "./types.ts";
 
 export interface ActionRow {
   key: string;
@@ -35,6 +36,8 @@ export interface ActionRow {
   handler?: keyof typeof handlers;
   resource?: ResourceName;
   documented?: boolean;
+  /** "brief" unless derived from the API document (apiRows). */
+  source?: CatalogSource;
 }
 
 const row = (
@@ -348,6 +351,7 @@ export const actionRows: readonly ActionRow[] = [
 function kindOf(op: OperationSpec): ActionKind {
   if (op.method === "GET") return op.response.kind === "list" ? "list" : "find";
   if (op.method === "POST" && op.path.endsWith("/archive")) return "archive";
+  if (op.method === "POST" && op.path.endsWith("/unarchive")) return "unarchive";
   if (op.method === "PATCH" && op.path.endsWith("/cancel")) return "cancel";
   if (op.method === "POST") return "create";
   if (op.method === "PATCH" || op.method === "PUT") return "update";
@@ -392,6 +396,8 @@ function describe(kind: ActionKind, res: ResourceName | undefined, row: ActionRo
       return `Lists ${res ? pluralLabel(res) : "records"} with q[] filters, sort and paging (all: true follows every page).`;
     case "archive":
       return `Archives ${a}: it leaves Cliniko's default lists but is kept.`;
+    case "unarchive":
+      return `Unarchives ${a}: it comes back into Cliniko's default lists.`;
     case "cancel":
       return `Cancels ${a} with a cancellation reason (and optional note).`;
     case "delete":
@@ -432,6 +438,8 @@ function inputOf(kind: ActionKind, op: OperationSpec, res: ResourceName | undefi
       return z.strictObject({ ...ref, ...bodySchema(bodyFields(op), ["cancellation_reason"]).shape });
     }
     case "find": {
+      // A record the connection itself names (`GET /user`): nothing to pick.
+      if (op.pathParams.length === 0) return z.strictObject({});
       if (!row.search) return z.strictObject(ref);
       const filters = op.response.kind === "record" && res ? resource(res).filters : {};
       const shape: Shape = { id: ref.id.optional() };
@@ -508,6 +516,7 @@ function build(row: ActionRow): ActionDef {
   return {
     key: row.key,
     title: row.title,
+    source: row.source ?? "brief",
     group: row.group,
     kind,
     description: row.description ?? describe(kind, res, row),
@@ -534,4 +543,64 @@ function build(row: ActionRow): ActionDef {
   };
 }
 
-export const actions: readonly ActionDef[] = Object.freeze(actionRows.map(build));
+// ---------------------------------------------------------------------------------------------
+// Beyond the brief: every other operation of the API document, derived (no row written by hand)
+
+/** What an api row says beyond its generic description, by operationId (only where the path does not say it). */
+const API_DESCRIPTIONS: Partial<Record<string, string>> = {
+  "GetAuthenticatedUser-Get": "Gets the Cliniko user the connection's API key belongs to.",
+  "ListTreatmentNotesForPatient-Get": "Lists the treatment notes of one patient with q[] filters, sort and paging.",
+};
+
+const words = (s: string) => s.split(/(?<=[a-z])(?=[A-Z])/);
+const titleCase = (s: string) =>
+  s.replace(/(^|[\s_])([a-z])/g, (_, sep: string, c: string) => `${sep ? " " : ""}${c.toUpperCase()}`);
+
+/**
+ * The brief's style from an operationId: `UnarchivePatient-Post` → Unarchive Patient; a single-record
+ * GET by id is a Find (`GetConcessionType-Get` → Find Concession Type), as in the brief.
+ */
+function apiTitle(op: OperationSpec): string {
+  const [verb, ...rest] = words(op.operationId.replace(/-[A-Za-z]+$/, ""));
+  const find = verb === "Get" && op.response.kind === "record" && op.pathParams.includes("id");
+  return [find ? "Find" : verb, ...rest].join(" ");
+}
+
+/** Every group name used by the brief for a resource, so api rows sit beside the brief's rows in the UI. */
+function groupOf(res: ResourceName | undefined, briefRows: readonly ActionRow[]): string {
+  if (!res) return "Users";
+  // Custom rows are left out: their main operation may sit under another resource (available times under /businesses).
+  const brief = briefRows.find(
+    (r) => !r.handler && (r.resource ?? resourceOf(typeof r.op === "string" ? operation(r.op) : r.op)) === res,
+  );
+  return brief?.group ?? titleCase(pluralLabel(res));
+}
+
+/** One row per non-deprecated operation that no brief row calls, in the document's order. */
+export function deriveApiRows(briefRows: readonly ActionRow[]): ActionRow[] {
+  const called = new Set(briefRows.map((r) => (typeof r.op === "string" ? r.op : r.op.operationId)));
+  const keys = new Set(briefRows.map((r) => r.key));
+  const out: ActionRow[] = [];
+  for (const op of spec.operations) {
+    if (op.deprecated || called.has(op.operationId)) continue;
+    const title = apiTitle(op);
+    const key = title.toLowerCase().replace(/[^a-z0-9]+/g, "_");
+    if (keys.has(key)) throw new Error(`Derived action key ${key} (${op.operationId}) collides with another action`);
+    keys.add(key);
+    const res = resourceOf(op) ?? (op.path === "/user" ? "users" : undefined);
+    out.push({
+      key,
+      title,
+      group: groupOf(res, briefRows),
+      op: op.operationId,
+      source: "api",
+      ...(res ? { resource: res } : {}),
+      ...(API_DESCRIPTIONS[op.operationId] ? { description: API_DESCRIPTIONS[op.operationId] } : {}),
+    });
+  }
+  return out;
+}
+
+export const apiRows: readonly ActionRow[] = deriveApiRows(actionRows);
+
+export const actions: readonly ActionDef[] = Object.freeze([...actionRows, ...apiRows].map(build));

@@ -69,7 +69,9 @@ export function renderActionsDoc(list: readonly ActionDef[] = actions): string {
     "",
     "# Actions",
     "",
-    `${list.length} Cliniko actions, grouped as in the product brief. Run one with`,
+    `${list.length} Cliniko actions: the product brief's ${list.filter((a) => a.source === "brief").length}, grouped as in the brief, then`,
+    `${list.filter((a) => a.source === "api").length} more (\`source: "api"\`) so that every non-deprecated operation of Cliniko's API document is`,
+    "an action (see [Beyond the brief](#beyond-the-brief)). Run one with",
     "`cliniko-flow action run <key> --input '<json>'` (or `--input @file.json`); list them with",
     "`cliniko-flow actions [--json]` (the JSON carries each input's full JSON Schema and an output sample).",
     "",
@@ -92,7 +94,8 @@ export function renderActionsDoc(list: readonly ActionDef[] = actions): string {
     "  `page`, `per_page` (1–100), or `all: true` to follow every page (up to `limit`, default 10000). They",
     "  return `{ records, total_entries, next_page }`. Like Cliniko, they leave out archived, cancelled and",
     "  deleted records unless `q` asks for them (`archived_at:*`, `cancelled_at:*`, `deleted_at:*`).",
-    "- **Archive / Cancel / Delete** return `{ id, archived | cancelled | deleted: true }`.",
+    "- **Archive / Cancel / Delete** return `{ id, archived | cancelled | deleted: true }`; **Unarchive** returns",
+    "  the record.",
     "- **Find** by id returns the record whatever its state (it sends `q[]=<state>:*` for each hidden state",
     "  the record can have, so an archived patient or a cancelled appointment is found); a missing record is",
     "  an error. With search fields it returns the newest live match, or `null` when nothing matches.",
@@ -112,7 +115,19 @@ export function renderActionsDoc(list: readonly ActionDef[] = actions): string {
     "  Communication* work on memos only: those are the only communication writes Cliniko's API documents.",
     "",
   ];
-  const body = [...byGroup(list)].map(([group, items]) => [`## ${group}`, ...items.map(actionSection)].join("\n\n"));
+  const groups = (items: readonly ActionDef[]) =>
+    [...byGroup(items)].map(([group, entries]) => [`## ${group}`, ...entries.map(actionSection)].join("\n\n"));
+  const beyond = [
+    "# Beyond the brief",
+    "",
+    'Every other non-deprecated operation of Cliniko\'s API document, derived from it (`source: "api"`): keys',
+    "and titles follow the operation's name in the brief's style (a GET of one record is a *Find*).",
+  ].join("\n");
+  const body = [
+    ...groups(list.filter((a) => a.source === "brief")),
+    beyond,
+    ...groups(list.filter((a) => a.source === "api")),
+  ];
   return `${[...intro, body.join("\n\n")].join("\n")}\n`;
 }
 

@@ -48,6 +48,7 @@ export async function runGeneric(
       return client.call<ClinikoRecord>(op, { params: { id: ctx.id(client, "id", id as string) }, body });
     }
     case "find": {
+      if (op.pathParams.length === 0) return client.call<ClinikoRecord>(op, {});
       if (input.id !== undefined || !ctx.search) {
         const rid = ctx.id(client, "id", input.id as string);
         return client.call<ClinikoRecord>(op, { params: { id: rid }, q: revealFilters(op) });
@@ -61,6 +62,10 @@ export async function runGeneric(
       const rid = ctx.id(client, "id", input.id as string);
       await client.call(op, { params: { id: rid } });
       return kind === "archive" ? { id: rid, archived: true } : { id: rid, deleted: true };
+    }
+    case "unarchive": {
+      const rid = ctx.id(client, "id", input.id as string);
+      return client.call<ClinikoRecord>(op, { params: { id: rid } });
     }
     case "cancel": {
       const { id, ...body } = input;

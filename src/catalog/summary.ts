@@ -5,6 +5,7 @@ export function actionSummary(a: ActionDef) {
   return {
     key: a.key,
     title: a.title,
+    source: a.source,
     group: a.group,
     kind: a.kind,
     description: a.description,

@@ -6,12 +6,25 @@ import type { OperationSpec } from "../cliniko/spec.ts";
 import type { ClinikoClient, ClinikoRecord, HttpMethod } from "../cliniko/types.ts";
 import type { JsonSchema } from "../cliniko/zod-schema.ts";
 
-export type ActionKind = "create" | "update" | "find" | "list" | "archive" | "cancel" | "delete" | "custom";
+export type ActionKind =
+  | "create"
+  | "update"
+  | "find"
+  | "list"
+  | "archive"
+  | "unarchive"
+  | "cancel"
+  | "delete"
+  | "custom";
+
+/** Where an entry comes from: the product brief (its keys and titles are pinned), or Cliniko's API document. */
+export type CatalogSource = "brief" | "api";
 
 export interface ActionDef {
-  /** The brief's slug, e.g. `create_patient`. */
+  /** The brief's slug (e.g. `create_patient`), or one derived from the operation for `source: "api"`. */
   key: string;
   title: string;
+  source: CatalogSource;
   group: string;
   kind: ActionKind;
   /** One line: what it does in Cliniko (honest about archives and unsupported writes). */

@@ -1,5 +1,5 @@
 /**
- * Every one of the 98 actions against the sandbox Cliniko over HTTP: a valid input has its effect
+ * Every action (the brief's 98 and those derived from the API document) against the sandbox Cliniko over HTTP: a valid input has its effect
  * (checked in the sandbox's own store), and an invalid input is refused without a request.
  */
 import assert from "node:assert/strict";
@@ -47,7 +47,26 @@ const P = {
   atbi: () => live("appointment_type_billable_items")[0]!,
   atp: () => live("appointment_type_products")[0]!,
   prn: () => live("practitioner_reference_numbers")[0]!,
+  unavailableBlock: () => live("unavailable_blocks")[0]!,
+  user: () => live("users")[0]!,
 };
+
+/** A row archived in the store (for the unarchive cases), archiving the last live one first if none is. */
+const archivedRow = (collection: string): Row => {
+  const row = fx.sb.store.rows(collection).find((r) => r.archived_at != null);
+  if (row) return row;
+  const last = live(collection).at(-1)!;
+  fx.sb.control.update(collection, last.id, { archived_at: fx.tick() });
+  return fx.row(collection, last.id)!;
+};
+
+const unarchived =
+  (collection: string): Check =>
+  (result, input) => {
+    const id = String(input.id);
+    assert.equal(String((result as ClinikoRecord).id), id);
+    assert.equal(fx.row(collection, id)?.archived_at, null, `${collection} ${id} is still archived`);
+  };
 
 /** A date N days from the sandbox's today (YYYY-MM-DD). */
 const day = (n: number) => new Date(fx.sb.clock.nowMs() + n * 86_400_000).toISOString().slice(0, 10);
@@ -611,10 +630,120 @@ const cases: Record<string, Case> = {
     input: () => ({ id: P.groupAttendee().id, ...cancel }),
     check: cancelled("attendees"),
   },
+
+  // Beyond the brief (source: "api"): the other operations of Cliniko's API document
+  archive_business: {
+    input: () => ({ id: live("businesses").at(-1)!.id }),
+    check: archived("businesses"),
+  },
+  unarchive_business: { input: () => ({ id: archivedRow("businesses").id }), check: unarchived("businesses") },
+  list_concession_types: {
+    input: () => ({}),
+    check: listed("concession_types", () => true),
+    invalid: () => ({ q: ["no_such_field:=1"] }),
+  },
+  create_concession_type: {
+    input: () => ({ name: "Veterans" }),
+    check: created("concession_types", { name: "Veterans" }),
+    invalid: () => ({ name: 42 }),
+  },
+  find_concession_type: { input: () => ({ id: P.concessionType().id }), check: found("concession_types") },
+  update_concession_type: {
+    input: () => ({ id: P.concessionType().id, name: "Seniors card" }),
+    check: changed("concession_types", { name: "Seniors card" }),
+    invalid: () => ({ id: P.concessionType().id }),
+  },
+  list_contacts: {
+    input: () => ({ all: true }),
+    check: listed("contacts", () => true),
+    invalid: () => ({ q: ["no_such_field:=1"] }),
+  },
+  find_group_appointment: {
+    input: () => ({ id: url("group_appointments", P.group().id) }),
+    check: found("group_appointments"),
+  },
+  archive_medical_alert: {
+    input: () => ({ id: live("medical_alerts").at(-1)!.id }),
+    check: archived("medical_alerts"),
+  },
+  list_patients: {
+    input: () => ({ q: [`last_name:=${P.patient().last_name}`] }),
+    check: listed("patients", (r) => r.last_name === P.patient().last_name),
+    invalid: () => ({ per_page: 500 }),
+  },
+  unarchive_patient: { input: () => ({ id: archivedRow("patients").id }), check: unarchived("patients") },
+  list_treatment_notes_for_patient: {
+    input: () => ({ patient_id: P.treatmentNote().patient_id, all: true }),
+    check: listed("treatment_notes", (r) => r.patient_id === P.treatmentNote().patient_id),
+    invalid: () => ({ patient_id: "Ada" }),
+  },
+  list_products: {
+    input: () => ({}),
+    check: listed("products", () => true),
+    invalid: () => ({ q: ["no_such_field:=1"] }),
+  },
+  archive_product: { input: () => ({ id: live("products").at(-1)!.id }), check: archived("products") },
+  list_treatment_notes: {
+    input: () => ({ q: [`patient_id:=${P.treatmentNote().patient_id}`] }),
+    check: listed("treatment_notes", (r) => r.patient_id === P.treatmentNote().patient_id),
+    invalid: () => ({ q: ["patient_id:>=yesterday"] }),
+  },
+  update_treatment_note: {
+    input: () => ({ id: P.treatmentNote().id, title: "Follow-up notes" }),
+    check: changed("treatment_notes", { title: "Follow-up notes" }),
+    invalid: () => ({ id: P.treatmentNote().id, draft: "no" }),
+  },
+  archive_treatment_note: {
+    input: () => ({ id: live("treatment_notes").at(-1)!.id }),
+    check: archived("treatment_notes"),
+  },
+  unarchive_treatment_note: {
+    input: () => ({ id: archivedRow("treatment_notes").id }),
+    check: unarchived("treatment_notes"),
+  },
+  list_unavailable_blocks: {
+    input: () => ({ q: [`practitioner_id:=${P.unavailableBlock().practitioner_id}`], all: true }),
+    check: listed("unavailable_blocks", (r) => r.practitioner_id === P.unavailableBlock().practitioner_id),
+    invalid: () => ({ q: ["starts_at:>=not-a-date"] }),
+  },
+  create_unavailable_block: {
+    input: () => ({
+      practitioner_id: P.practitioner().id,
+      business_id: P.business().id,
+      notes: "Conference",
+      ...slot(30),
+    }),
+    check: created("unavailable_blocks", { notes: "Conference" }),
+    invalid: () => ({ practitioner_id: P.practitioner().id, business_id: P.business().id, starts_at: "tomorrow" }),
+  },
+  find_unavailable_block: { input: () => ({ id: P.unavailableBlock().id }), check: found("unavailable_blocks") },
+  update_unavailable_block: {
+    input: () => ({ id: P.unavailableBlock().id, notes: "Long lunch" }),
+    check: changed("unavailable_blocks", { notes: "Long lunch" }),
+  },
+  archive_unavailable_block: {
+    input: () => ({ id: live("unavailable_blocks").at(-1)!.id }),
+    check: archived("unavailable_blocks"),
+  },
+  get_authenticated_user: {
+    input: () => ({}),
+    check: (result) => {
+      const id = String((result as ClinikoRecord).id);
+      assert.ok(fx.row("users", id), "the key's user is in the sandbox");
+      assert.equal(id, fx.sb.control.ownerUserId);
+    },
+    invalid: () => ({ id: "1" }),
+  },
+  list_users: {
+    input: () => ({}),
+    check: listed("users", () => true),
+    invalid: () => ({ q: ["no_such_field:=1"] }),
+  },
+  find_user: { input: () => ({ id: P.user().id }), check: found("users") },
 };
 
 describe("every action against the sandbox", () => {
-  it("has a case for each of the 98 actions", () => {
+  it("has a case for each action (the brief's 98 and those beyond it)", () => {
     assert.deepEqual(Object.keys(cases).sort(), actions.map((a) => a.key).sort());
   });
 

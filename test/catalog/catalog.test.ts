@@ -15,6 +15,7 @@ import {
   validateActionInput,
 } from "../../src/catalog/index.ts";
 import { createClient } from "../../src/cliniko/client.ts";
+import { spec } from "../../src/cliniko/spec.ts";
 import type { ClinikoRecord } from "../../src/cliniko/types.ts";
 import { BRIEF_ACTION_KEYS, BRIEF_TRIGGER_KEYS } from "./brief-keys.ts";
 
@@ -44,11 +45,40 @@ async function rejectsInput(key: string, input: unknown, field?: string | RegExp
 }
 
 describe("catalogue keys", () => {
-  it("has exactly the brief's 98 action slugs, in order", () => {
+  it("has exactly the brief's 98 action slugs, in order, first, marked source brief", () => {
     assert.deepEqual(
-      actions.map((a) => a.key),
+      actions.filter((a) => a.source === "brief").map((a) => a.key),
       BRIEF_ACTION_KEYS,
     );
+    assert.deepEqual(
+      actions.slice(0, BRIEF_ACTION_KEYS.length).map((a) => a.key),
+      BRIEF_ACTION_KEYS,
+    );
+  });
+
+  it("makes every non-deprecated operation of the API facts an action (prints the coverage)", () => {
+    const live = spec.operations.filter((op) => !op.deprecated);
+    const called = new Set(actions.map((a) => `${a.method} ${a.path}`));
+    const missing = live.filter((op) => !called.has(`${op.method} ${op.path}`)).map((op) => op.operationId);
+    const covered = live.length - missing.length;
+    console.log(
+      `operation coverage: ${covered} / ${live.length} non-deprecated operations (${((100 * covered) / live.length).toFixed(1)} %)`,
+    );
+    assert.deepEqual(missing, []);
+  });
+
+  it("derives the actions beyond the brief: stable snake_case keys from titles in the brief's style", () => {
+    const api = actions.filter((a) => a.source === "api");
+    assert.ok(api.length > 0);
+    for (const a of api) {
+      assert.equal(a.key, a.title.toLowerCase().replace(/ /g, "_"), a.key);
+      assert.match(a.title, /^(Find|Get|List|Create|Update|Archive|Unarchive|Cancel|Delete) [A-Z]/, a.key);
+      assert.ok(a.documented, a.key);
+    }
+    assert.equal(action("find_concession_type").kind, "find");
+    assert.equal(action("unarchive_patient").kind, "unarchive");
+    assert.equal(action("get_authenticated_user").path, "/user");
+    assert.equal(new Set(actions.map((a) => a.key)).size, actions.length);
   });
 
   it("has exactly the brief's 36 trigger slugs, in order", () => {
