@@ -22,6 +22,7 @@ export function triggerSummary(t: TriggerDef) {
   return {
     key: t.key,
     title: t.title,
+    source: t.source,
     group: t.group,
     kind: t.event,
     description: t.description,

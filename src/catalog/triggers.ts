@@ -1,6 +1,7 @@
 /**
- * The 36 polling triggers (Cliniko has no webhooks), one row each, and the two pure pieces the
- * engine's poller is built on:
+ * The polling triggers (Cliniko has no webhooks): the brief's 36 rows, then New / Updated / Cancelled
+ * / Archived for every other resource with created_at/updated_at and the state triggers clinics ask
+ * for (derived, `source: "api"`), and the two pure pieces the engine's poller is built on:
  *
  *   fetchChanges(client, resource, since)  — ONE fetch per (connection, resource): every record whose
  *     updated_at ≥ since, from every list operation of the resource, hidden states included, sorted.
@@ -11,12 +12,12 @@
  * change (hard deletes).
  */
 import { withArticle } from "../cliniko/labels.ts";
-import { type ResourceName, resource } from "../cliniko/resources.ts";
+import { type ResourceName, resource, resourceNames } from "../cliniko/resources.ts";
 import { type OperationSpec, operation } from "../cliniko/spec.ts";
 import type { ClinikoClient, ClinikoRecord } from "../cliniko/types.ts";
 import { withLinkIds } from "./links.ts";
 import { sampleRecord } from "./samples.ts";
-import type { DetectState, TriggerDef, TriggerEvent, TriggerEventKind, TriggerRecord } from "./types.ts";
+import type { CatalogSource, DetectState, TriggerDef, TriggerEvent, TriggerEventKind, TriggerRecord } from "./types.ts";
 
 interface TriggerRow {
   key: string;
@@ -24,6 +25,8 @@ interface TriggerRow {
   group: string;
   resource: ResourceName;
   event: TriggerEventKind;
+  /** "brief" unless derived (apiTriggerRows). */
+  source?: CatalogSource;
 }
 
 const row = (key: string, title: string, group: string, res: ResourceName, event: TriggerEventKind): TriggerRow => ({
@@ -155,22 +158,36 @@ export function stateFiltersOf(name: ResourceName): string[] {
 }
 
 /**
- * The timestamp that makes `event` fire, and so the one the dedupe key carries (cancelled_at only
- * exists on the record types that can be cancelled).
+ * What each event kind watches: a timestamp that is set when it happens (its dedupe key carries it,
+ * so a record cancelled twice fires twice), or a flag that turns true (no timestamp of its own: it
+ * fires once per record, at the record's updated_at).
  */
-function stampOf(record: TriggerRecord, event: TriggerEventKind): string | null | undefined {
-  switch (event) {
-    case "new":
-      return record.created_at;
-    case "updated":
-      return record.updated_at;
-    case "cancelled":
-      return "cancelled_at" in record ? record.cancelled_at : undefined;
-  }
+export const EVENT_FIELDS: Readonly<Record<TriggerEventKind, { stamp: string } | { flag: string }>> = {
+  new: { stamp: "created_at" },
+  updated: { stamp: "updated_at" },
+  cancelled: { stamp: "cancelled_at" },
+  archived: { stamp: "archived_at" },
+  finalised: { stamp: "finalized_at" },
+  did_not_arrive: { flag: "did_not_arrive" },
+  arrived: { flag: "patient_arrived" },
+};
+
+/** The dedupe key's shape for people and docs (`id@cancelled_at`). */
+export function identityShape(event: TriggerEventKind): string {
+  const f = EVENT_FIELDS[event];
+  return event === "new" || "flag" in f ? "id" : `id@${f.stamp}`;
+}
+
+/** The timestamp that makes `event` fire for this record (undefined/null: it has not happened). */
+export function stampOf(record: TriggerRecord, event: TriggerEventKind): string | null | undefined {
+  const f = EVENT_FIELDS[event];
+  const r = record as Record<string, unknown>;
+  if ("flag" in f) return r[f.flag] === true ? (r.updated_at as string) : undefined;
+  return r[f.stamp] as string | null | undefined;
 }
 
 function identityOf(event: TriggerEventKind): (record: TriggerRecord) => string {
-  if (event === "new") return (r) => String(r.id);
+  if (identityShape(event) === "id") return (r) => String(r.id);
   return (r) => `${r.id}@${stampOf(r, event)}`;
 }
 
@@ -187,6 +204,14 @@ function describeTrigger(r: TriggerRow): string {
     }
     case "cancelled":
       return `Fires once each time ${withArticle(label)} is cancelled.`;
+    case "archived":
+      return `Fires once each time ${withArticle(label)} is archived.`;
+    case "finalised":
+      return `Fires once when ${withArticle(label)} stops being a draft (its finalized_at is set).`;
+    case "did_not_arrive":
+      return `Fires once when ${withArticle(label)} is marked as did not arrive.`;
+    case "arrived":
+      return `Fires once when the patient of ${withArticle(label)} is marked as arrived.`;
   }
 }
 
@@ -210,11 +235,10 @@ function sampleOfTrigger(r: TriggerRow): ClinikoRecord {
     created_at: "2025-03-03T09:00:00Z",
     updated_at: "2025-03-03T09:00:00Z",
   });
-  if (r.event === "updated") base.updated_at = "2025-03-04T10:30:00Z";
-  if (r.event === "cancelled") {
-    base.cancelled_at = "2025-03-04T10:30:00Z";
-    base.updated_at = "2025-03-04T10:30:00Z";
-  }
+  if (r.event !== "new") base.updated_at = "2025-03-04T10:30:00Z";
+  const f = EVENT_FIELDS[r.event];
+  if ("flag" in f) base[f.flag] = true;
+  else if (r.event !== "new" && r.event !== "updated") base[f.stamp] = "2025-03-04T10:30:00Z";
   return withLinkIds(base);
 }
 
@@ -222,6 +246,7 @@ function build(r: TriggerRow): TriggerDef {
   return {
     key: r.key,
     title: r.title,
+    source: r.source ?? "brief",
     group: r.group,
     description: describeTrigger(r) + (NOTES[r.key] ?? ""),
     resource: r.resource,
@@ -235,7 +260,89 @@ function build(r: TriggerRow): TriggerDef {
   };
 }
 
-export const triggers: readonly TriggerDef[] = Object.freeze(triggerRows.map(build));
+// ---------------------------------------------------------------------------------------------
+// Beyond the brief: derived from the resource catalogue
+
+/**
+ * Resources left without derived triggers: bookings is a view over individual and group
+ * appointments and unavailable blocks, which have their own (a booking trigger would fire twice).
+ */
+const NO_DERIVED_TRIGGERS: ReadonlySet<ResourceName> = new Set(["bookings"]);
+
+/** The state triggers clinics ask for, on fields the API document has. */
+const STATE_TRIGGERS: readonly TriggerRow[] = [
+  {
+    key: "patient_arrived",
+    title: "Patient Arrived",
+    group: "Individual Appointments",
+    resource: "individual_appointments",
+    event: "arrived",
+  },
+  {
+    key: "appointment_marked_did_not_arrive",
+    title: "Appointment Marked Did Not Arrive",
+    group: "Individual Appointments",
+    resource: "individual_appointments",
+    event: "did_not_arrive",
+  },
+  {
+    key: "treatment_note_finalised",
+    title: "Treatment Note Finalised",
+    group: "Treatment Notes",
+    resource: "treatment_notes",
+    event: "finalised",
+  },
+];
+
+const EVENT_WORD: Partial<Record<TriggerEventKind, string>> = {
+  new: "New",
+  updated: "Updated",
+  cancelled: "Cancelled",
+  archived: "Archived",
+};
+
+function pluralTitle(name: ResourceName): string {
+  const label = resource(name).label;
+  const plural = /(ss|x|ch|sh)$/.test(label)
+    ? `${label}es`
+    : label.endsWith("s")
+      ? label
+      : `${label}s`.replace(/([^aeiou])ys$/, "$1ies");
+  return plural.replace(/(^| )([a-z])/g, (_, sep: string, c: string) => `${sep}${c.toUpperCase()}`);
+}
+
+/**
+ * New / Updated (and Cancelled / Archived where the collection has the state) for every resource with
+ * created_at and updated_at that the brief does not already cover, then the state triggers.
+ */
+export function deriveTriggerRows(briefRows: readonly TriggerRow[]): TriggerRow[] {
+  const covered = new Set(briefRows.map((r) => `${r.resource} ${r.event}`));
+  const keys = new Set(briefRows.map((r) => r.key));
+  const out: TriggerRow[] = [];
+  for (const name of resourceNames) {
+    const res = resource(name);
+    if (NO_DERIVED_TRIGGERS.has(name) || !res.ops.list) continue;
+    if (!("created_at" in res.fields && "updated_at" in res.fields)) continue;
+    const events: TriggerEventKind[] = ["new", "updated"];
+    if (res.states.includes("cancelled_at")) events.push("cancelled");
+    if (res.states.includes("archived_at")) events.push("archived");
+    const group = briefRows.find((r) => r.resource === name)?.group ?? pluralTitle(name);
+    for (const event of events) {
+      if (covered.has(`${name} ${event}`)) continue;
+      const title = `${EVENT_WORD[event]} ${res.label.replace(/(^| )([a-z])/g, (_, sep: string, c: string) => `${sep}${c.toUpperCase()}`)}`;
+      out.push({ key: title.toLowerCase().replace(/ /g, "_"), title, group, resource: name, event });
+    }
+  }
+  for (const row of [...out, ...STATE_TRIGGERS]) {
+    if (keys.has(row.key)) throw new Error(`Derived trigger key ${row.key} collides with another trigger`);
+    keys.add(row.key);
+  }
+  return [...out, ...STATE_TRIGGERS].map((r) => ({ ...r, source: "api" }));
+}
+
+export const apiTriggerRows: readonly TriggerRow[] = deriveTriggerRows(triggerRows);
+
+export const triggers: readonly TriggerDef[] = Object.freeze([...triggerRows, ...apiTriggerRows].map(build));
 
 /** Triggers on one resource share one fetch: the poll key is the resource name. */
 export function pollKeyOf(trigger: TriggerDef): string {

@@ -46,7 +46,18 @@ export interface ActionDef {
   run(client: ClinikoClient, input: unknown): Promise<unknown>;
 }
 
-export type TriggerEventKind = "new" | "updated" | "cancelled";
+/**
+ * What makes a trigger fire: a record's creation or change, a state's timestamp being set
+ * (cancelled_at, archived_at, finalized_at), or a flag turning true (did_not_arrive, patient_arrived).
+ */
+export type TriggerEventKind =
+  | "new"
+  | "updated"
+  | "cancelled"
+  | "archived"
+  | "finalised"
+  | "did_not_arrive"
+  | "arrived";
 
 /** A record a trigger reads: one of the generated record types (ids, timestamps typed). */
 export type TriggerRecord = RecordOf<ResourceName>;
@@ -54,6 +65,7 @@ export type TriggerRecord = RecordOf<ResourceName>;
 export interface TriggerDef {
   key: string;
   title: string;
+  source: CatalogSource;
   group: string;
   description: string;
   resource: ResourceName;
@@ -64,7 +76,7 @@ export interface TriggerDef {
   paths: string[];
   /** `q[]` filters sent so hidden rows are seen (e.g. `["archived_at:*", "cancelled_at:*"]`). */
   stateFilters: string[];
-  /** Dedupe key: new → id; updated → `${id}@${updated_at}`; cancelled → `${id}@${cancelled_at}`. */
+  /** Dedupe key: new and flags → id; timestamps → `${id}@${stamp}` (updated_at, cancelled_at, ...). */
   identity(record: TriggerRecord): string;
   /** An example record, as the event's payload. */
   sample: ClinikoRecord;
@@ -77,7 +89,7 @@ export interface TriggerEvent {
   /** The dedupe key (`identity(record)`). */
   key: string;
   record: TriggerRecord;
-  /** The timestamp that made it fire (created_at, updated_at or cancelled_at). */
+  /** The timestamp that made it fire (created_at, updated_at, cancelled_at, ...; a flag's: updated_at). */
   at: string;
 }
 

@@ -201,6 +201,9 @@ function checkTimes(row: Record<string, unknown>): void {
 /** Side effects Cliniko applies to related records. */
 function afterWrite(store: SandboxStore, collection: string, row: Row, created: boolean): void {
   Object.assign(row, computedFields(store, collection, row));
+  // Cliniko stamps the moment a note stops being a draft (Treatment Note Finalised polls for it).
+  if (collection === "treatment_notes" && row.draft === false && row.finalized_at == null)
+    row.finalized_at = row.updated_at;
   if (created && collection === "individual_appointments") {
     // Every appointment has an attendee row in Cliniko (the `/attendees` list shows them).
     store.insert("attendees", {

@@ -148,6 +148,8 @@ const SearchHints = {
 export const CatalogAction = z.looseObject({
   key: z.string(),
   title: z.string(),
+  /** "brief": one of the product brief's; "api": derived from Cliniko's API document (absent for built-ins). */
+  source: z.enum(["brief", "api"]).optional(),
   group: z.string(),
   kind: z.string(),
   description: z.string(),
@@ -173,6 +175,8 @@ export const CatalogAction = z.looseObject({
 export const CatalogTrigger = z.looseObject({
   key: z.string(),
   title: z.string(),
+  /** "brief": one of the product brief's; "api": derived from Cliniko's API document (absent for built-ins). */
+  source: z.enum(["brief", "api"]).optional(),
   group: z.string(),
   kind: z.string(),
   description: z.string(),

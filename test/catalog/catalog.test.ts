@@ -15,6 +15,7 @@ import {
   validateActionInput,
 } from "../../src/catalog/index.ts";
 import { createClient } from "../../src/cliniko/client.ts";
+import { resources } from "../../src/cliniko/resources.ts";
 import { spec } from "../../src/cliniko/spec.ts";
 import type { ClinikoRecord } from "../../src/cliniko/types.ts";
 import { BRIEF_ACTION_KEYS, BRIEF_TRIGGER_KEYS } from "./brief-keys.ts";
@@ -81,11 +82,32 @@ describe("catalogue keys", () => {
     assert.equal(new Set(actions.map((a) => a.key)).size, actions.length);
   });
 
-  it("has exactly the brief's 36 trigger slugs, in order", () => {
+  it("has exactly the brief's 36 trigger slugs, in order, first, marked source brief", () => {
     assert.deepEqual(
-      triggers.map((t) => t.key),
+      triggers.filter((t) => t.source === "brief").map((t) => t.key),
       BRIEF_TRIGGER_KEYS,
     );
+    assert.deepEqual(
+      triggers.slice(0, BRIEF_TRIGGER_KEYS.length).map((t) => t.key),
+      BRIEF_TRIGGER_KEYS,
+    );
+  });
+
+  it("gives every resource with created_at/updated_at New and Updated triggers (and Archived / Cancelled for its states)", () => {
+    const has = (res: string, event: string) => triggers.some((t) => t.resource === res && t.event === event);
+    for (const r of Object.values(resources)) {
+      if (r.name === "bookings" || !("created_at" in r.fields && "updated_at" in r.fields)) continue;
+      for (const event of ["new", "updated"]) assert.ok(has(r.name, event), `${r.name} ${event}`);
+      if (r.states.includes("archived_at")) assert.ok(has(r.name, "archived"), `${r.name} archived`);
+      if (r.states.includes("cancelled_at")) assert.ok(has(r.name, "cancelled"), `${r.name} cancelled`);
+    }
+    assert.deepEqual(
+      ["patient_arrived", "appointment_marked_did_not_arrive", "treatment_note_finalised"].map((k) => trigger(k).event),
+      ["arrived", "did_not_arrive", "finalised"],
+    );
+    assert.equal(new Set(triggers.map((t) => t.key)).size, triggers.length);
+    // One fetch per resource: derived triggers share the poll of the brief's on the same resource.
+    assert.equal(pollKeyOf(trigger("patient_arrived")), pollKeyOf(trigger("individual_appointment_updated")));
   });
 
   it("looks keys up and names the closest one for a typo", () => {

@@ -1,11 +1,11 @@
 /**
- * Every one of the 36 triggers against the sandbox: make the matching change (through the API's
+ * Every trigger (the brief's 36 and those derived beyond it) against the sandbox: make the matching change (through the API's
  * own actions where Cliniko allows it, through the sandbox's control where only Cliniko's UI can),
  * plus changes the trigger must ignore; fetch the resource once and detect: exactly one event.
  */
 import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
-import { action, detect, fetchChanges, trigger, triggers } from "../../src/catalog/index.ts";
+import { action, actions, detect, fetchChanges, type TriggerDef, trigger, triggers } from "../../src/catalog/index.ts";
 import type { ResourceName } from "../../src/cliniko/resources.ts";
 import type { ClinikoRecord } from "../../src/cliniko/types.ts";
 import { type Fixture, openSandbox, pick } from "./support.ts";
@@ -166,9 +166,58 @@ const changes: Record<string, (decoy: string) => Promise<string>> = {
   updated_invoice: async () => control().archive("invoices", live("invoices")[0]!.id).id,
 };
 
+/** A live record of the trigger's resource other than the decoy. */
+const other = (t: TriggerDef, decoy: string) => pick(live(t.resource), (r) => r.id !== decoy).id;
+
+/**
+ * The change each derived trigger (source: api) reports: through the catalogue's own action where
+ * Cliniko's API can make it, through the sandbox's control where only Cliniko's UI can.
+ */
+function derivedChange(t: TriggerDef): (decoy: string) => Promise<string> {
+  const byKind = (kind: string) => actions.find((a) => a.kind === kind && a.resource === t.resource);
+  switch (t.event) {
+    case "new":
+      return async () => control().create(t.resource).id;
+    case "updated":
+      return async (decoy) => control().touch({ resource: t.resource, ids: [other(t, decoy)] }).ids[0]!;
+    case "archived": {
+      const archive = byKind("archive");
+      return async (decoy) =>
+        archive
+          ? idOf(await run(archive.key, { id: other(t, decoy) }))
+          : control().archive(t.resource, other(t, decoy)).id;
+    }
+    case "cancelled":
+      return async (decoy) => control().cancel(t.resource, other(t, decoy), cancel).id;
+    case "finalised":
+      // A note written as a draft, then finalised through Update Treatment Note.
+      return async () => {
+        const draft = control().create("treatment_notes", { draft: true, finalized_at: null });
+        return idOf(await run("update_treatment_note", { id: draft.id, draft: false }));
+      };
+    case "arrived":
+      return async (decoy) =>
+        control().update(t.resource, pick(live(t.resource), (r) => r.id !== decoy && r.patient_arrived !== true).id, {
+          patient_arrived: true,
+        }).id;
+    case "did_not_arrive":
+      return async (decoy) =>
+        control().update(t.resource, pick(live(t.resource), (r) => r.id !== decoy && r.did_not_arrive !== true).id, {
+          did_not_arrive: true,
+        }).id;
+  }
+}
+for (const t of triggers) if (t.source === "api") changes[t.key] = derivedChange(t);
+
 /** Changes on the same resource the trigger must NOT report (an edit for new/cancelled, a creation for updated). */
 function decoy(resource: ResourceName, event: string): string {
   if (event === "updated") return control().create(resource).id;
+  if (event === "arrived" || event === "did_not_arrive") {
+    // A change to an appointment whose flags are clear must not fire (the flag, not the change, counts).
+    const target = live(resource).at(-1)!;
+    control().update(resource, target.id, { patient_arrived: false, did_not_arrive: false });
+    return control().touch({ resource, ids: [target.id] }).ids[0]!;
+  }
   const target = live(resource).at(-1)!;
   return control().touch({ resource, ids: [target.id] }).ids[0]!;
 }
@@ -180,7 +229,7 @@ async function changesSince(resource: ResourceName, since: string): Promise<Clin
 }
 
 describe("every trigger against the sandbox", () => {
-  it("has a change for each of the 36 triggers", () => {
+  it("has a change for each trigger (the brief's 36 and those beyond it)", () => {
     assert.deepEqual(Object.keys(changes).sort(), triggers.map((t) => t.key).sort());
   });
 

@@ -4,6 +4,8 @@
  */
 import { actionSummary, triggerSummary, triggers } from "../../catalog/index.ts";
 import { withLinkIds } from "../../catalog/links.ts";
+import { stampOf } from "../../catalog/triggers.ts";
+import type { TriggerRecord } from "../../catalog/types.ts";
 import { groupRank, keywordsOf } from "../../catalog/words.ts";
 import type { ClinikoClient, ClinikoRecord } from "../../cliniko/types.ts";
 import { stepKinds } from "../../steps/registry.ts";
@@ -64,11 +66,11 @@ export async function liveSample(client: ClinikoClient, key: string): Promise<Cl
   if (!first) return undefined;
   const page = await client.listPage(first, { perPage: 20, sort: "updated_at:desc", q: t.stateFilters });
   const record =
-    t.event === "cancelled"
-      ? page.records.find((r) => r.cancelled_at)
+    t.event === "new"
+      ? page.records[0]
       : t.event === "updated"
         ? (page.records.find((r) => r.created_at !== r.updated_at) ?? page.records[0])
-        : page.records[0];
+        : page.records.find((r) => stampOf(r as TriggerRecord, t.event));
   return record && withLinkIds(record);
 }
 
