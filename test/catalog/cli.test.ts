@@ -6,6 +6,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import { fileURLToPath } from "node:url";
+import { actions as catalogActions, triggers as catalogTriggers } from "../../src/catalog/index.ts";
 import { openStore } from "../../src/store/index.ts";
 import { type Fixture, openSandbox, pick } from "./support.ts";
 
@@ -51,12 +52,26 @@ describe("cliniko-flow actions / triggers", () => {
       cli(["triggers"]),
     ]);
     const actions = JSON.parse(actionsJson.stdout) as Record<string, unknown>[];
-    assert.equal(actions.length, 98);
-    for (const field of ["key", "title", "group", "kind", "description", "inputSchema", "method", "path", "documented"])
+    assert.equal(actions.length, catalogActions.length);
+    assert.equal(actions.filter((a) => a.source === "brief").length, 98);
+    assert.equal(actions.find((a) => a.key === "unarchive_patient")?.source, "api");
+    for (const field of [
+      "key",
+      "title",
+      "source",
+      "group",
+      "kind",
+      "description",
+      "inputSchema",
+      "method",
+      "path",
+      "documented",
+    ])
       assert.ok(field in actions[0]!, field);
     assert.equal(actions.find((a) => a.key === "create_concession_price")?.documented, false);
     const triggers = JSON.parse(triggersJson.stdout) as Record<string, unknown>[];
-    assert.equal(triggers.length, 36);
+    assert.equal(triggers.length, catalogTriggers.length);
+    assert.equal(triggers.filter((t) => t.source === "brief").length, 36);
     assert.deepEqual(
       { resource: triggers[0]!.resource, event: triggers[0]!.event },
       { resource: "attendees", event: "new" },

@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import { after, before, describe, test } from "node:test";
 import { sql } from "kysely";
+import { actions as catalogActions, triggers as catalogTriggers } from "../../src/catalog/index.ts";
 import { ClientProvider } from "../../src/engine/clients.ts";
 import { Runner } from "../../src/engine/runner.ts";
 import { workflowJsonSchema } from "../../src/engine/workflow.ts";
@@ -297,16 +298,18 @@ describe("HTTP API over real HTTP and SQLite", () => {
     assert.equal((notFound.json as { error: string }).error, "not_found");
   });
 
-  test("catalogue: 98 Cliniko actions, the apps' actions and 36 triggers with JSON Schemas, plus the built-ins", async () => {
+  test("catalogue: every Cliniko action (the brief's 98 first), the apps' actions and every trigger with JSON Schemas, plus the built-ins", async () => {
     const actions = (await s.call("GET", "/api/catalog/actions", { cookie })).json as {
       key: string;
       kind: string;
       builtin?: boolean;
       connection?: string | null;
       connections?: string[];
+      source?: string;
       inputSchema: { properties?: object };
     }[];
-    assert.equal(actions.filter((a) => a.connection === "cliniko").length, 98);
+    assert.equal(actions.filter((a) => a.connection === "cliniko").length, catalogActions.length);
+    assert.equal(actions.filter((a) => a.source === "brief").length, 98);
     const apps = actions.filter((a) => a.kind === "app");
     assert.deepEqual(apps.map((a) => a.key).sort(), [
       "email.send",
@@ -325,8 +328,12 @@ describe("HTTP API over real HTTP and SQLite", () => {
     );
     const alert = actions.find((a) => a.key === "create_medical_alert")!;
     assert.ok("patient_id" in (alert.inputSchema.properties ?? {}));
-    const triggers = (await s.call("GET", "/api/catalog/triggers", { cookie })).json as { builtin?: boolean }[];
-    assert.equal(triggers.filter((t) => !t.builtin).length, 36);
+    const triggers = (await s.call("GET", "/api/catalog/triggers", { cookie })).json as {
+      builtin?: boolean;
+      source?: string;
+    }[];
+    assert.equal(triggers.filter((t) => !t.builtin).length, catalogTriggers.length);
+    assert.equal(triggers.filter((t) => t.source === "brief").length, 36);
     const live = await s.call("GET", "/api/catalog/triggers/new_patient/sample?connection=clinic&live=1", { cookie });
     const sample = live.json as { live: boolean; sample: { id: string; first_name: string } };
     assert.equal(sample.live, true);

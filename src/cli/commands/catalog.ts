@@ -108,7 +108,7 @@ async function clientFor(connection: string | undefined): Promise<ClinikoClient>
 export function register(program: Command): string[] {
   program
     .command("actions")
-    .description("list the 98 Cliniko actions (--json: with input schemas)")
+    .description("list the Cliniko actions (--json: with input schemas)")
     .option("--json", "print a JSON array")
     .action((opts: { json?: boolean }) => {
       if (opts.json) out(JSON.stringify(actions.map(actionSummary), null, 2));
@@ -117,7 +117,7 @@ export function register(program: Command): string[] {
 
   program
     .command("triggers")
-    .description("list the 36 polling triggers (--json: as JSON)")
+    .description("list the polling triggers (--json: as JSON)")
     .option("--json", "print a JSON array")
     .action((opts: { json?: boolean }) => {
       if (opts.json) out(JSON.stringify(triggers.map(triggerSummary), null, 2));

@@ -81,7 +81,8 @@ export const catalogueRoutes: RoutePlugin = async (app, ctx) => {
     "/api/catalog/actions",
     {
       schema: {
-        summary: "The 98 actions (and the built-in steps), each with its input JSON Schema and an output sample.",
+        summary:
+          "Every Cliniko action (the brief's 98, then those beyond it) and the built-in steps, each with its input JSON Schema and an output sample.",
         tags,
         response: { 200: CatalogAction.array() },
       },
@@ -93,7 +94,8 @@ export const catalogueRoutes: RoutePlugin = async (app, ctx) => {
     "/api/catalog/triggers",
     {
       schema: {
-        summary: "The 36 triggers (and the built-in ones), each with a sample event.",
+        summary:
+          "Every polling trigger (the brief's 36, then those beyond it) and the built-in ones, each with a sample event.",
         tags,
         response: { 200: CatalogTrigger.array() },
       },
