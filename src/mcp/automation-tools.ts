@@ -7,6 +7,7 @@ import { detect, fetchChanges, trigger } from "../catalog/index.ts";
 import { parseInput } from "../catalog/inputs.ts";
 import { jsonSchemaOf } from "../cliniko/zod-schema.ts";
 import { activationIssues } from "../engine/activation.ts";
+import { REPLAY_VERSIONS, replayRun } from "../engine/replay-plan.ts";
 import { validateWorkflow } from "../engine/workflow.ts";
 import { type RunRecord, runSummary } from "../store/index.ts";
 import type { McpTool, ToolContext, ToolEffect } from "./tool.ts";
@@ -168,12 +169,16 @@ export function automationTools(): McpTool[] {
       name: "flow_replay_run",
       title: "Replay a run",
       description:
-        "Runs a finished run's workflow again on the same trigger event: from the step that failed (default) or from the start. Steps that write to Cliniko write again.",
+        "Runs a finished run's workflow again on the same trigger event: from the step that failed (default) or from the start, on the workflow version the run used or the current one (default: current when the step it failed on has been changed since). Steps that write to Cliniko write again.",
       input: z.strictObject({
         id: runId,
         from: z.enum(["failed", "start"]).optional().describe("Where to start (default: the failed step)."),
+        version: z
+          .enum(REPLAY_VERSIONS)
+          .optional()
+          .describe("ran: the version the run used; current: the workflow as it is now (default: see description)."),
       }),
-      output: objectOut({ run: { type: "object" } }),
+      output: objectOut({ run: { type: "object" }, replayedOn: { type: "object" } }),
       effect: "write",
       idempotent: false,
       cliniko: true,
@@ -181,14 +186,18 @@ export function automationTools(): McpTool[] {
         const run = await findRun(ctx, args.id);
         if (run.status === "queued" || run.status === "running")
           throw new ToolRefusal(`Run ${run.id} is still ${run.status}; replay it once it has finished.`);
-        let newId: number;
+        let result: Awaited<ReturnType<typeof replayRun>>;
         try {
-          newId = await ctx.store.runs.replay(run.id, { fromStart: args.from === "start" });
+          result = await replayRun(ctx.store, run, { fromStart: args.from === "start", version: args.version });
         } catch (err) {
           throw new ToolRefusal((err as Error).message);
         }
-        await ctx.afterReplay(newId);
-        return { run: runSummary((await ctx.store.runs.find(newId))!) };
+        await ctx.afterReplay(result.runId);
+        const { version, workflowVersion, reason } = result;
+        return {
+          run: runSummary((await ctx.store.runs.find(result.runId))!),
+          replayedOn: { version, workflowVersion, reason },
+        };
       },
     }),
     tool({

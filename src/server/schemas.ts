@@ -7,6 +7,7 @@
 import { z } from "zod";
 import { CONNECTION_KINDS } from "../apps/kinds.ts";
 import { nameSchema } from "../engine/names.ts";
+import { REPLAY_VERSIONS } from "../engine/replay-plan.ts";
 import { StepSchema, WorkflowSchema } from "../engine/workflow.ts";
 import { FLOW_EFFECTS } from "../steps/types.ts";
 import { RUN_STATUSES, STEP_STATUSES } from "../store/runs.ts";
@@ -293,17 +294,36 @@ export const StepResultView = z.object({
   finishedAt: z.string().nullable(),
   durationMs: z.number().int().nullable(),
 });
+export const ReplayVersion = z
+  .enum(REPLAY_VERSIONS)
+  .describe("ran: the workflow version the run used; current: the workflow as it is now.");
+export const ReplayChoice = z.object({
+  defaultVersion: ReplayVersion.describe("What a replay uses when no version is given."),
+  reason: z.string(),
+  currentVersion: z.number().int(),
+});
 export const RunView = RunSummary.extend({
   payload: z.unknown().describe("The trigger event."),
   version: z.number().int().nullable(),
   steps: z.array(StepResultView),
+  replay: ReplayChoice.describe("Which version a replay of this run uses by default, and why."),
+});
+export const ReplayResult = RunSummary.extend({
+  replayedOn: z.object({ version: ReplayVersion, workflowVersion: z.number().int(), reason: z.string() }),
 });
 export const RunsQuery = z.strictObject({
   workflow: z.string().optional().describe("Workflow name or id."),
   status: RunStatus.optional(),
   limit: z.coerce.number().int().min(1).max(1000).default(100),
 });
-export const ReplayBody = z.strictObject({ from: z.enum(["failed", "start"]).optional() }).optional();
+export const ReplayBody = z
+  .strictObject({
+    from: z.enum(["failed", "start"]).optional(),
+    version: ReplayVersion.optional().describe(
+      "Default: current when the step the run failed on has been changed since, else the version it ran.",
+    ),
+  })
+  .optional();
 
 // ── demo clinic ──────────────────────────────────────────────────────────────────────────────────
 

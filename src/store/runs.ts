@@ -456,9 +456,14 @@ export class RunStore {
 
   /**
    * A new run with the same trigger payload. From the failed step: the steps that succeeded
-   * before it are copied, so the runner continues where the original stopped.
+   * before it are copied, so the runner continues where the original stopped. `workflowVersion`
+   * replays on another version than the run's; `reuse` then says which steps may be copied (the
+   * copy stops at the first that may not).
    */
-  async replay(runId: number, options: { fromStart: boolean }): Promise<number> {
+  async replay(
+    runId: number,
+    options: { fromStart: boolean; workflowVersion?: number; reuse?: (stepId: string) => boolean },
+  ): Promise<number> {
     const run = await this.find(runId);
     if (!run) throw new Error(`No run ${runId}.`);
     if (run.triggerPayload === null && run.finishedAt !== null)
@@ -466,7 +471,7 @@ export class RunStore {
     return this.#db.transaction().execute(async (trx) => {
       const id = await new RunStore(trx).enqueue({
         workflowId: run.workflowId,
-        workflowVersion: run.workflowVersion,
+        workflowVersion: options.workflowVersion ?? run.workflowVersion,
         triggerKey: run.trigger,
         eventKey: run.eventKey,
         payload: run.triggerPayload,
@@ -481,6 +486,7 @@ export class RunStore {
           .execute();
         for (const s of steps) {
           if (s.status !== "succeeded" && s.status !== "skipped") break;
+          if (options.reuse && !options.reuse(s.step_id)) break;
           await trx
             .insertInto("step_results")
             .values({ ...s, run_id: id })

@@ -4,7 +4,7 @@ import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { after, before, test } from "node:test";
 import { fileURLToPath } from "node:url";
-import { type Harness, harness } from "./helpers.ts";
+import { type Harness, harness, runner, workflow } from "./helpers.ts";
 
 const bin = fileURLToPath(new URL("../../bin/cliniko-flow.js", import.meta.url));
 let h: Harness;
@@ -161,4 +161,42 @@ test("workflows import refuses a file over 1 MiB before reading it, with exit 2 
   assert.equal(r.status, 2, r.stderr);
   assert.match(r.stderr, /at most 1 MiB/);
   assert.doesNotMatch(r.stderr, /\n\s+at /, "no stack trace");
+});
+
+test("runs replay uses the current version once the failed step is fixed; --ran keeps the version it ran", async () => {
+  const broken = workflow({
+    trigger: { key: "new_patient" },
+    steps: [{ id: "check", action: "filter", input: { condition: "{{ $nosuch(trigger.id) }}" } }],
+  });
+  const w = await h.store.workflows.save(broken.name, broken);
+  const failed = await h.store.runs.enqueue({
+    workflowId: w.id,
+    workflowVersion: w.version,
+    triggerKey: "new_patient",
+    eventKey: "cli-replay",
+    payload: { id: "1" },
+  });
+  const run = (await h.store.runs.find(failed))!;
+  assert.ok(await h.store.runs.claim(run, "test", 60_000));
+  await runner(h).execute(run, "test");
+  assert.equal((await h.store.runs.find(failed))!.status, "failed");
+  await h.store.workflows.save(broken.name, {
+    ...broken,
+    steps: [{ id: "check", action: "filter", input: { condition: "{{ trigger.id = '1' }}" } }],
+  });
+
+  const byDefault = await cli(["runs", "replay", String(failed)]);
+  assert.equal(byDefault.status, 0, byDefault.stderr + byDefault.stdout);
+  assert.match(
+    byDefault.stdout,
+    /Replaying on version 2 \(the current version\): Step check failed and has been changed/,
+  );
+  assert.match(byDefault.stdout, /: succeeded/);
+  const ran = await cli(["runs", "replay", String(failed), "--ran"]);
+  assert.equal(ran.status, 1);
+  assert.match(ran.stdout, /Replaying on version 1 \(the version it ran\)/);
+  assert.match(ran.stdout, /: failed/);
+  const current = await cli(["runs", "replay", String(failed), "--current", "--no-wait"]);
+  assert.match(current.stdout, /version 2 \(the current version\)/);
+  assert.equal((await cli(["runs", "replay", String(failed), "--current", "--ran"])).status, 2);
 });

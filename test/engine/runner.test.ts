@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import { after, before, test } from "node:test";
 import { InProcessQueue } from "../../src/engine/queue.ts";
+import { planReplay, replayRun } from "../../src/engine/replay-plan.ts";
 import type { Runner } from "../../src/engine/runner.ts";
 import type { WorkflowDefinition } from "../../src/engine/workflow.ts";
 import { type Harness, harness, receiver, runner, workflow } from "./helpers.ts";
@@ -244,6 +245,73 @@ test("replay continues from the failed step with the stored payload, or from the
   assert.equal(again.run.status, "succeeded");
   assert.deepEqual(hook.calls.map((c) => c.path).slice(3), ["/first", "/second"]);
   assert.deepEqual(hook.calls.map((c) => c.body).at(-1), { id: "77" });
+});
+
+test("replay after a fix: the current version by default when the failed step changed, the version it ran on request", async () => {
+  hook.calls.length = 0;
+  answers = (n) => (hook.calls[n - 1]!.path === "/broken" ? { status: 404 } : {});
+  const first = { id: "first", action: "http.request", input: { url: `${hook.url}/first`, json: {} } };
+  const v1 = workflow({
+    trigger: { key: "new_patient" },
+    steps: [first, { id: "second", action: "http.request", input: { url: `${hook.url}/broken`, json: {} } }],
+  });
+  const original = await execute(v1, { id: "5" });
+  assert.equal(original.run.status, "failed");
+  assert.equal((await planReplay(h.store, original.run)).defaultVersion, "ran", "nothing changed yet");
+
+  // The fix: only the failed step changes.
+  const v2 = {
+    ...v1,
+    steps: [first, { id: "second", action: "http.request", input: { url: `${hook.url}/second`, json: {} } }],
+  };
+  const saved = await h.store.workflows.save(v1.name, v2);
+  assert.equal(saved.version, 2);
+  const plan = await planReplay(h.store, original.run);
+  assert.equal(plan.defaultVersion, "current");
+  assert.match(plan.reason, /Step second failed and has been changed since/);
+
+  const onCurrent = await replayRun(h.store, original.run);
+  assert.equal(onCurrent.version, "current");
+  assert.equal(onCurrent.workflowVersion, 2);
+  const fixed = await finish(onCurrent.runId);
+  assert.equal(fixed.run.status, "succeeded");
+  assert.equal(fixed.run.workflowVersion, 2);
+  // The unchanged first step was reused, not sent again; the fixed step ran.
+  assert.deepEqual(
+    hook.calls.map((c) => c.path),
+    ["/first", "/broken", "/second"],
+  );
+
+  const onRan = await finish((await replayRun(h.store, original.run, { version: "ran" })).runId);
+  assert.equal(onRan.run.status, "failed");
+  assert.equal(onRan.run.workflowVersion, 1);
+  assert.equal(hook.calls.at(-1)!.path, "/broken");
+});
+
+test("replay on the current version reruns every step changed since, even one that had succeeded", async () => {
+  hook.calls.length = 0;
+  answers = (n) => (hook.calls[n - 1]!.path === "/down" ? { status: 409 } : {});
+  const second = { id: "second", action: "http.request", input: { url: `${hook.url}/down`, json: {} } };
+  const v1 = workflow({
+    trigger: { key: "new_patient" },
+    steps: [{ id: "first", action: "http.request", input: { url: `${hook.url}/a`, json: {} } }, second],
+  });
+  const original = await execute(v1);
+  assert.equal(original.run.status, "failed");
+  await h.store.workflows.save(v1.name, {
+    ...v1,
+    steps: [{ id: "first", action: "http.request", input: { url: `${hook.url}/b`, json: {} } }, second],
+  });
+  // The failed step is the same as before: the receiver refused it, not the workflow.
+  const plan = await planReplay(h.store, original.run);
+  assert.equal(plan.defaultVersion, "ran");
+  answers = undefined;
+  const replay = await finish((await replayRun(h.store, original.run, { version: "current" })).runId);
+  assert.equal(replay.run.status, "succeeded");
+  assert.deepEqual(
+    hook.calls.map((c) => c.path),
+    ["/a", "/down", "/b", "/down"],
+  );
 });
 
 test("a run interrupted by a crash resumes: finished steps are kept, an in-flight POST becomes unknown", async () => {

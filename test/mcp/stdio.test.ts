@@ -192,8 +192,10 @@ describe("MCP over stdio", () => {
 
     const replayed = (await call(client, "flow_replay_run", { id: runId, from: "start" })).structuredContent as {
       run: { id: number; status: string; replayOf: number };
+      replayedOn: { version: string; workflowVersion: number };
     };
     assert.equal(replayed.run.replayOf, runId);
+    assert.equal(replayed.replayedOn.version, "ran", "the workflow did not change, so the version it ran");
     assert.equal(replayed.run.status, "succeeded", "the stdio server ran the replay itself");
     const steps = await h.store.runs.steps(replayed.run.id);
     assert.equal((steps[0]!.output as { id: string }).id, patient.id);

@@ -509,6 +509,46 @@ describe("HTTP API over real HTTP and SQLite", () => {
     const again = await s.call("POST", `/api/runs/${replayed.id}/replay`, { cookie, headers: WRITE, body: {} });
     assert.equal(again.status, 409);
     assert.equal((await s.call("POST", "/api/runs/424242/replay", { cookie, headers: WRITE, body: {} })).status, 404);
+
+    // The fix: the alert goes to a patient that exists. Replaying the failed run now defaults to
+    // the current version, and says so; the version it ran stays one choice away.
+    const view = async () =>
+      (await s.call("GET", `/api/runs/${failId}`, { cookie })).json as {
+        version: number;
+        replay: { defaultVersion: string; currentVersion: number; reason: string };
+      };
+    assert.equal((await view()).replay.defaultVersion, "ran");
+    const fixed = await s.call("PUT", `/api/workflows/${wf.id}`, {
+      cookie,
+      headers: WRITE,
+      body: { definition: alertWorkflow("Runs demo", patient.id) },
+    });
+    assert.equal(fixed.status, 200, fixed.text);
+    const after = await view();
+    assert.equal(after.version, 1);
+    assert.deepEqual([after.replay.defaultVersion, after.replay.currentVersion], ["current", 2]);
+    assert.match(after.replay.reason, /Step alert failed and has been changed since/);
+    const onCurrent = await s.call("POST", `/api/runs/${failId}/replay`, { cookie, headers: WRITE, body: {} });
+    assert.equal(onCurrent.status, 201, onCurrent.text);
+    const cur = onCurrent.json as { id: string; replayedOn: { version: string; workflowVersion: number } };
+    assert.deepEqual(cur.replayedOn.version, "current");
+    assert.equal((await s.store.runs.find(Number(cur.id)))!.workflowVersion, 2);
+    const queued = (await s.store.runs.find(Number(cur.id)))!;
+    assert.ok(await s.store.runs.claim(queued, "test", 60_000));
+    await runner.execute(queued, "test");
+    assert.equal((await s.store.runs.find(queued.id))!.status, "succeeded", "the fix works on the replay");
+    const onRan = await s.call("POST", `/api/runs/${failId}/replay`, {
+      cookie,
+      headers: WRITE,
+      body: { version: "ran" },
+    });
+    assert.equal((onRan.json as { replayedOn: { workflowVersion: number } }).replayedOn.workflowVersion, 1);
+    const badVersion = await s.call("POST", `/api/runs/${failId}/replay`, {
+      cookie,
+      headers: WRITE,
+      body: { version: "latest" },
+    });
+    assert.equal(badVersion.status, 400);
   });
 
   test("inbound webhook: a secret URL per workflow queues a run with the posted JSON; rotate revokes it", async () => {

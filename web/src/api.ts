@@ -14,6 +14,8 @@ import type {
   DemoChange,
   DemoInfo,
   DemoPatientInput,
+  ReplayResult,
+  ReplayVersion,
   RunStatus,
   RunSummary,
   RunView,
@@ -141,8 +143,8 @@ export const api = {
     list: (filter: { workflow?: string; status?: RunStatus; limit?: number } = {}) =>
       call<RunSummary[]>("GET", `/runs${q(filter)}`),
     get: (id: string) => call<RunView>("GET", `/runs/${enc(id)}`),
-    replay: (id: string, from: "failed" | "start" = "failed") =>
-      call<RunSummary>("POST", `/runs/${enc(id)}/replay`, { from }),
+    replay: (id: string, from: "failed" | "start" = "failed", version?: ReplayVersion) =>
+      call<ReplayResult>("POST", `/runs/${enc(id)}/replay`, { from, version }),
   },
 
   /** `serve --demo` only: the sandbox clinic, and changes in it (add a patient…) that triggers see. */

@@ -366,10 +366,21 @@ export function register(program: Command): string[] {
     .command("replay <id>")
     .description("re-run with the stored trigger payload, from the failed step (or --from-start)")
     .option("--from-start", "run every step again")
+    .option("--current", "use the workflow as it is now (default when the failed step has been changed since)")
+    .option("--ran", "use the version the run used (default otherwise)")
     .option("--no-wait", "only queue the replay (a running `serve` executes it)")
-    .action(async (id: string, o: { fromStart?: boolean; wait: boolean }) => {
+    .action(async (id: string, o: { fromStart?: boolean; current?: boolean; ran?: boolean; wait: boolean }) => {
+      if (o.current && o.ran) throw new UsageError("Use either --current or --ran, not both.");
       await withStore(async (store) => {
-        const newId = await store.runs.replay(runId(id), { fromStart: Boolean(o.fromStart) });
+        const run = await store.runs.find(runId(id));
+        if (!run) throw new Error(`No run ${id}.`);
+        const { replayRun } = await import("../../engine/replay-plan.ts");
+        const version = o.current ? "current" : o.ran ? "ran" : undefined;
+        const replayed = await replayRun(store, run, { fromStart: Boolean(o.fromStart), version });
+        const newId = replayed.runId;
+        out(
+          `Replaying on version ${replayed.workflowVersion} (${replayed.version === "current" ? "the current version" : "the version it ran"}): ${replayed.reason}`,
+        );
         if (!o.wait) return out(`Run ${newId} queued (replay of ${id}).`);
         const { executeQueuedRun } = await import("../../engine/replay.ts");
         const done = await executeQueuedRun(store, new ClientProvider(store), newId);

@@ -1,7 +1,9 @@
 /** Run history: list with filters, one run with its steps, and replay (a new queued run). */
+
+import { planReplay, replayRun } from "../../engine/replay-plan.ts";
 import type { RunRecord, StepRecord } from "../../store/runs.ts";
 import { conflict, notFound } from "../errors.ts";
-import { IdParams, ReplayBody, RunSummary, RunsQuery, RunView } from "../schemas.ts";
+import { IdParams, ReplayBody, ReplayResult, RunSummary, RunsQuery, RunView } from "../schemas.ts";
 import type { RunSummary as Summary, RunView as View } from "../wire.ts";
 import type { RouteContext, RoutePlugin } from "./context.ts";
 
@@ -23,8 +25,9 @@ function summaryOf(r: RunRecord): Summary {
   };
 }
 
-function viewOf(r: RunRecord, steps: StepRecord[]): View {
+function viewOf(r: RunRecord, steps: StepRecord[], replay: View["replay"]): View {
   return {
+    replay,
     ...summaryOf(r),
     payload: r.triggerPayload,
     version: r.workflowVersion,
@@ -85,7 +88,8 @@ export const runRoutes: RoutePlugin = async (app, ctx) => {
     },
     async (req) => {
       const run = await findRun(ctx, req.params.id);
-      return viewOf(run, await ctx.store.runs.steps(run.id));
+      const { defaultVersion, reason, currentVersion } = await planReplay(ctx.store, run);
+      return viewOf(run, await ctx.store.runs.steps(run.id), { defaultVersion, reason, currentVersion });
     },
   );
 
@@ -93,25 +97,32 @@ export const runRoutes: RoutePlugin = async (app, ctx) => {
     "/api/runs/:id/replay",
     {
       schema: {
-        summary: "Queue a new run with the same trigger event, from the failed step (default) or from the start.",
+        summary:
+          "Queue a new run with the same trigger event, from the failed step (default) or from the start, on the version the run used or the current one (default: current when the failed step has been changed since).",
         tags,
         params: IdParams,
         body: ReplayBody,
-        response: { 201: RunSummary },
+        response: { 201: ReplayResult },
       },
     },
     async (req, reply) => {
       const run = await findRun(ctx, req.params.id);
       if (run.status === "queued" || run.status === "running")
         throw conflict(`Run ${run.id} is still ${run.status}; replay it once it has finished.`);
-      let newId: number;
+      let result: Awaited<ReturnType<typeof replayRun>>;
       try {
-        newId = await ctx.store.runs.replay(run.id, { fromStart: req.body?.from === "start" });
+        result = await replayRun(ctx.store, run, { fromStart: req.body?.from === "start", version: req.body?.version });
       } catch (err) {
         throw conflict((err as Error).message);
       }
       ctx.engine?.notify?.("run-queued");
-      return reply.code(201).send(summaryOf(await findRun(ctx, String(newId))));
+      const { version, workflowVersion, reason } = result;
+      return reply
+        .code(201)
+        .send({
+          ...summaryOf(await findRun(ctx, String(result.runId))),
+          replayedOn: { version, workflowVersion, reason },
+        });
     },
   );
 };

@@ -1,5 +1,5 @@
 import { useEffect, useState } from "react";
-import { api, type RunStatus } from "../api.ts";
+import { api, type ReplayVersion, type RunStatus } from "../api.ts";
 import {
   Badge,
   Empty,
@@ -123,6 +123,8 @@ export function RunDetailPage({ id }: { id: string }) {
   const { data: run, error, reload } = useLoad(() => api.runs.get(id), [id]);
   const [replayError, setReplayError] = useState<unknown>();
   const [busy, setBusy] = useState(false);
+  // Undefined until the user picks: the server's default (current when the failed step was fixed).
+  const [version, setVersion] = useState<ReplayVersion>();
 
   useEffect(() => {
     if (run && (run.status === "queued" || run.status === "running")) {
@@ -135,7 +137,7 @@ export function RunDetailPage({ id }: { id: string }) {
     setBusy(true);
     setReplayError(undefined);
     try {
-      const next = await api.runs.replay(id, from);
+      const next = await api.runs.replay(id, from, version ?? run?.replay.defaultVersion);
       navigate(`/runs/${encodeURIComponent(next.id)}`);
     } catch (err) {
       setReplayError(err);
@@ -157,6 +159,19 @@ export function RunDetailPage({ id }: { id: string }) {
             subtitle={`Run ${run.id} · ${formatTime(run.startedAt)} · ${formatDuration(run.durationMs)}${run.version ? ` · version ${run.version}` : ""}`}
           >
             <Badge status={run.status} />
+            {run.version !== null && run.replay.currentVersion !== run.version && (
+              <label className="small">
+                Replay with{" "}
+                <select
+                  value={version ?? run.replay.defaultVersion}
+                  onChange={(e) => setVersion(e.target.value as ReplayVersion)}
+                  title={run.replay.reason}
+                >
+                  <option value="current">the current version ({run.replay.currentVersion})</option>
+                  <option value="ran">the version it ran ({run.version})</option>
+                </select>
+              </label>
+            )}
             {run.status !== "succeeded" && (
               <button type="button" onClick={() => replay("failed")} disabled={busy}>
                 Replay from failed step
@@ -167,6 +182,11 @@ export function RunDetailPage({ id }: { id: string }) {
             </button>
           </PageHead>
           {run.error && <div className="notice error">{run.error}</div>}
+          {run.version !== null && run.replay.currentVersion !== run.version && (
+            <p className="small muted">
+              The workflow has changed since this run (now version {run.replay.currentVersion}). {run.replay.reason}
+            </p>
+          )}
           <section className="card step-card trigger" aria-label="Trigger event">
             <h2>
               Trigger <code className="muted small">{run.trigger}</code>
