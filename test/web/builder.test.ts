@@ -3,7 +3,7 @@
  * find the did-not-arrive trigger by "no show"; build cancellation → medical alert for that
  * patient by clicking (no typed JSONata); activation is refused while Patient is empty — the field
  * is marked with its message beside it — then fixed by clicking the data panel's patient_id, and
- * switched on.
+ * switched on; a run that failed is replayed on the current version once its step is fixed.
  */
 import assert from "node:assert/strict";
 import { after, before, describe, test } from "node:test";
@@ -17,10 +17,11 @@ const WRITE = { "x-cliniko-flow": "1" };
 describe("builder journeys in Chromium", { skip }, () => {
   let stack: Stack;
   let browser: Browser;
+  let cookie: string;
 
   before(async () => {
     stack = await startStack({ engine: true });
-    const cookie = await stack.login();
+    cookie = await stack.login();
     const add = await stack.call("POST", "/api/connections", {
       cookie,
       headers: WRITE,
@@ -87,4 +88,55 @@ describe("builder journeys in Chromium", { skip }, () => {
       await page.close();
     });
   }
+  test("768 px: a run failed on a step since fixed in the editor is replayed on the current version", async () => {
+    const live = await stack.call("GET", "/api/catalog/triggers/new_patient/sample?connection=clinic&live=1", {
+      cookie,
+    });
+    const patient = (live.json as { sample: { id: string; first_name: string } }).sample;
+    // Version 1 maps Patient to a field the event does not have (saved as a draft, as a user may).
+    const broken = {
+      name: "Replay after a fix",
+      trigger: { key: "new_patient", connection: "clinic", every: "1m" },
+      steps: [
+        {
+          id: "alert",
+          action: "create_medical_alert",
+          connection: "clinic",
+          input: { patient_id: "{{ trigger.patient_ref }}", name: "Welcome pack for {{ trigger.first_name }}" },
+        },
+      ],
+    };
+    const w = await stack.store.workflows.save(broken.name, broken);
+    const runId = await stack.store.runs.enqueue({
+      workflowId: w.id,
+      workflowVersion: w.version,
+      triggerKey: "new_patient",
+      eventKey: patient.id,
+      payload: patient,
+    });
+
+    const page = await signedIn(768);
+    await page.goto(`${stack.url}/#/runs/${runId}`);
+    await page.locator(".badge.failed").first().waitFor();
+    // The fix, by clicking: Patient becomes the event's own id.
+    await page.goto(`${stack.url}/#/workflows/${w.id}`);
+    const field = page.getByRole("region", { name: /^Step 1/ }).locator('[name="patient_id"]');
+    await field.fill("");
+    await page.locator('button[title="Insert {{ trigger.id }}"]').click();
+    assert.equal(await field.inputValue(), "{{ trigger.id }}");
+    await page.getByRole("button", { name: "Save", exact: true }).click();
+    await page.getByText("Saved as version 2.").waitFor();
+
+    await page.goto(`${stack.url}/#/runs/${runId}`);
+    const choice = page.getByLabel("Replay with");
+    assert.equal(await choice.inputValue(), "current", "a run that failed on a fixed step replays on the fix");
+    await page.getByText(/Step alert failed and has been changed since/).waitFor();
+    await page.getByRole("button", { name: "Replay from failed step" }).click();
+    await page.waitForURL((url) => url.hash !== `#/runs/${runId}` && url.hash.startsWith("#/runs/"));
+    await page.locator(".badge.succeeded").first().waitFor({ timeout: 30_000 });
+    const replayId = Number(new URL(page.url()).hash.split("/").at(-1));
+    const replay = (await stack.store.runs.find(replayId))!;
+    assert.deepEqual([replay.replayOf, replay.workflowVersion, replay.status], [runId, 2, "succeeded"]);
+    await page.close();
+  });
 });
