@@ -219,6 +219,26 @@ export const WorkflowVersionView = z.object({
 });
 
 export const WorkflowCreateBody = z.strictObject({ definition: WorkflowSchema, enabled: z.boolean().optional() });
+
+// ── templates ────────────────────────────────────────────────────────────────────────────────────
+
+export const TemplateView = z.object({
+  name: z.string().describe("What `workflows import --template` and the import route take."),
+  title: z.string(),
+  description: z.string(),
+  notes: z.string().describe("Setup notes: what it does and which settings it reads."),
+  trigger: z.string(),
+  settings: z.array(z.string()).describe("The FLOW_* settings it reads; set them before switching it on."),
+});
+export const TemplateImportBody = z
+  .strictObject({
+    connection: z
+      .string()
+      .min(1)
+      .optional()
+      .describe("The connection its trigger and Cliniko steps use (default: the first connection)."),
+  })
+  .optional();
 export const WorkflowUpdateBody = z.strictObject({ definition: WorkflowSchema });
 /** Any value: reporting what is wrong with it is the route's job. */
 export const WorkflowValidateBody = z.strictObject({ definition: z.unknown() });

@@ -41,6 +41,7 @@ export type RunSummary = Out<typeof S.RunSummary>;
 export type StepResultView = Out<typeof S.StepResultView>;
 export type RunView = Out<typeof S.RunView>;
 export type ReplayResult = Out<typeof S.ReplayResult>;
+export type TemplateView = Out<typeof S.TemplateView>;
 export type ReplayVersion = Out<typeof S.ReplayVersion>;
 
 /** `GET /api/demo`: whether `serve --demo` runs, and what is in its sandbox clinic. */

@@ -1,10 +1,15 @@
-/** Every workflow in examples/ validates and does its job against the sandbox (two `run --once`s). */
+/**
+ * Every workflow in examples/ (the templates gallery) validates, passes the activation check and
+ * does its job against the sandbox (two `run --once`s: the first starts the trigger's cursor).
+ */
 import assert from "node:assert/strict";
 import { execFile } from "node:child_process";
 import { readdirSync } from "node:fs";
 import { after, before, test } from "node:test";
 import { fileURLToPath } from "node:url";
+import { activationIssues } from "../../src/engine/activation.ts";
 import { runOnce } from "../../src/engine/once.ts";
+import { listTemplates, loadTemplate } from "../../src/engine/templates.ts";
 import { loadWorkflowFile } from "../../src/engine/workflow.ts";
 import { type Harness, harness, receiver } from "./helpers.ts";
 
@@ -22,6 +27,7 @@ before(async () => {
     FLOW_FRONT_DESK_WEBHOOK_URL: `${hook.url}/front-desk`,
     FLOW_ACCOUNTING_WEBHOOK_URL: `${hook.url}/accounting`,
     FLOW_DAILY_WEBHOOK_URL: `${hook.url}/daily`,
+    FLOW_BILLING_WEBHOOK_URL: `${hook.url}/billing`,
   };
 });
 after(async () => {
@@ -33,10 +39,22 @@ const once = (file: string) =>
   runOnce({ store: h.store, definition: loadWorkflowFile(`${dir}${file}`), env, runner: { allowPrivateHttp: true } });
 const callsTo = (path: string) => hook.calls.filter((c) => c.path === path);
 
-test("there are four Cliniko/HTTP examples (the apps- ones: test/apps) and all of them validate", () => {
+test("the gallery lists every example, at least ten, each with a title and description, each ready to switch on", async () => {
   const files = readdirSync(dir).filter((f) => /\.ya?ml$/.test(f));
-  assert.equal(files.filter((f) => !f.startsWith("apps-")).length, 4);
-  for (const f of files) loadWorkflowFile(`${dir}${f}`);
+  const gallery = listTemplates(dir);
+  assert.ok(gallery.length >= 10, `${gallery.length} templates`);
+  assert.equal(gallery.length, files.length, "every file in examples/ joins the gallery");
+  for (const t of gallery) {
+    assert.ok(t.title && t.description, `${t.name} has a title and a description`);
+    if (t.name.startsWith("apps-")) continue; // they need app connections: test/apps runs them
+    const { definition } = loadTemplate(t.name, { dir, connection: "clinic" });
+    const issues = await activationIssues(definition, { connectionExists: async (n) => n === "clinic" });
+    assert.deepEqual(issues, [], `${t.name} passes the activation check`);
+  }
+  assert.throws(
+    () => loadTemplate("no-such", { dir }),
+    /There is no template "no-such"\. Templates: .*new-patient-welcome/,
+  );
 });
 
 test("new patient → welcome communication + CRM post", async () => {
@@ -84,6 +102,182 @@ test("new invoice → accounting webhook", async () => {
     [[inv.id, "succeeded"]],
   );
   assert.equal((callsTo("/accounting")[0]!.body as { invoice_id: string }).invoice_id, inv.id);
+});
+
+const someRow = (resource: string) =>
+  h.sandbox.store.rows(resource).find((r) => r.archived_at == null && r.cancelled_at == null)!;
+/** A booked appointment of the demo clinic in the future, for an existing patient. */
+function bookedAppointment(values: Record<string, unknown> = {}) {
+  const start = Date.now() + 3 * 86_400_000;
+  return h.sandbox.control.create("individual_appointments", {
+    patient_id: someRow("patients").id,
+    practitioner_id: someRow("practitioners").id,
+    starts_at: new Date(start).toISOString().replace(/\.\d+Z$/, "Z"),
+    ends_at: new Date(start + 1_800_000).toISOString().replace(/\.\d+Z$/, "Z"),
+    cancelled_at: null,
+    archived_at: null,
+    did_not_arrive: false,
+    booking_ip_address: null,
+    ...values,
+  });
+}
+const lastBody = (path: string) => callsTo(path).at(-1)?.body as Record<string, unknown> | undefined;
+
+test("cancelled appointment → a medical alert to call and rebook on that patient's file", async () => {
+  await once("cancelled-appointment-follow-up.yaml");
+  const appt = bookedAppointment();
+  h.sandbox.control.cancel("individual_appointments", appt.id, { cancellation_note: "Away" });
+  const s = await once("cancelled-appointment-follow-up.yaml");
+  assert.deepEqual(
+    s.runs.map((r) => [r.eventKey.split("@")[0], r.status, r.error]),
+    [[appt.id, "succeeded", null]],
+  );
+  const alerts = h.sandbox.store
+    .rows("medical_alerts")
+    .filter((a) => a.patient_id === appt.patient_id && String(a.name).includes("call to rebook"));
+  assert.equal(alerts.length, 1);
+  assert.match(
+    String(alerts[0]!.name),
+    new RegExp(`^Cancelled ${String(appt.starts_at).slice(0, 10)}: call to rebook$`),
+  );
+});
+
+test("did not arrive → the front desk hears the patient's name; other updates are filtered out", async () => {
+  await once("did-not-arrive-follow-up.yaml");
+  const appt = bookedAppointment();
+  const other = bookedAppointment();
+  await once("did-not-arrive-follow-up.yaml"); // the two new appointments: neither is a no-show
+  const before = callsTo("/front-desk").length;
+  h.sandbox.control.clock({ advanceSeconds: 5 }); // an edit a few seconds after the last check
+  h.sandbox.control.update("individual_appointments", appt.id, { did_not_arrive: true });
+  h.sandbox.control.update("individual_appointments", other.id, { notes: "Running late" });
+  const s = await once("did-not-arrive-follow-up.yaml");
+  assert.equal(s.runs.filter((r) => r.status !== "succeeded").length, 0, JSON.stringify(s.runs));
+  const sent = callsTo("/front-desk").slice(before);
+  assert.equal(sent.length, 1, "only the no-show is reported");
+  const patient = h.sandbox.control.record("patients", String(appt.patient_id))!;
+  assert.match(
+    String((sent[0]!.body as { text: string }).text),
+    new RegExp(`Did not arrive: ${patient.first_name} ${patient.last_name}`),
+  );
+});
+
+test("new online booking → front desk; a booking made at the desk is not reported", async () => {
+  await once("online-booking-front-desk.yaml");
+  const before = callsTo("/front-desk").length;
+  const online = bookedAppointment({ booking_ip_address: "203.0.113.7" });
+  bookedAppointment();
+  const s = await once("online-booking-front-desk.yaml");
+  assert.equal(s.runs.length, 2);
+  const sent = callsTo("/front-desk").slice(before);
+  assert.deepEqual(
+    sent.map((c) => (c.body as { appointment_id: string }).appointment_id),
+    [online.id],
+  );
+  assert.match(String((sent[0]!.body as { text: string }).text), /^New online booking: \S+ \S+ at /);
+});
+
+test("appointment rescheduled → its new time is sent; a cancellation is not", async () => {
+  await once("appointment-rescheduled.yaml");
+  const moved = bookedAppointment();
+  const cancelled = bookedAppointment();
+  await once("appointment-rescheduled.yaml");
+  const before = callsTo("/front-desk").length;
+  h.sandbox.control.clock({ advanceSeconds: 5 }); // an edit a few seconds after the last check
+  h.sandbox.control.update("individual_appointments", moved.id, {
+    starts_at: "2031-05-06T01:00:00Z",
+    ends_at: "2031-05-06T01:30:00Z",
+  });
+  h.sandbox.control.cancel("individual_appointments", cancelled.id, {});
+  const s = await once("appointment-rescheduled.yaml");
+  assert.equal(s.runs.filter((r) => r.status !== "succeeded").length, 0, JSON.stringify(s.runs));
+  const sent = callsTo("/front-desk").slice(before);
+  assert.deepEqual(
+    sent.map((c) => [
+      (c.body as { appointment_id: string }).appointment_id,
+      (c.body as { starts_at: string }).starts_at,
+    ]),
+    [[moved.id, "2031-05-06T01:00:00Z"]],
+  );
+});
+
+test("overdue invoices → the open invoices issued over 14 days ago, and only those", async () => {
+  const old = h.sandbox.control.create("invoices", {
+    status: 10,
+    issue_date: "2020-01-02",
+    deleted_at: null,
+    archived_at: null,
+  });
+  const paid = h.sandbox.control.create("invoices", {
+    status: 20,
+    issue_date: "2020-01-02",
+    deleted_at: null,
+    archived_at: null,
+  });
+  const recent = h.sandbox.control.create("invoices", {
+    status: 10,
+    issue_date: new Date().toISOString().slice(0, 10),
+    deleted_at: null,
+    archived_at: null,
+  });
+  const s = await once("overdue-invoices-digest.yaml");
+  assert.deepEqual(
+    s.runs.map((r) => [r.status, r.error]),
+    [["succeeded", null]],
+  );
+  const body = lastBody("/billing") as { count: number; invoices: { number: unknown; issue_date: string }[] };
+  const numbers = body.invoices.map((i) => String(i.number));
+  assert.ok(numbers.includes(String(old.number)), "the old open invoice is listed");
+  assert.ok(!numbers.includes(String(paid.number)) || paid.number === old.number, "a paid one is not");
+  assert.ok(!numbers.includes(String(recent.number)) || recent.number === old.number, "a recent one is not");
+  const cutoff = new Date(Date.now() - 14 * 86_400_000).toISOString().slice(0, 10);
+  assert.ok(body.invoices.every((i) => i.issue_date < cutoff));
+  assert.equal(body.count, body.invoices.length);
+});
+
+test("practitioner availability added → the front desk hears who and when", async () => {
+  await once("availability-added.yaml");
+  const practitioner = someRow("practitioners");
+  const block = h.sandbox.control.create("availability_blocks", {
+    practitioner_id: practitioner.id,
+    business_id: someRow("businesses").id,
+    starts_at: "2031-06-07T23:00:00Z",
+    ends_at: "2031-06-08T02:00:00Z",
+    repeat_rule: null,
+  });
+  const s = await once("availability-added.yaml");
+  assert.deepEqual(
+    s.runs.map((r) => [r.eventKey, r.status, r.error]),
+    [[block.id, "succeeded", null]],
+  );
+  assert.equal(
+    (lastBody("/front-desk") as { text: string }).text,
+    `New availability: ${practitioner.first_name} ${practitioner.last_name}, 2031-06-07T23:00:00Z to 2031-06-08T02:00:00Z.`,
+  );
+});
+
+test("workflows import --template saves a gallery workflow switched off on the named connection", async () => {
+  const list = await cli("workflows", "templates", "--json");
+  assert.equal(list.status, 0, list.stderr);
+  assert.ok((JSON.parse(list.stdout) as { name: string }[]).some((t) => t.name === "did-not-arrive-follow-up"));
+  const r = await cli("workflows", "import", "--template", "did-not-arrive-follow-up", "--connection", "clinic");
+  assert.equal(r.status, 0, r.stderr);
+  assert.match(r.stdout, /reads FLOW_FRONT_DESK_WEBHOOK_URL/);
+  assert.match(r.stdout, /Did-not-arrive follow-up: (imported|updated) \(version \d+, disabled\)/);
+  const w = await h.store.workflows.get("Did-not-arrive follow-up");
+  const def = w.definition as { trigger: { connection: string }; steps: { action: string; connection?: string }[] };
+  assert.equal(def.trigger.connection, "clinic");
+  assert.deepEqual(
+    def.steps.map((st) => [st.action, st.connection]),
+    [
+      ["filter", undefined],
+      ["find_patient", "clinic"],
+      ["http.request", undefined],
+    ],
+  );
+  const unknown = await cli("workflows", "import", "--template", "nope");
+  assert.equal(unknown.status, 2);
+  assert.match(unknown.stderr, /There is no template "nope"/);
 });
 
 /** The CLI as a child; asynchronous, because the sandbox it talks to lives in this process. */

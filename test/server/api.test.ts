@@ -37,6 +37,8 @@ const DOCUMENTED_ROUTES = [
   ["GET", "/api/workflows/{id}/versions"],
   ["GET", "/api/workflows/{id}/webhook"],
   ["POST", "/api/workflows/{id}/webhook/rotate"],
+  ["GET", "/api/templates"],
+  ["POST", "/api/templates/{id}/import"],
   ["POST", "/hooks/{token}"],
   ["POST", "/api/steps/test"],
   ["GET", "/api/runs"],
@@ -549,6 +551,37 @@ describe("HTTP API over real HTTP and SQLite", () => {
       body: { version: "latest" },
     });
     assert.equal(badVersion.status, 400);
+  });
+
+  test("templates: the gallery lists ready workflows; one request saves one, switched off, on the first connection", async () => {
+    const list = (await s.call("GET", "/api/templates", { cookie })).json as {
+      name: string;
+      title: string;
+      settings: string[];
+    }[];
+    assert.ok(list.length >= 10);
+    const dna = list.find((t) => t.name === "did-not-arrive-follow-up")!;
+    assert.deepEqual(dna.settings, ["FLOW_FRONT_DESK_WEBHOOK_URL"]);
+    const use = () =>
+      s.call("POST", "/api/templates/did-not-arrive-follow-up/import", { cookie, headers: WRITE, body: {} });
+    const first = await use();
+    assert.equal(first.status, 201, first.text);
+    const w = first.json as {
+      name: string;
+      enabled: boolean;
+      definition: { trigger: { connection: string }; steps: { id: string; connection?: string }[] };
+    };
+    assert.equal(w.name, dna.title);
+    assert.equal(w.enabled, false);
+    assert.equal(w.definition.trigger.connection, "clinic", "the first connection, not a missing `default`");
+    assert.equal(w.definition.steps.find((st) => st.id === "patient")!.connection, "clinic");
+    const second = await use();
+    assert.equal((second.json as { name: string }).name, `${dna.title} (2)`, "a name already taken gets a number");
+    assert.equal(
+      (await s.call("POST", "/api/templates/nope/import", { cookie, headers: WRITE, body: {} })).status,
+      404,
+    );
+    assert.equal((await s.call("GET", "/api/templates")).status, 401);
   });
 
   test("inbound webhook: a secret URL per workflow queues a run with the posted JSON; rotate revokes it", async () => {

@@ -21,6 +21,7 @@ import type {
   RunView,
   SessionView,
   StepTestResult,
+  TemplateView,
   TokenView,
   TriggerSample,
   ValidationResult,
@@ -106,6 +107,11 @@ export const api = {
     triggers: () => call<CatalogTrigger[]>("GET", "/catalog/triggers"),
   },
 
+  templates: {
+    list: () => call<TemplateView[]>("GET", "/templates"),
+    use: (name: string, connection?: string) =>
+      call<WorkflowView>("POST", `/templates/${enc(name)}/import`, connection ? { connection } : {}),
+  },
   workflows: {
     list: () => call<WorkflowSummary[]>("GET", "/workflows"),
     get: (id: string) => call<WorkflowView>("GET", `/workflows/${enc(id)}`),

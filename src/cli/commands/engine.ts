@@ -12,7 +12,12 @@ import { createClient } from "../../cliniko/client.ts";
 import { assertActivatable } from "../../engine/activation.ts";
 import { ClientProvider } from "../../engine/clients.ts";
 import { runOnce } from "../../engine/once.ts";
-import { loadWorkflowFile, validateWorkflow, workflowJsonSchema } from "../../engine/workflow.ts";
+import {
+  loadWorkflowFile,
+  validateWorkflow,
+  type WorkflowDefinition,
+  workflowJsonSchema,
+} from "../../engine/workflow.ts";
 import { openStore, type RunRecord, runSummary, type Store } from "../../store/index.ts";
 import { toIso } from "../../store/time.ts";
 import { UsageError } from "../errors.ts";
@@ -52,6 +57,14 @@ function since(value: string | undefined): string | undefined {
 function table(rows: string[][]): string {
   const widths = rows[0]!.map((_, i) => Math.max(...rows.map((r) => (r[i] ?? "").length)));
   return rows.map((r) => r.map((c, i) => (i === r.length - 1 ? c : c.padEnd(widths[i]!))).join("  ")).join("\n");
+}
+
+interface ImportOptions {
+  disabled?: boolean;
+  since?: string;
+  template?: string;
+  connection?: string;
+  enable?: boolean;
 }
 
 function runId(text: string): number {
@@ -167,13 +180,33 @@ export function register(program: Command): string[] {
 
   const workflows = program.command("workflows").description("manage workflows (import|export|list|enable|disable)");
   workflows
-    .command("import <files...>")
-    .description("validate and store workflow files (a changed file becomes a new version)")
+    .command("import [files...]")
+    .description("validate and store workflow files (a changed file becomes a new version), or a template")
     .option("--disabled", "store without enabling")
     .option("--since <iso>", "backfill: treat changes since then as new on activation")
-    .action(async (files: string[], o: { disabled?: boolean; since?: string }) => {
+    .option("--template <name>", "import a ready workflow from the gallery (`workflows templates`), switched off")
+    .option("--connection <name>", "with --template: the Cliniko connection it uses (default: `default`)")
+    .option("--enable", "with --template: switch it on at once (after the activation check)")
+    .action(async (args: string[], o: ImportOptions) => {
       const from = since(o.since);
-      const defs = files.map((f) => loadWorkflowFile(f)); // all valid before any is stored
+      if (o.template && args.length > 0) throw new UsageError("Give either workflow files or --template, not both.");
+      if (!o.template && args.length === 0)
+        throw new UsageError("Give one or more workflow files, or --template NAME.");
+      let files = args;
+      let defs: WorkflowDefinition[];
+      if (o.template) {
+        const { loadTemplate, UnknownTemplateError } = await import("../../engine/templates.ts");
+        try {
+          const t = loadTemplate(o.template, { connection: o.connection });
+          defs = [{ ...t.definition, enabled: Boolean(o.enable) }];
+          files = [`template ${o.template}`];
+          if (t.info.settings.length > 0)
+            out(`Template ${o.template} reads ${t.info.settings.join(", ")}: set them before it runs.`);
+        } catch (err) {
+          if (err instanceof UnknownTemplateError) throw new UsageError(err.message);
+          throw err;
+        }
+      } else defs = files.map((f) => loadWorkflowFile(f)); // all valid before any is stored
       await withStore(async (store) => {
         // Files that will be switched on must pass the activation check, all before any is stored.
         const clients = new ClientProvider(store);
@@ -192,6 +225,16 @@ export function register(program: Command): string[] {
           out(`${w.name}: ${change} (version ${w.version}, ${w.enabled ? "enabled" : "disabled"})`);
         }
       });
+    });
+  workflows
+    .command("templates")
+    .description("list the ready workflows `workflows import --template NAME` takes")
+    .option("--json", "print JSON")
+    .action(async (o: { json?: boolean }) => {
+      const { listTemplates } = await import("../../engine/templates.ts");
+      const list = listTemplates();
+      if (o.json) return out(JSON.stringify(list, null, 2));
+      for (const t of list) out(`${t.name.padEnd(36)} ${t.title}: ${t.description}`);
     });
   workflows
     .command("export <name>")

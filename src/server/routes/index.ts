@@ -6,6 +6,7 @@ import { demoRoutes } from "./demo.ts";
 import { hookRoutes } from "./hooks.ts";
 import { runRoutes } from "./runs.ts";
 import { sessionRoutes } from "./session.ts";
+import { templateRoutes } from "./templates.ts";
 import { tokenRoutes } from "./tokens.ts";
 import { workflowRoutes } from "./workflows.ts";
 
@@ -17,6 +18,7 @@ export const routePlugins: RoutePlugin[] = [
   connectionRoutes,
   catalogueRoutes,
   workflowRoutes,
+  templateRoutes,
   hookRoutes,
   runRoutes,
   demoRoutes,

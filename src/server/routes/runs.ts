@@ -117,12 +117,10 @@ export const runRoutes: RoutePlugin = async (app, ctx) => {
       }
       ctx.engine?.notify?.("run-queued");
       const { version, workflowVersion, reason } = result;
-      return reply
-        .code(201)
-        .send({
-          ...summaryOf(await findRun(ctx, String(result.runId))),
-          replayedOn: { version, workflowVersion, reason },
-        });
+      return reply.code(201).send({
+        ...summaryOf(await findRun(ctx, String(result.runId))),
+        replayedOn: { version, workflowVersion, reason },
+      });
     },
   );
 };

@@ -53,7 +53,7 @@ function summaryOf(w: StoredWorkflow): Summary {
   };
 }
 
-const viewOf = (w: StoredWorkflow): View => ({ ...summaryOf(w), definition: definitionOf(w) });
+export const viewOf = (w: StoredWorkflow): View => ({ ...summaryOf(w), definition: definitionOf(w) });
 
 export async function findWorkflow(ctx: RouteContext, id: string): Promise<StoredWorkflow> {
   const w = await ctx.store.workflows.find(/^\d+$/.test(id) ? Number(id) : id);

@@ -2,6 +2,7 @@ import { useState } from "react";
 import { api } from "../api.ts";
 import { Badge, Empty, ErrorNotice, formatTime, PageHead, useLoad } from "../components/ui.tsx";
 import { navigate } from "../router.ts";
+import { TemplateGallery } from "./Templates.tsx";
 
 export function WorkflowsPage() {
   const { data, error, loading, reload } = useLoad(() => api.workflows.list());
@@ -88,6 +89,7 @@ export function WorkflowsPage() {
           </table>
         </div>
       )}
+      <TemplateGallery />
     </>
   );
 }
