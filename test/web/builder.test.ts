@@ -3,7 +3,8 @@
  * find the did-not-arrive trigger by "no show"; build cancellation → medical alert for that
  * patient by clicking (no typed JSONata); activation is refused while Patient is empty — the field
  * is marked with its message beside it — then fixed by clicking the data panel's patient_id, and
- * switched on; a run that failed is replayed on the current version once its step is fixed.
+ * switched on; a run that failed is replayed on the current version once its step is fixed; a
+ * template is used with one click and its run is seen.
  */
 import assert from "node:assert/strict";
 import { after, before, describe, test } from "node:test";
@@ -137,6 +138,39 @@ describe("builder journeys in Chromium", { skip }, () => {
     const replayId = Number(new URL(page.url()).hash.split("/").at(-1));
     const replay = (await stack.store.runs.find(replayId))!;
     assert.deepEqual([replay.replayOf, replay.workflowVersion, replay.status], [runId, 2, "succeeded"]);
+    await page.close();
+  });
+  test("1280 px: a template is used with one click, switched on, and its run is seen", async () => {
+    const page = await signedIn(1280);
+    const title = "Cancelled appointment follow-up";
+    const gallery = page.getByRole("region", { name: "Templates" });
+    await gallery.getByRole("button", { name: `Use “${title}”` }).click();
+    // Saved switched off on the first connection and opened in the editor.
+    await page.getByRole("heading", { name: title }).waitFor();
+    await page.getByText("Not active").waitFor();
+    await page.getByRole("button", { name: "Save and activate" }).click();
+    await page.getByText("Saved and active").waitFor();
+
+    // A cancellation a few seconds after activation (the sandbox's clock moves on).
+    stack.sandbox.control.clock({ advanceSeconds: 5 });
+    const appt = stack.sandbox.store
+      .rows("individual_appointments")
+      .find(
+        (a) =>
+          a.cancelled_at == null &&
+          a.archived_at == null &&
+          a.patient_id &&
+          Date.parse(String(a.starts_at)) > Date.now(),
+      )!;
+    stack.sandbox.control.cancel("individual_appointments", String(appt.id), { cancellation_note: "Unwell" });
+
+    await page.getByRole("link", { name: "Run history" }).click();
+    const row = page.getByRole("row").filter({ hasText: title }).filter({ hasText: "succeeded" });
+    await row.first().waitFor({ timeout: 30_000 });
+    await row.first().getByRole("link", { name: title }).click();
+    const output = page.getByRole("region", { name: "Output of flag" });
+    await output.waitFor();
+    assert.match((await output.textContent()) ?? "", /call to rebook/);
     await page.close();
   });
 });
