@@ -57,6 +57,11 @@ describe("builder journeys in Chromium", { skip }, () => {
       await page.getByRole("button", { name: "Individual Appointment Updated", exact: true }).waitFor();
       await triggerSearch.fill("cancellation");
       await page.getByRole("button", { name: "Individual Appointment Cancelled", exact: true }).click();
+      // Steps are tested on the clinic's newest cancelled appointment, not on made-up data.
+      await page
+        .getByRole("status", { name: "Test data" })
+        .getByText(/Testing with the latest real record from Cliniko \(connection “clinic”\)/)
+        .waitFor();
 
       await page.getByRole("button", { name: "+ Add a step" }).click();
       await page.getByLabel("Add a step").fill("alert");

@@ -515,11 +515,18 @@ export function EditorPage({ id }: { id?: string }) {
   }, [id, connections, def.trigger.connection, def.trigger.key]);
 
   const trigger: CatalogTrigger | undefined = triggers.find((t) => t.key === def.trigger.key);
+  // Steps are tested on real data by default: the newest record the trigger would fire for, from
+  // its connection; the built-in sample only when there is none (or Cliniko cannot be reached).
+  const sampleSeq = useRef(0);
+  const triggerConnection = def.trigger.connection ?? "default";
+  const canFetchLive = trigger !== undefined && !trigger.builtin && connections.includes(triggerConnection);
+  // biome-ignore lint/correctness/useExhaustiveDependencies: fetch again only when the trigger or its connection changes
   useEffect(() => {
     if (!trigger) return;
     setTriggerSample(trigger.sample);
-    setSampleInfo(trigger.sample === undefined ? "" : "Sample data");
-  }, [trigger]);
+    setSampleInfo(trigger.sample === undefined ? "" : "Built-in sample data (no connection to fetch a real record)");
+    if (canFetchLive) void loadLiveSample();
+  }, [trigger, canFetchLive, triggerConnection]);
 
   const actionByKey = useMemo(() => new Map(actions.map((a) => [a.key, a])), [actions]);
 
@@ -537,13 +544,22 @@ export function EditorPage({ id }: { id?: string }) {
   }
 
   async function loadLiveSample() {
-    setError(undefined);
+    const seq = ++sampleSeq.current;
+    setSampleInfo("Fetching the latest record from Cliniko…");
     try {
       const res = await api.triggerSample(def.trigger.key, { connection: def.trigger.connection, live: true });
+      if (seq !== sampleSeq.current) return; // a newer trigger or connection was picked meanwhile
       setTriggerSample(res.sample);
-      setSampleInfo(res.live ? "Latest record from Cliniko" : "Sample data (no record found in Cliniko)");
+      setSampleInfo(
+        res.live
+          ? `Testing with the latest real record from Cliniko (connection “${triggerConnection}”).`
+          : `No matching record in Cliniko yet: testing with the built-in sample data instead.`,
+      );
     } catch (err) {
-      setError(err);
+      if (seq !== sampleSeq.current) return;
+      setSampleInfo(
+        `Could not fetch a record from Cliniko (${err instanceof Error ? err.message : String(err)}): testing with the built-in sample data instead.`,
+      );
     }
   }
 
@@ -827,9 +843,11 @@ export function EditorPage({ id }: { id?: string }) {
                 {!trigger.builtin && (
                   <div className="row">
                     <button type="button" className="secondary small" onClick={loadLiveSample}>
-                      Use the latest record from Cliniko
+                      Fetch the latest record again
                     </button>
-                    <span className="small muted">{sampleInfo}</span>
+                    <span className="small muted" role="status" aria-label="Test data">
+                      {sampleInfo}
+                    </span>
                   </div>
                 )}
               </>
