@@ -206,6 +206,7 @@ export const WorkflowSummary = z.object({
   enabled: z.boolean(),
   version: z.number().int(),
   trigger: z.string(),
+  triggerTitle: z.string().describe("The trigger's name, e.g. Individual Appointment Cancelled."),
   steps: z.number().int(),
   updatedAt: z.string().nullable(),
   /** Why the engine paused it (e.g. the connection's key was rejected). */
@@ -292,11 +293,16 @@ export const HookAccepted = z.object({
 export const RunStatus = z.enum(RUN_STATUSES);
 export const StepStatus = z.enum(STEP_STATUSES);
 
+export const EventSummaryView = z
+  .object({ who: z.string().nullable(), when: z.string().nullable(), what: z.string().nullable() })
+  .describe("What the event is about: a name, a time, a number (null when the event keeps no payload).");
 export const RunSummary = z.object({
   id: z.string(),
   workflow: z.string(),
   workflowId: z.string().nullable(),
   trigger: z.string(),
+  triggerTitle: z.string(),
+  event: EventSummaryView.nullable(),
   eventKey: z.string().nullable(),
   status: RunStatus,
   startedAt: z.string().nullable(),

@@ -463,7 +463,19 @@ describe("HTTP API over real HTTP and SQLite", () => {
       id: string;
       status: string;
       workflow: string;
+      triggerTitle: string;
+      event: { who: string | null } | null;
     }[];
+    // Lists say what happened to whom, not the trigger's key and the record's id.
+    assert.deepEqual(
+      all.map((r) => [r.triggerTitle, r.event?.who]),
+      [
+        ["New Patient", "Nobody"],
+        ["New Patient", `${patient.first_name} ${(patient as { last_name?: string }).last_name}`],
+      ],
+    );
+    const listed = (await s.call("GET", "/api/workflows", { cookie })).json as { name: string; triggerTitle: string }[];
+    assert.equal(listed.find((w) => w.name === "Runs demo")!.triggerTitle, "New Patient");
     assert.deepEqual(
       all.map((r) => [r.id, r.status]),
       [

@@ -58,6 +58,12 @@ export function catalogTriggers(engine?: ServerEngine): Trigger[] {
   return list;
 }
 
+/** A trigger's name for lists (built-in ones included); the key when no trigger has it. */
+export function triggerTitles(engine?: ServerEngine): (key: string) => string {
+  const titles = new Map(catalogTriggers(engine).map((t) => [t.key, t.title]));
+  return (key) => titles.get(key) ?? key;
+}
+
 /** The newest record this trigger would fire for, as a realistic sample payload. */
 export async function liveSample(client: ClinikoClient, key: string): Promise<ClinikoRecord | undefined> {
   const t = triggers.find((x) => x.key === key);

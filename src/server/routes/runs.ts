@@ -1,21 +1,25 @@
 /** Run history: list with filters, one run with its steps, and replay (a new queued run). */
 
+import { eventSummary } from "../../catalog/event-summary.ts";
 import { planReplay, replayRun } from "../../engine/replay-plan.ts";
 import type { RunRecord, StepRecord } from "../../store/runs.ts";
 import { conflict, notFound } from "../errors.ts";
 import { IdParams, ReplayBody, ReplayResult, RunSummary, RunsQuery, RunView } from "../schemas.ts";
 import type { RunSummary as Summary, RunView as View } from "../wire.ts";
+import { triggerTitles } from "./catalogue.ts";
 import type { RouteContext, RoutePlugin } from "./context.ts";
 
 const duration = (from: string | null, to: string | null) =>
   from && to ? Math.max(0, new Date(to).getTime() - new Date(from).getTime()) : null;
 
-function summaryOf(r: RunRecord): Summary {
+function summaryOf(r: RunRecord, title: (triggerKey: string) => string): Summary {
   return {
     id: String(r.id),
     workflow: r.workflow,
     workflowId: String(r.workflowId),
     trigger: r.trigger,
+    triggerTitle: title(r.trigger),
+    event: eventSummary(r.triggerPayload),
     eventKey: r.eventKey,
     status: r.status,
     startedAt: r.startedAt ?? r.createdAt,
@@ -25,10 +29,10 @@ function summaryOf(r: RunRecord): Summary {
   };
 }
 
-function viewOf(r: RunRecord, steps: StepRecord[], replay: View["replay"]): View {
+function viewOf(r: RunRecord, steps: StepRecord[], replay: View["replay"], title: (key: string) => string): View {
   return {
     replay,
-    ...summaryOf(r),
+    ...summaryOf(r, title),
     payload: r.triggerPayload,
     version: r.workflowVersion,
     steps: steps.map((s) => ({
@@ -72,7 +76,8 @@ export const runRoutes: RoutePlugin = async (app, ctx) => {
         workflowId = w.id;
       }
       const runs = await ctx.store.runs.list({ workflowId, status: q.status, limit: q.limit });
-      return runs.map(summaryOf);
+      const title = triggerTitles(ctx.engine);
+      return runs.map((r) => summaryOf(r, title));
     },
   );
 
@@ -89,7 +94,12 @@ export const runRoutes: RoutePlugin = async (app, ctx) => {
     async (req) => {
       const run = await findRun(ctx, req.params.id);
       const { defaultVersion, reason, currentVersion } = await planReplay(ctx.store, run);
-      return viewOf(run, await ctx.store.runs.steps(run.id), { defaultVersion, reason, currentVersion });
+      return viewOf(
+        run,
+        await ctx.store.runs.steps(run.id),
+        { defaultVersion, reason, currentVersion },
+        triggerTitles(ctx.engine),
+      );
     },
   );
 
@@ -118,7 +128,7 @@ export const runRoutes: RoutePlugin = async (app, ctx) => {
       ctx.engine?.notify?.("run-queued");
       const { version, workflowVersion, reason } = result;
       return reply.code(201).send({
-        ...summaryOf(await findRun(ctx, String(result.runId))),
+        ...summaryOf(await findRun(ctx, String(result.runId)), triggerTitles(ctx.engine)),
         replayedOn: { version, workflowVersion, reason },
       });
     },

@@ -2,6 +2,7 @@
 import { listTemplates, loadTemplate, UnknownTemplateError } from "../../engine/templates.ts";
 import { notFound } from "../errors.ts";
 import { IdParams, TemplateImportBody, TemplateView, WorkflowView } from "../schemas.ts";
+import { triggerTitles } from "./catalogue.ts";
 import type { RoutePlugin } from "./context.ts";
 import { viewOf } from "./workflows.ts";
 
@@ -45,7 +46,7 @@ export const templateRoutes: RoutePlugin = async (app, ctx) => {
         { enabled: false, metadataOnly: definition.metadataOnly ?? false, actor: ctx.actor(req) },
       );
       ctx.engine?.notify?.("workflows-changed");
-      return reply.code(201).send(viewOf(saved));
+      return reply.code(201).send(viewOf(saved, triggerTitles(ctx.engine)));
     },
   );
 };

@@ -23,7 +23,7 @@ import {
   WorkflowView,
 } from "../schemas.ts";
 import type { WorkflowSummary as Summary, WorkflowView as View, WorkflowDefinition } from "../wire.ts";
-import { catalogTriggers, liveSample } from "./catalogue.ts";
+import { catalogTriggers, liveSample, triggerTitles } from "./catalogue.ts";
 import { missingEngine, type RouteContext, type RoutePlugin } from "./context.ts";
 
 /** A stored definition as the model reads it (every stored one passed validation when saved). */
@@ -41,19 +41,24 @@ export function outlineOf(definition: unknown): { trigger: string; steps: number
   };
 }
 
-function summaryOf(w: StoredWorkflow): Summary {
+function summaryOf(w: StoredWorkflow, title: (triggerKey: string) => string): Summary {
+  const outline = outlineOf(w.definition);
   return {
     id: String(w.id),
     name: w.name,
     enabled: w.enabled,
     version: w.version,
-    ...outlineOf(w.definition),
+    ...outline,
+    triggerTitle: title(outline.trigger),
     updatedAt: w.updatedAt,
     pausedReason: w.pausedReason,
   };
 }
 
-export const viewOf = (w: StoredWorkflow): View => ({ ...summaryOf(w), definition: definitionOf(w) });
+export const viewOf = (w: StoredWorkflow, title: (triggerKey: string) => string): View => ({
+  ...summaryOf(w, title),
+  definition: definitionOf(w),
+});
 
 export async function findWorkflow(ctx: RouteContext, id: string): Promise<StoredWorkflow> {
   const w = await ctx.store.workflows.find(/^\d+$/.test(id) ? Number(id) : id);
@@ -89,7 +94,10 @@ export const workflowRoutes: RoutePlugin = async (app, ctx) => {
   app.get(
     "/api/workflows",
     { schema: { summary: "List workflows.", tags, response: { 200: WorkflowSummary.array() } } },
-    async () => (await ctx.store.workflows.list()).map(summaryOf),
+    async () => {
+      const title = triggerTitles(ctx.engine);
+      return (await ctx.store.workflows.list()).map((w) => summaryOf(w, title));
+    },
   );
 
   app.post(
@@ -112,7 +120,7 @@ export const workflowRoutes: RoutePlugin = async (app, ctx) => {
         actor: ctx.actor(req),
       });
       changed();
-      return reply.code(201).send(viewOf(saved));
+      return reply.code(201).send(viewOf(saved, triggerTitles(ctx.engine)));
     },
   );
 
@@ -167,7 +175,7 @@ export const workflowRoutes: RoutePlugin = async (app, ctx) => {
         response: { 200: WorkflowView },
       },
     },
-    async (req) => viewOf(await findWorkflow(ctx, req.params.id)),
+    async (req) => viewOf(await findWorkflow(ctx, req.params.id), triggerTitles(ctx.engine)),
   );
 
   app.put(
@@ -197,7 +205,7 @@ export const workflowRoutes: RoutePlugin = async (app, ctx) => {
         actor: ctx.actor(req),
       });
       changed();
-      return viewOf(saved);
+      return viewOf(saved, triggerTitles(ctx.engine));
     },
   );
 
@@ -232,7 +240,7 @@ export const workflowRoutes: RoutePlugin = async (app, ctx) => {
         actor: ctx.actor(req),
       });
       changed();
-      return viewOf(saved);
+      return viewOf(saved, triggerTitles(ctx.engine));
     },
   );
 
@@ -243,7 +251,7 @@ export const workflowRoutes: RoutePlugin = async (app, ctx) => {
       const w = await findWorkflow(ctx, req.params.id);
       const saved = await ctx.store.workflows.setEnabled(w.name, false, { actor: ctx.actor(req) });
       changed();
-      return viewOf(saved);
+      return viewOf(saved, triggerTitles(ctx.engine));
     },
   );
 

@@ -103,9 +103,9 @@ export function RunsPage() {
                   <td>
                     <a href={`#/runs/${encodeURIComponent(r.id)}`}>{r.workflow}</a>
                   </td>
-                  <td className="small">
-                    <code>{r.trigger}</code>
-                    {r.eventKey && <div className="muted">{r.eventKey}</div>}
+                  <td className="small" title={r.eventKey ? `${r.trigger} · event ${r.eventKey}` : r.trigger}>
+                    {r.triggerTitle}
+                    {r.event && <div className="muted">{describeEvent(r.event)}</div>}
                   </td>
                   <td className="small">{formatTime(r.startedAt)}</td>
                   <td className="small">{formatDuration(r.durationMs)}</td>
@@ -117,6 +117,14 @@ export function RunsPage() {
       )}
     </>
   );
+}
+
+/** "Ada Lovelace · 3/12/2026, 10:00:00 · No. 1042": what the event was about, not its ids. */
+function describeEvent(e: { who: string | null; when: string | null; what: string | null }): string {
+  const when =
+    e.when &&
+    (/^\d{4}-\d{2}-\d{2}$/.test(e.when) ? new Date(`${e.when}T00:00:00`).toLocaleDateString() : formatTime(e.when));
+  return [e.who, when, e.what].filter(Boolean).join(" · ");
 }
 
 export function RunDetailPage({ id }: { id: string }) {
@@ -189,8 +197,9 @@ export function RunDetailPage({ id }: { id: string }) {
           )}
           <section className="card step-card trigger" aria-label="Trigger event">
             <h2>
-              Trigger <code className="muted small">{run.trigger}</code>
+              {run.triggerTitle} <code className="muted small">{run.trigger}</code>
             </h2>
+            {run.event && <p>{describeEvent(run.event)}</p>}
             {run.eventKey && <p className="small muted">Event {run.eventKey}</p>}
             <details>
               <summary>Event data</summary>

@@ -63,9 +63,7 @@ export function WorkflowsPage() {
                       </div>
                     )}
                   </td>
-                  <td>
-                    <code>{w.trigger}</code>
-                  </td>
+                  <td title={w.trigger}>{w.triggerTitle}</td>
                   <td>{w.steps}</td>
                   <td>
                     <Badge status={w.enabled ? "on" : "off"} />
