@@ -240,7 +240,7 @@ export const actionRows: readonly ActionRow[] = [
     description: "Creates a contact (a referring doctor, third-party payer or other contact; not a patient).",
   }),
   row("update_contact", "Update Contact", CT, { op: "UpdateContact-Patch" }),
-  row("find_contact", "Find Contact", CT, { op: "GetContact-Get", search: { email: "filter" } }),
+  row("find_contact", "Find Contact", CT, { op: "GetContact-Get", search: { email: "caseless" } }),
   row("delete_contact", "Delete Contact", CT, {
     op: "ArchiveContact-Post",
     description:
@@ -248,7 +248,7 @@ export const actionRows: readonly ActionRow[] = [
   }),
   row("create_patient", "Create Patient", PA, { op: "CreatePatient-Post" }),
   row("update_patient", "Update Patient", PA, { op: "UpdatePatient-Patch" }),
-  row("find_patient", "Find Patient", PA, { op: "GetPatient-Get", search: { email: "filter" } }),
+  row("find_patient", "Find Patient", PA, { op: "GetPatient-Get", search: { email: "caseless" } }),
   row("delete_patient", "Delete Patient", PA, {
     op: "ArchivePatient-Post",
     description:

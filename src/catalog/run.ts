@@ -9,7 +9,12 @@ import type { ClinikoClient, ClinikoRecord } from "../cliniko/types.ts";
 import type { ActionKind } from "./types.ts";
 
 /** How a Find action may look a record up besides its id: a `q[]` filter, or matched on our side. */
-export type SearchMode = "filter" | "client";
+/**
+ * How a find action matches a field: `filter` asks Cliniko (`q[]=f:=v`); `client` matches on our
+ * side; `caseless` narrows with Cliniko's contains filter (`q[]=f:~v`) and matches the whole value
+ * regardless of case on our side (an email typed Ada@Clinic.com is ada@clinic.com).
+ */
+export type SearchMode = "filter" | "client" | "caseless";
 
 /**
  * `q[]=<state>:*` for every hidden state a single-record GET documents, so a record found by id is
@@ -82,12 +87,16 @@ export async function runGeneric(
 async function findBySearch(ctx: RunContext, client: ClinikoClient, input: Record<string, unknown>): Promise<unknown> {
   const res = resource(ctx.resource!);
   const q: string[] = [];
-  const local: [string, string][] = [];
+  const local: [string, (v: unknown) => boolean][] = [];
   for (const [field, mode] of Object.entries(ctx.search!)) {
     const value = input[field];
     if (value === undefined) continue;
     if (mode === "filter") q.push(`${field}:=${value}`);
-    else local.push([field, String(value)]);
+    else if (mode === "caseless") {
+      const want = String(value).toLowerCase();
+      q.push(`${field}:~${value}`);
+      local.push([field, (v) => typeof v === "string" && v.toLowerCase() === want]);
+    } else local.push([field, (v) => v === String(value)]);
   }
   const list = res.ops.list;
   if (!list) throw new Error(`${ctx.key} searches ${res.name}, which Cliniko cannot list`);
@@ -96,7 +105,7 @@ async function findBySearch(ctx: RunContext, client: ClinikoClient, input: Recor
     return page.records[0] ?? null;
   }
   for await (const page of client.pagesOf(list, { q, sort: "created_at:desc", perPage: 100 })) {
-    const hit = page.records.find((r) => local.every(([f, v]) => r[f] === v));
+    const hit = page.records.find((r) => local.every(([f, matches]) => matches(r[f])));
     if (hit) return hit;
   }
   return null;

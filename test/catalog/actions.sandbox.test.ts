@@ -826,6 +826,14 @@ describe("lookups with more than one way in", () => {
     const patient = pick(live("patients"), (p) => typeof p.email === "string" && p.email !== "", "patient with email");
     const found = (await action("find_patient").run(fx.client, { email: patient.email })) as ClinikoRecord;
     assert.equal(found.id, patient.id);
+    // An email as a person types it: case does not matter (as for find_practitioner).
+    const shouted = String(patient.email).toUpperCase();
+    assert.equal(((await action("find_patient").run(fx.client, { email: shouted })) as ClinikoRecord).id, patient.id);
+    const contact = pick(live("contacts"), (c) => typeof c.email === "string" && c.email !== "", "contact with email");
+    const mixed = String(contact.email).replace(/^./, (c) => c.toUpperCase());
+    assert.equal(((await action("find_contact").run(fx.client, { email: mixed })) as ClinikoRecord).id, contact.id);
+    // Contains is only the narrowing: a part of an address finds nothing.
+    assert.equal(await action("find_patient").run(fx.client, { email: String(patient.email).slice(1) }), null);
     const product = P.product();
     assert.equal(
       ((await action("find_product").run(fx.client, { name: product.name })) as ClinikoRecord).id,
