@@ -108,6 +108,8 @@ export function renderActionsDoc(list: readonly ActionDef[] = actions): string {
     "- *Delete Patient / Delete Contact* archive: the API cannot remove patients or contacts permanently.",
     "- *Find Practitioner* by email matches the email among Cliniko users, then finds that user's",
     "  practitioner (active, then inactive): practitioners have no email of their own.",
+    "- *Find Patient / Find Contact* by email ignore case (Ada@Clinic.com finds ada@clinic.com): Cliniko's",
+    "  contains filter narrows the list and the whole address is compared here.",
     "- *Contacts* are Cliniko's contacts (referring doctors, third-party payers, others), not patients.",
     "- *Create Availability Block* creates extra available time (breaks and time off are unavailable blocks).",
     "- *Find Product* by item code pages through products and matches on our side (Cliniko cannot filter on it).",
