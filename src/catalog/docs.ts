@@ -110,6 +110,8 @@ export function renderActionsDoc(list: readonly ActionDef[] = actions): string {
     "  practitioner (active, then inactive): practitioners have no email of their own.",
     "- *Find Patient / Find Contact* by email ignore case (Ada@Clinic.com finds ada@clinic.com): Cliniko's",
     "  contains filter narrows the list and the whole address is compared here.",
+    "- *Update* of an appointment or availability/unavailable block with `starts_at` but no `ends_at` moves it",
+    "  and keeps its length (the stored duration gives the new end), as dragging it in Cliniko's diary does.",
     "- *Contacts* are Cliniko's contacts (referring doctors, third-party payers, others), not patients.",
     "- *Create Availability Block* creates extra available time (breaks and time off are unavailable blocks).",
     "- *Find Product* by item code pages through products and matches on our side (Cliniko cannot filter on it).",

@@ -50,7 +50,9 @@ export async function runGeneric(
       return client.call<ClinikoRecord>(op, { body: input });
     case "update": {
       const { id, ...body } = input;
-      return client.call<ClinikoRecord>(op, { params: { id: ctx.id(client, "id", id as string) }, body });
+      const rid = ctx.id(client, "id", id as string);
+      await keepDuration(ctx, client, rid, body);
+      return client.call<ClinikoRecord>(op, { params: { id: rid }, body });
     }
     case "find": {
       if (op.pathParams.length === 0) return client.call<ClinikoRecord>(op, {});
@@ -81,6 +83,23 @@ export async function runGeneric(
     default:
       throw new Error(`${ctx.key} has no generic behaviour`);
   }
+}
+
+/**
+ * A booking (appointment, availability or unavailable block) moved by its start alone keeps its
+ * length, as when it is dragged in Cliniko's diary: `ends_at` is set from the stored duration.
+ * Without it, Cliniko keeps the old end and refuses a start after it.
+ */
+async function keepDuration(ctx: RunContext, client: ClinikoClient, id: string, body: Record<string, unknown>) {
+  if (typeof body.starts_at !== "string" || body.ends_at !== undefined || !ctx.resource) return;
+  const get = resource(ctx.resource).ops.get;
+  if (!get) return;
+  const current = await client.call<ClinikoRecord>(get, { params: { id }, q: revealFilters(get) });
+  const start = Date.parse(String(current.starts_at));
+  const end = Date.parse(String(current.ends_at));
+  const moved = Date.parse(body.starts_at);
+  if (Number.isNaN(start) || Number.isNaN(end) || Number.isNaN(moved)) return;
+  body.ends_at = new Date(moved + (end - start)).toISOString().replace(/\.000Z$/, "Z");
 }
 
 /** Find by other fields: `q[]` filters (AND), or matched on our side for fields Cliniko cannot filter. */

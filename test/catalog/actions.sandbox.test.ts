@@ -822,6 +822,28 @@ describe("lookups with more than one way in", () => {
     );
   });
 
+  it("update_individual_appointment with only starts_at moves the appointment and keeps its length", async () => {
+    const appt = P.individual();
+    const length = Date.parse(String(appt.ends_at)) - Date.parse(String(appt.starts_at));
+    const later = new Date(Date.parse(String(appt.ends_at)) + 2 * 86_400_000 + 3_600_000)
+      .toISOString()
+      .replace(/\.\d+Z$/, "Z");
+    const moved = (await action("update_individual_appointment").run(fx.client, {
+      id: appt.id,
+      starts_at: later,
+    })) as ClinikoRecord;
+    assert.equal(moved.starts_at, later);
+    assert.equal(Date.parse(String(moved.ends_at)) - Date.parse(String(moved.starts_at)), length);
+    // An explicit end is still sent as given.
+    const end = new Date(Date.parse(later) + 15 * 60_000).toISOString().replace(/\.\d+Z$/, "Z");
+    const shortened = (await action("update_individual_appointment").run(fx.client, {
+      id: appt.id,
+      starts_at: later,
+      ends_at: end,
+    })) as ClinikoRecord;
+    assert.equal(shortened.ends_at, end);
+  });
+
   it("find_patient by email, find_product by name, and null when nothing matches", async () => {
     const patient = pick(live("patients"), (p) => typeof p.email === "string" && p.email !== "", "patient with email");
     const found = (await action("find_patient").run(fx.client, { email: patient.email })) as ClinikoRecord;
