@@ -479,7 +479,7 @@ function outputSampleOf(kind: ActionKind, op: OperationSpec, res: ResourceName |
           : undefined;
   switch (kind) {
     case "list":
-      return { records: [recordSample(recordNode)], total_entries: 1, next_page: null };
+      return { records: [recordSample(recordNode)], total_entries: 1, next_page: null, truncated: false };
     case "archive":
       return { id: "1", archived: true };
     case "cancel":

@@ -135,7 +135,7 @@ export async function listRecords(
   ctx: RunContext,
   client: ClinikoClient,
   input: Record<string, unknown>,
-): Promise<{ records: ClinikoRecord[]; total_entries: number; next_page: number | null }> {
+): Promise<{ records: ClinikoRecord[]; total_entries: number; next_page: number | null; truncated: boolean }> {
   const op = ctx.op;
   const params: Record<string, string> = {};
   for (const p of op.pathParams) params[p] = input[p] as string;
@@ -145,7 +145,8 @@ export async function listRecords(
   if (!input.all) {
     const page = (input.page as number | undefined) ?? 1;
     const res = await client.pageOf(op, { params, q, sort, page, perPage: input.per_page as number | undefined });
-    return { records: res.records, total_entries: res.totalEntries, next_page: res.next ? page + 1 : null };
+    const next_page = res.next ? page + 1 : null;
+    return { records: res.records, total_entries: res.totalEntries, next_page, truncated: next_page !== null };
   }
   const limit = (input.limit as number | undefined) ?? 10000;
   const records: ClinikoRecord[] = [];
@@ -158,6 +159,6 @@ export async function listRecords(
     }
     if (records.length >= limit) break;
   }
-  // With `all`, there is no next page to offer: fewer records than total_entries means `limit` cut it.
-  return { records, total_entries: total, next_page: null };
+  // With `all`, there is no next page to offer: `truncated` says that `limit` cut the list short.
+  return { records, total_entries: total, next_page: null, truncated: records.length < total };
 }

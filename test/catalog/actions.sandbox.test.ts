@@ -870,10 +870,16 @@ describe("lookups with more than one way in", () => {
       all: true,
       per_page: 100,
       limit: 250,
-    })) as { records: ClinikoRecord[]; total_entries: number };
+    })) as { records: ClinikoRecord[]; total_entries: number; truncated: boolean };
     assert.equal(all.records.length, 250);
     assert.ok(all.total_entries > 250);
+    assert.equal(all.truncated, true, "limit cut the list short, and the result says so");
     assert.equal(fx.requests().length, 3);
+    const whole = (await action("list_individual_appointments").run(fx.client, {
+      all: true,
+      limit: all.total_entries,
+    })) as { records: ClinikoRecord[]; truncated: boolean };
+    assert.equal(whole.truncated, false);
     const one = (await action("list_individual_appointments").run(fx.client, { per_page: 10, page: 2 })) as {
       records: ClinikoRecord[];
       next_page: number | null;
