@@ -89,7 +89,14 @@ const SCOPES: Record<string, Scope> = {
   },
   "/practitioners/{practitioner_id}/appointment_types": (r) => (i) =>
     includes(i.row.practitioner_ids, r.params.practitioner_id!),
-  "/patient_cases/active": () => (i) => i.row.closed !== true && i.row.closed_at == null,
+  // Active: neither closed nor past its expiry date (the day it expires still counts).
+  "/patient_cases/active": (_r, s) => {
+    const today = s.clock.iso().slice(0, 10);
+    return (i) =>
+      i.row.closed !== true &&
+      i.row.closed_at == null &&
+      (typeof i.row.expiry_date !== "string" || i.row.expiry_date.slice(0, 10) >= today);
+  },
   "/group_appointments/{group_appointment_id}/attendees": (r) => (i) =>
     i.row.booking_id === r.params.group_appointment_id,
   "/individual_appointments/{individual_appointment_id}/attendees": (r) => (i) =>

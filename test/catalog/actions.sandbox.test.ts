@@ -19,6 +19,12 @@ after(() => fx.stop());
 // Records of the demo clinic the cases work on (looked up when a case runs: earlier cases change things).
 
 const live = (c: string) => fx.live(c);
+/** Open and not past its expiry date, by the sandbox's clock: what /patient_cases/active lists. */
+const isActiveCase = (r: Row) =>
+  r.closed !== true &&
+  r.closed_at == null &&
+  (typeof r.expiry_date !== "string" || r.expiry_date >= new Date(fx.sb.control.nowMs()).toISOString().slice(0, 10));
+
 const P = {
   patient: () => live("patients")[0]!,
   practitioner: () => pick(live("practitioners"), (p) => p.active === true, "active practitioner"),
@@ -40,6 +46,7 @@ const P = {
     pick(live("invoices"), (i) => i.patient_case_id != null, "invoice of a case").patient_case_id as string,
   invoiceItem: () => live("invoice_items")[0]!,
   patientCase: () => live("patient_cases")[0]!,
+  activeCase: () => pick(live("patient_cases"), isActiveCase, "active patient case"),
   treatmentNote: () => live("treatment_notes")[0]!,
   medicalAlert: () => live("medical_alerts")[0]!,
   communication: () => live("communications")[0]!,
@@ -471,11 +478,8 @@ const cases: Record<string, Case> = {
     check: listed("patient_cases", (r) => r.patient_id === P.patientCase().patient_id),
   },
   list_active_patient_cases: {
-    input: () => ({ q: [`patient_id:=${P.patientCase().patient_id}`] }),
-    check: listed(
-      "patient_cases",
-      (r) => r.patient_id === P.patientCase().patient_id && r.closed !== true && r.closed_at == null,
-    ),
+    input: () => ({ q: [`patient_id:=${P.activeCase().patient_id}`] }),
+    check: listed("patient_cases", (r) => r.patient_id === P.activeCase().patient_id && isActiveCase(r)),
   },
   // Availability Blocks
   create_availability_block: {
@@ -862,6 +866,32 @@ describe("lookups with more than one way in", () => {
       product.id,
     );
     assert.equal(await action("find_product").run(fx.client, { item_code: "NO-SUCH-CODE" }), null);
+  });
+
+  it("list_active_patient_cases leaves out closed and expired cases, as its description says", async () => {
+    const patientId = P.patient().id;
+    const today = new Date(fx.sb.control.nowMs()).toISOString().slice(0, 10);
+    const make = (values: Record<string, unknown>) =>
+      fx.sb.control.create("patient_cases", {
+        patient_id: patientId,
+        closed: false,
+        closed_at: null,
+        archived_at: null,
+        ...values,
+      });
+    const open = make({ expiry_date: null });
+    const lastDay = make({ expiry_date: today });
+    const expired = make({ expiry_date: "2020-01-31" });
+    const closed = make({ closed: true, expiry_date: null });
+    const listed = (await action("list_active_patient_cases").run(fx.client, {
+      q: [`patient_id:=${patientId}`],
+      all: true,
+    })) as { records: ClinikoRecord[] };
+    const ids = new Set(listed.records.map((r) => r.id));
+    assert.ok(ids.has(open.id) && ids.has(lastDay.id), "open cases, one expiring today included");
+    assert.ok(!ids.has(expired.id), "an expired case is not active");
+    assert.ok(!ids.has(closed.id), "a closed case is not active");
+    assert.match(action("list_active_patient_cases").description, /not expired/);
   });
 
   it("list actions follow every page with all, up to limit", async () => {
