@@ -12,7 +12,7 @@ export class ActionInputError extends Error {
   readonly exitCode = 2;
   readonly action: string;
   readonly issues: InputIssue[];
-  /** Printed by the CLI under the message, one issue a line. */
+  /** Printed by the CLI under the message, one issue a line: the ones the message does not name already. */
   readonly detail: string;
   constructor(action: string, issues: InputIssue[]) {
     const first = issues[0];
@@ -21,7 +21,11 @@ export class ActionInputError extends Error {
     super(`Invalid input for ${action}: ${summary}${more}.`);
     this.action = action;
     this.issues = issues;
-    this.detail = issues.map((i) => `  ${i.path || "(input)"}: ${i.message}`).join("\n");
+    // The message names the first issue; repeating it below would print it twice.
+    this.detail = issues
+      .slice(1)
+      .map((i) => `  ${i.path || "(input)"}: ${i.message}`)
+      .join("\n");
   }
 }
 

@@ -11,7 +11,7 @@ export function reportError(err: unknown): number {
   }
   const e = err as { message?: string; detail?: unknown; exitCode?: number };
   process.stderr.write(`error: ${e?.message ?? String(err)}\n`);
-  if (e?.detail !== undefined) {
+  if (e?.detail !== undefined && e.detail !== "") {
     const detail = typeof e.detail === "string" ? e.detail : JSON.stringify(e.detail, null, 2);
     process.stderr.write(`${detail}\n`);
   }

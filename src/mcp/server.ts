@@ -128,7 +128,7 @@ export function createMcpServer(options: McpServerOptions): Server {
       return { content: [{ type: "text", text: JSON.stringify(result) }], structuredContent: result };
     } catch (err) {
       await audit(err instanceof ActionInputError ? "invalid" : "error", reasonOf(err, ownMessage));
-      if (err instanceof ActionInputError) return failure(`${err.message}\n${err.detail}`);
+      if (err instanceof ActionInputError) return failure(err.detail ? `${err.message}\n${err.detail}` : err.message);
       return failure(errorText(err));
     }
   });

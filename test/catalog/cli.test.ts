@@ -105,6 +105,8 @@ describe("cliniko-flow action run", () => {
     assert.match(bad.stderr, /^error: Invalid input for create_patient: /);
     assert.match(bad.stderr, /last_name: is required/);
     assert.match(bad.stderr, /unknown field/);
+    for (const issue of ["last_name: is required", "unknown field"])
+      assert.equal(bad.stderr.split(issue).length - 1, 1, `"${issue}" is printed once:\n${bad.stderr}`);
     assert.equal(json.code, 2);
     assert.match(json.stderr, /--input is not valid JSON/);
     assert.equal(unknown.code, 2);
