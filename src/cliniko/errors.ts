@@ -43,8 +43,22 @@ export function pathOnly(pathOrUrl: string | undefined): string {
 }
 
 /** What a path is about, for messages: "patient" for `/patients/1`, else "request". */
+/**
+ * What a failed call was about: the innermost collection of its path, so a refusal of
+ * `/businesses/1/practitioners/2/appointment_types/3/available_times` is about the available
+ * times, not the business. A collection that is no resource of ours is named by its own words.
+ */
 function subjectOf(path: string): string {
-  return resourceOfPath(path)?.label ?? "request";
+  const segments = path
+    .replace(/^\/v1/, "")
+    .split("/")
+    .filter((s) => s !== "" && !/^\d+$/.test(s) && !/^\{.*\}$/.test(s));
+  const last = segments.at(-1);
+  if (!last) return "request";
+  // A verb or variant of the record before it (`/patients/1/archive`, `/practitioners/inactive`).
+  if (segments.length === 1 || ["archive", "unarchive", "cancel", "active", "inactive"].includes(last))
+    return resourceOfPath(path)?.label ?? "request";
+  return resourceOfPath(`/${last}`)?.label ?? last.replace(/_/g, " ");
 }
 
 export class ClinikoError extends Error {
@@ -144,7 +158,8 @@ export class ClinikoValidationError extends ClinikoError {
   constructor(init: ClinikoErrorInit = {}) {
     const fieldErrors = fieldErrorsOf(init.detail);
     const subject = subjectOf(pathOnly(init.path));
-    const listed = Object.entries(fieldErrors).map(([field, msg]) => `${field} ${msg}`);
+    // `base` is Cliniko's name for errors about the record as a whole, not a field anyone sent.
+    const listed = Object.entries(fieldErrors).map(([field, msg]) => (field === "base" ? msg : `${field} ${msg}`));
     const fallback = (init.detail as { message?: unknown } | undefined)?.message;
     const reason =
       listed.length > 0

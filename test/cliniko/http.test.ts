@@ -137,6 +137,33 @@ describe("request pipeline: typed errors", () => {
     assert.equal(server.requests.length, 1, "a 422 is never retried");
   });
 
+  it("names the record a refusal is about (the innermost collection) and never Cliniko's `base`", () => {
+    const rejected = (path: string, errors: Record<string, unknown>) =>
+      new ClinikoValidationError({ path, detail: { message: "Validation failed", errors } }).message;
+    assert.equal(
+      rejected("/v1/businesses/1/practitioners/2/appointment_types/3/available_times", {
+        base: ["from must not be before today"],
+      }),
+      "Cliniko rejected the available times: from must not be before today.",
+    );
+    assert.equal(
+      rejected("/v1/individual_appointments/5/attendees", { patient: "must exist" }),
+      "Cliniko rejected the attendee: patient must exist.",
+    );
+    assert.equal(
+      rejected("/v1/patients/9/archive", { base: "has unpaid invoices" }),
+      "Cliniko rejected the patient: has unpaid invoices.",
+    );
+    assert.equal(
+      rejected("/v1/practitioners/inactive", { q: "is invalid" }),
+      "Cliniko rejected the practitioner: q is invalid.",
+    );
+    assert.match(
+      new ClinikoNotFoundError({ path: "/v1/patients/9/medical_alerts" }).message,
+      /^Cliniko could not find that medical alert/,
+    );
+  });
+
   it("reads the reset time of a 429 from X-RateLimit-Reset (Unix seconds)", async () => {
     server.handle((_req, res) => json(res, 429, {}, { "X-RateLimit-Reset": "1700000123" }));
     const err = await caught(client({ retry: { retries: 0 } }).request({ method: "GET", path: "/patients" }));
