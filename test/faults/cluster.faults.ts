@@ -175,6 +175,7 @@ test(`${CHANGES} changes, faults and ${KILLS} SIGKILLs over 2 processes on Postg
     await sleep(changeEvery);
   }
   sandbox.faults.clear();
+  const changedAt = Date.now();
 
   // Let the survivors finish: every expected run exists and has ended, or time is up.
   const deadline = Date.now() + (quick ? 120_000 : 600_000);
@@ -195,6 +196,7 @@ test(`${CHANGES} changes, faults and ${KILLS} SIGKILLs over 2 processes on Postg
     if (settled || Date.now() > deadline) break;
     await sleep(500);
   }
+  const settledMs = Date.now() - changedAt;
   for (const c of clusters) for (const p of c.procs) await kill(p, "SIGTERM");
 
   // The sandbox's own records: alerts by name.
@@ -252,5 +254,7 @@ test(`${CHANGES} changes, faults and ${KILLS} SIGKILLs over 2 processes on Postg
     );
     assert.deepEqual(wrong, [], `${c.tag}: a run's status disagrees with the sandbox`);
   }
-  console.log(`fault suite: ${kills} kills; ${JSON.stringify(figures, null, 1)}`);
+  console.log(
+    `fault suite: ${kills} kills; settled ${Math.round(settledMs / 1000)} s after the last change; ${JSON.stringify(figures, null, 1)}`,
+  );
 });
