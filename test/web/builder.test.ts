@@ -61,7 +61,8 @@ describe("builder journeys in Chromium", { skip }, () => {
       await page
         .getByRole("status", { name: "Test data" })
         .getByText(/Testing with the latest real record from Cliniko \(connection “clinic”\)/)
-        .waitFor();
+        // A live Cliniko read behind the editor's first render: slower than a click on a busy CI core.
+        .waitFor({ timeout: 45_000 });
 
       await page.getByRole("button", { name: "+ Add a step" }).click();
       await page.getByLabel("Add a step").fill("alert");
