@@ -14,6 +14,7 @@
  * the field, so the editor marks that field.
  */
 import jsonata from "jsonata";
+import type { ConnectionKind } from "../apps/kinds.ts";
 import { triggers } from "../catalog/index.ts";
 import { fieldLabel } from "../cliniko/labels.ts";
 import { isStepKind, stepKind } from "../steps/registry.ts";
@@ -21,8 +22,11 @@ import { expressionsIn } from "./template.ts";
 import { allSteps, type StepDefinition, type WorkflowDefinition, type WorkflowIssue } from "./workflow.ts";
 
 export interface ActivationContext {
-  /** Whether a trigger or step naming this connection (undefined: the default) could reach an account. */
-  connectionExists(name: string | undefined): Promise<boolean>;
+  /**
+   * Whether a trigger or step naming this connection (undefined: the default) could reach an
+   * account of one of `kinds` (default Cliniko): an app step's connection is an app's, not Cliniko's.
+   */
+  connectionExists(name: string | undefined, kinds?: readonly ConnectionKind[]): Promise<boolean>;
 }
 
 const blank = (v: unknown): boolean => v === undefined || v === null || (typeof v === "string" && v.trim() === "");
@@ -129,7 +133,7 @@ export async function activationIssues(w: WorkflowDefinition, ctx: ActivationCon
     for (const [j, c] of (step.cases ?? []).entries())
       if (blank(c.if)) issues.push({ path: `${path}.cases[${j}].if`, message: "Condition is required" });
 
-    if (kind.connection && !(await ctx.connectionExists(step.connection)))
+    if (kind.connection && !(await ctx.connectionExists(step.connection, kind.connections ?? [kind.connection])))
       issues.push({ path: `${path}.connection`, message: connectionMessage(step.connection) });
 
     const earlier = new Map((stepsBefore(w.steps, step) ?? []).map((s) => [s.id, s]));

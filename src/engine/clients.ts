@@ -7,7 +7,7 @@
 import { createHash } from "node:crypto";
 import { appConnectionKind } from "../apps/connection-kinds.ts";
 import { AppError } from "../apps/errors.ts";
-import type { AppKind } from "../apps/kinds.ts";
+import type { AppKind, ConnectionKind } from "../apps/kinds.ts";
 import { AppLimiters } from "../apps/limits.ts";
 import { issuesText } from "../apps/step.ts";
 import type { AppConnection } from "../apps/types.ts";
@@ -142,10 +142,15 @@ export class ClientProvider {
     return (await this.#settings(name)).key;
   }
 
-  /** Whether a name (undefined: the default) reaches an account: a stored connection, or the environment. */
-  async exists(name?: string): Promise<boolean> {
+  /**
+   * Whether a name (undefined: the default) reaches an account of one of `kinds`: for Cliniko a
+   * stored connection or the environment; for apps a stored, complete connection of those kinds.
+   */
+  async exists(name?: string, kinds: readonly ConnectionKind[] = ["cliniko"]): Promise<boolean> {
     try {
-      await this.#settings(name);
+      const apps = kinds.filter((k): k is AppKind => k !== "cliniko");
+      if (apps.length === kinds.length) await this.app(name, apps);
+      else await this.#settings(name);
       return true;
     } catch {
       return false;

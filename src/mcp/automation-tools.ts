@@ -114,7 +114,7 @@ export function automationTools(): McpTool[] {
           if (enabled) {
             const stored = await ctx.store.workflows.get(args.name);
             const issues = await activationIssues(validateWorkflow(stored.definition, args.name), {
-              connectionExists: (n) => ctx.clients.exists(n),
+              connectionExists: (n, k) => ctx.clients.exists(n, k),
             });
             if (issues.length > 0)
               throw new ToolRefusal(

@@ -69,7 +69,7 @@ export function serverEngineOf(parts: EngineParts): ServerEngine {
     },
 
     activationIssues: (definition) =>
-      activationIssues(definition, { connectionExists: (name) => parts.clients.exists(name) }),
+      activationIssues(definition, { connectionExists: (name, kinds) => parts.clients.exists(name, kinds) }),
 
     async testStep({ step, connection, context }) {
       const scope = tester.scope(context.trigger, context.steps);

@@ -4,7 +4,9 @@ import type { AddressInfo } from "node:net";
 import { after, before, test } from "node:test";
 import { SMTPServer, type SMTPServerSession } from "smtp-server";
 import { AppError } from "../../src/apps/errors.ts";
+import { activationIssues } from "../../src/engine/activation.ts";
 import { ClientProvider } from "../../src/engine/clients.ts";
+import type { WorkflowDefinition } from "../../src/engine/workflow.ts";
 import { type Harness, harness } from "../engine/helpers.ts";
 import { addApp, runStep } from "./helpers.ts";
 
@@ -138,4 +140,31 @@ test("the connection's test call logs in (and reports a refused login)", async (
   const smtp = appConnectionKind("smtp");
   assert.match(await smtp.test(await clients.app("mail", ["smtp"])), /accepted the login/);
   await assert.rejects(smtp.test(await clients.app("bad-login", ["smtp"])), /refused the login/);
+});
+
+test("activation finds an email step's SMTP connection by name, and names a missing one", async () => {
+  // Regression: the check once looked every step's connection up as a Cliniko one.
+  const ctx = {
+    connectionExists: (n: string | undefined, k?: Parameters<ClientProvider["exists"]>[1]) => clients.exists(n, k),
+  };
+  const workflow = (connection: string) =>
+    ({
+      name: "Welcome",
+      trigger: { key: "webhook" },
+      steps: [
+        {
+          id: "mail",
+          action: "email.send",
+          connection,
+          input: { to: "jo@example.test", subject: "Hi", text: "Hello" },
+        },
+      ],
+    }) as WorkflowDefinition;
+  assert.deepEqual(await activationIssues(workflow("mail"), ctx), []);
+  const issues = await activationIssues(workflow("post"), ctx);
+  assert.deepEqual(
+    issues.map((i) => i.path),
+    ["steps[0].connection"],
+  );
+  assert.match(issues[0]!.message, /no connection named "post"/);
 });

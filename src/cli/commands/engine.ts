@@ -212,7 +212,7 @@ export function register(program: Command): string[] {
         const clients = new ClientProvider(store);
         for (const [i, def] of defs.entries())
           if (!o.disabled && (def.enabled ?? true))
-            await assertActivatable(files[i]!, def, { connectionExists: (n) => clients.exists(n) });
+            await assertActivatable(files[i]!, def, { connectionExists: (n, k) => clients.exists(n, k) });
         for (const def of defs) {
           const existing = await store.workflows.find(def.name);
           const w = await store.workflows.save(def.name, def, {
@@ -306,7 +306,7 @@ export function register(program: Command): string[] {
           const stored = await store.workflows.get(name);
           const clients = new ClientProvider(store);
           await assertActivatable(name, validateWorkflow(stored.definition, name), {
-            connectionExists: (n) => clients.exists(n),
+            connectionExists: (n, k) => clients.exists(n, k),
           });
         }
         const w = await store.workflows.setEnabled(name, enabled, { since: from, actor: actor() });
@@ -327,7 +327,7 @@ export function register(program: Command): string[] {
       const definition = loadWorkflowFile(file);
       await withStore(async (store) => {
         const clients = new ClientProvider(store);
-        await assertActivatable(file, definition, { connectionExists: (n) => clients.exists(n) });
+        await assertActivatable(file, definition, { connectionExists: (n, k) => clients.exists(n, k) });
         const tty = process.stderr.isTTY;
         const summary = await runOnce({
           store,
