@@ -48,6 +48,8 @@ export const JsonSchema = z.looseObject({
   },
   enum: z.array(z.unknown()).optional(),
   format: z.string().optional(),
+  /** A secret: sent, never returned (forms show a password input). */
+  writeOnly: z.boolean().optional(),
   default: z.unknown().optional(),
   get anyOf() {
     return z.array(JsonSchema).optional();

@@ -20,6 +20,8 @@ export type CreatedToken = Out<typeof S.CreatedToken>;
 export type ConnectionView = Out<typeof S.ConnectionView>;
 export type ConnectionInput = z.input<typeof S.ConnectionCreateBody>;
 export type ConnectionTestResult = Out<typeof S.ConnectionTestResult>;
+/** An app connection kind: its title, where to get credentials, and its settings' JSON Schema. */
+export type ConnectionKindView = Out<typeof S.ConnectionKindView>;
 
 export type CatalogAction = Out<typeof S.CatalogAction>;
 export type CatalogTrigger = Out<typeof S.CatalogTrigger>;

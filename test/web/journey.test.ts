@@ -6,58 +6,16 @@
  * workflow's run. Screenshots of each page go to test-output/e2e/.
  */
 import assert from "node:assert/strict";
-import { spawnSync } from "node:child_process";
-import { existsSync, mkdirSync, readdirSync, statSync } from "node:fs";
 import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
 import type { Browser, Page } from "playwright-core";
-import { DEFAULT_WEB_ROOT } from "../../src/server/app.ts";
 import { DEMO_WORKFLOW } from "../../src/server/demo.ts";
-import { PASSWORD, type Stack, startStack } from "../server/harness.ts";
-import { browserSkip, launchBrowser } from "../support/browser.ts";
+import { PASSWORD, type Stack } from "../server/harness.ts";
+import { browserSkip } from "../support/browser.ts";
+import { OUT, openBrowserStack } from "./stack.ts";
 
 const skip = browserSkip();
-const OUT = join(import.meta.dirname, "../../test-output/e2e");
 const WORKFLOW = "Flag new patients for intake";
-
-/** Newest modification time under a folder (the UI's sources). */
-function newest(dir: string): number {
-  return Math.max(
-    ...readdirSync(dir, { withFileTypes: true }).map((e) =>
-      e.isDirectory() ? newest(join(dir, e.name)) : statSync(join(dir, e.name)).mtimeMs,
-    ),
-  );
-}
-
-/**
- * The UI is built by `npm install`/`npm run build`; build it here when a checkout has not yet, or
- * when its sources changed since (otherwise the test would drive yesterday's UI).
- */
-function ensureUiBuilt(): void {
-  const index = join(DEFAULT_WEB_ROOT, "index.html");
-  if (existsSync(index) && statSync(index).mtimeMs >= newest(join(import.meta.dirname, "../../web/src"))) return;
-  const vite = join(import.meta.dirname, "../../node_modules/vite/bin/vite.js");
-  const res = spawnSync(process.execPath, [vite, "build", "web", "--logLevel", "error"], {
-    cwd: join(import.meta.dirname, "../.."),
-    stdio: "inherit",
-  });
-  assert.equal(res.status, 0, "vite build web failed");
-}
-
-/** A built UI, a running stack and a 1280 px page on it: what every suite here starts from. */
-async function openBrowserStack(options: Parameters<typeof startStack>[0]): Promise<{
-  stack: Stack;
-  browser: Browser;
-  page: Page;
-}> {
-  ensureUiBuilt();
-  mkdirSync(OUT, { recursive: true });
-  const stack = await startStack(options);
-  const browser = await launchBrowser();
-  const page = await browser.newPage({ viewport: { width: 1280, height: 860 } });
-  page.setDefaultTimeout(15_000);
-  return { stack, browser, page };
-}
 
 describe("web UI journey in Chromium", { skip }, () => {
   let stack: Stack;

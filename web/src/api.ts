@@ -8,6 +8,7 @@ import type {
   CatalogAction,
   CatalogTrigger,
   ConnectionInput,
+  ConnectionKindView,
   ConnectionTestResult,
   ConnectionView,
   CreatedToken,
@@ -100,6 +101,8 @@ export const api = {
     create: (input: ConnectionInput) => call<ConnectionView>("POST", "/connections", input),
     test: (id: string) => call<ConnectionTestResult>("POST", `/connections/${enc(id)}/test`, {}),
     remove: (id: string) => call<void>("DELETE", `/connections/${enc(id)}`),
+    /** The app kinds a connection can be, each with its settings schema (secrets writeOnly). */
+    kinds: () => call<ConnectionKindView[]>("GET", "/connection-kinds"),
   },
 
   catalog: {

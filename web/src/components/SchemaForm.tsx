@@ -147,7 +147,8 @@ function FieldInput({
       </div>
     );
   }
-  const multiline = type === "object" || type === "array" || text.length > 60 || schema.format === "textarea";
+  const multiline =
+    !schema.writeOnly && (type === "object" || type === "array" || text.length > 60 || schema.format === "textarea");
   return (
     <div className="field">
       {label}
@@ -168,6 +169,8 @@ function FieldInput({
           name={name}
           ref={ref}
           value={text}
+          // A secret (writeOnly) is typed, never shown: the server stores it encrypted and never returns it.
+          {...(schema.writeOnly ? { type: "password", autoComplete: "off" } : {})}
           onFocus={focus}
           onChange={(e) => update(e.target.value)}
           placeholder={

@@ -1,10 +1,91 @@
 import { type FormEvent, useState } from "react";
-import { api, type ConnectionTestResult } from "../api.ts";
+import { api, type ConnectionKindView, type ConnectionTestResult } from "../api.ts";
+import { SchemaForm } from "../components/SchemaForm.tsx";
 import { Empty, ErrorNotice, formatTime, PageHead, useLoad } from "../components/ui.tsx";
 
 const regions = ["au1", "au2", "au3", "au4", "au5", "ca1", "uk1", "uk2", "uk3", "eu1"];
 
+/**
+ * An app connection's form, generated from its kind's settings schema: secrets (writeOnly) are
+ * password inputs, cleared after saving and never shown again.
+ */
+function AddAppConnection({ kind, onAdded }: { kind: ConnectionKindView; onAdded: () => void }) {
+  const [name, setName] = useState("");
+  const [settings, setSettings] = useState<Record<string, unknown>>({});
+  const [error, setError] = useState<unknown>();
+  const [busy, setBusy] = useState(false);
+  // The generated fields keep their own text; a new key after saving clears them (secrets too).
+  const [generation, setGeneration] = useState(0);
+
+  async function submit(e: FormEvent) {
+    e.preventDefault();
+    setBusy(true);
+    setError(undefined);
+    try {
+      await api.connections.create({ name: name.trim(), kind: kind.kind, settings });
+      setName("");
+      setSettings({});
+      setGeneration((g) => g + 1);
+      onAdded();
+    } catch (err) {
+      setError(err);
+    } finally {
+      setBusy(false);
+    }
+  }
+
+  return (
+    <form onSubmit={submit} aria-label={`New ${kind.title} connection`}>
+      <p className="muted small">{kind.description} Passwords and tokens are stored encrypted and never shown again.</p>
+      <div className="field">
+        <label htmlFor="c-name">Name</label>
+        <input id="c-name" value={name} onChange={(e) => setName(e.target.value)} required placeholder={kind.kind} />
+      </div>
+      <SchemaForm
+        key={generation}
+        schema={kind.schema}
+        value={settings}
+        onChange={setSettings}
+        onFocusTarget={() => {}}
+      />
+      <ErrorNotice error={error} />
+      <button type="submit" disabled={busy}>
+        {busy ? "Saving…" : "Save connection"}
+      </button>
+    </form>
+  );
+}
+
+/** The "Add a connection" card: a kind picker, then Cliniko's form or the app kind's generated one. */
 function AddConnection({ onAdded, first }: { onAdded: () => void; first: boolean }) {
+  const kinds = useLoad(() => api.connections.kinds());
+  const [kind, setKind] = useState("cliniko");
+  const app = kinds.data?.find((k) => k.kind === kind);
+  return (
+    <section className="card" aria-labelledby="add-connection">
+      <h2 id="add-connection">Add a connection</h2>
+      <div className="field">
+        <label htmlFor="c-kind">Kind</label>
+        <select id="c-kind" value={kind} onChange={(e) => setKind(e.target.value)}>
+          <option value="cliniko">Cliniko</option>
+          {kinds.data?.map((k) => (
+            <option key={k.kind} value={k.kind}>
+              {k.title}
+            </option>
+          ))}
+        </select>
+      </div>
+      <ErrorNotice error={kinds.error} />
+      {app ? (
+        <AddAppConnection key={app.kind} kind={app} onAdded={onAdded} />
+      ) : (
+        <AddClinikoConnection onAdded={onAdded} first={first} />
+      )}
+    </section>
+  );
+}
+
+function AddClinikoConnection({ onAdded, first }: { onAdded: () => void; first: boolean }) {
   const [form, setForm] = useState({ name: first ? "default" : "", apiKey: "", email: "", region: "", baseUrl: "" });
   const [error, setError] = useState<unknown>();
   const [busy, setBusy] = useState(false);
@@ -32,8 +113,7 @@ function AddConnection({ onAdded, first }: { onAdded: () => void; first: boolean
   }
 
   return (
-    <form className="card" onSubmit={submit} aria-labelledby="add-connection">
-      <h2 id="add-connection">Add a connection</h2>
+    <form onSubmit={submit} aria-label="Add a Cliniko connection">
       <p className="muted small">
         Create an API key in Cliniko under My Info → Manage API keys. The key is stored encrypted and is never shown
         again.
@@ -86,6 +166,9 @@ function AddConnection({ onAdded, first }: { onAdded: () => void; first: boolean
 
 export function ConnectionsPage() {
   const { data, error, loading, reload } = useLoad(() => api.connections.list());
+  const kinds = useLoad(() => api.connections.kinds());
+  const kindTitle = (kind: string) =>
+    kinds.data?.find((k) => k.kind === kind)?.title ?? (kind === "cliniko" ? "Cliniko" : kind);
   const [tests, setTests] = useState<Record<string, ConnectionTestResult | "testing">>({});
   const [actionError, setActionError] = useState<unknown>();
 
@@ -111,7 +194,7 @@ export function ConnectionsPage() {
 
   return (
     <>
-      <PageHead title="Connections" subtitle="The Cliniko accounts your workflows read from and write to." />
+      <PageHead title="Connections" subtitle="The Cliniko accounts and apps your workflows read from and write to." />
       <ErrorNotice error={error ?? actionError} />
       <div className="grid-2">
         <section aria-label="Your connections">
@@ -143,12 +226,17 @@ export function ConnectionsPage() {
                   </div>
                 </div>
                 <div className="small muted">
-                  {c.email} · {c.baseUrl ?? (c.region ? c.region.toUpperCase() : "region from key")} · added{" "}
-                  {formatTime(c.createdAt)}
+                  {kindTitle(c.kind)} ·{" "}
+                  {c.kind === "cliniko"
+                    ? `${c.email} · ${c.baseUrl ?? (c.region ? c.region.toUpperCase() : "region from key")}`
+                    : c.summary}{" "}
+                  · added {formatTime(c.createdAt)}
                 </div>
                 {t && t !== "testing" && (
                   <div className={`notice ${t.ok ? "ok" : "error"}`} role="status">
-                    {t.ok ? `Connected as ${t.user?.name ?? "a Cliniko user"}.` : (t.message ?? "The test failed.")}
+                    {t.ok
+                      ? (t.message ?? `Connected as ${t.user?.name ?? "a Cliniko user"}.`)
+                      : (t.message ?? "The test failed.")}
                   </div>
                 )}
               </article>

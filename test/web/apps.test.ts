@@ -1,0 +1,156 @@
+/**
+ * An app connection in a real browser against the real stack: add an SMTP connection through the
+ * form generated from its kind's schema (the password a password input, never shown again), test
+ * it, build "new patient → send an email" from the palette, test the step (a real in-test SMTP
+ * server receives it), activate, create a patient in the sandbox and see the run and its email.
+ */
+import assert from "node:assert/strict";
+import type { AddressInfo } from "node:net";
+import { join } from "node:path";
+import { after, before, describe, test } from "node:test";
+import type { Browser, Page } from "playwright-core";
+import { SMTPServer } from "smtp-server";
+import { PASSWORD, type Stack } from "../server/harness.ts";
+import { browserSkip } from "../support/browser.ts";
+import { OUT, openBrowserStack } from "./stack.ts";
+
+const skip = browserSkip();
+const WORKFLOW = "Welcome email for new patients";
+const SMTP_PASSWORD = "s3cret-smtp-pass-77";
+
+describe("app connections in Chromium", { skip }, () => {
+  let stack: Stack;
+  let browser: Browser;
+  let page: Page;
+  let smtp: SMTPServer;
+  let smtpPort: number;
+  const received: { to: string[]; raw: string }[] = [];
+  const shot = (name: string) => page.screenshot({ path: join(OUT, `${name}.png`), fullPage: true });
+
+  before(async () => {
+    smtp = new SMTPServer({
+      logger: false,
+      authMethods: ["PLAIN", "LOGIN"],
+      onAuth(auth, _session, cb) {
+        if (auth.username === "clinic" && auth.password === SMTP_PASSWORD) cb(null, { user: "clinic" });
+        else cb(new Error("Invalid username or password"));
+      },
+      onData(stream, session, cb) {
+        let raw = "";
+        stream.on("data", (c: Buffer) => {
+          raw += c.toString("utf8");
+        });
+        stream.on("end", () => {
+          received.push({ to: session.envelope.rcptTo.map((r) => r.address), raw });
+          cb();
+        });
+      },
+    });
+    await new Promise<void>((resolve) => smtp.listen(0, "127.0.0.1", resolve));
+    smtpPort = (smtp.server.address() as AddressInfo).port;
+    ({ stack, browser, page } = await openBrowserStack({ engine: true }));
+  });
+  after(async () => {
+    await browser?.close();
+    await stack?.stop();
+    await new Promise<void>((resolve) => smtp.close(() => resolve()));
+  });
+
+  test("add SMTP in the UI, build new patient → send email, test it, activate, see the run", async (t) => {
+    t.after(async () => {
+      if (t.passed === false) await shot("failure-apps").catch(() => {});
+    });
+    await page.goto(stack.url);
+    await page.getByLabel("Password").fill(PASSWORD);
+    await page.getByRole("button", { name: "Sign in" }).click();
+    await page.getByRole("link", { name: "Connections" }).click();
+    await page.getByRole("heading", { name: "No connection yet" }).waitFor();
+
+    // Cliniko (the sandbox), for the trigger.
+    await page.getByLabel("Name").fill("default");
+    await page.getByLabel("API key").fill(stack.sandbox.apiKey);
+    await page.getByLabel("Your email").fill("manager@clinic.test");
+    await page.getByText("Advanced: custom base URL").click();
+    await page.getByLabel("Base URL").fill(stack.sandbox.baseUrl);
+    await page.getByRole("button", { name: "Save connection" }).click();
+    await page.getByRole("article", { name: "Connection default" }).waitFor();
+
+    // SMTP, through the form generated from the kind's schema.
+    await page.getByLabel("Kind").selectOption({ label: "Email (SMTP)" });
+    const form = page.getByRole("form", { name: "New Email (SMTP) connection" });
+    await form.getByLabel("Name").fill("mail");
+    await form.locator('[name="host"]').fill("127.0.0.1");
+    await form.locator('[name="port"]').fill(String(smtpPort));
+    await form.locator('[name="from"]').fill("Harbour Physio <reception@harbour.test>");
+    await form.getByRole("button", { name: /^Show \d+ optional fields$/ }).click();
+    await form.locator('[name="user"]').fill("clinic");
+    const password = form.locator('[name="password"]');
+    assert.equal(await password.getAttribute("type"), "password");
+    await password.fill(SMTP_PASSWORD);
+    await form.locator('[name="allowInvalidCertificate"]').selectOption("true");
+    await form.getByRole("button", { name: "Save connection" }).click();
+
+    const card = page.getByRole("article", { name: "Connection mail" });
+    await card.getByText(`Email (SMTP) · 127.0.0.1:${smtpPort} as Harbour Physio`).waitFor();
+    await card.getByRole("button", { name: "Test" }).click();
+    await card.getByRole("status").filter({ hasText: "accepted the login" }).waitFor();
+    // The form is empty again, and the password is nowhere on the page or in any response.
+    assert.equal(await form.getByLabel("Name").inputValue(), "");
+    assert.equal(await form.locator('[name="password"]').count(), 0);
+    assert.equal(await page.getByText(SMTP_PASSWORD).count(), 0);
+    assert.equal((await page.content()).includes(SMTP_PASSWORD), false);
+    assert.ok(!stack.bodies.some((b) => b.includes(SMTP_PASSWORD)));
+    await shot("20-app-connections");
+
+    // Editor: new patient → send an email, picked from the palette.
+    await page.getByRole("link", { name: "Workflows" }).click();
+    await page.getByRole("button", { name: "Build your first workflow" }).click();
+    await page.getByLabel("Workflow name").fill(WORKFLOW);
+    await page.getByLabel("Trigger", { exact: true }).fill("new patient");
+    await page.getByRole("button", { name: "New Patient", exact: true }).click();
+    await page.getByLabel("Check Cliniko every").selectOption("30s");
+    await page.getByRole("button", { name: "Use the latest record from Cliniko" }).click();
+    await page.getByText("Latest record from Cliniko", { exact: true }).waitFor();
+
+    await page.getByRole("button", { name: "+ Add a step" }).click();
+    await page.getByLabel("Add a step").fill("send an email");
+    await page.getByRole("button", { name: "Send an email", exact: true }).click();
+    const step = page.getByRole("region", { name: /^Step 1/ });
+    await step.getByLabel("Connection").selectOption("mail");
+    await step.locator('[name="to"]').fill("{{ trigger.first_name }}@patients.test");
+    await step.locator('[name="subject"]').fill("Welcome, {{ trigger.first_name }}");
+    await step.getByRole("button", { name: /^Show \d+ optional fields$/ }).click();
+    await step.locator('[name="text"]').fill("Hi {{ trigger.first_name }}, see you soon.");
+    await step.getByRole("button", { name: "Test this step" }).click();
+    await step.getByRole("region", { name: /^Test output of / }).waitFor();
+    assert.match((await step.getByRole("region", { name: /^Test output of / }).textContent()) ?? "", /messageId/);
+    assert.equal(received.length, 1, "the step's test sent one email");
+    assert.match(received[0]!.raw, /^Subject: Welcome, \w+/m);
+    await shot("21-app-editor");
+    await page.getByRole("button", { name: "Save and activate" }).click();
+    await page.getByText("Saved and active").waitFor();
+
+    // A new patient in the sandbox fires the workflow; the email reaches the SMTP server.
+    const res = await fetch(`${stack.sandbox.baseUrl}/patients`, {
+      method: "POST",
+      headers: {
+        authorization: `Basic ${Buffer.from(`${stack.sandbox.apiKey}:`).toString("base64")}`,
+        "user-agent": "cliniko-flow e2e (e2e@clinic.test)",
+        "content-type": "application/json",
+        accept: "application/json",
+      },
+      body: JSON.stringify({ first_name: "Ada", last_name: "Lovelace" }),
+    });
+    assert.equal(res.status, 201);
+    await page.getByRole("link", { name: "Run history" }).click();
+    const row = page.getByRole("row").filter({ hasText: WORKFLOW }).filter({ hasText: "succeeded" });
+    await row.first().waitFor({ timeout: 30_000 });
+    await row.first().getByRole("link", { name: WORKFLOW }).click();
+    await page.getByRole("region", { name: /^Output of / }).waitFor();
+    await shot("22-app-run");
+    const sent = received.find((m) => m.to.includes("Ada@patients.test"));
+    assert.ok(sent, `no email to Ada among ${received.map((m) => m.to.join(",")).join("; ")}`);
+    assert.match(sent.raw, /^Subject: Welcome, Ada/m);
+    assert.match(sent.raw, /Hi Ada, see you soon\./);
+  });
+});
