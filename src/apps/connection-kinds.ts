@@ -3,6 +3,7 @@ import { smtpConnection } from "./email/connection.ts";
 import { hubspotConnection } from "./hubspot/connection.ts";
 import type { AppKind } from "./kinds.ts";
 import { mailchimpConnection } from "./mailchimp/connection.ts";
+import { sheetsConnection } from "./sheets/connection.ts";
 import { slackConnection, slackWebhookConnection } from "./slack/connection.ts";
 import { teamsConnection } from "./teams/connection.ts";
 import { twilioConnection } from "./twilio/connection.ts";
@@ -14,6 +15,7 @@ export const appConnectionKinds: readonly AppConnectionKind[] = [
   slackConnection,
   slackWebhookConnection,
   teamsConnection,
+  sheetsConnection,
   hubspotConnection,
   mailchimpConnection,
 ];

@@ -7,6 +7,7 @@ import type { StepKind } from "../steps/types.ts";
 import { emailActions } from "./email/steps.ts";
 import { hubspotActions } from "./hubspot/steps.ts";
 import { mailchimpActions } from "./mailchimp/steps.ts";
+import { sheetsActions } from "./sheets/steps.ts";
 import { slackActions } from "./slack/steps.ts";
 import { type AppAction, appStep } from "./step.ts";
 import { teamsActions } from "./teams/steps.ts";
@@ -18,6 +19,7 @@ const actions = [
   ...twilioActions,
   ...slackActions,
   ...teamsActions,
+  ...sheetsActions,
   ...hubspotActions,
   ...mailchimpActions,
 ] as readonly unknown[] as readonly AppAction[];
