@@ -27,15 +27,18 @@ import {
   twilioFake,
 } from "./fakes.ts";
 import { addApp } from "./helpers.ts";
+import { SHEETS_EMAIL, SHEETS_KEY, type SheetsFake, SPREADSHEET_ID, sheetsFake } from "./sheets-fake.ts";
 
 const dir = fileURLToPath(new URL("../../examples/", import.meta.url));
 const SMTP_PASSWORD = "smtp-template-pass-77";
-const SECRETS = [SMTP_PASSWORD, TWILIO_TOKEN, SLACK_TOKEN, HUBSPOT_TOKEN, MAILCHIMP_KEY];
+// The private key's body (its PEM lines), not just its armour.
+const SECRETS = [SMTP_PASSWORD, TWILIO_TOKEN, SLACK_TOKEN, HUBSPOT_TOKEN, MAILCHIMP_KEY, SHEETS_KEY.split("\n")[1]!];
 
 let h: Harness;
 let smtp: SMTPServer;
 const mail: { rcpt: string[]; raw: string }[] = [];
 const fakes: Record<string, FakeVendor> = {};
+let sheets: SheetsFake;
 let log = "";
 const logger = pino(
   { level: "debug" },
@@ -89,6 +92,9 @@ before(async () => {
   await addApp(h.store, "slack", "slack", { token: SLACK_TOKEN }, fakes.slack.url);
   await addApp(h.store, "crm", "hubspot", { token: HUBSPOT_TOKEN }, fakes.hubspot.url);
   await addApp(h.store, "chimp", "mailchimp", { apiKey: MAILCHIMP_KEY }, fakes.mailchimp.url);
+  sheets = await sheetsFake();
+  fakes.sheets = sheets;
+  await addApp(h.store, "sheets", "google-sheets", { clientEmail: SHEETS_EMAIL, privateKey: SHEETS_KEY }, sheets.url);
 });
 after(async () => {
   for (const f of Object.values(fakes)) await f.close();
@@ -100,7 +106,7 @@ const once = (file: string) =>
   runOnce({
     store: h.store,
     definition: loadWorkflowFile(`${dir}${file}`),
-    env: { ...h.env, FLOW_MAILCHIMP_AUDIENCE_ID: audience },
+    env: { ...h.env, FLOW_MAILCHIMP_AUDIENCE_ID: audience, FLOW_SHEETS_SPREADSHEET_ID: SPREADSHEET_ID },
     runner: { logger, retry: { attempts: 2, backoffMs: 20 } },
   });
 
@@ -223,4 +229,25 @@ test("new patient who accepted email marketing → Mailchimp member; a 404 fails
   assert.equal(failed.runs[0]!.status, "failed");
   assert.match(failed.runs[0]!.error ?? "", /Mailchimp refused the request \(404\): Resource Not Found/);
   await assertNoSecrets([...s.runs, ...failed.runs].map((r) => r.id));
+});
+
+test("new invoice → one row in the invoice log, each value under its header; the key never in the run", async () => {
+  // Columns in another order than the template names them, and one the template leaves empty.
+  sheets.tabs.set("Invoices", [["Cliniko ID", "Invoice", "Notes", "Total", "Issued", "Status"]]);
+  await once("apps-new-invoice-sheets.yaml");
+  const inv = h.sandbox.control.create("invoices", { deleted_at: null, number: 4242 });
+  const s = await once("apps-new-invoice-sheets.yaml");
+  assert.deepEqual(
+    s.runs.map((r) => [r.eventKey, r.status, r.error ?? ""]),
+    [[inv.id, "succeeded", ""]],
+  );
+  const rows = sheets.tabs.get("Invoices")!;
+  assert.equal(rows.length, 2, "one row appended");
+  const [id, number, notes] = rows[1]!;
+  assert.deepEqual([id, number, notes], [inv.id, 4242, ""]);
+  const append = sheets.calls.filter((c) => c.path.endsWith(":append"));
+  assert.equal(append.length, 1);
+  assert.equal(append[0]!.query.get("valueInputOption"), "USER_ENTERED");
+  assert.equal((await once("apps-new-invoice-sheets.yaml")).runs.length, 0, "no second row");
+  await assertNoSecrets(s.runs.map((r) => r.id));
 });
