@@ -103,7 +103,27 @@ test("a column the header lacks, a wrong key and a missing spreadsheet are clear
   );
 });
 
-test("the connection test exchanges the key for a token", async () => {
+test("the connection test exchanges the key for a token, however the key was pasted", async () => {
+  // A password input drops line breaks; a key copied from the JSON file has \\n escapes.
+  await addApp(
+    h.store,
+    "one-line",
+    "google-sheets",
+    { clientEmail: SHEETS_EMAIL, privateKey: SHEETS_KEY.replace(/\n/g, "") },
+    fake.url,
+  );
+  await addApp(
+    h.store,
+    "escaped",
+    "google-sheets",
+    { clientEmail: SHEETS_EMAIL, privateKey: SHEETS_KEY.replace(/\n/g, "\\n") },
+    fake.url,
+  );
+  for (const name of ["one-line", "escaped"])
+    assert.match(
+      await appConnectionKind("google-sheets").test(await clients.app(name, ["google-sheets"])),
+      /access token/,
+    );
   assert.match(
     await appConnectionKind("google-sheets").test(await clients.app("sheets", ["google-sheets"])),
     /access token/,

@@ -28,6 +28,18 @@ export type SheetsSettings = z.output<typeof SheetsSettings>;
 const TOKEN_ORIGIN = "https://oauth2.googleapis.com";
 const SCOPE = "https://www.googleapis.com/auth/spreadsheets";
 
+/**
+ * The key as PEM whatever way it was pasted: JSON's `\n` escapes, or a single line (a password
+ * input drops line breaks), are put back into 64-character lines.
+ */
+export function pemKey(key: string): string {
+  const k = key.replace(/\\n/g, "\n").trim();
+  const m = /^(-----BEGIN [A-Z ]+-----)([\s\S]+?)(-----END [A-Z ]+-----)$/.exec(k);
+  if (!m) return k;
+  const body = (m[2] ?? "").replace(/\s+/g, "");
+  return `${m[1]}\n${(body.match(/.{1,64}/g) ?? []).join("\n")}\n${m[3]}\n`;
+}
+
 // One JWT client per connection (and key), so its access token is reused until it expires.
 const clients = new Map<string, { key: string; jwt: JWT }>();
 
@@ -45,7 +57,7 @@ function jwtFor(c: AppConnection<SheetsSettings>): JWT {
     );
   const jwt = new JWT({
     email: c.settings.clientEmail,
-    key: c.settings.privateKey.replace(/\\n/g, "\n"),
+    key: pemKey(c.settings.privateKey),
     scopes: [SCOPE],
     transporterOptions: { fetchImplementation, retry: false },
   });
