@@ -18,6 +18,8 @@ export interface AppAction<I = unknown, S = Record<string, unknown>> {
   /** What it does, with the words people search for ("text message", "spreadsheet"). */
   description: string;
   connections: readonly AppKind[];
+  /** Other words a clinic may search the palette by ("spreadsheet", "text message"). */
+  keywords?: readonly string[];
   input: z.ZodType<I>;
   outputSample: unknown;
   safety: RepeatSafety;
@@ -44,6 +46,7 @@ export function appStep<I, S>(action: AppAction<I, S>): StepKind {
     group: action.group,
     description: action.description,
     builtin: false,
+    keywords: action.keywords,
     connection: action.connections[0],
     connections: action.connections,
     input: action.input,

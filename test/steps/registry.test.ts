@@ -40,6 +40,17 @@ describe("the registry", () => {
     assert.equal(stepKind("http.request").safety({ id: "s", action: "http.request", input: {} }), "write-once");
   });
 
+  test("the palette finds app steps by the words clinics use", () => {
+    const find = (word: string) =>
+      stepKinds()
+        .filter((k) => [k.title, k.description, ...(k.keywords ?? [])].join(" ").toLowerCase().includes(word))
+        .map((k) => k.key);
+    assert.ok(find("spreadsheet").includes("sheets.append_row"));
+    assert.ok(find("text message").includes("sms.send"));
+    assert.ok(find("email").includes("email.send"));
+    assert.ok(find("chat").includes("slack.post_message"));
+  });
+
   test("an unknown kind is refused at save time with a suggestion, and only a branching kind may nest steps", () => {
     assert.throws(
       () => validateWorkflow({ name: "x", trigger: { key: "new_patient" }, steps: [{ id: "a", action: "filtr" }] }),

@@ -25,6 +25,7 @@ export const SendEmailInput = z
 const sendEmail: AppAction<z.output<typeof SendEmailInput>, SmtpSettings> = {
   key: "email.send",
   title: "Send an email",
+  keywords: ["email", "mail", "welcome", "reminder", "notify"],
   group: "Email",
   description: "Sends an email (plain text and/or HTML) through your SMTP server: to, cc, bcc, reply-to.",
   connections: ["smtp"],

@@ -24,6 +24,7 @@ const enc = encodeURIComponent;
 const upsertContact: AppAction<z.output<typeof UpsertContactInput>, HubSpotSettings> = {
   key: "hubspot.upsert_contact",
   title: "Create or update a HubSpot contact",
+  keywords: ["crm", "contact", "marketing"],
   group: "HubSpot",
   description: "Creates a CRM contact, or updates the one with that email.",
   connections: ["hubspot"],
@@ -78,6 +79,7 @@ const NOTE_TO_CONTACT = 202;
 const addNote: AppAction<z.output<typeof AddNoteInput>, HubSpotSettings> = {
   key: "hubspot.add_note",
   title: "Add a note to a HubSpot contact",
+  keywords: ["crm", "contact", "marketing"],
   group: "HubSpot",
   description: "Adds a note to a CRM contact's timeline.",
   connections: ["hubspot"],

@@ -34,6 +34,7 @@ export const subscriberHash = (email: string) => createHash("md5").update(email.
 const upsertMember: AppAction<z.output<typeof UpsertMemberInput>, MailchimpSettings> = {
   key: "mailchimp.upsert_member",
   title: "Add or update a Mailchimp member",
+  keywords: ["newsletter", "marketing", "email list", "audience"],
   group: "Mailchimp",
   description: "Adds an email marketing audience member, or updates theirs: status, merge fields, tags.",
   connections: ["mailchimp"],

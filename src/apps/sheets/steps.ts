@@ -55,6 +55,7 @@ export const AppendRowInput = z.object({ ...Where, values: Values }).describe("A
 const appendRow: AppAction<z.output<typeof AppendRowInput>, SheetsSettings> = {
   key: "sheets.append_row",
   title: "Add a row to a Google Sheet",
+  keywords: ["spreadsheet", "sheet", "excel", "row", "table"],
   group: "Google Sheets",
   description: "Appends a row after the sheet's data, each value under the column with that header.",
   connections: ["google-sheets"],
@@ -87,6 +88,7 @@ export const FindRowsInput = z
 const findRows: AppAction<z.output<typeof FindRowsInput>, SheetsSettings> = {
   key: "sheets.find_rows",
   title: "Find rows in a Google Sheet",
+  keywords: ["spreadsheet", "sheet", "excel", "row", "table"],
   group: "Google Sheets",
   description: "Finds the rows whose cell in a column equals a value; each row by header, with its row number.",
   connections: ["google-sheets"],
@@ -117,6 +119,7 @@ export const UpdateRowInput = z
 const updateRow: AppAction<z.output<typeof UpdateRowInput>, SheetsSettings> = {
   key: "sheets.update_row",
   title: "Update a row of a Google Sheet",
+  keywords: ["spreadsheet", "sheet", "excel", "row", "table"],
   group: "Google Sheets",
   description: "Changes the named columns of one row; the other cells keep their values.",
   connections: ["google-sheets"],

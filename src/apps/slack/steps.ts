@@ -56,6 +56,7 @@ async function viaBot(c: AppConnection<SlackSettings>, input: Input) {
 const postMessage: AppAction<Input> = {
   key: "slack.post_message",
   title: "Post a Slack message",
+  keywords: ["chat", "notify", "front desk", "team"],
   group: "Slack",
   description: "Posts a chat message to a Slack channel, or replies in a thread (bot token or incoming webhook).",
   connections: ["slack", "slack-webhook"],

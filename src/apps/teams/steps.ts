@@ -37,6 +37,7 @@ export function teamsCard(input: Input) {
 const postMessage: AppAction<Input, TeamsSettings> = {
   key: "teams.post_message",
   title: "Post a Microsoft Teams message",
+  keywords: ["chat", "notify", "front desk", "team"],
   group: "Microsoft Teams",
   description: "Posts a chat message card to a Teams channel through its webhook.",
   connections: ["teams"],

@@ -23,6 +23,7 @@ export const SendSmsInput = z
 const sendSms: AppAction<z.output<typeof SendSmsInput>, TwilioSettings> = {
   key: "sms.send",
   title: "Send an SMS text message",
+  keywords: ["sms", "text", "text message", "mobile", "reminder"],
   group: "SMS (Twilio)",
   description: "Sends a text message (SMS) to a mobile number through Twilio; the number is checked first.",
   connections: ["twilio"],
