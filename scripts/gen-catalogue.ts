@@ -2,10 +2,11 @@
  * Extracts the structural facts the project needs from Cliniko's OpenAPI document into
  * `src/cliniko/spec.generated.json`. Run it when the document changes:
  *
- *   node scripts/gen-catalogue.ts <cliniko-openapi.yaml> <mapping.json> [out.json]
+ *   node scripts/gen-catalogue.ts <cliniko-openapi.yaml> [out.generated.json]
  *
- * Which operations are kept: every operation under the path roots (first path segment) that the
- * mapping of the brief's 98 actions and 36 triggers touches, plus `/user` and `/users`.
+ * Every operation of the document is kept, deprecated aliases included (the sandbox answers them
+ * too); `operationCount` records how many there are, so tests can measure coverage against the
+ * whole document without reading it.
  * Descriptions and summaries are dropped on purpose: the project keeps facts, not prose.
  */
 import { readFileSync, writeFileSync } from "node:fs";
@@ -19,41 +20,17 @@ import type {
   SpecFacts,
 } from "../src/cliniko/spec-types.ts";
 
-const [docPath, mappingPath, outPath = new URL("../src/cliniko/spec.generated.json", import.meta.url).pathname] =
+const [docPath, outPath = new URL("../src/cliniko/spec.generated.json", import.meta.url).pathname] =
   process.argv.slice(2);
-if (!docPath || !mappingPath) {
-  console.error("usage: node scripts/gen-catalogue.ts <cliniko-openapi.yaml> <mapping.json> [out.json]");
+// The output name is checked so an old invocation (`<yaml> <mapping.json>`) cannot overwrite an input.
+if (!docPath || !outPath.endsWith(".generated.json")) {
+  console.error("usage: node scripts/gen-catalogue.ts <cliniko-openapi.yaml> [out.generated.json]");
   process.exit(2);
 }
 
 // biome-ignore lint/suspicious/noExplicitAny: the OpenAPI document is untyped input
 type Json = any;
 const doc: Json = parse(readFileSync(docPath, "utf8"));
-const mapping: Json = JSON.parse(readFileSync(mappingPath, "utf8"));
-
-const roots = new Set<string>(["user", "users"]);
-const mapped = new Set<string>();
-for (const entry of [...mapping.actions, ...mapping.triggers]) {
-  const ops = [
-    { method: entry.method ?? "GET", path: entry.path ?? entry.list_path },
-    ...(entry.alternatives ?? []),
-    ...(entry.nearest ?? []),
-  ];
-  for (const o of ops) {
-    if (typeof o.path !== "string") continue;
-    roots.add(o.path.split("/")[1] as string);
-    mapped.add(`${o.method} ${o.path}`);
-  }
-}
-
-/** Mapped operations, plus each root's own collection/member/state routes (incl. deprecated aliases). */
-function keep(method: string, path: string): boolean {
-  const root = path.split("/")[1] as string;
-  if (!roots.has(root)) return false;
-  if (root === "user" || root === "users") return true;
-  if (mapped.has(`${method.toUpperCase()} ${path}`)) return true;
-  return new RegExp(`^/${root}(/\\{id\\}(/(archive|unarchive|cancel))?)?$`).test(path);
-}
 
 const KEEP = [
   "type",
@@ -95,6 +72,8 @@ function reduce(node: Json): SchemaNode {
   }
   const out: SchemaNode = {};
   for (const k of KEEP) if (node[k] !== undefined) (out as Json)[k] = node[k];
+  // Ruby's `\h` (a hex digit) means a literal h in JavaScript and JSON Schema regexes.
+  if (typeof out.pattern === "string") out.pattern = out.pattern.replaceAll("\\h", "[0-9a-fA-F]");
   // Examples are kept only where they carry structure: link URLs (which resource a link points at)
   // and short scalar values that make realistic sandbox data.
   if (node.example !== undefined && (typeof node.example !== "object" || node.example === null)) {
@@ -161,7 +140,7 @@ const operations: OperationSpec[] = [];
 for (const [path, item] of Object.entries<Json>(doc.paths)) {
   for (const method of ["get", "post", "patch", "put", "delete"]) {
     const op = item[method];
-    if (!op || !keep(method, path)) continue;
+    if (!op) continue;
     const params: Json[] = [...(item.parameters ?? []), ...(op.parameters ?? [])].map(resolve);
     const query: ParamSpec[] = [];
     let filters: Record<string, FilterType> | undefined;
@@ -204,7 +183,11 @@ while (pending.length > 0) {
 }
 
 const facts: SpecFacts = {
-  source: `Cliniko API ${doc.info?.version ?? ""} (OpenAPI ${doc.openapi}); ${operations.length} operations under /${[...roots].sort().join(", /")}`,
+  source: `Cliniko API ${doc.info?.version ?? ""} (OpenAPI ${doc.openapi}); all ${operations.length} operations`,
+  operationCount: {
+    total: operations.length,
+    nonDeprecated: operations.filter((op) => !op.deprecated).length,
+  },
   operations: operations.sort((a, b) => a.path.localeCompare(b.path) || a.method.localeCompare(b.method)),
   schemas: Object.fromEntries(Object.entries(schemas).sort(([a], [b]) => a.localeCompare(b))),
 };

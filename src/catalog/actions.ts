@@ -13,7 +13,7 @@ import { bodySchema, clinikoId, jsonSchemaOf } from "../cliniko/zod-schema.ts";
 import { handlers, UNDOCUMENTED } from "./handlers.ts";
 import { checkPaging, idOrUrl, listOptionsShape, parseInput, resolveId, resolveRefs } from "./inputs.ts";
 import { outputWithLinkIds } from "./links.ts";
-import { type RunContext, runGeneric, type SearchMode } from "./run.ts";
+import { isScoped, type RunContext, runGeneric, type SearchMode } from "./run.ts";
 import { sampleOf, sampleRecord } from "./samples.ts";
 import type { ActionDef, ActionKind, CatalogSource } from "./types.ts";
 
@@ -409,6 +409,10 @@ function describe(kind: ActionKind, res: ResourceName | undefined, row: ActionRo
 
 type Shape = Record<string, z.ZodType>;
 
+function scopeShape(op: OperationSpec): Shape {
+  return Object.fromEntries(op.pathParams.map((p) => [p, clinikoId()]));
+}
+
 function listInputShape(op: OperationSpec, row: ActionRow): Shape {
   const shape: Shape = {};
   for (const p of op.pathParams) shape[p] = clinikoId();
@@ -429,6 +433,8 @@ function inputOf(kind: ActionKind, op: OperationSpec, res: ResourceName | undefi
     }
     case "update": {
       const fields = bodySchema(bodyFields(op)).shape;
+      // A record reached through its parent (`/patients/{patient_id}/referral_source`): the parent's id picks it.
+      if (isScoped(op)) return z.strictObject({ ...scopeShape(op), ...fields });
       return z
         .strictObject({ ...ref, ...fields })
         .refine((v) => Object.keys(v).some((k) => k !== "id"), { message: "give at least one field to change" });
@@ -440,6 +446,7 @@ function inputOf(kind: ActionKind, op: OperationSpec, res: ResourceName | undefi
     case "find": {
       // A record the connection itself names (`GET /user`): nothing to pick.
       if (op.pathParams.length === 0) return z.strictObject({});
+      if (isScoped(op)) return z.strictObject(scopeShape(op));
       if (!row.search) return z.strictObject(ref);
       const filters = op.response.kind === "record" && res ? resource(res).filters : {};
       const shape: Shape = { id: ref.id.optional() };
@@ -552,6 +559,7 @@ const API_DESCRIPTIONS: Partial<Record<string, string>> = {
   "ListTreatmentNotesForPatient-Get": "Lists the treatment notes of one patient with q[] filters, sort and paging.",
 };
 
+const VERBS = ["Find", "Get", "List", "Create", "Update", "Archive", "Unarchive", "Cancel", "Delete"];
 const words = (s: string) => s.split(/(?<=[a-z])(?=[A-Z])/);
 const titleCase = (s: string) =>
   s.replace(/(^|[\s_])([a-z])/g, (_, sep: string, c: string) => `${sep ? " " : ""}${c.toUpperCase()}`);
@@ -561,14 +569,17 @@ const titleCase = (s: string) =>
  * GET by id is a Find (`GetConcessionType-Get` → Find Concession Type), as in the brief.
  */
 function apiTitle(op: OperationSpec): string {
-  const [verb, ...rest] = words(op.operationId.replace(/-[A-Za-z]+$/, ""));
+  const named = words(op.operationId.replace(/-[A-Za-z]+$/, ""));
+  // An operationId without a verb (`PresignedPost-Get`) reads as a Get.
+  const [verb, ...rest] = VERBS.includes(named[0] ?? "") ? named : ["Get", ...named];
   const find = verb === "Get" && op.response.kind === "record" && op.pathParams.includes("id");
   return [find ? "Find" : verb, ...rest].join(" ");
 }
 
 /** Every group name used by the brief for a resource, so api rows sit beside the brief's rows in the UI. */
-function groupOf(res: ResourceName | undefined, briefRows: readonly ActionRow[]): string {
-  if (!res) return "Users";
+function groupOf(res: ResourceName | undefined, op: OperationSpec, briefRows: readonly ActionRow[]): string {
+  // Operations of no resource (`GET /user`, `GET /settings`) are grouped by their path root.
+  if (!res) return op.path === "/user" ? "Users" : titleCase(op.path.split("/")[1] ?? "");
   // Custom rows are left out: their main operation may sit under another resource (available times under /businesses).
   const brief = briefRows.find(
     (r) => !r.handler && (r.resource ?? resourceOf(typeof r.op === "string" ? operation(r.op) : r.op)) === res,
@@ -591,7 +602,7 @@ export function deriveApiRows(briefRows: readonly ActionRow[]): ActionRow[] {
     out.push({
       key,
       title,
-      group: groupOf(res, briefRows),
+      group: groupOf(res, op, briefRows),
       op: op.operationId,
       source: "api",
       ...(res ? { resource: res } : {}),

@@ -49,6 +49,10 @@ export async function runGeneric(
     case "create":
       return client.call<ClinikoRecord>(op, { body: input });
     case "update": {
+      if (isScoped(op)) {
+        const { params, rest } = splitPathParams(op, input);
+        return client.call<ClinikoRecord>(op, { params, body: rest });
+      }
       const { id, ...body } = input;
       const rid = ctx.id(client, "id", id as string);
       await keepDuration(ctx, client, rid, body);
@@ -56,6 +60,7 @@ export async function runGeneric(
     }
     case "find": {
       if (op.pathParams.length === 0) return client.call<ClinikoRecord>(op, {});
+      if (isScoped(op)) return client.call<ClinikoRecord>(op, splitPathParams(op, input));
       if (input.id !== undefined || !ctx.search) {
         const rid = ctx.id(client, "id", input.id as string);
         return client.call<ClinikoRecord>(op, { params: { id: rid }, q: revealFilters(op) });
@@ -128,6 +133,25 @@ async function findBySearch(ctx: RunContext, client: ClinikoClient, input: Recor
     if (hit) return hit;
   }
   return null;
+}
+
+/** An operation whose path names something other than the record's own id (`{patient_id}`, `{patient_form_id}`). */
+export function isScoped(op: OperationSpec): boolean {
+  return op.pathParams.some((p) => p !== "id");
+}
+
+/** The path parameters of a scoped operation, and the rest of the input (its body). */
+function splitPathParams(
+  op: OperationSpec,
+  input: Record<string, unknown>,
+): { params: Record<string, string>; rest: Record<string, unknown> } {
+  const params: Record<string, string> = {};
+  const rest = { ...input };
+  for (const p of op.pathParams) {
+    params[p] = String(input[p]);
+    delete rest[p];
+  }
+  return { params, rest };
 }
 
 /** One page, or every page with `all` (up to `limit`). */

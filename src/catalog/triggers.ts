@@ -168,6 +168,7 @@ export const EVENT_FIELDS: Readonly<Record<TriggerEventKind, { stamp: string } |
   cancelled: { stamp: "cancelled_at" },
   archived: { stamp: "archived_at" },
   finalised: { stamp: "finalized_at" },
+  completed: { stamp: "completed_at" },
   did_not_arrive: { flag: "did_not_arrive" },
   arrived: { flag: "patient_arrived" },
 };
@@ -208,6 +209,8 @@ function describeTrigger(r: TriggerRow): string {
       return `Fires once each time ${withArticle(label)} is archived.`;
     case "finalised":
       return `Fires once when ${withArticle(label)} stops being a draft (its finalized_at is set).`;
+    case "completed":
+      return `Fires once when ${withArticle(label)} is completed (its completed_at is set).`;
     case "did_not_arrive":
       return `Fires once when ${withArticle(label)} is marked as did not arrive.`;
     case "arrived":
@@ -291,6 +294,13 @@ const STATE_TRIGGERS: readonly TriggerRow[] = [
     group: "Treatment Notes",
     resource: "treatment_notes",
     event: "finalised",
+  },
+  {
+    key: "patient_form_completed",
+    title: "Patient Form Completed",
+    group: "Patient Forms",
+    resource: "patient_forms",
+    event: "completed",
   },
 ];
 

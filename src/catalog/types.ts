@@ -48,7 +48,7 @@ export interface ActionDef {
 
 /**
  * What makes a trigger fire: a record's creation or change, a state's timestamp being set
- * (cancelled_at, archived_at, finalized_at), or a flag turning true (did_not_arrive, patient_arrived).
+ * (cancelled_at, archived_at, finalized_at, completed_at), or a flag turning true (did_not_arrive, patient_arrived).
  */
 export type TriggerEventKind =
   | "new"
@@ -56,6 +56,7 @@ export type TriggerEventKind =
   | "cancelled"
   | "archived"
   | "finalised"
+  | "completed"
   | "did_not_arrive"
   | "arrived";
 

@@ -105,6 +105,19 @@ export type AppointmentTypeProduct = {
   updated_at?: string;
 };
 
+export type AttachmentPresignedPost = {
+  fields?: {
+    acl?: "private";
+    key?: string;
+    policy?: string;
+    success_action_status?: "201";
+    "x-amz-algorithm"?: string;
+    "x-amz-credential"?: string;
+    "x-amz-signature"?: string;
+  } | null;
+  url?: string | null;
+};
+
 export type Attendee = {
   archived_at?: string | null;
   arrived?: boolean | null;
@@ -320,6 +333,32 @@ export type Contact = {
   updated_at?: string;
 };
 
+export type DailyAvailability = {
+  availabilities?: ({
+    ends_at?: string;
+    starts_at?: string;
+  })[] | null;
+  business?: {
+    links?: {
+      self?: string;
+    };
+  };
+  created_at?: string;
+  day_of_week?: 0 | 1 | 2 | 3 | 4 | 5 | 6 | null;
+  id?: string;
+  links?: {
+    self?: string;
+  };
+  practitioner?: {
+    links?: {
+      self?: string;
+    };
+  };
+  time_zone?: string | null;
+  time_zone_identifier?: string | null;
+  updated_at?: string;
+};
+
 export type EmailCommunication = {
   archived_at?: string | null;
   attendee?: {
@@ -368,6 +407,42 @@ export type EmailCommunication = {
   type?: "Email" | "Other" | "Phone call" | "SMS" | null;
   type_code?: 1 | 2 | 3 | 4 | null;
   updated_at?: string;
+};
+
+export type FullPatientExport = {
+  archived_at?: string | null;
+  content?: {
+    links?: {
+      self?: string;
+    };
+  } | null;
+  content_type?: string | null;
+  created_at?: string;
+  description?: string | null;
+  filename?: string | null;
+  id?: string;
+  links?: {
+    self?: string;
+  };
+  patient?: {
+    links?: {
+      self?: string;
+    };
+  };
+  pinned_at?: string | null;
+  processed_at?: string | null;
+  processing_completed?: boolean | null;
+  size?: number | null;
+  updated_at?: string;
+  user?: {
+    links?: {
+      self?: string;
+    };
+  };
+};
+
+export type FullPatientExportBody = {
+  description?: string | null;
 };
 
 export type GroupAppointment = {
@@ -787,6 +862,8 @@ export type Patient = {
   updated_at?: string;
 };
 
+export type PatientAttachment = FullPatientExport | UploadedPatientAttachment;
+
 export type PatientCase = {
   archived_at?: string | null;
   attendee_ids?: string[] | null;
@@ -868,6 +945,59 @@ export type PatientCustomFieldDate = {
   value?: string;
 };
 
+export type PatientCustomFieldDefinitionCheckboxes = {
+  archived?: boolean;
+  name: string;
+  options: ({
+    archived?: boolean;
+    name: string;
+    token: string;
+  })[];
+  other?: {
+    archived?: boolean;
+    enabled?: boolean;
+  };
+  token: string;
+  type: "checkboxes" | null;
+};
+
+export type PatientCustomFieldDefinitionDate = {
+  archived?: boolean;
+  name: string;
+  token: string;
+  type: "date" | null;
+};
+
+export type PatientCustomFieldDefinitionParagraph = {
+  archived?: boolean;
+  name: string;
+  token: string;
+  type: "paragraph" | null;
+};
+
+export type PatientCustomFieldDefinitionRadiobuttons = {
+  archived?: boolean;
+  name: string;
+  options: ({
+    archived?: boolean;
+    name: string;
+    token: string;
+  })[];
+  other?: {
+    archived?: boolean;
+    enabled?: boolean;
+  };
+  token: string;
+  type: "radiobuttons" | null;
+};
+
+export type PatientCustomFieldDefinitionText = {
+  archived?: boolean;
+  name: string;
+  token: string;
+  type: "text" | null;
+};
+
 export type PatientCustomFieldParagraph = {
   archived?: boolean | null;
   name?: string | null;
@@ -901,6 +1031,181 @@ export type PatientCustomFieldText = {
   token: string;
   type?: "text" | null;
   value?: string;
+};
+
+export type PatientForm = {
+  archived_at?: string | null;
+  attendee?: {
+    links?: {
+      self?: string;
+    };
+  };
+  booking?: {
+    links?: {
+      self?: string;
+    };
+  };
+  business?: {
+    links?: {
+      self?: string;
+    };
+  };
+  completed_at?: string | null;
+  content?: {
+    sections?: ({
+      description?: string | null;
+      name?: string | null;
+      questions?: (PatientFormQuestionText | PatientFormQuestionParagraph | PatientFormQuestionDate | PatientFormQuestionSignature | PatientFormQuestionCheckboxes | PatientFormQuestionRadiobuttons)[];
+    })[];
+  } | null;
+  created_at?: string;
+  edited_at?: string | null;
+  email_to_patient_on_completion?: boolean | null;
+  id?: string;
+  links?: {
+    self?: string;
+  };
+  name?: string;
+  patient?: {
+    links?: {
+      self?: string;
+    };
+  };
+  restricted_to_practitioner?: boolean | null;
+  signatures?: {
+    links?: {
+      self?: string;
+    };
+  } | null;
+  updated_at?: string;
+  url?: string | null;
+};
+
+export type PatientFormQuestionCheckboxes = {
+  answers?: ({
+    selected?: boolean | null;
+    value?: string | null;
+  })[];
+  name: string;
+  other?: {
+    enabled?: boolean;
+    selected?: boolean;
+    value?: string;
+  };
+  required?: boolean;
+  type: "checkboxes" | null;
+};
+
+export type PatientFormQuestionDate = {
+  answer?: string;
+  name: string;
+  required?: boolean;
+  type: "date" | null;
+};
+
+export type PatientFormQuestionParagraph = {
+  answer?: string;
+  name: string;
+  required?: boolean;
+  type: "paragraph" | null;
+};
+
+export type PatientFormQuestionRadiobuttons = {
+  answers?: ({
+    selected?: boolean | null;
+    value?: string | null;
+  })[];
+  name: string;
+  other?: {
+    enabled?: boolean;
+    selected?: boolean;
+    value?: string;
+  };
+  required?: boolean;
+  type: "radiobuttons" | null;
+};
+
+export type PatientFormQuestionSignature = {
+  name: string;
+  required?: boolean;
+  signature_id?: string;
+  type: "signature" | null;
+};
+
+export type PatientFormQuestionText = {
+  answer?: string;
+  name: string;
+  required?: boolean;
+  type: "text" | null;
+};
+
+export type PatientFormTemplate = {
+  archived_at?: string | null;
+  content?: {
+    sections?: ({
+      description?: string | null;
+      name?: string | null;
+      questions?: (PatientFormTemplateQuestionText | PatientFormTemplateQuestionParagraph | PatientFormTemplateQuestionDate | PatientFormTemplateQuestionSignature | PatientFormTemplateQuestionCheckboxes | PatientFormTemplateQuestionRadiobuttons)[];
+    })[];
+  } | null;
+  created_at?: string;
+  email_to_patient_on_completion?: boolean | null;
+  id?: string;
+  links?: {
+    self?: string;
+  };
+  name?: string;
+  restricted_to_practitioner?: boolean | null;
+  updated_at?: string;
+};
+
+export type PatientFormTemplateQuestionCheckboxes = {
+  answers?: ({
+    value?: string | null;
+  })[];
+  name: string;
+  other?: {
+    enabled?: boolean;
+  };
+  required?: boolean;
+  type: "checkboxes" | null;
+};
+
+export type PatientFormTemplateQuestionDate = {
+  name: string;
+  required?: boolean;
+  type: "date" | null;
+};
+
+export type PatientFormTemplateQuestionParagraph = {
+  answer?: string;
+  name: string;
+  required?: boolean;
+  type: "paragraph" | null;
+};
+
+export type PatientFormTemplateQuestionRadiobuttons = {
+  answers?: ({
+    value?: string | null;
+  })[];
+  name: string;
+  other?: {
+    enabled?: boolean;
+  };
+  required?: boolean;
+  type: "radiobuttons" | null;
+};
+
+export type PatientFormTemplateQuestionSignature = {
+  name: string;
+  required?: boolean;
+  type: "signature" | null;
+};
+
+export type PatientFormTemplateQuestionText = {
+  name: string;
+  required?: boolean;
+  type: "text" | null;
 };
 
 export type PhoneNumber = {
@@ -1014,6 +1319,325 @@ export type Product = {
   updated_at?: string;
 };
 
+export type ProductSupplier = {
+  created_at?: string;
+  id?: string;
+  links?: {
+    self?: string;
+  };
+  name?: string;
+  updated_at?: string;
+};
+
+export type PublicSettings = {
+  account?: {
+    country?: string;
+    country_code?: string;
+    currency_symbol?: string;
+    has_time_travelers?: boolean;
+    id?: string;
+    name?: string;
+    subdomain?: string;
+    time_zone_support?: boolean;
+  } | null;
+  calendar?: {
+    end_hour?: number;
+    multiple_appointments_gap?: boolean;
+    show_current_time_indicator?: boolean;
+    start_hour?: number;
+    timeslot_height_in_pixels?: number;
+    timeslot_size_in_minutes?: number;
+  } | null;
+  documents_and_printing?: {
+    logo_height?: number;
+    logo_url?: string | null;
+  } | null;
+  integrations?: {
+    mail_chimp?: {
+      enabled?: boolean;
+    };
+    xero?: {
+      enabled?: boolean;
+    };
+  } | null;
+  online_bookings?: {
+    allow_bookings_days_in_advance?: number;
+    allow_online_bookings_time_zone_choice?: boolean;
+    booking_reservation_minutes?: number;
+    calendar_info?: string | null;
+    daily_bookings_limit?: number;
+    disabled_text?: string | null;
+    disabled_title?: string | null;
+    enabled?: boolean;
+    logo_url?: string | null;
+    max_appointments_per_day_segment?: number;
+    min_hours_advance_required_to_book?: number;
+    min_hours_notice_for_patient_cancellation?: number;
+    notice_enabled?: boolean;
+    notice_text?: string | null;
+    notice_title?: string | null;
+    notify_practitioner_by_email?: boolean;
+    notify_practitioner_by_sms?: boolean;
+    policy?: string | null;
+    practitioner_order?: string[] | null;
+    privacy_policy_url?: string | null;
+    require_patient_address?: boolean;
+    show_appointment_duration?: boolean;
+    show_prices?: boolean;
+  } | null;
+  online_payments?: {
+    activated?: boolean;
+  } | null;
+  patient_custom_fields_definition?: {
+    sections: ({
+      archived?: boolean;
+      fields: (PatientCustomFieldDefinitionText | PatientCustomFieldDefinitionParagraph | PatientCustomFieldDefinitionDate | PatientCustomFieldDefinitionCheckboxes | PatientCustomFieldDefinitionRadiobuttons)[];
+      name: string;
+      token: string;
+    })[];
+  } | null;
+  patient_privacy?: {
+    browser_title_name_format?: "first_name" | "full_name" | "initials" | "anonymous" | "semi_anonymous";
+    ical_patient_name_option?: "first_name" | "full_name" | "initials" | "anonymous" | "semi_anonymous";
+    prevent_sending_financial_data_by_email?: boolean;
+    requires_hipaa_compliance?: boolean;
+  } | null;
+  reminders?: {
+    default_reminder_type?: "None" | "SMS" | "Email" | "SMS & Email";
+  } | null;
+  sms?: {
+    alphanumeric_source_number_required?: boolean;
+    default_alphanumeric_source_number?: string;
+    max_message_length?: number | null;
+    number_of_usable_characters_per_message?: number;
+    replies_supported?: boolean;
+  } | null;
+  terminology?: {
+    patient?: "patient" | "client";
+    titles?: string[];
+  } | null;
+  wait_list?: {
+    default_wait_list_expiry_period?: number;
+  } | null;
+};
+
+export type ReferralSource = {
+  archived_at?: string | null;
+  created_at?: string;
+  id?: string;
+  links?: {
+    self?: string;
+  };
+  notes?: string | null;
+  patient?: {
+    links?: {
+      self?: string;
+    };
+  };
+  referral_source_type?: {
+    links?: {
+      self?: string;
+    };
+  };
+  referrer?: {
+    links?: {
+      self?: string;
+    };
+  } | null;
+  referrer_type?: "Patient" | "Contact" | null;
+  subcategory?: string | null;
+  updated_at?: string;
+};
+
+export type ReferralSourceType = {
+  archived_at?: string | null;
+  created_at?: string;
+  id?: string;
+  links?: {
+    self?: string;
+  };
+  name?: string;
+  referrer_type?: "Contact" | "Patient" | null;
+  referrers?: {
+    links?: {
+      self?: string;
+    };
+  } | null;
+  subcategories?: string[] | null;
+  updated_at?: string;
+};
+
+export type Relationship = {
+  archived_at?: string | null;
+  created_at?: string;
+  id?: string;
+  links?: {
+    self?: string;
+  };
+  patient?: {
+    links?: {
+      self?: string;
+    };
+  };
+  related_patient?: {
+    links?: {
+      self?: string;
+    };
+  };
+  relation?: 10 | 20 | 30 | 40 | 50 | 60 | 70 | null;
+  relation_description?: "Parent" | "Child" | "Sibling" | "Spouse" | "Partner" | "Relative" | "Other" | null;
+  updated_at?: string;
+};
+
+export type Service = {
+  appointment_type?: {
+    links?: {
+      self?: string;
+    };
+  };
+  business?: {
+    links?: {
+      self?: string;
+    };
+  };
+  practitioners?: ({
+    links?: {
+      self?: string;
+    };
+  })[] | null;
+};
+
+export type Settings = {
+  account?: {
+    compliance?: {
+      has_hipaa_compliance_conflicts?: boolean;
+      "hipaa_compliance-conflict_messages"?: string[];
+    };
+    country?: string;
+    country_code?: string;
+    currency_symbol?: string;
+    email_from?: string;
+    first_name?: string;
+    has_time_travelers?: boolean;
+    id?: string;
+    last_name?: string;
+    name?: string;
+    subdomain?: string;
+    time_zone_support?: boolean;
+  } | null;
+  calendar?: {
+    end_hour?: number;
+    multiple_appointments_gap?: boolean;
+    show_current_time_indicator?: boolean;
+    start_hour?: number;
+    timeslot_height_in_pixels?: number;
+    timeslot_size_in_minutes?: number;
+  } | null;
+  documents_and_printing?: {
+    logo_height?: number;
+    logo_url?: string | null;
+  } | null;
+  integrations?: {
+    mail_chimp?: {
+      enabled?: boolean;
+    };
+    medipass?: {
+      enabled?: boolean;
+    };
+    xero?: {
+      enabled?: boolean;
+    };
+  } | null;
+  online_bookings?: {
+    adroll?: {
+      advertiser_id?: string | null;
+      pixel_id?: string | null;
+    };
+    allow_bookings_days_in_advance?: number;
+    allow_online_bookings_time_zone_choice?: boolean;
+    booking_reservation_minutes?: number;
+    calendar_info?: string | null;
+    daily_bookings_limit?: number;
+    disabled_text?: string | null;
+    disabled_title?: string | null;
+    enabled?: boolean;
+    google_analytics?: {
+      tracking_id?: string | null;
+    };
+    google_tag_manager?: {
+      container_id?: string | null;
+    };
+    logo_url?: string | null;
+    max_appointments_per_day_segment?: number;
+    min_hours_advance_required_to_book?: number;
+    min_hours_notice_for_patient_cancellation?: number;
+    notice_enabled?: boolean;
+    notice_text?: string | null;
+    notice_title?: string | null;
+    notify_practitioner_by_email?: boolean;
+    notify_practitioner_by_sms?: boolean;
+    policy?: string | null;
+    practitioner_order?: string[] | null;
+    privacy_policy_url?: string | null;
+    require_patient_address?: boolean;
+    show_appointment_duration?: boolean;
+    show_prices?: boolean;
+  } | null;
+  online_payments?: {
+    activated?: boolean;
+  } | null;
+  patient_custom_fields_definition?: {
+    sections: ({
+      archived?: boolean;
+      fields: (PatientCustomFieldDefinitionText | PatientCustomFieldDefinitionParagraph | PatientCustomFieldDefinitionDate | PatientCustomFieldDefinitionCheckboxes | PatientCustomFieldDefinitionRadiobuttons)[];
+      name: string;
+      token: string;
+    })[];
+  } | null;
+  patient_privacy?: {
+    anonymise_appointments_on_deletion?: boolean;
+    anonymise_booking_notifications?: boolean;
+    anonymise_invoices_and_payments_on_deletion?: boolean;
+    baa_requested?: boolean;
+    browser_title_name_format?: "first_name" | "full_name" | "initials" | "anonymous" | "semi_anonymous";
+    ical_patient_name_option?: "first_name" | "full_name" | "initials" | "anonymous" | "semi_anonymous";
+    prevent_sending_financial_data_by_email?: boolean;
+    requires_hipaa_compliance?: boolean;
+  } | null;
+  reminders?: {
+    default_reminder_type?: "None" | "SMS" | "Email" | "SMS & Email";
+  } | null;
+  sms?: {
+    alphanumeric_source_number_required?: boolean;
+    default_alphanumeric_source_number?: string;
+    max_message_length?: number | null;
+    number_of_usable_characters_per_message?: number;
+    replies_supported?: boolean;
+  } | null;
+  terminology?: {
+    patient?: "patient" | "client";
+    titles?: string[];
+  } | null;
+  wait_list?: {
+    default_wait_list_expiry_period?: number;
+  } | null;
+};
+
+export type Signature = {
+  created_at?: string;
+  id?: string;
+  image?: string;
+  links?: {
+    self?: string;
+  };
+  updated_at?: string;
+  user?: {
+    links?: {
+      self?: string;
+    };
+  };
+};
+
 export type SmsCommunication = {
   archived_at?: string | null;
   attendee?: {
@@ -1060,6 +1684,43 @@ export type SmsCommunication = {
   to?: string | null;
   type?: "Email" | "Other" | "Phone call" | "SMS" | null;
   type_code?: 1 | 2 | 3 | 4 | null;
+  updated_at?: string;
+};
+
+export type StockAdjustment = {
+  adjustment_type?: "Correction" | "Damaged" | "Item Sold" | "Other" | "Out of Date" | "Returned" | "Stock Purchase";
+  archived_at?: string | null;
+  comment?: string | null;
+  created_at?: string;
+  id?: string;
+  links?: {
+    self?: string;
+  };
+  notes?: string | null;
+  product?: {
+    links?: {
+      self?: string;
+    };
+  };
+  quantity?: string | null;
+  updated_at?: string;
+  user?: {
+    links?: {
+      self?: string;
+    };
+  };
+};
+
+export type Tax = {
+  /** @deprecated */
+  amount?: string;
+  created_at?: string;
+  id?: string;
+  links?: {
+    self?: string;
+  };
+  name?: string;
+  rate?: string;
   updated_at?: string;
 };
 
@@ -1163,6 +1824,76 @@ export type TreatmentNoteQuestionText = {
   type: "text" | null;
 };
 
+export type TreatmentNoteTemplate = {
+  archived_at?: string | null;
+  content?: {
+    sections?: ({
+      description?: string | null;
+      name?: string | null;
+      questions?: (TreatmentNoteTemplateQuestionText | TreatmentNoteTemplateQuestionParagraph | TreatmentNoteTemplateQuestionDate | TreatmentNoteTemplateQuestionBodycharts | TreatmentNoteTemplateQuestionCheckboxes | TreatmentNoteTemplateQuestionRadiobuttons)[];
+    })[];
+  };
+  created_at?: string;
+  deleted_at?: string | null;
+  id?: string;
+  links?: {
+    self?: string;
+  };
+  name?: string;
+  print_settings?: {
+    include_patient_address?: boolean | null;
+    include_patient_dob?: boolean | null;
+    include_patient_medicare?: boolean | null;
+    include_patient_occupation?: boolean | null;
+    include_patient_reference_number?: boolean | null;
+    title?: string | null;
+  } | null;
+  updated_at?: string;
+};
+
+export type TreatmentNoteTemplateQuestionBodycharts = {
+  name: string;
+  type: "bodycharts" | null;
+};
+
+export type TreatmentNoteTemplateQuestionCheckboxes = {
+  answers?: ({
+    value?: string | null;
+  })[];
+  name: string;
+  other?: {
+    enabled?: boolean;
+  };
+  type: "checkboxes" | null;
+};
+
+export type TreatmentNoteTemplateQuestionDate = {
+  name: string;
+  type: "date" | null;
+};
+
+export type TreatmentNoteTemplateQuestionParagraph = {
+  answer?: string;
+  name: string;
+  type: "paragraph" | null;
+};
+
+export type TreatmentNoteTemplateQuestionRadiobuttons = {
+  answers?: ({
+    value?: string | null;
+  })[];
+  name: string;
+  other?: {
+    enabled?: boolean;
+  };
+  type: "radiobuttons" | null;
+};
+
+export type TreatmentNoteTemplateQuestionText = {
+  name: string;
+  type: "text" | null;
+};
+
 export type UnavailableBlock = {
   archived_at?: string | null;
   business?: {
@@ -1212,6 +1943,56 @@ export type UnavailableBlock = {
   updated_at?: string;
 };
 
+export type UnavailableBlockType = {
+  archived_at?: string | null;
+  color?: string;
+  created_at?: string;
+  duration_in_minutes?: number;
+  id?: string;
+  links?: {
+    self?: string;
+  };
+  name?: string;
+  system_controlled?: boolean | null;
+  updated_at?: string;
+};
+
+export type UploadedPatientAttachment = {
+  archived_at?: string | null;
+  content?: {
+    links?: {
+      self?: string;
+    };
+  } | null;
+  content_type?: string | null;
+  created_at?: string;
+  description?: string | null;
+  filename?: string | null;
+  id?: string;
+  links?: {
+    self?: string;
+  };
+  patient?: {
+    links?: {
+      self?: string;
+    };
+  };
+  pinned_at?: string | null;
+  processed_at?: string | null;
+  processing_completed?: boolean | null;
+  size?: number | null;
+  updated_at?: string;
+  user?: {
+    links?: {
+      self?: string;
+    };
+  };
+};
+
+export type UploadedPatientAttachmentBody = {
+  description?: string | null;
+};
+
 export type User = {
   active?: boolean | null;
   created_at?: string;
@@ -1245,17 +2026,29 @@ export interface RecordTypes {
   concession_prices: ConcessionPrice;
   concession_types: ConcessionType;
   contacts: Contact;
+  daily_availabilities: DailyAvailability;
   group_appointments: GroupAppointment;
   individual_appointments: IndividualAppointment;
   invoice_items: InvoiceItem;
   invoices: Invoice;
   medical_alerts: MedicalAlert;
+  patient_attachments: PatientAttachment;
   patient_cases: PatientCase;
+  patient_form_templates: PatientFormTemplate;
+  patient_forms: PatientForm;
   patients: Patient;
   practitioner_reference_numbers: PractitionerReferenceNumber;
   practitioners: Practitioner;
+  product_suppliers: ProductSupplier;
   products: Product;
+  referral_source_types: ReferralSourceType;
+  referral_sources: ReferralSource;
+  relationships: Relationship;
+  stock_adjustments: StockAdjustment;
+  taxes: Tax;
+  treatment_note_templates: TreatmentNoteTemplate;
   treatment_notes: TreatmentNote;
+  unavailable_block_types: UnavailableBlockType;
   unavailable_blocks: UnavailableBlock;
   users: User;
 }

@@ -47,6 +47,7 @@ const declarations = {
   concession_prices: { label: "concession price" },
   concession_types: { label: "concession type", requiredOnCreate: ["name"] },
   contacts: { label: "contact", requiredOnCreate: ["first_name", "last_name"] },
+  daily_availabilities: { label: "daily availability" },
   group_appointments: {
     label: "group appointment",
     // ends_at and max_attendees default from the appointment type when left out.
@@ -60,7 +61,10 @@ const declarations = {
   invoice_items: { label: "invoice item" },
   invoices: { label: "invoice" },
   medical_alerts: { label: "medical alert", requiredOnCreate: ["patient_id", "name"] },
+  patient_attachments: { label: "patient attachment", requiredOnCreate: ["patient_id", "upload_url"] },
   patient_cases: { label: "patient case", requiredOnCreate: ["patient_id", "name"] },
+  patient_form_templates: { label: "patient form template", requiredOnCreate: ["name"] },
+  patient_forms: { label: "patient form", requiredOnCreate: ["patient_id", "patient_form_template_id"] },
   patients: { label: "patient", requiredOnCreate: ["first_name", "last_name"] },
   practitioner_reference_numbers: {
     label: "practitioner reference number",
@@ -68,8 +72,16 @@ const declarations = {
     hardDelete: true,
   },
   practitioners: { label: "practitioner" },
+  product_suppliers: { label: "product supplier", requiredOnCreate: ["name"] },
   products: { label: "product", requiredOnCreate: ["name"] },
+  referral_source_types: { label: "referral source type" },
+  referral_sources: { label: "referral source" },
+  relationships: { label: "relationship", requiredOnCreate: ["patient_id", "related_patient_id"] },
+  stock_adjustments: { label: "stock adjustment", requiredOnCreate: ["product_id", "quantity", "adjustment_type"] },
+  taxes: { label: "tax", requiredOnCreate: ["name", "rate"], hardDelete: true },
+  treatment_note_templates: { label: "treatment note template", requiredOnCreate: ["name"] },
   treatment_notes: { label: "treatment note", requiredOnCreate: ["patient_id", "title"] },
+  unavailable_block_types: { label: "unavailable block type", requiredOnCreate: ["name"] },
   unavailable_blocks: {
     label: "unavailable block",
     requiredOnCreate: ["business_id", "practitioner_id", "starts_at", "ends_at"],

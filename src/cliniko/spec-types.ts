@@ -60,6 +60,8 @@ export interface OperationSpec {
 
 export interface SpecFacts {
   source: string;
+  /** How many operations the document has (the facts keep them all); coverage is measured against it. */
+  operationCount: { total: number; nonDeprecated: number };
   operations: OperationSpec[];
   schemas: Record<string, SchemaNode>;
 }

@@ -10,6 +10,7 @@ import { type OperationRole, type Resource, resources, schemaFields } from "../c
 import { type OperationSpec, spec } from "../cliniko/spec.ts";
 import { availableTimes, nextAvailableTime } from "./available-times.ts";
 import { isoSeconds } from "./clock.ts";
+import { computedHandler } from "./computed.ts";
 import { BOOKING_KINDS } from "./model.ts";
 import {
   compareValues,
@@ -54,7 +55,7 @@ export interface ApiContext {
 
 export interface RouteDef {
   op: OperationSpec;
-  kind: OperationRole | "scoped-list" | "available-times" | "next-available-time" | "user";
+  kind: OperationRole | "scoped-list" | "available-times" | "next-available-time" | "user" | "computed";
   /** Collection whose rows the route serves. */
   collection: string;
   handle(req: ApiRequest): ApiResponse;
@@ -211,6 +212,12 @@ function afterWrite(store: SandboxStore, collection: string, row: Row, created: 
   // Cliniko stamps the moment a note stops being a draft (Treatment Note Finalised polls for it).
   if (collection === "treatment_notes" && row.draft === false && row.finalized_at == null)
     row.finalized_at = row.updated_at;
+  // A patient form's write-only `completed` flag sets or clears its completed_at (Patient Form Completed).
+  if (collection === "patient_forms" && "completed" in row) {
+    if (row.completed === true && row.completed_at == null) row.completed_at = row.updated_at;
+    if (row.completed === false) row.completed_at = null;
+    delete row.completed;
+  }
   if (created && collection === "individual_appointments") {
     // Every appointment has an attendee row in Cliniko (the `/attendees` list shows them).
     store.insert("attendees", {
@@ -473,7 +480,12 @@ export function buildRoutes(ctx: ApiContext): RouteDef[] {
     if (resource) {
       const role = roleOf(op, resource);
       if (role === "scoped-list") {
-        if (!listed) continue;
+        if (!listed) {
+          // A list of something Cliniko computes (`/businesses/{business_id}/services`).
+          if (!op.deprecated)
+            routes.push({ op, kind: "computed", collection: root, handle: computedHandler(ctx.store, op) });
+          continue;
+        }
         routes.push({
           op,
           kind: role,
@@ -482,6 +494,8 @@ export function buildRoutes(ctx: ApiContext): RouteDef[] {
         });
       } else if (role) {
         routes.push({ op, kind: role, collection: resource.name, handle: handlerFor(ctx, op, resource, role) });
+      } else if (!op.deprecated) {
+        routes.push({ op, kind: "computed", collection: root, handle: computedHandler(ctx.store, op) });
       }
     } else if (listed && op.method === "GET") {
       // Lists under a parent the catalogue does not hold (`/appointments/{appointment_id}/invoices`).
@@ -491,6 +505,9 @@ export function buildRoutes(ctx: ApiContext): RouteDef[] {
         collection: listed.name,
         handle: listHandler(ctx, op, listed.name, parentScope(op)),
       });
+    } else if (!op.deprecated) {
+      // Answers Cliniko computes under no resource of ours (`/settings`, `/services`).
+      routes.push({ op, kind: "computed", collection: root, handle: computedHandler(ctx.store, op) });
     }
   }
   return routes;

@@ -544,5 +544,80 @@ export function seedDemo(store: SandboxStore, seedNumber = 1): { ownerUserId: st
       updated_at: at(sent),
     });
   }
+  seedSettings(make, setupTime, livePatients, cases, store.rows("attendees"), businesses, practitioners, products, {
+    supplierId,
+    gstId,
+  });
   return { ownerUserId: owner.id };
+}
+
+/**
+ * The clinic's set-up lists the demo touches only lightly (templates, forms, suppliers, taxes,
+ * referral sources, relationships, stock): a few rows each so every list, find and update has a record.
+ */
+function seedSettings(
+  make: (resource: string, values: Record<string, unknown>) => Row,
+  setupTime: (i: number) => string,
+  livePatients: Row[],
+  cases: Row[],
+  attendees: Row[],
+  businesses: Row[],
+  practitioners: Row[],
+  products: Row[],
+  ids: { supplierId: string; gstId: string },
+): void {
+  const t = (i: number) => ({ created_at: setupTime(200 + i), updated_at: setupTime(200 + i), archived_at: null });
+  make("product_suppliers", { id: ids.supplierId, name: "Allied Clinical Supplies", ...t(0) });
+  make("product_suppliers", { name: "Coastal Rehab Wholesale", ...t(1) });
+  make("taxes", { id: ids.gstId, name: "GST", rate: "10.0", amount: "10.0", ...t(2) });
+  make("taxes", { name: "No tax", rate: "0.0", amount: "0.0", ...t(3) });
+  const formTemplates = ["New patient intake", "Pre-visit questionnaire"].map((name, i) =>
+    make("patient_form_templates", { name, ...t(4 + i) }),
+  );
+  for (const [i, name] of ["Initial consultation", "Follow-up"].entries())
+    make("treatment_note_templates", { name, deleted_at: null, ...t(6 + i) });
+  for (const [i, name] of ["Lunch", "Admin time"].entries())
+    make("unavailable_block_types", { name, color: "#888888", duration_in_minutes: 30, ...t(8 + i) });
+  const refType = make("referral_source_types", { name: "Doctor", ...t(10) });
+  make("referral_source_types", { name: "Google", ...t(11) });
+  // Patients with a case, so attachments can sit in one (`/patient_cases/{id}/patient_attachments`).
+  const patients = cases.slice(0, 16).map((c) => ({ id: c.patient_id as string, caseId: c.id }));
+  for (const [i, p] of patients.slice(0, 6).entries()) {
+    make("patient_forms", {
+      patient_id: p.id,
+      patient_form_template_id: formTemplates[i % 2]!.id,
+      // Some forms are sent for a visit (`/attendees/{attendee_id}/patient_forms`).
+      attendee_id: i < 3 ? (attendees[i]?.id ?? null) : null,
+      business_id: businesses[0]!.id,
+      name: formTemplates[i % 2]!.name,
+      completed_at: i % 2 === 0 ? setupTime(220 + i) : null,
+      ...t(12 + i),
+    });
+    make("patient_attachments", {
+      patient_id: p.id,
+      patient_case_id: p.caseId,
+      filename: `referral-${i + 1}.pdf`,
+      ...t(20 + i),
+    });
+    make("relationships", { patient_id: p.id, related_patient_id: patients[i + 10]!.id, ...t(30 + i) });
+    make("referral_sources", { patient_id: p.id, referral_source_type_id: refType.id, ...t(40 + i) });
+  }
+  // And on the first patients, outside any case.
+  for (const [i, p] of livePatients.slice(0, 3).entries())
+    make("patient_attachments", {
+      patient_id: p.id,
+      patient_case_id: null,
+      filename: `scan-${i + 1}.jpg`,
+      ...t(26 + i),
+    });
+  for (const [i, product] of products.entries())
+    make("stock_adjustments", { product_id: product.id, quantity: "5.00", ...t(50 + i) });
+  for (const [i, practitioner] of practitioners.slice(0, 3).entries())
+    make("daily_availabilities", {
+      practitioner_id: practitioner.id,
+      business_id: businesses[0]!.id,
+      // format: time with seconds and zone (the document's own "13:00" example fails its format).
+      availabilities: [{ starts_at: "09:00:00Z", ends_at: "13:00:00Z" }],
+      ...t(60 + i),
+    });
 }

@@ -203,7 +203,9 @@ function byName(name: string, node: SchemaNode, ctx: ValueContext): unknown {
     case "normalized_number":
       return `+614${digits(rng, 8)}`;
     case "title":
-      return node.type === "string" ? rng.pick(["Mr", "Ms", "Mx", "Dr", null]) : undefined;
+      // Null only where the schema allows it (the titles of /settings are plain strings).
+      if (node.type !== "string") return undefined;
+      return rng.pick(node.nullable ? ["Mr", "Ms", "Mx", "Dr", null] : ["Mr", "Ms", "Mx", "Dr"]);
     case "sex":
       return rng.pick(["Female", "Male", "Intersex", null]);
     case "gender_identity":

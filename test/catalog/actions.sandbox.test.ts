@@ -151,6 +151,9 @@ const deleted =
     assert.equal(fx.row(collection, String(input.id)), undefined);
   };
 
+/** The action answered (routes whose answer the sandbox computes: settings, services, conflicts). */
+const returns = (): Check => (result) => assert.notEqual(result, undefined);
+
 /** A list returned exactly the live rows matching `pred` (all of them: the cases keep lists under one page or use all). */
 const listed =
   (collection: string | string[], pred: (r: Row) => boolean): Check =>
@@ -744,6 +747,166 @@ const cases: Record<string, Case> = {
     invalid: () => ({ q: ["no_such_field:=1"] }),
   },
   find_user: { input: () => ({ id: P.user().id }), check: found("users") },
+  // Beyond the brief: the rest of the document (set-up lists, forms, attachments, stock, taxes).
+  list_daily_availabilities: { input: () => ({}), check: listed("daily_availabilities", () => true) },
+  list_daily_availabilities_for_business: {
+    input: () => ({ business_id: P.business().id }),
+    check: listed("daily_availabilities", (r) => r.business_id === P.business().id),
+  },
+  list_daily_availabilities_for_practitioner: {
+    input: () => ({ practitioner_id: live("daily_availabilities")[0]!.practitioner_id }),
+    check: listed(
+      "daily_availabilities",
+      (r) => r.practitioner_id === live("daily_availabilities")[0]!.practitioner_id,
+    ),
+  },
+  find_daily_availability: {
+    input: () => ({ id: live("daily_availabilities")[0]!.id }),
+    check: found("daily_availabilities"),
+  },
+  list_services: { input: () => ({}), check: returns() },
+  list_services_for_business: { input: () => ({ business_id: P.business().id }), check: returns() },
+  get_settings: { input: () => ({}), check: returns() },
+  get_public_settings: { input: () => ({}), check: returns() },
+  find_group_appointment_conflicts: { input: () => ({ id: P.group().id }), check: returns() },
+  find_individual_appointment_conflicts: { input: () => ({ id: P.individual().id }), check: returns() },
+  find_unavailable_block_conflicts: { input: () => ({ id: P.unavailableBlock().id }), check: returns() },
+  list_patient_attachments: { input: () => ({ all: true }), check: listed("patient_attachments", () => true) },
+  list_patient_attachments_for_patient_case: {
+    input: () => ({ patient_case_id: live("patient_attachments")[0]!.patient_case_id, all: true }),
+    check: (result, input) =>
+      listed("patient_attachments", (r) => r.patient_case_id === input.patient_case_id)(result, input),
+  },
+  create_uploaded_patient_attachment: {
+    input: () => ({ patient_id: P.patient().id, upload_url: "https://uploads.example/x.pdf", filename: "x.pdf" }),
+    check: (r, i) => created("patient_attachments", { patient_id: i.patient_id })(r, i),
+  },
+  find_patient_attachment: {
+    input: () => ({ id: live("patient_attachments")[0]!.id }),
+    check: found("patient_attachments"),
+  },
+  update_patient_attachment: {
+    input: () => ({ id: live("patient_attachments")[0]!.id, description: "Referral letter" }),
+    check: changed("patient_attachments", { description: "Referral letter" }),
+  },
+  archive_patient_attachment: {
+    input: () => ({ id: live("patient_attachments").at(-1)!.id }),
+    check: archived("patient_attachments"),
+  },
+  get_presigned_post: { input: () => ({ patient_id: P.patient().id }), check: returns() },
+  list_patient_form_templates: { input: () => ({}), check: listed("patient_form_templates", () => true) },
+  create_patient_form_template: {
+    input: () => ({ name: "Discharge survey" }),
+    check: created("patient_form_templates", { name: "Discharge survey" }),
+  },
+  find_patient_form_template: {
+    input: () => ({ id: live("patient_form_templates")[0]!.id }),
+    check: found("patient_form_templates"),
+  },
+  update_patient_form_template: {
+    input: () => ({ id: live("patient_form_templates")[0]!.id, name: "Intake (2026)" }),
+    check: changed("patient_form_templates", { name: "Intake (2026)" }),
+  },
+  archive_patient_form_template: {
+    input: () => ({ id: live("patient_form_templates").at(-1)!.id }),
+    check: archived("patient_form_templates"),
+  },
+  list_patient_forms: { input: () => ({ all: true }), check: listed("patient_forms", () => true) },
+  create_patient_form: {
+    input: () => ({ patient_id: P.patient().id, patient_form_template_id: live("patient_form_templates")[0]!.id }),
+    check: (r, i) => created("patient_forms", { patient_id: i.patient_id })(r, i),
+  },
+  find_patient_form: { input: () => ({ id: live("patient_forms")[0]!.id }), check: found("patient_forms") },
+  update_patient_form: {
+    input: () => ({ id: live("patient_forms")[0]!.id, name: "Intake form" }),
+    check: changed("patient_forms", { name: "Intake form" }),
+  },
+  archive_patient_form: { input: () => ({ id: live("patient_forms").at(-1)!.id }), check: archived("patient_forms") },
+  find_signature: { input: () => ({ patient_form_id: live("patient_forms")[0]!.id, id: "1" }), check: returns() },
+  get_referral_source: { input: () => ({ patient_id: P.patient().id }), check: returns() },
+  update_referral_source: {
+    input: () => ({ patient_id: P.patient().id, referral_source_type_id: live("referral_source_types")[0]!.id }),
+    check: returns(),
+  },
+  list_product_suppliers: { input: () => ({}), check: listed("product_suppliers", () => true) },
+  create_product_supplier: {
+    input: () => ({ name: "Physio Direct" }),
+    check: created("product_suppliers", { name: "Physio Direct" }),
+  },
+  find_product_supplier: { input: () => ({ id: live("product_suppliers")[0]!.id }), check: found("product_suppliers") },
+  update_product_supplier: {
+    input: () => ({ id: live("product_suppliers")[0]!.id, name: "Allied Supplies" }),
+    check: changed("product_suppliers", { name: "Allied Supplies" }),
+  },
+  archive_product_supplier: {
+    input: () => ({ id: live("product_suppliers").at(-1)!.id }),
+    check: archived("product_suppliers"),
+  },
+  list_referral_source_types: { input: () => ({}), check: listed("referral_source_types", () => true) },
+  find_referral_source_type: {
+    input: () => ({ id: live("referral_source_types")[0]!.id }),
+    check: found("referral_source_types"),
+  },
+  list_referral_sources: { input: () => ({ all: true }), check: listed("referral_sources", () => true) },
+  list_relationships: { input: () => ({ all: true }), check: listed("relationships", () => true) },
+  create_relationship: {
+    input: () => ({ patient_id: P.patient().id, related_patient_id: live("patients")[1]!.id }),
+    check: (r, i) => created("relationships", { patient_id: i.patient_id })(r, i),
+  },
+  find_relationship: { input: () => ({ id: live("relationships")[0]!.id }), check: found("relationships") },
+  update_relationship: {
+    input: () => ({ id: live("relationships")[0]!.id, related_patient_id: live("patients")[2]!.id }),
+    check: (result, input) => changed("relationships", { related_patient_id: input.related_patient_id })(result, input),
+  },
+  archive_relationship: { input: () => ({ id: live("relationships").at(-1)!.id }), check: archived("relationships") },
+  list_stock_adjustments: { input: () => ({ all: true }), check: listed("stock_adjustments", () => true) },
+  create_stock_adjustment: {
+    input: () => ({ product_id: P.product().id, quantity: "2", adjustment_type: "Stock Purchase" }),
+    check: (r, i) => created("stock_adjustments", { product_id: i.product_id })(r, i),
+  },
+  find_stock_adjustment: { input: () => ({ id: live("stock_adjustments")[0]!.id }), check: found("stock_adjustments") },
+  list_taxes: { input: () => ({}), check: listed("taxes", () => true) },
+  create_tax: { input: () => ({ name: "VAT", rate: "20" }), check: created("taxes", { name: "VAT" }) },
+  find_tax: { input: () => ({ id: live("taxes")[0]!.id }), check: found("taxes") },
+  update_tax: {
+    input: () => ({ id: live("taxes")[0]!.id, name: "GST (10%)" }),
+    check: changed("taxes", { name: "GST (10%)" }),
+  },
+  delete_tax: { input: () => ({ id: live("taxes").at(-1)!.id }), check: deleted("taxes") },
+  list_treatment_note_templates: { input: () => ({}), check: listed("treatment_note_templates", () => true) },
+  create_treatment_note_template: {
+    input: () => ({ name: "Discharge" }),
+    check: created("treatment_note_templates", { name: "Discharge" }),
+  },
+  find_treatment_note_template: {
+    input: () => ({ id: live("treatment_note_templates")[0]!.id }),
+    check: found("treatment_note_templates"),
+  },
+  update_treatment_note_template: {
+    input: () => ({ id: live("treatment_note_templates")[0]!.id, name: "Initial (long)" }),
+    check: changed("treatment_note_templates", { name: "Initial (long)" }),
+  },
+  archive_treatment_note_template: {
+    input: () => ({ id: live("treatment_note_templates").at(-1)!.id }),
+    check: archived("treatment_note_templates"),
+  },
+  list_unavailable_block_types: { input: () => ({}), check: listed("unavailable_block_types", () => true) },
+  create_unavailable_block_type: {
+    input: () => ({ name: "Training" }),
+    check: created("unavailable_block_types", { name: "Training" }),
+  },
+  find_unavailable_block_type: {
+    input: () => ({ id: live("unavailable_block_types")[0]!.id }),
+    check: found("unavailable_block_types"),
+  },
+  update_unavailable_block_type: {
+    input: () => ({ id: live("unavailable_block_types")[0]!.id, name: "Long lunch" }),
+    check: changed("unavailable_block_types", { name: "Long lunch" }),
+  },
+  archive_unavailable_block_type: {
+    input: () => ({ id: live("unavailable_block_types").at(-1)!.id }),
+    check: archived("unavailable_block_types"),
+  },
 };
 
 describe("every action against the sandbox", () => {

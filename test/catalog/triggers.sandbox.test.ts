@@ -195,6 +195,12 @@ function derivedChange(t: TriggerDef): (decoy: string) => Promise<string> {
         const draft = control().create("treatment_notes", { draft: true, finalized_at: null });
         return idOf(await run("update_treatment_note", { id: draft.id, draft: false }));
       };
+    case "completed":
+      // A form sent to the patient, then completed through Update Patient Form (the decoy edit leaves it open).
+      return async () => {
+        const open = control().create("patient_forms", { completed_at: null });
+        return idOf(await run("update_patient_form", { id: open.id, completed: true }));
+      };
     case "arrived":
       return async (decoy) =>
         control().update(t.resource, pick(live(t.resource), (r) => r.id !== decoy && r.patient_arrived !== true).id, {

@@ -22,6 +22,7 @@ describe("generated record types", () => {
     const facts: SpecFacts = {
       source: "test",
       operations: [],
+      operationCount: { total: 0, nonDeprecated: 0 },
       schemas: {
         Thing: {
           type: "object",

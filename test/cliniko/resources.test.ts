@@ -45,12 +45,13 @@ describe("resource catalogue", () => {
     assert.equal(patients.filters.email, "string");
   });
 
-  it("knows the three really-deleted resources", () => {
+  it("knows the four really-deleted resources", () => {
     const deleted = resourceNames.filter((n) => resources[n].removal === "delete").sort();
     assert.deepEqual(deleted, [
       "appointment_type_billable_items",
       "appointment_type_products",
       "practitioner_reference_numbers",
+      "taxes",
     ]);
   });
 
@@ -75,7 +76,9 @@ describe("resource catalogue", () => {
         owners.set(op.operationId, [...(owners.get(op.operationId) ?? []), name]);
       }
     }
-    const homeless = spec.operations.filter((op) => op.path !== "/user" && owners.get(op.operationId)?.length !== 1);
+    // `/user`, `/settings` and `/services` are answers about the account, not collections of records.
+    const accountWide = (op: { path: string }) => ["user", "settings", "services"].includes(op.path.split("/")[1]!);
+    const homeless = spec.operations.filter((op) => !accountWide(op) && owners.get(op.operationId)?.length !== 1);
     assert.deepEqual(
       homeless.map((op) => `${op.method} ${op.path} → ${owners.get(op.operationId)?.join(", ") ?? "none"}`),
       [],

@@ -38,12 +38,13 @@ describe("sandbox: fields Cliniko derives", () => {
     const plain = await api(sb, "POST", "/products", { name: "Ice pack", price: 12 });
     assert.equal(plain.status, 201, JSON.stringify(plain.body));
     assert.deepEqual([plain.body.price_ex_tax, plain.body.price_including_tax], ["12.00", "12.00"]);
-    const taxed = await api(sb, "POST", "/products", { name: "Foam roller", price: "40", tax_id: "77" });
+    const gst = (await api(sb, "POST", "/taxes", { name: "GST", rate: "10" })).body.id;
+    const taxed = await api(sb, "POST", "/products", { name: "Foam roller", price: "40", tax_id: gst });
     assert.deepEqual([taxed.body.price_ex_tax, taxed.body.price_including_tax], ["40.00", "44.00"]);
     const inclusive = await api(sb, "POST", "/products", {
       name: "Heat pack",
       price: 22,
-      tax_id: "77",
+      tax_id: gst,
       price_includes_tax: true,
     });
     assert.deepEqual([inclusive.body.price_ex_tax, inclusive.body.price_including_tax], ["20.00", "22.00"]);
