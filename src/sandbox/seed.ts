@@ -575,7 +575,26 @@ function seedSettings(
     make("patient_form_templates", { name, ...t(4 + i) }),
   );
   for (const [i, name] of ["Initial consultation", "Follow-up"].entries())
-    make("treatment_note_templates", { name, deleted_at: null, ...t(6 + i) });
+    make("treatment_note_templates", {
+      name,
+      deleted_at: null,
+      // Written out: a generated question picks any variant of the document's union, and some
+      // combinations it produces (a radio question with `other.enabled: null`) are not valid.
+      content: {
+        sections: [
+          {
+            name: "Subjective",
+            description: null,
+            questions: [
+              { name: "Presenting complaint", type: "text" },
+              { name: "History", type: "paragraph" },
+            ],
+          },
+          { name: "Plan", description: null, questions: [{ name: "Review date", type: "date" }] },
+        ],
+      },
+      ...t(6 + i),
+    });
   for (const [i, name] of ["Lunch", "Admin time"].entries())
     make("unavailable_block_types", { name, color: "#888888", duration_in_minutes: 30, ...t(8 + i) });
   const refType = make("referral_source_types", { name: "Doctor", ...t(10) });
