@@ -150,8 +150,10 @@ describe("Redis limiter (shared budget per key)", { skip }, () => {
       }
       await a!.forKey("k").acquire();
       const waited = Date.now() - registered;
-      // Held back until the dead waiter went stale (300 ms after it asked), then granted.
-      assert.ok(waited >= 280 && waited < 1500, `waited ${waited} ms`);
+      // Granted at the latest once the dead waiter went stale (300 ms after it asked), never
+      // stalled behind it. (Whether the dead ask was queued ahead of this one depends on timing a
+      // loaded machine does not keep, so only the bound that matters is asserted.)
+      assert.ok(waited < 1500, `waited ${waited} ms`);
       return;
     }
   });
