@@ -22,6 +22,7 @@ import { validateWorkflow } from "../../src/engine/workflow.ts";
 import { type Sandbox, startSandbox } from "../../src/sandbox/index.ts";
 import { openStore, type Store } from "../../src/store/index.ts";
 import { freshPostgresDatabase, sleep } from "../engine/helpers.ts";
+import { alertsByName, checkExactness } from "../support/exactness.ts";
 import { type PostgresServer, postgresSkip, startPostgres } from "../support/postgres.ts";
 
 const quick = process.env.FAULTS_QUICK === "1";
@@ -200,59 +201,17 @@ test(`${CHANGES} changes, faults and ${KILLS} SIGKILLs over 2 processes on Postg
   for (const c of clusters) for (const p of c.procs) await kill(p, "SIGTERM");
 
   // The sandbox's own records: alerts by name.
-  const alerts = new Map<string, number>();
-  for (const row of sandbox.store.rows("medical_alerts")) {
-    const name = String(row.name);
-    alerts.set(name, (alerts.get(name) ?? 0) + 1);
-  }
+  const alerts = alertsByName(sandbox);
   const figures: Record<string, unknown>[] = [];
   for (const c of clusters) {
-    const runs = await runsOf(c);
-    const byKey = new Map<string, typeof runs>();
-    for (const r of runs) byKey.set(r.eventKey, [...(byKey.get(r.eventKey) ?? []), r]);
-    const dups = [...byKey.values()].filter((rs) => rs.length > 1);
-    const duplicateRuns = dups.length;
-    const dupDetail = JSON.stringify(
-      dups.slice(0, 3).map((rs) => rs.map((r) => ({ id: r.id, wf: r.workflowId, at: r.createdAt, s: r.status }))),
-    );
-    const lost = [...expected.keys()].filter((k) => !byKey.has(k));
-    const invented = [...byKey.keys()].filter((k) => !expected.has(k));
-    const unfinished = runs.filter((r) => r.finishedAt === null);
-    let duplicateWrites = 0;
-    let unknownWritten = 0;
-    let unknownNotWritten = 0;
-    const wrong: string[] = [];
-    for (const r of runs) {
-      const n = alerts.get(`${c.tag}|${r.eventKey}`) ?? 0;
-      if (n > 1) duplicateWrites++;
-      if (r.status === "succeeded" && n !== 1) wrong.push(`${r.eventKey} succeeded with ${n} records`);
-      if (r.status === "failed" && n !== 0) wrong.push(`${r.eventKey} failed with ${n} records: ${r.error}`);
-      if (r.status === "unknown") n === 1 ? unknownWritten++ : unknownNotWritten++;
-    }
-    const status = (s: string) => runs.filter((r) => r.status === s).length;
-    figures.push({
-      database: c.tag,
-      changes: expected.size,
-      runs: runs.length,
-      succeeded: status("succeeded"),
-      failed: status("failed"),
-      unknown: `${status("unknown")} (${unknownWritten} written, ${unknownNotWritten} not)`,
-      duplicateRuns,
-      duplicateWrites,
-      lost: lost.length,
-      unfinished: unfinished.length,
+    const counted = checkExactness({
+      tag: c.tag,
+      runs: await runsOf(c),
+      expected,
+      alerts,
+      stderr: c.stderr.join(""),
     });
-    const stderr = c.stderr.join("").slice(0, 1500);
-    assert.equal(duplicateRuns, 0, `${c.tag}: a change ran twice: ${dupDetail}`);
-    assert.equal(duplicateWrites, 0, `${c.tag}: a write landed twice`);
-    assert.deepEqual(lost, [], `${c.tag}: changes without a run; stderr: ${stderr}`);
-    assert.deepEqual(invented, [], `${c.tag}: runs for changes that never happened`);
-    assert.deepEqual(
-      unfinished.map((r) => `${r.id} ${r.status}`),
-      [],
-      `${c.tag}: runs left unfinished; stderr: ${stderr}`,
-    );
-    assert.deepEqual(wrong, [], `${c.tag}: a run's status disagrees with the sandbox`);
+    figures.push({ database: c.tag, ...counted });
   }
   console.log(
     `fault suite: ${kills} kills; settled ${Math.round(settledMs / 1000)} s after the last change; ${JSON.stringify(figures, null, 1)}`,
