@@ -1,54 +1,23 @@
 /** email.send against a real SMTP server (smtp-server, in process) with STARTTLS and a login. */
 import assert from "node:assert/strict";
-import type { AddressInfo } from "node:net";
 import { after, before, test } from "node:test";
-import { SMTPServer, type SMTPServerSession } from "smtp-server";
 import { AppError } from "../../src/apps/errors.ts";
 import { activationIssues } from "../../src/engine/activation.ts";
 import { ClientProvider } from "../../src/engine/clients.ts";
 import type { WorkflowDefinition } from "../../src/engine/workflow.ts";
 import { type Harness, harness } from "../engine/helpers.ts";
 import { addApp, runStep } from "./helpers.ts";
+import { startSmtpServer } from "./smtp-server.ts";
 
 const PASSWORD = "s3cret-smtp-pass-42";
-interface Received {
-  session: SMTPServerSession;
-  raw: string;
-}
-let server: SMTPServer;
+let smtp: Awaited<ReturnType<typeof startSmtpServer>>;
 let port: number;
 let h: Harness;
 let clients: ClientProvider;
-const received: Received[] = [];
 
 before(async () => {
-  server = new SMTPServer({
-    logger: false,
-    authMethods: ["PLAIN", "LOGIN"],
-    onAuth(auth, _session, cb) {
-      if (auth.username === "clinic" && auth.password === PASSWORD) cb(null, { user: "clinic" });
-      else cb(new Error("Invalid username or password"));
-    },
-    onData(stream, session, cb) {
-      let raw = "";
-      stream.on("data", (c: Buffer) => {
-        raw += c.toString("utf8");
-      });
-      stream.on("end", () => {
-        received.push({
-          session: structuredClone({
-            ...session,
-            envelope: session.envelope,
-            secure: session.secure,
-          }) as SMTPServerSession,
-          raw,
-        });
-        cb();
-      });
-    },
-  });
-  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-  port = (server.server.address() as AddressInfo).port;
+  smtp = await startSmtpServer(PASSWORD);
+  port = smtp.port;
   h = await harness();
   clients = new ClientProvider(h.store, { env: h.env });
   const base = {
@@ -62,7 +31,7 @@ before(async () => {
   await addApp(h.store, "bad-login", "smtp", { ...base, user: "clinic", password: "wrong-password-123" });
 });
 after(async () => {
-  await new Promise<void>((resolve) => server.close(() => resolve()));
+  await smtp.close();
   await h.close();
 });
 
@@ -84,8 +53,8 @@ test("email.send delivers over STARTTLS with a login: headers, both bodies, ever
     },
     "mail",
   )) as { messageId: string; accepted: string[] };
-  assert.equal(received.length, 1);
-  const { session, raw } = received[0]!;
+  assert.equal(smtp.received.length, 1);
+  const { session, raw } = smtp.received[0]!;
   assert.equal(session.secure, true, "the session was upgraded with STARTTLS");
   assert.equal(session.user, "clinic");
   assert.deepEqual(session.envelope.rcptTo.map((r) => r.address).sort(), [
@@ -110,7 +79,7 @@ test("email.send delivers over STARTTLS with a login: headers, both bodies, ever
 });
 
 test("a refused login is a final AppError that names the server's reply, never the password", async () => {
-  const before = received.length;
+  const before = smtp.received.length;
   await assert.rejects(
     runStep(clients, "email.send", { to: "jo@example.test", subject: "x", text: "y" }, "bad-login"),
     (err: unknown) => {
@@ -121,7 +90,7 @@ test("a refused login is a final AppError that names the server's reply, never t
       return true;
     },
   );
-  assert.equal(received.length, before);
+  assert.equal(smtp.received.length, before);
 });
 
 test("input without a body, or a connection of another kind, fails before anything is sent", async () => {

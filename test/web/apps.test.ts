@@ -5,11 +5,10 @@
  * server receives it), activate, create a patient in the sandbox and see the run and its email.
  */
 import assert from "node:assert/strict";
-import type { AddressInfo } from "node:net";
 import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
 import type { Browser, Page } from "playwright-core";
-import { SMTPServer } from "smtp-server";
+import { startSmtpServer } from "../apps/smtp-server.ts";
 import { PASSWORD, type Stack } from "../server/harness.ts";
 import { browserSkip } from "../support/browser.ts";
 import { OUT, openBrowserStack } from "./stack.ts";
@@ -22,38 +21,17 @@ describe("app connections in Chromium", { skip }, () => {
   let stack: Stack;
   let browser: Browser;
   let page: Page;
-  let smtp: SMTPServer;
-  let smtpPort: number;
-  const received: { to: string[]; raw: string }[] = [];
+  let smtp: Awaited<ReturnType<typeof startSmtpServer>>;
   const shot = (name: string) => page.screenshot({ path: join(OUT, `${name}.png`), fullPage: true });
 
   before(async () => {
-    smtp = new SMTPServer({
-      logger: false,
-      authMethods: ["PLAIN", "LOGIN"],
-      onAuth(auth, _session, cb) {
-        if (auth.username === "clinic" && auth.password === SMTP_PASSWORD) cb(null, { user: "clinic" });
-        else cb(new Error("Invalid username or password"));
-      },
-      onData(stream, session, cb) {
-        let raw = "";
-        stream.on("data", (c: Buffer) => {
-          raw += c.toString("utf8");
-        });
-        stream.on("end", () => {
-          received.push({ to: session.envelope.rcptTo.map((r) => r.address), raw });
-          cb();
-        });
-      },
-    });
-    await new Promise<void>((resolve) => smtp.listen(0, "127.0.0.1", resolve));
-    smtpPort = (smtp.server.address() as AddressInfo).port;
+    smtp = await startSmtpServer(SMTP_PASSWORD);
     ({ stack, browser, page } = await openBrowserStack({ engine: true }));
   });
   after(async () => {
     await browser?.close();
     await stack?.stop();
-    await new Promise<void>((resolve) => smtp.close(() => resolve()));
+    await smtp?.close();
   });
 
   test("add SMTP in the UI, build new patient → send email, test it, activate, see the run", async (t) => {
@@ -80,7 +58,7 @@ describe("app connections in Chromium", { skip }, () => {
     const form = page.getByRole("form", { name: "New Email (SMTP) connection" });
     await form.getByLabel("Name").fill("mail");
     await form.locator('[name="host"]').fill("127.0.0.1");
-    await form.locator('[name="port"]').fill(String(smtpPort));
+    await form.locator('[name="port"]').fill(String(smtp.port));
     await form.locator('[name="from"]').fill("Harbour Physio <reception@harbour.test>");
     await form.getByRole("button", { name: /^Show \d+ optional fields$/ }).click();
     await form.locator('[name="user"]').fill("clinic");
@@ -91,7 +69,7 @@ describe("app connections in Chromium", { skip }, () => {
     await form.getByRole("button", { name: "Save connection" }).click();
 
     const card = page.getByRole("article", { name: "Connection mail" });
-    await card.getByText(`Email (SMTP) · 127.0.0.1:${smtpPort} as Harbour Physio`).waitFor();
+    await card.getByText(`Email (SMTP) · 127.0.0.1:${smtp.port} as Harbour Physio`).waitFor();
     await card.getByRole("button", { name: "Test" }).click();
     await card.getByRole("status").filter({ hasText: "accepted the login" }).waitFor();
     // The form is empty again, and the password is nowhere on the page or in any response.
@@ -124,8 +102,8 @@ describe("app connections in Chromium", { skip }, () => {
     await step.getByRole("button", { name: "Test this step" }).click();
     await step.getByRole("region", { name: /^Test output of / }).waitFor();
     assert.match((await step.getByRole("region", { name: /^Test output of / }).textContent()) ?? "", /messageId/);
-    assert.equal(received.length, 1, "the step's test sent one email");
-    assert.match(received[0]!.raw, /^Subject: Welcome, \w+/m);
+    assert.equal(smtp.received.length, 1, "the step's test sent one email");
+    assert.match(smtp.received[0]!.raw, /^Subject: Welcome, \w+/m);
     await shot("21-app-editor");
     await page.getByRole("button", { name: "Save and activate" }).click();
     await page.getByText("Saved and active").waitFor();
@@ -148,8 +126,8 @@ describe("app connections in Chromium", { skip }, () => {
     await row.first().getByRole("link", { name: WORKFLOW }).click();
     await page.getByRole("region", { name: /^Output of / }).waitFor();
     await shot("22-app-run");
-    const sent = received.find((m) => m.to.includes("Ada@patients.test"));
-    assert.ok(sent, `no email to Ada among ${received.map((m) => m.to.join(",")).join("; ")}`);
+    const sent = smtp.received.find((m) => m.to.includes("Ada@patients.test"));
+    assert.ok(sent, `no email to Ada among ${smtp.received.map((m) => m.to.join(",")).join("; ")}`);
     assert.match(sent.raw, /^Subject: Welcome, Ada/m);
     assert.match(sent.raw, /Hi Ada, see you soon\./);
   });
