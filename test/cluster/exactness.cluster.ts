@@ -21,7 +21,7 @@ import { validateWorkflow } from "../../src/engine/workflow.ts";
 import { type Sandbox, startSandbox } from "../../src/sandbox/index.ts";
 import { openStore, type Store } from "../../src/store/index.ts";
 import { freshPostgresDatabase, sleep } from "../engine/helpers.ts";
-import { alertsByName, checkExactness } from "../support/exactness.ts";
+import { alertsByName, checkExactness, kill, CHANGING_RESOURCES as RESOURCES } from "../support/exactness.ts";
 import { type PostgresServer, postgresSkip, startPostgres } from "../support/postgres.ts";
 import { type RedisServer, redisSkip, startRedis } from "../support/redis.ts";
 
@@ -31,15 +31,6 @@ const KILLS = Number(process.env.CLUSTER_KILLS ?? (quick ? 5 : 20));
 const WORKERS = 3;
 const LEASE_MS = 3000;
 const bin = fileURLToPath(new URL("../../bin/cliniko-flow.js", import.meta.url));
-
-/** The five resources that change, with the trigger that watches each. */
-const RESOURCES = [
-  ["patients", "updated_patient"],
-  ["contacts", "updated_contact"],
-  ["products", "updated_product"],
-  ["billable_items", "updated_billable_item"],
-  ["appointment_types", "updated_appointment_type"],
-] as const;
 
 interface Cluster {
   tag: string;
@@ -101,13 +92,6 @@ function start(c: Cluster, i: number): void {
     if (c.stderr.join("").length < 20_000) c.stderr.push(String(d));
   });
   c.procs[i] = child;
-}
-
-async function kill(child: ChildProcess | undefined, signal: NodeJS.Signals = "SIGKILL"): Promise<void> {
-  if (!child || child.exitCode !== null || child.signalCode !== null) return;
-  const exited = new Promise((r) => child.once("exit", r));
-  child.kill(signal);
-  await exited;
 }
 
 test(`${CHANGES} changes over 1 api + ${WORKERS} workers, ${KILLS} worker SIGKILLs and a Redis restart: each change runs once, each write lands at most once`, {

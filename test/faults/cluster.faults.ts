@@ -22,7 +22,7 @@ import { validateWorkflow } from "../../src/engine/workflow.ts";
 import { type Sandbox, startSandbox } from "../../src/sandbox/index.ts";
 import { openStore, type Store } from "../../src/store/index.ts";
 import { freshPostgresDatabase, sleep } from "../engine/helpers.ts";
-import { alertsByName, checkExactness } from "../support/exactness.ts";
+import { alertsByName, checkExactness, kill, CHANGING_RESOURCES as RESOURCES } from "../support/exactness.ts";
 import { type PostgresServer, postgresSkip, startPostgres } from "../support/postgres.ts";
 
 const quick = process.env.FAULTS_QUICK === "1";
@@ -30,15 +30,6 @@ const CHANGES = Number(process.env.FAULTS_CHANGES ?? (quick ? 200 : 2000));
 const KILLS = Number(process.env.FAULTS_KILLS ?? (quick ? 8 : 50));
 const LEASE_MS = 1500;
 const bin = fileURLToPath(new URL("../../bin/cliniko-flow.js", import.meta.url));
-
-/** The five resources that change, with the trigger that watches each. */
-const RESOURCES = [
-  ["patients", "updated_patient"],
-  ["contacts", "updated_contact"],
-  ["products", "updated_product"],
-  ["billable_items", "updated_billable_item"],
-  ["appointment_types", "updated_appointment_type"],
-] as const;
 
 interface Cluster {
   tag: string;
@@ -95,13 +86,6 @@ function start(c: Cluster, i: number): void {
     if (c.stderr.join("").length < 20_000) c.stderr.push(String(d));
   });
   c.procs[i] = child;
-}
-
-async function kill(child: ChildProcess | undefined, signal: NodeJS.Signals = "SIGKILL"): Promise<void> {
-  if (!child || child.exitCode !== null || child.signalCode !== null) return;
-  const exited = new Promise((r) => child.once("exit", r));
-  child.kill(signal);
-  await exited;
 }
 
 test(`${CHANGES} changes, faults and ${KILLS} SIGKILLs over 2 processes on PostgreSQL and 2 on SQLite: each change runs once, each write lands at most once`, {

@@ -5,8 +5,26 @@
  * agrees with the sandbox; returns the figures the suites print.
  */
 import assert from "node:assert/strict";
+import type { ChildProcess } from "node:child_process";
 import type { Sandbox } from "../../src/sandbox/index.ts";
 import type { RunRecord } from "../../src/store/index.ts";
+
+/** The five resources whose records the suites change, with the trigger that watches each. */
+export const CHANGING_RESOURCES = [
+  ["patients", "updated_patient"],
+  ["contacts", "updated_contact"],
+  ["products", "updated_product"],
+  ["billable_items", "updated_billable_item"],
+  ["appointment_types", "updated_appointment_type"],
+] as const;
+
+/** Stops a child process with `signal` (SIGKILL by default) and waits until it has exited. */
+export async function kill(child: ChildProcess | undefined, signal: NodeJS.Signals = "SIGKILL"): Promise<void> {
+  if (!child || child.exitCode !== null || child.signalCode !== null) return;
+  const exited = new Promise((r) => child.once("exit", r));
+  child.kill(signal);
+  await exited;
+}
 
 /** Medical alerts in the sandbox, counted by name. */
 export function alertsByName(sandbox: Sandbox): Map<string, number> {
