@@ -142,13 +142,8 @@ export const ConnectionTestResult = z.object({
 // ── catalogue ────────────────────────────────────────────────────────────────────────────────────
 
 /** What the editor's search uses besides the title: words clinics use, and where the group sorts. */
-const SearchHints = {
-  keywords: z.array(z.string()).optional(),
-  /** Lower first: the groups clinics use most (patients, appointments, invoices) lead. */
-  groupRank: z.number().optional(),
-};
-
-export const CatalogAction = z.looseObject({
+/** What every catalogue entry, action or trigger, carries: its name, where it comes from and how it is found. */
+const CatalogEntry = {
   key: z.string(),
   title: z.string(),
   /** "brief": one of the product brief's; "api": derived from Cliniko's API document (absent for built-ins). */
@@ -156,6 +151,13 @@ export const CatalogAction = z.looseObject({
   group: z.string(),
   kind: z.string(),
   description: z.string(),
+  keywords: z.array(z.string()).optional(),
+  /** Lower first: the groups clinics use most (patients, appointments, invoices) lead. */
+  groupRank: z.number().optional(),
+};
+
+export const CatalogAction = z.looseObject({
+  ...CatalogEntry,
   method: z.string().optional(),
   path: z.string().optional(),
   documented: z.boolean().optional(),
@@ -172,17 +174,10 @@ export const CatalogAction = z.looseObject({
   effects: z.array(z.enum(FLOW_EFFECTS)).optional(),
   /** The step holds nested steps in `cases` / `else`. */
   nests: z.boolean().optional(),
-  ...SearchHints,
 });
 
 export const CatalogTrigger = z.looseObject({
-  key: z.string(),
-  title: z.string(),
-  /** "brief": one of the product brief's; "api": derived from Cliniko's API document (absent for built-ins). */
-  source: z.enum(["brief", "api"]).optional(),
-  group: z.string(),
-  kind: z.string(),
-  description: z.string(),
+  ...CatalogEntry,
   resource: z.string().optional(),
   event: z.string().optional(),
   paths: z.array(z.string()).optional(),
@@ -191,7 +186,6 @@ export const CatalogTrigger = z.looseObject({
   /** What `trigger` holds in a run, for the editor's data picker. */
   sample: z.unknown().optional(),
   builtin: z.boolean().optional(),
-  ...SearchHints,
 });
 
 export const SampleQuery = z.strictObject({
