@@ -234,7 +234,6 @@ const NOTES: Partial<Record<string, string>> = {
 
 function sampleOfTrigger(r: TriggerRow): ClinikoRecord {
   const base = sampleRecord(resource(r.resource).recordSchema, {
-    id: "1",
     created_at: "2025-03-03T09:00:00Z",
     updated_at: "2025-03-03T09:00:00Z",
   });

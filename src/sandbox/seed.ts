@@ -5,6 +5,7 @@
  * treatment notes, availability and unavailable blocks, concessions. Deterministic from the seed
  * number and the sandbox clock; every name is invented.
  */
+import { sampleId } from "../cliniko/sample-ids.ts";
 import { isoSeconds } from "./clock.ts";
 import { model } from "./model.ts";
 import { Prng } from "./prng.ts";
@@ -26,6 +27,7 @@ function phone(rng: Prng, type: string) {
 export function seedOwner(store: SandboxStore): Row {
   return store.insert("users", {
     ...realistic(store, "users", new Prng(1)),
+    ...firstId(store, "users"),
     first_name: "Sandbox",
     last_name: "Administrator",
     email: "admin@clinic.example.com",
@@ -34,6 +36,15 @@ export function seedOwner(store: SandboxStore): Row {
     user_active: true,
     title: null,
   });
+}
+
+/**
+ * The first record of each collection takes the catalogue's sample id (cliniko/sample-ids.ts), so
+ * the trigger samples "Test this step" falls back to name records this clinic really has.
+ */
+function firstId(store: SandboxStore, resource: string): { id?: string } {
+  const id = store.rows(resource).length === 0 ? sampleId(resource) : undefined;
+  return id ? { id } : {};
 }
 
 function realistic(store: SandboxStore, resource: string, rng: Prng): Record<string, unknown> {
@@ -54,7 +65,7 @@ export function seedDemo(store: SandboxStore, seedNumber = 1): { ownerUserId: st
   // start floored to Cliniko's whole seconds) must not see the demo clinic's past as new events.
   const at = (ms: number) => isoSeconds(Math.min(ms, now - 60_000));
   const make = (resource: string, values: Record<string, unknown>): Row => {
-    const row = store.insert(resource, { ...realistic(store, resource, rng), ...values });
+    const row = store.insert(resource, { ...realistic(store, resource, rng), ...firstId(store, resource), ...values });
     Object.assign(row, computedFields(store, resource, row));
     return row;
   };
@@ -157,9 +168,9 @@ export function seedDemo(store: SandboxStore, seedNumber = 1): { ownerUserId: st
       created_at: setupTime(40 + i),
     }),
   );
-  const supplierId = store.newId();
-  // Products carry GST; taxes, like suppliers, are linked to but not served by the sandbox.
-  const gstId = store.newId();
+  // Products carry GST; the supplier and the tax are made in seedSettings, with these first ids.
+  const supplierId = sampleId("product_suppliers")!;
+  const gstId = sampleId("taxes")!;
   const products = [
     ["Resistance band (medium)", "18.50"],
     ["Reusable heat pack", "24.00"],
