@@ -10,6 +10,7 @@ import { withArticle } from "../cliniko/labels.ts";
 import { type ResourceName, resource, resources, schemaFields } from "../cliniko/resources.ts";
 import { type OperationSpec, operation, type SchemaNode, spec } from "../cliniko/spec.ts";
 import { bodySchema, clinikoId, jsonSchemaOf } from "../cliniko/zod-schema.ts";
+import { inClinicTime } from "./clinic-time.ts";
 import { handlers, UNDOCUMENTED } from "./handlers.ts";
 import { checkPaging, idOrUrl, listOptionsShape, parseInput, resolveId, resolveRefs } from "./inputs.ts";
 import { outputWithLinkIds } from "./links.ts";
@@ -179,7 +180,8 @@ export const actionRows: readonly ActionRow[] = [
   row("list_group_appointments", "List Group Appointments", AP, { op: "ListGroupAppointments-Get" }),
   row("create_individual_appointment", "Create Individual Appointment", AP, {
     op: "CreateIndividualAppointment-Post",
-    description: "Books an individual appointment for one patient (send starts_at/ends_at in UTC or with an offset).",
+    description:
+      "Books an individual appointment for one patient (starts_at/ends_at without an offset are the clinic's local time).",
   }),
   row("update_individual_appointment", "Update Individual Appointment", AP, {
     op: "UpdateIndividualAppointment-Patch",
@@ -512,6 +514,10 @@ function build(row: ActionRow): ActionDef {
     input ??= custom ? custom.input() : inputOf(kind, op, res, row);
     return input;
   };
+  const schemaOfRow = () => {
+    inputSchema ??= explainSchema(jsonSchemaOf(inputOfRow()));
+    return inputSchema;
+  };
   const ctx: RunContext = {
     key: row.key,
     op,
@@ -535,15 +541,15 @@ function build(row: ActionRow): ActionDef {
       return inputOfRow();
     },
     get inputSchema() {
-      inputSchema ??= explainSchema(jsonSchemaOf(inputOfRow()));
-      return inputSchema;
+      return schemaOfRow();
     },
     get outputSample() {
       outputSample ??= outputWithLinkIds(custom?.outputSample ? custom.outputSample() : outputSampleOf(kind, op, res));
       return outputSample;
     },
     async run(client, raw) {
-      const parsed = resolveRefs(client, row.key, parseInput(row.key, inputOfRow(), raw) as Record<string, unknown>);
+      const checked = resolveRefs(client, row.key, parseInput(row.key, inputOfRow(), raw) as Record<string, unknown>);
+      const parsed = await inClinicTime(client, row.key, schemaOfRow(), checked);
       const output = await (custom ? custom.run(ctx, client, parsed) : runGeneric(kind, ctx, client, parsed));
       return outputWithLinkIds(output);
     },

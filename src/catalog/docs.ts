@@ -2,6 +2,7 @@
  * Renders docs/actions.md and docs/triggers.md from the catalogue (scripts/gen-docs.ts writes them;
  * a test fails when the committed files differ, so the docs cannot drift from the code).
  */
+import { CLINIC_TIME } from "../cliniko/field-docs.ts";
 import type { JsonSchema } from "../cliniko/zod-schema.ts";
 import { actions } from "./actions.ts";
 import { byGroup } from "./summary.ts";
@@ -23,7 +24,8 @@ function typeOf(node: JsonSchema): string {
   if (node.type === "array") return `${typeOf((node.items as JsonSchema) ?? {})}[]`;
   if (node.type === "string" && node.pattern === "^\\d+$") return "id";
   const type = Array.isArray(node.type) ? node.type.join(" or ") : String(node.type ?? "any");
-  return node.format ? `${type} (${node.format})` : type;
+  const format = node.format ?? (node[CLINIC_TIME] ? "date-time" : undefined);
+  return format ? `${type} (${format})` : type;
 }
 
 function constraints(node: JsonSchema): string {
@@ -86,6 +88,10 @@ export function renderActionsDoc(list: readonly ActionDef[] = actions): string {
     "  `business_id`, …), as trigger events do, so the next step can use the id directly.",
     "- **Every field has a label and a description**; coded fields list what each code means",
     "  (e.g. `cancellation_reason`: 10 = Feeling better … 60 = Work).",
+    "- **Date-times without an offset are the clinic's local time**: `2026-12-01T09:00` is read in the",
+    "  time zone of the business the input names (`business_id`), else of the clinic's first business",
+    "  (Cliniko's `time_zone_identifier`, fetched once per connection), and sent as the UTC instant;",
+    "  `…Z` or `…+11:00` is sent as given.",
     "- **Input is checked before any request**: unknown fields, wrong types, bad enums, formats and `q` filters",
     "  are reported per field (CLI exit code 2). Errors from Cliniko exit with code 1 and one sentence",
     "  (422: the fields Cliniko rejected).",

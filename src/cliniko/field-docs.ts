@@ -27,6 +27,11 @@ type Schema = Record<string, unknown> & {
 export const ENUM_LABELS = "x-enum-labels";
 /** Marks a record reference in JSON Schema: it takes an id, a Cliniko URL or a link object. */
 export const REFERENCE = "x-reference";
+/**
+ * Marks a date-time in JSON Schema that may be written without an offset, as the clinic's local
+ * time (catalog/clinic-time.ts turns it into UTC before the request).
+ */
+export const CLINIC_TIME = "x-clinic-time";
 
 /** The non-null alternative of a nullable schema, and whether null is allowed. */
 function unwrap(s: Schema): { core: Schema; nullable: boolean } {
@@ -80,10 +85,10 @@ export function describeField(name: string, schema: Schema): string {
     );
   } else {
     const type = Array.isArray(core.type) ? core.type.join(" or ") : core.type;
-    switch (core.format) {
+    switch (core[CLINIC_TIME] ? "date-time" : core.format) {
       case "date-time":
         parts.push(
-          "A date and time with its time zone, e.g. 2025-03-01T09:30:00+11:00 (the clinic's local time with its offset) or 2025-02-28T22:30:00Z (UTC)",
+          "A date and time; a time zone is required: give its offset (2025-03-01T09:30:00+11:00, or 2025-02-28T22:30:00Z for UTC), or write none (2025-03-01T09:30) to use the clinic's time zone (its business's, in Cliniko)",
         );
         break;
       case "date":

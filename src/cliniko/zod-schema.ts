@@ -8,7 +8,7 @@
  *   jsonSchemaOf(zodType)          → JSON Schema (draft 2020-12) of what a caller may send
  */
 import { z } from "zod";
-import { ENUM_LABELS, REFERENCE } from "./field-docs.ts";
+import { CLINIC_TIME, ENUM_LABELS, REFERENCE } from "./field-docs.ts";
 import { deref, type SchemaNode } from "./spec.ts";
 
 /** The message for an id sent as a JSON number (or anything but a string): the usual slip. */
@@ -63,7 +63,14 @@ function stringOf(node: SchemaNode): z.ZodType {
     case "int64":
       return clinikoId();
     case "date-time":
-      return z.iso.datetime({ offset: true, message: "must be an ISO 8601 date-time, e.g. 2025-03-01T09:30:00Z" });
+      // Without an offset it is the clinic's local time, turned into UTC when the action runs.
+      return z.iso
+        .datetime({
+          offset: true,
+          local: true,
+          message: "must be an ISO 8601 date-time, e.g. 2025-03-01T09:30 (clinic time) or 2025-03-01T09:30:00Z",
+        })
+        .meta({ [CLINIC_TIME]: true });
     case "date":
       return z.iso.date({ message: "must be a date, YYYY-MM-DD" });
     case "decimal": {

@@ -75,9 +75,9 @@ export function seedDemo(store: SandboxStore, seedNumber = 1): { ownerUserId: st
   owner.created_at = owner.updated_at = setupTime(0);
 
   const businesses = [
-    ["Harbourside Physiotherapy", "12 Wattle Street", "Kestrel Bay", "NSW", "2261"],
-    ["Northcote Wellness Studio", "48 Orchard Parade", "Millbrook", "VIC", "3352"],
-  ].map(([name, address, city, state, post], i) =>
+    ["Harbourside Physiotherapy", "12 Wattle Street", "Kestrel Bay", "NSW", "2261", "Sydney"],
+    ["Northcote Wellness Studio", "48 Orchard Parade", "Millbrook", "VIC", "3352", "Melbourne"],
+  ].map(([name, address, city, state, post, zone], i) =>
     make("businesses", {
       business_name: name,
       display_name: name,
@@ -89,6 +89,9 @@ export function seedDemo(store: SandboxStore, seedNumber = 1): { ownerUserId: st
       post_code: post,
       country: "Australia",
       country_code: "AU",
+      // Offset-less date-times in actions are read in this zone (catalog/clinic-time.ts).
+      time_zone: zone,
+      time_zone_identifier: `Australia/${zone}`,
       show_in_online_bookings: true,
       archived_at: null,
       deleted_at: null,

@@ -158,7 +158,14 @@ describe("action definitions", () => {
       required: string[];
     };
     assert.ok(schema.required.includes("patient_id") && schema.required.includes("starts_at"));
-    assert.equal(schema.properties.starts_at?.format, "date-time");
+    // A date-time may be written without an offset (the clinic's local time), which JSON Schema's
+    // `date-time` format forbids: it is marked as a clinic time instead, with a pattern for both.
+    const startsAt = schema.properties.starts_at as { format?: string; pattern?: string; "x-clinic-time"?: boolean };
+    assert.equal(startsAt["x-clinic-time"], true);
+    assert.equal(startsAt.format, undefined);
+    for (const ok of ["2026-12-01T09:00", "2026-12-01T09:00:00+11:00", "2026-12-01T09:00:00Z"])
+      assert.match(ok, new RegExp(startsAt.pattern!));
+    assert.doesNotMatch("2026-12-01", new RegExp(startsAt.pattern!));
     assert.match(
       String((schema.properties.patient_id as { description?: string })?.description),
       /id, its Cliniko URL/,

@@ -174,8 +174,8 @@ function FieldInput({
           onFocus={focus}
           onChange={(e) => update(e.target.value)}
           placeholder={
-            schema.format === "date-time"
-              ? "2025-01-31T09:00:00Z or {{ … }}"
+            schema.format === "date-time" || schema["x-clinic-time"]
+              ? "2025-01-31T09:00 (clinic time), …Z or {{ … }}"
               : schema.format === "date"
                 ? "2025-01-31"
                 : undefined
