@@ -321,3 +321,68 @@ test("daily schedule → tomorrow's appointments, through the CLI; runs list --j
   const bad = await run("runs", "list", "--status", "nope");
   assert.equal(bad.status, 2);
 });
+
+/**
+ * The date the birthday template calls today: at +10:00, as it reads it (at its 08:00 Sydney run
+ * that is Sydney's date in either season; `run --once` fires now, any hour, so the test uses the
+ * template's own offset rather than Sydney's).
+ */
+const templateDate = (days = 0) => new Date(Date.now() + 10 * 3_600_000 + days * 86_400_000).toISOString().slice(0, 10);
+
+test("patient birthdays → today's birthdays, from every page of patients, and only those", async () => {
+  const [, month, day] = templateDate().split("-");
+  const [, nextMonth, nextDay] = templateDate(1).split("-");
+  const today = h.sandbox.control.create("patients", {
+    first_name: "Bea",
+    last_name: "Birthday",
+    date_of_birth: `1984-${month}-${day}`,
+    archived_at: null,
+  });
+  const tomorrow = h.sandbox.control.create("patients", {
+    first_name: "Tom",
+    last_name: "Tomorrow",
+    date_of_birth: `1990-${nextMonth}-${nextDay}`,
+    archived_at: null,
+  });
+  const s = await once("patient-birthdays.yaml");
+  assert.deepEqual(
+    s.runs.map((r) => [r.status, r.error]),
+    [["succeeded", null]],
+  );
+  const body = lastBody("/front-desk") as { date: string; patients: { id: string; date_of_birth: string }[] };
+  assert.equal(body.date, templateDate());
+  const ids = body.patients.map((p) => p.id);
+  assert.ok(ids.includes(today.id), "today's birthday is sent");
+  assert.ok(!ids.includes(tomorrow.id), "tomorrow's is not");
+  assert.ok(body.patients.every((p) => p.date_of_birth.slice(5) === `${month}-${day}`));
+  const expected = h.sandbox.store
+    .rows("patients")
+    .filter((p) => p.archived_at == null && String(p.date_of_birth).slice(5) === `${month}-${day}`);
+  assert.equal(body.patients.length, expected.length, "every live patient born on this day, from every page");
+});
+
+test("patient form completed → the front desk hears who completed which form; an open form is not reported", async () => {
+  await once("patient-form-completed.yaml");
+  const patient = someRow("patients");
+  const form = h.sandbox.control.create("patient_forms", {
+    patient_id: patient.id,
+    name: "New patient intake",
+    completed_at: null,
+    archived_at: null,
+  });
+  assert.equal((await once("patient-form-completed.yaml")).runs.length, 0, "an open form starts no run");
+  const before = callsTo("/front-desk").length;
+  h.sandbox.control.clock({ advanceSeconds: 5 });
+  h.sandbox.control.update("patient_forms", form.id, { completed_at: h.sandbox.clock.iso() });
+  const s = await once("patient-form-completed.yaml");
+  assert.deepEqual(
+    s.runs.map((r) => [r.eventKey.split("@")[0], r.status, r.error]),
+    [[form.id, "succeeded", null]],
+  );
+  const sent = callsTo("/front-desk").slice(before);
+  assert.equal(sent.length, 1);
+  assert.equal(
+    (sent[0]!.body as { text: string }).text,
+    `Form completed: ${patient.first_name} ${patient.last_name} completed "New patient intake".`,
+  );
+});
