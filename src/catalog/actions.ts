@@ -37,7 +37,7 @@ export interface ActionRow {
   handler?: keyof typeof handlers;
   resource?: ResourceName;
   documented?: boolean;
-  /** "brief" unless derived from the API document (apiRows). */
+  /** "brief" unless derived from the API document (apiRows) or computed by cliniko-flow (flowRows). */
   source?: CatalogSource;
 }
 
@@ -620,4 +620,20 @@ export function deriveApiRows(briefRows: readonly ActionRow[]): ActionRow[] {
 
 export const apiRows: readonly ActionRow[] = deriveApiRows(actionRows);
 
-export const actions: readonly ActionDef[] = Object.freeze([...actionRows, ...apiRows].map(build));
+/** Answers clinics ask for that no single operation gives, computed from Cliniko's reads. */
+export const flowRows: readonly ActionRow[] = [
+  {
+    key: "list_patients_with_birthday",
+    title: "List Patients With Birthday",
+    group: "Patients",
+    op: "ListPatients-Get",
+    kind: "custom",
+    resource: "patients",
+    handler: "patientsWithBirthday",
+    source: "flow",
+    description:
+      "Lists the live patients whose birthday is on a date (default today, in the clinic's time zone), matched by day and month; 29 February birthdays fall on 28 February in other years. Reads every patient (one request per 100): Cliniko cannot filter birthdays.",
+  },
+];
+
+export const actions: readonly ActionDef[] = Object.freeze([...actionRows, ...apiRows, ...flowRows].map(build));

@@ -123,6 +123,26 @@ function clinicZones(client: ClinikoClient): Promise<ClinicZones> {
   return fresh;
 }
 
+/**
+ * The clinic's time zone: the named business's, else the first business's that names one;
+ * undefined when none does.
+ */
+export async function clinicZone(client: ClinikoClient, businessId?: string): Promise<string | undefined> {
+  const zones = await clinicZones(client);
+  return (businessId ? zones.byBusiness.get(businessId) : undefined) ?? zones.first;
+}
+
+/** The calendar date (YYYY-MM-DD) at instant `ms` in `zone` (UTC without one). */
+export function dateIn(zone: string | undefined, ms: number): string {
+  const f = new Intl.DateTimeFormat("en-CA", {
+    timeZone: zone ?? "UTC",
+    year: "numeric",
+    month: "2-digit",
+    day: "2-digit",
+  });
+  return f.format(new Date(ms));
+}
+
 type Found = { set(value: string): void; value: string; path: string };
 
 /** The offset-less date-times of `value` where its schema marks a clinic time. */
@@ -166,9 +186,7 @@ export async function inClinicTime(
   const found: Found[] = [];
   localTimes(copy, schema, "", found);
   if (found.length === 0) return input;
-  const zones = await clinicZones(client);
-  const business = typeof copy.business_id === "string" ? zones.byBusiness.get(copy.business_id) : undefined;
-  const zone = business ?? zones.first;
+  const zone = await clinicZone(client, typeof copy.business_id === "string" ? copy.business_id : undefined);
   if (!zone) {
     throw new ActionInputError(
       action,

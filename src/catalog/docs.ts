@@ -73,7 +73,8 @@ export function renderActionsDoc(list: readonly ActionDef[] = actions): string {
     "",
     `${list.length} Cliniko actions: the product brief's ${list.filter((a) => a.source === "brief").length}, grouped as in the brief, then`,
     `${list.filter((a) => a.source === "api").length} more (\`source: "api"\`) so that every non-deprecated operation of Cliniko's API document is`,
-    "an action (see [Beyond the brief](#beyond-the-brief)). Run one with",
+    `an action (see [Beyond the brief](#beyond-the-brief)), and ${list.filter((a) => a.source === "flow").length} that cliniko-flow computes from Cliniko's reads`,
+    '(`source: "flow"`, see [Computed by cliniko-flow](#computed-by-cliniko-flow)). Run one with',
     "`cliniko-flow action run <key> --input '<json>'` (or `--input @file.json`); list them with",
     "`cliniko-flow actions [--json]` (the JSON carries each input's full JSON Schema and an output sample).",
     "",
@@ -134,10 +135,17 @@ export function renderActionsDoc(list: readonly ActionDef[] = actions): string {
     'Every other non-deprecated operation of Cliniko\'s API document, derived from it (`source: "api"`): keys',
     "and titles follow the operation's name in the brief's style (a GET of one record is a *Find*).",
   ].join("\n");
+  const computed = [
+    "# Computed by cliniko-flow",
+    "",
+    'Answers no single operation of the API gives, computed from its reads (`source: "flow"`).',
+  ].join("\n");
   const body = [
     ...groups(list.filter((a) => a.source === "brief")),
     beyond,
     ...groups(list.filter((a) => a.source === "api")),
+    computed,
+    ...groups(list.filter((a) => a.source === "flow")),
   ];
   return `${[...intro, body.join("\n\n")].join("\n")}\n`;
 }

@@ -8,12 +8,14 @@ import type {
   AvailableTime,
   GroupAppointment,
   IndividualAppointment,
+  Patient,
   Practitioner,
   User,
 } from "../cliniko/records.generated.ts";
 import { deref, type OperationSpec, operation } from "../cliniko/spec.ts";
 import type { ClinikoClient } from "../cliniko/types.ts";
 import { clinikoId, zodOf } from "../cliniko/zod-schema.ts";
+import { clinicZone, dateIn } from "./clinic-time.ts";
 import { ActionUnsupportedError } from "./errors.ts";
 import { idOrUrl, parseRecordUrl } from "./inputs.ts";
 import { type RunContext, revealFilters } from "./run.ts";
@@ -264,6 +266,44 @@ const availabilityBlockIds: Handler = {
   },
 };
 
+// ---------------------------------------------------------------------------------------------
+// Patients with a birthday: Cliniko filters date_of_birth by whole dates only (`q[]=date_of_birth:=
+// 1984-03-03`), not by day and month across years, so every live patient is read (100 a request)
+// and matched here.
+
+const birthdaysInput = () =>
+  z.strictObject({
+    date: z.iso.date({ message: "must be a date, YYYY-MM-DD" }).optional().meta({
+      title: "Date",
+      description:
+        "The day whose birthdays to list, YYYY-MM-DD (default: today in the clinic's time zone, its first business's in Cliniko)",
+    }),
+  });
+
+/** Whether `year` has a 29 February. */
+const leapYear = (year: number) => (year % 4 === 0 && year % 100 !== 0) || year % 400 === 0;
+
+/** The `MM-DD`s born on `date` celebrate: 29 February birthdays fall on 28 February in other years. */
+export function birthdayDays(date: string): string[] {
+  const monthDay = date.slice(5);
+  return monthDay === "02-28" && !leapYear(Number(date.slice(0, 4))) ? ["02-28", "02-29"] : [monthDay];
+}
+
+const patientsWithBirthday: Handler = {
+  input: birthdaysInput,
+  outputSample: () => ({ date: SAMPLE_TIME.slice(0, 10), records: [sampleRecord("Patient")], total_entries: 1 }),
+  async run(ctx, client, input) {
+    const date = (input.date as string | undefined) ?? dateIn(await clinicZone(client), Date.now());
+    const days = new Set(birthdayDays(date));
+    const records: Patient[] = [];
+    for await (const page of client.pagesOf<Patient>(ctx.op, { sort: "last_name", perPage: 100 })) {
+      for (const p of page.records)
+        if (typeof p.date_of_birth === "string" && days.has(p.date_of_birth.slice(5))) records.push(p);
+    }
+    return { date, records, total_entries: records.length };
+  },
+};
+
 export const handlers = {
   createConcessionPrice,
   updateConcessionPrice,
@@ -272,4 +312,5 @@ export const handlers = {
   availableTimes,
   nextAvailableTime,
   availabilityBlockIds,
+  patientsWithBirthday,
 } satisfies Record<string, Handler>;

@@ -17,8 +17,13 @@ export type ActionKind =
   | "delete"
   | "custom";
 
-/** Where an entry comes from: the product brief (its keys and titles are pinned), or Cliniko's API document. */
-export type CatalogSource = "brief" | "api";
+/**
+ * Where an entry comes from: the product brief (its keys and titles are pinned), Cliniko's API
+ * document (one per operation), or cliniko-flow itself (an answer the API gives no single
+ * operation for, computed from its reads).
+ */
+export const CATALOG_SOURCES = ["brief", "api", "flow"] as const;
+export type CatalogSource = (typeof CATALOG_SOURCES)[number];
 
 export interface ActionDef {
   /** The brief's slug (e.g. `create_patient`), or one derived from the operation for `source: "api"`. */

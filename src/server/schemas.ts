@@ -6,6 +6,7 @@
  */
 import { z } from "zod";
 import { CONNECTION_KINDS } from "../apps/kinds.ts";
+import { CATALOG_SOURCES } from "../catalog/types.ts";
 import { nameSchema } from "../engine/names.ts";
 import { REPLAY_VERSIONS } from "../engine/replay-plan.ts";
 import { StepSchema, WorkflowSchema } from "../engine/workflow.ts";
@@ -146,8 +147,11 @@ export const ConnectionTestResult = z.object({
 const CatalogEntry = {
   key: z.string(),
   title: z.string(),
-  /** "brief": one of the product brief's; "api": derived from Cliniko's API document (absent for built-ins). */
-  source: z.enum(["brief", "api"]).optional(),
+  /**
+   * "brief": one of the product brief's; "api": derived from Cliniko's API document; "flow":
+   * computed by cliniko-flow from Cliniko's reads (absent for built-ins).
+   */
+  source: z.enum(CATALOG_SOURCES).optional(),
   group: z.string(),
   kind: z.string(),
   description: z.string(),

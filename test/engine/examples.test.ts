@@ -322,16 +322,13 @@ test("daily schedule → tomorrow's appointments, through the CLI; runs list --j
   assert.equal(bad.status, 2);
 });
 
-/**
- * The date the birthday template calls today: at +10:00, as it reads it (at its 08:00 Sydney run
- * that is Sydney's date in either season; `run --once` fires now, any hour, so the test uses the
- * template's own offset rather than Sydney's).
- */
-const templateDate = (days = 0) => new Date(Date.now() + 10 * 3_600_000 + days * 86_400_000).toISOString().slice(0, 10);
+/** Today's date in Sydney, the demo clinic's time zone (its first business's). */
+const sydneyDate = (days = 0) =>
+  new Intl.DateTimeFormat("en-CA", { timeZone: "Australia/Sydney" }).format(new Date(Date.now() + days * 86_400_000));
 
-test("patient birthdays → today's birthdays, from every page of patients, and only those", async () => {
-  const [, month, day] = templateDate().split("-");
-  const [, nextMonth, nextDay] = templateDate(1).split("-");
+test("patient birthdays → today's birthdays in the clinic's time zone, from every page of patients, and only those", async () => {
+  const [, month, day] = sydneyDate().split("-");
+  const [, nextMonth, nextDay] = sydneyDate(1).split("-");
   const today = h.sandbox.control.create("patients", {
     first_name: "Bea",
     last_name: "Birthday",
@@ -344,17 +341,20 @@ test("patient birthdays → today's birthdays, from every page of patients, and 
     date_of_birth: `1990-${nextMonth}-${nextDay}`,
     archived_at: null,
   });
+  const before = callsTo("/front-desk").length;
   const s = await once("patient-birthdays.yaml");
   assert.deepEqual(
     s.runs.map((r) => [r.status, r.error]),
     [["succeeded", null]],
   );
-  const body = lastBody("/front-desk") as { date: string; patients: { id: string; date_of_birth: string }[] };
-  assert.equal(body.date, templateDate());
+  const sent = callsTo("/front-desk").slice(before);
+  assert.equal(sent.length, 1);
+  const body = sent[0]!.body as { text: string; date: string; patients: { id: string; date_of_birth: string }[] };
+  assert.equal(body.date, sydneyDate());
   const ids = body.patients.map((p) => p.id);
   assert.ok(ids.includes(today.id), "today's birthday is sent");
   assert.ok(!ids.includes(tomorrow.id), "tomorrow's is not");
-  assert.ok(body.patients.every((p) => p.date_of_birth.slice(5) === `${month}-${day}`));
+  assert.match(body.text, /Bea Birthday/);
   const expected = h.sandbox.store
     .rows("patients")
     .filter((p) => p.archived_at == null && String(p.date_of_birth).slice(5) === `${month}-${day}`);
