@@ -120,3 +120,23 @@ function withSampleIds(record: ClinikoRecord, fields: Record<string, SchemaNode>
   }
   return out;
 }
+
+/** The API root of the document's example URLs, which the samples' links keep. */
+const EXAMPLE_ROOT = /^https?:\/\/[^/]+\/v1(?=\/)/;
+
+/**
+ * A sample with its links on a connection's API root (`http://127.0.0.1:4010/v1/patients/…`), so a
+ * link object taken from it (`{{ trigger.patient }}`) is accepted on that connection like a real
+ * record's: an action refuses a URL on another host.
+ */
+export function onConnection<T>(sample: T, baseUrl: string): T {
+  const root = baseUrl.replace(/\/$/, "");
+  const walk = (value: unknown, key?: string): unknown => {
+    if (key === "self" && typeof value === "string") return value.replace(EXAMPLE_ROOT, root);
+    if (Array.isArray(value)) return value.map((v) => walk(v));
+    if (value && typeof value === "object")
+      return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, walk(v, k)]));
+    return value;
+  };
+  return walk(sample) as T;
+}

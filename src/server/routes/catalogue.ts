@@ -4,6 +4,7 @@
  */
 import { actionSummary, triggerSummary, triggers } from "../../catalog/index.ts";
 import { withLinkIds } from "../../catalog/links.ts";
+import { onConnection } from "../../catalog/samples.ts";
 import { stampOf } from "../../catalog/triggers.ts";
 import type { TriggerRecord } from "../../catalog/types.ts";
 import { groupRank, keywordsOf } from "../../catalog/words.ts";
@@ -142,6 +143,7 @@ export const catalogueRoutes: RoutePlugin = async (app, ctx) => {
         const client = await ctx.clientFor(query.connection || "default");
         const record = await liveSample(client, params.id);
         if (record) return { sample: record, live: true };
+        return { sample: onConnection(entry.sample ?? {}, client.baseUrl), live: false };
       }
       return { sample: entry.sample ?? {}, live: false };
     },

@@ -3,6 +3,8 @@
  * enable/disable, versions, validation without saving, and test runs of a whole workflow or one
  * step that store nothing. Definitions are the engine's workflow model (`WorkflowSchema`).
  */
+
+import { onConnection } from "../../catalog/samples.ts";
 import { WorkflowSchema } from "../../engine/workflow.ts";
 import type { StoredWorkflow } from "../../store/workflows.ts";
 import { conflict, HttpError, notFound } from "../errors.ts";
@@ -156,11 +158,12 @@ export const workflowRoutes: RoutePlugin = async (app, ctx) => {
       if (!ctx.engine?.testWorkflow) throw missingEngine();
       const definition = validated(ctx, req.body.definition);
       let trigger = req.body.trigger;
+      const builtin = () => catalogTriggers(ctx.engine).find((t) => t.key === definition.trigger.key)?.sample ?? {};
       if (trigger === undefined && req.body.live) {
         const client = await ctx.clientFor(definition.trigger.connection ?? "default");
-        trigger = await liveSample(client, definition.trigger.key);
+        trigger = (await liveSample(client, definition.trigger.key)) ?? onConnection(builtin(), client.baseUrl);
       }
-      trigger ??= catalogTriggers(ctx.engine).find((t) => t.key === definition.trigger.key)?.sample ?? {};
+      trigger ??= builtin();
       return ctx.engine.testWorkflow({ definition, trigger });
     },
   );
