@@ -18,7 +18,9 @@ How records are referred to:
   patient id), or the call is refused before anything is sent.
 - Related records appear as links, not ids: an appointment has "patient": {"links": {"self": ...}},
   "practitioner": {"links": ...}. To read the patient, pass that URL as "id" to find_patient.
-- Dates and times are ISO 8601 in UTC ("2025-03-01T09:00:00Z"); dates without time are "YYYY-MM-DD".
+- Dates and times are ISO 8601: Cliniko answers in UTC ("2025-03-01T09:00:00Z"). A date-time you
+  send without an offset ("2025-03-01T09:00") is the clinic's local time (its business's time zone)
+  and is turned into UTC before sending; dates without time are "YYYY-MM-DD".
 
 Reading:
 - find_* reads one record by id; list_* reads a page (per_page up to 100), or every page with
