@@ -502,6 +502,19 @@ const cases: Record<string, Case> = {
     invalid: () => ({}),
   },
   get_availability_block: { input: () => ({ id: P.availabilityBlock().id }), check: found("availability_blocks") },
+  list_patients_with_birthday: {
+    // A leap year: every day and month is a date in it, and each day lists only its own birthdays.
+    input: () => ({ date: `2028-${String(P.patient().date_of_birth).slice(5)}` }),
+    check: (result) => {
+      const { records, date } = result as { date: string; records: { id: string; date_of_birth: string }[] };
+      assert.ok(
+        records.some((r) => r.id === P.patient().id),
+        "the patient born on that day and month",
+      );
+      assert.ok(records.every((r) => r.date_of_birth.slice(5) === date.slice(5)));
+    },
+    invalid: () => ({ date: "tomorrow" }),
+  },
   // Treatment Notes
   create_treatment_note: {
     input: () => ({ patient_id: P.patient().id, title: "Initial assessment", draft: true }),
