@@ -142,7 +142,6 @@ export const ConnectionTestResult = z.object({
 
 // ── catalogue ────────────────────────────────────────────────────────────────────────────────────
 
-/** What the editor's search uses besides the title: words clinics use, and where the group sorts. */
 /** What every catalogue entry, action or trigger, carries: its name, where it comes from and how it is found. */
 const CatalogEntry = {
   key: z.string(),
