@@ -8,6 +8,7 @@
  * One id per collection, below the sandbox's own counter (which starts at 10^18) and above 2^53,
  * like every sandbox id, so a client that turns ids into numbers still breaks visibly.
  */
+import { createHash } from "node:crypto";
 import { resourceNames } from "./resources.ts";
 
 const BASE = 900_000_000_000_000_000n;
@@ -21,10 +22,16 @@ const VIEWS: Readonly<Record<string, string>> = {
   appointments: "individual_appointments",
 };
 
-const order = [...resourceNames].filter((n) => !(n in VIEWS)).sort();
+const served: ReadonlySet<string> = new Set(resourceNames);
 
-/** The sample id of a collection's record, or undefined for a collection the catalogue does not serve. */
+/**
+ * The sample id of a collection's record, or undefined for a collection the catalogue does not
+ * serve. Derived from the collection's name alone (48 bits of its SHA-256), so adding a resource
+ * to the catalogue never renumbers the others, and a saved sandbox keeps matching its samples.
+ */
 export function sampleId(collection: string): string | undefined {
-  const i = order.indexOf((VIEWS[collection] ?? collection) as (typeof order)[number]);
-  return i < 0 ? undefined : (BASE + BigInt(i + 1)).toString();
+  const name = VIEWS[collection] ?? collection;
+  if (!served.has(name)) return undefined;
+  const digest = createHash("sha256").update(name).digest("hex").slice(0, 12);
+  return (BASE + BigInt(`0x${digest}`)).toString();
 }
