@@ -396,7 +396,8 @@ interface Cursor {
   head?: TriggerRecord;
 }
 
-function compare(a: TriggerRecord, b: TriggerRecord): number {
+/** The order of fetched changes: updated_at, then id (as numbers: ids are int64 strings). */
+export function compareChanges(a: TriggerRecord, b: TriggerRecord): number {
   const d = time(a.updated_at) - time(b.updated_at);
   if (d !== 0) return d;
   const ia = String(a.id ?? "");
@@ -443,7 +444,7 @@ export async function* fetchChanges(
   const yielded = cursors.length > 1 ? new Set<string>() : undefined;
   while (cursors.length > 0) {
     let best = 0;
-    for (let i = 1; i < cursors.length; i++) if (compare(cursors[i]!.head!, cursors[best]!.head!) < 0) best = i;
+    for (let i = 1; i < cursors.length; i++) if (compareChanges(cursors[i]!.head!, cursors[best]!.head!) < 0) best = i;
     const cursor = cursors[best]!;
     const record = cursor.head!;
     const key = `${record.id}@${record.updated_at}`;

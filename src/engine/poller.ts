@@ -1,18 +1,23 @@
 /**
  * One poll of one (connection, resource) pair, shared by every active workflow whose trigger
- * reads that resource: fetch everything changed since the cursor minus an overlap window (all
- * pages), detect each workflow's events, and commit seen keys + queued runs + the new cursor in
- * one transaction (PollingStore.commit). Seen keys make overlapping and repeated polls harmless.
+ * reads that resource: read what changed since the settled mark (poll-window.ts: new changes,
+ * and the overlap window once it is final), detect each workflow's events, and commit seen keys +
+ * queued runs + the new cursor and marks in one transaction (PollingStore.commit). Seen keys make
+ * overlapping and repeated polls harmless.
  */
 
 import type { TriggerDef, TriggerRecord } from "../catalog/index.ts";
 import { trigger as catalogTrigger, detect, fetchChanges } from "../catalog/index.ts";
 import type { ResourceName } from "../cliniko/resources.ts";
 import type { ClinikoClient } from "../cliniko/types.ts";
-import type { DetectedEvent, Store, StoredWorkflow } from "../store/index.ts";
+import { type DetectedEvent, pollWindow, type Store, type StoredWorkflow } from "../store/index.ts";
+import { readWindow } from "./poll-window.ts";
 import type { WorkflowDefinition } from "./workflow.ts";
 
-/** Default overlap: Cliniko commits a change with a timestamp a little before it becomes visible. */
+/**
+ * Default overlap: Cliniko commits a change with a timestamp a little before it becomes visible,
+ * so a change may appear stamped up to this long before stamps already seen.
+ */
 export const DEFAULT_OVERLAP_MS = 2 * 60_000;
 
 export interface PollTarget {
@@ -44,6 +49,8 @@ export interface PollResult {
   /** The listing changed under us while paging; the cursor was held back. */
   disturbed: boolean;
   cursor: string;
+  /** Where the next poll reads from (see PollWindow). */
+  settled: string;
 }
 
 const ms = (t: string) => Date.parse(t);
@@ -58,19 +65,31 @@ export async function pollResource(
   // A new pair starts at the earliest activation among its workflows: no history flood.
   const start = job.targets.map((t) => t.workflow.activatedAt ?? new Date().toISOString()).sort()[0]!;
   const state = await store.polling.ensureCursor(job.connectionKey, job.pollKey, start);
-  const normalSince = ms(state.cursor) - overlap;
-  let since = normalSince;
-  for (const t of job.targets) if (t.workflow.backfillFrom) since = Math.min(since, ms(t.workflow.backfillFrom));
+  const window = pollWindow(state, overlap);
+  const backfills = job.targets.flatMap((t) => (t.workflow.backfillFrom ? [ms(t.workflow.backfillFrom)] : []));
 
-  const records: TriggerRecord[] = [];
+  let records: TriggerRecord[] = [];
   let pages = 0;
-  for await (const r of fetchChanges(deps.client, job.resource, iso(since), {
-    onPage: (n) => {
-      pages = n;
-      deps.onPage?.(n, records.length);
-    },
-  }))
-    records.push(r);
+  const onPage = (n: number, read: number) => {
+    pages = n;
+    deps.onPage?.(n, read);
+  };
+  let settled: number | undefined;
+  if (backfills.length > 0) {
+    // A backfill reads all its history, oldest first, in one pass (its settled mark is set below).
+    const since = iso(Math.min(window.settled, ...backfills));
+    for await (const r of fetchChanges(deps.client, job.resource, since, { onPage: (n) => onPage(n, records.length) }))
+      records.push(r);
+  } else {
+    const read = await readWindow(
+      deps.client,
+      job.resource,
+      { settled: window.settled, cursor: ms(state.cursor), overlapMs: overlap },
+      { onPage },
+    );
+    records = read.records;
+    settled = read.settled;
+  }
 
   // A record seen twice with different updated_at moved to the end while we paged: pages may
   // have shifted and skipped a record, so keep the cursor and let the next poll re-read.
@@ -84,6 +103,8 @@ export async function pollResource(
     const u = r.updated_at ? ms(r.updated_at) : Number.NaN;
     if (!Number.isNaN(u) && u > maxUpdated) maxUpdated = u;
   }
+  // A whole read from the settled mark settles everything an overlap below the newest stamp.
+  settled ??= Math.max(window.settled, Math.floor((maxUpdated - overlap) / 1000) * 1000);
 
   const events: DetectedEvent[] = [];
   for (const t of job.targets) {
@@ -92,7 +113,7 @@ export async function pollResource(
       Math.floor(
         (t.workflow.backfillFrom
           ? ms(t.workflow.backfillFrom)
-          : Math.max(normalSince, ms(t.workflow.activatedAt ?? state.cursor))) / 1000,
+          : Math.max(window.seenFloor, ms(t.workflow.activatedAt ?? state.cursor))) / 1000,
       ) * 1000;
     const found = detect(t.trigger, records, { activatedAt: iso(from), seen: () => false });
     if (found.length === 0) continue;
@@ -113,12 +134,16 @@ export async function pollResource(
     }
   }
   const cursor = disturbed ? null : iso(maxUpdated);
+  // A change first read now may be an overlap older than the settled mark (poll-window.ts).
+  const seenFloor = disturbed ? undefined : iso(Math.max(window.seenFloor, settled - overlap));
   const committed = await store.polling.commit({
     connectionKey: job.connectionKey,
     pollKey: job.pollKey,
     cursor,
+    settled: disturbed ? null : iso(settled),
+    seenFloor,
     events,
-    pruneBefore: disturbed ? undefined : iso(maxUpdated - overlap),
+    pruneBefore: seenFloor,
     overlapMs: overlap,
     backfillDone: job.targets.filter((t) => t.workflow.backfillFrom).map((t) => t.workflow.id),
   });
@@ -130,6 +155,7 @@ export async function pollResource(
     duplicates: committed.duplicates,
     disturbed,
     cursor: cursor ?? state.cursor,
+    settled: iso(disturbed ? window.settled : settled),
   };
 }
 

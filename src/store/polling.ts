@@ -5,9 +5,35 @@ import { isoNow } from "./time.ts";
 
 export interface CursorState {
   cursor: string;
+  /** As stored; null until a poll sets it (read both through `pollWindow`). */
+  settled: string | null;
+  seenFloor: string | null;
   lastPollAt: string | null;
   lastError: string | null;
   failures: number;
+}
+
+/**
+ * A pair's polling window, in ms. `settled`: every change stamped before it was read after it could
+ * no longer commit late, so reads start there. `seenFloor`: events stamped before it are handled
+ * (detection ignores them, their seen keys are pruned, a slow poller's are dropped at commit).
+ * Never stored (earlier versions, new pairs): both are the cursor minus the overlap, which is
+ * where earlier versions read from and detected from.
+ */
+export interface PollWindow {
+  settled: number;
+  seenFloor: number;
+}
+
+export function pollWindow(
+  state: Pick<CursorState, "cursor" | "settled" | "seenFloor">,
+  overlapMs: number,
+): PollWindow {
+  const legacy = Date.parse(state.cursor) - overlapMs;
+  return {
+    settled: state.settled === null ? legacy : Date.parse(state.settled),
+    seenFloor: state.seenFloor === null ? legacy : Date.parse(state.seenFloor),
+  };
 }
 
 /** One event to turn into a run, if this workflow has not seen it yet. */
@@ -25,14 +51,19 @@ export interface PollCommit {
   pollKey: string;
   /** The new cursor (max updated_at seen); the stored one only moves forward. Null keeps it. */
   cursor: string | null;
+  /** The new settled mark (PollWindow); the stored one only moves forward. Null or absent keeps it. */
+  settled?: string | null;
+  /** The new seen floor (PollWindow); the stored one only moves forward. Null or absent keeps it. */
+  seenFloor?: string | null;
   events: DetectedEvent[];
-  /** Seen keys whose event time is older than this can never be fetched again: drop them. */
+  /** Seen keys whose event time is older than this can never be detected again: drop them. */
   pruneBefore?: string;
   /**
-   * The poller's overlap window. An event older than the stored cursor minus this is dropped at
-   * commit: another poller that moved the cursor past it has handled it and may already have
-   * pruned its seen key, so inserting it again would make a second run (two processes polling
-   * the same pair, one slow). Events of a backfill this commit serves are exempt.
+   * The poller's overlap window. An event older than the stored seen floor is dropped at commit:
+   * another poller that moved the floor past it has handled it and may already have pruned its
+   * seen key, so inserting it again would make a second run (two processes polling the same
+   * pair, one slow). Events of a backfill this commit serves are exempt. The overlap is needed
+   * to read a floor that was never stored.
    */
   overlapMs?: number;
   /** Workflows whose `--since` backfill this poll has served. */
@@ -81,7 +112,14 @@ export class PollingStore {
       .where("poll_key", "=", pollKey)
       .executeTakeFirst();
     return r
-      ? { cursor: r.cursor, lastPollAt: r.last_poll_at, lastError: r.last_error, failures: r.failures }
+      ? {
+          cursor: r.cursor,
+          settled: r.settled,
+          seenFloor: r.seen_floor,
+          lastPollAt: r.last_poll_at,
+          lastError: r.last_error,
+          failures: r.failures,
+        }
       : undefined;
   }
 
@@ -113,21 +151,37 @@ export class PollingStore {
         .execute();
       const before = await trx
         .selectFrom("trigger_cursors")
-        .select("cursor")
+        .select(["cursor", "settled", "seen_floor"])
         .where("connection_key", "=", c.connectionKey)
         .where("poll_key", "=", c.pollKey)
         .executeTakeFirst();
       const moved = await trx
         .updateTable("trigger_cursors")
-        .set((eb) => ({
-          cursor: c.cursor
-            ? eb.case().when("cursor", "<", c.cursor).then(c.cursor).else(eb.ref("cursor")).end()
-            : eb.ref("cursor"),
-          last_poll_at: now,
-          last_error: null,
-          failures: 0,
-          updated_at: now,
-        }))
+        .set((eb) => {
+          // A null mark was never stored: any value is ahead of it.
+          const forwardOnly = (column: "settled" | "seen_floor", value: string | null | undefined) =>
+            value
+              ? eb
+                  .case()
+                  .when(column, "is", null)
+                  .then(value)
+                  .when(column, "<", value)
+                  .then(value)
+                  .else(eb.ref(column))
+                  .end()
+              : eb.ref(column);
+          return {
+            cursor: c.cursor
+              ? eb.case().when("cursor", "<", c.cursor).then(c.cursor).else(eb.ref("cursor")).end()
+              : eb.ref("cursor"),
+            settled: forwardOnly("settled", c.settled),
+            seen_floor: forwardOnly("seen_floor", c.seenFloor),
+            last_poll_at: now,
+            last_error: null,
+            failures: 0,
+            updated_at: now,
+          };
+        })
         .where("connection_key", "=", c.connectionKey)
         .where("poll_key", "=", c.pollKey)
         .executeTakeFirst();
@@ -138,6 +192,8 @@ export class PollingStore {
             connection_key: c.connectionKey,
             poll_key: c.pollKey,
             cursor: c.cursor ?? now,
+            settled: c.settled ?? null,
+            seen_floor: c.seenFloor ?? null,
             last_poll_at: now,
             failures: 0,
             updated_at: now,
@@ -154,7 +210,10 @@ export class PollingStore {
           .execute())
           backfilling.add(w.id);
       const staleBefore =
-        before && c.overlapMs !== undefined ? Date.parse(before.cursor) - c.overlapMs : Number.NEGATIVE_INFINITY;
+        before && c.overlapMs !== undefined
+          ? pollWindow({ cursor: before.cursor, settled: before.settled, seenFloor: before.seen_floor }, c.overlapMs)
+              .seenFloor
+          : Number.NEGATIVE_INFINITY;
       const runs = new RunStore(trx);
       const runIds: number[] = [];
       let duplicates = 0;

@@ -52,6 +52,10 @@ export interface TriggerCursorsTable {
   connection_key: string;
   poll_key: string;
   cursor: string;
+  /** Where the next poll reads from; null: cursor minus the overlap (see PollWindow in polling.ts). */
+  settled: string | null;
+  /** Events stamped before this are handled; null: cursor minus the overlap. */
+  seen_floor: string | null;
   last_poll_at: string | null;
   last_error: string | null;
   failures: number;
