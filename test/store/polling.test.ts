@@ -8,7 +8,7 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
-import { openStore, type Store } from "../../src/store/index.ts";
+import { openStore, pollWindow, type Store } from "../../src/store/index.ts";
 import { type PostgresServer, postgresSkip, startPostgres } from "../support/postgres.ts";
 
 const pgSkip = postgresSkip();
@@ -72,6 +72,52 @@ for (const dialect of ["sqlite", "postgres"] as const) {
         events: [event("p3@10", t0 + 10 * MIN)],
       });
       assert.equal(late.runIds.length, 1);
+    });
+
+    test("the settled mark and seen floor only move forward; a slow poller's events below the floor are dropped", async () => {
+      const w = await store.workflows.save("marks", { name: "marks" });
+      const t0 = Date.parse("2026-02-01T10:00:00Z");
+      const at = (ms: number) => new Date(ms).toISOString();
+      const event = (key: string, time: number) => ({
+        workflowId: w.id,
+        workflowVersion: w.version,
+        triggerKey: "new_patient",
+        eventKey: key,
+        eventTime: at(time),
+        payload: { id: key },
+      });
+      const pair = { connectionKey: "main", pollKey: "contacts", overlapMs: OVERLAP };
+      // Never set (a cursor from an earlier version): both read as cursor minus the overlap.
+      const legacy = await store.polling.ensureCursor("main", "contacts", at(t0));
+      assert.deepEqual(pollWindow(legacy, OVERLAP), { settled: t0 - OVERLAP, seenFloor: t0 - OVERLAP });
+      await store.polling.commit({
+        ...pair,
+        cursor: at(t0 + 5 * MIN),
+        settled: at(t0 + 3 * MIN),
+        seenFloor: at(t0 + MIN),
+        events: [],
+      });
+      // A slower poller commits older marks: they stay where they are.
+      await store.polling.commit({
+        ...pair,
+        cursor: at(t0 + 2 * MIN),
+        settled: at(t0),
+        seenFloor: at(t0 - MIN),
+        events: [],
+      });
+      const state = (await store.polling.cursor("main", "contacts"))!;
+      assert.deepEqual(pollWindow(state, OVERLAP), { settled: t0 + 3 * MIN, seenFloor: t0 + MIN });
+      // Its event stamped below the stored floor was handled by the faster one: no run. One at the floor runs.
+      const slow = await store.polling.commit({
+        ...pair,
+        cursor: null,
+        events: [event("c1", t0 + MIN - 1000), event("c2", t0 + MIN)],
+      });
+      assert.deepEqual(
+        (await store.runs.list({ workflowId: w.id })).map((r) => r.eventKey),
+        ["c2"],
+      );
+      assert.equal(slow.duplicates, 1);
     });
   });
 }
