@@ -27,7 +27,7 @@ interface ListBody {
 }
 
 export async function fetchPage<T>(send: Send, request: WireRequest, key: string): Promise<ListPage<T>> {
-  const { body } = await send<ListBody>({ ...request, method: "GET" });
+  const { body, headers } = await send<ListBody>({ ...request, method: "GET" });
   const records = body?.[key];
   if (!Array.isArray(records)) {
     throw new ClinikoHttpError({
@@ -43,6 +43,8 @@ export async function fetchPage<T>(send: Send, request: WireRequest, key: string
   };
   const next = body.links?.next;
   if (typeof next === "string" && next !== "") page.next = next;
+  const answeredAt = Date.parse(headers?.get("date") ?? "");
+  if (!Number.isNaN(answeredAt)) page.answeredAt = answeredAt;
   return page;
 }
 

@@ -53,6 +53,8 @@ export interface ListPage<T = ClinikoRecord> {
   totalEntries: number;
   /** Absolute URL of the next page; absent on the last page. */
   next?: string;
+  /** Cliniko's clock when it answered (its `Date` header, whole seconds), when it sent one. */
+  answeredAt?: number;
 }
 
 export interface ResourceClient {

@@ -1,9 +1,9 @@
 /**
  * What one poll reads of a resource, and how much of it that settles.
  *
- * A change can commit late: stamped up to the overlap before stamps that are already visible. So a
- * stamp range is final once a stamp one overlap past it is visible, and only a read made after that
- * is sure to hold every change of the range. Re-reading the whole overlap window on every poll (what
+ * A change can commit late: stamped up to the overlap before it becomes visible. So a stamp range
+ * is final once Cliniko's clock (or a visible stamp) is one overlap past it, and only a read made
+ * after that is sure to hold every change of the range. Re-reading the whole overlap window on every poll (what
  * earlier versions did) reads each change overlap / interval + 1 times: three times at the default
  * 1-minute interval and 2-minute overlap, which is 3–5 pages a poll on a busy clinic. Here a change
  * is read when it is new and once more when its range is final, and the range in between, already
@@ -13,13 +13,15 @@
  *      Newest-first paging can repeat a record when the listing moves but never skip one: a record
  *      that changes jumps to the front, above the pages still to come. A window that fits in one
  *      page (an idle resource, a quiet clinic) is read whole, in one request, as before.
- *   2. The final line is the newest stamp seen minus the overlap. Once a page ends below the cursor
+ *   2. The final line is the newest stamp seen, or Cliniko's clock when it answered (its Date header)
+ *      if later, minus the overlap. Once a page ends below the cursor
  *      (every new change is read) and at or above the final line, the rest of the listing is the
  *      not-yet-final middle plus the final range [settled, final line). When a read of the final
  *      range alone costs fewer pages (estimated from total_entries), the listing stops there and
  *      that range is read instead. The middle is read in a later poll, once it is final.
  *   3. Everything below the final line has now been read after it was final: it is the new
- *      settled mark (the caller stores it with the poll's commit).
+ *      settled mark (the caller stores it with the poll's commit). Once a resource has been quiet
+ *      for an overlap, the mark passes its last change and each poll is one near-empty page.
  *
  * A change first seen in a settling read may be up to one overlap older than the settled mark at
  * that time: see the seen floor in src/store/polling.ts (`pollWindow`).
@@ -80,8 +82,10 @@ export async function readWindow(
     took(first.value);
     listings.push({ list, pages, page: first.value, read: first.value.records.length });
   }
+  // Newest stamp seen, or Cliniko's clock when it answered if later (a quiet spell).
   let newest = window.cursor;
   for (const r of records) if (stamp(r) > newest) newest = stamp(r);
+  for (const l of listings) if ((l.page.answeredAt ?? 0) > newest) newest = l.page.answeredAt!;
   const finalLine = second(newest - window.overlapMs);
 
   // 2. The rest of each listing, or only its final range when that is cheaper.
@@ -89,7 +93,8 @@ export async function readWindow(
     let skipMiddle = false;
     while (l.page.next) {
       const last = stamp(l.page.records.at(-1));
-      if (finalLine > settled && last < window.cursor && last >= finalLine) {
+      // Below the cursor's second: every change not read before is on the pages read so far.
+      if (finalLine > settled && last < second(window.cursor) && last >= finalLine) {
         const remaining = Math.max(0, l.page.totalEntries - l.read);
         // Assume the remaining records spread evenly over [settled, last].
         const finalShare = (finalLine - settled) / (last - settled + 1000);

@@ -237,6 +237,10 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
   app.addHook("onResponse", async (req, reply) => {
     if (!isControl(req.url)) logRequest(req, reply.statusCode);
   });
+  // Cliniko's Date header and its timestamps come from one clock; so do the sandbox's.
+  app.addHook("onSend", async (_req, reply) => {
+    reply.header("date", clock.now().toUTCString());
+  });
 
   app.setErrorHandler((err, _req, reply) => {
     if (err instanceof ValidationError) return send(reply, 422, { message: err.message, errors: err.errors });
