@@ -3,22 +3,22 @@
  *
  * A change can commit late: stamped up to the overlap before it becomes visible. So a stamp range
  * is final once Cliniko's clock (or a visible stamp) is one overlap past it, and only a read made
- * after that is sure to hold every change of the range. Re-reading the whole overlap window on every poll (what
- * earlier versions did) reads each change overlap / interval + 1 times: three times at the default
- * 1-minute interval and 2-minute overlap, which is 3–5 pages a poll on a busy clinic. Here a change
- * is read when it is new and once more when its range is final, and the range in between, already
- * read and not yet final, is skipped when skipping saves pages:
+ * after that is sure to hold every change of the range. Re-reading the whole overlap window on
+ * every poll (what earlier versions did) reads each change overlap / interval + 1 times: three
+ * times at the default 1-minute interval and 2-minute overlap, 3–5 pages a poll on a busy clinic.
+ * Here a change is read when it is new and once more when its range is final, and the range in
+ * between, already read and not yet final, is skipped when skipping saves pages:
  *
  *   1. `updated_at >= settled` newest first, page by page, on each list operation of the resource.
  *      Newest-first paging can repeat a record when the listing moves but never skip one: a record
  *      that changes jumps to the front, above the pages still to come. A window that fits in one
  *      page (an idle resource, a quiet clinic) is read whole, in one request, as before.
- *   2. The final line is the newest stamp seen, or Cliniko's clock when it answered (its Date header)
- *      if later, minus the overlap. Once a page ends below the cursor
- *      (every new change is read) and at or above the final line, the rest of the listing is the
- *      not-yet-final middle plus the final range [settled, final line). When a read of the final
- *      range alone costs fewer pages (estimated from total_entries), the listing stops there and
- *      that range is read instead. The middle is read in a later poll, once it is final.
+ *   2. The final line is the newest stamp seen, or Cliniko's clock when it answered (its Date
+ *      header) if later, minus the overlap. Once a page ends below the cursor (every new change is
+ *      read) and at or above the final line, the rest of the listing is the not-yet-final middle
+ *      plus the final range [settled, final line). When a read of the final range alone costs
+ *      fewer pages (estimated from total_entries), the listing stops there and that range is read
+ *      instead. The middle is read in a later poll, once it is final.
  *   3. Everything below the final line has now been read after it was final: it is the new
  *      settled mark (the caller stores it with the poll's commit). Once a resource has been quiet
  *      for an overlap, the mark passes its last change and each poll is one near-empty page.

@@ -91,8 +91,8 @@ export async function pollResource(
     settled = read.settled;
   }
 
-  // A record seen twice with different updated_at moved to the end while we paged: pages may
-  // have shifted and skipped a record, so keep the cursor and let the next poll re-read.
+  // A record seen twice with different updated_at moved while we paged: oldest first (a backfill),
+  // pages may have shifted and skipped a record, so keep the cursor and marks and re-read.
   const versions = new Map<string, unknown>();
   let disturbed = false;
   let maxUpdated = ms(state.cursor);
