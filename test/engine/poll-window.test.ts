@@ -109,6 +109,56 @@ async function busyClinic(poolSize: number) {
   return clinic;
 }
 
+describe("upgrading from a version that re-read the whole window", () => {
+  test("its cursor, with no marks stored and old seen keys pruned, fires nothing twice", async () => {
+    h.sandbox.clock.freeze();
+    const w = await h.store.workflows.save("created", workflow({ trigger: { key: "new_patient" } }));
+    h.sandbox.clock.advance(600_000);
+    const now = h.sandbox.clock.nowMs();
+    // Created 3 minutes ago and changed 30 s ago: the earlier version fired for it and, its
+    // cursor now 2 minutes past the creation, pruned the key (what it committed is replayed here).
+    const p = h.sandbox.control.create("patients", {
+      first_name: "Before",
+      last_name: "Upgrade",
+      created_at: stampOf(now - 180_000),
+      updated_at: stampOf(now - 30_000),
+    });
+    const connectionKey = await h.clients.keyOf();
+    const iso = (ms: number) => new Date(ms).toISOString();
+    await h.store.polling.ensureCursor(connectionKey, "patients", iso(now - 300_000));
+    const event = { workflowId: w.id, workflowVersion: w.version, triggerKey: "new_patient", payload: {} };
+    await h.store.polling.commit({
+      connectionKey,
+      pollKey: "patients",
+      cursor: iso(now - 179_000),
+      events: [{ ...event, eventKey: p.id, eventTime: iso(now - 180_000) }],
+    });
+    await h.store.polling.commit({
+      connectionKey,
+      pollKey: "patients",
+      cursor: iso(now - 30_000),
+      events: [],
+      pruneBefore: iso(now - 30_000 - DEFAULT_OVERLAP_MS),
+    });
+    assert.equal((await h.store.polling.seen(w.id, [p.id])).size, 0, "the old key was pruned");
+    const job: PollJob = {
+      connectionKey,
+      pollKey: "patients",
+      resource: "patients",
+      targets: [{ workflow: w, definition: w.definition as never, trigger: catalogTrigger("new_patient") }],
+    };
+    const { client } = await h.clients.resolve();
+    for (let k = 0; k < 3; k++) {
+      await pollResource(job, { store: h.store, client });
+      h.sandbox.clock.advance(30_000);
+    }
+    assert.deepEqual(
+      (await h.store.runs.list({ workflowId: w.id })).map((r) => r.eventKey),
+      [p.id],
+    );
+  });
+});
+
 describe("polling a busy resource", () => {
   test("changes committed late inside the overlap each make exactly one run", async () => {
     const c = await busyClinic(4000);
