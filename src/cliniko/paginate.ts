@@ -27,7 +27,9 @@ interface ListBody {
 }
 
 export async function fetchPage<T>(send: Send, request: WireRequest, key: string): Promise<ListPage<T>> {
+  const sent = performance.now();
   const { body, headers } = await send<ListBody>({ ...request, method: "GET" });
+  const took = performance.now() - sent;
   const records = body?.[key];
   if (!Array.isArray(records)) {
     throw new ClinikoHttpError({
@@ -43,8 +45,11 @@ export async function fetchPage<T>(send: Send, request: WireRequest, key: string
   };
   const next = body.links?.next;
   if (typeof next === "string" && next !== "") page.next = next;
-  const answeredAt = Date.parse(headers?.get("date") ?? "");
-  if (!Number.isNaN(answeredAt)) page.answeredAt = answeredAt;
+  // The Date header is when Cliniko answered, rounded down to the second; the listing was read
+  // before that, at most this request's time plus the rounding earlier. The poller treats this
+  // instant as "everything visible by then was in the answer", so it must not be later than the read.
+  const answered = Date.parse(headers?.get("date") ?? "");
+  if (!Number.isNaN(answered)) page.answeredAt = answered - Math.ceil(took) - 1000;
   return page;
 }
 

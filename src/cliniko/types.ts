@@ -53,7 +53,10 @@ export interface ListPage<T = ClinikoRecord> {
   totalEntries: number;
   /** Absolute URL of the next page; absent on the last page. */
   next?: string;
-  /** Cliniko's clock when it answered (its `Date` header, whole seconds), when it sent one. */
+  /**
+   * Cliniko's clock no later than when it read the listing (its `Date` header less the request's
+   * time and the header's rounding to the second), when it sent one.
+   */
   answeredAt?: number;
 }
 

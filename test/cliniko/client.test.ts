@@ -237,6 +237,21 @@ describe("call(operationId)", () => {
     assert.equal(server.requests.at(-1)?.url, "/v1/businesses/7/practitioners/inactive?page=2&per_page=5");
   });
 
+  it("dates a page no later than Cliniko read it: its Date header less the request's time and rounding", async () => {
+    // A slow answer whose Date header is stamped when it is sent: a page dated by the header
+    // alone would claim a moment after the listing was read, and the poller would settle a
+    // range a record could still commit into.
+    server.handle(async (_req, res) => {
+      await new Promise((r) => setTimeout(r, 1200));
+      json(res, 200, { patients: [], total_entries: 0 }, { Date: new Date().toUTCString() });
+    });
+    const sent = Date.now();
+    const page = await client().pageOf("ListPatients-Get", {});
+    assert.ok(page.answeredAt !== undefined, "the page carries Cliniko's clock");
+    assert.ok(page.answeredAt <= sent, `dated ${page.answeredAt - sent} ms after the request was sent`);
+    assert.ok(page.answeredAt >= sent - 4000, "and not far earlier than the request");
+  });
+
   it("refuses, before sending, a list call that breaks the operation's rules", async () => {
     server.handle((_req, res) => json(res, 200, { practitioners: [] }));
     const c = client();
