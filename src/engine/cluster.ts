@@ -14,12 +14,14 @@
  * shortest interval of its workflows. Any process that (re)plans the polls reconciles the
  * schedulers against its plan; an upsert with the same id replaces, never duplicates, so there is
  * one poll per pair per interval cluster-wide however many processes reconcile or run polls.
+ * A failing poll's backoff is kept in Redis too (`PollBackoff`), so the whole cluster holds off.
  */
 import { Queue, Worker } from "bullmq";
 import { Redis } from "ioredis";
 import type { Logger } from "pino";
 import type { RunRecord, Store } from "../store/index.ts";
 import { newOwner, type RunQueue } from "./queue.ts";
+import type { SharedBackoff } from "./scheduler.ts";
 
 export const RUNS_QUEUE = "cliniko-flow-runs";
 export const POLLS_QUEUE = "cliniko-flow-polls";
@@ -189,6 +191,68 @@ export class ClusterQueue implements RunQueue {
 /** BullMQ ids may not contain ":" (and `pollJobId` holds a NUL): a reversible encoding. */
 export const schedulerId = (pollId: string) => `poll-${encodeURIComponent(pollId)}`;
 
+/** KEYS: state. Returns {failures, ms the poll is still held}, on Redis's clock. */
+const BACKOFF_STATE = `
+local v = redis.call('HMGET', KEYS[1], 'failures', 'until')
+if not v[1] then return {0, 0} end
+local t = redis.call('TIME')
+local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+return {tonumber(v[1]), math.max(0, tonumber(v[2] or '0') - now)}
+`;
+
+/** KEYS: state. ARGV: backoff ms. One more failure; held until now + backoff (Redis's clock). */
+const BACKOFF_FAIL = `
+local t = redis.call('TIME')
+local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+local backoff = tonumber(ARGV[1])
+redis.call('HINCRBY', KEYS[1], 'failures', 1)
+redis.call('HSET', KEYS[1], 'until', now + backoff)
+redis.call('PEXPIRE', KEYS[1], backoff * 4)
+return 1
+`;
+
+type BackoffRedis = Redis & {
+  flowBackoffState(key: string): Promise<[number, number]>;
+  flowBackoffFail(key: string, backoffMs: number): Promise<number>;
+};
+
+/**
+ * The poll backoff of the cluster: one small hash per failing poll (failures in a row, held
+ * until), read by whichever process the poll's next job lands on. A poll that never failed has
+ * no key, so a healthy poll costs one read. The key expires a while after the hold ends, so a
+ * connection that failed long ago starts again from the interval.
+ */
+export class PollBackoff implements SharedBackoff {
+  readonly #redis: BackoffRedis;
+  readonly #prefix: string;
+
+  constructor(redis: Redis, prefix = "cliniko-flow") {
+    this.#redis = redis as BackoffRedis;
+    this.#prefix = prefix;
+    if (!("flowBackoffState" in redis)) {
+      redis.defineCommand("flowBackoffState", { numberOfKeys: 1, lua: BACKOFF_STATE });
+      redis.defineCommand("flowBackoffFail", { numberOfKeys: 1, lua: BACKOFF_FAIL });
+    }
+  }
+
+  key(id: string): string {
+    return `${this.#prefix}:poll-backoff:${schedulerId(id)}`;
+  }
+
+  async state(id: string): Promise<{ failures: number; heldMs: number }> {
+    const [failures, heldMs] = await this.#redis.flowBackoffState(this.key(id));
+    return { failures, heldMs };
+  }
+
+  async failed(id: string, backoffMs: number): Promise<void> {
+    await this.#redis.flowBackoffFail(this.key(id), Math.max(1, Math.round(backoffMs)));
+  }
+
+  async recovered(id: string): Promise<void> {
+    await this.#redis.del(this.key(id));
+  }
+}
+
 /** A poll job as planned by the scheduler: its id (`pollJobId`) and interval. */
 export interface PlannedPoll {
   id: string;
@@ -201,6 +265,8 @@ export interface PlannedPoll {
  */
 export class ClusterPolls {
   readonly queue: Queue;
+  /** Failing polls held off cluster-wide (the scheduler reads it before each poll). */
+  readonly backoff: PollBackoff;
   readonly #redis: Redis;
   #worker?: Worker;
   readonly #logger?: Logger;
@@ -208,6 +274,7 @@ export class ClusterPolls {
   constructor(redis: Redis, logger?: Logger) {
     this.#redis = redis;
     this.#logger = logger;
+    this.backoff = new PollBackoff(redis);
     this.queue = new Queue(POLLS_QUEUE, {
       connection: redis,
       defaultJobOptions: { removeOnComplete: true, removeOnFail: true, attempts: 1 },

@@ -1,7 +1,7 @@
 /**
  * The scheduler: keeps one poll job per (connection, resource) for the active workflows (reloaded
  * from the store, so CLI changes reach a running `serve`), runs each at the shortest interval its
- * workflows ask for, backs off per job on errors, fires `schedule` triggers (cron or interval) and
+ * workflows ask for, backs off per job on errors (cluster-wide in distributed mode), fires `schedule` triggers (cron or interval) and
  * prunes old runs. It only queues runs; workers execute them.
  */
 import { Cron } from "croner";
@@ -36,9 +36,22 @@ export interface SchedulerOptions {
    * Distributed mode: polls are timed by the cluster's job schedulers, not here. After each
    * reload the plan goes to `reconcile`; the process's poll jobs call `pollNow`.
    */
-  cluster?: { reconcile(plan: { id: string; intervalMs: number }[]): Promise<void> };
+  cluster?: { reconcile(plan: { id: string; intervalMs: number }[]): Promise<void>; backoff?: SharedBackoff };
   /** Fire `schedule` triggers here (default true; false for `serve --role api`). */
   fireSchedules?: boolean;
+}
+
+/**
+ * Distributed mode's poll backoff, kept where every process sees it (Redis): a failing connection
+ * is held off for the whole cluster, not only by the process whose poll failed.
+ */
+export interface SharedBackoff {
+  /** The poll's failures in a row, cluster-wide, and how much longer it is held (0: poll now). */
+  state(id: string): Promise<{ failures: number; heldMs: number }>;
+  /** Records one more failure and holds the poll for `backoffMs`. */
+  failed(id: string, backoffMs: number): Promise<void>;
+  /** A poll succeeded after failures: the next is due at its interval again. */
+  recovered(id: string): Promise<void>;
 }
 
 interface JobState {
@@ -132,6 +145,18 @@ export class Scheduler {
     const state = this.#jobs.get(id);
     if (!state || state.running) return;
     state.running = true;
+    const shared = this.#o.cluster?.backoff;
+    if (shared) {
+      const { failures, heldMs } = await shared.state(id).catch((err: Error) => {
+        state.running = false;
+        throw err;
+      });
+      state.failures = failures;
+      if (heldMs > 0) {
+        state.running = false;
+        return;
+      }
+    }
     await this.#runJob(state);
   }
 
@@ -260,6 +285,7 @@ export class Scheduler {
     try {
       const { client } = await this.#o.clients.resolve(job.connectionName);
       const result = await pollResource(job, { store: this.#o.store, client, overlapMs: this.#o.overlapMs });
+      if (state.failures > 0) await this.#o.cluster?.backoff?.recovered(pollJobId(job)).catch(() => {});
       state.failures = 0;
       // A disturbed listing is re-read soon rather than a full interval later.
       state.nextAt = Date.now() + (result.disturbed ? Math.min(state.intervalMs, 1000) : state.intervalMs);
@@ -283,6 +309,7 @@ export class Scheduler {
         await this.#o.store.polling.recordError(job.connectionKey, job.pollKey, error.message).catch(() => {});
         const backoff = Math.min(state.intervalMs * 2 ** state.failures, this.#o.maxBackoffMs ?? 15 * 60_000);
         state.nextAt = Date.now() + backoff;
+        await this.#o.cluster?.backoff?.failed(pollJobId(job), backoff).catch(() => {});
         this.#o.logger?.warn(
           { poll: job.pollKey, failures: state.failures, err: error.message },
           "poll failed; backing off",

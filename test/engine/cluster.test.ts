@@ -3,13 +3,22 @@
  * makes enqueueing idempotent across processes, the sweep re-enqueues from the database what
  * Redis lost (a flush; a worker that died holding a lease), the api role never executes while a
  * worker drains its runs and parks a delay as a delayed job, poll schedulers are reconciled
- * idempotently, and REDIS_URL with SQLite is refused. The long multi-process suite is
+ * idempotently, a failing poll backs off cluster-wide, and REDIS_URL with SQLite is refused. The long multi-process suite is
  * test/cluster/*.cluster.ts (`npm run test:cluster`).
  */
 import assert from "node:assert/strict";
 import { after, before, beforeEach, describe, test } from "node:test";
 import { Redis } from "ioredis";
-import { ClusterPolls, ClusterQueue, runJobId, SQLITE_WITH_REDIS, schedulerId } from "../../src/engine/cluster.ts";
+import {
+  ClusterPolls,
+  ClusterQueue,
+  PollBackoff,
+  runJobId,
+  SQLITE_WITH_REDIS,
+  schedulerId,
+} from "../../src/engine/cluster.ts";
+import { InProcessQueue } from "../../src/engine/queue.ts";
+import { Scheduler } from "../../src/engine/scheduler.ts";
 import { startService } from "../../src/engine/service.ts";
 import { createLogger } from "../../src/log.ts";
 import { type PostgresServer, postgresSkip, startPostgres } from "../support/postgres.ts";
@@ -156,6 +165,65 @@ describe("distributed mode (Redis + PostgreSQL)", { skip }, () => {
     } finally {
       for (const p of polls) await p.stop();
       c.disconnect();
+    }
+  });
+
+  test("a failing poll backs off for the whole cluster, not per process, and recovers at its interval", async () => {
+    const def = workflow({ trigger: { key: "updated_patient" } });
+    await h.store.workflows.save(def.name, def);
+    const conns = [0, 1].map(() => new Redis(redis.url, { maxRetriesPerRequest: null }));
+    const attempts: boolean[] = []; // true: the poll succeeded
+    // Cliniko "down" for this connection: every poll fails at once (the client's own retries of a
+    // 5xx would take seconds per poll; what is tested here is what the scheduler does next).
+    let down = true;
+    const clients = {
+      keyOf: (name?: string) => h.clients.keyOf(name),
+      resolve: async (name?: string) => {
+        if (down) throw new Error("Cliniko cannot be reached");
+        return h.clients.resolve(name);
+      },
+    } as unknown as typeof h.clients;
+    // Two "processes": each its own scheduler and Redis connection; the poll jobs alternate between them.
+    const schedulers = conns.map(
+      (c) =>
+        new Scheduler({
+          store: h.store,
+          clients,
+          queue: new InProcessQueue(h.store, { workflowIds: [] }),
+          pollIntervalMs: 100,
+          cluster: { reconcile: async () => {}, backoff: new PollBackoff(c) },
+          onPoll: (_job, result) => attempts.push(!(result instanceof Error)),
+        }),
+    );
+    try {
+      await Promise.all(schedulers.map((s) => s.reload()));
+      const [id] = schedulers[0]!.jobs().map((j) => `${j.connectionKey}\0${j.pollKey}`);
+      const t0 = Date.now();
+      // 30 poll jobs, one per 100 ms interval, landing on either process.
+      for (let i = 0; i < 30; i++) {
+        await schedulers[i % 2]!.pollNow(id!);
+        await sleep(100);
+      }
+      const failed = attempts.filter((ok) => !ok).length;
+      const elapsed = Date.now() - t0;
+      // Held 200, 400, 800, 1600 ms after failures 1–4: about 5 polls reach Cliniko in 3 s. Each
+      // process backing off on its own would let through about twice that; no backoff, 30.
+      const allowed = 2 + Math.ceil(Math.log2(elapsed / 100));
+      assert.ok(failed >= 3 && failed <= allowed, `${failed} failed polls reached Cliniko in ${elapsed} ms`);
+      assert.equal((await new PollBackoff(conns[0]!).state(id!)).failures, failed);
+
+      down = false;
+      await until("a poll succeeds once the hold ends", async () => {
+        await schedulers[1]!.pollNow(id!);
+        return attempts.at(-1) === true;
+      });
+      assert.deepEqual(await new PollBackoff(conns[0]!).state(id!), { failures: 0, heldMs: 0 });
+      const before = attempts.length;
+      await schedulers[0]!.pollNow(id!);
+      assert.equal(attempts.length, before + 1, "the next poll is not held");
+    } finally {
+      for (const s of schedulers) await s.stop();
+      for (const c of conns) c.disconnect();
     }
   });
 });
