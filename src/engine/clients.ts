@@ -54,8 +54,24 @@ export interface ClientProviderOptions {
  */
 export function limitersFromEnv(env: NodeJS.ProcessEnv, clock?: Clock): LocalLimiters {
   const limit = rateLimitFromEnv(env);
-  if (limit === undefined) return new LocalLimiters({ clock });
-  return new LocalLimiters(limit === 0 ? { paced: false, clock } : { limit, windowMs: 60_000, clock });
+  const windowMs = rateLimitWindowFromEnv(env);
+  if (limit === undefined) return new LocalLimiters({ clock, windowMs });
+  return new LocalLimiters(limit === 0 ? { paced: false, clock } : { limit, windowMs, clock });
+}
+
+/**
+ * CLINIKO_FLOW_TEST_RATE_LIMIT_WINDOW_MS: the rolling window the limit applies to (default 60 s,
+ * Cliniko's). Tests and benchmarks only: they shorten it together with the sandbox's window to
+ * compress a long backfill's time; against Cliniko it must stay unset.
+ */
+export function rateLimitWindowFromEnv(env: NodeJS.ProcessEnv): number {
+  const raw = env.CLINIKO_FLOW_TEST_RATE_LIMIT_WINDOW_MS?.trim();
+  if (raw === undefined || raw === "") return 60_000;
+  if (!/^\d+$/.test(raw) || Number(raw) < 1)
+    throw new ClinikoConfigError(
+      `CLINIKO_FLOW_TEST_RATE_LIMIT_WINDOW_MS must be a whole number of milliseconds, not "${raw}".`,
+    );
+  return Number(raw);
 }
 
 /** CLINIKO_FLOW_RATE_LIMIT as a number (undefined: the default), shared by local and Redis limiters. */
