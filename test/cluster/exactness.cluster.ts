@@ -11,16 +11,16 @@
  * - every write produced at most one record;
  * - a succeeded run wrote exactly one record, a failed run none, an `unknown` run zero or one.
  */
-import { type ChildProcess, spawn } from "node:child_process";
+import type { ChildProcess } from "node:child_process";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, test } from "node:test";
-import { fileURLToPath } from "node:url";
 import { validateWorkflow } from "../../src/engine/workflow.ts";
 import { type Sandbox, startSandbox } from "../../src/sandbox/index.ts";
 import { openStore, type Store } from "../../src/store/index.ts";
 import { freshPostgresDatabase, sleep } from "../engine/helpers.ts";
+import { processEnv, spawnCli } from "../support/cli-process.ts";
 import { alertsByName, checkExactness, kill, CHANGING_RESOURCES as RESOURCES } from "../support/exactness.ts";
 import { type PostgresServer, postgresSkip, startPostgres } from "../support/postgres.ts";
 import { type RedisServer, redisSkip, startRedis } from "../support/redis.ts";
@@ -30,7 +30,6 @@ const CHANGES = Number(process.env.CLUSTER_CHANGES ?? (quick ? 200 : 2000));
 const KILLS = Number(process.env.CLUSTER_KILLS ?? (quick ? 5 : 20));
 const WORKERS = 3;
 const LEASE_MS = 3000;
-const bin = fileURLToPath(new URL("../../bin/cliniko-flow.js", import.meta.url));
 
 interface Cluster {
   tag: string;
@@ -64,34 +63,10 @@ after(async () => {
   rmSync(dir, { recursive: true, force: true });
 });
 
-function envFor(databaseUrl: string): NodeJS.ProcessEnv {
-  return {
-    PATH: process.env.PATH,
-    DATABASE_URL: databaseUrl,
-    CLINIKO_API_KEY: sandbox.apiKey,
-    CLINIKO_EMAIL: "ops@clinic.test",
-    CLINIKO_BASE_URL: sandbox.baseUrl,
-    CLINIKO_FLOW_RATE_LIMIT: "0",
-    CLINIKO_FLOW_SECRET: "cluster-suite-secret-of-sufficient-length",
-    REDIS_URL: redis!.url,
-    CLINIKO_FLOW_TEST_POLL_INTERVAL_MS: "200",
-    CLINIKO_FLOW_LEASE_MS: String(LEASE_MS),
-    CLINIKO_FLOW_CLINIKO_TIMEOUT_MS: "10000",
-    LOG_LEVEL: "error",
-  };
-}
-
 /** Process 0 is the api; the others are workers (the commands of docs/deploy.md). */
 function start(c: Cluster, i: number): void {
   const args = i === 0 ? ["serve", "--role", "api", "--port", "0"] : ["worker", "--concurrency", "4"];
-  const child = spawn(process.execPath, [bin, ...args], {
-    env: c.env,
-    stdio: ["ignore", "ignore", "pipe"],
-  });
-  child.stderr!.on("data", (d) => {
-    if (c.stderr.join("").length < 20_000) c.stderr.push(String(d));
-  });
-  c.procs[i] = child;
+  c.procs[i] = spawnCli(args, c.env, c.stderr);
 }
 
 test(`${CHANGES} changes over 1 api + ${WORKERS} workers, ${KILLS} worker SIGKILLs and a Redis restart: each change runs once, each write lands at most once`, {
@@ -115,7 +90,12 @@ test(`${CHANGES} changes over 1 api + ${WORKERS} workers, ${KILLS} worker SIGKIL
         () => sandbox.control.create(resource, { created_at: old, updated_at: old }).id,
       ),
     );
-  const env = envFor(await freshPostgresDatabase(pgServer!.url));
+  const env = processEnv({
+    databaseUrl: await freshPostgresDatabase(pgServer!.url),
+    sandbox,
+    redisUrl: redis!.url,
+    leaseMs: LEASE_MS,
+  });
   const store = await openStore({ env });
   const tag = "pg";
   for (const [resource, trigger] of RESOURCES) {

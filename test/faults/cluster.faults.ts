@@ -12,16 +12,16 @@
  *   (counted: that is the doubt `unknown` admits to).
  */
 import assert from "node:assert/strict";
-import { type ChildProcess, spawn } from "node:child_process";
+import type { ChildProcess } from "node:child_process";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, test } from "node:test";
-import { fileURLToPath } from "node:url";
 import { validateWorkflow } from "../../src/engine/workflow.ts";
 import { type Sandbox, startSandbox } from "../../src/sandbox/index.ts";
 import { openStore, type Store } from "../../src/store/index.ts";
 import { freshPostgresDatabase, sleep } from "../engine/helpers.ts";
+import { processEnv, spawnCli } from "../support/cli-process.ts";
 import { alertsByName, checkExactness, kill, CHANGING_RESOURCES as RESOURCES } from "../support/exactness.ts";
 import { type PostgresServer, postgresSkip, startPostgres } from "../support/postgres.ts";
 
@@ -29,7 +29,6 @@ const quick = process.env.FAULTS_QUICK === "1";
 const CHANGES = Number(process.env.FAULTS_CHANGES ?? (quick ? 200 : 2000));
 const KILLS = Number(process.env.FAULTS_KILLS ?? (quick ? 8 : 50));
 const LEASE_MS = 1500;
-const bin = fileURLToPath(new URL("../../bin/cliniko-flow.js", import.meta.url));
 
 interface Cluster {
   tag: string;
@@ -61,31 +60,8 @@ after(async () => {
   rmSync(dir, { recursive: true, force: true });
 });
 
-function envFor(databaseUrl: string): NodeJS.ProcessEnv {
-  return {
-    PATH: process.env.PATH,
-    DATABASE_URL: databaseUrl,
-    CLINIKO_API_KEY: sandbox.apiKey,
-    CLINIKO_EMAIL: "ops@clinic.test",
-    CLINIKO_BASE_URL: sandbox.baseUrl,
-    CLINIKO_FLOW_RATE_LIMIT: "0",
-    CLINIKO_FLOW_SECRET: "fault-suite-secret-of-sufficient-length",
-    CLINIKO_FLOW_TEST_POLL_INTERVAL_MS: "200",
-    CLINIKO_FLOW_LEASE_MS: String(LEASE_MS),
-    CLINIKO_FLOW_CLINIKO_TIMEOUT_MS: "10000",
-    LOG_LEVEL: "error",
-  };
-}
-
 function start(c: Cluster, i: number): void {
-  const child = spawn(process.execPath, [bin, "serve", "--port", "0"], {
-    env: c.env,
-    stdio: ["ignore", "ignore", "pipe"],
-  });
-  child.stderr!.on("data", (d) => {
-    if (c.stderr.join("").length < 20_000) c.stderr.push(String(d));
-  });
-  c.procs[i] = child;
+  c.procs[i] = spawnCli(["serve", "--port", "0"], c.env, c.stderr);
 }
 
 test(`${CHANGES} changes, faults and ${KILLS} SIGKILLs over 2 processes on PostgreSQL and 2 on SQLite: each change runs once, each write lands at most once`, {
@@ -114,7 +90,7 @@ test(`${CHANGES} changes, faults and ${KILLS} SIGKILLs over 2 processes on Postg
   if (pgServer) databases.push(["pg", await freshPostgresDatabase(pgServer.url)]);
   else if (process.env.CI === "true") assert.fail(`PostgreSQL is required under CI: ${skip}`);
   for (const [tag, url] of databases) {
-    const env = envFor(url);
+    const env = processEnv({ databaseUrl: url, sandbox, leaseMs: LEASE_MS });
     const store = await openStore({ env });
     for (const [resource, trigger] of RESOURCES) {
       const def = validateWorkflow({
