@@ -9,7 +9,7 @@ import type { Logger } from "pino";
 import { RedisLimiters } from "../cliniko/redis-limiter.ts";
 import { createLogger } from "../log.ts";
 import { openStore, type Store } from "../store/index.ts";
-import { ClientProvider, rateLimitFromEnv, rateLimitWindowFromEnv } from "./clients.ts";
+import { ClientProvider, rateLimitFromEnv, rateLimitTimingFromEnv } from "./clients.ts";
 import { ClusterPolls, ClusterQueue, connectRedis, SQLITE_WITH_REDIS } from "./cluster.ts";
 import { InProcessQueue, type RunQueue } from "./queue.ts";
 import { Runner } from "./runner.ts";
@@ -104,8 +104,8 @@ export async function startService(options: ServiceOptions = {}): Promise<Servic
   if (redisUrl) {
     const redis = connectRedis(redisUrl);
     const limit = rateLimitFromEnv(env);
-    const windowMs = rateLimitWindowFromEnv(env);
-    const limiters = new RedisLimiters(redis, limit === undefined ? { windowMs } : { limit, windowMs });
+    const timing = rateLimitTimingFromEnv(env);
+    const limiters = new RedisLimiters(redis, limit === undefined ? timing : { limit, ...timing });
     cluster = {
       redis,
       role,

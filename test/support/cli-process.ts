@@ -22,6 +22,8 @@ export interface ProcessEnvOptions {
   rateLimit?: number;
   /** CLINIKO_FLOW_TEST_RATE_LIMIT_WINDOW_MS: the limiter's window, shortened with the sandbox's. */
   rateLimitWindowMs?: number;
+  /** CLINIKO_FLOW_TEST_RATE_LIMIT_MARGIN_MS: the limiter's margin over that window. */
+  rateLimitMarginMs?: number;
   extra?: NodeJS.ProcessEnv;
 }
 
@@ -41,6 +43,7 @@ export function processEnv(o: ProcessEnvOptions): NodeJS.ProcessEnv {
     ...(o.redisUrl ? { REDIS_URL: o.redisUrl } : {}),
     ...(o.leaseMs ? { CLINIKO_FLOW_LEASE_MS: String(o.leaseMs) } : {}),
     ...(o.rateLimitWindowMs ? { CLINIKO_FLOW_TEST_RATE_LIMIT_WINDOW_MS: String(o.rateLimitWindowMs) } : {}),
+    ...(o.rateLimitMarginMs ? { CLINIKO_FLOW_TEST_RATE_LIMIT_MARGIN_MS: String(o.rateLimitMarginMs) } : {}),
     ...o.extra,
   };
 }
@@ -89,4 +92,50 @@ export function cpuMs(pid: number): number {
 export function rssMb(pid: number): number {
   const m = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, "utf8"));
   return m ? Number(m[1]) / 1024 : 0;
+}
+
+/** Processes started together (one installation's api and workers), stopped together. */
+export class ProcessGroup {
+  readonly stderr: string[] = [];
+  readonly procs: ChildProcess[] = [];
+  readonly #env: NodeJS.ProcessEnv;
+
+  constructor(env: NodeJS.ProcessEnv) {
+    this.#env = env;
+  }
+
+  start(args: string[]): ChildProcess {
+    const child = spawnCli(args, this.#env, this.stderr);
+    this.procs.push(child);
+    return child;
+  }
+
+  /** `n` workers (`worker --concurrency 4`, as docs/deploy.md runs them). */
+  workers(n: number, concurrency = 4): ChildProcess[] {
+    return Array.from({ length: n }, () => this.start(["worker", "--concurrency", String(concurrency)]));
+  }
+
+  /** Stops every process still running with `signal` and waits until each has exited. */
+  async stop(signal: NodeJS.Signals = "SIGKILL"): Promise<void> {
+    await Promise.all(
+      this.procs.map(async (child) => {
+        if (child.exitCode !== null || child.signalCode !== null) return;
+        const exited = new Promise((r) => child.once("exit", r));
+        child.kill(signal);
+        await exited;
+      }),
+    );
+  }
+}
+
+/** Resolves once `ok()` holds; throws naming `what` (and the processes' stderr) after `timeoutMs`. */
+export async function until(what: string, ok: () => Promise<boolean>, timeoutMs: number, stderr: string[] = []) {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await ok())) {
+    if (Date.now() > deadline)
+      throw new Error(
+        `timed out after ${timeoutMs} ms waiting until ${what}; stderr: ${stderr.join("").slice(0, 1500)}`,
+      );
+    await new Promise((r) => setTimeout(r, 100));
+  }
 }
