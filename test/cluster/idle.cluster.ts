@@ -1,0 +1,100 @@
+/**
+ * What an idle cluster costs (`npm run test:cluster`; CLUSTER_QUICK=1: a shorter watch).
+ *
+ * Fifty workflows watch one resource and three `worker` processes share the polling: the
+ * sandbox's log must show exactly one request per polling interval cluster-wide, as one process
+ * would make, not one per workflow or per worker. A `schedule` workflow beside them must run once
+ * per slot cluster-wide: every slot, none twice, although all three workers fire schedules.
+ */
+import assert from "node:assert/strict";
+import { after, before, test } from "node:test";
+import { type Sandbox, startSandbox } from "../../src/sandbox/index.ts";
+import { openStore, type Store } from "../../src/store/index.ts";
+import { freshPostgresDatabase, sleep } from "../engine/helpers.ts";
+import { ProcessGroup, processEnv, until } from "../support/cli-process.ts";
+import { type PostgresServer, postgresSkip, startPostgres } from "../support/postgres.ts";
+import { type RedisServer, redisSkip, startRedis } from "../support/redis.ts";
+
+const quick = process.env.CLUSTER_QUICK === "1";
+const WORKERS = 3;
+const WORKFLOWS = 50;
+const INTERVAL_MS = 500;
+const WATCH_MS = quick ? 10_000 : 60_000;
+const skip = postgresSkip() || redisSkip();
+
+let pg: PostgresServer | undefined;
+let redis: RedisServer | undefined;
+let sandbox: Sandbox;
+let store: Store | undefined;
+let group: ProcessGroup | undefined;
+
+before(async () => {
+  sandbox = await startSandbox({ port: 0, seed: "empty", rateLimit: 0 });
+  if (!skip) [pg, redis] = await Promise.all([startPostgres(), startRedis()]);
+});
+
+after(async () => {
+  await group?.stop();
+  await store?.close();
+  await sandbox?.stop();
+  await pg?.stop();
+  await redis?.stop();
+});
+
+test(`${WORKFLOWS} workflows on one resource, ${WORKERS} workers: one request per interval cluster-wide; a schedule fires once per slot`, {
+  skip,
+  timeout: quick ? 120_000 : 300_000,
+}, async () => {
+  const env = processEnv({
+    databaseUrl: await freshPostgresDatabase(pg!.url),
+    sandbox,
+    redisUrl: redis!.url,
+    pollIntervalMs: INTERVAL_MS,
+  });
+  store = await openStore({ env });
+  const pass = [{ id: "pass", action: "filter", input: { condition: true } }];
+  for (let i = 0; i < WORKFLOWS; i++)
+    await store.workflows.save(`watch-${i}`, { name: `watch-${i}`, trigger: { key: "updated_patient" }, steps: pass });
+  // The test's interval stands for the schedule's too (CLINIKO_FLOW_TEST_POLL_INTERVAL_MS).
+  const scheduled = await store.workflows.save("every-slot", {
+    name: "every-slot",
+    trigger: { key: "schedule", every: "1h" },
+    steps: pass,
+  });
+  group = new ProcessGroup(env);
+  group.workers(WORKERS);
+  const g = group;
+  await until("the cluster polls", async () => sandbox.requestLog.entries().length >= 3, 60_000, g.stderr);
+  await sleep(2 * INTERVAL_MS);
+
+  sandbox.requestLog.clear();
+  const t0 = Date.now();
+  await sleep(WATCH_MS);
+  const log = sandbox.requestLog.entries();
+  const elapsed = Date.now() - t0;
+  const intervals = elapsed / INTERVAL_MS;
+  const other = log.filter((e) => e.method !== "GET" || e.path !== "/v1/patients");
+  const runs = await store.runs.list({ workflowId: scheduled.id, limit: 100_000 });
+  await g.stop("SIGTERM");
+
+  const slots = runs.map((r) => Date.parse(r.eventKey.replace(/^schedule@/, ""))).sort((a, b) => a - b);
+  const distinct = new Set(slots).size;
+  const expectedSlots = slots.length ? (slots.at(-1)! - slots[0]!) / INTERVAL_MS + 1 : 0;
+  console.log(
+    `idle cost, ${WORKFLOWS} workflows on one resource, ${WORKERS} workers: ${JSON.stringify({
+      requests: log.length,
+      intervals: Math.round(intervals * 10) / 10,
+      perInterval: Math.round((log.length / intervals) * 100) / 100,
+      scheduleRuns: runs.length,
+      scheduleSlots: expectedSlots,
+    })}`,
+  );
+  assert.deepEqual(other, [], "only the one resource's listing was requested");
+  assert.ok(
+    Math.abs(log.length - intervals) <= 2,
+    `${log.length} requests in ${intervals.toFixed(1)} intervals: want one per interval`,
+  );
+  assert.equal(distinct, runs.length, "a schedule slot ran twice");
+  assert.ok(runs.length > WATCH_MS / INTERVAL_MS, `${runs.length} scheduled runs in ${intervals.toFixed(0)} slots`);
+  assert.equal(runs.length, expectedSlots, "a schedule slot between the first and the last did not run");
+});
