@@ -97,7 +97,7 @@ export async function startHttp(
 }
 
 /** The engine's counters as /metrics names them. */
-function engineStats(
+export function engineStats(
   polls: { polls: number; errors: number } | undefined,
   clients: Pick<Service["clients"], "limiterStats">,
 ): Record<string, number> {
@@ -114,7 +114,7 @@ function engineStats(
 }
 
 /** Distributed mode's gauges, read from Redis at scrape time: the whole cluster, not this process. */
-async function clusterStats(cluster: NonNullable<Service["cluster"]>): Promise<LabelledMetric[]> {
+export async function clusterStats(cluster: NonNullable<Service["cluster"]>): Promise<LabelledMetric[]> {
   const [runs, polls, keys] = await Promise.all([
     cluster.queue.depth(),
     cluster.polls.depth(),

@@ -21,6 +21,8 @@ import { InProcessQueue } from "../../src/engine/queue.ts";
 import { Scheduler } from "../../src/engine/scheduler.ts";
 import { startService } from "../../src/engine/service.ts";
 import { createLogger } from "../../src/log.ts";
+import { AuthStore } from "../../src/server/auth.ts";
+import { startOpsHttp } from "../../src/server/ops-http.ts";
 import { type PostgresServer, postgresSkip, startPostgres } from "../support/postgres.ts";
 import { type RedisServer, redisSkip, startRedis } from "../support/redis.ts";
 import { freshPostgresDatabase, type Harness, harness, sleep, workflow } from "./helpers.ts";
@@ -165,6 +167,37 @@ describe("distributed mode (Redis + PostgreSQL)", { skip }, () => {
     } finally {
       for (const p of polls) await p.stop();
       c.disconnect();
+    }
+  });
+
+  test("a worker's port serves /healthz and /metrics (with a token) only, never the API, UI or webhooks", async () => {
+    const env = { ...h.env, REDIS_URL: redis.url };
+    const worker = await startService({ env, store: h.store, role: "worker", pollIntervalMs: 200, logger: quiet });
+    const ops = await startOpsHttp(worker, { port: 0 });
+    try {
+      const health = await fetch(`${ops.url}/healthz`);
+      assert.equal(health.status, 200);
+      assert.deepEqual({ ...(await health.json()), version: undefined }, { ok: true, redis: "ok", version: undefined });
+      for (const [method, path] of [
+        ["GET", "/api/workflows"],
+        ["GET", "/"],
+        ["POST", "/hooks/abc"],
+        ["POST", "/mcp"],
+      ] as const) {
+        const res = await fetch(`${ops.url}${path}`, { method });
+        assert.equal(res.status, 404, `${method} ${path}`);
+        assert.match(((await res.json()) as { message: string }).message, /serve --role api/);
+      }
+      assert.equal((await fetch(`${ops.url}/metrics`)).status, 401);
+      const { token } = await new AuthStore(h.store.database.db).createToken("prometheus");
+      const metrics = await fetch(`${ops.url}/metrics`, { headers: { authorization: `Bearer ${token}` } });
+      assert.equal(metrics.status, 200);
+      const text = await metrics.text();
+      assert.match(text, /cliniko_flow_bullmq_jobs\{queue="runs",state="waiting"\} \d+/);
+      assert.match(text, /cliniko_flow_polls_total \d+/);
+    } finally {
+      await ops.stop();
+      await worker.stop();
     }
   });
 

@@ -7,6 +7,7 @@
 import type { Command } from "commander";
 import { type ServiceRole, startService } from "../../engine/service.ts";
 import { httpExtension } from "../../server/http.ts";
+import { opsHttpExtension } from "../../server/ops-http.ts";
 import { UsageError } from "../errors.ts";
 
 function untilSignal(): Promise<void> {
@@ -48,7 +49,7 @@ export function register(program: Command): string[] {
     .command("worker")
     .description("run a queue worker: polls and runs (distributed mode, needs REDIS_URL and PostgreSQL)")
     .option("--concurrency <n>", "runs executed at once by this worker", process.env.CLINIKO_FLOW_WORKERS ?? "4")
-    .option("--port <port>", "also serve /healthz and /metrics on this port (0: none)", "0")
+    .option("--port <port>", "serve /healthz and /metrics (only) on this port (0: none)", "0")
     .action(async (o: { concurrency: string; port: string }) => {
       const workers = positiveInt("--concurrency", o.concurrency);
       const port = Number(o.port);
@@ -58,7 +59,7 @@ export function register(program: Command): string[] {
         role: "worker",
         workers,
         settings: { port },
-        extensions: port > 0 ? [httpExtension] : [],
+        extensions: port > 0 ? [opsHttpExtension] : [],
       });
       process.stdout.write(`cliniko-flow worker running (concurrency ${workers})\n`);
       await untilSignal();
