@@ -5,11 +5,14 @@
  *   3. share of the 200-request limit used during a 10k-record backfill whose workflow makes one
  *      Cliniko request per record, and the 429 count (time compressed: BENCH_WINDOW_MS)
  *   4. RSS with 1,000 active workflows over 100 connections
+ *   5. cluster: runs/s and CPU per run with 1–3 workers, and the idle cost of 200 connections ×
+ *      5 workflows (polls per interval, Redis commands per poll, RSS), against one `serve`
  * `npm run bench -- NAME` runs one of them (names below).
- * BENCH_QUICK=1 shrinks the backfill to 2,000 records; BENCH_WINDOW_MS sets its window (default 2000);
+ * BENCH_QUICK=1 shrinks the backfill to 2,000 records (and the cluster benchmark's sizes); BENCH_WINDOW_MS sets its window (default 2000);
  * BENCH_MARGIN_PCT overrides our limiter's safety margin over the sandbox's window (shipped: 2).
  */
 import { backfill } from "./backfill.ts";
+import { cluster } from "./cluster.ts";
 import { idleRequests } from "./idle.ts";
 import { memory } from "./memory.ts";
 import { throughput } from "./throughput.ts";
@@ -20,6 +23,7 @@ const benchmarks: Record<string, () => Promise<void>> = {
   throughput,
   memory,
   backfill,
+  cluster,
 };
 
 const only = process.argv[2];
