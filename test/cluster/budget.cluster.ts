@@ -12,7 +12,7 @@
  *   could not).
  * The window is not shortened below 10 s: on a loaded 2-core machine the time between a slot
  * granted and the request's arrival varies by 100 ms and more, so a shortened window keeps a
- * margin of at least 250 ms (Cliniko's minute gets 2 %, 1.2 s), and 10 s keeps it under 2.5 %.
+ * margin of at least 250 ms (Cliniko's minute gets 2 %, 1.2 s); the one-key test uses 20 s (400 ms).
  * The twenty-key test starts twenty first polls at once, a burst that delays requests by a few
  * hundred ms on such a machine: it keeps Cliniko's 1.2 s (it asserts no share of the limit).
  */
@@ -169,10 +169,12 @@ test(`one key, ${WORKERS} workers: the backfill fills the shared budget without 
   skip,
   timeout: quick ? 200_000 : 1_000_000,
 }, async () => {
-  // 10 (quick) or 20 requests/s, within what three workers do on a loaded 2-core machine (~40 runs/s).
-  const limit = quick ? 100 : 200;
-  const windowMs = Number(process.env.CLUSTER_WINDOW_MS ?? 10_000);
-  const records = Number(process.env.CLUSTER_BACKFILL ?? (quick ? 400 : 5000));
+  // 2.5 (quick) or 10 requests/s, within what three workers do on a loaded 2-core machine (~40
+  // runs/s). A 20 s window keeps a 400 ms margin: a window's grants come in bursts whose last
+  // requests reach the sandbox late when the machine is loaded (250 ms was seen to be too little).
+  const limit = quick ? 50 : 200;
+  const windowMs = Number(process.env.CLUSTER_WINDOW_MS ?? 20_000);
+  const records = Number(process.env.CLUSTER_BACKFILL ?? (quick ? 150 : 5000));
   const b = await backfill({
     keys: [generateApiKey("au1")],
     records,
