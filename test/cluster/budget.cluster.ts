@@ -174,7 +174,7 @@ test(`one key, ${WORKERS} workers: the backfill fills the shared budget without 
   // requests reach the sandbox late when the machine is loaded (250 ms was seen to be too little).
   const limit = quick ? 50 : 200;
   const windowMs = Number(process.env.CLUSTER_WINDOW_MS ?? 20_000);
-  const records = Number(process.env.CLUSTER_BACKFILL ?? (quick ? 150 : 5000));
+  const records = Number(process.env.CLUSTER_BACKFILL ?? (quick ? 100 : 5000));
   const b = await backfill({
     keys: [generateApiKey("au1")],
     records,
