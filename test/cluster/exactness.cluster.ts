@@ -3,10 +3,11 @@
  *
  * Distributed mode as deployed (docs/deploy.md): one `serve --role api` and three `worker`
  * processes on one PostgreSQL database and one Redis, polling one sandbox whose records of five
- * resources keep changing. Workers are SIGKILLed at random moments and restarted, and Redis is
- * restarted once without persistence (every job and scheduler lost). Every change's workflow
- * writes one medical alert named after the change, so the sandbox's own records say what was
- * written. Afterwards:
+ * resources keep changing, with 50 active workflows (10 on each resource; 10 in the quick variant,
+ * CLUSTER_WORKFLOWS to change). Workers are SIGKILLed at random moments and restarted, and Redis is
+ * restarted once without persistence (every job and scheduler lost). Every workflow writes one
+ * medical alert per change, named after the workflow's copy and the change, so the sandbox's own
+ * records say what was written. Afterwards, for every workflow:
  * - every change produced exactly one run (none lost, none twice);
  * - every write produced at most one record;
  * - a succeeded run wrote exactly one record, a failed run none, an `unknown` run zero or one.
@@ -28,11 +29,15 @@ import { type RedisServer, redisSkip, startRedis } from "../support/redis.ts";
 const quick = process.env.CLUSTER_QUICK === "1";
 const CHANGES = Number(process.env.CLUSTER_CHANGES ?? (quick ? 200 : 2000));
 const KILLS = Number(process.env.CLUSTER_KILLS ?? (quick ? 5 : 20));
+/** Active workflows, spread evenly over the five resources: each change runs every workflow on its resource once. */
+const WORKFLOWS = Number(process.env.CLUSTER_WORKFLOWS ?? (quick ? 10 : 50));
+const COPIES = Math.max(1, Math.round(WORKFLOWS / RESOURCES.length));
 const WORKERS = 3;
 const LEASE_MS = 3000;
 
 interface Cluster {
-  tag: string;
+  /** One per copy of the five workflows; each copy names its alerts `<tag>|<event>`. */
+  tags: string[];
   env: NodeJS.ProcessEnv;
   store: Store;
   procs: (ChildProcess | undefined)[];
@@ -69,9 +74,9 @@ function start(c: Cluster, i: number): void {
   c.procs[i] = spawnCli(args, c.env, c.stderr);
 }
 
-test(`${CHANGES} changes over 1 api + ${WORKERS} workers, ${KILLS} worker SIGKILLs and a Redis restart: each change runs once, each write lands at most once`, {
+test(`${CHANGES} changes into ${COPIES * RESOURCES.length} workflows over 1 api + ${WORKERS} workers, ${KILLS} worker SIGKILLs and a Redis restart: each change runs once, each write lands at most once`, {
   skip,
-  timeout: quick ? 300_000 : 1_200_000,
+  timeout: quick ? 300_000 : 1_800_000,
 }, async () => {
   const old = new Date(Date.now() - 3_600_000).toISOString().replace(/\.\d+Z$/, "Z");
   const alertPatient = sandbox.control.create("patients", {
@@ -97,22 +102,23 @@ test(`${CHANGES} changes over 1 api + ${WORKERS} workers, ${KILLS} worker SIGKIL
     leaseMs: LEASE_MS,
   });
   const store = await openStore({ env });
-  const tag = "pg";
-  for (const [resource, trigger] of RESOURCES) {
-    const def = validateWorkflow({
-      name: `${tag}-${resource}`,
-      trigger: { key: trigger, every: "30s" },
-      steps: [
-        {
-          id: "alert",
-          action: "create_medical_alert",
-          input: { patient_id: alertPatient, name: `${tag}|{{ trigger.id }}@{{ trigger.updated_at }}` },
-        },
-      ],
-    });
-    await store.workflows.save(def.name, def);
-  }
-  clusters.push({ tag, env, store, procs: [], stderr: [] });
+  const tags = Array.from({ length: COPIES }, (_, k) => `pg${k + 1}`);
+  for (const tag of tags)
+    for (const [resource, trigger] of RESOURCES) {
+      const def = validateWorkflow({
+        name: `${tag}-${resource}`,
+        trigger: { key: trigger, every: "30s" },
+        steps: [
+          {
+            id: "alert",
+            action: "create_medical_alert",
+            input: { patient_id: alertPatient, name: `${tag}|{{ trigger.id }}@{{ trigger.updated_at }}` },
+          },
+        ],
+      });
+      await store.workflows.save(def.name, def);
+    }
+  clusters.push({ tags, env, store, procs: [], stderr: [] });
   const c0 = clusters[0]!;
   for (let i = 0; i <= WORKERS; i++) start(c0, i);
   const started = Date.now();
@@ -143,21 +149,22 @@ test(`${CHANGES} changes over 1 api + ${WORKERS} workers, ${KILLS} worker SIGKIL
   }
 
   // Let the survivors finish: every expected run exists and has ended, or time is up.
-  const deadline = Date.now() + (quick ? 120_000 : 300_000);
-  const runsOf = async (c: Cluster) => {
+  const deadline = Date.now() + (quick ? 120_000 : 900_000);
+  const runsOf = async (c: Cluster, tag: string) => {
     const all = [];
     for (const [resource] of RESOURCES) {
-      const w = await c.store.workflows.get(`${c.tag}-${resource}`);
+      const w = await c.store.workflows.get(`${tag}-${resource}`);
       all.push(...(await c.store.runs.list({ workflowId: w.id, limit: 100_000 })));
     }
     return all;
   };
   for (;;) {
     let settled = true;
-    for (const c of clusters) {
-      const runs = await runsOf(c);
-      if (runs.length < expected.size || runs.some((r) => r.finishedAt === null)) settled = false;
-    }
+    for (const c of clusters)
+      for (const tag of c.tags) {
+        const runs = await runsOf(c, tag);
+        if (runs.length < expected.size || runs.some((r) => r.finishedAt === null)) settled = false;
+      }
     if (settled || Date.now() > deadline) break;
     await sleep(500);
   }
@@ -166,15 +173,14 @@ test(`${CHANGES} changes over 1 api + ${WORKERS} workers, ${KILLS} worker SIGKIL
   // The sandbox's own records: alerts by name.
   const alerts = alertsByName(sandbox);
   const figures: Record<string, unknown>[] = [];
-  for (const c of clusters) {
-    const counted = checkExactness({
-      tag: c.tag,
-      runs: await runsOf(c),
-      expected,
-      alerts,
-      stderr: c.stderr.join(""),
-    });
-    figures.push({ seconds: Math.round((Date.now() - started) / 1000), ...counted });
-  }
-  console.log(`cluster suite: ${kills} worker kills, Redis restarted once; ${JSON.stringify(figures, null, 1)}`);
+  for (const c of clusters)
+    for (const tag of c.tags) {
+      const counted = checkExactness({ tag, runs: await runsOf(c, tag), expected, alerts, stderr: c.stderr.join("") });
+      figures.push({ tag, ...counted });
+    }
+  const seconds = Math.round((Date.now() - started) / 1000);
+  console.log(
+    `cluster suite: ${COPIES * RESOURCES.length} workflows, ${kills} worker kills, Redis restarted once, ${seconds} s;\n` +
+      figures.map((f) => JSON.stringify(f)).join("\n"),
+  );
 });
