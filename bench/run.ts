@@ -7,6 +7,7 @@
  *   4. RSS with 1,000 active workflows over 100 connections
  *   5. cluster: runs/s and CPU per run with 1–3 workers, and the idle cost of 200 connections ×
  *      5 workflows (polls per interval, Redis commands per poll, RSS), against one `serve`
+ *   6. webhook runs/s and engine CPU per run and step, the engine in its own process (see webhook.ts)
  * `npm run bench -- NAME` runs one of them (names below).
  * BENCH_QUICK=1 shrinks the backfill to 2,000 records (and the cluster benchmark's sizes); BENCH_WINDOW_MS sets its window (default 2000);
  * BENCH_MARGIN_PCT overrides our limiter's safety margin over the sandbox's window (shipped: 2).
@@ -16,6 +17,7 @@ import { cluster } from "./cluster.ts";
 import { idleRequests } from "./idle.ts";
 import { memory } from "./memory.ts";
 import { throughput } from "./throughput.ts";
+import { webhook } from "./webhook.ts";
 
 /** Every benchmark by the name `npm run bench -- NAME` takes, in the order a full run prints them. */
 const benchmarks: Record<string, () => Promise<void>> = {
@@ -24,6 +26,7 @@ const benchmarks: Record<string, () => Promise<void>> = {
   memory,
   backfill,
   cluster,
+  webhook,
 };
 
 const only = process.argv[2];
