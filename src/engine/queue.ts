@@ -10,12 +10,19 @@
 import { randomBytes } from "node:crypto";
 import { hostname } from "node:os";
 import type { RunRecord, Store } from "../store/index.ts";
+import type { Lease } from "../store/runs.ts";
+
+/**
+ * Executes a claimed run. `lease` is the claim's lease when the queue has it (the in-process
+ * queue does): the runner then starts from it instead of renewing it in a write of its own.
+ */
+export type RunHandler = (run: RunRecord, owner: string, lease?: Lease) => Promise<unknown>;
 
 export interface RunQueue {
   /** A run was queued (or became due): wake a worker. */
   notify(): void;
   /** Starts executing runs with `handler`. */
-  start(handler: (run: RunRecord, owner: string) => Promise<unknown>): void;
+  start(handler: RunHandler): void;
   /** Resolves when no run is queued-and-due or in flight (for `run --once` and tests). */
   drain(): Promise<void>;
   stop(): Promise<void>;
@@ -59,7 +66,7 @@ export class InProcessQueue implements RunQueue {
   readonly #store: Store;
   readonly #o: Required<Omit<InProcessQueueOptions, "workflowIds" | "runIds">> &
     Pick<InProcessQueueOptions, "workflowIds" | "runIds">;
-  #handler?: (run: RunRecord, owner: string) => Promise<unknown>;
+  #handler?: RunHandler;
   readonly #inFlight = new Set<number>();
   #timer?: NodeJS.Timeout;
   #stopped = false;
@@ -79,7 +86,7 @@ export class InProcessQueue implements RunQueue {
     };
   }
 
-  start(handler: (run: RunRecord, owner: string) => Promise<unknown>): void {
+  start(handler: RunHandler): void {
     this.#handler = handler;
     liveOwners.add(this.owner);
     const tick = () => {
@@ -128,11 +135,12 @@ export class InProcessQueue implements RunQueue {
         let started = 0;
         for (const run of candidates) {
           if (started >= free || this.#stopped) break;
-          if (!(await this.#store.runs.claim(run, this.owner, this.#o.leaseMs))) continue;
+          const lease = await this.#store.runs.claimLease(run, this.owner, this.#o.leaseMs);
+          if (!lease) continue;
           started++;
           this.#inFlight.add(run.id);
-          const claimed = { ...run, status: "running" as const, leaseOwner: this.owner };
-          void this.#handler(claimed, this.owner)
+          const claimed = { ...run, status: "running" as const, leaseOwner: this.owner, leaseToken: lease.token };
+          void this.#handler(claimed, this.owner, lease)
             .catch(() => {})
             .finally(() => {
               this.#inFlight.delete(run.id);

@@ -121,11 +121,17 @@ export class Runner {
     return def;
   }
 
-  /** Executes a run the caller has claimed for `owner`. */
-  async execute(run: RunRecord, owner: string): Promise<RunOutcome> {
+  /**
+   * Executes a run the caller has claimed for `owner`. `claimed` is the claim's lease when the
+   * caller has it (the claim renewed it just now); otherwise the lease is looked up and renewed.
+   */
+  async execute(run: RunRecord, owner: string, claimed?: Lease): Promise<RunOutcome> {
     const { store } = this.#o;
     const leaseMs = this.#o.leaseMs ?? 60_000;
-    const lease = await store.runs.lease(run.id, owner, leaseMs);
+    const lease =
+      claimed?.runId === run.id && claimed.leaseMs === leaseMs
+        ? claimed
+        : await store.runs.lease(run.id, owner, leaseMs);
     if (!lease) return this.#leaseLost(run);
     const fence: Fence = { lease, lost: false };
     // Renewed while a step executes too (a slow POST, 429 waits inside the client), not only
@@ -144,7 +150,6 @@ export class Runner {
 
   async #execute(run: RunRecord, owner: string, fence: Fence): Promise<RunOutcome> {
     const { store } = this.#o;
-    const workflow = await store.workflows.get(run.workflowId);
     let outcome: Stop;
     let state: RunState | undefined;
     try {
@@ -167,9 +172,11 @@ export class Runner {
     const { status, error } = outcome;
     await this.#flush(state ?? { run, pending: [], fence }, async (runs) => {
       await runs.finish(run.id, status, this.#clean.text(error));
-      if (workflow.metadataOnly) await runs.scrub(run.id);
+      if (run.metadataOnly) await runs.scrub(run.id);
     });
-    this.#o.logger?.info({ run: run.id, workflow: workflow.name, status: outcome.status }, "run finished");
+    // The record read when the run was queued for this worker names the workflow and whether it
+    // keeps metadata only: not read again here.
+    this.#o.logger?.info({ run: run.id, workflow: run.workflow, status: outcome.status }, "run finished");
     return outcome.status;
   }
 

@@ -157,7 +157,7 @@ export async function startService(options: ServiceOptions = {}): Promise<Servic
     cluster: cluster?.polls,
     fireSchedules: role !== "api",
   });
-  queue.start((run, owner) => runner.execute(run, owner));
+  queue.start((run, owner, lease) => runner.execute(run, owner, lease));
   if (cluster && role !== "api") cluster.polls.start((id) => scheduler.pollNow(id), Math.max(2, workers));
   scheduler.start();
   const stops: (() => Promise<void>)[] = [];

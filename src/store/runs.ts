@@ -16,6 +16,8 @@ export interface RunRecord {
   id: number;
   workflowId: number;
   workflow: string;
+  /** The workflow keeps metadata only: the run's payloads are dropped when it ends. */
+  metadataOnly: boolean;
   workflowVersion: number;
   trigger: string;
   eventKey: string;
@@ -111,14 +113,15 @@ export class RunStore {
       .selectFrom("runs")
       .innerJoin("workflows", "workflows.id", "runs.workflow_id")
       .selectAll("runs")
-      .select("workflows.name as workflow_name");
+      .select(["workflows.name as workflow_name", "workflows.metadata_only as workflow_metadata_only"]);
   }
 
-  #fromRow(r: RunsTableRow & { workflow_name: string }): RunRecord {
+  #fromRow(r: RunsTableRow & { workflow_name: string; workflow_metadata_only: number }): RunRecord {
     return {
       id: r.id,
       workflowId: r.workflow_id,
       workflow: r.workflow_name,
+      metadataOnly: r.workflow_metadata_only === 1,
       workflowVersion: r.workflow_version,
       trigger: r.trigger_key,
       eventKey: r.event_key,
@@ -235,14 +238,22 @@ export class RunStore {
    * kill every worker in turn. Returns whether `owner` now holds the run.
    */
   async claim(run: RunRecord, owner: string, leaseMs: number): Promise<boolean> {
+    return (await this.claimLease(run, owner, leaseMs)) !== undefined;
+  }
+
+  /**
+   * `claim`, returning the lease the claim holds (its new token), so the worker that executes the
+   * run starts from it instead of renewing the lease it was just given in another write.
+   */
+  async claimLease(run: RunRecord, owner: string, leaseMs: number): Promise<Lease | undefined> {
     const now = isoNow();
     const takeover = run.status === "running";
     const interruptions = run.interruptions + (takeover ? 1 : 0);
     if (interruptions >= MAX_INTERRUPTIONS) {
       await this.#quarantine(run, interruptions);
-      return false;
+      return undefined;
     }
-    const res = await this.#asSeen(
+    const row = await this.#asSeen(
       this.#db.updateTable("runs").set((eb) => ({
         status: "running",
         lease_owner: owner,
@@ -253,8 +264,10 @@ export class RunStore {
         not_before: null,
       })),
       run,
-    ).executeTakeFirst();
-    return Number(res.numUpdatedRows) === 1;
+    )
+      .returning("lease_token")
+      .executeTakeFirst();
+    return row ? { runId: run.id, token: row.lease_token, leaseMs } : undefined;
   }
 
   /** Narrows an update of `run` to the row state the caller saw. */
