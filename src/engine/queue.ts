@@ -116,7 +116,8 @@ export class InProcessQueue implements RunQueue {
   }
 
   async #scan(): Promise<void> {
-    if (!this.#handler || this.#stopped) return;
+    const handler = this.#handler;
+    if (!handler || this.#stopped) return;
     this.#scanning = true;
     try {
       do {
@@ -132,21 +133,30 @@ export class InProcessQueue implements RunQueue {
             limit: free + 4,
           })
         ).filter((r) => this.#takeable(r));
-        let started = 0;
-        for (const run of candidates) {
-          if (started >= free || this.#stopped) break;
-          const lease = await this.#store.runs.claimLease(run, this.owner, this.#o.leaseMs);
-          if (!lease) continue;
-          started++;
+        // Claimed together: their writes share one commit (see GroupCommit). A claim another
+        // process won leaves its slot free for the next scan.
+        const picked = this.#stopped ? [] : candidates.slice(0, free);
+        // Settled one by one: a claim that failed (a store error) must not strand the ones that
+        // succeeded, which this worker now holds and has to execute.
+        const leases = await Promise.allSettled(
+          picked.map((run) => this.#store.runs.claimLease(run, this.owner, this.#o.leaseMs)),
+        );
+        picked.forEach((run, i) => {
+          const settled = leases[i]!;
+          const lease = settled.status === "fulfilled" ? settled.value : undefined;
+          if (!lease) {
+            if (candidates.length > picked.length) this.#rescan = true;
+            return;
+          }
           this.#inFlight.add(run.id);
           const claimed = { ...run, status: "running" as const, leaseOwner: this.owner, leaseToken: lease.token };
-          void this.#handler(claimed, this.owner, lease)
+          void handler(claimed, this.owner, lease)
             .catch(() => {})
             .finally(() => {
               this.#inFlight.delete(run.id);
               this.notify();
             });
-        }
+        });
         this.#lastScanFoundNothing = candidates.length === 0;
       } while (this.#rescan && !this.#stopped);
     } catch {

@@ -6,6 +6,7 @@ import type { Kysely } from "kysely";
 import { AuditLog } from "./audit.ts";
 import { ConnectionStore } from "./connections.ts";
 import { DEFAULT_DATABASE_URL, type OpenDatabase, openDatabase, parseDatabaseUrl } from "./database.ts";
+import { GroupCommit } from "./group-commit.ts";
 import { PollingStore } from "./polling.ts";
 import { RunStore } from "./runs.ts";
 import type { Database } from "./schema.ts";
@@ -42,7 +43,7 @@ export async function openStore(options: StoreOptions = {}): Promise<Store> {
     connections: new ConnectionStore(db, cipher, audit),
     workflows: new WorkflowStore(db, audit),
     polling: new PollingStore(db),
-    runs: new RunStore(db),
+    runs: new RunStore(db, { groupCommit: new GroupCommit(db) }),
     close: () => database.close(),
   };
 }

@@ -1,4 +1,5 @@
 import type { Kysely, Selectable, UpdateQueryBuilder, UpdateResult } from "kysely";
+import type { GroupCommit } from "./group-commit.ts";
 import type { Database, RunsTable } from "./schema.ts";
 
 type RunsTableRow = Selectable<RunsTable>;
@@ -104,8 +105,11 @@ export function runSummary(r: RunRecord) {
 
 export class RunStore {
   readonly #db: Kysely<Database>;
-  constructor(db: Kysely<Database>) {
+  /** The store's own RunStore commits its hot-path writes in groups; one bound to a transaction does not. */
+  readonly #group: GroupCommit | undefined;
+  constructor(db: Kysely<Database>, options: { groupCommit?: GroupCommit } = {}) {
     this.#db = db;
+    this.#group = options.groupCommit;
   }
 
   #select() {
@@ -163,6 +167,8 @@ export class RunStore {
     payload: unknown;
     replayOf?: number;
   }): Promise<number> {
+    // Settles once committed, in a commit shared with the other runs queued meanwhile.
+    if (this.#group) return this.#group.run((trx) => new RunStore(trx).enqueue(r));
     const row = await this.#db
       .insertInto("runs")
       .values({
@@ -253,6 +259,7 @@ export class RunStore {
       await this.#quarantine(run, interruptions);
       return undefined;
     }
+    if (this.#group) return this.#group.run((trx) => new RunStore(trx).claimLease(run, owner, leaseMs));
     const row = await this.#asSeen(
       this.#db.updateTable("runs").set((eb) => ({
         status: "running",
@@ -345,11 +352,14 @@ export class RunStore {
    * renewal holds the run's row on PostgreSQL, the write lock on SQLite). Throws `LeaseLostError`.
    */
   async fenced<T>(lease: Lease, fn: (runs: RunStore) => Promise<T>): Promise<T> {
-    return this.#db.transaction().execute(async (trx) => {
+    const fencedWrites = async (trx: Kysely<Database>) => {
       const runs = new RunStore(trx);
       if (!(await runs.heartbeat(lease))) throw new LeaseLostError(lease.runId);
       return fn(runs);
-    });
+    };
+    // Grouped with other runs' writes, each in its own savepoint: a lost lease rolls back only its own.
+    if (this.#group) return this.#group.run(fencedWrites);
+    return this.#db.transaction().execute(fencedWrites);
   }
 
   async finish(runId: number, status: Exclude<RunStatus, "queued" | "running">, error: string | null): Promise<void> {

@@ -1,0 +1,87 @@
+/**
+ * Group commit: writes that arrive while a commit is under way (or in the same turn of the event
+ * loop) are committed together, in one transaction, instead of one commit each. A commit is most
+ * of a short write's cost (SQLite appends and indexes the WAL, PostgreSQL flushes it), and a busy
+ * engine has many small writes in flight at once: webhook posts queueing runs, workers claiming
+ * them, runs recording their steps.
+ *
+ * Nothing about durability changes: each caller's promise settles only after the transaction
+ * holding its writes has committed, so a caller that waits for its write before acting (a
+ * write-once step's row before its request is sent) still acts only on a durable record. Each
+ * write runs inside its own savepoint, so one that fails (a lost lease, a constraint) is rolled
+ * back alone and rejects alone; the others commit.
+ */
+import { type Kysely, sql, type Transaction } from "kysely";
+import type { Database } from "./schema.ts";
+
+interface Job {
+  fn: (trx: Transaction<Database>) => Promise<unknown>;
+  resolve: (value: unknown) => void;
+  reject: (err: unknown) => void;
+}
+
+/** Most writes one transaction takes (a bound on how long it holds SQLite's write lock). */
+const MAX_BATCH = 64;
+
+export class GroupCommit {
+  readonly #db: Kysely<Database>;
+  #waiting: Job[] = [];
+  #busy = false;
+
+  constructor(db: Kysely<Database>) {
+    this.#db = db;
+  }
+
+  /** Runs `fn`'s writes in a transaction shared with other waiting writes; settles once committed. */
+  run<T>(fn: (trx: Transaction<Database>) => Promise<T>): Promise<T> {
+    return new Promise<T>((resolve, reject) => {
+      this.#waiting.push({ fn, resolve: resolve as (v: unknown) => void, reject });
+      if (!this.#busy) {
+        this.#busy = true;
+        // The rest of this turn's writes (other requests parsed in the same tick) join this commit.
+        setImmediate(() => void this.#drain());
+      }
+    });
+  }
+
+  async #drain(): Promise<void> {
+    while (this.#waiting.length > 0) {
+      const jobs = this.#waiting.splice(0, MAX_BATCH);
+      await this.#commit(jobs);
+    }
+    this.#busy = false;
+  }
+
+  async #commit(jobs: Job[]): Promise<void> {
+    const outcomes: { ok: boolean; value: unknown }[] = [];
+    try {
+      await this.#db.transaction().execute(async (trx) => {
+        if (jobs.length === 1) {
+          // Alone: the transaction itself is the savepoint (its failure rolls everything back).
+          outcomes.push({ ok: true, value: await jobs[0]!.fn(trx) });
+          return;
+        }
+        for (const job of jobs) {
+          await sql`savepoint group_write`.execute(trx);
+          try {
+            outcomes.push({ ok: true, value: await job.fn(trx) });
+            await sql`release savepoint group_write`.execute(trx);
+          } catch (err) {
+            await sql`rollback to savepoint group_write`.execute(trx);
+            await sql`release savepoint group_write`.execute(trx);
+            outcomes.push({ ok: false, value: err });
+          }
+        }
+      });
+    } catch (err) {
+      // The commit itself failed (or a lone write threw): nothing of this batch is durable.
+      for (const job of jobs) job.reject(err);
+      return;
+    }
+    jobs.forEach((job, i) => {
+      const o = outcomes[i]!;
+      if (o.ok) job.resolve(o.value);
+      else job.reject(o.value);
+    });
+  }
+}
