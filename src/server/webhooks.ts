@@ -24,8 +24,26 @@ export const WEBHOOK_SAMPLE: WebhookEvent = {
   receivedAt: "2025-03-03T09:00:00.000Z",
 };
 
+/** What a post to a token needs to know about its workflow, read in one query. */
+export interface HookTarget {
+  workflowId: number;
+  version: number;
+  enabled: boolean;
+  pausedReason: string | null;
+  /** The definition's trigger key and `trigger.options`. */
+  trigger: { key: string; options?: Record<string, unknown> };
+}
+
+/** Most trigger outlines kept (one per workflow version posted to). */
+const OUTLINES_KEPT = 500;
+
 export class WebhookTokens {
   readonly #db: Kysely<Database>;
+  /**
+   * Trigger outlines by `id:version`: a version's definition never changes (any change is a new
+   * version), so a busy webhook does not parse its workflow's definition for every post.
+   */
+  readonly #outlines = new Map<string, HookTarget["trigger"]>();
 
   constructor(db: Kysely<Database>) {
     this.#db = db;
@@ -52,13 +70,40 @@ export class WebhookTokens {
     return token;
   }
 
-  async workflowOf(token: string): Promise<number | undefined> {
+  /** The workflow behind `token` with its state now; undefined for an unknown token. */
+  async target(token: string): Promise<HookTarget | undefined> {
     const row = await this.#db
       .selectFrom("webhook_tokens")
-      .select("workflow_id")
-      .where("token", "=", token)
+      .innerJoin("workflows", "workflows.id", "webhook_tokens.workflow_id")
+      .select(["workflows.id", "workflows.version", "workflows.enabled", "workflows.paused_reason"])
+      .where("webhook_tokens.token", "=", token)
       .executeTakeFirst();
-    return row?.workflow_id;
+    if (!row) return undefined;
+    const key = `${row.id}:${row.version}`;
+    let trigger = this.#outlines.get(key);
+    if (!trigger) {
+      const def = await this.#db
+        .selectFrom("workflows")
+        .select(["definition", "version"])
+        .where("id", "=", row.id)
+        .executeTakeFirst();
+      if (!def) return undefined;
+      const parsed = JSON.parse(def.definition) as { trigger?: { key?: unknown; options?: Record<string, unknown> } };
+      trigger = {
+        key: typeof parsed?.trigger?.key === "string" ? parsed.trigger.key : "",
+        options: parsed?.trigger?.options,
+      };
+      if (this.#outlines.size >= OUTLINES_KEPT) this.#outlines.clear();
+      this.#outlines.set(`${row.id}:${def.version}`, trigger);
+      if (def.version !== row.version) return this.target(token); // saved in between: read again
+    }
+    return {
+      workflowId: row.id,
+      version: row.version,
+      enabled: row.enabled === 1,
+      pausedReason: row.paused_reason,
+      trigger,
+    };
   }
 
   async remove(workflowId: number): Promise<void> {

@@ -7,15 +7,11 @@ import { randomUUID } from "node:crypto";
 import { hasControlCharacter } from "../../engine/names.ts";
 import { HttpError, notFound } from "../errors.ts";
 import { HookAccepted, HookParams, IdParams, WebhookPath } from "../schemas.ts";
-import { WEBHOOK_PREFIX, type WebhookEvent } from "../webhooks.ts";
+import { type HookTarget, WEBHOOK_PREFIX, type WebhookEvent } from "../webhooks.ts";
 import type { RoutePlugin } from "./context.ts";
 import { findWorkflow, outlineOf } from "./workflows.ts";
 
 const triggerKeyOf = (definition: unknown) => outlineOf(definition).trigger;
-
-/** The stored definition's `trigger.options` (validated when saved). */
-const triggerOptionsOf = (definition: unknown) =>
-  (definition as { trigger?: { options?: Record<string, unknown> } } | null)?.trigger?.options;
 
 /** Posts per minute per sender address to tokens that do not exist. */
 const UNKNOWN_TOKEN_POSTS_PER_MINUTE = 30;
@@ -54,6 +50,17 @@ function clip(key: string): string {
 }
 
 export const hookRoutes: RoutePlugin = async (app, ctx) => {
+  // A post's token is looked up once: the rate limit's key and the handler share the answer.
+  const targets = new WeakMap<object, Promise<HookTarget | undefined>>();
+  const targetOf = (req: object, token: string) => {
+    let t = targets.get(req);
+    if (!t) {
+      t = ctx.webhooks.target(token);
+      targets.set(req, t);
+    }
+    return t;
+  };
+
   for (const verb of ["get", "rotate"] as const) {
     app.route({
       method: verb === "get" ? "GET" : "POST",
@@ -90,7 +97,7 @@ export const hookRoutes: RoutePlugin = async (app, ctx) => {
           timeWindow: "1 minute",
           keyGenerator: async (req) => {
             const { token } = req.params as { token?: string };
-            return token && (await ctx.webhooks.workflowOf(token)) !== undefined ? `token:${token}` : `addr:${req.ip}`;
+            return token && (await targetOf(req, token)) !== undefined ? `token:${token}` : `addr:${req.ip}`;
           },
           max: (_req, key) => (key.startsWith("token:") ? ctx.webhookPostsPerMinute : UNKNOWN_TOKEN_POSTS_PER_MINUTE),
         },
@@ -105,10 +112,9 @@ export const hookRoutes: RoutePlugin = async (app, ctx) => {
       },
     },
     async (req, reply) => {
-      const id = await ctx.webhooks.workflowOf(req.params.token);
-      const w = id === undefined ? undefined : await ctx.store.workflows.find(id);
+      const w = await targetOf(req, req.params.token);
       // One answer for "no such token" and "workflow gone": the URL tells a stranger nothing.
-      if (!w || triggerKeyOf(w.definition) !== "webhook") throw notFound("This webhook");
+      if (w?.trigger.key !== "webhook") throw notFound("This webhook");
       if (!w.enabled || w.pausedReason)
         throw new HttpError(
           409,
@@ -121,9 +127,9 @@ export const hookRoutes: RoutePlugin = async (app, ctx) => {
         query: (req.query ?? {}) as Record<string, unknown>,
         receivedAt,
       };
-      const key = idempotencyKey(req.headers["idempotency-key"], event, triggerOptionsOf(w.definition));
+      const key = idempotencyKey(req.headers["idempotency-key"], event, w.trigger.options);
       const run = {
-        workflowId: w.id,
+        workflowId: w.workflowId,
         workflowVersion: w.version,
         triggerKey: "webhook",
         eventTime: receivedAt,
@@ -139,7 +145,7 @@ export const hookRoutes: RoutePlugin = async (app, ctx) => {
         ...run,
         eventKey: `webhook#${key}`,
         connectionKey: "webhook",
-        pollKey: `workflow:${w.id}`,
+        pollKey: `workflow:${w.workflowId}`,
       });
       if (once.duplicate) return reply.code(200).send({ runId: String(once.runId), duplicate: true });
       ctx.engine?.notify?.("run-queued");
