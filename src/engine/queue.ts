@@ -74,6 +74,14 @@ export class InProcessQueue implements RunQueue {
   #rescan = false;
   #waiters: (() => void)[] = [];
   #lastScanFoundNothing = false;
+  /**
+   * Whether the next scan also looks at running runs (to take over those whose worker died). The
+   * timer's scans do, and so does every scan while someone waits for the queue to drain; the
+   * scans a new or finished run triggers look at queued runs only: a run's own completion cannot
+   * have made another worker's lease run out, and reading every running run (with its payload)
+   * for each run queued was the biggest read of a busy engine.
+   */
+  #recover = true;
 
   constructor(store: Store, options: InProcessQueueOptions = {}) {
     this.#store = store;
@@ -91,6 +99,7 @@ export class InProcessQueue implements RunQueue {
     liveOwners.add(this.owner);
     const tick = () => {
       if (this.#stopped) return;
+      this.#recover = true;
       this.notify();
       this.#timer = setTimeout(tick, this.#o.pollMs);
       this.#timer.unref?.();
@@ -124,6 +133,8 @@ export class InProcessQueue implements RunQueue {
         this.#rescan = false;
         const free = this.#o.concurrency - this.#inFlight.size;
         if (free <= 0) break;
+        const recover = this.#recover || this.#waiters.length > 0;
+        this.#recover = false;
         // Only a few queued runs per scan (a spare few in case another process claims some first):
         // reading the whole backlog for every free slot made a long queue quadratic.
         const candidates = (
@@ -131,6 +142,7 @@ export class InProcessQueue implements RunQueue {
             workflowIds: this.#o.workflowIds,
             runIds: this.#o.runIds,
             limit: free + 4,
+            running: recover,
           })
         ).filter((r) => this.#takeable(r));
         // Claimed together: their writes share one commit (see GroupCommit). A claim another
@@ -157,7 +169,7 @@ export class InProcessQueue implements RunQueue {
               this.notify();
             });
         });
-        this.#lastScanFoundNothing = candidates.length === 0;
+        this.#lastScanFoundNothing = recover && candidates.length === 0;
       } while (this.#rescan && !this.#stopped);
     } catch {
       this.#lastScanFoundNothing = false; // a transient store error: the timer scans again

@@ -188,10 +188,13 @@ export class RunStore {
 
   /**
    * Runs a worker could take: every `running` run (its lease may be stale; the caller decides)
-   * and the oldest `limit` queued runs that are due. Two index walks in id order, so the cost does
-   * not grow with the backlog (a backfill may queue thousands).
+   * and the oldest `limit` queued runs that are due; `running: false` leaves the running ones out.
+   * Two index walks in id order, so the cost does not grow with the backlog (a backfill may queue
+   * thousands).
    */
-  async candidates(options: { workflowIds?: number[]; runIds?: number[]; limit?: number } = {}): Promise<RunRecord[]> {
+  async candidates(
+    options: { workflowIds?: number[]; runIds?: number[]; limit?: number; running?: boolean } = {},
+  ): Promise<RunRecord[]> {
     const now = isoNow();
     let running = this.#select().where("runs.status", "=", "running").orderBy("runs.id").limit(200);
     let queued = this.#select()
@@ -209,7 +212,8 @@ export class RunStore {
       running = running.where("runs.id", "in", ids);
       queued = queued.where("runs.id", "in", ids);
     }
-    const rows = [...(await running.execute()), ...(await queued.execute())];
+    // `running: false`: queued runs only (the caller is not looking for runs to take over).
+    const rows = [...(options.running === false ? [] : await running.execute()), ...(await queued.execute())];
     return rows.map((r) => this.#fromRow(r));
   }
 
