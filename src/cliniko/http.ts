@@ -1,5 +1,5 @@
 /**
- * The one request pipeline to Cliniko, on global `fetch`, composed here from small layers
+ * The one request pipeline to Cliniko, on node:http(s) with keep-alive, composed here from small layers
  * (layers/, each wrapping `next(request)` like octokit's hooks), outermost first:
  *
  *   redirectGuard  the connection's own origin only; redirects never followed
@@ -7,7 +7,7 @@
  *   rateLimit      waits for the key's limiter; a 429 holds the key until Cliniko's reset
  *   mapErrors      status and text → JSON or a typed ClinikoError; network trouble explained
  *   authHeaders    Basic auth, User-Agent with the contact email, Accept
- *   fetchTransport one fetch with the per-request timeout
+ *   httpTransport  one request (keep-alive node:http) with the per-request timeout
  *
  * The client (client.ts) validates filters and fills paths before a request reaches `send`.
  */
@@ -17,7 +17,7 @@ import { mapErrors } from "./layers/errors.ts";
 import { rateLimit } from "./layers/rate-limit.ts";
 import { redirectGuard } from "./layers/redirect-guard.ts";
 import { type RetryOptions, retry } from "./layers/retry.ts";
-import { fetchTransport } from "./layers/transport.ts";
+import { httpTransport } from "./layers/transport.ts";
 import { compose, type DebugLogger } from "./layers/types.ts";
 import { encodeQuery } from "./query.ts";
 import type { Clock, RateLimiter } from "./rate-limit.ts";
@@ -75,7 +75,7 @@ export function resolveUrl(baseUrl: string, request: Pick<WireRequest, "path" | 
 
 export function createPipeline(options: PipelineOptions): Send {
   const { apiKey, clock, logger } = options;
-  const wire = authHeaders({ apiKey, email: options.email })(fetchTransport({ timeoutMs: options.timeoutMs }));
+  const wire = authHeaders({ apiKey, email: options.email })(httpTransport({ timeoutMs: options.timeoutMs }));
   const handle = compose(
     mapErrors({ apiKey, timeoutMs: options.timeoutMs, clock, logger })(wire),
     redirectGuard({ baseUrl: options.baseUrl }),

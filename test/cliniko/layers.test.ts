@@ -18,7 +18,7 @@ import { mapErrors } from "../../src/cliniko/layers/errors.ts";
 import { rateLimit } from "../../src/cliniko/layers/rate-limit.ts";
 import { redirectGuard } from "../../src/cliniko/layers/redirect-guard.ts";
 import { retry } from "../../src/cliniko/layers/retry.ts";
-import { fetchTransport } from "../../src/cliniko/layers/transport.ts";
+import { httpTransport } from "../../src/cliniko/layers/transport.ts";
 import { compose, type PipelineRequest, TransportError } from "../../src/cliniko/layers/types.ts";
 import { SlidingWindowLimiter, systemClock } from "../../src/cliniko/rate-limit.ts";
 import { FakeClock } from "./support/fake-clock.ts";
@@ -30,7 +30,7 @@ before(async () => {
 });
 after(() => server.close());
 
-const transport = fetchTransport({ timeoutMs: 1_000 });
+const transport = httpTransport({ timeoutMs: 1_000 });
 const typed = () => mapErrors({ apiKey: "secret-key-au1", timeoutMs: 1_000, clock: systemClock })(transport);
 const req = (path: string, extra: Partial<PipelineRequest> = {}): PipelineRequest => ({
   method: "GET",
@@ -61,7 +61,7 @@ describe("transport", () => {
 
   it("reports a timeout as a TransportError, and the caller's abort as the caller's reason", async () => {
     server.handle(() => undefined); // never answers
-    const err = await rejection(fetchTransport({ timeoutMs: 50 })(req("/slow")));
+    const err = await rejection(httpTransport({ timeoutMs: 50 })(req("/slow")));
     assert.ok(err instanceof TransportError && err.timedOut);
     const stop = new AbortController();
     const pending = transport(req("/slow", { signal: stop.signal }));
