@@ -1,5 +1,5 @@
 /**
- * The one request pipeline to Cliniko, on node:http(s) with keep-alive, composed here from small layers
+ * The one request pipeline to Cliniko, on undici's request with keep-alive, composed here from small layers
  * (layers/, each wrapping `next(request)` like octokit's hooks), outermost first:
  *
  *   redirectGuard  the connection's own origin only; redirects never followed
@@ -7,7 +7,7 @@
  *   rateLimit      waits for the key's limiter; a 429 holds the key until Cliniko's reset
  *   mapErrors      status and text → JSON or a typed ClinikoError; network trouble explained
  *   authHeaders    Basic auth, User-Agent with the contact email, Accept
- *   httpTransport  one request (keep-alive node:http) with the per-request timeout
+ *   httpTransport  one request (keep-alive undici) with the per-request timeout
  *
  * The client (client.ts) validates filters and fills paths before a request reaches `send`.
  */
