@@ -5,7 +5,7 @@
  */
 import assert from "node:assert/strict";
 import { type ChildProcess, execFile, spawn } from "node:child_process";
-import { after, before, test } from "node:test";
+import { after, afterEach, before, test } from "node:test";
 import { fileURLToPath } from "node:url";
 import { INTERRUPTED_TWICE } from "../../src/store/runs.ts";
 import { type Harness, harness, receiver, sleep, workflow } from "./helpers.ts";
@@ -17,13 +17,25 @@ before(async () => {
   h = await harness();
   hook = await receiver();
 });
+/** Every `serve` a test started: a failed assertion must not leave one running (it would hang the runner). */
+const children = new Set<ChildProcess>();
+afterEach(async () => {
+  for (const child of children) {
+    child.kill("SIGKILL");
+    await exited(child);
+  }
+  children.clear();
+});
 after(async () => {
   await hook.close();
   await h.close();
 });
 
+/** How long a life may take to get going: a loaded 2-core machine needs far more than an idle one. */
+const LIFE_MS = 45_000;
+
 function serve(): ChildProcess {
-  return spawn(process.execPath, [bin, "serve", "--port", "0"], {
+  const child = spawn(process.execPath, [bin, "serve", "--port", "0"], {
     env: {
       ...h.env,
       CLINIKO_FLOW_TEST_POLL_INTERVAL_MS: "150",
@@ -32,6 +44,8 @@ function serve(): ChildProcess {
     },
     stdio: ["ignore", "ignore", "pipe"],
   });
+  children.add(child);
+  return child;
 }
 
 async function exited(child: ChildProcess): Promise<void> {
@@ -39,7 +53,7 @@ async function exited(child: ChildProcess): Promise<void> {
   await new Promise((r) => child.once("exit", r));
 }
 
-test("every change produces exactly one run across 10 SIGKILLs of serve", { timeout: 90_000 }, async () => {
+test("every change produces exactly one run across 10 SIGKILLs of serve", { timeout: 180_000 }, async () => {
   const old = new Date(Date.now() - 3_600_000).toISOString().replace(/\.\d+Z$/, "Z");
   const ids = Array.from(
     { length: 80 },
@@ -93,7 +107,7 @@ test("every change produces exactly one run across 10 SIGKILLs of serve", { time
   child.stderr!.on("data", (c) => {
     stderr += c;
   });
-  const deadline = Date.now() + 20_000;
+  const deadline = Date.now() + LIFE_MS;
   const w = await h.store.workflows.get("crash");
   for (;;) {
     const runs = await h.store.runs.list({ workflowId: w.id });
@@ -116,7 +130,7 @@ test("every change produces exactly one run across 10 SIGKILLs of serve", { time
 });
 
 test("a run in flight when serve was killed twice is quarantined, not resumed into a crash loop", {
-  timeout: 60_000,
+  timeout: 150_000,
 }, async () => {
   // A read that never answers: harmless to repeat, so a resumed run sends it again.
   const hang = await receiver(() => ({ delayMs: 10_000 }));
@@ -136,14 +150,14 @@ test("a run in flight when serve was killed twice is quarantined, not resumed in
     });
     for (let life = 1; life <= 2; life++) {
       const child = serve();
-      const deadline = Date.now() + 20_000;
+      const deadline = Date.now() + LIFE_MS;
       while (hang.calls.length < life && Date.now() < deadline) await sleep(50);
       assert.equal(hang.calls.length, life, `life ${life} did not send the read`);
       child.kill("SIGKILL");
       await exited(child);
     }
     const child = serve();
-    const deadline = Date.now() + 20_000;
+    const deadline = Date.now() + LIFE_MS;
     while ((await h.store.runs.find(id))!.finishedAt === null && Date.now() < deadline) await sleep(100);
     await sleep(300); // time to (wrongly) send the read a third time
     child.kill("SIGTERM");
