@@ -74,8 +74,11 @@ export class GroupCommit {
         }
       });
     } catch (err) {
-      // The commit itself failed (or a lone write threw): nothing of this batch is durable.
-      for (const job of jobs) job.reject(err);
+      // Nothing of this batch is durable. A lone write's error is its own; a shared commit that
+      // failed (PostgreSQL ended it as a deadlock victim, the connection broke) must not fail
+      // writes that would have committed on their own, so each is tried again alone.
+      if (jobs.length === 1) jobs[0]!.reject(err);
+      else for (const job of jobs) await this.#commit([job]);
       return;
     }
     jobs.forEach((job, i) => {

@@ -4,7 +4,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
 import SqliteDatabase from "better-sqlite3";
-import { Kysely, SqliteDialect } from "kysely";
+import { Kysely, SqliteDialect, sql } from "kysely";
 import { GroupCommit } from "../../src/store/group-commit.ts";
 import { openStore, type Store } from "../../src/store/index.ts";
 import { LeaseLostError } from "../../src/store/runs.ts";
@@ -35,6 +35,34 @@ test("writes made in the same turn share one commit, and each settles only once 
   assert.equal(begins, 1, "twenty writes of one turn, one transaction");
   // Every write was committed (visible to a reader outside the transaction) when its promise settled.
   for (const [n, s] of settled.entries()) assert.deepEqual(s, { value: n, visible: 20 });
+  await db.destroy();
+});
+
+test("a shared commit that fails does not fail the writes that commit on their own", async () => {
+  const sqlite = new SqliteDatabase(":memory:");
+  sqlite.exec("create table t (n integer not null)");
+  const db = new Kysely<Database>({ dialect: new SqliteDialect({ database: sqlite }) });
+  const group = new GroupCommit(db);
+  const insert = (n: number) => (trx: unknown) =>
+    (trx as Kysely<{ t: { n: number } }>).insertInto("t").values({ n }).execute();
+  // The middle write breaks the shared transaction itself (its savepoint is gone when the group
+  // releases it), as a deadlock or a broken connection would end the whole commit.
+  const [first, broken, last] = await Promise.allSettled([
+    group.run(insert(1)),
+    group.run(async (trx) => {
+      await insert(2)(trx);
+      await sql`release savepoint group_write`.execute(trx);
+    }),
+    group.run(insert(3)),
+  ]);
+  assert.equal(first.status, "fulfilled");
+  assert.equal(last.status, "fulfilled");
+  assert.equal(broken.status, "rejected");
+  assert.deepEqual(
+    (sqlite.prepare("select n from t order by n").all() as { n: number }[]).map((r) => r.n),
+    [1, 3],
+    "the writes that stand alone are committed; the broken one is not",
+  );
   await db.destroy();
 });
 
