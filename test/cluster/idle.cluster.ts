@@ -9,51 +9,32 @@
  * test's half-second slot, which a heavily loaded 2-core machine does now and then.
  */
 import assert from "node:assert/strict";
-import { after, before, test } from "node:test";
-import { type Sandbox, startSandbox } from "../../src/sandbox/index.ts";
-import { openStore, type Store } from "../../src/store/index.ts";
+import { test } from "node:test";
+import { openStore } from "../../src/store/index.ts";
 import { freshPostgresDatabase, sleep } from "../engine/helpers.ts";
 import { ProcessGroup, processEnv, until } from "../support/cli-process.ts";
-import { type PostgresServer, postgresSkip, startPostgres } from "../support/postgres.ts";
-import { type RedisServer, redisSkip, startRedis } from "../support/redis.ts";
+import { clusterStage } from "../support/cluster-stage.ts";
 
 const quick = process.env.CLUSTER_QUICK === "1";
 const WORKERS = 3;
 const WORKFLOWS = 50;
 const INTERVAL_MS = 500;
 const WATCH_MS = quick ? 10_000 : 60_000;
-const skip = postgresSkip() || redisSkip();
-
-let pg: PostgresServer | undefined;
-let redis: RedisServer | undefined;
-let sandbox: Sandbox;
-let store: Store | undefined;
-let group: ProcessGroup | undefined;
-
-before(async () => {
-  sandbox = await startSandbox({ port: 0, seed: "empty", rateLimit: 0 });
-  if (!skip) [pg, redis] = await Promise.all([startPostgres(), startRedis()]);
-});
-
-after(async () => {
-  await group?.stop();
-  await store?.close();
-  await sandbox?.stop();
-  await pg?.stop();
-  await redis?.stop();
-});
+const stage = clusterStage();
 
 test(`${WORKFLOWS} workflows on one resource, ${WORKERS} workers: one request per interval cluster-wide; a schedule fires once per slot`, {
-  skip,
+  skip: stage.skip,
   timeout: quick ? 120_000 : 300_000,
 }, async () => {
+  const { sandbox, pg, redis } = stage;
   const env = processEnv({
     databaseUrl: await freshPostgresDatabase(pg!.url),
     sandbox,
     redisUrl: redis!.url,
     pollIntervalMs: INTERVAL_MS,
   });
-  store = await openStore({ env });
+  const store = await openStore({ env });
+  stage.store = store;
   const pass = [{ id: "pass", action: "filter", input: { condition: true } }];
   for (let i = 0; i < WORKFLOWS; i++)
     await store.workflows.save(`watch-${i}`, { name: `watch-${i}`, trigger: { key: "updated_patient" }, steps: pass });
@@ -63,7 +44,8 @@ test(`${WORKFLOWS} workflows on one resource, ${WORKERS} workers: one request pe
     trigger: { key: "schedule", every: "1h" },
     steps: pass,
   });
-  group = new ProcessGroup(env);
+  const group = new ProcessGroup(env);
+  stage.group = group;
   group.workers(WORKERS);
   const g = group;
   await until("the cluster polls", async () => sandbox.requestLog.entries().length >= 3, 60_000, g.stderr);

@@ -7,50 +7,31 @@
  * drains the queued runs and picks the change up.
  */
 import assert from "node:assert/strict";
-import { after, before, test } from "node:test";
-import { type Sandbox, startSandbox } from "../../src/sandbox/index.ts";
+import { test } from "node:test";
 import { WebhookTokens } from "../../src/server/webhooks.ts";
-import { openStore, type Store } from "../../src/store/index.ts";
+import { openStore } from "../../src/store/index.ts";
 import { freshPostgresDatabase, sleep } from "../engine/helpers.ts";
 import { listeningUrl, ProcessGroup, processEnv, until } from "../support/cli-process.ts";
-import { type PostgresServer, postgresSkip, startPostgres } from "../support/postgres.ts";
-import { type RedisServer, redisSkip, startRedis } from "../support/redis.ts";
+import { clusterStage } from "../support/cluster-stage.ts";
 
 const quick = process.env.CLUSTER_QUICK === "1";
 const WORKERS = 3;
 const POSTS = quick ? 20 : 200;
-const skip = postgresSkip() || redisSkip();
-
-let pg: PostgresServer | undefined;
-let redis: RedisServer | undefined;
-let sandbox: Sandbox;
-let store: Store | undefined;
-let group: ProcessGroup | undefined;
-
-before(async () => {
-  sandbox = await startSandbox({ port: 0, seed: "empty", rateLimit: 0 });
-  if (!skip) [pg, redis] = await Promise.all([startPostgres(), startRedis()]);
-});
-
-after(async () => {
-  await group?.stop();
-  await store?.close();
-  await sandbox?.stop();
-  await pg?.stop();
-  await redis?.stop();
-});
+const stage = clusterStage();
 
 test(`without workers the api answers and queues but never polls or runs; one worker drains ${POSTS} queued runs`, {
-  skip,
+  skip: stage.skip,
   timeout: quick ? 120_000 : 300_000,
 }, async () => {
+  const { sandbox, pg, redis } = stage;
   const env = processEnv({
     databaseUrl: await freshPostgresDatabase(pg!.url),
     sandbox,
     redisUrl: redis!.url,
     leaseMs: 3000,
   });
-  store = await openStore({ env });
+  const store = await openStore({ env });
+  stage.store = store;
   const s = store;
   const watched = await s.workflows.save("watched", {
     name: "watched",
@@ -65,7 +46,8 @@ test(`without workers the api answers and queues but never polls or runs; one wo
   const hook = `/hooks/${await new WebhookTokens(s.database.db).tokenFor(hooked.id)}`;
   const patient = sandbox.control.create("patients", { first_name: "Role", last_name: "Play" }).id;
 
-  group = new ProcessGroup(env);
+  const group = new ProcessGroup(env);
+  stage.group = group;
   const g = group;
   const api = g.start(["serve", "--role", "api", "--port", "0"]);
   const url = await listeningUrl(api);

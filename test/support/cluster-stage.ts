@@ -1,0 +1,38 @@
+/**
+ * The stage of a cluster test file: a sandbox clinic, PostgreSQL and Redis, started before the
+ * file's tests and stopped after them, with the store and process group a test puts on it.
+ */
+import { after, before } from "node:test";
+import { type Sandbox, startSandbox } from "../../src/sandbox/index.ts";
+import type { Store } from "../../src/store/index.ts";
+import type { ProcessGroup } from "./cli-process.ts";
+import { type PostgresServer, postgresSkip, startPostgres } from "./postgres.ts";
+import { type RedisServer, redisSkip, startRedis } from "./redis.ts";
+
+export interface ClusterStage {
+  /** Why the file's tests are skipped (no PostgreSQL or Redis binary), or false. */
+  skip: string | false;
+  sandbox: Sandbox;
+  pg?: PostgresServer;
+  redis?: RedisServer;
+  /** Set by a test; closed after the file. */
+  store?: Store;
+  /** Set by a test; stopped (every process it started) after the file. */
+  group?: ProcessGroup;
+}
+
+export function clusterStage(): ClusterStage {
+  const stage = { skip: postgresSkip() || redisSkip() } as ClusterStage;
+  before(async () => {
+    stage.sandbox = await startSandbox({ port: 0, seed: "empty", rateLimit: 0 });
+    if (!stage.skip) [stage.pg, stage.redis] = await Promise.all([startPostgres(), startRedis()]);
+  });
+  after(async () => {
+    await stage.group?.stop();
+    await stage.store?.close();
+    await stage.sandbox?.stop();
+    await stage.pg?.stop();
+    await stage.redis?.stop();
+  });
+  return stage;
+}
