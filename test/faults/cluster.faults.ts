@@ -17,12 +17,17 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, test } from "node:test";
-import { validateWorkflow } from "../../src/engine/workflow.ts";
 import { type Sandbox, startSandbox } from "../../src/sandbox/index.ts";
 import { openStore, type Store } from "../../src/store/index.ts";
 import { freshPostgresDatabase, sleep } from "../engine/helpers.ts";
 import { processEnv, spawnCli } from "../support/cli-process.ts";
-import { alertsByName, checkExactness, kill, CHANGING_RESOURCES as RESOURCES } from "../support/exactness.ts";
+import {
+  alertsByName,
+  alertWorkflow,
+  checkExactness,
+  kill,
+  CHANGING_RESOURCES as RESOURCES,
+} from "../support/exactness.ts";
 import { type PostgresServer, postgresSkip, startPostgres } from "../support/postgres.ts";
 
 const quick = process.env.FAULTS_QUICK === "1";
@@ -92,18 +97,8 @@ test(`${CHANGES} changes, faults and ${KILLS} SIGKILLs over 2 processes on Postg
   for (const [tag, url] of databases) {
     const env = processEnv({ databaseUrl: url, sandbox, leaseMs: LEASE_MS });
     const store = await openStore({ env });
-    for (const [resource, trigger] of RESOURCES) {
-      const def = validateWorkflow({
-        name: `${tag}-${resource}`,
-        trigger: { key: trigger, every: "30s" },
-        steps: [
-          {
-            id: "alert",
-            action: "create_medical_alert",
-            input: { patient_id: alertPatient, name: `${tag}|{{ trigger.id }}@{{ trigger.updated_at }}` },
-          },
-        ],
-      });
+    for (const changing of RESOURCES) {
+      const def = alertWorkflow(tag, changing, alertPatient);
       await store.workflows.save(def.name, def);
     }
     clusters.push({ tag, env, store, procs: [], stderr: [] });

@@ -6,6 +6,7 @@
  */
 import assert from "node:assert/strict";
 import type { ChildProcess } from "node:child_process";
+import { validateWorkflow, type WorkflowDefinition } from "../../src/engine/workflow.ts";
 import type { Sandbox } from "../../src/sandbox/index.ts";
 import type { RunRecord } from "../../src/store/index.ts";
 
@@ -17,6 +18,28 @@ export const CHANGING_RESOURCES = [
   ["billable_items", "updated_billable_item"],
   ["appointment_types", "updated_appointment_type"],
 ] as const;
+
+/**
+ * The suites' workflow on one changing resource: each change writes one medical alert named
+ * `<tag>|<id>@<updated_at>` for `alertPatient`, which `checkExactness` counts.
+ */
+export function alertWorkflow(
+  tag: string,
+  [resource, trigger]: (typeof CHANGING_RESOURCES)[number],
+  alertPatient: string,
+): WorkflowDefinition {
+  return validateWorkflow({
+    name: `${tag}-${resource}`,
+    trigger: { key: trigger, every: "30s" },
+    steps: [
+      {
+        id: "alert",
+        action: "create_medical_alert",
+        input: { patient_id: alertPatient, name: `${tag}|{{ trigger.id }}@{{ trigger.updated_at }}` },
+      },
+    ],
+  });
+}
 
 /** Stops a child process with `signal` (SIGKILL by default) and waits until it has exited. */
 export async function kill(child: ChildProcess | undefined, signal: NodeJS.Signals = "SIGKILL"): Promise<void> {
