@@ -4,6 +4,7 @@
  * with `demo` as `serve --demo` (its own sandbox clinic in the data dir, beside `sandbox`).
  * `call` records every response body so tests can assert that no secret ever left the server.
  */
+import assert from "node:assert/strict";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -31,6 +32,8 @@ export interface Stack {
     options?: { body?: unknown; cookie?: string; token?: string; headers?: Record<string, string> },
   ): Promise<{ status: number; headers: Headers; text: string; json: unknown }>;
   login(password?: string): Promise<string>;
+  /** Adds the stack's sandbox clinic as a Cliniko connection through the API (asserts it was created). */
+  connectSandbox(cookie: string, name?: string): Promise<void>;
   stop(): Promise<void>;
 }
 
@@ -92,6 +95,14 @@ export async function startStack(
     service,
     env,
     bodies,
+    async connectSandbox(cookie, name = "clinic") {
+      const add = await stack.call("POST", "/api/connections", {
+        cookie,
+        headers: { "x-cliniko-flow": "1" },
+        body: { name, apiKey: sandbox.apiKey, email: "ops@clinic.test", baseUrl: sandbox.baseUrl },
+      });
+      assert.equal(add.status, 201, add.text);
+    },
     async call(method, path, o = {}) {
       const headers: Record<string, string> = { ...(o.headers ?? {}) };
       if (o.body !== undefined) headers["content-type"] ??= "application/json";

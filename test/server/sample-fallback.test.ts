@@ -16,12 +16,7 @@ let cookie: string;
 before(async () => {
   s = await startStack();
   cookie = await s.login();
-  const add = await s.call("POST", "/api/connections", {
-    cookie,
-    headers: WRITE,
-    body: { name: "clinic", apiKey: s.sandbox.apiKey, email: "ops@clinic.test", baseUrl: s.sandbox.baseUrl },
-  });
-  assert.equal(add.status, 201, add.text);
+  await s.connectSandbox(cookie);
 });
 after(() => s.stop());
 
