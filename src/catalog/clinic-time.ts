@@ -182,10 +182,13 @@ export async function inClinicTime(
   schema: JsonSchema,
   input: Record<string, unknown>,
 ): Promise<Record<string, unknown>> {
+  // Most inputs hold no offset-less time: look before copying (every action run passes here).
+  const seen: Found[] = [];
+  localTimes(input, schema, "", seen);
+  if (seen.length === 0) return input;
   const copy = structuredClone(input);
   const found: Found[] = [];
   localTimes(copy, schema, "", found);
-  if (found.length === 0) return input;
   const zone = await clinicZone(client, typeof copy.business_id === "string" ? copy.business_id : undefined);
   if (!zone) {
     throw new ActionInputError(
