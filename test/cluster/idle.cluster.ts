@@ -10,9 +10,8 @@
  */
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import { openStore } from "../../src/store/index.ts";
-import { freshPostgresDatabase, sleep } from "../engine/helpers.ts";
-import { ProcessGroup, processEnv, until } from "../support/cli-process.ts";
+import { sleep } from "../engine/helpers.ts";
+import { ProcessGroup, until } from "../support/cli-process.ts";
 import { clusterStage } from "../support/cluster-stage.ts";
 
 const quick = process.env.CLUSTER_QUICK === "1";
@@ -26,15 +25,8 @@ test(`${WORKFLOWS} workflows on one resource, ${WORKERS} workers: one request pe
   skip: stage.skip,
   timeout: quick ? 120_000 : 300_000,
 }, async () => {
-  const { sandbox, pg, redis } = stage;
-  const env = processEnv({
-    databaseUrl: await freshPostgresDatabase(pg!.url),
-    sandbox,
-    redisUrl: redis!.url,
-    pollIntervalMs: INTERVAL_MS,
-  });
-  const store = await openStore({ env });
-  stage.store = store;
+  const { sandbox } = stage;
+  const { env, store } = await stage.open({ pollIntervalMs: INTERVAL_MS });
   const pass = [{ id: "pass", action: "filter", input: { condition: true } }];
   for (let i = 0; i < WORKFLOWS; i++)
     await store.workflows.save(`watch-${i}`, { name: `watch-${i}`, trigger: { key: "updated_patient" }, steps: pass });

@@ -9,9 +9,8 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
 import { WebhookTokens } from "../../src/server/webhooks.ts";
-import { openStore } from "../../src/store/index.ts";
-import { freshPostgresDatabase, sleep } from "../engine/helpers.ts";
-import { listeningUrl, ProcessGroup, processEnv, until } from "../support/cli-process.ts";
+import { sleep } from "../engine/helpers.ts";
+import { listeningUrl, ProcessGroup, until } from "../support/cli-process.ts";
 import { clusterStage } from "../support/cluster-stage.ts";
 
 const quick = process.env.CLUSTER_QUICK === "1";
@@ -23,15 +22,8 @@ test(`without workers the api answers and queues but never polls or runs; one wo
   skip: stage.skip,
   timeout: quick ? 120_000 : 300_000,
 }, async () => {
-  const { sandbox, pg, redis } = stage;
-  const env = processEnv({
-    databaseUrl: await freshPostgresDatabase(pg!.url),
-    sandbox,
-    redisUrl: redis!.url,
-    leaseMs: 3000,
-  });
-  const store = await openStore({ env });
-  stage.store = store;
+  const { sandbox } = stage;
+  const { env, store } = await stage.open({ leaseMs: 3000 });
   const s = store;
   const watched = await s.workflows.save("watched", {
     name: "watched",

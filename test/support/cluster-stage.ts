@@ -4,8 +4,9 @@
  */
 import { after, before } from "node:test";
 import { type Sandbox, startSandbox } from "../../src/sandbox/index.ts";
-import type { Store } from "../../src/store/index.ts";
-import type { ProcessGroup } from "./cli-process.ts";
+import { openStore, type Store } from "../../src/store/index.ts";
+import { freshPostgresDatabase } from "../engine/helpers.ts";
+import { type ProcessEnvOptions, type ProcessGroup, processEnv } from "./cli-process.ts";
 import { type PostgresServer, postgresSkip, startPostgres } from "./postgres.ts";
 import { type RedisServer, redisSkip, startRedis } from "./redis.ts";
 
@@ -19,10 +20,26 @@ export interface ClusterStage {
   store?: Store;
   /** Set by a test; stopped (every process it started) after the file. */
   group?: ProcessGroup;
+  /**
+   * A fresh PostgreSQL database on the stage's server, the cluster's environment for it (the
+   * stage's sandbox and Redis) and the store opened on it, kept as `store`.
+   */
+  open(options?: Omit<ProcessEnvOptions, "databaseUrl" | "sandbox" | "redisUrl">): Promise<{
+    env: NodeJS.ProcessEnv;
+    store: Store;
+  }>;
 }
 
 export function clusterStage(): ClusterStage {
-  const stage = { skip: postgresSkip() || redisSkip() } as ClusterStage;
+  const stage = {
+    skip: postgresSkip() || redisSkip(),
+    async open(options = {}) {
+      const databaseUrl = await freshPostgresDatabase(stage.pg!.url);
+      const env = processEnv({ ...options, databaseUrl, sandbox: stage.sandbox, redisUrl: stage.redis!.url });
+      stage.store = await openStore({ env });
+      return { env, store: stage.store };
+    },
+  } as ClusterStage;
   before(async () => {
     stage.sandbox = await startSandbox({ port: 0, seed: "empty", rateLimit: 0 });
     if (!stage.skip) [stage.pg, stage.redis] = await Promise.all([startPostgres(), startRedis()]);
