@@ -27,6 +27,7 @@ import {
   checkExactness,
   kill,
   CHANGING_RESOURCES as RESOURCES,
+  seedChanging,
 } from "../support/exactness.ts";
 import { type PostgresServer, postgresSkip, startPostgres } from "../support/postgres.ts";
 import { type RedisServer, redisSkip, startRedis } from "../support/redis.ts";
@@ -83,23 +84,8 @@ test(`${CHANGES} changes into ${COPIES * RESOURCES.length} workflows over 1 api 
   skip,
   timeout: quick ? 300_000 : 1_800_000,
 }, async () => {
-  const old = new Date(Date.now() - 3_600_000).toISOString().replace(/\.\d+Z$/, "Z");
-  const alertPatient = sandbox.control.create("patients", {
-    first_name: "Alert",
-    last_name: "Holder",
-    created_at: old,
-    updated_at: old,
-  }).id;
-  const perResource = Math.ceil(CHANGES / RESOURCES.length);
-  const ids = new Map<string, string[]>();
-  for (const [resource] of RESOURCES)
-    ids.set(
-      resource,
-      Array.from(
-        { length: perResource },
-        () => sandbox.control.create(resource, { created_at: old, updated_at: old }).id,
-      ),
-    );
+  // The records that will change, created long ago so only their updates fire.
+  const { alertPatient, pending } = seedChanging(sandbox, CHANGES);
   const env = processEnv({
     databaseUrl: await freshPostgresDatabase(pgServer!.url),
     sandbox,
@@ -119,7 +105,6 @@ test(`${CHANGES} changes into ${COPIES * RESOURCES.length} workflows over 1 api 
   const started = Date.now();
 
   const expected = new Map<string, string>(); // `${id}@${updated_at}` → resource
-  const pending = [...RESOURCES.flatMap(([resource]) => ids.get(resource)!.map((id) => [resource, id] as const))];
   pending.sort(() => Math.random() - 0.5);
   const changeEvery = Math.max(5, Math.floor((quick ? 40_000 : 240_000) / pending.length));
   const killEvery = Math.floor(pending.length / (KILLS + 1));

@@ -27,6 +27,7 @@ import {
   checkExactness,
   kill,
   CHANGING_RESOURCES as RESOURCES,
+  seedChanging,
 } from "../support/exactness.ts";
 import { type PostgresServer, postgresSkip, startPostgres } from "../support/postgres.ts";
 
@@ -72,24 +73,8 @@ function start(c: Cluster, i: number): void {
 test(`${CHANGES} changes, faults and ${KILLS} SIGKILLs over 2 processes on PostgreSQL and 2 on SQLite: each change runs once, each write lands at most once`, {
   timeout: quick ? 300_000 : 1_500_000,
 }, async () => {
-  const old = new Date(Date.now() - 3_600_000).toISOString().replace(/\.\d+Z$/, "Z");
-  const alertPatient = sandbox.control.create("patients", {
-    first_name: "Alert",
-    last_name: "Holder",
-    created_at: old,
-    updated_at: old,
-  }).id;
   // The records that will change, created long ago so only their updates fire.
-  const perResource = Math.ceil(CHANGES / RESOURCES.length);
-  const ids = new Map<string, string[]>();
-  for (const [resource] of RESOURCES)
-    ids.set(
-      resource,
-      Array.from(
-        { length: perResource },
-        () => sandbox.control.create(resource, { created_at: old, updated_at: old }).id,
-      ),
-    );
+  const { alertPatient, pending } = seedChanging(sandbox, CHANGES);
 
   const databases: [string, string][] = [["sq", `sqlite:${join(dir, "flow.db")}`]];
   if (pgServer) databases.push(["pg", await freshPostgresDatabase(pgServer.url)]);
@@ -112,7 +97,6 @@ test(`${CHANGES} changes, faults and ${KILLS} SIGKILLs over 2 processes on Postg
   sandbox.control.addFault({ kind: "latency", share: 0.02, method: "POST", ms: LEASE_MS * 2 });
 
   const expected = new Map<string, string>(); // `${id}@${updated_at}` → resource
-  const pending = [...RESOURCES.flatMap(([resource]) => ids.get(resource)!.map((id) => [resource, id] as const))];
   pending.sort(() => Math.random() - 0.5);
   const changeEvery = Math.max(5, Math.floor((quick ? 40_000 : 240_000) / pending.length));
   const killEvery = Math.floor(pending.length / (KILLS + 1));

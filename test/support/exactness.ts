@@ -20,6 +20,31 @@ export const CHANGING_RESOURCES = [
 ] as const;
 
 /**
+ * What the suites change: `changes` records spread over the changing resources, and the patient
+ * their alerts are written for, all created an hour ago so that only the coming updates fire.
+ */
+export function seedChanging(
+  sandbox: Sandbox,
+  changes: number,
+): { alertPatient: string; pending: (readonly [string, string])[] } {
+  const old = new Date(Date.now() - 3_600_000).toISOString().replace(/\.\d+Z$/, "Z");
+  const alertPatient = sandbox.control.create("patients", {
+    first_name: "Alert",
+    last_name: "Holder",
+    created_at: old,
+    updated_at: old,
+  }).id;
+  const perResource = Math.ceil(changes / CHANGING_RESOURCES.length);
+  const pending = CHANGING_RESOURCES.flatMap(([resource]) =>
+    Array.from(
+      { length: perResource },
+      () => [resource, sandbox.control.create(resource, { created_at: old, updated_at: old }).id] as const,
+    ),
+  );
+  return { alertPatient, pending };
+}
+
+/**
  * The suites' workflow on one changing resource: each change writes one medical alert named
  * `<tag>|<id>@<updated_at>` for `alertPatient`, which `checkExactness` counts.
  */
