@@ -11,7 +11,7 @@ import type { Browser, Page } from "playwright-core";
 import { startSmtpServer } from "../apps/smtp-server.ts";
 import { PASSWORD, type Stack } from "../server/harness.ts";
 import { browserSkip } from "../support/browser.ts";
-import { OUT, openBrowserStack } from "./stack.ts";
+import { OUT, openBrowserStack, startNewPatientWorkflow } from "./stack.ts";
 
 const skip = browserSkip();
 const WORKFLOW = "Welcome email for new patients";
@@ -81,14 +81,7 @@ describe("app connections in Chromium", { skip }, () => {
     await shot("20-app-connections");
 
     // Editor: new patient → send an email, picked from the palette.
-    await page.getByRole("link", { name: "Workflows" }).click();
-    await page.getByRole("button", { name: "Build your first workflow" }).click();
-    await page.getByLabel("Workflow name").fill(WORKFLOW);
-    await page.getByLabel("Trigger", { exact: true }).fill("new patient");
-    await page.getByRole("button", { name: "New Patient", exact: true }).click();
-    await page.getByLabel("Check Cliniko every").selectOption("30s");
-    // The trigger's newest record is fetched by itself: the step's test renders with it.
-    await page.getByText(/Testing with the latest real record from Cliniko/).waitFor();
+    await startNewPatientWorkflow(page, WORKFLOW);
 
     await page.getByRole("button", { name: "+ Add a step" }).click();
     await page.getByLabel("Add a step").fill("send an email");

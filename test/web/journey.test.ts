@@ -12,7 +12,7 @@ import type { Browser, Page } from "playwright-core";
 import { DEMO_WORKFLOW } from "../../src/server/demo.ts";
 import { PASSWORD, type Stack } from "../server/harness.ts";
 import { browserSkip } from "../support/browser.ts";
-import { OUT, openBrowserStack } from "./stack.ts";
+import { OUT, openBrowserStack, startNewPatientWorkflow } from "./stack.ts";
 
 const skip = browserSkip();
 const WORKFLOW = "Flag new patients for intake";
@@ -71,14 +71,8 @@ describe("web UI journey in Chromium", { skip }, () => {
     await shot("03-catalogue");
 
     // Editor: trigger, step, data picker, test, activate.
-    await page.getByRole("link", { name: "Workflows" }).click();
-    await page.getByRole("button", { name: "Build your first workflow" }).click();
-    await page.getByLabel("Workflow name").fill(WORKFLOW);
-    await page.getByLabel("Trigger", { exact: true }).fill("new patient");
-    await page.getByRole("button", { name: "New Patient", exact: true }).click();
-    await page.getByLabel("Check Cliniko every").selectOption("30s");
-    // The trigger's newest record is fetched by itself; the button fetches it again.
-    await page.getByText(/Testing with the latest real record from Cliniko/).waitFor();
+    await startNewPatientWorkflow(page, WORKFLOW);
+    // The button fetches the latest record again.
     await page.getByRole("button", { name: "Fetch the latest record again" }).click();
     await page.getByText(/Testing with the latest real record from Cliniko/).waitFor();
 

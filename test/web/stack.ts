@@ -49,3 +49,18 @@ export async function openBrowserStack(options: Parameters<typeof startStack>[0]
   page.setDefaultTimeout(15_000);
   return { stack, browser, page };
 }
+
+/**
+ * From the workflow list, a new workflow called `name` on the New Patient trigger (polled every
+ * 30 s), once the editor has fetched the trigger's latest real record to test with.
+ */
+export async function startNewPatientWorkflow(page: Page, name: string): Promise<void> {
+  await page.getByRole("link", { name: "Workflows" }).click();
+  await page.getByRole("button", { name: "Build your first workflow" }).click();
+  await page.getByLabel("Workflow name").fill(name);
+  await page.getByLabel("Trigger", { exact: true }).fill("new patient");
+  await page.getByRole("button", { name: "New Patient", exact: true }).click();
+  await page.getByLabel("Check Cliniko every").selectOption("30s");
+  // The trigger's newest record is fetched by itself.
+  await page.getByText(/Testing with the latest real record from Cliniko/).waitFor();
+}
