@@ -1,3 +1,5 @@
+import type { z } from "zod";
+
 /**
  * What an app step fails with: one sentence naming the app and what it said, whether trying again
  * may help (rate limit, 5xx, network) and whether the message may already have gone out.
@@ -27,4 +29,9 @@ export class AppError extends Error {
     this.maybeSent = init.maybeSent ?? false;
     this.detail = init.detail;
   }
+}
+
+/** Zod's issues as one sentence: `to: must be …; subject: required`. */
+export function issuesText(error: z.ZodError): string {
+  return error.issues.map((i) => `${i.path.length ? `${i.path.join(".")}: ` : ""}${i.message}`).join("; ");
 }

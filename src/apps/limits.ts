@@ -11,7 +11,7 @@ import {
   SlidingWindowLimiter,
   UnlimitedLimiter,
 } from "../cliniko/rate-limit.ts";
-import type { AppKind } from "./kinds.ts";
+import type { AppKind } from "../connection-kinds.ts";
 
 /** Request starts per window, per scope; absent: the vendor publishes no fixed rate (429s still block). */
 const LIMITS: Partial<Record<AppKind, { limit: number; windowMs: number }>> = {

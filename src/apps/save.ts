@@ -1,10 +1,10 @@
 /** Checking an app connection before it is stored: the kind's schema, and no base URL outside tests. */
 
+import type { AppKind } from "../connection-kinds.ts";
 import type { AppConnectionConfig } from "../store/connections.ts";
 import { BaseUrlNotAllowedError, baseUrlOverrideAllowed } from "./base-url.ts";
-import { appConnectionKind, splitSettings } from "./connection-kinds.ts";
-import type { AppKind } from "./kinds.ts";
-import { issuesText } from "./step.ts";
+import { appConnectionKind, splitSettings } from "./connections.ts";
+import { issuesText } from "./errors.ts";
 
 export class InvalidConnectionError extends Error {
   override name = "InvalidConnectionError";

@@ -4,7 +4,7 @@
  */
 import type { z } from "zod";
 import type { RateLimiter } from "../cliniko/rate-limit.ts";
-import type { AppKind } from "./kinds.ts";
+import type { AppKind } from "../connection-kinds.ts";
 
 /** A resolved app connection as a step uses it: settings parsed, secrets decrypted. */
 export interface AppConnection<S = Record<string, unknown>> {

@@ -25,6 +25,16 @@ export type ActionKind =
 export const CATALOG_SOURCES = ["brief", "api", "flow"] as const;
 export type CatalogSource = (typeof CATALOG_SOURCES)[number];
 
+/**
+ * Whether an interrupted execution of an action may run again after a crash:
+ * - `read`: it changes nothing anywhere (a find, a filter);
+ * - `idempotent`: repeating it leaves the same state (PUT, DELETE, archive);
+ * - `write-once`: repeating it could write twice (a POST creating a record): it is recorded as in
+ *   flight before it runs, and an interrupted one becomes `unknown`, never re-sent.
+ * Cliniko actions derive it from their method and kind; app actions declare it in their row.
+ */
+export type RepeatSafety = "read" | "idempotent" | "write-once";
+
 export interface ActionDef {
   /** The brief's slug (e.g. `create_patient`), or one derived from the operation for `source: "api"`. */
   key: string;

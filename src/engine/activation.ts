@@ -14,11 +14,11 @@
  * the field, so the editor marks that field.
  */
 import jsonata from "jsonata";
-import type { ConnectionKind } from "../apps/kinds.ts";
 import { triggers } from "../catalog/index.ts";
 import { fieldLabel } from "../cliniko/labels.ts";
+import type { ConnectionKind } from "../connection-kinds.ts";
+import { expressionsIn } from "../expressions/template.ts";
 import { isStepKind, stepKind } from "../steps/registry.ts";
-import { expressionsIn } from "./template.ts";
 import { allSteps, type StepDefinition, type WorkflowDefinition, type WorkflowIssue } from "./workflow.ts";
 
 export interface ActivationContext {

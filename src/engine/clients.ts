@@ -5,17 +5,16 @@
  * and connection on it and /metrics reads the limiters' counts here.
  */
 import { createHash } from "node:crypto";
-import { appConnectionKind } from "../apps/connection-kinds.ts";
-import { AppError } from "../apps/errors.ts";
-import type { AppKind, ConnectionKind } from "../apps/kinds.ts";
+import { appConnectionKind } from "../apps/connections.ts";
+import { AppError, issuesText } from "../apps/errors.ts";
 import { AppLimiters } from "../apps/limits.ts";
-import { issuesText } from "../apps/step.ts";
 import type { AppConnection } from "../apps/types.ts";
 import { createClient } from "../cliniko/client.ts";
 import { ClinikoConfigError } from "../cliniko/errors.ts";
 import { type Clock, type LimiterRegistry, LocalLimiters, type RateLimitStats } from "../cliniko/rate-limit.ts";
 import { type ConnectionSettings, connectionFromEnv } from "../cliniko/regions.ts";
 import type { ClinikoClient } from "../cliniko/types.ts";
+import type { AppKind, ConnectionKind } from "../connection-kinds.ts";
 import type { Store } from "../store/index.ts";
 
 export interface ResolvedClient {

@@ -13,6 +13,8 @@
  */
 
 import type { Logger } from "pino";
+import { parseDuration } from "../expressions/duration.ts";
+import { TemplateError, type TemplateScope, templateEnv } from "../expressions/template.ts";
 import {
   errorText,
   executeStep,
@@ -27,9 +29,7 @@ import type { StepContext, StepEnvironment, StepKind } from "../steps/types.ts";
 import type { RunRecord, StepRecord, Store } from "../store/index.ts";
 import { type Lease, LeaseLostError, type RunStore } from "../store/runs.ts";
 import type { ClientProvider } from "./clients.ts";
-import { parseDuration } from "./duration.ts";
 import { secretScrubber } from "./redact.ts";
-import { TemplateError, type TemplateScope, templateEnv } from "./template.ts";
 import { type StepDefinition, validateWorkflow, type WorkflowDefinition } from "./workflow.ts";
 
 export interface RunnerOptions {

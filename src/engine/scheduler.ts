@@ -7,10 +7,10 @@
 import { Cron } from "croner";
 import type { Logger } from "pino";
 import { ClinikoAuthError } from "../cliniko/errors.ts";
+import { parseDuration } from "../expressions/duration.ts";
 import { isStepKind, stepKind } from "../steps/registry.ts";
 import type { Store, StoredWorkflow } from "../store/index.ts";
 import type { ClientProvider } from "./clients.ts";
-import { parseDuration } from "./duration.ts";
 import { type PollJob, type PollResult, planPollJobs, pollJobId, pollResource } from "./poller.ts";
 import type { RunQueue } from "./queue.ts";
 import { allSteps, intervalOf, validateWorkflow, type WorkflowDefinition } from "./workflow.ts";

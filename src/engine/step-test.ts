@@ -5,11 +5,12 @@
  * and error text are what a run would record. Differences, by design: nothing is recorded, a
  * delay shows when the run would go on instead of waiting, and nothing is retried.
  */
+
+import { type TemplateScope, templateEnv } from "../expressions/template.ts";
 import { executeStep, flowOf, prepareStep, stepEnvironment, stepFailure, stepKind } from "../steps/execute.ts";
 import type { StepEnvironment } from "../steps/types.ts";
 import type { ClientProvider } from "./clients.ts";
 import { secretScrubber } from "./redact.ts";
-import { type TemplateScope, templateEnv } from "./template.ts";
 import type { StepDefinition, WorkflowDefinition } from "./workflow.ts";
 
 export interface StepTestResult {

@@ -10,21 +10,15 @@ import jsonata from "jsonata";
 import { isMap, isSeq, LineCounter, parseDocument } from "yaml";
 import { z } from "zod";
 import { trigger as catalogTrigger } from "../catalog/index.ts";
+import { DURATION_PATTERN, parseDuration } from "../expressions/duration.ts";
+import { expressionsIn } from "../expressions/template.ts";
+import { Duration, type StepDefinition, StepSchema } from "../steps/definition.ts";
 import { stepKind } from "../steps/registry.ts";
-import { DURATION_PATTERN, parseDuration } from "./duration.ts";
 import { nameSchema } from "./names.ts";
-import { expressionsIn } from "./template.ts";
 
 export const BUILTIN_TRIGGERS = ["schedule", "webhook"] as const;
 export const MIN_INTERVAL_MS = 30_000;
 export const DEFAULT_INTERVAL = "1m";
-
-const Id = z
-  .string()
-  .regex(/^[A-Za-z_][A-Za-z0-9_]*$/, "must start with a letter or _ and contain only letters, digits and _")
-  .describe("Unique step id; later steps read its output as steps.<id>");
-const Duration = z.string().regex(DURATION_PATTERN, "must be a duration such as 30s, 5m, 1h or 1d");
-const Expression = z.string().describe("A {{ JSONata }} expression over { trigger, steps, env }");
 
 export const TriggerSchema = z
   .object({
@@ -36,46 +30,6 @@ export const TriggerSchema = z
     options: z.record(z.string(), z.unknown()).optional(),
   })
   .strict();
-
-export interface StepDefinition {
-  id: string;
-  name?: string;
-  action: string;
-  connection?: string;
-  if?: string;
-  input?: unknown;
-  retry?: { attempts?: number; backoff?: string };
-  cases?: { if: string; steps: StepDefinition[] }[];
-  else?: StepDefinition[];
-}
-
-export const StepSchema: z.ZodType<StepDefinition> = z
-  .object({
-    id: Id,
-    name: z.string().optional(),
-    action: z
-      .string()
-      .min(1)
-      .describe("A step kind: a catalogue action key or a built-in step (see `cliniko-flow actions`)"),
-    connection: z.string().min(1).optional(),
-    if: Expression.optional().describe("Run this step only when the expression is true"),
-    input: z.unknown().optional(),
-    retry: z
-      .object({ attempts: z.number().int().min(0).max(10).optional(), backoff: Duration.optional() })
-      .strict()
-      .optional(),
-    get cases() {
-      return z
-        .array(z.object({ if: Expression, steps: z.array(StepSchema).min(1) }).strict())
-        .min(1)
-        .optional()
-        .describe("branch: the first case whose `if` is true runs its steps");
-    },
-    get else() {
-      return z.array(StepSchema).optional().describe("branch: steps when no case matched");
-    },
-  })
-  .strict() as z.ZodType<StepDefinition>;
 
 export const WorkflowSchema = z
   .object({
@@ -92,6 +46,7 @@ export const WorkflowSchema = z
   })
   .strict();
 
+export type { StepDefinition };
 export type WorkflowDefinition = z.infer<typeof WorkflowSchema>;
 export type TriggerDefinition = WorkflowDefinition["trigger"];
 

@@ -5,11 +5,12 @@
  * (wire.ts infers them). The workflow definition is the engine's own `WorkflowSchema`.
  */
 import { z } from "zod";
-import { CONNECTION_KINDS } from "../apps/kinds.ts";
 import { CATALOG_SOURCES } from "../catalog/types.ts";
+import { CONNECTION_KINDS } from "../connection-kinds.ts";
 import { nameSchema } from "../engine/names.ts";
 import { REPLAY_VERSIONS } from "../engine/replay-plan.ts";
-import { StepSchema, WorkflowSchema } from "../engine/workflow.ts";
+import { WorkflowSchema } from "../engine/workflow.ts";
+import { StepSchema } from "../steps/definition.ts";
 import { FLOW_EFFECTS } from "../steps/types.ts";
 import { RUN_STATUSES, STEP_STATUSES } from "../store/runs.ts";
 

@@ -4,10 +4,10 @@
  */
 import { z } from "zod";
 import { explainSchema } from "../cliniko/field-docs.ts";
-import { DURATION_PATTERN, parseDuration } from "../engine/duration.ts";
-import { HttpRequestInput, httpRequest, isSafeMethod } from "../engine/http-request.ts";
-import { condition } from "../engine/template.ts";
-import type { StepDefinition } from "../engine/workflow.ts";
+import { DURATION_PATTERN, parseDuration } from "../expressions/duration.ts";
+import { condition } from "../expressions/template.ts";
+import type { StepDefinition } from "./definition.ts";
+import { HttpRequestInput, httpRequest, isSafeMethod } from "./http/request.ts";
 import type { Flow, SaveIssue, StepKind } from "./types.ts";
 
 export const BUILTIN_GROUP = "Built-in steps";

@@ -7,9 +7,9 @@
  */
 import { AppError } from "../apps/errors.ts";
 import { ClinikoError } from "../cliniko/errors.ts";
-import { HttpRequestError } from "../engine/http-request.ts";
-import { condition, render, TemplateError, type TemplateScope } from "../engine/template.ts";
-import type { StepDefinition } from "../engine/workflow.ts";
+import { condition, render, TemplateError, type TemplateScope } from "../expressions/template.ts";
+import type { StepDefinition } from "./definition.ts";
+import { HttpRequestError } from "./http/request.ts";
 import { stepKind } from "./registry.ts";
 import type { Flow, StepContext, StepEnvironment, StepKind } from "./types.ts";
 

@@ -2,8 +2,9 @@
  * The step registry: every step kind a workflow can name, looked up by key. Adding a step kind is
  * adding one entry to one of the lists below (its editor form is generated from `inputSchema`).
  */
-import { appSteps } from "../apps/index.ts";
+
 import { closest, UnknownCatalogKeyError } from "../catalog/index.ts";
+import { appSteps } from "./apps.ts";
 import { builtinSteps } from "./builtin.ts";
 import { clinikoSteps } from "./cliniko.ts";
 import type { StepKind } from "./types.ts";

@@ -10,20 +10,15 @@
  * for the flow.
  */
 import type { z } from "zod";
-import type { ConnectionKind } from "../apps/kinds.ts";
+import type { AppConnection } from "../apps/types.ts";
 import type { ActionDef } from "../catalog/index.ts";
-import type { ClientProvider } from "../engine/clients.ts";
-import type { TemplateScope } from "../engine/template.ts";
-import type { StepDefinition } from "../engine/workflow.ts";
+import type { RepeatSafety } from "../catalog/types.ts";
+import type { ClinikoClient } from "../cliniko/types.ts";
+import type { AppKind, ConnectionKind } from "../connection-kinds.ts";
+import type { TemplateScope } from "../expressions/template.ts";
+import type { StepDefinition } from "./definition.ts";
 
-/**
- * Whether an interrupted execution may run again after a crash:
- * - `read`: it changes nothing anywhere (a find, a filter);
- * - `idempotent`: repeating it leaves the same state (PUT, DELETE, archive);
- * - `write-once`: repeating it could write twice (a POST creating a record): it is recorded as in
- *   flight before it runs, and an interrupted one becomes `unknown`, never re-sent.
- */
-export type RepeatSafety = "read" | "idempotent" | "write-once";
+export type { RepeatSafety };
 
 /** What a finished step does to the rest of the run. */
 export type Flow =
@@ -39,9 +34,18 @@ export type Flow =
 export const FLOW_EFFECTS = ["continue", "stop", "choose", "park"] as const;
 export type FlowEffect = (typeof FLOW_EFFECTS)[number];
 
+/**
+ * How a step reaches its connection: a Cliniko client by connection name, or an app's connection
+ * of one of the given kinds (the engine's ClientProvider is the implementation).
+ */
+export interface StepClients {
+  resolve(name?: string): Promise<{ key: string; client: ClinikoClient }>;
+  app(name: string | undefined, kinds: readonly AppKind[]): Promise<AppConnection>;
+}
+
 /** What every step of one journal shares: the connections and the limits it runs under. */
 export interface StepEnvironment {
-  clients: ClientProvider;
+  clients: StepClients;
   /** Allow http.request to private targets (tests, local setups). */
   allowPrivateHttp?: boolean;
   templateTimeLimitMs?: number;
@@ -65,8 +69,8 @@ export interface SaveIssue {
   message: string;
 }
 
-/** Which kind of connection a step talks through: Cliniko or an app (src/apps/kinds.ts). */
-export type { ConnectionKind } from "../apps/kinds.ts";
+/** Which kind of connection a step talks through: Cliniko or an app (src/connection-kinds.ts). */
+export type { ConnectionKind } from "../connection-kinds.ts";
 
 export interface StepKind {
   /** The key a workflow names in `action:` (a catalogue slug, or `http.request`, `filter`, …). */

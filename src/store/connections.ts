@@ -1,5 +1,5 @@
 import type { Kysely } from "kysely";
-import type { AppKind, ConnectionKind } from "../apps/kinds.ts";
+import type { AppKind, ConnectionKind } from "../connection-kinds.ts";
 import type { AuditLog } from "./audit.ts";
 import type { Database } from "./schema.ts";
 import type { Cipher } from "./secrets.ts";

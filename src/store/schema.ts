@@ -14,7 +14,7 @@ export interface ConnectionsTable {
   api_key_enc: string;
   /** Last characters of the key, to tell connections apart in listings. */
   key_hint: string;
-  /** cliniko, smtp, twilio, … (src/apps/kinds.ts). */
+  /** cliniko, smtp, twilio, … (src/connection-kinds.ts). */
   kind: Generated<string>;
   /** An app connection's non-secret settings (JSON); its secrets are in `api_key_enc`. */
   settings: string | null;

@@ -105,7 +105,7 @@ test("input without a body, or a connection of another kind, fails before anythi
 });
 
 test("the connection's test call logs in (and reports a refused login)", async () => {
-  const { appConnectionKind } = await import("../../src/apps/connection-kinds.ts");
+  const { appConnectionKind } = await import("../../src/apps/connections.ts");
   const smtp = appConnectionKind("smtp");
   assert.match(await smtp.test(await clients.app("mail", ["smtp"])), /accepted the login/);
   await assert.rejects(smtp.test(await clients.app("bad-login", ["smtp"])), /refused the login/);

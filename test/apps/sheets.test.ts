@@ -5,7 +5,7 @@
 import assert from "node:assert/strict";
 import { generateKeyPairSync } from "node:crypto";
 import { after, before, beforeEach, test } from "node:test";
-import { appConnectionKind } from "../../src/apps/connection-kinds.ts";
+import { appConnectionKind } from "../../src/apps/connections.ts";
 import { AppError } from "../../src/apps/errors.ts";
 import { ClientProvider } from "../../src/engine/clients.ts";
 import { type Harness, harness } from "../engine/helpers.ts";

@@ -1,7 +1,7 @@
 /** Each HTTP app's actions against a local fake of its vendor: what the fake received, and each error path. */
 import assert from "node:assert/strict";
 import { after, before, test } from "node:test";
-import { appConnectionKind } from "../../src/apps/connection-kinds.ts";
+import { appConnectionKind } from "../../src/apps/connections.ts";
 import { AppError } from "../../src/apps/errors.ts";
 import { subscriberHash } from "../../src/apps/mailchimp/steps.ts";
 import { ClientProvider } from "../../src/engine/clients.ts";

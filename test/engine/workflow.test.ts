@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import { render, type TemplateScope } from "../../src/engine/template.ts";
 import { parseWorkflow, WorkflowValidationError, workflowJsonSchema } from "../../src/engine/workflow.ts";
+import { render, type TemplateScope } from "../../src/expressions/template.ts";
 
 const scope: TemplateScope = {
   trigger: { id: "7", age: 40, tags: ["a"], name: "Ada" },

@@ -1,6 +1,6 @@
 /** Email's actions (one so far): send a message through the SMTP connection. */
 import { z } from "zod";
-import type { AppAction } from "../step.ts";
+import type { AppAction } from "../action.ts";
 import type { SmtpSettings } from "./connection.ts";
 import { smtpError, transportFor } from "./transport.ts";
 

@@ -1,7 +1,7 @@
 /** HubSpot CRM: create or update a contact by email, add a note to a contact. */
 import { z } from "zod";
+import type { AppAction } from "../action.ts";
 import { AppError } from "../errors.ts";
-import type { AppAction } from "../step.ts";
 import { type HubSpotSettings, hubspot } from "./connection.ts";
 
 export const UpsertContactInput = z

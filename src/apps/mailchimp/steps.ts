@@ -4,7 +4,7 @@
  */
 import { createHash } from "node:crypto";
 import { z } from "zod";
-import type { AppAction } from "../step.ts";
+import type { AppAction } from "../action.ts";
 import { type MailchimpSettings, mailchimp } from "./connection.ts";
 
 export const UpsertMemberInput = z

@@ -3,8 +3,8 @@
  * the sheet's header row (row 1), so a workflow keeps working when columns are reordered.
  */
 import { z } from "zod";
+import type { AppAction } from "../action.ts";
 import { AppError } from "../errors.ts";
-import type { AppAction } from "../step.ts";
 import type { AppConnection } from "../types.ts";
 import { type SheetsSettings, sheets } from "./connection.ts";
 

@@ -1,8 +1,8 @@
 /** Slack's action: post a message to a channel (bot token) or the webhook's channel, optionally in a thread. */
 import { z } from "zod";
+import type { AppAction } from "../action.ts";
 import { AppError } from "../errors.ts";
 import { appRequest } from "../http.ts";
-import type { AppAction } from "../step.ts";
 import type { AppConnection } from "../types.ts";
 import { type SlackSettings, type SlackWebhookSettings, slackClient, slackError } from "./connection.ts";
 

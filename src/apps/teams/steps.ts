@@ -1,7 +1,7 @@
 /** Teams' action: post a card to the channel behind the webhook (an Adaptive Card in a message, which both kinds of URL accept). */
 import { z } from "zod";
+import type { AppAction } from "../action.ts";
 import { appRequest } from "../http.ts";
-import type { AppAction } from "../step.ts";
 import type { TeamsSettings } from "./connection.ts";
 
 export const TeamsMessageInput = z

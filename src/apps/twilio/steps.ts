@@ -1,8 +1,8 @@
 /** SMS through Twilio's Messages API (form-encoded POST, Basic auth with the account's SID/token). */
 import { z } from "zod";
+import type { AppAction } from "../action.ts";
 import { AppError } from "../errors.ts";
 import { appRequest } from "../http.ts";
-import type { AppAction } from "../step.ts";
 import { type TwilioSettings, twilioAuth, twilioMessage, twilioUrl } from "./connection.ts";
 
 /** E.164: a plus, a country code that does not start with 0, at most 15 digits in all. */

@@ -4,7 +4,7 @@
  * standard input with `-`.
  */
 import { z } from "zod";
-import { appConnectionKind, appConnectionKinds } from "../../apps/connection-kinds.ts";
+import { appConnectionKind, appConnectionKinds } from "../../apps/connections.ts";
 import { UsageError } from "../errors.ts";
 
 export interface FieldFlag {

@@ -6,7 +6,7 @@ import { writeFileSync } from "node:fs";
 import { userInfo } from "node:os";
 import type { Command } from "commander";
 import { stringify as toYaml } from "yaml";
-import { appConnectionKind, appConnectionKinds } from "../../apps/connection-kinds.ts";
+import { appConnectionKind, appConnectionKinds } from "../../apps/connections.ts";
 import { appConnectionConfig } from "../../apps/save.ts";
 import { createClient } from "../../cliniko/client.ts";
 import { assertActivatable } from "../../engine/activation.ts";

@@ -5,7 +5,7 @@
  */
 import { z } from "zod";
 import { BaseUrlNotAllowedError } from "../../apps/base-url.ts";
-import { appConnectionKind, appConnectionKinds, UnknownConnectionKindError } from "../../apps/connection-kinds.ts";
+import { appConnectionKind, appConnectionKinds, UnknownConnectionKindError } from "../../apps/connections.ts";
 import { AppError } from "../../apps/errors.ts";
 import { appConnectionConfig, InvalidConnectionError } from "../../apps/save.ts";
 import { createClient } from "../../cliniko/client.ts";

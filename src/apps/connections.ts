@@ -1,7 +1,8 @@
 /** Every app connection kind, by kind: the store, API, CLI and forms read their schemas here. */
+
+import type { AppKind } from "../connection-kinds.ts";
 import { smtpConnection } from "./email/connection.ts";
 import { hubspotConnection } from "./hubspot/connection.ts";
-import type { AppKind } from "./kinds.ts";
 import { mailchimpConnection } from "./mailchimp/connection.ts";
 import { sheetsConnection } from "./sheets/connection.ts";
 import { slackConnection, slackWebhookConnection } from "./slack/connection.ts";

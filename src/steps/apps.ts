@@ -1,30 +1,14 @@
 /**
- * An app action as a registry entry: one row of an app's table (key, input schema, output sample,
- * safety, a `run` handler) becomes one StepKind. The row names the connection kinds it accepts;
- * the step's `connection:` picks one (or, when omitted, the only connection of those kinds).
+ * The apps' actions as step kinds: each row of an app's table (src/apps/<app>/steps.ts, listed in
+ * src/apps/index.ts) becomes one StepKind.
  */
 import { z } from "zod";
+import type { AppAction } from "../apps/action.ts";
+import { AppError, issuesText } from "../apps/errors.ts";
+import { appActions } from "../apps/index.ts";
+import type { AppConnection } from "../apps/types.ts";
 import { explainSchema } from "../cliniko/field-docs.ts";
-import type { RepeatSafety, StepKind } from "../steps/types.ts";
-import { AppError } from "./errors.ts";
-import type { AppKind } from "./kinds.ts";
-import type { AppConnection } from "./types.ts";
-
-export interface AppAction<I = unknown, S = Record<string, unknown>> {
-  key: string;
-  title: string;
-  /** Palette group: the app's name ("Email", "Slack", …). */
-  group: string;
-  /** What it does, with the words people search for ("text message", "spreadsheet"). */
-  description: string;
-  connections: readonly AppKind[];
-  /** Other words a clinic may search the palette by ("spreadsheet", "text message"). */
-  keywords?: readonly string[];
-  input: z.ZodType<I>;
-  outputSample: unknown;
-  safety: RepeatSafety;
-  run(connection: AppConnection<S>, input: I): Promise<unknown>;
-}
+import type { StepKind } from "./types.ts";
 
 const jsonSchema = (schema: z.ZodType): Record<string, unknown> => {
   const out = z.toJSONSchema(schema, { io: "input", unrepresentable: "any" }) as Record<string, unknown>;
@@ -32,11 +16,6 @@ const jsonSchema = (schema: z.ZodType): Record<string, unknown> => {
   // Labels from the field names (replyTo → "Reply to") where a field has no title, as the built-ins do.
   return explainSchema(out);
 };
-
-/** Zod's issues as one sentence: `to: must be …; subject: required`. */
-export function issuesText(error: z.ZodError): string {
-  return error.issues.map((i) => `${i.path.length ? `${i.path.join(".")}: ` : ""}${i.message}`).join("; ");
-}
 
 export function appStep<I, S>(action: AppAction<I, S>): StepKind {
   const inputSchema = jsonSchema(action.input);
@@ -63,3 +42,5 @@ export function appStep<I, S>(action: AppAction<I, S>): StepKind {
     },
   };
 }
+
+export const appSteps: readonly StepKind[] = appActions.map((a) => appStep(a));

@@ -7,7 +7,7 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
 import jsonata from "jsonata";
-import { condition, render, TemplateError, type TemplateScope } from "../../src/engine/template.ts";
+import { condition, render, TemplateError, type TemplateScope } from "../../src/expressions/template.ts";
 
 const scope: TemplateScope = {
   trigger: {

@@ -7,8 +7,8 @@ import type { LookupAddress } from "node:dns";
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { after, before, test } from "node:test";
-import { AllowList } from "../../src/engine/address-policy.ts";
-import { httpRequest } from "../../src/engine/http-request.ts";
+import { AllowList } from "../../../src/net/address-policy.ts";
+import { httpRequest } from "../../../src/steps/http/request.ts";
 
 let server: Server;
 let port: number;

@@ -8,7 +8,7 @@ import { lookup as dnsLookup, type LookupAddress } from "node:dns";
 import http from "node:http";
 import https from "node:https";
 import { z } from "zod";
-import { type AddressClass, type AllowList, allowListFromEnv, refusal } from "./address-policy.ts";
+import { type AddressClass, type AllowList, allowListFromEnv, refusal } from "../../net/address-policy.ts";
 
 export const HttpRequestInput = z
   .object({
