@@ -32,6 +32,12 @@ export const REFERENCE = "x-reference";
  * time (catalog/clinic-time.ts turns it into UTC before the request).
  */
 export const CLINIC_TIME = "x-clinic-time";
+/**
+ * Marks a field that takes ids of one Cliniko resource (or a list of them, on the array's items):
+ * the editor offers that resource's records by name (`"x-pick-from": "practitioners"`) instead of
+ * asking for ids.
+ */
+export const PICK_FROM = "x-pick-from";
 
 /** The non-null alternative of a nullable schema, and whether null is allowed. */
 function unwrap(s: Schema): { core: Schema; nullable: boolean } {

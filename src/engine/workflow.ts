@@ -93,7 +93,7 @@ export function formatPath(path: readonly PropertyKey[]): string {
   return out;
 }
 
-/** Every step, nested branch steps included, with its path in the file. */
+/** Every step, nested steps included (branch cases, else, a loop's steps), with its path in the file. */
 export function allSteps(steps: StepDefinition[], base = "steps"): { step: StepDefinition; path: string }[] {
   const out: { step: StepDefinition; path: string }[] = [];
   steps.forEach((step, i) => {
@@ -103,6 +103,7 @@ export function allSteps(steps: StepDefinition[], base = "steps"): { step: StepD
       out.push(...allSteps(c.steps, `${path}.cases[${j}].steps`));
     });
     if (step.else) out.push(...allSteps(step.else, `${path}.else`));
+    if (step.steps) out.push(...allSteps(step.steps, `${path}.steps`));
   });
   return out;
 }
@@ -148,10 +149,15 @@ function semanticIssues(w: WorkflowDefinition): WorkflowIssue[] {
     } catch (err) {
       issues.push({ path: `${path}.action`, message: (err as Error).message.replace(/\.$/, "") });
     }
-    if (kind && !kind.nests && (step.cases || step.else))
+    if (kind && kind.nests !== "cases" && (step.cases || step.else))
       issues.push({
         path: `${path}.cases`,
         message: `only a step that branches has cases or else (${step.action} does not)`,
+      });
+    if (kind && kind.nests !== "steps" && step.steps)
+      issues.push({
+        path: `${path}.steps`,
+        message: `only a step that repeats over a list has steps of its own (${step.action} does not)`,
       });
     if (kind?.validate) issues.push(...kind.validate(step, path));
     const expressions: [string, string][] = [];

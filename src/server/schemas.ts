@@ -11,7 +11,7 @@ import { nameSchema } from "../engine/names.ts";
 import { REPLAY_VERSIONS } from "../engine/replay-plan.ts";
 import { WorkflowSchema } from "../engine/workflow.ts";
 import { StepSchema } from "../steps/definition.ts";
-import { FLOW_EFFECTS } from "../steps/types.ts";
+import { FLOW_EFFECTS, NESTINGS } from "../steps/types.ts";
 import { RUN_STATUSES, STEP_STATUSES } from "../store/runs.ts";
 
 export { StepSchema as WorkflowStep, WorkflowSchema };
@@ -176,8 +176,8 @@ export const CatalogAction = z.looseObject({
   connections: z.array(z.string()).optional(),
   /** What the step can do to the flow: continue, stop (a filter), choose nested steps (a branch), park (a delay). */
   effects: z.array(z.enum(FLOW_EFFECTS)).optional(),
-  /** The step holds nested steps in `cases` / `else`. */
-  nests: z.boolean().optional(),
+  /** The step holds nested steps: `cases` (branch cases and else) or `steps` (a loop's steps); null when none. */
+  nests: z.enum(NESTINGS).nullable().optional(),
 });
 
 export const CatalogTrigger = z.looseObject({

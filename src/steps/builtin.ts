@@ -65,7 +65,7 @@ const branch: StepKind = {
   inputSchema: { type: "object", properties: {} },
   outputSample: { case: 0 },
   effects: ["choose"],
-  nests: true,
+  nests: "cases",
   rawInput: true,
   safety: () => "read",
   validate(step, path) {

@@ -23,6 +23,8 @@ export interface StepDefinition {
   retry?: { attempts?: number; backoff?: string };
   cases?: { if: string; steps: StepDefinition[] }[];
   else?: StepDefinition[];
+  /** The steps a kind that nests `steps` runs (once per item, for `each`). */
+  steps?: StepDefinition[];
 }
 
 export const StepSchema: z.ZodType<StepDefinition> = z
@@ -49,6 +51,9 @@ export const StepSchema: z.ZodType<StepDefinition> = z
     },
     get else() {
       return z.array(StepSchema).optional().describe("branch: steps when no case matched");
+    },
+    get steps() {
+      return z.array(StepSchema).optional().describe("each: the steps run for every item");
     },
   })
   .strict() as z.ZodType<StepDefinition>;

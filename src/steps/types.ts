@@ -30,6 +30,13 @@ export type Flow =
   /** Go on no earlier than this time (a durable journal parks the run; a test does not wait). */
   | { kind: "wait"; until: string };
 
+/**
+ * How a kind holds nested steps: `cases` (a branch: cases with an `if` each, and `else`) or `steps`
+ * (one list, run once per item of a list). The editor and validation read this, never the key.
+ */
+export const NESTINGS = ["cases", "steps"] as const;
+export type Nesting = (typeof NESTINGS)[number];
+
 /** The control-flow effects a kind can have, declared up front (the editor and docs show them). */
 export const FLOW_EFFECTS = ["continue", "stop", "choose", "park"] as const;
 export type FlowEffect = (typeof FLOW_EFFECTS)[number];
@@ -102,8 +109,8 @@ export interface StepKind {
    * cases) instead of receiving rendered input: what the data holds is never evaluated again.
    */
   rawInput?: boolean;
-  /** It holds nested steps (`cases` / `else`); no other kind may. */
-  nests?: boolean;
+  /** The nested steps it holds, and in which shape (NESTINGS); a kind without it holds none. */
+  nests?: Nesting;
   /** Whether this step (with its literal input) is safe to repeat after a crash. */
   safety(step: StepDefinition): RepeatSafety;
   /** Save-time checks beyond the workflow schema (expressions are checked for every kind). */

@@ -35,7 +35,7 @@ export function catalogActions(): Action[] {
     connection: k.connection ?? null,
     ...(k.connections ? { connections: [...k.connections] } : {}),
     effects: [...k.effects],
-    nests: k.nests === true,
+    nests: k.nests ?? null,
     keywords: [...(k.keywords ?? []), ...keywordsOf(k.key)],
     groupRank: groupRank(k.group),
   }));

@@ -106,6 +106,7 @@ export function flatten(steps: WorkflowStep[]): WorkflowStep[] {
     s,
     ...flatten(((s.cases as Case[] | undefined) ?? []).flatMap((c) => c.steps)),
     ...flatten((s.else as WorkflowStep[] | undefined) ?? []),
+    ...flatten((s.steps as WorkflowStep[] | undefined) ?? []),
   ]);
 }
 
@@ -317,7 +318,7 @@ function StepCard({
   // What the step kind declares in the registry decides the card, never its name.
   const usesConnection = Boolean(action?.connection);
   const stops = action?.effects?.includes("stop") ?? false;
-  const nests = action?.nests === true;
+  const nests = action?.nests === "cases";
   const conditionRef = useRef<HTMLInputElement>(null);
   const kind = stops || nests ? "flow-control" : "";
   return (
@@ -621,7 +622,7 @@ export function EditorPage({ id }: { id?: string }) {
       action: key,
       // An app step without a connection uses the only one of its kind.
       ...(kind?.connection === "cliniko" ? { connection: def.trigger.connection } : {}),
-      ...(kind?.nests ? { cases: [{ if: "", steps: [] }] } : { input: {} }),
+      ...(kind?.nests === "cases" ? { cases: [{ if: "", steps: [] }] } : { input: {} }),
     };
   }
 
