@@ -8,7 +8,7 @@ import SqliteDatabase from "better-sqlite3";
 import { Kysely, PostgresDialect, SqliteDialect } from "kysely";
 import pg from "pg";
 import { tightenMode } from "../private-file.ts";
-import { type MigrationContext, migrateToLatest } from "./migrations.ts";
+import { type MigrationContext, migrateToLatest } from "./migrations/index.ts";
 import type { Database } from "./schema.ts";
 
 export type Dialect = "sqlite" | "postgres";

@@ -6,7 +6,7 @@ import { join } from "node:path";
 import { after, test } from "node:test";
 import { openDatabase, parseDatabaseUrl } from "../../src/store/database.ts";
 import { openStore } from "../../src/store/index.ts";
-import { migrator } from "../../src/store/migrations.ts";
+import { migrator } from "../../src/store/migrations/index.ts";
 import { loadCipher, SECRET_FILE } from "../../src/store/secrets.ts";
 
 const root = mkdtempSync(join(tmpdir(), "cf-secrets-"));

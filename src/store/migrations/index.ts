@@ -1,0 +1,51 @@
+/**
+ * Schema migrations as code (Kysely's Migrator), applied in name order: one file per migration in
+ * this folder, listed below. Add a file and a line; never edit a migration that has shipped.
+ */
+import type { Kysely } from "kysely";
+import { type Migration, type MigrationProvider, Migrator } from "kysely/migration";
+import type { Dialect } from "../database.ts";
+import initial from "./0001_initial.ts";
+import runsQueueOrder from "./0002_runs_queue_order.ts";
+import serverAuthAndWebhooks from "./0003_server_auth_and_webhooks.ts";
+import secretKdf from "./0004_secret_kdf.ts";
+import runLeaseFencing from "./0005_run_lease_fencing.ts";
+import connectionKinds from "./0006_connection_kinds.ts";
+import triggerCursorSettled from "./0007_trigger_cursor_settled.ts";
+import type { MigrationContext, MigrationEnv } from "./env.ts";
+
+export type { MigrationContext } from "./env.ts";
+
+const MIGRATIONS: Record<string, (env: MigrationEnv) => Migration> = {
+  "0001_initial": initial,
+  "0002_runs_queue_order": runsQueueOrder,
+  "0003_server_auth_and_webhooks": serverAuthAndWebhooks,
+  "0004_secret_kdf": secretKdf,
+  "0005_run_lease_fencing": runLeaseFencing,
+  "0006_connection_kinds": connectionKinds,
+  "0007_trigger_cursor_settled": triggerCursorSettled,
+};
+
+function migrations(dialect: Dialect, context: MigrationContext): Record<string, Migration> {
+  const env: MigrationEnv = { dialect, idColumn: dialect === "postgres" ? "serial" : "integer", context };
+  return Object.fromEntries(Object.entries(MIGRATIONS).map(([name, make]) => [name, make(env)]));
+}
+
+export function migrator(db: Kysely<unknown>, dialect: Dialect, context: MigrationContext = {}): Migrator {
+  const provider: MigrationProvider = { getMigrations: async () => migrations(dialect, context) };
+  return new Migrator({ db, provider });
+}
+
+/** Applies every pending migration; returns the names applied. */
+export async function migrateToLatest(
+  db: Kysely<unknown>,
+  dialect: Dialect,
+  context: MigrationContext = {},
+): Promise<string[]> {
+  const { error, results } = await migrator(db, dialect, context).migrateToLatest();
+  if (error) {
+    const failed = results?.find((r) => r.status === "Error")?.migrationName;
+    throw new Error(`Database migration ${failed ?? ""} failed: ${(error as Error).message ?? error}`);
+  }
+  return (results ?? []).filter((r) => r.status === "Success").map((r) => r.migrationName);
+}
