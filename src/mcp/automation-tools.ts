@@ -4,22 +4,18 @@
  */
 import { z } from "zod";
 import { detect, fetchChanges, trigger } from "../catalog/index.ts";
-import { parseInput } from "../catalog/inputs.ts";
-import { jsonSchemaOf } from "../cliniko/zod-schema.ts";
 import { activationIssues } from "../engine/activation.ts";
 import { REPLAY_VERSIONS, replayRun } from "../engine/replay-plan.ts";
-import { validateWorkflow } from "../engine/workflow.ts";
+import { validateWorkflow, type WorkflowIssue, WorkflowValidationError } from "../engine/workflow.ts";
 import { type RunRecord, runSummary } from "../store/index.ts";
-import type { McpTool, ToolContext, ToolEffect } from "./tool.ts";
+import { defineTool, objectOut, type ToolSpec } from "./define.ts";
+import { ToolRefusal } from "./refusal.ts";
+import { capArray, cursorInput, decodeCursor, fieldsInput, shapeRecord } from "./shape.ts";
+import type { McpTool, ToolContext } from "./tool.ts";
 
 /** Without `since`, a poll looks back one hour: enough to see a change just made, cheap to fetch. */
 const DEFAULT_POLL_WINDOW_MS = 60 * 60 * 1000;
 const RUN_STATUSES = ["queued", "running", "succeeded", "failed", "unknown"] as const;
-
-/** A tool error that is the caller's to fix (a run that is still running, an unknown name). */
-export class ToolRefusal extends Error {
-  override name = "ToolRefusal";
-}
 
 const isoDateTime = z.string().refine((s) => /^\d{4}-\d{2}-\d{2}T/.test(s) && !Number.isNaN(Date.parse(s)), {
   message: "must be an ISO 8601 date-time such as 2025-03-01T09:00:00Z",
@@ -32,38 +28,24 @@ async function findRun(ctx: ToolContext, id: number): Promise<RunRecord> {
   return run;
 }
 
-interface Spec<S extends z.ZodType> {
-  name: string;
-  title: string;
-  description: string;
-  input: S;
-  output: Record<string, unknown>;
-  effect: ToolEffect;
-  idempotent: boolean;
-  cliniko?: boolean;
-  call(ctx: ToolContext, args: z.output<S>): Promise<Record<string, unknown>>;
+const issuesText = (issues: readonly WorkflowIssue[]) =>
+  issues.map((i) => `${i.path ? `${i.path}: ` : ""}${i.message}`).join("; ");
+
+/** A definition's problems: invalid (it cannot be saved), or not ready to be switched on. */
+async function checkDefinition(ctx: ToolContext, definition: unknown) {
+  try {
+    const def = validateWorkflow(definition, "The definition");
+    const problems = await activationIssues(def, { connectionExists: (n, k) => ctx.clients.exists(n, k) });
+    return { valid: true, name: def.name, problems };
+  } catch (err) {
+    if (err instanceof WorkflowValidationError) return { valid: false, problems: err.issues };
+    throw err;
+  }
 }
 
-function tool<S extends z.ZodType>(spec: Spec<S>): McpTool {
-  return {
-    name: spec.name,
-    title: spec.title,
-    description: spec.description,
-    inputSchema: jsonSchemaOf(spec.input),
-    outputSchema: spec.output,
-    effect: spec.effect,
-    idempotent: spec.idempotent,
-    cliniko: spec.cliniko ?? false,
-    validate: (args) => parseInput(spec.name, spec.input, args),
-    call: (ctx, args) => spec.call(ctx, args as z.output<S>),
-  };
-}
-
-const objectOut = (properties: Record<string, unknown>) => ({
-  type: "object",
-  properties,
-  required: Object.keys(properties),
-});
+/** The automation's tools are all in the `automation` toolset. */
+const tool = <S extends z.ZodType>(spec: Omit<ToolSpec<S>, "toolset">) =>
+  defineTool({ ...spec, toolset: "automation" });
 
 export function automationTools(): McpTool[] {
   return [
@@ -127,6 +109,53 @@ export function automationTools(): McpTool[] {
         },
       }),
     ),
+    tool({
+      name: "flow_check_workflow",
+      title: "Check a workflow",
+      description:
+        "Checks a workflow definition (JSON, as `workflows import` reads) without saving it: what is invalid, and what would keep it from being switched on. Show the definition to the person before saving it.",
+      input: z.strictObject({ definition: z.record(z.string(), z.unknown()).describe("The workflow definition.") }),
+      output: objectOut({ valid: { type: "boolean" }, problems: { type: "array" } }),
+      effect: "read",
+      idempotent: true,
+      async call(ctx, args) {
+        return { ...(await checkDefinition(ctx, args.definition)) };
+      },
+    }),
+    tool({
+      name: "flow_save_workflow",
+      title: "Save a workflow",
+      description:
+        "Saves a checked workflow definition, switched off (flow_enable_workflow switches it on). Refuses a name that exists unless replace is true. Save only what the person has seen and agreed to.",
+      input: z.strictObject({
+        definition: z.record(z.string(), z.unknown()).describe("The workflow definition."),
+        replace: z.boolean().optional().describe("Replace the stored workflow of the same name (a new version)."),
+      }),
+      output: objectOut({ name: { type: "string" }, version: { type: "integer" }, enabled: { type: "boolean" } }),
+      effect: "write",
+      idempotent: true,
+      async call(ctx, args) {
+        let def: ReturnType<typeof validateWorkflow>;
+        try {
+          def = validateWorkflow(args.definition, "The definition");
+        } catch (err) {
+          throw new ToolRefusal(
+            err instanceof WorkflowValidationError ? issuesText(err.issues) : (err as Error).message,
+          );
+        }
+        const existing = await ctx.store.workflows.find(def.name);
+        if (existing && !args.replace)
+          throw new ToolRefusal(
+            `A workflow named "${def.name}" exists already: pass replace: true to save a new version of it.`,
+          );
+        const w = await ctx.store.workflows.save(def.name, def, {
+          enabled: existing?.enabled ?? false,
+          actor: ctx.actor,
+        });
+        ctx.workflowsChanged();
+        return { name: w.name, version: w.version, enabled: w.enabled };
+      },
+    }),
     tool({
       name: "flow_list_runs",
       title: "List runs",
@@ -205,26 +234,54 @@ export function automationTools(): McpTool[] {
       title: "Poll a trigger",
       description:
         "Fetches what changed in Cliniko since `since` (default: one hour ago) and returns the events the trigger would fire, without starting runs or moving any workflow's cursor.",
-      input: z.strictObject({
-        trigger: z.string().min(1).describe("A trigger key, e.g. new_patient (the catalogue resource lists them)."),
-        since: isoDateTime.optional().describe("Start of the window, ISO 8601."),
-      }),
-      output: objectOut({ events: { type: "array" } }),
+      input: z
+        .strictObject({
+          trigger: z
+            .string()
+            .min(1)
+            .optional()
+            .describe("A trigger key, e.g. new_patient (the catalogue resource lists them)."),
+          since: isoDateTime.optional().describe("Start of the window, ISO 8601."),
+          fields: fieldsInput,
+          cursor: cursorInput,
+        })
+        .refine((v) => v.trigger !== undefined || v.cursor !== undefined, {
+          message: "give trigger (or an earlier answer's cursor)",
+        }),
+      output: objectOut({ events: { type: "array" }, next_cursor: { type: ["string", "null"] } }),
       effect: "read",
       idempotent: true,
       cliniko: true,
       async call(ctx, args) {
+        // A cursor holds the first call's trigger and window, with `since` fixed: the same events, in order.
+        const state = args.cursor
+          ? decodeCursor(args.cursor)
+          : {
+              args: {
+                trigger: args.trigger,
+                since: args.since ?? new Date(Date.now() - DEFAULT_POLL_WINDOW_MS).toISOString(),
+                fields: args.fields,
+              },
+              skip: 0,
+            };
         let def: ReturnType<typeof trigger>;
         try {
-          def = trigger(args.trigger);
+          def = trigger(String(state.args.trigger));
         } catch (err) {
           throw new ToolRefusal((err as Error).message);
         }
-        const since = args.since ?? new Date(Date.now() - DEFAULT_POLL_WINDOW_MS).toISOString();
+        const since = String(state.args.since);
         const { client } = await ctx.clients.resolve(ctx.connection);
         const records = [];
         for await (const r of fetchChanges(client, def.resource, since)) records.push(r);
-        return { events: detect(def, records, { activatedAt: since, seen: () => false }) };
+        const events = detect(def, records, { activatedAt: since, seen: () => false });
+        const fields = state.args.fields as string[] | undefined;
+        const capped = capArray(
+          events.map((e) => ({ ...e, record: shapeRecord(e.record, fields) })),
+          state,
+          ["*"],
+        );
+        return { events: capped.records, total_events: events.length, next_cursor: capped.next_cursor };
       },
     }),
   ];

@@ -18,11 +18,14 @@ import {
 import { ActionInputError, closest } from "../catalog/index.ts";
 import { errorText } from "../steps/execute.ts";
 import { auditToolCall, reasonOf, type ToolOutcome } from "./audit.ts";
-import { automationTools, ToolRefusal } from "./automation-tools.ts";
+import { automationTools } from "./automation-tools.ts";
 import { catalogTools } from "./catalog-tools.ts";
+import { jobTools } from "./jobs/index.ts";
 import { type PolicyOptions, ToolPolicy } from "./policy.ts";
 import { IDS_PROMPT, IDS_TEXT } from "./prompts.ts";
+import { ToolRefusal } from "./refusal.ts";
 import { CATALOGUE_URI, catalogueResource, catalogueText } from "./resources.ts";
+import { answerText } from "./shape.ts";
 import type { McpTool, ToolContext } from "./tool.ts";
 
 export const SERVER_NAME = "cliniko-flow";
@@ -35,10 +38,10 @@ export interface McpServerOptions extends ToolContext {
 
 let cached: readonly McpTool[] | undefined;
 
-/** Every tool this installation has (before the policy): the catalogue's, then the automation's. */
+/** Every tool this installation has (before the policy): the job tools, the catalogue's, the automation's. */
 export function allTools(): readonly McpTool[] {
   if (cached) return cached;
-  const tools = [...catalogTools(), ...automationTools()];
+  const tools = [...jobTools(), ...catalogTools(), ...automationTools()];
   const seen = new Set<string>();
   for (const t of tools) {
     if (seen.has(t.name)) throw new Error(`Two MCP tools are named ${t.name}.`);
@@ -69,6 +72,8 @@ function describe(tool: McpTool): Tool {
     },
   };
 }
+
+const isObject = (v: unknown): v is Record<string, unknown> => v !== null && typeof v === "object" && !Array.isArray(v);
 
 const failure = (text: string): CallToolResult => ({ isError: true, content: [{ type: "text", text }] });
 
@@ -125,7 +130,8 @@ export function createMcpServer(options: McpServerOptions): Server {
       if (tool.cliniko) connection = await options.clients.keyOf(options.connection);
       const result = await tool.call(options, input);
       await audit("ok");
-      return { content: [{ type: "text", text: JSON.stringify(result) }], structuredContent: result };
+      const inner = Object.keys(result).length === 1 && isObject(result.result) ? result.result : result;
+      return { content: [{ type: "text", text: answerText(inner) }], structuredContent: result };
     } catch (err) {
       await audit(err instanceof ActionInputError ? "invalid" : "error", reasonOf(err, ownMessage));
       if (err instanceof ActionInputError) return failure(err.detail ? `${err.message}\n${err.detail}` : err.message);

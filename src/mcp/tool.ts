@@ -40,6 +40,10 @@ export interface McpTool {
   /** JSON Schema (type object) of `structuredContent`. */
   outputSchema: Record<string, unknown>;
   effect: ToolEffect;
+  /** Its toolset (toolsets.ts): what `--toolsets` offers it under. */
+  toolset: string;
+  /** A job tool (a front-desk question answered in one call): always in the default toolset. */
+  job?: boolean;
   /** Calling it twice with the same arguments leaves the same state. */
   idempotent: boolean;
   /** It talks to Cliniko (an open world) rather than to this installation only. */

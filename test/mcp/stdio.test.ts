@@ -9,7 +9,18 @@ import { after, before, describe, it } from "node:test";
 import type { Client } from "@modelcontextprotocol/sdk/client/index.js";
 import { actions } from "../../src/catalog/index.ts";
 import { type Harness, harness, workflow } from "../engine/helpers.ts";
-import { assertDefaultListing, bin, call, destructive, FLOW_TOOLS, resultOf, stdioClient, textOf } from "./helpers.ts";
+import {
+  assertAllListing,
+  assertDefaultListing,
+  bin,
+  call,
+  destructive,
+  FLOW_TOOLS,
+  listingBytes,
+  resultOf,
+  stdioClient,
+  textOf,
+} from "./helpers.ts";
 
 describe("MCP over stdio", () => {
   let h: Harness;
@@ -30,9 +41,10 @@ describe("MCP over stdio", () => {
     await h.close();
   });
 
-  it("lists every non-destructive catalogue action with its schema and annotations, and the flow tools", async () => {
+  it("lists the default toolset: the job tools and the most used reads and writes, within 40 tools and 60 KB", async () => {
     const { tools } = await client.listTools();
     assertDefaultListing(tools);
+    console.log(`default tools/list: ${tools.length} tools, ${listingBytes(tools)} bytes`);
     const find = tools.find((t) => t.name === "find_patient")!;
     assert.deepEqual(find.annotations, {
       title: find.title,
@@ -41,6 +53,41 @@ describe("MCP over stdio", () => {
       idempotentHint: true,
       openWorldHint: true,
     });
+  });
+
+  it("--toolsets all lists every non-destructive action with its fields and annotations, the job and flow tools", async () => {
+    const all = await start(["--toolsets", "all"]);
+    const { tools } = await all.listTools();
+    assertAllListing(tools);
+    console.log(`--toolsets all tools/list: ${tools.length} tools, ${listingBytes(tools)} bytes`);
+  });
+
+  it("--toolsets picks toolsets, CLINIKO_FLOW_MCP_TOOLSETS too, and a tool outside them is refused before any request", async () => {
+    const billing = await start(["--toolsets", "billing"]);
+    const names = (await billing.listTools()).tools.map((t) => t.name);
+    assert.ok(names.includes("list_invoices") && names.includes("unpaid_invoices"));
+    assert.ok(!names.includes("find_patient") && !names.includes("search_patients"));
+    for (const n of names) assert.match(n, /invoice|billable|product|stock|concession|tax|supplier/, n);
+    h.sandbox.requestLog.clear();
+    const r = await call(billing, "find_patient", { id: "1" });
+    assert.equal(r.isError, true);
+    assert.match(textOf(r), /toolset patients.*--toolsets billing,patients/);
+    assert.deepEqual(h.sandbox.requestLog.entries(), []);
+
+    const fromEnv = await start([], { ...h.env, CLINIKO_FLOW_MCP_TOOLSETS: "clinical,automation" });
+    const envNames = (await fromEnv.listTools()).tools.map((t) => t.name);
+    assert.ok(envNames.includes("list_treatment_notes") && envNames.includes("flow_replay_run"));
+    assert.ok(!envNames.includes("list_invoices"));
+  });
+
+  it("exits 2 when --toolsets names a toolset that does not exist", async () => {
+    const child = spawn(process.execPath, [bin, "mcp", "--toolsets", "billling"], { env: h.env, stdio: "pipe" });
+    let stderr = "";
+    child.stderr.on("data", (d) => {
+      stderr += d;
+    });
+    assert.equal(await new Promise((resolve) => child.on("close", resolve)), 2);
+    assert.match(stderr, /"billling", which is not a toolset \(did you mean "billing"\?\)/);
   });
 
   it("creates a patient and finds it again, in the sandbox", async () => {
@@ -141,7 +188,26 @@ describe("MCP over stdio", () => {
     assert.match(stderr, /"delete_patients", which is not a tool \(did you mean "delete_patient"\?\)/);
   });
 
-  it("operates workflows and runs: list, disable, enable, poll a trigger, show and replay a run", async () => {
+  it("operates workflows and runs: check, save, list, disable, enable, poll a trigger, show and replay a run", async () => {
+    const client = await start(["--toolsets", "default,automation"]);
+    const checked = (await call(client, "flow_check_workflow", { definition: { name: "bad" } })).structuredContent as {
+      valid: boolean;
+      problems: { path: string }[];
+    };
+    assert.equal(checked.valid, false);
+    assert.ok(checked.problems.some((p) => p.path.startsWith("trigger")));
+    const draft = workflow({
+      name: "drafted",
+      trigger: { key: "new_patient" },
+      steps: [{ id: "read", action: "find_patient", input: { id: "{{ trigger.id }}" } }],
+    });
+    const good = (await call(client, "flow_check_workflow", { definition: draft })).structuredContent;
+    assert.equal(good?.valid, true);
+    const saved = (await call(client, "flow_save_workflow", { definition: draft })).structuredContent;
+    assert.deepEqual([saved?.name, saved?.enabled], ["drafted", false]);
+    assert.equal((await h.store.workflows.get("drafted")).enabled, false);
+    assert.match(textOf(await call(client, "flow_save_workflow", { definition: draft })), /replace: true/);
+    await h.store.workflows.remove("drafted");
     const def = workflow({
       name: "welcome",
       trigger: { key: "new_patient" },

@@ -27,6 +27,7 @@ function who(): string {
 interface McpFlags {
   connection?: string;
   readOnly?: boolean;
+  toolsets?: string;
   allow?: string;
   deny?: string;
 }
@@ -37,10 +38,19 @@ export function register(program: Command): string[] {
     .description("serve the catalogue as MCP tools over stdio, for a desktop assistant (see docs/mcp.md)")
     .option("--connection <name>", "a stored connection (default: CLINIKO_API_KEY, CLINIKO_EMAIL, ...; else `default`)")
     .option("--read-only", "offer only the tools that change nothing")
+    .option(
+      "--toolsets <sets>",
+      "comma list of toolsets to offer: default, all, patients, scheduling, billing, clinical, admin, automation (default: CLINIKO_FLOW_MCP_TOOLSETS, else default)",
+    )
     .option("--allow <tools>", "comma list of tools to allow; the only way to offer delete/archive/cancel tools")
     .option("--deny <tools>", "comma list of tools never to offer")
     .action(async (o: McpFlags) => {
-      const policy = { readOnly: Boolean(o.readOnly), allow: toolList(o.allow), deny: toolList(o.deny) };
+      const policy = {
+        readOnly: Boolean(o.readOnly),
+        toolsets: toolList(o.toolsets ?? process.env.CLINIKO_FLOW_MCP_TOOLSETS),
+        allow: toolList(o.allow),
+        deny: toolList(o.deny),
+      };
       try {
         policyFor(policy);
       } catch (err) {
