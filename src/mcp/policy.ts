@@ -64,6 +64,11 @@ export class ToolPolicy {
     return undefined;
   }
 
+  /** Whether `--deny` names this tool. */
+  denies(name: string): boolean {
+    return this.#deny.has(name);
+  }
+
   offers(tool: McpTool): boolean {
     return this.refusal(tool) === undefined;
   }

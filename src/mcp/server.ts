@@ -1,17 +1,20 @@
 /**
  * The MCP server, whatever carries it (stdio.ts, http.ts): lists the tools the policy offers,
  * calls them (arguments checked before anything is sent; every call audited), and serves the
- * catalogue resource and the ids-and-links prompt. Tool failures are tool results with
+ * resources (the catalogue and its templates) and the prompts. Tool failures are tool results with
  * `isError: true` and one clear sentence, so the assistant can read them and correct itself.
  */
 import { Server } from "@modelcontextprotocol/sdk/server/index.js";
 import {
   CallToolRequestSchema,
   type CallToolResult,
+  ErrorCode,
   GetPromptRequestSchema,
   ListPromptsRequestSchema,
   ListResourcesRequestSchema,
+  ListResourceTemplatesRequestSchema,
   ListToolsRequestSchema,
+  McpError,
   ReadResourceRequestSchema,
   type Tool,
 } from "@modelcontextprotocol/sdk/types.js";
@@ -22,9 +25,9 @@ import { automationTools } from "./automation-tools.ts";
 import { catalogTools } from "./catalog-tools.ts";
 import { jobTools } from "./jobs/index.ts";
 import { type PolicyOptions, ToolPolicy } from "./policy.ts";
-import { IDS_PROMPT, IDS_TEXT } from "./prompts.ts";
+import { IDS_PROMPT, PROMPTS } from "./prompts.ts";
 import { ToolRefusal } from "./refusal.ts";
-import { CATALOGUE_URI, catalogueResource, catalogueText } from "./resources.ts";
+import { listResources, readResource, resourceTemplates, templateOf } from "./resources.ts";
 import { answerText } from "./shape.ts";
 import type { McpTool, ToolContext } from "./tool.ts";
 
@@ -89,7 +92,7 @@ export function createMcpServer(options: McpServerOptions): Server {
     { name: SERVER_NAME, title: "cliniko-flow", version: options.version },
     {
       capabilities: { tools: {}, resources: {}, prompts: {} },
-      instructions: `Cliniko (practice management) tools, validated against the official API document, plus tools that operate this installation's workflows. Read the prompt ${IDS_PROMPT.name} for how ids and links work.`,
+      instructions: `Cliniko (practice management) tools, validated against the official API document, plus tools that operate this installation's workflows. Start with the job tools (search_patients, day_schedule, find_free_slots, book_appointment, unpaid_invoices, no_shows, patients_due_for_recall, upcoming_birthdays). List answers are summaries: pass fields for more, and an answer's next_cursor as cursor to continue. A tool's full field docs: the resource cliniko-flow://tools/{name}. Read the prompt ${IDS_PROMPT.name} for how ids and links work.`,
     },
   );
 
@@ -139,20 +142,56 @@ export function createMcpServer(options: McpServerOptions): Server {
     }
   });
 
-  server.setRequestHandler(ListResourcesRequestSchema, () => ({ resources: [catalogueResource] }));
-  server.setRequestHandler(ReadResourceRequestSchema, (request) => {
-    if (request.params.uri !== CATALOGUE_URI)
-      throw new Error(`There is no resource ${request.params.uri} (the catalogue is ${CATALOGUE_URI}).`);
-    return { contents: [{ uri: CATALOGUE_URI, mimeType: catalogueResource.mimeType, text: catalogueText() }] };
+  server.setRequestHandler(ListResourcesRequestSchema, async () => ({ resources: await listResources(options) }));
+  server.setRequestHandler(ListResourceTemplatesRequestSchema, () => ({ resourceTemplates }));
+  server.setRequestHandler(ReadResourceRequestSchema, async (request) => {
+    const { uri } = request.params;
+    const started = Date.now();
+    // Audited like a tool call, under the template's name: never the id or date it was read with.
+    const audit = (outcome: ToolOutcome, reason?: string) =>
+      auditToolCall(options.store, {
+        actor: options.actor,
+        tool: `resource ${templateOf(uri) ?? "(unknown)"}`,
+        connection: null,
+        transport: options.transport,
+        outcome,
+        ...(reason ? { reason } : {}),
+        durationMs: Date.now() - started,
+      });
+    try {
+      const contents = await readResource(options, uri, byName, (t) => policy.denies(t));
+      await audit("ok");
+      return { contents: [contents] };
+    } catch (err) {
+      const own = err instanceof ToolRefusal;
+      await audit(own ? "refused" : "error", reasonOf(err, ownMessage));
+      throw new McpError(own ? ErrorCode.InvalidParams : ErrorCode.InternalError, own ? err.message : errorText(err));
+    }
   });
 
-  server.setRequestHandler(ListPromptsRequestSchema, () => ({ prompts: [IDS_PROMPT] }));
+  const prompts = new Map(PROMPTS.map((p) => [p.name, p]));
+  server.setRequestHandler(ListPromptsRequestSchema, () => ({
+    prompts: PROMPTS.map(({ name, title, description, arguments: args }) => ({
+      name,
+      title,
+      description,
+      arguments: args,
+    })),
+  }));
   server.setRequestHandler(GetPromptRequestSchema, (request) => {
-    if (request.params.name !== IDS_PROMPT.name)
-      throw new Error(`There is no prompt ${request.params.name} (the one prompt is ${IDS_PROMPT.name}).`);
+    const prompt = prompts.get(request.params.name);
+    if (!prompt)
+      throw new McpError(
+        ErrorCode.InvalidParams,
+        `There is no prompt ${request.params.name} (the prompts are ${[...prompts.keys()].join(", ")}).`,
+      );
+    const args = request.params.arguments ?? {};
+    const missing = prompt.arguments.filter((a) => a.required && !args[a.name]).map((a) => a.name);
+    if (missing.length > 0)
+      throw new McpError(ErrorCode.InvalidParams, `The prompt ${prompt.name} needs ${missing.join(", ")}.`);
     return {
-      description: IDS_PROMPT.description,
-      messages: [{ role: "user", content: { type: "text", text: IDS_TEXT } }],
+      description: prompt.description,
+      messages: [{ role: "user", content: { type: "text", text: prompt.text(args) } }],
     };
   });
 

@@ -76,7 +76,7 @@ describe("MCP over HTTP at /mcp", () => {
     }
   });
 
-  it("lists the same tools as the catalogue", async () => {
+  it("lists the default toolset within 40 tools and 60 KB", async () => {
     assertDefaultListing((await client.listTools()).tools);
   });
 
@@ -100,6 +100,21 @@ describe("MCP over HTTP at /mcp", () => {
     assert.deepEqual(stack.sandbox.requestLog.entries(), []);
   });
 
+  it("answers a job tool, lists the prompts and resource templates, and reads a patient", async () => {
+    const created = resultOf<{ id: string }>(
+      await call(client, "create_patient", { first_name: "Katherine", last_name: "Johnson" }),
+    );
+    const found = (await call(client, "search_patients", { query: "katherine johnson" })).structuredContent as {
+      patients: { id: string }[];
+    };
+    assert.equal(found.patients[0]?.id, created.id);
+    assert.ok((await client.listPrompts()).prompts.length >= 5);
+    const templates = (await client.listResourceTemplates()).resourceTemplates.map((t) => t.uriTemplate);
+    assert.ok(templates.includes("cliniko://patients/{id}") && templates.includes("cliniko://appointments/{date}"));
+    const read = await client.readResource({ uri: `cliniko://patients/${created.id}` });
+    assert.equal(JSON.parse((read.contents[0] as { text: string }).text).first_name, "Katherine");
+  });
+
   it("audits the calls as the token's, over http, without the Cliniko key, the API token or patient data", async () => {
     const entries = (await stack.store.audit.list(1000)).filter((e) => e.action === "mcp.tool_call");
     assert.ok(entries.length >= 4);
@@ -113,13 +128,15 @@ describe("MCP over HTTP at /mcp", () => {
     };
     assert.deepEqual([create.connection, create.outcome], ["default", "ok"]);
     const text = JSON.stringify(entries);
-    for (const secret of [stack.sandbox.apiKey, token, "Grace", "Hopper"]) assert.ok(!text.includes(secret));
+    for (const secret of [stack.sandbox.apiKey, token, "Grace", "Hopper", "Katherine"])
+      assert.ok(!text.includes(secret));
   });
 });
 
-describe("MCP over HTTP with CLINIKO_FLOW_MCP_ALLOW", () => {
-  it("offers and runs the allowed destructive tool (an archive round trip)", async () => {
+describe("MCP over HTTP with CLINIKO_FLOW_MCP_ALLOW and CLINIKO_FLOW_MCP_TOOLSETS", () => {
+  it("offers the chosen toolsets and runs the allowed destructive tool (an archive round trip)", async () => {
     process.env.CLINIKO_FLOW_MCP_ALLOW = "delete_patient";
+    process.env.CLINIKO_FLOW_MCP_TOOLSETS = "default,billing";
     let stack: Stack | undefined;
     try {
       const started = await stackWithToken();
@@ -128,6 +145,8 @@ describe("MCP over HTTP with CLINIKO_FLOW_MCP_ALLOW", () => {
       try {
         const names = (await client.listTools()).tools.map((t) => t.name);
         assert.ok(names.includes("delete_patient") && !names.includes("cancel_individual_appointment"));
+        assert.ok(names.includes("list_billable_items") && names.includes("search_patients"));
+        assert.ok(!names.includes("list_treatment_notes"), "clinical is not chosen");
         const patient = resultOf<{ id: string }>(
           await call(client, "create_patient", { first_name: "Arch", last_name: "Ived" }),
         );
@@ -140,6 +159,7 @@ describe("MCP over HTTP with CLINIKO_FLOW_MCP_ALLOW", () => {
       }
     } finally {
       delete process.env.CLINIKO_FLOW_MCP_ALLOW;
+      delete process.env.CLINIKO_FLOW_MCP_TOOLSETS;
       await stack?.stop();
     }
   });

@@ -172,6 +172,8 @@ describe("MCP over stdio", () => {
     assert.ok(!names.includes("find_patient") && !names.includes("flow_replay_run"));
     assert.ok(names.includes("list_practitioners"));
     assert.match(textOf(await call(c, "find_patient", { id: "1" })), /--deny/);
+    const patient = h.sandbox.store.rows("patients")[0]!;
+    await assert.rejects(c.readResource({ uri: `cliniko://patients/${patient.id}` }), /find_patient/);
   });
 
   it("exits 2 when --allow names a tool that does not exist", async () => {
@@ -267,17 +269,62 @@ describe("MCP over stdio", () => {
     assert.equal((steps[0]!.output as { id: string }).id, patient.id);
   });
 
-  it("offers the catalogue as a resource and a prompt about ids and links", async () => {
+  it("offers the catalogue, stored workflows and resource templates, and readable prompts for front-desk jobs", async () => {
+    await h.store.workflows.save("listed", workflow({ name: "listed", trigger: { key: "new_patient" } }), {
+      enabled: false,
+    });
     const { resources } = await client.listResources();
-    assert.deepEqual(
-      resources.map((r) => r.uri),
-      ["cliniko-flow://catalogue"],
-    );
+    const uris = resources.map((r) => r.uri);
+    assert.equal(uris[0], "cliniko-flow://catalogue");
+    assert.ok(uris.includes("cliniko-flow://workflows/listed"));
     const read = await client.readResource({ uri: "cliniko-flow://catalogue" });
     const doc = JSON.parse((read.contents[0] as { text: string }).text) as { actions: { key: string }[] };
     assert.equal(doc.actions.length, actions.length);
-    const prompt = await client.getPrompt({ name: "cliniko_ids_and_links" });
-    assert.match(JSON.stringify(prompt.messages), /links\.self/);
+
+    const { resourceTemplates } = await client.listResourceTemplates();
+    const templates = resourceTemplates.map((t) => t.uriTemplate);
+    for (const t of ["cliniko://patients/{id}", "cliniko://appointments/{date}", "cliniko-flow://workflows/{name}"])
+      assert.ok(templates.includes(t), t);
+    const text = async (uri: string) =>
+      JSON.parse(((await client.readResource({ uri })).contents[0] as { text: string }).text);
+    const patient = h.sandbox.store.rows("patients")[5]!;
+    assert.equal((await text(`cliniko://patients/${patient.id}`)).last_name, patient.last_name);
+    const appt = h.sandbox.store.rows("individual_appointments").find((a) => !a.cancelled_at && !a.archived_at)!;
+    const date = new Intl.DateTimeFormat("en-CA", { timeZone: "Australia/Sydney", dateStyle: "short" }).format(
+      new Date(String(appt.starts_at)),
+    );
+    const day = await text(`cliniko://appointments/${date}`);
+    assert.equal(day.date, date);
+    assert.ok(day.appointments.some((a: { id: string }) => a.id === appt.id));
+    assert.equal((await text("cliniko-flow://workflows/listed")).definition.trigger.key, "new_patient");
+    const full = await text("cliniko-flow://tools/create_patient");
+    assert.match(full.inputSchema.properties.first_name.description, /Text/);
+    await assert.rejects(client.readResource({ uri: "cliniko-flow://workflows/nope" }), /no workflow named "nope"/);
+    await assert.rejects(client.readResource({ uri: "cliniko://patients/999999999" }), /not found|does not exist/i);
+
+    const { prompts } = await client.listPrompts();
+    const names = prompts.map((p) => p.name);
+    for (const n of [
+      "todays_schedule",
+      "fill_cancelled_slot",
+      "follow_up_no_shows",
+      "chase_unpaid_invoices",
+      "build_workflow",
+    ])
+      assert.ok(names.includes(n), n);
+    assert.ok(prompts.length >= 6);
+    const ids = await client.getPrompt({ name: "cliniko_ids_and_links" });
+    assert.match(JSON.stringify(ids.messages), /links\.self/);
+    const build = await client.getPrompt({ name: "build_workflow", arguments: { sentence: "email new patients" } });
+    const buildText = JSON.stringify(build.messages);
+    assert.match(buildText, /email new patients/);
+    assert.match(buildText, /flow_check_workflow[\s\S]*wait for a yes[\s\S]*flow_save_workflow/);
+    await assert.rejects(client.getPrompt({ name: "build_workflow" }), /needs sentence/);
+    for (const n of names.filter((x) => x !== "build_workflow")) {
+      const p = await client.getPrompt({ name: n });
+      const used = JSON.stringify(p.messages).match(/[a-z]+_[a-z_]+/g) ?? [];
+      assert.ok(used.length > 0, n);
+    }
   });
 
   it("audits every call (who, tool, connection, outcome) without the key or patient data", async () => {
@@ -291,6 +338,9 @@ describe("MCP over stdio", () => {
     assert.ok(detail("delete_patient").some((d) => d.outcome === "ok"));
     assert.ok(detail("find_patient").some((d) => d.outcome === "error"));
     for (const name of FLOW_TOOLS) assert.ok(byTool(name).length > 0, `${name} was audited`);
+    assert.ok(
+      byTool("resource cliniko://patients/{id}").some((e) => (e.detail as { outcome: string }).outcome === "ok"),
+    );
     assert.ok(entries.every((e) => e.actor.startsWith("cli:")));
     const text = JSON.stringify(entries);
     assert.ok(!text.includes(h.sandbox.apiKey), "the key is not logged");
