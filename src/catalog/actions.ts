@@ -7,7 +7,7 @@
 import { z } from "zod";
 import { explainSchema } from "../cliniko/field-docs.ts";
 import { withArticle } from "../cliniko/labels.ts";
-import { type ResourceName, resource, resources, schemaFields } from "../cliniko/resources.ts";
+import { nonNullableFields, type ResourceName, resource, resources, schemaFields } from "../cliniko/resources.ts";
 import { type OperationSpec, operation, type SchemaNode, spec } from "../cliniko/spec.ts";
 import { bodySchema, clinikoId, jsonSchemaOf } from "../cliniko/zod-schema.ts";
 import { inClinicTime } from "./clinic-time.ts";
@@ -381,9 +381,47 @@ function pluralLabel(name: ResourceName): string {
   return `${label}s`.replace(/([^aeiou])ys$/, "$1ies");
 }
 
-function describe(kind: ActionKind, res: ResourceName | undefined, row: ActionRow): string {
-  const label = res ? resource(res).label : "record";
+/**
+ * What an operation of no catalogue resource answers, in words (`/businesses/{business_id}/services`
+ * → "services"), so its description names it instead of "records".
+ */
+function nounOf(op: OperationSpec): string {
+  const last = op.path
+    .split("/")
+    .filter((s) => s !== "" && !s.startsWith("{"))
+    .at(-1);
+  return (op.response.kind === "list" ? op.response.key : (last ?? "record")).replace(/_/g, " ");
+}
+
+/** The record a nested operation sits under (`{business_id}` → "business"), if any. */
+function parentOf(op: OperationSpec): string | undefined {
+  const param = op.pathParams.find((p) => p !== "id");
+  return param?.replace(/_id$/, "").replace(/_/g, " ");
+}
+
+/** What a path names past its last id (`/patients/{id}/referral_source` → "referral source"), if anything. */
+function partOf(op: OperationSpec): string | undefined {
+  const segments = op.path.split("/");
+  const lastParam = segments.findLastIndex((s) => s.startsWith("{"));
+  const rest = lastParam < 0 ? [] : segments.slice(lastParam + 1);
+  return rest.length > 0 ? rest.join(" ").replace(/_/g, " ") : undefined;
+}
+
+function describe(kind: ActionKind, res: ResourceName | undefined, row: ActionRow, op: OperationSpec): string {
+  const label = res ? resource(res).label : nounOf(op);
   const a = withArticle(label);
+  const part = partOf(op);
+  // A part of a record (its conflicts, signature, referral source), or a record the account has once (settings).
+  if ((kind === "find" || kind === "update") && part && !["archive", "unarchive", "cancel"].includes(part))
+    return `${kind === "find" ? "Gets" : "Updates"} the ${part} of ${a}, by its id or URL.`;
+  const parent = parentOf(op);
+  if (kind === "find" && parent && op.pathParams.includes("id")) {
+    const segments = op.path.split("/");
+    const collection = segments[segments.indexOf("{id}") - 1] ?? "record";
+    return `Gets ${withArticle(collection.replace(/s$/, "").replace(/_/g, " "))} of one ${parent}, by id.`;
+  }
+  if (kind === "find" && op.pathParams.length === 0)
+    return `Gets the ${op.path.split("/").filter(Boolean).reverse().join(" ").replace(/_/g, " ")}.`;
   const searchFields = Object.keys(row.search ?? {});
   switch (kind) {
     case "create":
@@ -394,8 +432,9 @@ function describe(kind: ActionKind, res: ResourceName | undefined, row: ActionRo
       return searchFields.length > 0
         ? `Gets ${a} by id or URL (whatever its state), or finds the newest live ${label} matching ${searchFields.join(" / ")} (null when none matches).`
         : `Gets ${a} by id or Cliniko URL.`;
-    case "list":
-      return `Lists ${res ? pluralLabel(res) : "records"} with q[] filters, sort and paging (all: true follows every page).`;
+    case "list": {
+      return `Lists ${res ? pluralLabel(res) : nounOf(op)}${parent ? ` of one ${parent}` : ""} with q[] filters, sort and paging (all: true follows every page).`;
+    }
     case "archive":
       return `Archives ${a}: it leaves Cliniko's default lists but is kept.`;
     case "unarchive":
@@ -442,8 +481,8 @@ function inputOf(kind: ActionKind, op: OperationSpec, res: ResourceName | undefi
         .refine((v) => Object.keys(v).some((k) => k !== "id"), { message: "give at least one field to change" });
     }
     case "cancel": {
-      // cancellation_reason is non-nullable in the spec: Cliniko needs it.
-      return z.strictObject({ ...ref, ...bodySchema(bodyFields(op), ["cancellation_reason"]).shape });
+      // A field the document marks non-nullable (cancellation_reason) must be sent.
+      return z.strictObject({ ...ref, ...bodySchema(bodyFields(op), nonNullableFields(bodyFields(op))).shape });
     }
     case "find": {
       // A record the connection itself names (`GET /user`): nothing to pick.
@@ -532,7 +571,7 @@ function build(row: ActionRow): ActionDef {
     source: row.source ?? "brief",
     group: row.group,
     kind,
-    description: row.description ?? describe(kind, res, row),
+    description: row.description ?? describe(kind, res, row, op),
     method,
     path,
     documented: row.documented ?? true,

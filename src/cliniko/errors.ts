@@ -61,6 +61,25 @@ function subjectOf(path: string): string {
   return resourceOfPath(`/${last}`)?.label ?? last.replace(/_/g, " ");
 }
 
+/**
+ * What a 404 says is missing: the innermost record the path names by id, so a list under an
+ * unknown practitioner (`/practitioners/9/appointment_types`) is about the practitioner, not the
+ * appointment types; the records it sits under are named too, as they may be the missing one.
+ */
+function missingOf(path: string): string {
+  const segments = path.replace(/^\/v1/, "").split("/").filter(Boolean);
+  const named: string[] = [];
+  for (let i = 1; i < segments.length; i++) {
+    if (!/^\d+$/.test(segments[i]!)) continue;
+    const collection = segments[i - 1]!;
+    // A collection that is no resource of ours (`/appointments`) is named in the singular.
+    named.push(resourceOfPath(`/${collection}`)?.label ?? collection.replace(/_/g, " ").replace(/s$/, ""));
+  }
+  const innermost = named.pop();
+  if (!innermost) return subjectOf(path);
+  return named.length === 0 ? innermost : `${innermost} (or its ${named.reverse().join(" or ")})`;
+}
+
 export class ClinikoError extends Error {
   override name = "ClinikoError";
   readonly code: ClinikoErrorCode;
@@ -129,7 +148,7 @@ export class ClinikoNotFoundError extends ClinikoError {
   override name = "ClinikoNotFoundError";
   constructor(init: ClinikoErrorInit = {}) {
     const path = pathOnly(init.path);
-    const subject = subjectOf(path);
+    const subject = missingOf(path);
     super(
       "not_found",
       subject === "request"

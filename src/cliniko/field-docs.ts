@@ -107,8 +107,9 @@ export function describeField(name: string, schema: Schema): string {
         parts.push("An email address");
         break;
       default:
-        if (/email/.test(name)) parts.push("An email address");
-        else if (type === "boolean") parts.push("Yes (true) or no (false)");
+        // The type decides first: `receives_confirmation_emails` is a yes/no, not an address.
+        if (type === "boolean") parts.push("Yes (true) or no (false)");
+        else if (/email/.test(name) && type === "string") parts.push("An email address");
         else if (type === "integer") parts.push("A whole number");
         else if (type === "number" || (Array.isArray(core.type) && core.type.includes("number")))
           parts.push("An amount, e.g. 12.50");

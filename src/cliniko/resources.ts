@@ -146,6 +146,16 @@ export function schemaFields(node: SchemaNode): Record<string, SchemaNode> {
   return { ...(resolved.properties ?? {}) };
 }
 
+/**
+ * Body fields the document marks `nullable: false` (a relationship's `relation`, a template's
+ * `content`, a cancellation's reason): a create or cancel without them is refused.
+ */
+export function nonNullableFields(fields: Record<string, SchemaNode>): string[] {
+  return Object.entries(fields)
+    .filter(([, node]) => node.nullable === false)
+    .map(([name]) => name);
+}
+
 function build(name: ResourceName, decl: ResourceDeclaration): Resource {
   const ops: Partial<Record<OperationRole, OperationSpec>> = {};
   const otherOps: OperationSpec[] = [];
@@ -182,7 +192,13 @@ function build(name: ResourceName, decl: ResourceDeclaration): Resource {
     otherOps,
     createFields: ops.create?.body ? schemaFields(ops.create.body) : {},
     updateFields: ops.update?.body ? schemaFields(ops.update.body) : {},
-    requiredOnCreate: decl.requiredOnCreate ?? [],
+    // The document marks no field required; a field it says cannot be null must be sent.
+    requiredOnCreate: [
+      ...new Set([
+        ...(decl.requiredOnCreate ?? []),
+        ...nonNullableFields(ops.create?.body ? schemaFields(ops.create.body) : {}),
+      ]),
+    ],
     removal: decl.hardDelete ? "delete" : ops.archive ? "archive" : "none",
   };
 }

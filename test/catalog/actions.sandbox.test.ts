@@ -863,7 +863,7 @@ const cases: Record<string, Case> = {
   list_referral_sources: { input: () => ({ all: true }), check: listed("referral_sources", () => true) },
   list_relationships: { input: () => ({ all: true }), check: listed("relationships", () => true) },
   create_relationship: {
-    input: () => ({ patient_id: P.patient().id, related_patient_id: live("patients")[1]!.id }),
+    input: () => ({ patient_id: P.patient().id, related_patient_id: live("patients")[1]!.id, relation: 30 }),
     check: (r, i) => created("relationships", { patient_id: i.patient_id })(r, i),
   },
   find_relationship: { input: () => ({ id: live("relationships")[0]!.id }), check: found("relationships") },
@@ -888,7 +888,7 @@ const cases: Record<string, Case> = {
   delete_tax: { input: () => ({ id: live("taxes").at(-1)!.id }), check: deleted("taxes") },
   list_treatment_note_templates: { input: () => ({}), check: listed("treatment_note_templates", () => true) },
   create_treatment_note_template: {
-    input: () => ({ name: "Discharge" }),
+    input: () => ({ name: "Discharge", content: { sections: [] } }),
     check: created("treatment_note_templates", { name: "Discharge" }),
   },
   find_treatment_note_template: {

@@ -158,9 +158,15 @@ describe("request pipeline: typed errors", () => {
       rejected("/v1/practitioners/inactive", { q: "is invalid" }),
       "Cliniko rejected the practitioner: q is invalid.",
     );
+    // A 404 of a list under a record is about that record (the list itself always exists).
     assert.match(
       new ClinikoNotFoundError({ path: "/v1/patients/9/medical_alerts" }).message,
-      /^Cliniko could not find that medical alert/,
+      /^Cliniko could not find that patient/,
+    );
+    assert.match(
+      new ClinikoNotFoundError({ path: "/v1/businesses/1/practitioners/2/appointment_types/3/available_times" })
+        .message,
+      /^Cliniko could not find that appointment type \(or its practitioner or business\)/,
     );
   });
 

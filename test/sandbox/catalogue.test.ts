@@ -173,10 +173,14 @@ describe("sandbox: every catalogue route answers as documented", () => {
       patient_form_templates: { name: "Intake" },
       patient_forms: { patient_id: patient, patient_form_template_id: first("patient_form_templates") },
       product_suppliers: { name: "Acme Rehab" },
-      relationships: { patient_id: patient, related_patient_id: first("patients", (p) => p.id !== patient) },
+      relationships: {
+        patient_id: patient,
+        related_patient_id: first("patients", (p) => p.id !== patient),
+        relation: 30,
+      },
       stock_adjustments: { product_id: first("products"), quantity: "2", adjustment_type: "Stock Purchase" },
       taxes: { name: "VAT", rate: "20" },
-      treatment_note_templates: { name: "Review" },
+      treatment_note_templates: { name: "Review", content: { sections: [] } },
       unavailable_block_types: { name: "Lunch" },
       unavailable_blocks: {
         business_id: business,
