@@ -127,8 +127,10 @@ export function catalogTool(kind: StepKind): McpTool {
   const safety = kind.safety({ id: kind.key, action: kind.key });
   const schema = kind.inputSchema as { properties?: Record<string, unknown> };
   const paged = def.kind === "list" && schema.properties?.page !== undefined && schema.properties?.all !== undefined;
-  // Answers holding a list (any list kind, and custom reads like available times) are shaped.
-  const shaped = paged || (safety === "read" && def.kind !== "find");
+  // Answers holding a list (every list, and custom reads like available times) are shaped.
+  const sample = def.outputSample as Record<string, unknown> | null;
+  const holdsList = sample !== null && typeof sample === "object" && Object.values(sample).some(Array.isArray);
+  const shaped = paged || (safety === "read" && def.kind !== "find" && holdsList);
   const compact = compactInputSchema(kind.key, kind.inputSchema);
   return {
     name: kind.key,
