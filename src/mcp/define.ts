@@ -44,3 +44,11 @@ export const objectOut = (properties: Record<string, unknown>) => ({
   properties,
   required: Object.keys(properties),
 });
+
+/** A job tool that only reads Cliniko: a front-desk question answered in one call. */
+export function readJob<S extends z.ZodType>(
+  toolset: string,
+  spec: Omit<ToolSpec<S>, "effect" | "toolset" | "job" | "idempotent" | "cliniko">,
+): McpTool {
+  return defineTool({ ...spec, effect: "read", toolset, job: true, idempotent: true, cliniko: true });
+}

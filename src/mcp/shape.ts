@@ -108,6 +108,13 @@ export interface CursorState {
   given?: number;
 }
 
+/** The first call's arguments, or the ones its cursor carries. */
+export function cursorState<A extends { cursor?: string }>(args: A): CursorState & { args: Omit<A, "cursor"> } {
+  if (args.cursor) return decodeCursor(args.cursor) as CursorState & { args: Omit<A, "cursor"> };
+  const { cursor: _c, ...first } = args;
+  return { args: first, skip: 0 };
+}
+
 export function encodeCursor(state: CursorState): string {
   return Buffer.from(JSON.stringify(state)).toString("base64url");
 }

@@ -1,8 +1,8 @@
 /** Money a front desk chases: the open (unpaid) invoices, with who owes what and the total. */
 import { z } from "zod";
 import type { ClinikoRecord } from "../../cliniko/types.ts";
-import { defineTool, objectOut } from "../define.ts";
-import { capArray, cursorInput, decodeCursor } from "../shape.ts";
+import { objectOut, readJob } from "../define.ts";
+import { capArray, cursorInput, cursorState } from "../shape.ts";
 import type { McpTool } from "../tool.ts";
 import { clientOf, dateInput, idInput, patientNames, practitionerNames, readAll } from "./common.ts";
 
@@ -15,7 +15,7 @@ const cents = (v: unknown) => Math.round(Number(v ?? 0) * 100) || 0;
 
 export function billingJobs(): McpTool[] {
   return [
-    defineTool({
+    readJob("billing", {
       name: "unpaid_invoices",
       title: "Unpaid invoices",
       description:
@@ -28,15 +28,9 @@ export function billingJobs(): McpTool[] {
         cursor: cursorInput,
       }),
       output: objectOut({ invoices: { type: "array" }, total_owed: { type: "string" } }),
-      effect: "read",
-      toolset: "billing",
-      job: true,
-      idempotent: true,
-      cliniko: true,
       async call(ctx, input) {
-        const { cursor, ...first } = input;
-        const state = cursor ? decodeCursor(cursor) : { args: first, skip: 0 };
-        const args = state.args as typeof first;
+        const state = cursorState(input);
+        const args = state.args;
         const client = await clientOf(ctx);
         const q = [`status:=${OPEN}`];
         for (const f of ["patient_id", "practitioner_id", "business_id"] as const)

@@ -7,7 +7,7 @@
 import { z } from "zod";
 import { birthdayDays } from "../../catalog/handlers.ts";
 import type { ClinikoClient, ClinikoRecord } from "../../cliniko/types.ts";
-import { defineTool, objectOut } from "../define.ts";
+import { objectOut, readJob } from "../define.ts";
 import { shapeRecord } from "../shape.ts";
 import type { McpTool } from "../tool.ts";
 import {
@@ -130,7 +130,7 @@ function ageOn(dob: string, date: string): number {
 
 export function patientJobs(): McpTool[] {
   return [
-    defineTool({
+    readJob("patients", {
       name: "search_patients",
       title: "Search patients",
       description:
@@ -147,11 +147,6 @@ export function patientJobs(): McpTool[] {
           .describe(`Phone search: read at most this many patients (default ${PHONE_BUDGET}).`),
       }),
       output: objectOut({ matched_by: { type: "string" }, patients: { type: "array" } }),
-      effect: "read",
-      toolset: "patients",
-      job: true,
-      idempotent: true,
-      cliniko: true,
       async call(ctx, args) {
         const client = await clientOf(ctx);
         const kind = kindOf(args.query);
@@ -196,7 +191,7 @@ export function patientJobs(): McpTool[] {
         };
       },
     }),
-    defineTool({
+    readJob("patients", {
       name: "upcoming_birthdays",
       title: "Upcoming birthdays",
       description:
@@ -206,11 +201,6 @@ export function patientJobs(): McpTool[] {
         from: dateInput.optional().describe("First day (default: today in the clinic)."),
       }),
       output: objectOut({ birthdays: { type: "array" } }),
-      effect: "read",
-      toolset: "patients",
-      job: true,
-      idempotent: true,
-      cliniko: true,
       async call(ctx, args) {
         const client = await clientOf(ctx);
         const from = args.from ?? (await clinicToday(client)).today;
@@ -249,7 +239,7 @@ export function patientJobs(): McpTool[] {
         };
       },
     }),
-    defineTool({
+    readJob("patients", {
       name: "patients_due_for_recall",
       title: "Patients due for recall",
       description:
@@ -261,11 +251,6 @@ export function patientJobs(): McpTool[] {
         limit: z.number().int().min(1).max(50).optional().describe("At most this many (default 50)."),
       }),
       output: objectOut({ patients: { type: "array" } }),
-      effect: "read",
-      toolset: "patients",
-      job: true,
-      idempotent: true,
-      cliniko: true,
       async call(ctx, args) {
         const client = await clientOf(ctx);
         const { zone } = await clinicToday(client);

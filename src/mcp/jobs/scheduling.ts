@@ -6,10 +6,10 @@
 import { z } from "zod";
 import { isLocalDateTime, zonedToUtc } from "../../catalog/clinic-time.ts";
 import type { ClinikoClient, ClinikoRecord } from "../../cliniko/types.ts";
-import { defineTool, objectOut } from "../define.ts";
+import { defineTool, objectOut, readJob } from "../define.ts";
 import { ToolRefusal } from "../refusal.ts";
-import { type CursorState, capArray, cursorInput, decodeCursor } from "../shape.ts";
-import type { McpTool } from "../tool.ts";
+import { type CursorState, capArray, cursorInput, cursorState } from "../shape.ts";
+import type { McpTool, ToolContext } from "../tool.ts";
 import {
   addDays,
   businessNames,
@@ -74,19 +74,40 @@ function filters(args: { practitioner_id?: string; business_id?: string }): stri
   return q;
 }
 
+/**
+ * The appointments of a clinic date range with the job's own filters, capped with a cursor:
+ * what day_schedule and no_shows share.
+ */
+async function appointmentAnswer(
+  ctx: ToolContext,
+  state: CursorState & { args: { practitioner_id?: string; business_id?: string } },
+  pick: (today: string) => { from: string; to?: string; q: string[]; fixed?: Record<string, unknown> },
+) {
+  const client = await clientOf(ctx);
+  const { zone, today } = await clinicToday(client, state.args.business_id);
+  const { from, to = from, q, fixed } = pick(today);
+  const { start, end } = dayRange(zone, from, to);
+  if (start >= end) throw new ToolRefusal("`to` is before `from`.");
+  const range = [`starts_at:>=${start}`, `starts_at:<${end}`];
+  const { rows, reach } = await appointmentRows(client, zone, [...range, ...q, ...filters(state.args)]);
+  const page = capArray(rows, { ...state, args: { ...state.args, ...fixed } }, ["*"]);
+  return {
+    zone,
+    from,
+    to,
+    appointments: page.records,
+    total: rows.length,
+    complete: reach.complete,
+    next_cursor: page.next_cursor,
+  };
+}
+
 const listOut = (key: string) =>
   objectOut({ [key]: { type: "array" }, total: { type: "integer" }, next_cursor: { type: ["string", "null"] } });
 
-/** The first call's arguments, or the ones a cursor carries. */
-function stateOf<A extends { cursor?: string }>(args: A): CursorState & { args: Omit<A, "cursor"> } {
-  if (args.cursor) return decodeCursor(args.cursor) as CursorState & { args: Omit<A, "cursor"> };
-  const { cursor: _c, ...first } = args;
-  return { args: first, skip: 0 };
-}
-
 export function schedulingJobs(): McpTool[] {
   return [
-    defineTool({
+    readJob("scheduling", {
       name: "day_schedule",
       title: "Day schedule",
       description:
@@ -98,33 +119,20 @@ export function schedulingJobs(): McpTool[] {
         cursor: cursorInput,
       }),
       output: listOut("appointments"),
-      effect: "read",
-      toolset: "scheduling",
-      job: true,
-      idempotent: true,
-      cliniko: true,
       async call(ctx, input) {
-        const state = stateOf(input);
-        const args = state.args;
-        const client = await clientOf(ctx);
-        const { zone, today } = await clinicToday(client, args.business_id);
-        const date = args.date ?? today;
-        const { start, end } = dayRange(zone, date);
-        const q = [`starts_at:>=${start}`, `starts_at:<${end}`, ...filters(args)];
-        if (args.include_cancelled) q.push("cancelled_at:*");
-        const { rows, reach } = await appointmentRows(client, zone, q);
-        const page = capArray(rows, { ...state, args: { ...args, date } }, ["*"]);
-        return {
-          date,
-          time_zone: zone ?? "UTC",
-          appointments: page.records,
-          total: rows.length,
-          complete: reach.complete,
-          next_cursor: page.next_cursor,
-        };
+        const state = cursorState(input);
+        const { date, include_cancelled } = state.args;
+        const answer = await appointmentAnswer(ctx, state, (today) => ({
+          from: date ?? today,
+          q: include_cancelled ? ["cancelled_at:*"] : [],
+          // The date is fixed in the cursor: a walk that crosses midnight stays on its day.
+          fixed: { date: date ?? today },
+        }));
+        const { from, zone, ...rest } = answer;
+        return { date: from, time_zone: zone ?? "UTC", ...rest };
       },
     }),
-    defineTool({
+    readJob("scheduling", {
       name: "no_shows",
       title: "No-shows",
       description:
@@ -136,32 +144,17 @@ export function schedulingJobs(): McpTool[] {
         cursor: cursorInput,
       }),
       output: listOut("appointments"),
-      effect: "read",
-      toolset: "scheduling",
-      job: true,
-      idempotent: true,
-      cliniko: true,
       async call(ctx, input) {
-        const state = stateOf(input);
-        const args = state.args;
-        const client = await clientOf(ctx);
-        const { zone } = await clinicToday(client, args.business_id);
-        const { start, end } = dayRange(zone, args.from, args.to ?? args.from);
-        if (start >= end) throw new ToolRefusal("`to` is before `from`.");
-        const q = [`starts_at:>=${start}`, `starts_at:<${end}`, "did_not_arrive:=true", ...filters(args)];
-        const { rows, reach } = await appointmentRows(client, zone, q);
-        const page = capArray(rows, state, ["*"]);
-        return {
-          from: args.from,
-          to: args.to ?? args.from,
-          appointments: page.records,
-          total: rows.length,
-          complete: reach.complete,
-          next_cursor: page.next_cursor,
-        };
+        const state = cursorState(input);
+        const { zone: _z, ...answer } = await appointmentAnswer(ctx, state, () => ({
+          from: state.args.from,
+          to: state.args.to,
+          q: ["did_not_arrive:=true"],
+        }));
+        return answer;
       },
     }),
-    defineTool({
+    readJob("scheduling", {
       name: "find_free_slots",
       title: "Find free slots",
       description: `Free appointment slots between two dates (at most ${MAX_SLOT_DAYS} days) across practitioners and their appointment types (narrow with practitioner_id, appointment_type_id, business_id), earliest first. book_appointment books one.`,
@@ -179,11 +172,6 @@ export function schedulingJobs(): McpTool[] {
           message: `must be less than ${MAX_SLOT_DAYS} days after from`,
         }),
       output: objectOut({ slots: { type: "array" }, searched: { type: "object" } }),
-      effect: "read",
-      toolset: "scheduling",
-      job: true,
-      idempotent: true,
-      cliniko: true,
       async call(ctx, args) {
         const client = await clientOf(ctx);
         const { zone, today } = await clinicToday(client, args.business_id);
