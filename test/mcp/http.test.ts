@@ -115,6 +115,30 @@ describe("MCP over HTTP at /mcp", () => {
     assert.equal(JSON.parse((read.contents[0] as { text: string }).text).first_name, "Katherine");
   });
 
+  it("finds a free slot and books it; the same slot again is refused", async () => {
+    const day = (n: number) => new Date(Date.now() + n * 86_400_000).toISOString().slice(0, 10);
+    const practitioner = stack.sandbox.store.rows("practitioners").find((p) => p.active !== false)!;
+    const found = (
+      await call(client, "find_free_slots", { from: day(8), to: day(12), practitioner_id: practitioner.id })
+    ).structuredContent as { slots: Record<string, string>[] };
+    const slot = found.slots[0]!;
+    const patient = stack.sandbox.store.rows("patients").find((p) => !p.archived_at)!;
+    const booking = {
+      patient_id: patient.id,
+      practitioner_id: slot.practitioner_id,
+      appointment_type_id: slot.appointment_type_id,
+      business_id: slot.business_id,
+      starts_at: slot.starts_at,
+    };
+    const booked = await call(client, "book_appointment", booking);
+    assert.notEqual(booked.isError, true, textOf(booked));
+    const id = (booked.structuredContent as { appointment: { id: string } }).appointment.id;
+    assert.equal(stack.sandbox.store.get("individual_appointments", id)?.patient_id, patient.id);
+    const again = await call(client, "book_appointment", booking);
+    assert.equal(again.isError, true);
+    assert.match(textOf(again), /not free/);
+  });
+
   it("audits the calls as the token's, over http, without the Cliniko key, the API token or patient data", async () => {
     const entries = (await stack.store.audit.list(1000)).filter((e) => e.action === "mcp.tool_call");
     assert.ok(entries.length >= 4);

@@ -5,9 +5,9 @@
 import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
 import type { Client } from "@modelcontextprotocol/sdk/client/index.js";
-import type { Row } from "../../src/sandbox/store.ts";
-import { type Harness, harness } from "../engine/helpers.ts";
-import { call, stdioClient, textOf } from "./helpers.ts";
+import type { Row } from "../../../src/sandbox/store.ts";
+import { type Harness, harness } from "../../engine/helpers.ts";
+import { call, stdioClient, textOf } from "../helpers.ts";
 
 const DAY = 86_400_000;
 
