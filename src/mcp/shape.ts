@@ -184,11 +184,15 @@ export function recordLine(record: unknown): string {
 
 /**
  * The text of an answer: for a list (an array of records under `records` or another key), a
- * heading and one line per record; otherwise the compact JSON of a single, small result.
+ * heading and one line per record; otherwise one line per field. Either way a reading of the
+ * structured content, not a second copy of its JSON.
  */
 export function answerText(result: Record<string, unknown>): string {
   const listKey = Object.keys(result).find((k) => Array.isArray(result[k]) && k !== "q");
-  if (!listKey) return JSON.stringify(result);
+  if (!listKey)
+    return Object.entries(result)
+      .map(([k, v]) => `${k}: ${scalar(v)}`)
+      .join("\n");
   const list = result[listKey] as unknown[];
   const head = Object.entries(result)
     .filter(([k, v]) => k !== listKey && k !== "next_cursor" && v !== undefined && !Array.isArray(v))

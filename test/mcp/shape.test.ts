@@ -55,6 +55,7 @@ describe("answer shaping", () => {
       text,
       '1 records (total_entries: 9):\n- id: 1; first_name: Ada\nMore: call again with {"cursor": "abc"}.',
     );
+    assert.equal(answerText({ id: "7", links: { self: "u" } }), 'id: 7\nlinks: {"self":"u"}');
   });
 });
 
