@@ -1,5 +1,6 @@
 /** Shared by the MCP suites: the SDK's own client over stdio, and what tools/list must hold. */
 import assert from "node:assert/strict";
+import { spawn } from "node:child_process";
 import { fileURLToPath } from "node:url";
 import { Client } from "@modelcontextprotocol/sdk/client/index.js";
 import { StdioClientTransport } from "@modelcontextprotocol/sdk/client/stdio.js";
@@ -34,6 +35,20 @@ export async function stdioClient(env: NodeJS.ProcessEnv, args: string[] = []): 
   const client = new Client({ name: "test-assistant", version: "1.0.0" });
   await client.connect(transport);
   return client;
+}
+
+/** Runs `cliniko-flow mcp ARGS` to its exit (a refused setting ends it at once): its code and standard error. */
+export async function mcpExit(
+  env: NodeJS.ProcessEnv,
+  args: string[],
+): Promise<{ code: number | null; stderr: string }> {
+  const child = spawn(process.execPath, [bin, "mcp", ...args], { env, stdio: "pipe" });
+  let stderr = "";
+  child.stderr.on("data", (d) => {
+    stderr += d;
+  });
+  const code = await new Promise<number | null>((resolve) => child.on("close", resolve));
+  return { code, stderr };
 }
 
 export async function call(client: Client, name: string, args: Record<string, unknown>): Promise<CallToolResult> {

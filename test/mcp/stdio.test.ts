@@ -4,7 +4,6 @@
  * log keeps.
  */
 import assert from "node:assert/strict";
-import { spawn } from "node:child_process";
 import { after, before, describe, it } from "node:test";
 import type { Client } from "@modelcontextprotocol/sdk/client/index.js";
 import { actions } from "../../src/catalog/index.ts";
@@ -12,11 +11,11 @@ import { type Harness, harness, workflow } from "../engine/helpers.ts";
 import {
   assertAllListing,
   assertDefaultListing,
-  bin,
   call,
   destructive,
   FLOW_TOOLS,
   listingBytes,
+  mcpExit,
   resultOf,
   stdioClient,
   textOf,
@@ -81,12 +80,8 @@ describe("MCP over stdio", () => {
   });
 
   it("exits 2 when --toolsets names a toolset that does not exist", async () => {
-    const child = spawn(process.execPath, [bin, "mcp", "--toolsets", "billling"], { env: h.env, stdio: "pipe" });
-    let stderr = "";
-    child.stderr.on("data", (d) => {
-      stderr += d;
-    });
-    assert.equal(await new Promise((resolve) => child.on("close", resolve)), 2);
+    const { code, stderr } = await mcpExit(h.env, ["--toolsets", "billling"]);
+    assert.equal(code, 2);
     assert.match(stderr, /"billling", which is not a toolset \(did you mean "billing"\?\)/);
   });
 
@@ -177,15 +172,7 @@ describe("MCP over stdio", () => {
   });
 
   it("exits 2 when --allow names a tool that does not exist", async () => {
-    const child = spawn(process.execPath, [bin, "mcp", "--allow", "delete_patients"], {
-      env: h.env,
-      stdio: ["pipe", "pipe", "pipe"],
-    });
-    let stderr = "";
-    child.stderr.on("data", (d) => {
-      stderr += d;
-    });
-    const code = await new Promise<number | null>((resolve) => child.on("close", resolve));
+    const { code, stderr } = await mcpExit(h.env, ["--allow", "delete_patients"]);
     assert.equal(code, 2);
     assert.match(stderr, /"delete_patients", which is not a tool \(did you mean "delete_patient"\?\)/);
   });
@@ -366,12 +353,8 @@ describe("MCP over stdio: which connection", () => {
       const [entry] = (await h.store.audit.list(10)).filter((e) => e.action === "mcp.tool_call");
       assert.equal((entry!.detail as { connection: string }).connection, "clinic");
 
-      const child = spawn(process.execPath, [bin, "mcp", "--connection", "nope"], { env: h.env, stdio: "pipe" });
-      let stderr = "";
-      child.stderr.on("data", (d) => {
-        stderr += d;
-      });
-      assert.equal(await new Promise((resolve) => child.on("close", resolve)), 2);
+      const { code, stderr } = await mcpExit(h.env, ["--connection", "nope"]);
+      assert.equal(code, 2);
       assert.match(stderr, /nope/);
     } finally {
       await h.close();
