@@ -147,18 +147,21 @@ export function createMcpServer(options: McpServerOptions): Server {
   server.setRequestHandler(ReadResourceRequestSchema, async (request) => {
     const { uri } = request.params;
     const started = Date.now();
+    let connection: string | null = null;
     // Audited like a tool call, under the template's name: never the id or date it was read with.
     const audit = (outcome: ToolOutcome, reason?: string) =>
       auditToolCall(options.store, {
         actor: options.actor,
         tool: `resource ${templateOf(uri) ?? "(unknown)"}`,
-        connection: null,
+        connection,
         transport: options.transport,
         outcome,
         ...(reason ? { reason } : {}),
         durationMs: Date.now() - started,
       });
     try {
+      // cliniko:// resources are read from Cliniko, through the server's connection.
+      if (uri.startsWith("cliniko://")) connection = await options.clients.keyOf(options.connection);
       const contents = await readResource(options, uri, byName, (t) => policy.denies(t));
       await audit("ok");
       return { contents: [contents] };

@@ -326,7 +326,7 @@ describe("MCP over stdio", () => {
     assert.ok(detail("find_patient").some((d) => d.outcome === "error"));
     for (const name of FLOW_TOOLS) assert.ok(byTool(name).length > 0, `${name} was audited`);
     assert.ok(
-      byTool("resource cliniko://patients/{id}").some((e) => (e.detail as { outcome: string }).outcome === "ok"),
+      detail("resource cliniko://patients/{id}").some((d) => d.outcome === "ok" && d.connection?.startsWith("env:")),
     );
     assert.ok(entries.every((e) => e.actor.startsWith("cli:")));
     const text = JSON.stringify(entries);
