@@ -70,6 +70,11 @@ export interface Service {
   cluster?: ClusterParts;
   /** Database and (in distributed mode) Redis reachability, for /healthz. */
   health(): Promise<{ ok: boolean; database: string; redis?: string }>;
+  /**
+   * Registers something the runs in flight may still use (the demo's sandbox clinic): stopped
+   * after they have finished, where an extension's own stop runs before, to stop taking work.
+   */
+  afterDrain(stop: () => Promise<void>): void;
   stop(): Promise<void>;
 }
 
@@ -161,6 +166,7 @@ export async function startService(options: ServiceOptions = {}): Promise<Servic
   if (cluster && role !== "api") cluster.polls.start((id) => scheduler.pollNow(id), Math.max(2, workers));
   scheduler.start();
   const stops: (() => Promise<void>)[] = [];
+  const afterDrain: (() => Promise<void>)[] = [];
   const service: Service = {
     store,
     clients,
@@ -189,12 +195,16 @@ export async function startService(options: ServiceOptions = {}): Promise<Servic
         : undefined;
       return { ok: database === "ok" && (redis ?? "ok") === "ok", database, ...(redis ? { redis } : {}) };
     },
+    afterDrain(stop) {
+      afterDrain.push(stop);
+    },
     async stop() {
       // Stop taking work first (the API, the poll jobs), then finish the runs in flight.
       for (const stop of stops.reverse()) await stop().catch(() => {});
       await cluster?.polls.stop().catch(() => {});
       await scheduler.stop();
       await queue.stop();
+      for (const stop of afterDrain.reverse()) await stop().catch(() => {});
       cluster?.redis.disconnect();
       if (!options.store) await store.close();
     },

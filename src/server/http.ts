@@ -24,7 +24,7 @@ export interface RunningHttp {
 
 export async function startHttp(
   service: Pick<Service, "store" | "clients" | "queue" | "logger"> &
-    Partial<Pick<Service, "pollStats" | "scheduler" | "cluster" | "health">>,
+    Partial<Pick<Service, "pollStats" | "scheduler" | "cluster" | "health" | "afterDrain">>,
   settings: HttpSettings = {},
   env: NodeJS.ProcessEnv = process.env,
   print: (line: string) => void = (line) => process.stdout.write(`${line}\n`),
@@ -79,6 +79,13 @@ export async function startHttp(
   const port = typeof address === "object" && address ? address.port : settings.port;
   const url = `http://${host === "0.0.0.0" || host === "::" ? "127.0.0.1" : host}:${port}`;
 
+  // The demo clinic outlives the HTTP server until the runs in flight, which call it, have finished.
+  let stopSandbox = sandbox?.stop;
+  if (sandbox && service.afterDrain) {
+    service.afterDrain(sandbox.stop);
+    stopSandbox = undefined;
+  }
+
   print(`cliniko-flow is running at ${url}`);
   if (sandbox) print(`  demo: the sandbox clinic is at ${sandbox.baseUrl} (connection "${DEMO_CONNECTION}")`);
   if (shownPassword) print(`  log in with the password: ${shownPassword}`);
@@ -91,7 +98,7 @@ export async function startHttp(
     url,
     async stop() {
       await app.close();
-      await sandbox?.stop();
+      await stopSandbox?.();
     },
   };
 }
