@@ -16,6 +16,7 @@ export function register(program: Command): string[] {
     .command("sandbox")
     .description("run the sandbox Cliniko (a stateful fake of the Cliniko API) on 127.0.0.1")
     .option("--port <port>", "port to listen on (0 = any free port)", integer("--port", 0, 65535), 4010)
+    .option("--host <host>", "address to listen on (0.0.0.0: reachable from other containers)", "127.0.0.1")
     .option("--seed <seed>", "initial data: demo (a fictitious clinic) or empty", "demo")
     .option(
       "--seed-number <n>",
@@ -34,6 +35,7 @@ export function register(program: Command): string[] {
     .action(
       async (opts: {
         port: number;
+        host: string;
         seed: string;
         seedNumber: number;
         rateLimit: number;
@@ -46,6 +48,7 @@ export function register(program: Command): string[] {
         const { startSandbox } = await import("../../sandbox/index.ts");
         const sandbox = await startSandbox({
           port: opts.port,
+          host: opts.host,
           seed: opts.seed,
           seedNumber: opts.seedNumber,
           rateLimit: opts.rateLimit,
