@@ -6,6 +6,7 @@
 
 # Build stage: every dependency, the compiled server (dist/) and the web UI (web/dist/).
 FROM node:24-bookworm-slim AS build
+ENV NPM_CONFIG_UPDATE_NOTIFIER=false
 WORKDIR /app
 COPY package.json package-lock.json ./
 # --ignore-scripts: the root package's `prepare` would build before the sources are here, and the

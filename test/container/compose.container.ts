@@ -3,7 +3,7 @@
  * api and two workers, plus a sandbox Cliniko. A webhook workflow's 200 posts each run once; a
  * worker SIGKILLed mid-load loses and duplicates nothing (its runs are taken over once their
  * lease ends); a third worker started by scaling up picks up work alone when the others stop.
- * Judged by the sandbox's own records: one medical alert per post.
+ * Judged by the sandbox's own records: at most one medical alert per post, one per succeeded run.
  */
 import assert from "node:assert/strict";
 import { randomBytes } from "node:crypto";

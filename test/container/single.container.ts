@@ -147,21 +147,20 @@ test("one container on SQLite: demo run, drain on podman stop, state kept on the
   const exitCode = await podman("inspect", "--format", "{{.State.ExitCode}}", first);
   assert.equal(exitCode, "0", "SIGTERM ends the process cleanly, not by SIGKILL");
   assert.ok(stopMs < 30_000, `podman stop took ${stopMs} ms, past the 30 s drain time`);
+  // Every file the process wrote to /data (database, journal, secret, password, sandbox) is owner-only.
   const files = await podman(
     "run",
     "--rm",
     "-v",
     `${volume}:/data`,
     "--entrypoint",
-    "stat",
+    "sh",
     IMAGE,
     "-c",
-    "%a %u %n",
-    "/data",
-    "/data/secret.key",
-    "/data/cliniko-flow.db",
-    "/data/demo-password.txt",
+    'stat -c "%a %u %n" /data /data/*',
   );
+  for (const name of ["secret.key", "cliniko-flow.db", "demo-password.txt"])
+    assert.match(files, new RegExp(`/data/${name}$`, "m"));
   for (const line of files.split("\n")) assert.match(line, /^(600|700) 1000 /, files);
 
   // A new container on the same volume: same password, workflow, runs and connections.
