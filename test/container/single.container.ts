@@ -122,8 +122,6 @@ test("one container on SQLite: demo run, drain on podman stop, state kept on the
   assert.ok(firstRun.finishedAt);
 
   // A second Cliniko connection, stored encrypted with the secret generated into /data.
-  const saved = (await sandboxControl(first, origin, "GET", "")) as { keySuffixes: string[] };
-  assert.ok(saved.keySuffixes.length > 0);
   const sandboxKey = (JSON.parse(await exec(first, "cat", "/data/sandbox.json")) as { apiKeys: string[] }).apiKeys[0]!;
   await api.post("/api/connections", {
     name: "kept",
@@ -147,6 +145,7 @@ test("one container on SQLite: demo run, drain on podman stop, state kept on the
   const exitCode = await podman("inspect", "--format", "{{.State.ExitCode}}", first);
   assert.equal(exitCode, "0", "SIGTERM ends the process cleanly, not by SIGKILL");
   assert.ok(stopMs < 30_000, `podman stop took ${stopMs} ms, past the 30 s drain time`);
+  process.stdout.write(`# podman stop with a run in flight: ${stopMs} ms\n`);
   // Every file the process wrote to /data (database, journal, secret, password, sandbox) is owner-only.
   const files = await podman(
     "run",

@@ -14,7 +14,7 @@ function integer(name: string, min: number, max: number) {
 export function register(program: Command): string[] {
   program
     .command("sandbox")
-    .description("run the sandbox Cliniko (a stateful fake of the Cliniko API) on 127.0.0.1")
+    .description("run the sandbox Cliniko (a stateful fake of the Cliniko API), on 127.0.0.1 unless --host says")
     .option("--port <port>", "port to listen on (0 = any free port)", integer("--port", 0, 65535), 4010)
     .option("--host <host>", "address to listen on (0.0.0.0: reachable from other containers)", "127.0.0.1")
     .option("--seed <seed>", "initial data: demo (a fictitious clinic) or empty", "demo")
