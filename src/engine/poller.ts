@@ -84,7 +84,7 @@ export async function pollResource(
     const read = await readWindow(
       deps.client,
       job.resource,
-      { settled: window.settled, cursor: ms(state.cursor), overlapMs: overlap },
+      { settled: window.settled, cursor: await readThrough(store, job, state.cursor), overlapMs: overlap },
       { onPage },
     );
     records = read.records;
@@ -146,6 +146,7 @@ export async function pollResource(
     pruneBefore: seenFloor,
     overlapMs: overlap,
     backfillDone: job.targets.filter((t) => t.workflow.backfillFrom).map((t) => t.workflow.id),
+    readers: job.targets.map((t) => t.workflow.id),
   });
   return {
     records: records.length,
@@ -157,6 +158,28 @@ export async function pollResource(
     cursor: cursor ?? state.cursor,
     settled: iso(disturbed ? window.settled : settled),
   };
+}
+
+/**
+ * How far down this poll must read on-time changes: the oldest read-through mark among the
+ * workflows it serves. The pair's cursor is what the last poll of any workflow read; a workflow
+ * that poll did not serve (another file's `run --once`) has not seen what lies between its own
+ * mark and the pair's, and must get it now, not once its range is final. A workflow with no mark
+ * yet (activated since, or stored before marks existed) is owed everything since its activation.
+ * Reading further down never breaks exactness: it only reads more.
+ */
+async function readThrough(store: Store, job: PollJob, pairCursor: string): Promise<number> {
+  const marks = await store.polling.readThrough(
+    job.connectionKey,
+    job.pollKey,
+    job.targets.map((t) => t.workflow.id),
+  );
+  let oldest = ms(pairCursor);
+  for (const t of job.targets) {
+    const mark = marks.get(t.workflow.id) ?? t.workflow.activatedAt;
+    if (mark && ms(mark) < oldest) oldest = ms(mark);
+  }
+  return oldest;
 }
 
 /** Groups active workflows with catalogue triggers into one job per (connection, resource). */

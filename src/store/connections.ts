@@ -199,6 +199,7 @@ export class ConnectionStore {
     this.#generation++;
     if (removed) {
       await this.#db.deleteFrom("trigger_cursors").where("connection_key", "=", name).execute();
+      await this.#db.deleteFrom("poll_readers").where("connection_key", "=", name).execute();
       await this.#audit.record(actor, "connection.removed", name, null);
     }
     return removed;

@@ -68,6 +68,8 @@ export interface PollCommit {
   overlapMs?: number;
   /** Workflows whose `--since` backfill this poll has served. */
   backfillDone?: number[];
+  /** The workflows this poll served: their read-through marks move (forward only) to `cursor`. */
+  readers?: number[];
 }
 
 /**
@@ -243,6 +245,32 @@ export class PollingStore {
           .where("poll_key", "=", c.pollKey)
           .where("event_time", "<", c.pruneBefore)
           .execute();
+      if (c.cursor && c.readers?.length) {
+        const cursor = c.cursor;
+        await trx
+          .insertInto("poll_readers")
+          .values(
+            c.readers.map((id) => ({
+              connection_key: c.connectionKey,
+              poll_key: c.pollKey,
+              workflow_id: id,
+              cursor,
+              updated_at: now,
+            })),
+          )
+          .onConflict((oc) =>
+            oc.columns(["connection_key", "poll_key", "workflow_id"]).doUpdateSet((eb) => ({
+              cursor: eb
+                .case()
+                .when("poll_readers.cursor", "<", cursor)
+                .then(cursor)
+                .else(eb.ref("poll_readers.cursor"))
+                .end(),
+              updated_at: now,
+            })),
+          )
+          .execute();
+      }
       if (c.backfillDone?.length)
         await trx.updateTable("workflows").set({ backfill_from: null }).where("id", "in", c.backfillDone).execute();
       return { runIds, duplicates };
@@ -279,6 +307,27 @@ export class PollingStore {
       });
       return { runId, duplicate: false };
     });
+  }
+
+  /**
+   * Each workflow's read-through mark on the pair: every change visible up to it was read by a
+   * poll that served the workflow (absent: no poll has recorded one). Polls of one pair may serve
+   * different workflows (`run FILE --once` serves its file's), so the pair's cursor alone cannot
+   * say which on-time changes a workflow has been shown.
+   */
+  async readThrough(connectionKey: string, pollKey: string, workflowIds: number[]): Promise<Map<number, string>> {
+    const out = new Map<number, string>();
+    for (let i = 0; i < workflowIds.length; i += 500) {
+      const rows = await this.#db
+        .selectFrom("poll_readers")
+        .select(["workflow_id", "cursor"])
+        .where("connection_key", "=", connectionKey)
+        .where("poll_key", "=", pollKey)
+        .where("workflow_id", "in", workflowIds.slice(i, i + 500))
+        .execute();
+      for (const r of rows) out.set(r.workflow_id, r.cursor);
+    }
+    return out;
   }
 
   /** Which of these event keys a workflow has already turned into runs. */

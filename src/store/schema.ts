@@ -62,6 +62,16 @@ export interface TriggerCursorsTable {
   updated_at: string;
 }
 
+/** A workflow's read-through mark on its pair's listing (see PollingStore.readThrough). */
+export interface PollReadersTable {
+  connection_key: string;
+  poll_key: string;
+  workflow_id: number;
+  /** Every change visible up to this stamp was read by a poll that served this workflow. */
+  cursor: string;
+  updated_at: string;
+}
+
 export interface SeenEventsTable {
   workflow_id: number;
   event_key: string;
@@ -159,6 +169,7 @@ export interface Database {
   workflow_versions: WorkflowVersionsTable;
   trigger_cursors: TriggerCursorsTable;
   seen_events: SeenEventsTable;
+  poll_readers: PollReadersTable;
   runs: RunsTable;
   step_results: StepResultsTable;
   audit_log: AuditLogTable;

@@ -1,9 +1,11 @@
 import assert from "node:assert/strict";
 import { after, afterEach, before, beforeEach, describe, test } from "node:test";
 import { trigger as catalogTrigger } from "../../src/catalog/index.ts";
+import { runOnce } from "../../src/engine/once.ts";
 import { type PollJob, pollResource } from "../../src/engine/poller.ts";
 import { InProcessQueue } from "../../src/engine/queue.ts";
 import { Scheduler } from "../../src/engine/scheduler.ts";
+import type { WorkflowDefinition } from "../../src/engine/workflow.ts";
 import type { StoredWorkflow } from "../../src/store/index.ts";
 import { type PostgresServer, postgresSkip, startPostgres } from "../support/postgres.ts";
 import { freshPostgresDatabase, type Harness, harness, sleep, workflow } from "./helpers.ts";
@@ -289,5 +291,48 @@ describe("scheduler", () => {
     assert.ok(!(paused.pausedReason ?? "").includes("MS0revoked"));
     assert.equal((await h.store.workflows.get(other.id)).pausedReason, null);
     assert.match((await h.store.workflows.get(nested.id)).pausedReason ?? "", /connection "revoked"/);
+  });
+});
+
+describe("workflows on one resource polled apart (run FILE --once, one file after another)", () => {
+  fresh();
+  const once = (definition: WorkflowDefinition) =>
+    runOnce({ store: h.store, definition, clients: h.clients, env: h.env, runner: { allowPrivateHttp: true } });
+
+  test("a change the other file's poll read fires at this file's next poll, not once its range is final", async () => {
+    const ids = Array.from(
+      { length: 300 },
+      (_, i) =>
+        h.sandbox.control.create("patients", {
+          first_name: `A${i}`,
+          last_name: "Apart",
+          created_at: past(7200),
+          updated_at: past(7200),
+        }).id,
+    );
+    const created = workflow({ name: "new patients file", trigger: { key: "new_patient" } });
+    const updated = workflow({ name: "updated patients file", trigger: { key: "updated_patient" } });
+    await once(created);
+    await once(updated);
+    // A busy clinic (Cliniko's clock moves on): 250 updates in 10 bulk edits over 100 s, read by
+    // the new-patient file's poll (they are not its events).
+    const want: string[] = [];
+    const edit = (from: number, n: number) => {
+      h.sandbox.clock.advance(10_000);
+      const t = h.sandbox.control.touch({ resource: "patients", ids: ids.slice(from, from + n) });
+      want.push(...t.ids.map((id, i) => `${id}@${t.updated_at[i]}`));
+    };
+    for (let k = 0; k < 10; k++) edit(25 * k, 25);
+    assert.equal((await once(created)).queued, 0);
+    // Ten seconds on, 20 more; then the updated-patient file: every update so far is on time.
+    edit(250, 20);
+    const r = await once(updated);
+    const keys = r.runs.map((x) => x.eventKey);
+    assertUnique(keys);
+    assert.equal(keys.length, want.length, `${want.length - keys.length} on-time updates were deferred`);
+    assert.deepEqual(new Set(keys), new Set(want));
+    // Nothing fires again once their range is final.
+    h.sandbox.clock.advance(130_000);
+    assert.equal((await once(updated)).queued, 0);
   });
 });
