@@ -8,12 +8,15 @@
  *   5. cluster: runs/s and CPU per run with 1–3 workers, and the idle cost of 200 connections ×
  *      5 workflows (polls per interval, Redis commands per poll, RSS), against one `serve`
  *   6. webhook runs/s and engine CPU per run and step, the engine in its own process (see webhook.ts)
+ *   7. freshness: change → run latency and polling requests/min, with and without adaptive polling
+ *      (time compressed: BENCH_FRESHNESS_SPEED; see freshness.ts)
  * `npm run bench -- NAME` runs one of them (names below).
  * BENCH_QUICK=1 shrinks the backfill to 2,000 records (and the cluster benchmark's sizes); BENCH_WINDOW_MS sets its window (default 2000);
  * BENCH_MARGIN_PCT overrides our limiter's safety margin over the sandbox's window (shipped: 2).
  */
 import { backfill } from "./backfill.ts";
 import { cluster } from "./cluster.ts";
+import { freshness } from "./freshness.ts";
 import { idleRequests } from "./idle.ts";
 import { memory } from "./memory.ts";
 import { throughput } from "./throughput.ts";
@@ -27,6 +30,7 @@ const benchmarks: Record<string, () => Promise<void>> = {
   backfill,
   cluster,
   webhook,
+  freshness,
 };
 
 const only = process.argv[2];

@@ -55,7 +55,39 @@ export interface RateLimiter {
    * async (a shared store); the pipeline awaits it before retrying.
    */
   blockUntil(epochMs: number): void | Promise<void>;
+  /**
+   * Optional work (a freshness poll) asks here before it starts, and never waits: true when one
+   * request may start now without taking a slot anyone else is waiting for — no 429 hold, nobody
+   * queued, and the optional starts in the window stay within `share` of what the other starts
+   * leave of the limit. A grant is counted as one optional start; the request itself still goes
+   * through `acquire` (it is granted at once: the window has room). A limiter that does not pace
+   * has no budget to share and answers false.
+   */
+  tryOptional(share: number): boolean | Promise<boolean>;
+  /** Counts `n` more optional starts already made (the extra pages of a granted poll). */
+  noteOptional(n: number): void | Promise<void>;
   stats(): RateLimitStats;
+}
+
+/** Optional starts are spread over the window in slices of this fraction of it. */
+export const OPTIONAL_SLICES = 20;
+
+/**
+ * Whether optional work may take one more start: its starts stay within `share` of the slots the
+ * other starts leave (`room`), so with share < 1 it never fills the window itself; and at most
+ * room / OPTIONAL_SLICES of them fall in any twentieth of the window (`recent`: 3 s of a minute),
+ * so they spread over the window instead of being spent in a burst that leaves the rest of it
+ * without any.
+ */
+export function optionalFits(o: {
+  limit: number;
+  inWindow: number;
+  optional: number;
+  recent: number;
+  share: number;
+}): boolean {
+  const room = o.share * (o.limit - Math.max(0, o.inWindow - o.optional));
+  return o.optional + 1 <= room && o.recent + 1 <= Math.max(1, Math.floor(room / OPTIONAL_SLICES));
 }
 
 export interface RateLimitOptions {
@@ -87,6 +119,8 @@ export class SlidingWindowLimiter implements RateLimiter {
   private pumping = false;
   private blocked = 0;
   private counters = { requests: 0, waits: 0, waitedMs: 0, rateLimited: 0 };
+  /** Times of the optional starts inside the window (see tryOptional). */
+  private optional: number[] = [];
 
   constructor(options: RateLimitOptions = {}) {
     this.limit = options.limit ?? 200;
@@ -117,6 +151,28 @@ export class SlidingWindowLimiter implements RateLimiter {
   blockUntil(epochMs: number): void {
     this.counters.rateLimited++;
     if (epochMs > this.blocked) this.blocked = epochMs;
+  }
+
+  tryOptional(share: number): boolean {
+    const now = this.clock.now();
+    if (this.blocked > now || this.queue.length > 0) return false;
+    this.optional = this.optional.filter((t) => t > now - this.windowMs);
+    const slice = now - this.windowMs / OPTIONAL_SLICES;
+    const fits = optionalFits({
+      limit: this.limit,
+      inWindow: this.inWindow(now),
+      optional: this.optional.length,
+      recent: this.optional.filter((t) => t > slice).length,
+      share,
+    });
+    if (!fits) return false;
+    this.optional.push(now);
+    return true;
+  }
+
+  noteOptional(n: number): void {
+    const now = this.clock.now();
+    for (let i = 0; i < n; i++) this.optional.push(now);
   }
 
   stats(): RateLimitStats {
@@ -199,6 +255,10 @@ export class UnlimitedLimiter implements RateLimiter {
     this.counters.rateLimited++;
     if (epochMs > this.blocked) this.blocked = epochMs;
   }
+  tryOptional(): boolean {
+    return false;
+  }
+  noteOptional(): void {}
   stats(): RateLimitStats {
     return { ...this.counters, queued: 0, blockedUntil: this.blocked > this.clock.now() ? this.blocked : 0 };
   }

@@ -17,7 +17,13 @@
  */
 import { randomBytes } from "node:crypto";
 import type { Redis } from "ioredis";
-import { keyFingerprint, type LimiterRegistry, type RateLimiter, type RateLimitStats } from "./rate-limit.ts";
+import {
+  keyFingerprint,
+  type LimiterRegistry,
+  OPTIONAL_SLICES,
+  type RateLimiter,
+  type RateLimitStats,
+} from "./rate-limit.ts";
 
 /**
  * KEYS: starts, block, waiters, seen, seq. ARGV: limit (0: unpaced), windowMs, waiter id, staleMs.
@@ -72,9 +78,46 @@ if until_ > cur then redis.call('SET', KEYS[1], until_, 'PXAT', until_ + 1000) e
 return redis.call('INCR', KEYS[2])
 `;
 
+/**
+ * KEYS: starts, block, seen, optional, seq. ARGV: limit, windowMs, share, staleMs, count, slices.
+ * Optional work (a freshness poll) asks here and never waits: 1 when `count` optional starts are
+ * granted (and counted), 0 when the key is held by a 429, any process is waiting for a slot, or
+ * the optional starts would exceed `share` of what the other starts leave (optionalFits in
+ * rate-limit.ts). Share 0 only records `count` optional starts already made (a poll's extra pages).
+ */
+const OPTIONAL = `
+local t = redis.call('TIME')
+local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+local limit = tonumber(ARGV[1])
+local window = tonumber(ARGV[2])
+local share = tonumber(ARGV[3])
+local stale = tonumber(ARGV[4])
+local count = tonumber(ARGV[5])
+redis.call('ZREMRANGEBYSCORE', KEYS[4], '-inf', now - window)
+if share > 0 then
+  if limit == 0 then return 0 end
+  if tonumber(redis.call('GET', KEYS[2]) or '0') > now then return 0 end
+  if redis.call('ZCOUNT', KEYS[3], now - stale, '+inf') > 0 then return 0 end
+  redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', now - window)
+  local optional = redis.call('ZCARD', KEYS[4])
+  local room = share * (limit - math.max(0, redis.call('ZCARD', KEYS[1]) - optional))
+  if optional + count > room then return 0 end
+  local recent = redis.call('ZCOUNT', KEYS[4], '(' .. (now - window / ARGV[6]), '+inf')
+  if recent + count > math.max(1, math.floor(room / tonumber(ARGV[6]))) then return 0 end
+end
+for i = 1, count do
+  local seq = redis.call('INCR', KEYS[5])
+  redis.call('ZADD', KEYS[4], now, now .. '-' .. seq)
+end
+redis.call('PEXPIRE', KEYS[4], window)
+redis.call('PEXPIRE', KEYS[5], window)
+return 1
+`;
+
 type LimiterRedis = Redis & {
   flowAcquire(...args: (string | number)[]): Promise<[number, number]>;
   flowBlock(...args: (string | number)[]): Promise<number>;
+  flowOptional(...args: (string | number)[]): Promise<number>;
 };
 
 export interface RedisLimitersOptions {
@@ -123,6 +166,7 @@ export class RedisLimiters implements LimiterRegistry {
     if (!("flowAcquire" in redis)) {
       redis.defineCommand("flowAcquire", { numberOfKeys: 5, lua: ACQUIRE });
       redis.defineCommand("flowBlock", { numberOfKeys: 2, lua: BLOCK });
+      redis.defineCommand("flowOptional", { numberOfKeys: 5, lua: OPTIONAL });
     }
   }
 
@@ -136,6 +180,7 @@ export class RedisLimiters implements LimiterRegistry {
       seen: `${base}:seen`,
       seq: `${base}:seq`,
       limited: `${base}:429`,
+      optional: `${base}:optional`,
     };
   }
 
@@ -192,6 +237,32 @@ export class RedisLimiters implements LimiterRegistry {
     );
   }
 
+  /**
+   * @internal one round trip of the optional-work script: `share` 0 only records `count` starts
+   * already made. A Redis error refuses (optional work is the first thing to give up).
+   */
+  async optional(fp: string, share: number, count = 1): Promise<boolean> {
+    const k = this.keys(fp);
+    try {
+      const granted = await this.#redis.flowOptional(
+        k.starts,
+        k.block,
+        k.seen,
+        k.optional,
+        k.seq,
+        this.limit,
+        this.windowMs,
+        share,
+        this.staleMs,
+        count,
+        OPTIONAL_SLICES,
+      );
+      return granted === 1;
+    } catch {
+      return false;
+    }
+  }
+
   /** @internal */
   block(fp: string, epochMs: number): Promise<number> {
     const k = this.keys(fp);
@@ -242,6 +313,15 @@ class RedisLimiter implements RateLimiter {
     this.#counters.rateLimited++;
     if (epochMs > this.#blocked) this.#blocked = epochMs;
     await this.#registry.block(this.#fp, epochMs);
+  }
+
+  async tryOptional(share: number): Promise<boolean> {
+    if (this.#queue.length > 0 || this.#blocked > Date.now() || share <= 0) return false;
+    return this.#registry.optional(this.#fp, share);
+  }
+
+  async noteOptional(n: number): Promise<void> {
+    if (n > 0) await this.#registry.optional(this.#fp, 0, n);
   }
 
   stats(): RateLimitStats {

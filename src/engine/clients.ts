@@ -9,9 +9,16 @@ import { appConnectionKind } from "../apps/connections.ts";
 import { AppError, issuesText } from "../apps/errors.ts";
 import { AppLimiters } from "../apps/limits.ts";
 import type { AppConnection } from "../apps/types.ts";
+import type { ClinikoClientWithStats } from "../cliniko/client.ts";
 import { createClient } from "../cliniko/client.ts";
 import { ClinikoConfigError } from "../cliniko/errors.ts";
-import { type Clock, type LimiterRegistry, LocalLimiters, type RateLimitStats } from "../cliniko/rate-limit.ts";
+import {
+  type Clock,
+  type LimiterRegistry,
+  LocalLimiters,
+  type RateLimiter,
+  type RateLimitStats,
+} from "../cliniko/rate-limit.ts";
 import { type ConnectionSettings, connectionFromEnv } from "../cliniko/regions.ts";
 import type { ClinikoClient } from "../cliniko/types.ts";
 import type { AppKind, ConnectionKind } from "../connection-kinds.ts";
@@ -21,6 +28,8 @@ export interface ResolvedClient {
   /** Stable key for cursors: the connection's name, or `env:<fingerprint>`. */
   key: string;
   client: ClinikoClient;
+  /** The budget of the connection's API key, shared by every client on that key. */
+  limiter: RateLimiter;
 }
 
 export interface ClientProviderOptions {
@@ -107,7 +116,7 @@ export class ClientProvider {
   readonly #store: Store;
   readonly #env: NodeJS.ProcessEnv;
   readonly #timeoutMs?: number;
-  readonly #cache = new Map<string, { fingerprint: string; client: ClinikoClient }>();
+  readonly #cache = new Map<string, { fingerprint: string; client: ClinikoClientWithStats }>();
   readonly #lookups = new Map<string, { at: number; generation: number; resolved: Resolved }>();
   readonly #ttlMs: number;
   readonly #preferEnv: boolean;
@@ -187,14 +196,15 @@ export class ClientProvider {
   async resolve(name?: string): Promise<ResolvedClient> {
     const { key, settings, fingerprint } = await this.#settings(name);
     const cached = this.#cache.get(key);
-    if (cached && cached.fingerprint === fingerprint) return { key, client: cached.client };
+    if (cached && cached.fingerprint === fingerprint)
+      return { key, client: cached.client, limiter: cached.client.limiter };
     const client = createClient({
       ...settings,
       ...(this.#timeoutMs ? { timeoutMs: this.#timeoutMs } : {}),
       limiters: this.#limiters,
     });
     this.#cache.set(key, { fingerprint, client });
-    return { key, client };
+    return { key, client, limiter: client.limiter };
   }
 
   async #settings(name?: string): Promise<Resolved> {

@@ -11,6 +11,7 @@ import { parseDuration } from "../expressions/duration.ts";
 import { isStepKind, stepKind } from "../steps/registry.ts";
 import type { Store, StoredWorkflow } from "../store/index.ts";
 import type { ClientProvider } from "./clients.ts";
+import { dueForFreshness, FRESHNESS_DEFAULTS, type FreshnessOptions, pollShareFromEnv } from "./freshness.ts";
 import { type PollJob, type PollResult, planPollJobs, pollJobId, pollResource } from "./poller.ts";
 import type { RunQueue } from "./queue.ts";
 import { allSteps, intervalOf, validateWorkflow, type WorkflowDefinition } from "./workflow.ts";
@@ -39,6 +40,11 @@ export interface SchedulerOptions {
   cluster?: { reconcile(plan: { id: string; intervalMs: number }[]): Promise<void>; backoff?: SharedBackoff };
   /** Fire `schedule` triggers here (default true; false for `serve --role api`). */
   fireSchedules?: boolean;
+  /**
+   * Adaptive polling (freshness.ts): the share defaults to CLINIKO_FLOW_POLL_SHARE; benchmarks
+   * compress the other timings.
+   */
+  freshness?: Partial<FreshnessOptions>;
 }
 
 /**
@@ -57,9 +63,14 @@ export interface SharedBackoff {
 interface JobState {
   job: PollJob;
   intervalMs: number;
+  /** When the regular poll (at the interval) is due. */
   nextAt: number;
   running: boolean;
   failures: number;
+  /** Freshness (freshness.ts): when this process last polled the pair and last saw it change. */
+  lastPollAt: number;
+  lastChangeAt: number;
+  cursor?: string;
 }
 
 interface ScheduleState {
@@ -89,9 +100,15 @@ export class Scheduler {
   #busy = false;
   #again = false;
   readonly #inFlight = new Set<Promise<unknown>>();
+  readonly #freshness: FreshnessOptions;
 
   constructor(options: SchedulerOptions) {
     this.#o = options;
+    this.#freshness = {
+      share: pollShareFromEnv(options.env ?? process.env),
+      ...FRESHNESS_DEFAULTS,
+      ...options.freshness,
+    };
   }
 
   start(): void {
@@ -176,6 +193,7 @@ export class Scheduler {
       state.running = true;
       this.#track(this.#runJob(state));
     }
+    if (!this.#o.cluster && this.#freshness.share > 0) await this.#freshen(now);
     for (const s of this.#schedules.values()) {
       if (this.#o.fireSchedules === false || s.nextAt > now) continue;
       const slot = s.nextAt;
@@ -224,7 +242,18 @@ export class Scheduler {
         existing.job = job;
         if (intervalMs < existing.intervalMs) existing.nextAt = Math.min(existing.nextAt, Date.now() + intervalMs);
         existing.intervalMs = intervalMs;
-      } else this.#jobs.set(id, { job, intervalMs, nextAt: 0, running: false, failures: 0 });
+      }
+      // A new pair starts as if it had just changed: fast polls that slow down if it stays quiet.
+      else
+        this.#jobs.set(id, {
+          job,
+          intervalMs,
+          nextAt: 0,
+          running: false,
+          failures: 0,
+          lastPollAt: 0,
+          lastChangeAt: Date.now(),
+        });
     }
     for (const id of this.#jobs.keys()) if (!seen.has(id)) this.#jobs.delete(id);
     await this.#o.cluster?.reconcile([...this.#jobs].map(([id, state]) => ({ id, intervalMs: state.intervalMs })));
@@ -280,11 +309,41 @@ export class Scheduler {
     if (runIds.length) this.#o.queue.notify();
   }
 
-  async #runJob(state: JobState): Promise<void> {
+  /**
+   * Freshness polls (freshness.ts): each pair whose freshness interval has passed, most overdue
+   * first, asks its key's limiter for an optional start; a refusal (someone waits, a 429, the
+   * share is spent) ends the round for that key. Pairs that are failing keep their backoff.
+   */
+  async #freshen(now: number): Promise<void> {
+    const idle = [...this.#jobs.values()].filter((s) => !s.running && s.failures === 0);
+    const refused = new Set<string>();
+    const timing = (s: JobState) => ({ everyMs: s.intervalMs, lastPollAt: s.lastPollAt, lastChangeAt: s.lastChangeAt });
+    for (const state of dueForFreshness(idle, timing, now, this.#freshness)) {
+      if (refused.has(state.job.connectionKey)) continue;
+      const limiter = await this.#o.clients
+        .resolve(state.job.connectionName)
+        .then((r) => r.limiter)
+        .catch(() => undefined);
+      if (!limiter || !(await limiter.tryOptional(this.#freshness.share))) {
+        refused.add(state.job.connectionKey);
+        continue;
+      }
+      state.running = true;
+      this.#track(this.#runJob(state, true));
+    }
+  }
+
+  async #runJob(state: JobState, fresh = false): Promise<void> {
     const { job } = state;
     try {
-      const { client } = await this.#o.clients.resolve(job.connectionName);
+      const { client, limiter } = await this.#o.clients.resolve(job.connectionName);
       const result = await pollResource(job, { store: this.#o.store, client, overlapMs: this.#o.overlapMs });
+      const polledAt = Date.now();
+      // The grant covered one request; a busy resource's further pages count as optional too.
+      if (fresh && result.pages > 1) await limiter.noteOptional(result.pages - 1);
+      if (state.cursor !== undefined && result.cursor !== state.cursor) state.lastChangeAt = polledAt;
+      state.cursor = result.cursor;
+      state.lastPollAt = polledAt;
       if (state.failures > 0) await this.#o.cluster?.backoff?.recovered(pollJobId(job)).catch(() => {});
       state.failures = 0;
       // A disturbed listing is re-read soon rather than a full interval later.

@@ -162,3 +162,50 @@ describe("limiter statistics for /metrics", () => {
     assert.deepEqual([unpaced.stats().requests, unpaced.stats().rateLimited], [2, 1]);
   });
 });
+
+describe("optional starts (freshness polls) take spare budget only", () => {
+  it("are spread over the window, stay within the share of what others leave, and never take a slot anyone waits for", async () => {
+    const clock = new FakeClock();
+    const limiter = new SlidingWindowLimiter({ limit: 200, windowMs: 60_000, marginMs: 0, clock });
+    // Alone on the key: half of 200 a minute, at most 5 in any 3 s (200 × 0.5 / 20).
+    let granted = 0;
+    for (let s = 0; s < 60; s++) {
+      for (let i = 0; i < 10; i++)
+        if (limiter.tryOptional(0.5)) {
+          granted++;
+          await limiter.acquire();
+        }
+      await clock.advance(1000);
+    }
+    assert.equal(granted, 100, "half of the budget over the minute");
+    assert.equal(limiter.stats().waits, 0, "the optional requests themselves never waited");
+    // A minute later, other work uses 120 of the window: optional starts get half of the 80 left.
+    await clock.advance(60_000);
+    for (let i = 0; i < 120; i++) await limiter.acquire();
+    granted = 0;
+    for (let s = 0; s < 50; s++) {
+      for (let i = 0; i < 10; i++) if (limiter.tryOptional(0.5)) granted++;
+      await clock.advance(1000);
+    }
+    assert.ok(granted <= 40, `${granted} optional starts while others used 120 of 200`);
+    assert.ok(granted >= 30, `${granted}: the spare budget is used`);
+  });
+
+  it("are refused while a caller is queued and while a 429 holds the key", async () => {
+    const clock = new FakeClock();
+    const limiter = new SlidingWindowLimiter({ limit: 10, windowMs: 60_000, marginMs: 0, clock });
+    for (let i = 0; i < 10; i++) await limiter.acquire();
+    const waiting = limiter.acquire();
+    await flush();
+    assert.equal(limiter.stats().queued, 1);
+    assert.equal(limiter.tryOptional(0.9), false, "a run is waiting for a slot");
+    await clock.advance(60_000);
+    await waiting;
+    await clock.advance(60_000);
+    limiter.blockUntil(clock.now() + 5000);
+    assert.equal(limiter.tryOptional(0.9), false, "a 429's reset holds optional work too");
+    await clock.advance(5000);
+    assert.equal(limiter.tryOptional(0.9), true);
+    assert.equal(new UnlimitedLimiter().tryOptional(), false, "no pacing, no budget to share");
+  });
+});

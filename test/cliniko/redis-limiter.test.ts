@@ -106,6 +106,26 @@ describe("Redis limiter (shared budget per key)", { skip }, () => {
     assert.equal(shared[0]!.startsInWindow, 2);
   });
 
+  it("optional starts share one allocation across processes and give way to a waiting process and a 429", async () => {
+    // 200 a minute: optional work gets half, at most 5 in any 3 s, whichever process asks.
+    const [a, b] = cluster(2, { limit: 200, windowMs: 60_000, marginMs: 0 });
+    let granted = 0;
+    for (let i = 0; i < 10; i++) if (await (i % 2 ? a! : b!).forKey("k").tryOptional(0.5)) granted++;
+    assert.equal(granted, 5, "one slice of the window's share, across both processes");
+    const [c, d] = cluster(2, { limit: 3, windowMs: 60_000, marginMs: 0 });
+    for (let i = 0; i < 3; i++) await c!.forKey("k").acquire();
+    const stop = new AbortController();
+    const waiting = c!.forKey("k").acquire(stop.signal);
+    await new Promise((r) => setTimeout(r, 100));
+    assert.equal(await d!.forKey("k").tryOptional(0.9), false, "another process waits for a slot");
+    stop.abort();
+    await assert.rejects(waiting);
+    const [e, f] = cluster(2, { limit: 200, windowMs: 60_000 });
+    await e!.forKey("k").blockUntil(Date.now() + 60_000);
+    assert.equal(await f!.forKey("k").tryOptional(0.5), false, "a 429 holds optional work in every process");
+    await new Promise((r) => setTimeout(r, 1100)); // the aborted pump's last sleep ends before Redis closes
+  });
+
   it("an unpaced cluster still honours a shared 429", async () => {
     const [a, b] = cluster(2, { paced: false });
     await Promise.all(Array.from({ length: 50 }, () => a!.forKey("k").acquire()));
