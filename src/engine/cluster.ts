@@ -20,6 +20,7 @@ import { Queue, Worker } from "bullmq";
 import { Redis } from "ioredis";
 import type { Logger } from "pino";
 import type { RunRecord, Store } from "../store/index.ts";
+import { PairClaims } from "./pair-claims.ts";
 import { newOwner, type RunQueue } from "./queue.ts";
 import type { SharedBackoff } from "./scheduler.ts";
 
@@ -267,6 +268,8 @@ export class ClusterPolls {
   readonly queue: Queue;
   /** Failing polls held off cluster-wide (the scheduler reads it before each poll). */
   readonly backoff: PollBackoff;
+  /** Each pair's last poll and change, and its running poll, cluster-wide (adaptive polling). */
+  readonly pairs: PairClaims;
   readonly #redis: Redis;
   #worker?: Worker;
   readonly #logger?: Logger;
@@ -275,6 +278,7 @@ export class ClusterPolls {
     this.#redis = redis;
     this.#logger = logger;
     this.backoff = new PollBackoff(redis);
+    this.pairs = new PairClaims(redis);
     this.queue = new Queue(POLLS_QUEUE, {
       connection: redis,
       defaultJobOptions: { removeOnComplete: true, removeOnFail: true, attempts: 1 },

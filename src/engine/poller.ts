@@ -48,6 +48,8 @@ export interface PollResult {
   duplicates: number;
   /** The listing changed under us while paging; the cursor was held back. */
   disturbed: boolean;
+  /** The read found a change newer than the pair's cursor (adaptive polling speeds up). */
+  changed: boolean;
   cursor: string;
   /** Where the next poll reads from (see PollWindow). */
   settled: string;
@@ -155,6 +157,7 @@ export async function pollResource(
     runIds: committed.runIds,
     duplicates: committed.duplicates,
     disturbed,
+    changed: maxUpdated > ms(state.cursor),
     cursor: cursor ?? state.cursor,
     settled: iso(disturbed ? window.settled : settled),
   };

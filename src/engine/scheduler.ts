@@ -11,7 +11,13 @@ import { parseDuration } from "../expressions/duration.ts";
 import { isStepKind, stepKind } from "../steps/registry.ts";
 import type { Store, StoredWorkflow } from "../store/index.ts";
 import type { ClientProvider } from "./clients.ts";
-import { dueForFreshness, FRESHNESS_DEFAULTS, type FreshnessOptions, pollShareFromEnv } from "./freshness.ts";
+import {
+  dueForFreshness,
+  FRESHNESS_DEFAULTS,
+  type FreshnessOptions,
+  freshIntervalMs,
+  pollShareFromEnv,
+} from "./freshness.ts";
 import { type PollJob, type PollResult, planPollJobs, pollJobId, pollResource } from "./poller.ts";
 import type { RunQueue } from "./queue.ts";
 import { allSteps, intervalOf, validateWorkflow, type WorkflowDefinition } from "./workflow.ts";
@@ -37,7 +43,11 @@ export interface SchedulerOptions {
    * Distributed mode: polls are timed by the cluster's job schedulers, not here. After each
    * reload the plan goes to `reconcile`; the process's poll jobs call `pollNow`.
    */
-  cluster?: { reconcile(plan: { id: string; intervalMs: number }[]): Promise<void>; backoff?: SharedBackoff };
+  cluster?: {
+    reconcile(plan: { id: string; intervalMs: number }[]): Promise<void>;
+    backoff?: SharedBackoff;
+    pairs?: SharedPairs;
+  };
   /** Fire `schedule` triggers here (default true; false for `serve --role api`). */
   fireSchedules?: boolean;
   /**
@@ -60,6 +70,28 @@ export interface SharedBackoff {
   recovered(id: string): Promise<void>;
 }
 
+/** A pair's claim (pair-claims.ts): whether this process may poll it now, and its shared timing. */
+export interface PairClaim {
+  claimed: boolean;
+  /** When any process last polled the pair, and last found it changed (epoch ms, 0: never). */
+  lastPollAt: number;
+  lastChangeAt: number;
+}
+
+/**
+ * Distributed mode's pair timing and one-poll-at-a-time, kept where every process sees it
+ * (Redis), so freshness polls are allocated once for the cluster (pair-claims.ts).
+ */
+export interface SharedPairs {
+  /**
+   * A regular poll is refused only while a freshness poll of the pair runs; a freshness poll also
+   * while a regular one runs or before `minGapMs` since the pair's last poll.
+   */
+  claim(id: string, kind: "fresh" | "regular", minGapMs?: number): Promise<PairClaim>;
+  /** Ends a claim; `outcome` when the poll ran (its time and whether it found changes are shared). */
+  release(id: string, kind: "fresh" | "regular", outcome?: { changed: boolean }): Promise<void>;
+}
+
 interface JobState {
   job: PollJob;
   intervalMs: number;
@@ -67,10 +99,9 @@ interface JobState {
   nextAt: number;
   running: boolean;
   failures: number;
-  /** Freshness (freshness.ts): when this process last polled the pair and last saw it change. */
+  /** Freshness (freshness.ts): when the pair was last polled and last found changed. */
   lastPollAt: number;
   lastChangeAt: number;
-  cursor?: string;
 }
 
 interface ScheduleState {
@@ -174,7 +205,19 @@ export class Scheduler {
         return;
       }
     }
-    await this.#runJob(state);
+    const pairs = this.#o.cluster?.pairs;
+    if (pairs) {
+      // A freshness poll of the pair is running somewhere: it reads what this poll would.
+      const claim = await pairs.claim(id, "regular").catch((err: Error) => {
+        state.running = false;
+        throw err;
+      });
+      if (!claim.claimed) {
+        state.running = false;
+        return;
+      }
+    }
+    await this.#runJob(state, { claim: pairs ? "regular" : undefined });
   }
 
   /** Poll jobs as currently planned (for status pages and tests). */
@@ -193,7 +236,7 @@ export class Scheduler {
       state.running = true;
       this.#track(this.#runJob(state));
     }
-    if (!this.#o.cluster && this.#freshness.share > 0) await this.#freshen(now);
+    if (this.#freshness.share > 0 && (!this.#o.cluster || this.#o.cluster.pairs)) await this.#freshen(now);
     for (const s of this.#schedules.values()) {
       if (this.#o.fireSchedules === false || s.nextAt > now) continue;
       const slot = s.nextAt;
@@ -319,31 +362,54 @@ export class Scheduler {
     const refused = new Set<string>();
     const timing = (s: JobState) => ({ everyMs: s.intervalMs, lastPollAt: s.lastPollAt, lastChangeAt: s.lastChangeAt });
     for (const state of dueForFreshness(idle, timing, now, this.#freshness)) {
-      if (refused.has(state.job.connectionKey)) continue;
-      const limiter = await this.#o.clients
-        .resolve(state.job.connectionName)
-        .then((r) => r.limiter)
-        .catch(() => undefined);
-      if (!limiter || !(await limiter.tryOptional(this.#freshness.share))) {
-        refused.add(state.job.connectionKey);
-        continue;
-      }
+      if (refused.has(state.job.connectionKey) || state.running) continue;
       state.running = true;
-      this.#track(this.#runJob(state, true));
+      const started = await this.#startFresh(state, now).catch((err: Error) => {
+        this.#o.logger?.debug({ poll: state.job.pollKey, err: err.message }, "freshness poll not started");
+        return "skipped" as const;
+      });
+      if (started !== "started") state.running = false;
+      if (started === "refused") refused.add(state.job.connectionKey);
     }
   }
 
-  async #runJob(state: JobState, fresh = false): Promise<void> {
+  /**
+   * Starts one freshness poll if the cluster (distributed mode) and the key's budget allow it.
+   * In distributed mode the pair is claimed first, so a refused budget never leaves it claimed.
+   */
+  async #startFresh(state: JobState, now: number): Promise<"started" | "skipped" | "refused"> {
+    const id = pollJobId(state.job);
+    const pairs = this.#o.cluster?.pairs;
+    if (pairs) {
+      if (((await this.#o.cluster?.backoff?.state(id))?.heldMs ?? 0) > 0) return "skipped";
+      const gap = freshIntervalMs(now - state.lastChangeAt, state.intervalMs, this.#freshness);
+      const claim = await pairs.claim(id, "fresh", gap);
+      // Another process's polls count as this one's: the pair's timing is the cluster's.
+      state.lastPollAt = Math.max(state.lastPollAt, claim.lastPollAt);
+      state.lastChangeAt = Math.max(state.lastChangeAt, claim.lastChangeAt);
+      if (!claim.claimed) return "skipped";
+    }
+    const { limiter } = await this.#o.clients.resolve(state.job.connectionName);
+    if (!(await limiter.tryOptional(this.#freshness.share))) {
+      await pairs?.release(id, "fresh");
+      return "refused";
+    }
+    this.#track(this.#runJob(state, { fresh: true, claim: pairs ? "fresh" : undefined }));
+    return "started";
+  }
+
+  async #runJob(state: JobState, how: { fresh?: boolean; claim?: "fresh" | "regular" } = {}): Promise<void> {
     const { job } = state;
+    let outcome: { changed: boolean } | undefined;
     try {
       const { client, limiter } = await this.#o.clients.resolve(job.connectionName);
       const result = await pollResource(job, { store: this.#o.store, client, overlapMs: this.#o.overlapMs });
       const polledAt = Date.now();
       // The grant covered one request; a busy resource's further pages count as optional too.
-      if (fresh && result.pages > 1) await limiter.noteOptional(result.pages - 1);
-      if (state.cursor !== undefined && result.cursor !== state.cursor) state.lastChangeAt = polledAt;
-      state.cursor = result.cursor;
+      if (how.fresh && result.pages > 1) await limiter.noteOptional(result.pages - 1);
+      if (result.changed) state.lastChangeAt = polledAt;
       state.lastPollAt = polledAt;
+      outcome = { changed: result.changed };
       if (state.failures > 0) await this.#o.cluster?.backoff?.recovered(pollJobId(job)).catch(() => {});
       state.failures = 0;
       // A disturbed listing is re-read soon rather than a full interval later.
@@ -375,6 +441,10 @@ export class Scheduler {
         );
       }
     } finally {
+      if (how.claim)
+        await this.#o.cluster?.pairs
+          ?.release(pollJobId(job), how.claim, outcome ?? { changed: false })
+          .catch((err: Error) => this.#o.logger?.warn({ err: err.message }, "poll claim not released"));
       state.running = false;
     }
   }
