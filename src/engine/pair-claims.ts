@@ -12,7 +12,7 @@
  * Times are Redis's clock, as for the rate limiter and the poll backoff.
  */
 import type { Redis } from "ioredis";
-import type { PairClaim, SharedPairs } from "./scheduler.ts";
+import type { PairClaim, PairPeek, SharedPairs } from "./scheduler.ts";
 
 /**
  * KEYS: pair. ARGV: kind ("fresh" | "regular"), min gap since the last poll (ms), lease (ms).
@@ -31,6 +31,15 @@ redis.call('PEXPIRE', KEYS[1], 86400000)
 return {1, last, changed}
 `;
 
+/** KEYS: pair. Returns {1 when a poll of it runs, last poll, last change}. */
+const PEEK = `
+local t = redis.call('TIME')
+local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+local v = redis.call('HMGET', KEYS[1], 'last', 'changed', 'fresh', 'regular')
+local running = (tonumber(v[3] or '0') > now or tonumber(v[4] or '0') > now) and 1 or 0
+return {running, tonumber(v[1] or '0'), tonumber(v[2] or '0'), now}
+`;
+
 /** KEYS: pair. ARGV: kind, polled (1: the poll ran), changed (1: it found changes). */
 const RELEASE = `
 local t = redis.call('TIME')
@@ -43,6 +52,7 @@ return 1
 `;
 
 type PairRedis = Redis & {
+  flowPairPeek(key: string): Promise<[number, number, number, number]>;
   flowPairClaim(key: string, kind: string, gapMs: number, leaseMs: number): Promise<[number, number, number]>;
   flowPairRelease(key: string, kind: string, polled: number, changed: number): Promise<number>;
 };
@@ -59,11 +69,17 @@ export class PairClaims implements SharedPairs {
     if (!("flowPairClaim" in redis)) {
       redis.defineCommand("flowPairClaim", { numberOfKeys: 1, lua: CLAIM });
       redis.defineCommand("flowPairRelease", { numberOfKeys: 1, lua: RELEASE });
+      redis.defineCommand("flowPairPeek", { numberOfKeys: 1, lua: PEEK });
     }
   }
 
   key(id: string): string {
     return `${this.#prefix}:poll-pair:${encodeURIComponent(id)}`;
+  }
+
+  async peek(id: string): Promise<PairPeek> {
+    const [running, lastPollAt, lastChangeAt, now] = await this.#redis.flowPairPeek(this.key(id));
+    return { running: running === 1, lastPollAt, lastChangeAt, now };
   }
 
   async claim(id: string, kind: "fresh" | "regular", minGapMs = 0): Promise<PairClaim> {

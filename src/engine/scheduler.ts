@@ -78,11 +78,20 @@ export interface PairClaim {
   lastChangeAt: number;
 }
 
+/** A pair's shared state read without claiming it (times on the shared clock, with its `now`). */
+export interface PairPeek {
+  running: boolean;
+  lastPollAt: number;
+  lastChangeAt: number;
+  now: number;
+}
+
 /**
  * Distributed mode's pair timing and one-poll-at-a-time, kept where every process sees it
  * (Redis), so freshness polls are allocated once for the cluster (pair-claims.ts).
  */
 export interface SharedPairs {
+  peek(id: string): Promise<PairPeek>;
   /**
    * A regular poll is refused only while a freshness poll of the pair runs; a freshness poll also
    * while a regular one runs or before `minGapMs` since the pair's last poll.
@@ -363,37 +372,43 @@ export class Scheduler {
     const timing = (s: JobState) => ({ everyMs: s.intervalMs, lastPollAt: s.lastPollAt, lastChangeAt: s.lastChangeAt });
     for (const state of dueForFreshness(idle, timing, now, this.#freshness)) {
       if (refused.has(state.job.connectionKey) || state.running) continue;
-      state.running = true;
       const started = await this.#startFresh(state, now).catch((err: Error) => {
         this.#o.logger?.debug({ poll: state.job.pollKey, err: err.message }, "freshness poll not started");
         return "skipped" as const;
       });
-      if (started !== "started") state.running = false;
       if (started === "refused") refused.add(state.job.connectionKey);
     }
   }
 
   /**
-   * Starts one freshness poll if the cluster (distributed mode) and the key's budget allow it.
-   * In distributed mode the pair is claimed first, so a refused budget never leaves it claimed.
+   * Starts one freshness poll if the cluster (distributed mode) and the key's budget allow it. In
+   * distributed mode the pair's shared timing is read first (another worker may have polled it),
+   * then the budget asked, then the pair claimed: a pair is claimed only for a poll that runs, so
+   * a regular poll is never skipped for a freshness poll that did not happen.
    */
   async #startFresh(state: JobState, now: number): Promise<"started" | "skipped" | "refused"> {
     const id = pollJobId(state.job);
     const pairs = this.#o.cluster?.pairs;
+    let gap = 0;
     if (pairs) {
       if (((await this.#o.cluster?.backoff?.state(id))?.heldMs ?? 0) > 0) return "skipped";
-      const gap = freshIntervalMs(now - state.lastChangeAt, state.intervalMs, this.#freshness);
-      const claim = await pairs.claim(id, "fresh", gap);
-      // Another process's polls count as this one's: the pair's timing is the cluster's.
-      state.lastPollAt = Math.max(state.lastPollAt, claim.lastPollAt);
-      state.lastChangeAt = Math.max(state.lastChangeAt, claim.lastChangeAt);
-      if (!claim.claimed) return "skipped";
+      const peek = await pairs.peek(id);
+      // The shared clock's times, moved onto this process's clock.
+      const skew = now - peek.now;
+      if (peek.lastPollAt) state.lastPollAt = Math.max(state.lastPollAt, peek.lastPollAt + skew);
+      if (peek.lastChangeAt) state.lastChangeAt = Math.max(state.lastChangeAt, peek.lastChangeAt + skew);
+      gap = freshIntervalMs(now - state.lastChangeAt, state.intervalMs, this.#freshness);
+      if (peek.running || now - state.lastPollAt < gap) return "skipped";
     }
     const { limiter } = await this.#o.clients.resolve(state.job.connectionName);
-    if (!(await limiter.tryOptional(this.#freshness.share))) {
+    if (!(await limiter.tryOptional(this.#freshness.share))) return "refused";
+    if (pairs && !(await pairs.claim(id, "fresh", gap)).claimed) return "skipped";
+    if (state.running) {
+      // A regular poll of the pair started in this process meanwhile: it reads the same.
       await pairs?.release(id, "fresh");
-      return "refused";
+      return "skipped";
     }
+    state.running = true;
     this.#track(this.#runJob(state, { fresh: true, claim: pairs ? "fresh" : undefined }));
     return "started";
   }

@@ -79,6 +79,29 @@ describe("pair claims and freshness across processes (Redis)", { skip }, () => {
         });
       };
       const schedulers = [make(), make()];
+      // Regular polls (BullMQ's, here called directly) are not skipped by freshness attempts
+      // that the budget refuses: a pair is claimed only for a poll that runs.
+      const unpaced = new Scheduler({
+        store: h.store,
+        clients: new ClientProvider(h.store, { env: h.env }), // CLINIKO_FLOW_RATE_LIMIT=0: no optional starts
+        queue: new InProcessQueue(h.store, { workflowIds: [] }),
+        env: { CLINIKO_FLOW_POLL_SHARE: "0.5" },
+        pollIntervalMs: 60_000,
+        tickMs: 5,
+        freshness: { fastestMs: 100, doublingMs: 60_000 },
+        cluster: { reconcile: async () => {}, pairs: new PairClaims(connect(), { prefix: "t3" }) },
+      });
+      unpaced.start();
+      await unpaced.reload();
+      const [id] = unpaced.jobs().map((j) => `${j.connectionKey}\0${j.pollKey}`);
+      h.sandbox.requestLog.clear();
+      for (let i = 0; i < 20; i++) {
+        await unpaced.pollNow(id!);
+        await sleep(20);
+      }
+      await unpaced.stop();
+      const regular = h.sandbox.requestLog.entries().filter((e) => e.path === "/v1/patients").length;
+      assert.equal(regular, 20, "every regular poll ran");
       h.sandbox.requestLog.clear();
       for (const s of schedulers) s.start();
       await sleep(2000);
