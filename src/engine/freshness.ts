@@ -66,7 +66,8 @@ export function dueForFreshness<T>(
   const due: { pair: T; overdue: number }[] = [];
   for (const pair of pairs) {
     const t = timing(pair);
-    // An every no longer than the fastest interval leaves freshness nothing to add.
+    // An every no longer than the fastest interval leaves freshness nothing to add (the
+    // scheduler's #freshens says the same for distributed mode's claims).
     if (t.everyMs <= o.fastestMs) continue;
     const interval = freshIntervalMs(now - t.lastChangeAt, t.everyMs, o);
     const elapsed = now - t.lastPollAt;

@@ -214,7 +214,7 @@ export class Scheduler {
         return;
       }
     }
-    const pairs = this.#o.cluster?.pairs;
+    const pairs = this.#freshens(state) ? this.#o.cluster?.pairs : undefined;
     if (pairs) {
       // A freshness poll of the pair is running somewhere: it reads what this poll would.
       const claim = await pairs.claim(id, "regular").catch((err: Error) => {
@@ -359,6 +359,11 @@ export class Scheduler {
       pruneBefore: new Date(slot - 7 * 86_400_000).toISOString(),
     });
     if (runIds.length) this.#o.queue.notify();
+  }
+
+  /** Whether freshness polls may come between this pair's regular polls (freshness.ts). */
+  #freshens(state: JobState): boolean {
+    return this.#freshness.share > 0 && state.intervalMs > this.#freshness.fastestMs;
   }
 
   /**
