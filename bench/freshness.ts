@@ -54,7 +54,9 @@ export async function freshness() {
       const fmt = (ms: number) => (ms / 1000).toFixed(1).padStart(5);
       console.log(
         `   ${String(resources).padStart(9)}  ${(share === 0 ? "every only" : `share ${share}`).padEnd(15)}` +
-          `  ${String(r.detected).padStart(3)}/${String(r.changes).padEnd(3)}` +
+          `  ${String(r.detected).padStart(3)}/${String(r.changes).padEnd(3)}${r.superseded ? ` (${r.superseded} superseded)` : ""}`.padEnd(
+            24,
+          ) +
           `  ${fmt(r.p50)} / ${fmt(r.p95)} / ${fmt(r.max)}` +
           `            ${r.perMinute.toFixed(1).padStart(6)}       ${((r.perMinute / LIMIT) * 100).toFixed(1).padStart(5)} %`,
       );
@@ -73,7 +75,7 @@ async function scenario(o: { resources: number; share: number; speed: number; mi
     const resource = catalogTrigger(key).resource;
     pools.set(
       resource,
-      Array.from({ length: 30 }, () => b.sandbox.control.create(resource, { created_at: old, updated_at: old }).id),
+      Array.from({ length: 100 }, () => b.sandbox.control.create(resource, { created_at: old, updated_at: old }).id),
     );
     await b.store.workflows.save(key, wf(key, { key }));
   }
@@ -99,6 +101,7 @@ async function scenario(o: { resources: number; share: number; speed: number; mi
   const count = Math.round(o.minutes * o.perMinute);
   const at = Array.from({ length: count }, () => Math.random() * duration).sort((x, y) => x - y);
   const madeAt = new Map<string, number>();
+  const versions = new Map<string, string[]>();
   const t0 = Date.now();
   for (const offset of at) {
     const wait = t0 + offset - Date.now();
@@ -109,6 +112,7 @@ async function scenario(o: { resources: number; share: number; speed: number; mi
     const key = `${t.ids[0]}@${t.updated_at[0]}`;
     // Two changes of one record in one second are one version (one run): the first counts.
     if (!madeAt.has(key)) madeAt.set(key, Date.now());
+    versions.set(t.ids[0]!, [...(versions.get(t.ids[0]!) ?? []), key]);
   }
   const measured = Date.now() - t0;
   const requests = b.sandbox.requestLog.entries().length;
@@ -116,17 +120,25 @@ async function scenario(o: { resources: number; share: number; speed: number; mi
   await sleep(minute * 1.5);
   await scheduler.stop();
   const latencies: number[] = [];
+  const fired = new Set<string>();
   for (const w of await b.store.workflows.list())
     for (const run of await b.store.runs.list({ workflowId: w.id })) {
+      fired.add(run.eventKey);
       const made = madeAt.get(run.eventKey);
       if (made !== undefined) latencies.push((Date.parse(run.createdAt) - made) * o.speed);
     }
   latencies.sort((x, y) => x - y);
+  // A version changed again before any poll read it fires only as the later version (as two
+  // changes between two polls always do): superseded, not missed.
+  let superseded = 0;
+  for (const keys of versions.values())
+    for (const [i, k] of keys.entries()) if (!fired.has(k) && keys.slice(i + 1).some((l) => fired.has(l))) superseded++;
   const q = (p: number) => latencies[Math.min(latencies.length - 1, Math.floor(p * latencies.length))] ?? Number.NaN;
   await b.close();
   return {
     changes: madeAt.size,
     detected: latencies.length,
+    superseded,
     p50: q(0.5),
     p95: q(0.95),
     max: latencies.at(-1) ?? Number.NaN,
