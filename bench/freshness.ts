@@ -46,7 +46,9 @@ export async function freshness() {
     `\n7. Freshness: change → queued run, ${minutes} simulated minutes per row, time compressed ${speed}×` +
       ` (every 1m, ${LIMIT} requests/min budget)`,
   );
-  console.log("   resources  polling          changes  detection p50 / p95 / max (s)   requests/min  budget used");
+  console.log(
+    "   resources  polling          runs/changes            detection p50 / p95 / max (s)   requests/min  budget used",
+  );
   for (const resources of [10, 1])
     for (const share of [0, DEFAULT_POLL_SHARE]) {
       const perMinute = resources === 1 ? rate / 5 : rate;
@@ -58,7 +60,7 @@ export async function freshness() {
             24,
           ) +
           `  ${fmt(r.p50)} / ${fmt(r.p95)} / ${fmt(r.max)}` +
-          `            ${r.perMinute.toFixed(1).padStart(6)}       ${((r.perMinute / LIMIT) * 100).toFixed(1).padStart(5)} %`,
+          `                 ${r.perMinute.toFixed(1).padStart(6)}       ${((r.perMinute / LIMIT) * 100).toFixed(1).padStart(5)} %`,
       );
     }
 }
