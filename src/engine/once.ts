@@ -43,7 +43,6 @@ export async function runOnce(o: OnceOptions): Promise<OnceSummary> {
   // Keep the enabled state a user chose; a workflow first seen here is stored but not enabled for `serve`.
   let workflow: StoredWorkflow = await store.workflows.save(definition.name, definition, {
     enabled: existing?.enabled ?? false,
-    metadataOnly: definition.metadataOnly ?? existing?.metadataOnly ?? false,
     since: o.since,
     actor: "cli",
   });

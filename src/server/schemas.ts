@@ -309,6 +309,10 @@ export const RunSummary = z.object({
   finishedAt: z.string().nullable(),
   durationMs: z.number().int().nullable(),
   error: z.string().nullable().optional(),
+  dataNotKept: z
+    .string()
+    .nullable()
+    .describe("Set when the run's trigger event and step data were not kept (metadata-only workflow, or erased)."),
 });
 export const StepResultView = z.object({
   stepId: z.string(),

@@ -36,7 +36,17 @@ export interface RunRecord {
   leaseToken: number;
   /** Times the run was taken over from a worker that stopped while running it. */
   interruptions: number;
+  /** Why the payloads are gone, or null while they are kept. */
+  dataRemoved: DataRemoved | null;
 }
+
+/** Why a run's payloads were removed before its retention ended. */
+export const DATA_REMOVED = {
+  "metadata-only":
+    "Not kept: this workflow keeps metadata only, so the trigger event and each step's input and output were dropped when the run ended.",
+  purged: "Erased on request: the trigger event and each step's input and output were removed from this run.",
+} as const;
+export type DataRemoved = keyof typeof DATA_REMOVED;
 
 /**
  * A worker's hold on a run. Every claim increments the run's token; each durable write of the
@@ -100,6 +110,7 @@ export function runSummary(r: RunRecord) {
     finishedAt: r.finishedAt,
     error: r.error,
     replayOf: r.replayOf,
+    dataNotKept: r.dataRemoved ? DATA_REMOVED[r.dataRemoved] : null,
   };
 }
 
@@ -141,6 +152,7 @@ export class RunStore {
       replayOf: r.replay_of,
       leaseToken: r.lease_token,
       interruptions: r.interruptions,
+      dataRemoved: (r.data_removed as DataRemoved | null) ?? null,
     };
   }
 
@@ -169,6 +181,7 @@ export class RunStore {
   }): Promise<number> {
     // Settles once committed, in a commit shared with the other runs queued meanwhile.
     if (this.#group) return this.#group.run((trx) => new RunStore(trx).enqueue(r));
+    const payload = json(r.payload ?? null);
     const row = await this.#db
       .insertInto("runs")
       .values({
@@ -177,7 +190,8 @@ export class RunStore {
         trigger_key: r.triggerKey,
         event_key: r.eventKey,
         status: "queued",
-        trigger_payload: json(r.payload ?? null),
+        trigger_payload: payload,
+        payload_bytes: payload === null ? 0 : Buffer.byteLength(payload),
         created_at: isoNow(),
         replay_of: r.replayOf ?? null,
       })
@@ -524,10 +538,22 @@ export class RunStore {
     });
   }
 
-  /** Metadata-only workflows: drop the payloads once the run is over. */
-  async scrub(runId: number): Promise<void> {
-    await this.#db.updateTable("runs").set({ trigger_payload: null }).where("id", "=", runId).execute();
-    await this.#db.updateTable("step_results").set({ input: null, output: null }).where("run_id", "=", runId).execute();
+  /** Drops the payloads of finished runs (metadata-only workflows when a run ends; purges on request). */
+  async scrub(runIds: number | number[], reason: DataRemoved = "metadata-only"): Promise<void> {
+    const ids = Array.isArray(runIds) ? runIds : [runIds];
+    for (let i = 0; i < ids.length; i += 500) {
+      const chunk = ids.slice(i, i + 500);
+      await this.#db
+        .updateTable("runs")
+        .set({ trigger_payload: null, payload_bytes: 0, data_removed: reason })
+        .where("id", "in", chunk)
+        .execute();
+      await this.#db
+        .updateTable("step_results")
+        .set({ input: null, output: null })
+        .where("run_id", "in", chunk)
+        .execute();
+    }
   }
 
   /** Deletes finished runs older than `before` (RUN_RETENTION_DAYS); returns how many. */

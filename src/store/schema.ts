@@ -104,6 +104,10 @@ export interface RunsTable {
   lease_token: Generated<number>;
   /** Claims that took the run over while it was `running` (its worker stopped mid-run). */
   interruptions: Generated<number>;
+  /** Why the payloads are gone: `metadata-only` (the workflow keeps none) or `purged` (erased on request). */
+  data_removed: string | null;
+  /** Bytes of `trigger_payload` (0 once removed): summed per workflow for the storage cap. */
+  payload_bytes: Generated<number>;
 }
 
 export interface StepResultsTable {
@@ -147,6 +151,10 @@ export interface ApiTokensTable {
   token_hash: string;
   created_at: string;
   last_used_at: string | null;
+  /** After this the token is refused; null: it does not expire. */
+  expires_at: string | null;
+  /** read, write or mcp-read (src/server/token-scopes.ts). */
+  scope: Generated<string>;
 }
 
 export interface WebhookTokensTable {

@@ -8,7 +8,7 @@
  * that introduced them). Envelopes are `v2:` (scrypt key); `v1:` envelopes, from before, used
  * one SHA-256 of the secret — they stay readable, and the migration re-encrypts them as `v2:`.
  */
-import { createCipheriv, createDecipheriv, createHash, randomBytes, scryptSync } from "node:crypto";
+import { createCipheriv, createDecipheriv, createHash, createHmac, randomBytes, scryptSync } from "node:crypto";
 import { mkdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { tightenMode, writePrivateFile } from "../private-file.ts";
@@ -161,4 +161,15 @@ export function legacyReencryptor(key: KeyMaterial, kdf: KdfParams): (envelope: 
     }
     return seal("v2", stretched, plain);
   };
+}
+
+/**
+ * A keyed digest (HMAC-SHA-256 under a key derived from the secret) for values kept only to be
+ * recognised again, such as webhook idempotency keys: the stored digest does not give the value
+ * back, and without the secret a copy of the database cannot be checked against guesses (an
+ * email address, say).
+ */
+export function keyedDigest(key: KeyMaterial): (value: string) => string {
+  const k = createHash("sha256").update(`cliniko-flow digest\0${key.material}`).digest();
+  return (value) => createHmac("sha256", k).update(value).digest("base64url");
 }

@@ -40,7 +40,6 @@ function fromRow(r: Omit<WorkflowsTable, "id"> & { id: number }): StoredWorkflow
 
 export interface SaveOptions {
   enabled?: boolean;
-  metadataOnly?: boolean;
   /** Backfill: on activation, treat events since then as new instead of starting from now. */
   since?: string;
   actor?: string;
@@ -63,6 +62,9 @@ export class WorkflowStore {
     const now = isoNow();
     const actor = options.actor ?? "system";
     const enabled = options.enabled ?? true;
+    // The flag is part of the definition (API, CLI, MCP, editor and export all carry it there);
+    // the column mirrors it so the runner and the run listings read it without parsing.
+    const metadataOnly = (definition as { metadataOnly?: unknown } | null)?.metadataOnly === true;
     const saved = await this.#db.transaction().execute(async (trx) => {
       const existing = await trx.selectFrom("workflows").selectAll().where("name", "=", name).executeTakeFirst();
       if (!existing) {
@@ -73,7 +75,7 @@ export class WorkflowStore {
             version: 1,
             definition: json,
             enabled: enabled ? 1 : 0,
-            metadata_only: options.metadataOnly ? 1 : 0,
+            metadata_only: metadataOnly ? 1 : 0,
             activated_at: enabled ? now : null,
             backfill_from: enabled && options.since ? options.since : null,
             paused_reason: null,
@@ -97,7 +99,7 @@ export class WorkflowStore {
           version,
           definition: json,
           enabled: enabled ? 1 : 0,
-          metadata_only: options.metadataOnly ? 1 : 0,
+          metadata_only: metadataOnly ? 1 : 0,
           activated_at: activating ? now : existing.activated_at,
           backfill_from: options.since ?? (activating ? null : existing.backfill_from),
           paused_reason: enabled ? null : existing.paused_reason,

@@ -24,7 +24,7 @@ async function execute(
   payload: unknown = { id: "1", first_name: "Ada" },
   r: Runner = runner(h),
 ) {
-  const w = await h.store.workflows.save(def.name, def, { metadataOnly: def.metadataOnly });
+  const w = await h.store.workflows.save(def.name, def);
   const id = await h.store.runs.enqueue({
     workflowId: w.id,
     workflowVersion: w.version,
@@ -414,7 +414,7 @@ test("metadata-only workflows keep no payloads once the run ends; a delay parks 
     metadataOnly: true,
     steps: [{ id: "wait", action: "delay", input: { for: "1h" } }],
   });
-  const w = await h.store.workflows.save(def.name, def, { metadataOnly: true });
+  const w = await h.store.workflows.save(def.name, def);
   const id = await h.store.runs.enqueue({
     workflowId: w.id,
     workflowVersion: 1,

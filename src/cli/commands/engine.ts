@@ -217,7 +217,6 @@ export function register(program: Command): string[] {
           const existing = await store.workflows.find(def.name);
           const w = await store.workflows.save(def.name, def, {
             enabled: o.disabled ? false : (def.enabled ?? true),
-            metadataOnly: def.metadataOnly ?? false,
             since: from,
             actor: actor(),
           });

@@ -2,7 +2,7 @@
 
 import { eventSummary } from "../../catalog/event-summary.ts";
 import { planReplay, replayRun } from "../../engine/replay-plan.ts";
-import type { RunRecord, StepRecord } from "../../store/runs.ts";
+import { DATA_REMOVED, type RunRecord, type StepRecord } from "../../store/runs.ts";
 import { conflict, notFound } from "../errors.ts";
 import { IdParams, ReplayBody, ReplayResult, RunSummary, RunsQuery, RunView } from "../schemas.ts";
 import type { RunSummary as Summary, RunView as View } from "../wire.ts";
@@ -26,6 +26,7 @@ function summaryOf(r: RunRecord, title: (triggerKey: string) => string): Summary
     finishedAt: r.finishedAt,
     durationMs: duration(r.startedAt, r.finishedAt),
     error: r.error,
+    dataNotKept: r.dataRemoved ? DATA_REMOVED[r.dataRemoved] : null,
   };
 }
 

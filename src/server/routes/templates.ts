@@ -43,7 +43,7 @@ export const templateRoutes: RoutePlugin = async (app, ctx) => {
       const saved = await ctx.store.workflows.save(
         name,
         { ...definition, name, enabled: undefined },
-        { enabled: false, metadataOnly: definition.metadataOnly ?? false, actor: ctx.actor(req) },
+        { enabled: false, actor: ctx.actor(req) },
       );
       ctx.engine?.notify?.("workflows-changed");
       return reply.code(201).send(viewOf(saved, triggerTitles(ctx.engine)));

@@ -204,7 +204,6 @@ export const workflowRoutes: RoutePlugin = async (app, ctx) => {
       }
       const saved = await ctx.store.workflows.save(definition.name, definition, {
         enabled: existing.enabled,
-        metadataOnly: existing.metadataOnly,
         actor: ctx.actor(req),
       });
       changed();
