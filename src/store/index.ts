@@ -10,7 +10,7 @@ import { GroupCommit } from "./group-commit.ts";
 import { PollingStore } from "./polling.ts";
 import { RunStore } from "./runs.ts";
 import type { Database } from "./schema.ts";
-import { cipherFor, type KdfParams, loadKeyMaterial } from "./secrets.ts";
+import { cipherFor, type KdfParams, keyedDigest, loadKeyMaterial } from "./secrets.ts";
 import { WorkflowStore } from "./workflows.ts";
 
 export interface Store {
@@ -20,6 +20,8 @@ export interface Store {
   readonly polling: PollingStore;
   readonly runs: RunStore;
   readonly audit: AuditLog;
+  /** A keyed digest of a value kept only to be recognised again (webhook idempotency keys). */
+  readonly digest: (value: string) => string;
   close(): Promise<void>;
 }
 
@@ -44,6 +46,7 @@ export async function openStore(options: StoreOptions = {}): Promise<Store> {
     workflows: new WorkflowStore(db, audit),
     polling: new PollingStore(db),
     runs: new RunStore(db, { groupCommit: new GroupCommit(db) }),
+    digest: keyedDigest(key),
     close: () => database.close(),
   };
 }

@@ -7,6 +7,12 @@ type RunsUpdate = UpdateQueryBuilder<Database, "runs", "runs", UpdateResult>;
 
 import { isoNow } from "./time.ts";
 
+/**
+ * The `connection_key` of seen keys that come from webhook posts' idempotency keys, not from a
+ * poll: no poll prunes them, so the runs' retention does (`prune`).
+ */
+export const WEBHOOK_SEEN = "webhook";
+
 /** Every status a run can have; the HTTP API's schemas and the UI's types are built from this list. */
 export const RUN_STATUSES = ["queued", "running", "succeeded", "failed", "unknown"] as const;
 export type RunStatus = (typeof RUN_STATUSES)[number];
@@ -556,8 +562,16 @@ export class RunStore {
     }
   }
 
-  /** Deletes finished runs older than `before` (RUN_RETENTION_DAYS); returns how many. */
+  /**
+   * Deletes finished runs older than `before` (RUN_RETENTION_DAYS), and the webhook idempotency
+   * keys received before then (a retry that late is a new post); returns how many runs.
+   */
   async prune(before: string): Promise<number> {
+    await this.#db
+      .deleteFrom("seen_events")
+      .where("connection_key", "=", WEBHOOK_SEEN)
+      .where("event_time", "<", before)
+      .execute();
     const old = this.#db
       .selectFrom("runs")
       .select("id")

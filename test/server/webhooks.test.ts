@@ -76,6 +76,32 @@ describe("inbound webhooks", () => {
     assert.equal((await s.store.runs.list({ workflowId: Number(id) })).length, 4);
   });
 
+  test("idempotency keys are stored as keyed digests, not the value, and pruned with the runs' retention", async () => {
+    const { id, path } = await hook("Keyed by email", { idempotencyKey: "body.email" });
+    const email = "jo.private@example.com";
+    const first = await s.call("POST", path, { body: { email } });
+    const retry = await s.call("POST", path, { body: { email } });
+    assert.deepEqual([first.status, retry.status], [202, 200], "the digest still recognises the retry");
+    const db = s.store.database.db;
+    const seen = await db.selectFrom("seen_events").selectAll().where("workflow_id", "=", Number(id)).execute();
+    assert.equal(seen.length, 1);
+    const runs = await db.selectFrom("runs").select("event_key").where("workflow_id", "=", Number(id)).execute();
+    for (const text of [JSON.stringify(seen), JSON.stringify(runs.map((r) => r.event_key))])
+      assert.ok(!text.includes("jo.private"), `no key value stored: ${text}`);
+    // Retention: the run and its key both go once they are older than the retention.
+    const old = new Date(Date.now() - 20 * 86_400_000).toISOString();
+    await db.updateTable("seen_events").set({ event_time: old }).where("workflow_id", "=", Number(id)).execute();
+    await db
+      .updateTable("runs")
+      .set({ status: "succeeded", finished_at: old })
+      .where("workflow_id", "=", Number(id))
+      .execute();
+    const pruned = await s.store.runs.prune(new Date(Date.now() - 14 * 86_400_000).toISOString());
+    assert.ok(pruned >= 1);
+    const left = await db.selectFrom("seen_events").selectAll().where("workflow_id", "=", Number(id)).execute();
+    assert.deepEqual(left, [], "the idempotency key was pruned with the run");
+  });
+
   test("CLINIKO_FLOW_WEBHOOK_RATE is a whole number of posts per minute", () => {
     assert.equal(webhookRateFromEnv({}), 600);
     assert.equal(webhookRateFromEnv({ CLINIKO_FLOW_WEBHOOK_RATE: "2000" }), 2000);

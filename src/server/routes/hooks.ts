@@ -5,6 +5,7 @@
  */
 import { randomUUID } from "node:crypto";
 import { hasControlCharacter } from "../../engine/names.ts";
+import { WEBHOOK_SEEN } from "../../store/runs.ts";
 import { HttpError, notFound } from "../errors.ts";
 import { HookAccepted, HookParams, IdParams, WebhookPath } from "../schemas.ts";
 import { type HookTarget, WEBHOOK_PREFIX, type WebhookEvent } from "../webhooks.ts";
@@ -141,10 +142,11 @@ export const hookRoutes: RoutePlugin = async (app, ctx) => {
         return reply.code(202).send({ runId: String(runId) });
       }
       // A sender's retry carries the same key: the first post's run answers it, nothing is queued.
+      // The key is often personal (an email address): only its keyed digest is stored.
       const once = await ctx.store.polling.enqueueOnce({
         ...run,
-        eventKey: `webhook#${key}`,
-        connectionKey: "webhook",
+        eventKey: `webhook#${ctx.store.digest(key)}`,
+        connectionKey: WEBHOOK_SEEN,
         pollKey: `workflow:${w.workflowId}`,
       });
       if (once.duplicate) return reply.code(200).send({ runId: String(once.runId), duplicate: true });
