@@ -4,7 +4,10 @@
  * retrying may help and whether the request may have reached the vendor. The vendor's own error
  * message is kept (the caller says where it is in the body); the request's headers never are.
  */
+import { fetch } from "undici";
 import type { RateLimiter } from "../cliniko/rate-limit.ts";
+import type { AllowList } from "../net/address-policy.ts";
+import { guardedDispatcher, refusalIn } from "../net/outbound.ts";
 import { AppError } from "./errors.ts";
 
 export interface AppRequest {
@@ -16,6 +19,8 @@ export interface AppRequest {
   /** JSON (an object), or a form (URLSearchParams). */
   body?: unknown;
   limiter?: RateLimiter;
+  /** Where the connection may go (the address policy's exceptions). */
+  network: AllowList;
   timeoutMs?: number;
   /** The vendor's error sentence in an error body (its shape differs per vendor). */
   errorMessage?(body: unknown): string | undefined;
@@ -41,7 +46,7 @@ export async function appRequest<T = unknown>(req: AppRequest): Promise<AppRespo
     headers["content-type"] = "application/json";
     body = JSON.stringify(req.body);
   }
-  let res: Response;
+  let res: Awaited<ReturnType<typeof fetch>>;
   try {
     res = await fetch(req.url, {
       method: req.method,
@@ -49,9 +54,13 @@ export async function appRequest<T = unknown>(req: AppRequest): Promise<AppRespo
       body,
       redirect: "error",
       signal: AbortSignal.timeout(req.timeoutMs ?? DEFAULT_TIMEOUT_MS),
+      dispatcher: guardedDispatcher(req.network),
     });
   } catch (err) {
     const e = err as Error & { cause?: { code?: string } };
+    const policy = refusalIn(err);
+    if (policy)
+      throw new AppError(req.app, "config", `${req.app} was not called: the address policy ${policy.message}.`);
     const timeout = e.name === "TimeoutError";
     // A refused connection never carried the request; anything else may have.
     const refused = e.cause?.code === "ECONNREFUSED" || e.cause?.code === "ENOTFOUND";

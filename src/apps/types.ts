@@ -5,6 +5,7 @@
 import type { z } from "zod";
 import type { RateLimiter } from "../cliniko/rate-limit.ts";
 import type { AppKind } from "../connection-kinds.ts";
+import type { AllowList } from "../net/address-policy.ts";
 
 /** A resolved app connection as a step uses it: settings parsed, secrets decrypted. */
 export interface AppConnection<S = Record<string, unknown>> {
@@ -15,6 +16,8 @@ export interface AppConnection<S = Record<string, unknown>> {
   baseUrl?: string;
   /** The limiter of a scope of this connection (a channel, the token): shared process-wide. */
   limiter(scope?: string): RateLimiter;
+  /** The address policy's exceptions (CLINIKO_FLOW_HTTP_ALLOW): every connection the app opens is checked against it. */
+  network: AllowList;
 }
 
 export interface AppConnectionKind {

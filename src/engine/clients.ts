@@ -5,6 +5,7 @@
  * and connection on it and /metrics reads the limiters' counts here.
  */
 import { createHash } from "node:crypto";
+import { baseUrlOverrideAllowed } from "../apps/base-url.ts";
 import { appConnectionKind } from "../apps/connections.ts";
 import { AppError, issuesText } from "../apps/errors.ts";
 import { AppLimiters } from "../apps/limits.ts";
@@ -22,6 +23,7 @@ import {
 import { type ConnectionSettings, connectionFromEnv } from "../cliniko/regions.ts";
 import type { ClinikoClient } from "../cliniko/types.ts";
 import type { AppKind, ConnectionKind } from "../connection-kinds.ts";
+import { type AllowList, allowListFromEnv } from "../net/address-policy.ts";
 import type { Store } from "../store/index.ts";
 
 export interface ResolvedClient {
@@ -170,7 +172,22 @@ export class ClientProvider {
       settings: parsed.data as Record<string, unknown>,
       ...(config.baseUrl ? { baseUrl: config.baseUrl } : {}),
       limiter: (scope = "") => this.#appLimiters.for(config.kind, `${budget}\0${scope}`),
+      network: this.#network(config.baseUrl),
     };
+  }
+
+  /**
+   * The address policy's exceptions for an app connection: CLINIKO_FLOW_HTTP_ALLOW, and the
+   * connection's own vendor URL override, which only tests and the sandbox demo can set
+   * (base-url.ts) and which aims at a fake vendor on this machine.
+   */
+  #network(baseUrl: string | undefined): AllowList {
+    const override = baseUrl && baseUrlOverrideAllowed() ? new URL(baseUrl).hostname : "";
+    const entries = [this.#env.CLINIKO_FLOW_HTTP_ALLOW ?? "", override].filter(Boolean).join(",");
+    return allowListFromEnv({
+      CLINIKO_FLOW_HTTP_ALLOW: entries,
+      CLINIKO_FLOW_ALLOW_PRIVATE_HTTP: this.#env.CLINIKO_FLOW_ALLOW_PRIVATE_HTTP,
+    });
   }
 
   /** The connection key a name resolves to, without building a client. */

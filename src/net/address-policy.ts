@@ -1,5 +1,6 @@
 /**
- * Which addresses `http.request` may connect to. The decision is made on the address itself —
+ * Which addresses the product may connect to: http.request, SMTP and the vendor APIs all ask
+ * here (through outbound.ts). The decision is made on the address itself —
  * after DNS, on the address actually connected to — and on the IPv4 address embedded in IPv6
  * forms (IPv4-mapped, SIIT/IPv4-translated, IPv4-compatible, NAT64, 6to4), never on the text of
  * the URL: `64:ff9b::7f00:1` is 127.0.0.1 and is treated as such.
@@ -7,7 +8,7 @@
  * - Cloud metadata endpoints (169.254.169.254, fd00:ec2::254, 100.100.100.200,
  *   metadata.google.internal, …) are refused always: no setting allows them.
  * - Loopback, link-local, unspecified, multicast and reserved addresses, and private networks
- *   (10/8, 172.16/12, 192.168/16, 100.64/10 CGNAT, fc00::/7), are refused unless allowed by
+ *   (10/8, 172.16/12, 192.168/16, 100.64/10 CGNAT, fc00::/7, fec0::/10 site-local), are refused unless allowed by
  *   CLINIKO_FLOW_HTTP_ALLOW (hosts, IPs or CIDRs) or CLINIKO_FLOW_ALLOW_PRIVATE_HTTP=1.
  */
 import { BlockList, isIP } from "node:net";
@@ -55,7 +56,10 @@ const LOCAL_V6: [string, number][] = [
   ["2001::", 32], // Teredo: the IPv4 inside is obfuscated, so refuse the range
   ["64:ff9b:1::", 48], // local-use NAT64 (RFC 8215)
 ];
-const PRIVATE_V6: [string, number][] = [["fc00::", 7]];
+const PRIVATE_V6: [string, number][] = [
+  ["fc00::", 7], // unique local
+  ["fec0::", 10], // site-local: deprecated, but a network may still route it internally
+];
 
 function list(v4: [string, number][], v6: [string, number][], addresses: string[] = []): BlockList {
   const b = new BlockList();

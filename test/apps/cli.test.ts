@@ -37,6 +37,7 @@ function cli(args: string[], stdin = ""): Promise<{ status: number; out: string 
         CLINIKO_FLOW_TEST: "1",
         DATABASE_URL: `sqlite:${join(dir, "flow.db")}`,
         CLINIKO_FLOW_SECRET: "test-secret-of-sufficient-length",
+        CLINIKO_FLOW_HTTP_ALLOW: "127.0.0.1",
       },
     });
     let out = "";

@@ -16,13 +16,21 @@ export interface ReceivedMail {
 export async function startSmtpServer(password: string): Promise<{
   port: number;
   received: ReceivedMail[];
+  /** Connections opened and logins tried, whatever came of them. */
+  seen: { connections: number; logins: number };
   close(): Promise<void>;
 }> {
   const received: ReceivedMail[] = [];
+  const seen = { connections: 0, logins: 0 };
   const server = new SMTPServer({
     logger: false,
+    onConnect(_session, cb) {
+      seen.connections++;
+      cb();
+    },
     authMethods: ["PLAIN", "LOGIN"],
     onAuth(auth, _session, cb) {
+      seen.logins++;
       if (auth.username === "clinic" && auth.password === password) cb(null, { user: "clinic" });
       else cb(new Error("Invalid username or password"));
     },
@@ -49,6 +57,7 @@ export async function startSmtpServer(password: string): Promise<{
   return {
     port: (server.server.address() as AddressInfo).port,
     received,
+    seen,
     close: () => new Promise<void>((resolve) => server.close(() => resolve())),
   };
 }

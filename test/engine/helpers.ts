@@ -32,6 +32,8 @@ export async function harness(
     CLINIKO_BASE_URL: sandbox.baseUrl,
     CLINIKO_FLOW_RATE_LIMIT: "0",
     CLINIKO_FLOW_SECRET: "test-secret-of-sufficient-length",
+    // The fake vendors, SMTP server and webhook receivers listen on loopback: the operator's exception.
+    CLINIKO_FLOW_HTTP_ALLOW: "127.0.0.1",
     ...(options.clinikoTimeoutMs ? { CLINIKO_FLOW_CLINIKO_TIMEOUT_MS: String(options.clinikoTimeoutMs) } : {}),
   };
   const store = await openStore({ env });

@@ -48,6 +48,7 @@ export async function startStack(
     CLINIKO_FLOW_ADMIN_PASSWORD: PASSWORD,
     CLINIKO_FLOW_TEST_POLL_INTERVAL_MS: "300",
     LOG_LEVEL: "silent",
+    CLINIKO_FLOW_HTTP_ALLOW: "127.0.0.1",
   };
   const sandbox = await startSandbox({ port: 0, seed: "demo", rateLimit: 0 });
   const store = await openStore({ env });

@@ -31,7 +31,7 @@ export const smtpConnection: AppConnectionKind = {
   summary: (s) => `${s.host}:${s.port} as ${s.from}`,
   async test(connection) {
     const s = connection.settings as SmtpSettings;
-    const transport = transportFor(s);
+    const transport = await transportFor(s, connection.network);
     try {
       await transport.verify();
     } catch (err) {

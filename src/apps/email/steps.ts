@@ -34,7 +34,7 @@ const sendEmail: AppAction<z.output<typeof SendEmailInput>, SmtpSettings> = {
   safety: "write-once",
   async run(connection, input) {
     const s = connection.settings;
-    const transport = transportFor(s);
+    const transport = await transportFor(s, connection.network);
     try {
       const info = await transport.sendMail({
         from: input.from ?? s.from,

@@ -1,19 +1,37 @@
 /** nodemailer transports for an SMTP connection, and its errors as AppErrors. */
+import { isIP } from "node:net";
 import nodemailer from "nodemailer";
+import type { AllowList } from "../../net/address-policy.ts";
+import { refusalIn, resolveAllowed } from "../../net/outbound.ts";
 import { AppError } from "../errors.ts";
 import type { SmtpSettings } from "./connection.ts";
 
 const TIMEOUT_MS = 30_000;
 
-export function transportFor(s: SmtpSettings) {
+/**
+ * A transport to the connection's server, through the address policy: the host is resolved here
+ * and only an allowed address is handed to nodemailer, which connects to exactly that address
+ * (it would otherwise do its own DNS, after our check); TLS still verifies the host's name.
+ */
+export async function transportFor(s: SmtpSettings, network: AllowList) {
+  let address: string;
+  try {
+    ({ address } = await resolveAllowed(s.host, network));
+  } catch (err) {
+    const refused = refusalIn(err);
+    if (refused)
+      throw new AppError("Email", "config", `The email was not sent: the address policy ${refused.message}.`);
+    throw smtpError(Object.assign(err as Error, { code: "EDNS" }));
+  }
+  const name = s.host.replace(/^\[|\]$/g, "");
   return nodemailer.createTransport({
-    host: s.host,
+    host: address,
     port: s.port,
     secure: s.tls === "tls",
     requireTLS: s.tls === "starttls",
     ignoreTLS: s.tls === "none",
     ...(s.user ? { auth: { user: s.user, pass: s.password ?? "" } } : {}),
-    tls: { rejectUnauthorized: !s.allowInvalidCertificate },
+    tls: { rejectUnauthorized: !s.allowInvalidCertificate, ...(isIP(name) ? {} : { servername: name }) },
     connectionTimeout: TIMEOUT_MS,
     greetingTimeout: TIMEOUT_MS,
     socketTimeout: TIMEOUT_MS,
@@ -28,11 +46,18 @@ export function transportFor(s: SmtpSettings) {
 export function smtpError(err: unknown): AppError {
   const e = err as { code?: string; command?: string; responseCode?: number; response?: string; message?: string };
   const reply = e.response ? `: ${e.response}` : e.message ? `: ${e.message}` : ".";
-  if (e.code === "EAUTH") return new AppError("Email", "rejected", `The SMTP server refused the login${reply}`);
+  if (e.code === "EAUTH")
+    return new AppError("Email", "rejected", `The SMTP server refused the login${reply}`, {
+      status: e.responseCode ?? 535,
+    });
   if (e.responseCode && e.responseCode >= 400 && e.responseCode < 500)
-    return new AppError("Email", "server", `The SMTP server deferred the message (${e.responseCode})${reply}`);
+    return new AppError("Email", "server", `The SMTP server deferred the message (${e.responseCode})${reply}`, {
+      status: e.responseCode,
+    });
   if (e.responseCode && e.responseCode >= 500)
-    return new AppError("Email", "rejected", `The SMTP server refused the message (${e.responseCode})${reply}`);
+    return new AppError("Email", "rejected", `The SMTP server refused the message (${e.responseCode})${reply}`, {
+      status: e.responseCode,
+    });
   // CONN: the connection never opened (refused, no such host), so nothing was sent.
   if (e.code === "ECONNECTION" || e.code === "EDNS" || e.code === "ETLS" || e.command === "CONN")
     return new AppError("Email", "network", `The SMTP server could not be reached${reply}`);

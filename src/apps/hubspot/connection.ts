@@ -23,6 +23,7 @@ export function hubspot<T>(
     headers: { authorization: `Bearer ${c.settings.token}` },
     body: req.body,
     limiter: c.limiter(),
+    network: c.network,
     errorMessage: hubspotMessage,
   });
 }

@@ -30,6 +30,7 @@ export function mailchimp<T>(
     headers: { authorization: `Basic ${Buffer.from(`cliniko-flow:${c.settings.apiKey}`).toString("base64")}` },
     body: req.body,
     limiter: c.limiter(),
+    network: c.network,
     errorMessage: mailchimpMessage,
   });
 }

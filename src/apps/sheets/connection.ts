@@ -6,6 +6,7 @@
  */
 import { JWT } from "google-auth-library";
 import { z } from "zod";
+import { guardedFetch } from "../../net/outbound.ts";
 import { appBaseUrl } from "../base-url.ts";
 import { AppError } from "../errors.ts";
 import { type AppRequest, appRequest } from "../http.ts";
@@ -48,8 +49,9 @@ function jwtFor(c: AppConnection<SheetsSettings>): JWT {
   const hit = clients.get(id);
   if (hit && hit.key === c.settings.privateKey) return hit.jwt;
   const tokenBase = appBaseUrl(TOKEN_ORIGIN, c.baseUrl);
+  const guarded = guardedFetch(c.network);
   const fetchImplementation: typeof fetch = (input, init) =>
-    fetch(
+    guarded(
       tokenBase === TOKEN_ORIGIN
         ? input
         : String(input instanceof Request ? input.url : input).replace(TOKEN_ORIGIN, tokenBase),
@@ -92,6 +94,7 @@ export async function sheets<T>(
     headers: { authorization: `Bearer ${token}` },
     body: req.body,
     limiter: c.limiter(),
+    network: c.network,
     errorMessage: googleMessage,
   });
 }

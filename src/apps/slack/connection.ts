@@ -4,6 +4,7 @@
  */
 import { ErrorCode, WebClient } from "@slack/web-api";
 import { z } from "zod";
+import { checkHost, guardedFetch } from "../../net/outbound.ts";
 import { appBaseUrl } from "../base-url.ts";
 import { AppError } from "../errors.ts";
 import type { AppConnection, AppConnectionKind } from "../types.ts";
@@ -24,10 +25,17 @@ export const SlackWebhookSettings = z.object({
 });
 export type SlackWebhookSettings = z.output<typeof SlackWebhookSettings>;
 
-/** Slack's client, pointed at the test fake only when allowed; retries are the runner's, not the client's. */
+/**
+ * Slack's client, pointed at the test fake only when allowed; retries are the runner's, not the
+ * client's. Its sockets connect through the address policy (an agent with the guarded lookup).
+ */
 export function slackClient(c: AppConnection<SlackSettings>): WebClient {
+  const api = new URL(`${appBaseUrl("https://slack.com", c.baseUrl)}/api/`);
+  checkHost(api.hostname, c.network);
   return new WebClient(c.settings.token, {
-    slackApiUrl: `${appBaseUrl("https://slack.com", c.baseUrl)}/api/`,
+    slackApiUrl: api.href,
+    fetch: guardedFetch(c.network),
+    allowAbsoluteUrls: false,
     retryConfig: { retries: 0 },
     rejectRateLimitedCalls: true,
     timeout: 30_000,
@@ -39,7 +47,10 @@ export async function slackError(err: unknown, c: AppConnection, scope: string):
   const e = err as { code?: string; data?: { error?: string }; retryAfter?: number; statusCode?: number };
   switch (e.code) {
     case ErrorCode.PlatformError:
-      return new AppError("Slack", "rejected", `Slack refused the message: ${e.data?.error ?? "unknown error"}.`);
+      // Slack answers HTTP 200 with ok: false.
+      return new AppError("Slack", "rejected", `Slack refused the message: ${e.data?.error ?? "unknown error"}.`, {
+        status: 200,
+      });
     case ErrorCode.RateLimitedError:
       await c.limiter(scope).blockUntil(Date.now() + (e.retryAfter ?? 1) * 1000);
       return new AppError("Slack", "rate_limited", "Slack is rate limiting messages (429).", { status: 429 });

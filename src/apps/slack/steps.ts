@@ -32,6 +32,7 @@ async function viaWebhook(c: AppConnection<SlackWebhookSettings>, input: Input) 
       ...(input.threadTs ? { thread_ts: input.threadTs } : {}),
     },
     limiter: c.limiter(),
+    network: c.network,
   });
   return { ok: true, channel: null, ts: null };
 }

@@ -51,6 +51,7 @@ const postMessage: AppAction<Input, TeamsSettings> = {
       url: c.settings.url,
       body: teamsCard(input),
       limiter: c.limiter(),
+      network: c.network,
     });
     return { ok: true };
   },

@@ -46,6 +46,7 @@ export const twilioConnection: AppConnectionKind = {
       url: twilioUrl(c, ".json"),
       headers: twilioAuth(c.settings),
       limiter: c.limiter(),
+      network: c.network,
       errorMessage: twilioMessage,
     });
     return `Twilio account "${body.friendly_name ?? c.settings.accountSid}" is ${body.status ?? "reachable"}.`;

@@ -45,6 +45,7 @@ const sendSms: AppAction<z.output<typeof SendSmsInput>, TwilioSettings> = {
       headers: twilioAuth(s),
       body: form,
       limiter: connection.limiter(),
+      network: connection.network,
       errorMessage: twilioMessage,
     });
     return { sid: body.sid, status: body.status, to: body.to };

@@ -6,7 +6,7 @@ import { writeFileSync } from "node:fs";
 import { userInfo } from "node:os";
 import type { Command } from "commander";
 import { stringify as toYaml } from "yaml";
-import { appConnectionKind, appConnectionKinds } from "../../apps/connections.ts";
+import { appConnectionKind, appConnectionKinds, testAppConnection } from "../../apps/connections.ts";
 import { appConnectionConfig } from "../../apps/save.ts";
 import { createClient } from "../../cliniko/client.ts";
 import { assertActivatable } from "../../engine/activation.ts";
@@ -153,7 +153,7 @@ export function register(program: Command): string[] {
         const kind = await store.connections.kindOf(name);
         if (kind && kind !== "cliniko") {
           const connection = await new ClientProvider(store).app(name, [kind]);
-          out(`Connection "${name}" works: ${await appConnectionKind(kind).test(connection)}`);
+          out(`Connection "${name}" works: ${await testAppConnection(connection)}`);
           return;
         }
         const c = await store.connections.get(name);

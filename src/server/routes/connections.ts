@@ -5,7 +5,12 @@
  */
 import { z } from "zod";
 import { BaseUrlNotAllowedError } from "../../apps/base-url.ts";
-import { appConnectionKind, appConnectionKinds, UnknownConnectionKindError } from "../../apps/connections.ts";
+import {
+  appConnectionKind,
+  appConnectionKinds,
+  testAppConnection,
+  UnknownConnectionKindError,
+} from "../../apps/connections.ts";
 import { AppError } from "../../apps/errors.ts";
 import { appConnectionConfig, InvalidConnectionError } from "../../apps/save.ts";
 import { createClient } from "../../cliniko/client.ts";
@@ -153,7 +158,7 @@ export const connectionRoutes: RoutePlugin = async (app, ctx) => {
       if (kind !== "cliniko") {
         try {
           const connection = await ctx.clients.app(name, [kind]);
-          return { ok: true, message: await appConnectionKind(kind).test(connection) };
+          return { ok: true, message: await testAppConnection(connection) };
         } catch (err) {
           if (err instanceof AppError) return { ok: false, message: err.message };
           throw err;

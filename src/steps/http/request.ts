@@ -4,11 +4,12 @@
  * connected to (a custom DNS lookup), so DNS tricks cannot reach the server's own services, the
  * clinic's LAN or a cloud metadata endpoint unless the operator allowed that target.
  */
-import { lookup as dnsLookup, type LookupAddress } from "node:dns";
+import type { lookup as dnsLookup } from "node:dns";
 import http from "node:http";
 import https from "node:https";
 import { z } from "zod";
-import { type AddressClass, type AllowList, allowListFromEnv, refusal } from "../../net/address-policy.ts";
+import { type AllowList, allowListFromEnv } from "../../net/address-policy.ts";
+import { checkHost, guardedLookup, OutboundRefusedError } from "../../net/outbound.ts";
 
 export const HttpRequestInput = z
   .object({
@@ -85,24 +86,12 @@ export async function httpRequest(raw: unknown, options: HttpRequestOptions = {}
   } else if (input.body !== undefined) body = Buffer.from(input.body);
   if (body) headers["content-length"] = String(body.length);
   const allow = options.allow ?? allowListFromEnv(process.env, options.allowPrivate);
-  const allowed = (address: string) => refusal(url.hostname, address, allow);
-  const host = url.hostname.replace(/^\[|\]$/g, "");
-  const early = allowed(host); // an IP literal, a metadata name or localhost: no lookup needed
-  if (early) throw refused(host, early);
-  const resolve = options.lookup ?? dnsLookup;
-  const lookup: typeof dnsLookup = ((hostname: string, opts: object, cb: (...a: unknown[]) => void) => {
-    resolve(hostname, { ...opts, all: true }, (err, addresses: LookupAddress[]) => {
-      if (err) return cb(err);
-      // Every answer is checked, not only the first: the socket may try the others.
-      for (const a of addresses) {
-        const why = allowed(a.address);
-        if (why) return cb(refused(`${hostname} (${a.address})`, why));
-      }
-      const o = opts as { all?: boolean };
-      if (o.all) cb(null, addresses);
-      else cb(null, addresses[0]!.address, addresses[0]!.family);
-    });
-  }) as typeof dnsLookup;
+  try {
+    checkHost(url.hostname, allow); // an IP literal, a metadata name or localhost: no lookup needed
+  } catch (err) {
+    throw refused(err as OutboundRefusedError);
+  }
+  const lookup = guardedLookup(allow, options.lookup);
   const timeout = input.timeout ?? 30_000;
   const transport = url.protocol === "https:" ? https : http;
   return new Promise((resolve, reject) => {
@@ -140,6 +129,7 @@ export async function httpRequest(raw: unknown, options: HttpRequestOptions = {}
     });
     const fail = (err: Error & { code?: string }) => {
       if (err instanceof HttpRequestError) return reject(err);
+      if (err instanceof OutboundRefusedError) return reject(refused(err));
       const timedOut = err.message === "timeout";
       reject(
         new HttpRequestError(
@@ -159,17 +149,8 @@ export async function httpRequest(raw: unknown, options: HttpRequestOptions = {}
   });
 }
 
-const REFUSED: Record<AddressClass, string> = {
-  metadata: "cloud metadata endpoints are never allowed",
-  local: "loopback, link-local and reserved addresses are blocked (allow a target with CLINIKO_FLOW_HTTP_ALLOW)",
-  private: "private network addresses are blocked (allow a target with CLINIKO_FLOW_HTTP_ALLOW)",
-};
-
-function refused(target: string, why: AddressClass): HttpRequestError {
-  return new HttpRequestError(`http.request refuses ${target}: ${REFUSED[why]}.`, {
-    maybeSent: false,
-    transient: false,
-  });
+function refused(err: OutboundRefusedError): HttpRequestError {
+  return new HttpRequestError(`http.request ${err.message}.`, { maybeSent: false, transient: false });
 }
 
 function lower(h: Record<string, string>): Record<string, string> {
