@@ -26,7 +26,7 @@ import { log as defaultLog } from "../log.ts";
 import type { Store } from "../store/index.ts";
 import { AuthStore, SESSION_COOKIE, SESSION_TTL_MS } from "./auth.ts";
 import type { DemoClinic } from "./demo-clinic.ts";
-import type { ServerEngine } from "./engine-port.ts";
+import type { LabelledMetric, ServerEngine } from "./engine-port.ts";
 import { HttpError } from "./errors.ts";
 import { installJsonParser } from "./json-body.ts";
 import { mcpRoute } from "./mcp-route.ts";
@@ -35,6 +35,7 @@ import { registerOpenApi } from "./openapi.ts";
 import { noRoute } from "./routes/context.ts";
 import { type RouteContext, routePlugins } from "./routes/index.ts";
 import { Health } from "./schemas.ts";
+import { DEFAULT_WEBHOOK_LIMITS, type WebhookLimits } from "./webhook-limits.ts";
 import { WebhookTokens } from "./webhooks.ts";
 import type { ApiErrorBody } from "./wire.ts";
 
@@ -59,6 +60,8 @@ export interface ServerOptions {
    * form system that posts every sign-up from one address.
    */
   webhookPostsPerMinute?: number;
+  /** Body size and per-workflow storage caps of webhook posts (default: webhookLimitsFromEnv). */
+  webhookLimits?: Partial<WebhookLimits>;
   logger?: Logger;
   /** `serve --demo`: the sandbox clinic the Demo clinic routes change (they exist only then). */
   demo?: DemoClinic;
@@ -206,6 +209,7 @@ export async function createServer(options: ServerOptions) {
     demo: options.demo,
     loginAttemptsPerMinute: options.loginAttemptsPerMinute ?? 10,
     webhookPostsPerMinute: options.webhookPostsPerMinute ?? DEFAULT_WEBHOOK_RATE,
+    webhookLimits: { ...DEFAULT_WEBHOOK_LIMITS, ...options.webhookLimits },
     clients: options.clients ?? new ClientProvider(store),
     clientFor:
       options.clientFor ??
@@ -326,8 +330,15 @@ export async function createServer(options: ServerOptions) {
     },
     async (_req, reply) => {
       const counts = await store.runs.counts();
+      const storage = await store.runs.storageByWorkflow();
+      const stored: LabelledMetric = {
+        name: "workflow_stored_bytes",
+        type: "gauge",
+        help: "Bytes of trigger payloads kept in run history, per workflow (webhook posts are capped by CLINIKO_FLOW_WEBHOOK_MAX_STORED_MB).",
+        samples: storage.map((s) => ({ labels: { workflow: s.workflow }, value: s.bytes })),
+      };
       reply.type("text/plain; version=0.0.4; charset=utf-8");
-      return metrics.render(counts, engine?.stats?.() ?? {}, (await engine?.labelledStats?.()) ?? []);
+      return metrics.render(counts, engine?.stats?.() ?? {}, [stored, ...((await engine?.labelledStats?.()) ?? [])]);
     },
   );
 

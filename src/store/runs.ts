@@ -586,6 +586,37 @@ export class RunStore {
     return Number(res.numDeletedRows);
   }
 
+  /** What one workflow holds now: runs waiting in the queue and bytes of trigger payloads kept. */
+  async usage(workflowId: number): Promise<{ queued: number; storedBytes: number }> {
+    const queued = await this.#db
+      .selectFrom("runs")
+      .select((eb) => eb.fn.countAll().as("n"))
+      .where("workflow_id", "=", workflowId)
+      .where("status", "=", "queued")
+      .executeTakeFirstOrThrow();
+    const stored = await this.#db
+      .selectFrom("runs")
+      .select((eb) => eb.fn.coalesce(eb.fn.sum("payload_bytes"), eb.lit(0)).as("bytes"))
+      .where("workflow_id", "=", workflowId)
+      .executeTakeFirstOrThrow();
+    return { queued: Number(queued.n), storedBytes: Number(stored.bytes) };
+  }
+
+  /** Bytes of trigger payloads kept per workflow (for /metrics). */
+  async storageByWorkflow(): Promise<{ workflow: string; bytes: number; runs: number }[]> {
+    const rows = await this.#db
+      .selectFrom("runs")
+      .innerJoin("workflows", "workflows.id", "runs.workflow_id")
+      .select((eb) => [
+        "workflows.name as workflow",
+        eb.fn.coalesce(eb.fn.sum("runs.payload_bytes"), eb.lit(0)).as("bytes"),
+        eb.fn.countAll().as("runs"),
+      ])
+      .groupBy("workflows.name")
+      .execute();
+    return rows.map((r) => ({ workflow: r.workflow, bytes: Number(r.bytes), runs: Number(r.runs) }));
+  }
+
   async counts(workflowId?: number): Promise<Record<string, number>> {
     let q = this.#db
       .selectFrom("runs")

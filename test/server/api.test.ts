@@ -253,7 +253,10 @@ describe("HTTP API over real HTTP and SQLite", () => {
     });
     const tested = await s.call("POST", "/api/connections/mail/test", { cookie, headers: WRITE, body: {} });
     assert.equal((tested.json as { ok: boolean }).ok, false);
-    assert.match((tested.json as { message: string }).message, /^Email \(SMTP\) could not be reached: check the host and port/);
+    assert.match(
+      (tested.json as { message: string }).message,
+      /^Email \(SMTP\) could not be reached: check the host and port/,
+    );
     assert.ok(!tested.text.includes(password));
     assert.equal((await s.call("DELETE", "/api/connections/mail", { cookie, headers: WRITE })).status, 204);
   });

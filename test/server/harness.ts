@@ -14,6 +14,7 @@ import { type Sandbox, startSandbox } from "../../src/sandbox/index.ts";
 import { createServer } from "../../src/server/app.ts";
 import { serverEngineOf } from "../../src/server/engine-adapter.ts";
 import { startHttp } from "../../src/server/http.ts";
+import type { WebhookLimits } from "../../src/server/webhook-limits.ts";
 import { openStore, type Store } from "../../src/store/index.ts";
 
 export const PASSWORD = "correct horse battery staple";
@@ -38,7 +39,13 @@ export interface Stack {
 }
 
 export async function startStack(
-  options: { engine?: boolean; loginAttemptsPerMinute?: number; webhookPostsPerMinute?: number; demo?: boolean } = {},
+  options: {
+    engine?: boolean;
+    loginAttemptsPerMinute?: number;
+    webhookPostsPerMinute?: number;
+    webhookLimits?: Partial<WebhookLimits>;
+    demo?: boolean;
+  } = {},
 ): Promise<Stack> {
   const dir = mkdtempSync(join(tmpdir(), "cf-server-"));
   const env: NodeJS.ProcessEnv = {
@@ -81,6 +88,7 @@ export async function startStack(
       webRoot: false,
       loginAttemptsPerMinute: options.loginAttemptsPerMinute,
       webhookPostsPerMinute: options.webhookPostsPerMinute,
+      webhookLimits: options.webhookLimits,
       logger: (await import("../../src/log.ts")).createLogger({ level: "silent" }),
     });
     await app.listen({ port: 0, host: "127.0.0.1" });

@@ -26,6 +26,8 @@ declare module "fastify" {
   }
 }
 
+import type { WebhookLimits } from "../webhook-limits.ts";
+
 export interface RouteContext {
   store: Store;
   auth: AuthStore;
@@ -37,6 +39,8 @@ export interface RouteContext {
   loginAttemptsPerMinute: number;
   /** Posts per minute one webhook URL accepts. */
   webhookPostsPerMinute: number;
+  /** What one webhook URL may make the server store (body size, queued runs, stored bytes). */
+  webhookLimits: WebhookLimits;
   /** A Cliniko client for a stored connection (the engine's, so pacing is shared). */
   clientFor(connection: string): Promise<ClinikoClient>;
   /** The engine's provider (app connections' test calls share its limiters). */

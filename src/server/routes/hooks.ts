@@ -4,10 +4,12 @@
  * and takes posts from any site: the unguessable token is the credential.
  */
 import { randomUUID } from "node:crypto";
+import type { FastifyReply } from "fastify";
 import { hasControlCharacter } from "../../engine/names.ts";
 import { WEBHOOK_SEEN } from "../../store/runs.ts";
 import { HttpError, notFound } from "../errors.ts";
 import { HookAccepted, HookParams, IdParams, WebhookPath } from "../schemas.ts";
+import { RETRY_AFTER_QUEUE_FULL_S, RETRY_AFTER_STORAGE_FULL_S } from "../webhook-limits.ts";
 import { type HookTarget, WEBHOOK_PREFIX, type WebhookEvent } from "../webhooks.ts";
 import type { RoutePlugin } from "./context.ts";
 import { findWorkflow, outlineOf } from "./workflows.ts";
@@ -51,6 +53,32 @@ function clip(key: string): string {
 }
 
 export const hookRoutes: RoutePlugin = async (app, ctx) => {
+  /**
+   * Refuses a post while its workflow is at a cap (queued runs, stored bytes), before anything is
+   * stored. Concurrent posts may each pass the check, so a cap can be passed by at most the posts
+   * in flight at that moment: it bounds the disk, it is not an exact count.
+   */
+  async function withinCaps(workflowId: number, reply: FastifyReply): Promise<void> {
+    const { maxQueuedRuns, maxStoredBytes } = ctx.webhookLimits;
+    const usage = await ctx.store.runs.usage(workflowId);
+    if (usage.queued >= maxQueuedRuns) {
+      reply.header("retry-after", String(RETRY_AFTER_QUEUE_FULL_S));
+      throw new HttpError(
+        429,
+        "queue_full",
+        `This workflow already has ${usage.queued} runs waiting (the limit is ${maxQueuedRuns}); send again later.`,
+      );
+    }
+    if (usage.storedBytes >= maxStoredBytes) {
+      reply.header("retry-after", String(RETRY_AFTER_STORAGE_FULL_S));
+      throw new HttpError(
+        503,
+        "storage_full",
+        `This workflow's run history holds its limit of ${Math.round(maxStoredBytes / 1048576)} MB of webhook data; older runs must be pruned (RUN_RETENTION_DAYS) or erased first.`,
+      );
+    }
+  }
+
   // A post's token is looked up once: the rate limit's key and the handler share the answer.
   const targets = new WeakMap<object, Promise<HookTarget | undefined>>();
   const targetOf = (req: object, token: string) => {
@@ -89,6 +117,7 @@ export const hookRoutes: RoutePlugin = async (app, ctx) => {
   app.post(
     `${WEBHOOK_PREFIX}:token`,
     {
+      bodyLimit: ctx.webhookLimits.bodyBytes,
       config: {
         public: true,
         crossSite: true,
@@ -122,6 +151,7 @@ export const hookRoutes: RoutePlugin = async (app, ctx) => {
           "workflow_inactive",
           `The workflow behind this webhook is ${w.pausedReason ? "paused" : "not active"}; activate it first.`,
         );
+      await withinCaps(w.workflowId, reply);
       const receivedAt = new Date().toISOString();
       const event: WebhookEvent = {
         body: req.body ?? null,
