@@ -35,6 +35,7 @@ import { registerOpenApi } from "./openapi.ts";
 import { noRoute } from "./routes/context.ts";
 import { type RouteContext, routePlugins } from "./routes/index.ts";
 import { Health } from "./schemas.ts";
+import { fastifyTrustProxy, type TrustProxy, trustProxyFromEnv } from "./trust-proxy.ts";
 import { DEFAULT_WEBHOOK_LIMITS, type WebhookLimits } from "./webhook-limits.ts";
 import { WebhookTokens } from "./webhooks.ts";
 import type { ApiErrorBody } from "./wire.ts";
@@ -65,8 +66,11 @@ export interface ServerOptions {
   logger?: Logger;
   /** `serve --demo`: the sandbox clinic the Demo clinic routes change (they exist only then). */
   demo?: DemoClinic;
-  /** Behind a TLS-terminating proxy: trust X-Forwarded-* so cookies get Secure (off unless TRUST_PROXY=1). */
-  trustProxy?: boolean;
+  /**
+   * Behind a TLS-terminating proxy: which X-Forwarded-* to believe (cookies get Secure, the limits
+   * count by the real client): a hop count or the proxies' addresses (default: TRUST_PROXY; off).
+   */
+  trustProxy?: TrustProxy;
 }
 
 /** Header the web client sends on every write; a cross-site form or image cannot add it. */
@@ -141,7 +145,7 @@ export async function createServer(options: ServerOptions) {
     loggerInstance: logger as FastifyBaseLogger,
     logController: new LogController({ disableRequestLogging: true }),
     bodyLimit: 1024 * 1024,
-    trustProxy: options.trustProxy ?? process.env.TRUST_PROXY === "1",
+    trustProxy: fastifyTrustProxy(options.trustProxy ?? trustProxyFromEnv(process.env.TRUST_PROXY)),
     schemaErrorFormatter: describeValidation,
   }).withTypeProvider<ZodTypeProvider>();
   app.setValidatorCompiler(validatorCompiler);

@@ -10,6 +10,7 @@ import { DEMO_CONNECTION, demoPassword, prepareDemo, startDemoSandbox } from "./
 import { DemoClinic } from "./demo-clinic.ts";
 import { serverEngineOf } from "./engine-adapter.ts";
 import type { LabelledMetric } from "./engine-port.ts";
+import { trustProxyFromEnv } from "./trust-proxy.ts";
 import { webhookLimitsFromEnv } from "./webhook-limits.ts";
 
 export interface HttpSettings {
@@ -64,6 +65,7 @@ export async function startHttp(
     clients: service.clients,
     webhookPostsPerMinute: webhookRateFromEnv(env),
     webhookLimits: webhookLimitsFromEnv(env),
+    trustProxy: trustProxyFromEnv(env.TRUST_PROXY),
     clientFor: async (name) => (await service.clients.resolve(name)).client,
     demo: sandbox ? new DemoClinic(sandbox.sandbox) : undefined,
   });

@@ -14,6 +14,7 @@ import { type Sandbox, startSandbox } from "../../src/sandbox/index.ts";
 import { createServer } from "../../src/server/app.ts";
 import { serverEngineOf } from "../../src/server/engine-adapter.ts";
 import { startHttp } from "../../src/server/http.ts";
+import type { TrustProxy } from "../../src/server/trust-proxy.ts";
 import type { WebhookLimits } from "../../src/server/webhook-limits.ts";
 import { openStore, type Store } from "../../src/store/index.ts";
 
@@ -44,6 +45,7 @@ export async function startStack(
     loginAttemptsPerMinute?: number;
     webhookPostsPerMinute?: number;
     webhookLimits?: Partial<WebhookLimits>;
+    trustProxy?: TrustProxy;
     demo?: boolean;
   } = {},
 ): Promise<Stack> {
@@ -89,6 +91,7 @@ export async function startStack(
       loginAttemptsPerMinute: options.loginAttemptsPerMinute,
       webhookPostsPerMinute: options.webhookPostsPerMinute,
       webhookLimits: options.webhookLimits,
+      trustProxy: options.trustProxy,
       logger: (await import("../../src/log.ts")).createLogger({ level: "silent" }),
     });
     await app.listen({ port: 0, host: "127.0.0.1" });
