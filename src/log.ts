@@ -25,7 +25,29 @@ const SECRET_FIELDS = [
   "CLINIKO_FLOW_ADMIN_PASSWORD",
   "DATABASE_URL",
   "REDIS_URL",
+  // What failed validation or parsing (a TypeError's `input` holds the whole URL it could not
+  // parse) and URLs themselves: an incoming-webhook URL is a credential, and a URL may carry
+  // patient data in its path or query.
+  "input",
+  "url",
+  "href",
 ];
+
+/**
+ * URLs inside the text of an error (its message and stack) keep only their origin: the path and
+ * query, where webhook secrets and record details live, are cut.
+ */
+const URL_IN_TEXT = /\b([a-z][a-z0-9+.-]*:\/\/[^\s/"'<>?#]+)[^\s"'<>]*/gi;
+export const redactUrls = (text: string) =>
+  text.replace(URL_IN_TEXT, (whole, origin: string) =>
+    whole.length > origin.length + 1 ? `${origin}/[redacted]` : whole,
+  );
+
+function errSerializer(err: unknown) {
+  const out = pino.stdSerializers.err(err as Error) as unknown as Record<string, unknown>;
+  for (const key of ["message", "stack"]) if (typeof out[key] === "string") out[key] = redactUrls(out[key] as string);
+  return out;
+}
 
 const segment = (field: string) => (/^[A-Za-z_$][\w$]*$/.test(field) ? `.${field}` : `["${field}"]`);
 
@@ -55,6 +77,7 @@ export function createLogger(options: { level?: string; name?: string; destinati
       name: options.name ?? "cliniko-flow",
       level: options.level ?? process.env.LOG_LEVEL ?? "info",
       redact: { paths: REDACT_PATHS, censor: "[redacted]" },
+      serializers: { err: errSerializer },
     },
     options.destination ?? destination(),
   );

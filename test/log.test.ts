@@ -29,3 +29,22 @@ test("credentials are censored wherever a log call could carry them", () => {
   assert.equal((out.match(/\[redacted\]/g) ?? []).length, 13);
   assert.match(out, /"name":"main"/, "other fields stay readable");
 });
+
+test("an error's input and the URLs in its text never reach the log whole", () => {
+  const { logger, text } = capture();
+  const hook = "https://hooks.slack.com:99999/services/T000/B000/SECRETPATHxyz";
+  let parseError: unknown;
+  try {
+    new URL(hook);
+  } catch (err) {
+    parseError = err;
+  }
+  assert.equal((parseError as { input?: string }).input, hook, "Node's TypeError carries the whole URL");
+  logger.error({ err: parseError }, "request failed");
+  logger.error({ err: new Error(`POST ${hook.replace(":99999", "")}?patient=Jo failed: ECONNRESET`) }, "send failed");
+  logger.warn({ request: { url: hook } }, "a request");
+  const out = text();
+  assert.ok(!out.includes("SECRETPATH"), out);
+  assert.ok(!out.includes("patient=Jo"), out);
+  assert.match(out, /https:\/\/hooks\.slack\.com\/\[redacted\]/, "the origin stays, to tell what failed");
+});

@@ -9,6 +9,7 @@ import { baseUrlOverrideAllowed } from "../apps/base-url.ts";
 import { appConnectionKind } from "../apps/connections.ts";
 import { AppError, issuesText } from "../apps/errors.ts";
 import { AppLimiters } from "../apps/limits.ts";
+import { safeParseSettings } from "../apps/save.ts";
 import type { AppConnection } from "../apps/types.ts";
 import type { ClinikoClientWithStats } from "../cliniko/client.ts";
 import { createClient } from "../cliniko/client.ts";
@@ -162,7 +163,10 @@ export class ClientProvider {
       chosen = candidates[0]!.name;
     }
     const config = await connections.getApp(chosen, kinds);
-    const parsed = appConnectionKind(config.kind).settings.safeParse({ ...config.settings, ...config.secrets });
+    const parsed = safeParseSettings(appConnectionKind(config.kind).settings, {
+      ...config.settings,
+      ...config.secrets,
+    });
     if (!parsed.success)
       throw new AppError(config.kind, "config", `Connection "${chosen}" is incomplete: ${issuesText(parsed.error)}.`);
     const budget = Object.values(config.secrets)[0] ?? chosen;

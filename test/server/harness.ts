@@ -46,6 +46,8 @@ export async function startStack(
     webhookPostsPerMinute?: number;
     webhookLimits?: Partial<WebhookLimits>;
     trustProxy?: TrustProxy;
+    /** Collects the server's log lines (at info) instead of silencing them. */
+    logLines?: string[];
     demo?: boolean;
   } = {},
 ): Promise<Stack> {
@@ -92,7 +94,11 @@ export async function startStack(
       webhookPostsPerMinute: options.webhookPostsPerMinute,
       webhookLimits: options.webhookLimits,
       trustProxy: options.trustProxy,
-      logger: (await import("../../src/log.ts")).createLogger({ level: "silent" }),
+      logger: (await import("../../src/log.ts")).createLogger(
+        options.logLines
+          ? { level: "info", destination: { write: (line: string) => options.logLines!.push(line) } }
+          : { level: "silent" },
+      ),
     });
     await app.listen({ port: 0, host: "127.0.0.1" });
     const address = app.server.address() as { port: number };
