@@ -76,6 +76,28 @@ export interface Service {
    */
   afterDrain(stop: () => Promise<void>): void;
   stop(): Promise<void>;
+  /** While `stop()` runs: what it is waiting for now (for the drain deadline's message). */
+  readonly stopping: string | undefined;
+}
+
+/** CLINIKO_FLOW_DRAIN_TIMEOUT_S: how long a stop may take before the process gives up on it (default 30 s). */
+export function drainTimeoutMs(env: NodeJS.ProcessEnv): number {
+  return (numberFromEnv(env, "CLINIKO_FLOW_DRAIN_TIMEOUT_S") ?? 30) * 1000;
+}
+
+/**
+ * Stops the service within the drain deadline. A stop that cannot finish (Redis and the database
+ * gone, so runs in flight can neither end nor be recorded) is abandoned at the deadline: the
+ * answer names what it was still waiting for, and the caller exits non-zero instead of hanging.
+ */
+export async function stopWithin(service: Pick<Service, "stop" | "stopping">, ms: number): Promise<string | undefined> {
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<"late">((resolve) => {
+    timer = setTimeout(() => resolve("late"), ms);
+  });
+  const outcome = await Promise.race([service.stop().then(() => "done" as const), late]);
+  clearTimeout(timer);
+  return outcome === "late" ? (service.stopping ?? "the shutdown") : undefined;
 }
 
 function numberFromEnv(env: NodeJS.ProcessEnv, name: string): number | undefined {
@@ -167,7 +189,15 @@ export async function startService(options: ServiceOptions = {}): Promise<Servic
   scheduler.start();
   const stops: (() => Promise<void>)[] = [];
   const afterDrain: (() => Promise<void>)[] = [];
+  let stopping: string | undefined;
+  const step = async (what: string, fn: () => Promise<unknown> | unknown) => {
+    stopping = what;
+    await fn();
+  };
   const service: Service = {
+    get stopping() {
+      return stopping;
+    },
     store,
     clients,
     queue,
@@ -200,13 +230,21 @@ export async function startService(options: ServiceOptions = {}): Promise<Servic
     },
     async stop() {
       // Stop taking work first (the API, the poll jobs), then finish the runs in flight.
-      for (const stop of stops.reverse()) await stop().catch(() => {});
-      await cluster?.polls.stop().catch(() => {});
-      await scheduler.stop();
-      await queue.stop();
-      for (const stop of afterDrain.reverse()) await stop().catch(() => {});
-      cluster?.redis.disconnect();
-      if (!options.store) await store.close();
+      await step("the HTTP server to close", async () => {
+        for (const stop of stops.reverse()) await stop().catch(() => {});
+      });
+      await step("the poll jobs to leave Redis", () => cluster?.polls.stop().catch(() => {}));
+      await step("the polls in flight to end", () => scheduler.stop());
+      await step(
+        `the runs in flight to finish and be recorded (${cluster ? "Redis and the database" : "the database"})`,
+        () => queue.stop(),
+      );
+      await step("the work after the drain to end", async () => {
+        for (const stop of afterDrain.reverse()) await stop().catch(() => {});
+      });
+      await step("Redis to disconnect", () => cluster?.redis.disconnect());
+      await step("the database connection to close", () => (options.store ? undefined : store.close()));
+      stopping = undefined;
     },
   };
   for (const ext of options.extensions ?? []) {

@@ -5,7 +5,7 @@
  * startService; on SIGTERM the service stops taking work and finishes the runs in flight.
  */
 import type { Command } from "commander";
-import { type ServiceRole, startService } from "../../engine/service.ts";
+import { drainTimeoutMs, type Service, type ServiceRole, startService, stopWithin } from "../../engine/service.ts";
 import { httpExtension } from "../../server/http.ts";
 import { opsHttpExtension } from "../../server/ops-http.ts";
 import { UsageError } from "../errors.ts";
@@ -16,6 +16,17 @@ function untilSignal(): Promise<void> {
     process.once("SIGINT", stop);
     process.once("SIGTERM", stop);
   });
+}
+
+/** Stops within CLINIKO_FLOW_DRAIN_TIMEOUT_S; past it, says what was still pending and exits 1. */
+async function drain(service: Service, name: string): Promise<void> {
+  const ms = drainTimeoutMs(process.env);
+  const pending = await stopWithin(service, ms);
+  if (pending === undefined) return;
+  process.stderr.write(
+    `${name} did not stop within ${ms / 1000} s (CLINIKO_FLOW_DRAIN_TIMEOUT_S) and exits without finishing: it was still waiting for ${pending}.\n`,
+  );
+  process.exit(1);
 }
 
 function positiveInt(name: string, raw: string): number {
@@ -37,13 +48,14 @@ export function register(program: Command): string[] {
         throw new UsageError(`--port must be a port number, not "${o.port}".`);
       if (o.role !== "api" && o.role !== "all")
         throw new UsageError(`--role must be "api" or "all", not "${o.role}" (workers run \`cliniko-flow worker\`).`);
+      const signal = untilSignal(); // listening from the start: an early SIGTERM still drains
       const service = await startService({
         role: o.role as ServiceRole,
         settings: { port, demo: Boolean(o.demo) },
         extensions: [httpExtension],
       });
-      await untilSignal();
-      await service.stop();
+      await signal;
+      await drain(service, "cliniko-flow serve");
     });
   program
     .command("worker")
@@ -55,6 +67,7 @@ export function register(program: Command): string[] {
       const port = Number(o.port);
       if (!Number.isInteger(port) || port < 0 || port > 65535)
         throw new UsageError(`--port must be a port number, not "${o.port}".`);
+      const signal = untilSignal();
       const service = await startService({
         role: "worker",
         workers,
@@ -62,8 +75,8 @@ export function register(program: Command): string[] {
         extensions: port > 0 ? [opsHttpExtension] : [],
       });
       process.stdout.write(`cliniko-flow worker running (concurrency ${workers})\n`);
-      await untilSignal();
-      await service.stop();
+      await signal;
+      await drain(service, "cliniko-flow worker");
     });
   return ["serve", "worker"];
 }
