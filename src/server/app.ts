@@ -35,6 +35,7 @@ import { registerOpenApi } from "./openapi.ts";
 import { noRoute } from "./routes/context.ts";
 import { type RouteContext, routePlugins } from "./routes/index.ts";
 import { Health } from "./schemas.ts";
+import { apiRefusal } from "./token-scopes.ts";
 import { fastifyTrustProxy, type TrustProxy, trustProxyFromEnv } from "./trust-proxy.ts";
 import { DEFAULT_WEBHOOK_LIMITS, type WebhookLimits } from "./webhook-limits.ts";
 import { WebhookTokens } from "./webhooks.ts";
@@ -190,11 +191,18 @@ export async function createServer(options: ServerOptions) {
   async function authenticate(req: FastifyRequest): Promise<void> {
     const header = req.headers.authorization;
     if (header?.startsWith("Bearer ")) {
-      if (await auth.checkToken(header.slice(7).trim())) {
+      const grant = await auth.checkToken(header.slice(7).trim());
+      if (grant) {
+        const refused = apiRefusal(grant.scope, req.method);
+        if (refused) throw new HttpError(403, "token_scope", refused);
         actors.set(req, "token");
         return;
       }
-      throw new HttpError(401, "unauthorized", "The API token is not valid (it may have been revoked).");
+      throw new HttpError(
+        401,
+        "unauthorized",
+        "The API token is not valid (it may have been revoked or have expired).",
+      );
     }
     if (await auth.checkSession(req.cookies[SESSION_COOKIE])) {
       if (UNSAFE.has(req.method) && !sameOriginWrite(req))

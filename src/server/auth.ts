@@ -7,6 +7,7 @@ import { createHash, randomBytes } from "node:crypto";
 import { hash, verify } from "@node-rs/argon2";
 import type { Kysely } from "kysely";
 import type { Database } from "../store/schema.ts";
+import type { TokenScope } from "./token-scopes.ts";
 
 export const SESSION_COOKIE = "cliniko_flow_session";
 export const SESSION_TTL_MS = 7 * 24 * 3600 * 1000;
@@ -23,8 +24,17 @@ export class PasswordPolicyError extends Error {
 export interface TokenInfo {
   id: string;
   name: string;
+  scope: TokenScope;
   createdAt: string;
+  /** After this the token is refused; null: it does not expire. */
+  expiresAt: string | null;
   lastUsedAt: string | null;
+}
+
+/** A checked token: who it is and what it may do. */
+export interface TokenGrant {
+  id: string;
+  scope: TokenScope;
 }
 
 export class AuthStore {
@@ -47,8 +57,12 @@ export class AuthStore {
     return row?.value;
   }
 
-  /** Hashes with argon2id (the library's default algorithm) and replaces the stored hash. */
-  async setPassword(password: string): Promise<void> {
+  /**
+   * Hashes with argon2id (the library's default algorithm) and replaces the stored hash. A new
+   * password ends every session and, unless `keepTokens`, revokes every API token: whoever had
+   * the old password may have made one.
+   */
+  async setPassword(password: string, options: { keepTokens?: boolean } = {}): Promise<void> {
     if (password.length < MIN_PASSWORD_LENGTH)
       throw new PasswordPolicyError(`The admin password must have at least ${MIN_PASSWORD_LENGTH} characters.`);
     const value = await hash(password);
@@ -62,6 +76,7 @@ export class AuthStore {
       await this.#db.insertInto("auth_settings").values({ key: PASSWORD_KEY, value, updated_at }).execute();
     // A new password ends every existing session.
     await this.#db.deleteFrom("auth_sessions").execute();
+    if (!options.keepTokens) await this.#db.deleteFrom("api_tokens").execute();
   }
 
   async checkPassword(password: string): Promise<boolean> {
@@ -78,10 +93,10 @@ export class AuthStore {
    * Applies CLINIKO_FLOW_ADMIN_PASSWORD: the environment wins over a stored password, so an
    * operator who changes the variable and restarts gets the new login.
    */
-  async applyEnvPassword(password: string | undefined): Promise<void> {
+  async applyEnvPassword(password: string | undefined, options: { keepTokens?: boolean } = {}): Promise<void> {
     if (!password) return;
     if (await this.checkPassword(password)) return;
-    await this.setPassword(password);
+    await this.setPassword(password, options);
   }
 
   async createSession(): Promise<{ id: string; expiresAt: Date }> {
@@ -111,37 +126,58 @@ export class AuthStore {
   }
 
   /** Returns the token itself once; only its hash is kept. */
-  async createToken(name: string): Promise<TokenInfo & { token: string }> {
+  async createToken(
+    name: string,
+    options: { scope?: TokenScope; expiresAt?: string | null } = {},
+  ): Promise<TokenInfo & { token: string }> {
     const token = `cft_${randomBytes(24).toString("base64url")}`;
-    const info = { id: randomBytes(6).toString("hex"), name, createdAt: now(), lastUsedAt: null };
+    const info: TokenInfo = {
+      id: randomBytes(6).toString("hex"),
+      name,
+      scope: options.scope ?? "write",
+      createdAt: now(),
+      expiresAt: options.expiresAt ? new Date(options.expiresAt).toISOString() : null,
+      lastUsedAt: null,
+    };
     await this.#db
       .insertInto("api_tokens")
       .values({
         id: info.id,
         name,
         token_hash: sha256(token),
+        scope: info.scope,
         created_at: info.createdAt,
+        expires_at: info.expiresAt,
         last_used_at: null,
       })
       .execute();
     return { ...info, token };
   }
 
-  async checkToken(token: string): Promise<boolean> {
+  /** The token's grant, or undefined when it is unknown, revoked or expired; records its use. */
+  async checkToken(token: string): Promise<TokenGrant | undefined> {
     const tokenHash = sha256(token);
     const row = await this.#db
       .selectFrom("api_tokens")
-      .select("id")
+      .select(["id", "scope", "expires_at"])
       .where("token_hash", "=", tokenHash)
       .executeTakeFirst();
-    if (!row) return false;
-    await this.#db.updateTable("api_tokens").set({ last_used_at: now() }).where("id", "=", row.id).execute();
-    return true;
+    const at = now();
+    if (!row || (row.expires_at !== null && row.expires_at <= at)) return undefined;
+    await this.#db.updateTable("api_tokens").set({ last_used_at: at }).where("id", "=", row.id).execute();
+    return { id: row.id, scope: row.scope as TokenScope };
   }
 
   async listTokens(): Promise<TokenInfo[]> {
     const rows = await this.#db.selectFrom("api_tokens").selectAll().orderBy("created_at").execute();
-    return rows.map((r) => ({ id: r.id, name: r.name, createdAt: r.created_at, lastUsedAt: r.last_used_at }));
+    return rows.map((r) => ({
+      id: r.id,
+      name: r.name,
+      scope: r.scope as TokenScope,
+      createdAt: r.created_at,
+      expiresAt: r.expires_at,
+      lastUsedAt: r.last_used_at,
+    }));
   }
 
   async removeToken(id: string): Promise<boolean> {

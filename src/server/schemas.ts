@@ -13,6 +13,7 @@ import { WorkflowSchema } from "../engine/workflow.ts";
 import { StepSchema } from "../steps/definition.ts";
 import { FLOW_EFFECTS, NESTINGS } from "../steps/types.ts";
 import { RUN_STATUSES, STEP_STATUSES } from "../store/runs.ts";
+import { TOKEN_SCOPES } from "./token-scopes.ts";
 
 export { StepSchema as WorkflowStep, WorkflowSchema };
 
@@ -69,10 +70,25 @@ export const SessionView = z.object({ authenticated: z.boolean(), via: z.enum(["
 export const TokenView = z.object({
   id: z.string(),
   name: z.string(),
+  scope: z.enum(TOKEN_SCOPES),
   createdAt: z.string(),
+  expiresAt: z.string().nullable().describe("After this the token is refused; null: it does not expire."),
   lastUsedAt: z.string().nullable(),
 });
-export const TokenCreateBody = z.strictObject({ name: nameSchema(200) });
+export const TokenCreateBody = z.strictObject({
+  name: nameSchema(200),
+  scope: z
+    .enum(TOKEN_SCOPES)
+    .default("write")
+    .describe(
+      "write: the whole API and MCP; read: the API's reads and MCP's read-only tools; mcp-read: MCP's read-only tools only.",
+    ),
+  expiresAt: z.iso
+    .datetime({ offset: true })
+    .refine((s) => Date.parse(s) > Date.now(), "must be in the future")
+    .optional()
+    .describe("When the token stops working (ISO 8601); omit for a token that does not expire."),
+});
 export const CreatedToken = TokenView.extend({ token: z.string() });
 
 // ── connections ──────────────────────────────────────────────────────────────────────────────────

@@ -164,7 +164,8 @@ export const api = {
 
   tokens: {
     list: () => call<TokenView[]>("GET", "/tokens"),
-    create: (name: string) => call<CreatedToken>("POST", "/tokens", { name }),
+    create: (body: { name: string; scope?: TokenView["scope"]; expiresAt?: string }) =>
+      call<CreatedToken>("POST", "/tokens", body),
     remove: (id: string) => call<void>("DELETE", `/tokens/${enc(id)}`),
   },
 };

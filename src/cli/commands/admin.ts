@@ -26,8 +26,11 @@ export function register(program: Command): string[] {
   const admin = program.command("admin").description("administration of the web UI and API");
   admin
     .command("set-password")
-    .description("set the admin password (prompted, or the first line of standard input); ends all sessions")
-    .action(async () => {
+    .description(
+      "set the admin password (prompted, or the first line of standard input); ends all sessions and revokes the API tokens",
+    )
+    .option("--keep-tokens", "keep the API tokens working (only when you know who holds each of them)")
+    .action(async (o: { keepTokens?: boolean }) => {
       const password = await readSecret("New admin password: ");
       if (process.stdin.isTTY) {
         const again = await readSecret("Repeat it: ");
@@ -38,11 +41,13 @@ export function register(program: Command): string[] {
         throw new UsageError(`the password must have at least ${MIN_PASSWORD_LENGTH} characters`);
       const store = await openStore();
       try {
-        await new AuthStore(store.database.db).setPassword(password);
+        await new AuthStore(store.database.db).setPassword(password, { keepTokens: Boolean(o.keepTokens) });
       } finally {
         await store.close();
       }
-      process.stdout.write("Admin password set; existing sessions were signed out.\n");
+      process.stdout.write(
+        `Admin password set; existing sessions were signed out${o.keepTokens ? "" : " and API tokens revoked"}.\n`,
+      );
     });
   return ["admin"];
 }

@@ -26,7 +26,10 @@ export const tokenRoutes: RoutePlugin = async (app, ctx) => {
         response: { 201: CreatedToken },
       },
     },
-    async (req, reply) => reply.code(201).send(await ctx.auth.createToken(req.body.name)),
+    async (req, reply) =>
+      reply
+        .code(201)
+        .send(await ctx.auth.createToken(req.body.name, { scope: req.body.scope, expiresAt: req.body.expiresAt })),
   );
 
   app.delete(

@@ -1,11 +1,24 @@
 import { type FormEvent, useState } from "react";
+import type { TokenView } from "../api.ts";
 import { api } from "../api.ts";
 import { Empty, ErrorNotice, formatTime, PageHead, useLoad } from "../components/ui.tsx";
 
-/** API tokens for scripts: `Authorization: Bearer <token>`. A token is shown once, when created. */
+type Scope = TokenView["scope"];
+const SCOPES: { value: Scope; label: string }[] = [
+  { value: "write", label: "Read and change (the whole API and MCP)" },
+  { value: "read", label: "Read only (API reads, MCP read-only tools)" },
+  { value: "mcp-read", label: "AI assistant, read only (MCP read-only tools only)" },
+];
+
+/**
+ * API tokens for scripts: `Authorization: Bearer <token>`. A token is shown once, when created;
+ * each has a scope and may expire. Changing the admin password revokes them all.
+ */
 export function SettingsPage() {
   const { data, error, loading, reload } = useLoad(() => api.tokens.list());
   const [name, setName] = useState("");
+  const [scope, setScope] = useState<Scope>("read");
+  const [days, setDays] = useState("90");
   const [created, setCreated] = useState<string | undefined>();
   const [actionError, setActionError] = useState<unknown>();
 
@@ -13,7 +26,8 @@ export function SettingsPage() {
     e.preventDefault();
     setActionError(undefined);
     try {
-      const token = await api.tokens.create(name.trim());
+      const expiresAt = days.trim() ? new Date(Date.now() + Number(days) * 86_400_000).toISOString() : undefined;
+      const token = await api.tokens.create({ name: name.trim(), scope, expiresAt });
       setCreated(token.token);
       setName("");
       await reload();
@@ -46,6 +60,27 @@ export function SettingsPage() {
             required
           />
         </div>
+        <div style={{ minWidth: 220 }}>
+          <label htmlFor="token-scope">What it may do</label>
+          <select id="token-scope" value={scope} onChange={(e) => setScope(e.target.value as Scope)}>
+            {SCOPES.map((s) => (
+              <option key={s.value} value={s.value}>
+                {s.label}
+              </option>
+            ))}
+          </select>
+        </div>
+        <div style={{ width: 140 }}>
+          <label htmlFor="token-days">Expires after (days)</label>
+          <input
+            id="token-days"
+            type="number"
+            min={1}
+            value={days}
+            onChange={(e) => setDays(e.target.value)}
+            placeholder="never"
+          />
+        </div>
         <button type="submit" style={{ alignSelf: "end" }}>
           Create token
         </button>
@@ -62,7 +97,9 @@ export function SettingsPage() {
             <thead>
               <tr>
                 <th>Name</th>
+                <th>Scope</th>
                 <th>Created</th>
+                <th>Expires</th>
                 <th>Last used</th>
                 <th>
                   <span className="sr-only">Actions</span>
@@ -73,8 +110,10 @@ export function SettingsPage() {
               {data.map((t) => (
                 <tr key={t.id}>
                   <td>{t.name}</td>
+                  <td className="small">{t.scope}</td>
                   <td className="small">{formatTime(t.createdAt)}</td>
-                  <td className="small">{formatTime(t.lastUsedAt)}</td>
+                  <td className="small">{t.expiresAt ? formatTime(t.expiresAt) : "never"}</td>
+                  <td className="small">{t.lastUsedAt ? formatTime(t.lastUsedAt) : "never"}</td>
                   <td>
                     <button type="button" className="danger small" onClick={() => revoke(t.id)}>
                       Revoke
