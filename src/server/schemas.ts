@@ -357,6 +357,17 @@ export const RunView = RunSummary.extend({
 export const ReplayResult = RunSummary.extend({
   replayedOn: z.object({ version: ReplayVersion, workflowVersion: z.number().int(), reason: z.string() }),
 });
+export const PatientParams = z.strictObject({
+  patientId: z.string().regex(/^\d+$/, "must be a Cliniko patient id (digits)"),
+});
+export const PatientRunsExport = z.object({
+  patientId: z.string(),
+  runs: z.array(RunView.omit({ replay: true })),
+});
+export const PatientErased = z.object({
+  erased: z.number().int().describe("Runs erased with their step records."),
+  inProgress: z.number().int().describe("Runs left because they are still queued or running: erase again later."),
+});
 export const RunsQuery = z.strictObject({
   workflow: z.string().optional().describe("Workflow name or id."),
   status: RunStatus.optional(),

@@ -171,6 +171,24 @@ export class RunStore {
     return (await q.execute()).map((r) => this.#fromRow(r));
   }
 
+  /** Runs after `afterId` in id order, `limit` at a time: a walk over the whole history in pages. */
+  async page(afterId: number, limit: number): Promise<RunRecord[]> {
+    const rows = await this.#select().where("runs.id", ">", afterId).orderBy("runs.id").limit(limit).execute();
+    return rows.map((r) => this.#fromRow(r));
+  }
+
+  /** Deletes runs with their step records (erasure on request); returns how many. */
+  async remove(runIds: number[]): Promise<number> {
+    let removed = 0;
+    for (let i = 0; i < runIds.length; i += 500) {
+      const chunk = runIds.slice(i, i + 500);
+      await this.#db.deleteFrom("step_results").where("run_id", "in", chunk).execute();
+      const res = await this.#db.deleteFrom("runs").where("id", "in", chunk).executeTakeFirst();
+      removed += Number(res.numDeletedRows);
+    }
+    return removed;
+  }
+
   async find(id: number): Promise<RunRecord | undefined> {
     const r = await this.#select().where("runs.id", "=", id).executeTakeFirst();
     return r ? this.#fromRow(r) : undefined;

@@ -12,6 +12,7 @@ import { createClient } from "../../cliniko/client.ts";
 import { assertActivatable } from "../../engine/activation.ts";
 import { ClientProvider } from "../../engine/clients.ts";
 import { runOnce } from "../../engine/once.ts";
+import { patientRuns, purgePatient } from "../../engine/patient-data.ts";
 import {
   loadWorkflowFile,
   validateWorkflow,
@@ -352,7 +353,9 @@ export function register(program: Command): string[] {
       });
     });
 
-  const runs = program.command("runs").description("inspect runs (list|show|replay)");
+  const runs = program
+    .command("runs")
+    .description("inspect runs (list|show|replay), export or erase a patient's (export|purge)");
   runs
     .command("list")
     .description("list runs, newest first")
@@ -402,6 +405,36 @@ export function register(program: Command): string[] {
           if (s.error) out(`      error: ${s.error}`);
           if (s.output !== null) out(`      output: ${JSON.stringify(s.output).slice(0, 300)}`);
         }
+      });
+    });
+  runs
+    .command("export")
+    .description("print one patient's run history as JSON: every run whose data refers to the Cliniko patient")
+    .requiredOption("--patient <id>", "the Cliniko patient id")
+    .action(async (o: { patient: string }) => {
+      if (!/^\d+$/.test(o.patient.trim())) throw new UsageError("--patient must be a Cliniko patient id (digits).");
+      await withStore(async (store) => {
+        const found = await patientRuns(store, o.patient);
+        await store.audit.record(actor(), "runs.patient_exported", `patient ${o.patient.trim()}`, {
+          runs: found.length,
+        });
+        const runs = found.map(({ run, steps }) => ({ ...runSummary(run), triggerPayload: run.triggerPayload, steps }));
+        out(JSON.stringify({ patientId: o.patient.trim(), runs }, null, 2));
+      });
+    });
+  runs
+    .command("purge")
+    .description("erase one patient's run history: the runs whose data refers to the Cliniko patient, with their steps")
+    .requiredOption("--patient <id>", "the Cliniko patient id")
+    .action(async (o: { patient: string }) => {
+      if (!/^\d+$/.test(o.patient.trim())) throw new UsageError("--patient must be a Cliniko patient id (digits).");
+      await withStore(async (store) => {
+        const { erased, inProgress } = await purgePatient(store, o.patient, actor());
+        out(`Erased ${erased} run${erased === 1 ? "" : "s"} of patient ${o.patient.trim()}.`);
+        if (inProgress > 0)
+          out(
+            `${inProgress} run${inProgress === 1 ? " is" : "s are"} still queued or running: purge again once they end.`,
+          );
       });
     });
   runs

@@ -1,10 +1,21 @@
 /** Run history: list with filters, one run with its steps, and replay (a new queued run). */
 
 import { eventSummary } from "../../catalog/event-summary.ts";
+import { patientRuns, purgePatient } from "../../engine/patient-data.ts";
 import { planReplay, replayRun } from "../../engine/replay-plan.ts";
 import { DATA_REMOVED, type RunRecord, type StepRecord } from "../../store/runs.ts";
 import { conflict, notFound } from "../errors.ts";
-import { IdParams, ReplayBody, ReplayResult, RunSummary, RunsQuery, RunView } from "../schemas.ts";
+import {
+  IdParams,
+  PatientErased,
+  PatientParams,
+  PatientRunsExport,
+  ReplayBody,
+  ReplayResult,
+  RunSummary,
+  RunsQuery,
+  RunView,
+} from "../schemas.ts";
 import type { RunSummary as Summary, RunView as View } from "../wire.ts";
 import { triggerTitles } from "./catalogue.ts";
 import type { RouteContext, RoutePlugin } from "./context.ts";
@@ -31,8 +42,11 @@ function summaryOf(r: RunRecord, title: (triggerKey: string) => string): Summary
 }
 
 function viewOf(r: RunRecord, steps: StepRecord[], replay: View["replay"], title: (key: string) => string): View {
+  return { replay, ...dataOf(r, steps, title) };
+}
+
+function dataOf(r: RunRecord, steps: StepRecord[], title: (key: string) => string): Omit<View, "replay"> {
   return {
-    replay,
     ...summaryOf(r, title),
     payload: r.triggerPayload,
     version: r.workflowVersion,
@@ -102,6 +116,41 @@ export const runRoutes: RoutePlugin = async (app, ctx) => {
         triggerTitles(ctx.engine),
       );
     },
+  );
+
+  app.get(
+    "/api/patients/:patientId/runs",
+    {
+      schema: {
+        summary:
+          "Export one patient's run history: every run whose trigger event or step data refers to the Cliniko patient, with its steps.",
+        tags,
+        params: PatientParams,
+        response: { 200: PatientRunsExport },
+      },
+    },
+    async (req) => {
+      const title = triggerTitles(ctx.engine);
+      const found = await patientRuns(ctx.store, req.params.patientId);
+      await ctx.store.audit.record(ctx.actor(req), "runs.patient_exported", `patient ${req.params.patientId}`, {
+        runs: found.length,
+      });
+      return { patientId: req.params.patientId, runs: found.map((r) => dataOf(r.run, r.steps, title)) };
+    },
+  );
+
+  app.delete(
+    "/api/patients/:patientId/runs",
+    {
+      schema: {
+        summary:
+          "Erase one patient's run history: the runs whose data refers to the Cliniko patient are deleted with their steps (queued or running ones are left and counted).",
+        tags,
+        params: PatientParams,
+        response: { 200: PatientErased },
+      },
+    },
+    async (req) => purgePatient(ctx.store, req.params.patientId, ctx.actor(req)),
   );
 
   app.post(
