@@ -95,8 +95,10 @@ export async function openDatabase(
     db = new Kysely<Database>({ dialect: new SqliteDialect({ database: cachingStatements(sqlite) }) });
   } else {
     const pool = new pg.Pool({ connectionString: target.location, max: 10 });
-    // An idle client losing its server must not crash the process; the next query reports it.
+    // A client losing its server must not crash the process, idle (the pool's event) or checked
+    // out between two queries of a transaction (the client's own): the next query reports it.
     pool.on("error", () => {});
+    pool.on("connect", (client) => client.on("error", () => {}));
     db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
     try {
       await pool.query("select 1");

@@ -44,6 +44,8 @@ const DOCUMENTED_ROUTES = [
   ["GET", "/api/runs"],
   ["GET", "/api/runs/{id}"],
   ["POST", "/api/runs/{id}/replay"],
+  ["GET", "/api/patients/{patientId}/runs"],
+  ["DELETE", "/api/patients/{patientId}/runs"],
   ["GET", "/api/demo"],
   ["POST", "/api/demo/add-patient"],
   ["POST", "/api/demo/update-patient"],
