@@ -69,6 +69,13 @@ export async function patientRuns(store: Store, patientId: string): Promise<Pati
   return found;
 }
 
+/** The patient's runs for an export request, which the audit log records (who asked, how many). */
+export async function exportPatient(store: Store, patientId: string, actor: string): Promise<PatientRun[]> {
+  const found = await patientRuns(store, patientId);
+  await store.audit.record(actor, "runs.patient_exported", `patient ${patientId.trim()}`, { runs: found.length });
+  return found;
+}
+
 export interface PurgeResult {
   /** Runs erased. */
   erased: number;

@@ -6,14 +6,13 @@
  * webhook keeps working throughout.
  */
 import assert from "node:assert/strict";
-import { type ChildProcess, spawn } from "node:child_process";
+import type { ChildProcess } from "node:child_process";
 import { mkdtempSync, rmSync, statSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, test } from "node:test";
-import { fileURLToPath } from "node:url";
+import { listeningUrl, spawnCli } from "../support/cli-process.ts";
 
-const bin = fileURLToPath(new URL("../../bin/cliniko-flow.js", import.meta.url));
 const PASSWORD = "disk cap suite password";
 const quick = process.env.FAULTS_QUICK === "1";
 const CAP_MB = quick ? 4 : 16;
@@ -25,12 +24,13 @@ let dir: string;
 let child: ChildProcess;
 let base: string;
 let cookie: string;
-let stderr = "";
+const stderr: string[] = [];
 
 before(async () => {
   dir = mkdtempSync(join(tmpdir(), "cf-diskcap-"));
-  child = spawn(process.execPath, [bin, "serve", "--port", "0"], {
-    env: {
+  child = spawnCli(
+    ["serve", "--port", "0"],
+    {
       PATH: process.env.PATH,
       DATABASE_URL: `sqlite:${join(dir, "flow.db")}`,
       CLINIKO_FLOW_DATA_DIR: dir,
@@ -39,23 +39,9 @@ before(async () => {
       CLINIKO_FLOW_WEBHOOK_RATE: "100000",
       LOG_LEVEL: "warn",
     },
-    stdio: ["ignore", "pipe", "pipe"],
-  });
-  child.stderr!.on("data", (d) => {
-    stderr += d;
-  });
-  base = await new Promise<string>((resolve, reject) => {
-    let out = "";
-    const timer = setTimeout(() => reject(new Error(`serve did not start: ${out} ${stderr}`)), 30_000);
-    child.stdout!.on("data", (d) => {
-      out += d;
-      const m = /http:\/\/127\.0\.0\.1:\d+/.exec(out);
-      if (m) {
-        clearTimeout(timer);
-        resolve(m[0]);
-      }
-    });
-  });
+    stderr,
+  );
+  base = await listeningUrl(child, 30_000);
   const login = await fetch(`${base}/api/login`, {
     method: "POST",
     headers: { "content-type": "application/json" },

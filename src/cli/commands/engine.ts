@@ -12,7 +12,7 @@ import { createClient } from "../../cliniko/client.ts";
 import { assertActivatable } from "../../engine/activation.ts";
 import { ClientProvider } from "../../engine/clients.ts";
 import { runOnce } from "../../engine/once.ts";
-import { patientRuns, purgePatient } from "../../engine/patient-data.ts";
+import { exportPatient, purgePatient } from "../../engine/patient-data.ts";
 import {
   loadWorkflowFile,
   validateWorkflow,
@@ -66,6 +66,13 @@ interface ImportOptions {
   template?: string;
   connection?: string;
   enable?: boolean;
+}
+
+/** `--patient`: a Cliniko patient id, digits only (a usage error otherwise). */
+function patientArg(text: string): string {
+  const id = text.trim();
+  if (!/^\d+$/.test(id)) throw new UsageError("--patient must be a Cliniko patient id (digits).");
+  return id;
 }
 
 function runId(text: string): number {
@@ -412,14 +419,11 @@ export function register(program: Command): string[] {
     .description("print one patient's run history as JSON: every run whose data refers to the Cliniko patient")
     .requiredOption("--patient <id>", "the Cliniko patient id")
     .action(async (o: { patient: string }) => {
-      if (!/^\d+$/.test(o.patient.trim())) throw new UsageError("--patient must be a Cliniko patient id (digits).");
+      const patient = patientArg(o.patient);
       await withStore(async (store) => {
-        const found = await patientRuns(store, o.patient);
-        await store.audit.record(actor(), "runs.patient_exported", `patient ${o.patient.trim()}`, {
-          runs: found.length,
-        });
+        const found = await exportPatient(store, patient, actor());
         const runs = found.map(({ run, steps }) => ({ ...runSummary(run), triggerPayload: run.triggerPayload, steps }));
-        out(JSON.stringify({ patientId: o.patient.trim(), runs }, null, 2));
+        out(JSON.stringify({ patientId: patient, runs }, null, 2));
       });
     });
   runs
@@ -427,10 +431,10 @@ export function register(program: Command): string[] {
     .description("erase one patient's run history: the runs whose data refers to the Cliniko patient, with their steps")
     .requiredOption("--patient <id>", "the Cliniko patient id")
     .action(async (o: { patient: string }) => {
-      if (!/^\d+$/.test(o.patient.trim())) throw new UsageError("--patient must be a Cliniko patient id (digits).");
+      const patient = patientArg(o.patient);
       await withStore(async (store) => {
-        const { erased, inProgress } = await purgePatient(store, o.patient, actor());
-        out(`Erased ${erased} run${erased === 1 ? "" : "s"} of patient ${o.patient.trim()}.`);
+        const { erased, inProgress } = await purgePatient(store, patient, actor());
+        out(`Erased ${erased} run${erased === 1 ? "" : "s"} of patient ${patient}.`);
         if (inProgress > 0)
           out(
             `${inProgress} run${inProgress === 1 ? " is" : "s are"} still queued or running: purge again once they end.`,

@@ -1,7 +1,7 @@
 /** Run history: list with filters, one run with its steps, and replay (a new queued run). */
 
 import { eventSummary } from "../../catalog/event-summary.ts";
-import { patientRuns, purgePatient } from "../../engine/patient-data.ts";
+import { exportPatient, purgePatient } from "../../engine/patient-data.ts";
 import { planReplay, replayRun } from "../../engine/replay-plan.ts";
 import { DATA_REMOVED, type RunRecord, type StepRecord } from "../../store/runs.ts";
 import { conflict, notFound } from "../errors.ts";
@@ -131,10 +131,7 @@ export const runRoutes: RoutePlugin = async (app, ctx) => {
     },
     async (req) => {
       const title = triggerTitles(ctx.engine);
-      const found = await patientRuns(ctx.store, req.params.patientId);
-      await ctx.store.audit.record(ctx.actor(req), "runs.patient_exported", `patient ${req.params.patientId}`, {
-        runs: found.length,
-      });
+      const found = await exportPatient(ctx.store, req.params.patientId, ctx.actor(req));
       return { patientId: req.params.patientId, runs: found.map((r) => dataOf(r.run, r.steps, title)) };
     },
   );
