@@ -27,7 +27,7 @@ export type SlackWebhookSettings = z.output<typeof SlackWebhookSettings>;
 
 /**
  * Slack's client, pointed at the test fake only when allowed; retries are the runner's, not the
- * client's. Its sockets connect through the address policy (an agent with the guarded lookup).
+ * client's. Its requests connect through the address policy (a fetch with the guarded dispatcher).
  */
 export function slackClient(c: AppConnection<SlackSettings>): WebClient {
   const api = new URL(`${appBaseUrl("https://slack.com", c.baseUrl)}/api/`);
