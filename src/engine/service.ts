@@ -239,7 +239,7 @@ export async function startService(options: ServiceOptions = {}): Promise<Servic
         `the runs in flight to finish and be recorded (${cluster ? "Redis and the database" : "the database"})`,
         () => queue.stop(),
       );
-      await step("the work after the drain to end", async () => {
+      await step("the demo sandbox clinic to stop", async () => {
         for (const stop of afterDrain.reverse()) await stop().catch(() => {});
       });
       await step("Redis to disconnect", () => cluster?.redis.disconnect());
