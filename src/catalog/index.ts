@@ -11,7 +11,16 @@ import type { ActionDef, TriggerDef } from "./types.ts";
 export { actions } from "./actions.ts";
 export { ActionInputError, ActionUnsupportedError, type InputIssue, UnknownCatalogKeyError } from "./errors.ts";
 export { actionSummary, byGroup, triggerSummary } from "./summary.ts";
-export { detect, fetchChanges, pollKeyOf, triggers } from "./triggers.ts";
+export {
+  detect,
+  eventField,
+  fetchChanges,
+  isFlagEvent,
+  pollKeyOf,
+  stampOf,
+  stateFiltersOf,
+  triggers,
+} from "./triggers.ts";
 export type {
   ActionDef,
   ActionKind,

@@ -159,19 +159,34 @@ export function stateFiltersOf(name: ResourceName): string[] {
 
 /**
  * What each event kind watches: a timestamp that is set when it happens (its dedupe key carries it,
- * so a record cancelled twice fires twice), or a flag that turns true (no timestamp of its own: it
+ * so a record cancelled twice fires twice), or a flag that takes a value (no timestamp of its own: it
  * fires once per record, at the record's updated_at).
  */
-export const EVENT_FIELDS: Readonly<Record<TriggerEventKind, { stamp: string } | { flag: string }>> = {
+export type EventField = { stamp: string } | { flag: string; value: boolean };
+
+export const EVENT_FIELDS: Readonly<Record<TriggerEventKind, EventField>> = {
   new: { stamp: "created_at" },
   updated: { stamp: "updated_at" },
   cancelled: { stamp: "cancelled_at" },
   archived: { stamp: "archived_at" },
   finalised: { stamp: "finalized_at" },
   completed: { stamp: "completed_at" },
-  did_not_arrive: { flag: "did_not_arrive" },
-  arrived: { flag: "patient_arrived" },
+  did_not_arrive: { flag: "did_not_arrive", value: true },
+  arrived: { flag: "patient_arrived", value: true },
 };
+
+/**
+ * Where a resource keeps a flag elsewhere: an attendee has one `arrived` field, true when the
+ * patient arrived and false when marked did not arrive (null: not marked yet).
+ */
+const RESOURCE_FLAGS: Partial<Record<ResourceName, Partial<Record<TriggerEventKind, EventField>>>> = {
+  attendees: { arrived: { flag: "arrived", value: true }, did_not_arrive: { flag: "arrived", value: false } },
+};
+
+/** The field `event` watches on records of `resource`. */
+export function eventField(name: ResourceName, event: TriggerEventKind): EventField {
+  return RESOURCE_FLAGS[name]?.[event] ?? EVENT_FIELDS[event];
+}
 
 /** The dedupe key's shape for people and docs (`id@cancelled_at`). */
 export function identityShape(event: TriggerEventKind): string {
@@ -179,17 +194,22 @@ export function identityShape(event: TriggerEventKind): string {
   return event === "new" || "flag" in f ? "id" : `id@${f.stamp}`;
 }
 
-/** The timestamp that makes `event` fire for this record (undefined/null: it has not happened). */
-export function stampOf(record: TriggerRecord, event: TriggerEventKind): string | null | undefined {
-  const f = EVENT_FIELDS[event];
+/** True for the event kinds that watch a flag (fired once per record, their seen keys kept). */
+export function isFlagEvent(t: Pick<TriggerDef, "resource" | "event">): boolean {
+  return "flag" in eventField(t.resource, t.event);
+}
+
+/** The timestamp that makes trigger `t` fire for this record (undefined/null: it has not happened). */
+export function stampOf(record: TriggerRecord, t: Pick<TriggerDef, "resource" | "event">): string | null | undefined {
+  const f = eventField(t.resource, t.event);
   const r = record as Record<string, unknown>;
-  if ("flag" in f) return r[f.flag] === true ? (r.updated_at as string) : undefined;
+  if ("flag" in f) return r[f.flag] === f.value ? (r.updated_at as string) : undefined;
   return r[f.stamp] as string | null | undefined;
 }
 
-function identityOf(event: TriggerEventKind): (record: TriggerRecord) => string {
-  if (identityShape(event) === "id") return (r) => String(r.id);
-  return (r) => `${r.id}@${stampOf(r, event)}`;
+function identityOf(t: Pick<TriggerDef, "resource" | "event">): (record: TriggerRecord) => string {
+  if (identityShape(t.event) === "id") return (r) => String(r.id);
+  return (r) => `${r.id}@${stampOf(r, t)}`;
 }
 
 function describeTrigger(r: TriggerRow): string {
@@ -212,9 +232,9 @@ function describeTrigger(r: TriggerRow): string {
     case "completed":
       return `Fires once when ${withArticle(label)} is completed (its completed_at is set).`;
     case "did_not_arrive":
-      return `Fires once when ${withArticle(label)} is marked as did not arrive.`;
+      return `Fires once when ${withArticle(label)} is marked as did not arrive (a no-show); records already marked when it is switched on never fire.`;
     case "arrived":
-      return `Fires once when the patient of ${withArticle(label)} is marked as arrived.`;
+      return `Fires once when the patient of ${withArticle(label)} is marked as arrived; records already marked when it is switched on never fire.`;
   }
 }
 
@@ -229,6 +249,10 @@ const NOTES: Partial<Record<string, string>> = {
   updated_concession_price: " Concession prices are set in Cliniko itself (the API cannot write them).",
   new_invoice: " Invoices are created in Cliniko itself.",
   updated_invoice: " Invoices are changed in Cliniko itself.",
+  attendee_arrived:
+    " For group classes (Cliniko's API writes arrival on the attendee, so Patient Arrived does not see it) and the one attendee of an individual appointment.",
+  attendee_did_not_arrive:
+    " An attendee is marked did not arrive when its arrived flag is set to false (group classes, and the one attendee of an individual appointment).",
   updated_availability_block: " Availability blocks are changed in Cliniko itself (the API cannot update them).",
 };
 
@@ -238,8 +262,8 @@ function sampleOfTrigger(r: TriggerRow): ClinikoRecord {
     updated_at: "2025-03-03T09:00:00Z",
   });
   if (r.event !== "new") base.updated_at = "2025-03-04T10:30:00Z";
-  const f = EVENT_FIELDS[r.event];
-  if ("flag" in f) base[f.flag] = true;
+  const f = eventField(r.resource, r.event);
+  if ("flag" in f) base[f.flag] = f.value;
   else if (r.event !== "new" && r.event !== "updated") base[f.stamp] = "2025-03-04T10:30:00Z";
   return withLinkIds(base);
 }
@@ -256,7 +280,7 @@ function build(r: TriggerRow): TriggerDef {
     lists: listsOf(r.resource),
     paths: listsOf(r.resource).map((op) => op.path),
     stateFilters: stateFiltersOf(r.resource),
-    identity: identityOf(r.event),
+    identity: identityOf(r),
     sample: sampleOfTrigger(r),
     inputSchema: { type: "object", properties: {}, additionalProperties: false },
   };
@@ -285,6 +309,20 @@ const STATE_TRIGGERS: readonly TriggerRow[] = [
     title: "Appointment Marked Did Not Arrive",
     group: "Individual Appointments",
     resource: "individual_appointments",
+    event: "did_not_arrive",
+  },
+  {
+    key: "attendee_arrived",
+    title: "Attendee Arrived",
+    group: "Attendees",
+    resource: "attendees",
+    event: "arrived",
+  },
+  {
+    key: "attendee_did_not_arrive",
+    title: "Attendee Did Not Arrive",
+    group: "Attendees",
+    resource: "attendees",
     event: "did_not_arrive",
   },
   {
@@ -375,7 +413,7 @@ export function detect(trigger: TriggerDef, records: readonly TriggerRecord[], s
   const emitted = new Set<string>();
   for (const record of records) {
     if (record.id === undefined || record.id === null) continue;
-    const at = stampOf(record, trigger.event);
+    const at = stampOf(record, trigger);
     const t = time(at);
     if (Number.isNaN(t) || t < since) continue;
     // An update is a change after creation: Cliniko sets updated_at = created_at when it creates.

@@ -7,10 +7,11 @@
  */
 
 import type { TriggerDef, TriggerRecord } from "../catalog/index.ts";
-import { trigger as catalogTrigger, detect, fetchChanges } from "../catalog/index.ts";
+import { trigger as catalogTrigger, detect, fetchChanges, isFlagEvent } from "../catalog/index.ts";
 import type { ResourceName } from "../cliniko/resources.ts";
 import type { ClinikoClient } from "../cliniko/types.ts";
 import { type DetectedEvent, pollWindow, type Store, type StoredWorkflow } from "../store/index.ts";
+import { snapshotFlags } from "./flag-snapshot.ts";
 import { readWindow } from "./poll-window.ts";
 import type { WorkflowDefinition } from "./workflow.ts";
 
@@ -108,6 +109,14 @@ export async function pollResource(
   // A whole read from the settled mark settles everything an overlap below the newest stamp.
   settled ??= Math.max(window.settled, Math.floor((maxUpdated - overlap) / 1000) * 1000);
 
+  // Before detecting: a flag trigger just switched on first records what was flagged before.
+  await snapshotFlags(job.targets, {
+    store,
+    client: deps.client,
+    connectionKey: job.connectionKey,
+    pollKey: job.pollKey,
+  });
+
   const events: DetectedEvent[] = [];
   for (const t of job.targets) {
     // Cliniko stamps to the second: floor, so a change in the activation's own second still fires.
@@ -132,6 +141,7 @@ export async function pollResource(
         eventKey: e.key,
         eventTime: iso(ms(e.at)),
         payload: e.record,
+        keep: isFlagEvent(t.trigger),
       });
     }
   }

@@ -6,6 +6,7 @@ import type { Kysely } from "kysely";
 import { AuditLog } from "./audit.ts";
 import { ConnectionStore } from "./connections.ts";
 import { DEFAULT_DATABASE_URL, type OpenDatabase, openDatabase, parseDatabaseUrl } from "./database.ts";
+import { DueStore } from "./due.ts";
 import { GroupCommit } from "./group-commit.ts";
 import { PollingStore } from "./polling.ts";
 import { RunStore } from "./runs.ts";
@@ -18,6 +19,8 @@ export interface Store {
   readonly connections: ConnectionStore;
   readonly workflows: WorkflowStore;
   readonly polling: PollingStore;
+  /** The due index and flag snapshots (time-relative and flag triggers). */
+  readonly due: DueStore;
   readonly runs: RunStore;
   readonly audit: AuditLog;
   /** A keyed digest of a value kept only to be recognised again (webhook idempotency keys). */
@@ -45,6 +48,7 @@ export async function openStore(options: StoreOptions = {}): Promise<Store> {
     connections: new ConnectionStore(db, cipher, audit),
     workflows: new WorkflowStore(db, audit),
     polling: new PollingStore(db),
+    due: new DueStore(db),
     runs: new RunStore(db, { groupCommit: new GroupCommit(db) }),
     digest: keyedDigest(key),
     close: () => database.close(),
@@ -63,6 +67,7 @@ async function storedKdf(db: Kysely<Database>): Promise<KdfParams | null> {
 
 export type { ConnectionConfig, ConnectionSummary } from "./connections.ts";
 export { DatabaseUrlError, DEFAULT_DATABASE_URL, parseDatabaseUrl } from "./database.ts";
+export type { DueRow } from "./due.ts";
 export { type CursorState, type DetectedEvent, type PollCommit, type PollWindow, pollWindow } from "./polling.ts";
 export type { RunRecord, RunStatus, StepRecord, StepStatus } from "./runs.ts";
 export { runSummary } from "./runs.ts";

@@ -44,6 +44,16 @@ export interface DetectedEvent {
   eventKey: string;
   eventTime: string;
   payload: unknown;
+  /**
+   * A key that must outlive the pair's pruning (a flag trigger's `id`: its record can change again
+   * any time, and a pruned key would fire again). Stored under `keptPollKey(pollKey)`.
+   */
+  keep?: boolean;
+}
+
+/** Where kept seen keys are stored: the pair's pruning deletes only its own poll key's. */
+export function keptPollKey(pollKey: string): string {
+  return `${pollKey}#kept`;
 }
 
 export interface PollCommit {
@@ -70,6 +80,8 @@ export interface PollCommit {
   backfillDone?: number[];
   /** The workflows this poll served: their read-through marks move (forward only) to `cursor`. */
   readers?: number[];
+  /** More writes of the same poll, in its transaction (the due index: src/store/due.ts). */
+  alsoWrite?(trx: Kysely<Database>): Promise<void>;
 }
 
 /**
@@ -90,7 +102,7 @@ async function markSeen(
       event_key: e.eventKey,
       event_time: e.eventTime,
       connection_key: connectionKey,
-      poll_key: pollKey,
+      poll_key: e.keep ? keptPollKey(pollKey) : pollKey,
       created_at: now,
     })
     .onConflict((oc) => oc.columns(["workflow_id", "event_key"]).doNothing())
@@ -273,6 +285,7 @@ export class PollingStore {
       }
       if (c.backfillDone?.length)
         await trx.updateTable("workflows").set({ backfill_from: null }).where("id", "in", c.backfillDone).execute();
+      await c.alsoWrite?.(trx);
       return { runIds, duplicates };
     });
   }

@@ -171,7 +171,47 @@ export interface SecretKdfTable {
   created_at: string;
 }
 
+/** Per connection, the appointments and attendees the due triggers are computed from (src/store/due.ts). */
+export interface DueIndexTable {
+  connection_key: string;
+  /** individual_appointments or attendees. */
+  resource: string;
+  record_id: string;
+  patient_id: string | null;
+  practitioner_id: string | null;
+  appointment_type_id: string | null;
+  business_id: string | null;
+  starts_at: string;
+  ends_at: string;
+  /** booked, arrived, did_not_arrive, cancelled, archived or deleted. */
+  state: string;
+  /** When the record got its current starts_at/ends_at (created or moved): a last-minute booking is timed after its due time. */
+  timed_at: string;
+  record_updated_at: string;
+  /** The record as polled (JSON), the due event's payload. */
+  record: string;
+}
+
+export interface DueFillsTable {
+  connection_key: string;
+  resource: string;
+  /** The fill read every record starting from here on. */
+  filled_from: string;
+  filled_at: string;
+}
+
+/** A flag trigger's activation whose already-flagged records are recorded as seen. */
+export interface TriggerSnapshotsTable {
+  workflow_id: number;
+  activated_at: string;
+  records: number;
+  created_at: string;
+}
+
 export interface Database {
+  due_index: DueIndexTable;
+  due_fills: DueFillsTable;
+  trigger_snapshots: TriggerSnapshotsTable;
   connections: ConnectionsTable;
   workflows: WorkflowsTable;
   workflow_versions: WorkflowVersionsTable;

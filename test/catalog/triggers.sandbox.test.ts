@@ -5,7 +5,16 @@
  */
 import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
-import { action, actions, detect, fetchChanges, type TriggerDef, trigger, triggers } from "../../src/catalog/index.ts";
+import {
+  action,
+  actions,
+  detect,
+  eventField,
+  fetchChanges,
+  type TriggerDef,
+  trigger,
+  triggers,
+} from "../../src/catalog/index.ts";
 import type { ResourceName } from "../../src/cliniko/resources.ts";
 import type { ClinikoRecord } from "../../src/cliniko/types.ts";
 import { type Fixture, openSandbox, pick } from "./support.ts";
@@ -202,15 +211,14 @@ function derivedChange(t: TriggerDef): (decoy: string) => Promise<string> {
         return idOf(await run("update_patient_form", { id: open.id, completed: true }));
       };
     case "arrived":
+    case "did_not_arrive": {
+      // The flag's own field on this resource (an attendee's `arrived` is false for did not arrive).
+      const f = eventField(t.resource, t.event) as { flag: string; value: boolean };
       return async (decoy) =>
-        control().update(t.resource, pick(live(t.resource), (r) => r.id !== decoy && r.patient_arrived !== true).id, {
-          patient_arrived: true,
+        control().update(t.resource, pick(live(t.resource), (r) => r.id !== decoy && r[f.flag] !== f.value).id, {
+          [f.flag]: f.value,
         }).id;
-    case "did_not_arrive":
-      return async (decoy) =>
-        control().update(t.resource, pick(live(t.resource), (r) => r.id !== decoy && r.did_not_arrive !== true).id, {
-          did_not_arrive: true,
-        }).id;
+    }
   }
 }
 for (const t of triggers) if (t.source === "api") changes[t.key] = derivedChange(t);
@@ -221,7 +229,8 @@ function decoy(resource: ResourceName, event: string): string {
   if (event === "arrived" || event === "did_not_arrive") {
     // A change to an appointment whose flags are clear must not fire (the flag, not the change, counts).
     const target = live(resource).at(-1)!;
-    control().update(resource, target.id, { patient_arrived: false, did_not_arrive: false });
+    const clear = resource === "attendees" ? { arrived: null } : { patient_arrived: false, did_not_arrive: false };
+    control().update(resource, target.id, clear);
     return control().touch({ resource, ids: [target.id] }).ids[0]!;
   }
   const target = live(resource).at(-1)!;

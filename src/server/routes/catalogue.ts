@@ -77,7 +77,7 @@ export async function liveSample(client: ClinikoClient, key: string): Promise<Cl
       ? page.records[0]
       : t.event === "updated"
         ? (page.records.find((r) => r.created_at !== r.updated_at) ?? page.records[0])
-        : page.records.find((r) => stampOf(r as TriggerRecord, t.event));
+        : page.records.find((r) => stampOf(r as TriggerRecord, t));
   return record && withLinkIds(record);
 }
 

@@ -12,6 +12,7 @@ import secretKdf from "./0004_secret_kdf.ts";
 import runLeaseFencing from "./0005_run_lease_fencing.ts";
 import connectionKinds from "./0006_connection_kinds.ts";
 import triggerCursorSettled from "./0007_trigger_cursor_settled.ts";
+import dueIndex from "./0008_due_index.ts";
 import privacyAndLimits from "./0010_privacy_and_limits.ts";
 import pollReaders from "./0012_poll_readers.ts";
 import type { MigrationContext, MigrationEnv } from "./env.ts";
@@ -26,6 +27,7 @@ const MIGRATIONS: Record<string, (env: MigrationEnv) => Migration> = {
   "0005_run_lease_fencing": runLeaseFencing,
   "0006_connection_kinds": connectionKinds,
   "0007_trigger_cursor_settled": triggerCursorSettled,
+  "0008_due_index": dueIndex,
   "0010_privacy_and_limits": privacyAndLimits,
   "0012_poll_readers": pollReaders,
 };
