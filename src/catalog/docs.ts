@@ -5,6 +5,7 @@
 import { CLINIC_TIME } from "../cliniko/field-docs.ts";
 import type { JsonSchema } from "../cliniko/zod-schema.ts";
 import { actions } from "./actions.ts";
+import { DUE_KEY_SHAPE } from "./due-triggers.ts";
 import { byGroup } from "./summary.ts";
 import { identityShape, triggers } from "./triggers.ts";
 import type { ActionDef, TriggerDef } from "./types.ts";
@@ -150,6 +151,54 @@ export function renderActionsDoc(list: readonly ActionDef[] = actions): string {
   return `${[...intro, body.join("\n\n")].join("\n")}\n`;
 }
 
+/** How the time-relative triggers fire and what they cannot see (hand-written; the table follows). */
+const DUE_SECTION = [
+  "## Time-relative triggers (reminders, follow-ups, recalls)",
+  "",
+  "An appointment reminder, a follow-up or review request after a visit, a recall when a patient has not",
+  "been back: these fire at a time relative to an appointment, not when something changes.",
+  "",
+  "- **Where the times come from.** The engine keeps, per connection, an index of individual appointments",
+  "  (times, state, patient, practitioner, type, business). It is filled once, when the first such trigger",
+  "  is switched on (`GET /individual_appointments?q[]=starts_at:>=…`, from a day back, or the longest",
+  "  `after` plus a day), then kept by the one shared poll of individual appointments in the same",
+  "  transaction as its cursor: no request per workflow per minute.",
+  "- **When they fire.** A scheduler sleeps until the next due time in the index (not the next poll) and",
+  "  queues the runs with their seen keys in one transaction, as a poll does: once per (workflow,",
+  "  appointment, due key) through crashes and with several workers. Due times are met within seconds.",
+  "- `before_appointment` fires at `starts_at − before` (`24h`, `90m`, `2d`). The key carries `starts_at`:",
+  "  a rescheduled appointment fires again for its new time and never for the old one. Cancelled, archived,",
+  "  deleted and did-not-arrive appointments never fire. An appointment booked (or moved) inside the window",
+  "  fires at once while it has not started (a last-minute booking), unless `last_minute: false`. An",
+  "  appointment that has started never fires. `reminders: sms | email | any` keeps only patients whose",
+  "  `reminder_type` in Cliniko allows that channel (`SMS & Email` allows both, `None` neither).",
+  "- `after_appointment` fires at `ends_at + after` for appointments not cancelled, archived or deleted, and",
+  "  not marked did not arrive unless `include_did_not_arrive: true`.",
+  "- `patient_due_for_recall` fires once per (patient, last visit) when the patient's last attended",
+  "  appointment (not cancelled, archived, deleted or did not arrive) ended `after` ago (`42d`) and no",
+  "  other such appointment of theirs ends later.",
+  "- All three take `appointment_types`, `practitioners` and `businesses` (lists of ids; the editor offers",
+  "  them by name). Switching one on never fires for due times already passed.",
+  "- **The event** is the appointment with its `<name>_id` fields, plus `patient` (the full patient record,",
+  "  with `mobile`), `mobile` (the first mobile number, normalised, else null), `practitioner_name`,",
+  "  `appointment_type_name`, `business_name`, `due_at`, and `starts_at_local` / `ends_at_local` as",
+  "  readable text in the business's time zone (`Wednesday 5 March 2025, 10:00 am`). The patient,",
+  "  practitioner, type and business are read through the connection (in the key's rate-limit budget) and",
+  "  cached for five minutes per connection. Marketing messages should also check",
+  "  `trigger.patient.accepted_sms_marketing` / `accepted_email_marketing`.",
+  "",
+  "What they cannot see:",
+  "",
+  "- Group classes: the index holds individual appointments only, so class attendees get no reminder,",
+  "  follow-up or recall yet (*Attendee Arrived* and *Attendee Did Not Arrive* do see them).",
+  "- A change reaches the index with the next poll of individual appointments (every minute by default):",
+  "  a cancellation made in the last minute before a reminder is due may not stop it.",
+  "- A follow-up or recall whose due time passed while the engine was stopped still fires within a day of",
+  "  it; later ones are skipped. A reminder whose appointment started meanwhile is skipped.",
+  "- A patient's details may be up to five minutes old (the cache), and a recall counts an appointment as",
+  "  attended unless it is cancelled, archived, deleted or marked did not arrive.",
+];
+
 function triggerRow(t: TriggerDef): string {
   const identity = `\`${identityShape(t.event)}\``;
   const filters = t.stateFilters.length > 0 ? t.stateFilters.map((f) => `\`${f}\``).join(" ") : "—";
@@ -165,7 +214,9 @@ export function renderTriggersDoc(list: readonly TriggerDef[] = triggers): strin
     "# Triggers",
     "",
     `${list.length} triggers: the product brief's ${list.filter((t) => t.source === "brief").length}, then ${list.filter((t) => t.source === "api").length} beyond it (\`source: "api"\`, listed in`,
-    "[Beyond the brief](#beyond-the-brief)). Cliniko has no webhooks, so every trigger is a poll. Try one with",
+    `[Beyond the brief](#beyond-the-brief)), and ${list.filter((t) => t.due).length} that fire at a time relative to an appointment (reminders,`,
+    "follow-ups, recalls: [Time-relative triggers](#time-relative-triggers-reminders-follow-ups-recalls)).",
+    "Cliniko has no webhooks, so every trigger rests on polling. Try a polled one with",
     "`cliniko-flow trigger poll <key> [--since ISO]` (default since: one hour ago): it fetches every page",
     "of changes since then and prints, as JSON lines, the events the trigger would emit",
     "(`{ trigger, key, at, record }`).",
@@ -189,7 +240,11 @@ export function renderTriggersDoc(list: readonly TriggerDef[] = triggers): strin
     "    `(id, cancelled_at | archived_at | finalized_at | completed_at)`",
     "    for records whose timestamp is set after activation;",
     "  - *arrived* and *did_not_arrive* fire once per `id` for a record changed after activation with",
-    "    `patient_arrived` (or `did_not_arrive`) true: Cliniko keeps no time for these flags.",
+    "    `patient_arrived` (or `did_not_arrive`) true — on an attendee, `arrived` true (or false: a no-show).",
+    "    Cliniko keeps no time for these flags, so when such a trigger is switched on its first poll reads the",
+    "    records already flagged (filtered on the flag where Cliniko's list can, else every record changed",
+    "    before, one request per 100) and records them as seen: editing an old no-show never fires. Their",
+    "    keys are kept for good, so a record fires once however often it is edited afterwards.",
     "- Nothing older than the trigger's activation fires: switching a trigger on never replays history.",
     "",
     "## Limits (what polling cannot see)",
@@ -202,8 +257,9 @@ export function renderTriggersDoc(list: readonly TriggerDef[] = triggers): strin
     "  through the API: these triggers fire for changes made in Cliniko itself.",
     "- *Group Appointment* records have no cancellation of their own; cancelling one person shows up on",
     "  *Cancelled Attendee*.",
-    "- *Patient Arrived* and *Appointment Marked Did Not Arrive* cannot see the flag's previous value: an",
-    "  appointment flagged before the trigger was switched on fires once if it is changed afterwards.",
+    "- A flag trigger cannot see the flag's earlier values: a record flagged before the trigger was switched",
+    "  on and changed again in the seconds before its first poll fires once; a flag cleared and set again",
+    "  does not fire again.",
     "- Bookings (`/bookings`) have no triggers of their own: they are the individual and group appointments",
     "  and unavailable blocks, which do.",
     "",
@@ -233,6 +289,14 @@ export function renderTriggersDoc(list: readonly TriggerDef[] = triggers): strin
     'per resource (`source: "api"`).',
     "",
   );
-  section(list.filter((t) => t.source === "api"));
+  section(list.filter((t) => t.source === "api" && !t.due));
+  lines.push(...DUE_SECTION, "");
+  lines.push("| Key | Title | Options | Fires once per | What fires it |", "|---|---|---|---|---|");
+  for (const t of list.filter((x) => x.due)) {
+    const props = Object.keys((t.inputSchema as { properties?: object }).properties ?? {});
+    lines.push(
+      `| \`${t.key}\` | ${cell(t.title)} | ${props.map((p) => `\`${p}\``).join(" ")} | \`${DUE_KEY_SHAPE[t.due!]}\` | ${cell(t.description)} |`,
+    );
+  }
   return `${lines.join("\n").trimEnd()}\n`;
 }

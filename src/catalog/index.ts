@@ -9,6 +9,7 @@ import { triggers } from "./triggers.ts";
 import type { ActionDef, TriggerDef } from "./types.ts";
 
 export { actions } from "./actions.ts";
+export { type DueOptions, dueOptionIssues, dueOptions, REMINDER_CHANNELS } from "./due-triggers.ts";
 export { ActionInputError, ActionUnsupportedError, type InputIssue, UnknownCatalogKeyError } from "./errors.ts";
 export { actionSummary, byGroup, triggerSummary } from "./summary.ts";
 export {
@@ -25,6 +26,7 @@ export type {
   ActionDef,
   ActionKind,
   DetectState,
+  DueKind,
   TriggerDef,
   TriggerEvent,
   TriggerEventKind,

@@ -15,6 +15,7 @@ import { withArticle } from "../cliniko/labels.ts";
 import { type ResourceName, resource, resourceNames } from "../cliniko/resources.ts";
 import { type OperationSpec, operation } from "../cliniko/spec.ts";
 import type { ClinikoClient, ClinikoRecord } from "../cliniko/types.ts";
+import { dueTriggers } from "./due-triggers.ts";
 import { withLinkIds } from "./links.ts";
 import { sampleRecord } from "./samples.ts";
 import type { CatalogSource, DetectState, TriggerDef, TriggerEvent, TriggerEventKind, TriggerRecord } from "./types.ts";
@@ -173,6 +174,7 @@ export const EVENT_FIELDS: Readonly<Record<TriggerEventKind, EventField>> = {
   completed: { stamp: "completed_at" },
   did_not_arrive: { flag: "did_not_arrive", value: true },
   arrived: { flag: "patient_arrived", value: true },
+  due: { stamp: "starts_at" },
 };
 
 /**
@@ -233,6 +235,8 @@ function describeTrigger(r: TriggerRow): string {
       return `Fires once when ${withArticle(label)} is completed (its completed_at is set).`;
     case "did_not_arrive":
       return `Fires once when ${withArticle(label)} is marked as did not arrive (a no-show); records already marked when it is switched on never fire.`;
+    case "due":
+      return "";
     case "arrived":
       return `Fires once when the patient of ${withArticle(label)} is marked as arrived; records already marked when it is switched on never fire.`;
   }
@@ -389,7 +393,15 @@ export function deriveTriggerRows(briefRows: readonly TriggerRow[]): TriggerRow[
 
 export const apiTriggerRows: readonly TriggerRow[] = deriveTriggerRows(triggerRows);
 
-export const triggers: readonly TriggerDef[] = Object.freeze([...triggerRows, ...apiTriggerRows].map(build));
+export const triggers: readonly TriggerDef[] = Object.freeze([
+  ...[...triggerRows, ...apiTriggerRows].map(build),
+  ...dueTriggers({
+    resource: "individual_appointments",
+    lists: listsOf("individual_appointments"),
+    paths: listsOf("individual_appointments").map((op) => op.path),
+    stateFilters: stateFiltersOf("individual_appointments"),
+  }),
+]);
 
 /** Triggers on one resource share one fetch: the poll key is the resource name. */
 export function pollKeyOf(trigger: TriggerDef): string {
@@ -410,6 +422,7 @@ export function detect(trigger: TriggerDef, records: readonly TriggerRecord[], s
   const since = time(state.activatedAt);
   if (Number.isNaN(since)) throw new Error(`activatedAt is not a date-time: ${state.activatedAt}`);
   const events: TriggerEvent[] = [];
+  if (trigger.due) return events; // fired by the engine's due scheduler, not by a change
   const emitted = new Set<string>();
   for (const record of records) {
     if (record.id === undefined || record.id === null) continue;

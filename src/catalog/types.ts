@@ -73,7 +73,12 @@ export type TriggerEventKind =
   | "finalised"
   | "completed"
   | "did_not_arrive"
-  | "arrived";
+  | "arrived"
+  /** A time relative to an appointment came (due-triggers.ts): not detected from a poll's changes. */
+  | "due";
+
+/** When a due trigger fires: before the start, after the end, or after the patient's last visit. */
+export type DueKind = "before" | "after" | "recall";
 
 /** A record a trigger reads: one of the generated record types (ids, timestamps typed). */
 export type TriggerRecord = RecordOf<ResourceName>;
@@ -96,8 +101,10 @@ export interface TriggerDef {
   identity(record: TriggerRecord): string;
   /** An example record, as the event's payload. */
   sample: ClinikoRecord;
-  /** JSON Schema of the trigger's options (none today: an empty object). */
+  /** JSON Schema of the trigger's options (an empty object for the polled triggers). */
   inputSchema: JsonSchema;
+  /** Set on the time-relative triggers, fired by the engine's due scheduler instead of detect(). */
+  due?: DueKind;
 }
 
 export interface TriggerEvent {

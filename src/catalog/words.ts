@@ -15,6 +15,21 @@ export const KEYWORDS: Readonly<Record<string, readonly string[]>> = {
   new_attendee: ["booking", "class", "joined"],
   individual_appointment_updated: ["reschedule", "rescheduled", "moved", "recall", ...DNA],
   updated_attendee: DNA,
+  attendee_arrived: ["class", "arrived", "checked in", "attendance"],
+  attendee_did_not_arrive: ["class", "no show", "did not arrive", "dna", "missed class"],
+  patient_arrived: ["arrived", "checked in", "arrival"],
+  appointment_marked_did_not_arrive: ["no show", "did not arrive", "dna", "missed appointment"],
+  before_appointment: [
+    "reminder",
+    "appointment reminder",
+    "sms reminder",
+    "email reminder",
+    "confirm",
+    "24 hours before",
+    "upcoming",
+  ],
+  after_appointment: ["follow-up", "follow up", "feedback", "review", "survey", "thank you", "aftercare"],
+  patient_due_for_recall: ["recall", "reactivation", "lapsed", "rebook", "come back", "check-up", "due"],
   individual_appointment_cancelled: ["cancellation", "cancelled booking", "cancel"],
   cancelled_attendee: ["cancellation", "cancel", "class"],
   group_appointment_updated: ["reschedule", "class"],
@@ -49,6 +64,7 @@ export const KEYWORDS: Readonly<Record<string, readonly string[]>> = {
 
 /** Groups in the order clinics reach for them; groups not listed follow, in catalogue order. */
 const GROUP_ORDER = [
+  "Appointment Reminders & Follow-ups",
   "Patients",
   "Patients & Contacts",
   "Individual Appointments",

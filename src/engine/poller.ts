@@ -11,6 +11,7 @@ import { trigger as catalogTrigger, detect, fetchChanges, isFlagEvent } from "..
 import type { ResourceName } from "../cliniko/resources.ts";
 import type { ClinikoClient } from "../cliniko/types.ts";
 import { type DetectedEvent, pollWindow, type Store, type StoredWorkflow } from "../store/index.ts";
+import { ensureDueIndex, indexWrite } from "./due/index-fill.ts";
 import { snapshotFlags } from "./flag-snapshot.ts";
 import { readWindow } from "./poll-window.ts";
 import type { WorkflowDefinition } from "./workflow.ts";
@@ -68,6 +69,8 @@ export async function pollResource(
   // A new pair starts at the earliest activation among its workflows: no history flood.
   const start = job.targets.map((t) => t.workflow.activatedAt ?? new Date().toISOString()).sort()[0]!;
   const state = await store.polling.ensureCursor(job.connectionKey, job.pollKey, start);
+  // The due triggers' index of appointments: filled once, then kept by this poll's commit.
+  const indexed = await ensureDueIndex(job, { store, client: deps.client });
   const window = pollWindow(state, overlap);
   const backfills = job.targets.flatMap((t) => (t.workflow.backfillFrom ? [ms(t.workflow.backfillFrom)] : []));
 
@@ -159,6 +162,7 @@ export async function pollResource(
     overlapMs: overlap,
     backfillDone: job.targets.filter((t) => t.workflow.backfillFrom).map((t) => t.workflow.id),
     readers: job.targets.map((t) => t.workflow.id),
+    alsoWrite: indexed ? indexWrite(job.connectionKey, records) : undefined,
   });
   return {
     records: records.length,

@@ -11,6 +11,8 @@ import { createLogger } from "../log.ts";
 import { openStore, type Store } from "../store/index.ts";
 import { ClientProvider, rateLimitFromEnv, rateLimitTimingFromEnv } from "./clients.ts";
 import { ClusterPolls, ClusterQueue, connectRedis, SQLITE_WITH_REDIS } from "./cluster.ts";
+import { INDEXED_RESOURCE } from "./due/index-fill.ts";
+import { DueScheduler } from "./due/scheduler.ts";
 import { InProcessQueue, type RunQueue } from "./queue.ts";
 import { Runner } from "./runner.ts";
 import { Scheduler } from "./scheduler.ts";
@@ -167,10 +169,13 @@ export async function startService(options: ServiceOptions = {}): Promise<Servic
     leaseMs,
   });
   const pollStats = { polls: 0, errors: 0 };
+  // The time-relative triggers fire wherever runs are queued by polls (not in the api role).
+  const due = role === "api" ? undefined : new DueScheduler({ store, clients, queue, logger });
   const scheduler = new Scheduler({
-    onPoll: (_job, result) => {
+    onPoll: (job, result) => {
       pollStats.polls++;
       if (result instanceof Error) pollStats.errors++;
+      else if (job.resource === INDEXED_RESOURCE) due?.notify();
     },
     store,
     clients,
@@ -187,6 +192,7 @@ export async function startService(options: ServiceOptions = {}): Promise<Servic
   queue.start((run, owner, lease) => runner.execute(run, owner, lease));
   if (cluster && role !== "api") cluster.polls.start((id) => scheduler.pollNow(id), Math.max(2, workers));
   scheduler.start();
+  due?.start();
   const stops: (() => Promise<void>)[] = [];
   const afterDrain: (() => Promise<void>)[] = [];
   let stopping: string | undefined;
@@ -235,6 +241,9 @@ export async function startService(options: ServiceOptions = {}): Promise<Servic
       });
       await step("the poll jobs to leave Redis", () => cluster?.polls.stop().catch(() => {}));
       await step("the polls in flight to end", () => scheduler.stop());
+      await step("the due-time scheduler to stop", async () => {
+        await due?.stop();
+      });
       await step(
         `the runs in flight to finish and be recorded (${cluster ? "Redis and the database" : "the database"})`,
         () => queue.stop(),

@@ -9,7 +9,7 @@ import { Cron } from "croner";
 import jsonata from "jsonata";
 import { isMap, isSeq, LineCounter, parseDocument } from "yaml";
 import { z } from "zod";
-import { trigger as catalogTrigger } from "../catalog/index.ts";
+import { trigger as catalogTrigger, dueOptionIssues } from "../catalog/index.ts";
 import { DURATION_PATTERN, parseDuration } from "../expressions/duration.ts";
 import { expressionsIn } from "../expressions/template.ts";
 import { Duration, type StepDefinition, StepSchema } from "../steps/definition.ts";
@@ -115,7 +115,8 @@ function semanticIssues(w: WorkflowDefinition): WorkflowIssue[] {
   const builtinTrigger = (BUILTIN_TRIGGERS as readonly string[]).includes(t.key);
   if (!builtinTrigger) {
     try {
-      catalogTrigger(t.key);
+      const def = catalogTrigger(t.key);
+      if (def.due) issues.push(...dueOptionIssues(def.due, t.options));
     } catch (err) {
       issues.push({ path: "trigger.key", message: (err as Error).message.replace(/\.$/, "") });
     }

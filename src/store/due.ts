@@ -155,7 +155,8 @@ export class DueStore {
 
 /**
  * Upserts index rows; a row never goes back to an older version of its record (two pollers, or a
- * fill racing a poll). A row keeps its `timed_at` unless its times changed.
+ * fill racing a poll). A new row is timed when it was booked (`timed_at` as given: its created_at);
+ * a row whose times changed is timed when it moved (its record's updated_at).
  */
 export async function writeIndex(
   trx: Kysely<Database> | Transaction<Database>,
@@ -182,7 +183,7 @@ export async function writeIndex(
     const moved = prior.starts_at !== row.starts_at || prior.ends_at !== row.ends_at;
     await trx
       .updateTable("due_index")
-      .set({ ...row, timed_at: moved ? row.timed_at : prior.timed_at })
+      .set({ ...row, timed_at: moved ? row.record_updated_at : prior.timed_at })
       .where("connection_key", "=", connectionKey)
       .where("resource", "=", row.resource)
       .where("record_id", "=", row.record_id)

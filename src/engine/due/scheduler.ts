@@ -1,0 +1,211 @@
+/**
+ * The due scheduler: fires the time-relative triggers from the due index. It sleeps until the next
+ * due time in the index (not the next poll; at most `maxSleepMs`, and a poll that changed the index
+ * wakes it through `notify()`), then, per active due workflow, finds the rows that came due, drops
+ * the keys the workflow has seen, builds each event (record reads cached per connection) and
+ * commits seen keys and queued runs in one transaction (PollingStore.commit), exactly as a poll
+ * does: with several schedulers (workers) or after a crash, the seen-key insert decides, once.
+ */
+import type { Logger } from "pino";
+import { trigger as catalogTrigger, dueOptions, REMINDER_CHANNELS, type TriggerDef } from "../../catalog/index.ts";
+import type { DetectedEvent, Store, StoredWorkflow } from "../../store/index.ts";
+import type { ClientProvider } from "../clients.ts";
+import type { RunQueue } from "../queue.ts";
+import { validateWorkflow, type WorkflowDefinition } from "../workflow.ts";
+import { dueEvent, RecordLookups } from "./event.ts";
+import { INDEXED_RESOURCE } from "./index-fill.ts";
+import { type DueCandidate, dueCandidates, dueWindow, nextDueAt } from "./plan.ts";
+
+export interface DueSchedulerOptions {
+  store: Store;
+  clients: ClientProvider;
+  queue: RunQueue;
+  logger?: Logger;
+  /** Longest sleep (default 30 s): workflows switched on elsewhere are picked up within it. */
+  maxSleepMs?: number;
+  /** How long record reads are reused (default 5 min). */
+  lookupTtlMs?: number;
+}
+
+interface DueWorkflow {
+  workflow: StoredWorkflow;
+  definition: WorkflowDefinition;
+  trigger: TriggerDef & { due: NonNullable<TriggerDef["due"]> };
+}
+
+/** The seen keys of a workflow's due events live under this poll key (pruned on their own). */
+export const duePollKey = (workflowId: number) => `due:${workflowId}`;
+
+const iso = (ms: number) => new Date(ms).toISOString();
+const PRUNE_AFTER_MS = 3 * 86_400_000;
+
+export class DueScheduler {
+  readonly #o: DueSchedulerOptions;
+  readonly #lookups = new Map<string, RecordLookups>();
+  #timer?: NodeJS.Timeout;
+  #running?: Promise<void>;
+  #again = false;
+  #stopped = false;
+  #lastPrune = 0;
+
+  constructor(options: DueSchedulerOptions) {
+    this.#o = options;
+  }
+
+  start(): void {
+    this.#wake();
+  }
+
+  /** The index may have changed (a poll committed): look again now. */
+  notify(): void {
+    this.#wake();
+  }
+
+  async stop(): Promise<void> {
+    this.#stopped = true;
+    if (this.#timer) clearTimeout(this.#timer);
+    await this.#running;
+  }
+
+  #wake = (): void => {
+    if (this.#stopped) return;
+    if (this.#running) {
+      this.#again = true;
+      return;
+    }
+    if (this.#timer) clearTimeout(this.#timer);
+    const maxSleep = this.#o.maxSleepMs ?? 30_000;
+    this.#running = this.tick()
+      .catch((err: Error) => {
+        this.#o.logger?.warn({ err: err.message }, "due scheduler pass failed");
+        return Date.now() + Math.min(maxSleep, 5000);
+      })
+      .then((next) => {
+        this.#running = undefined;
+        if (this.#stopped) return;
+        if (this.#again) {
+          this.#again = false;
+          this.#wake();
+          return;
+        }
+        const delay = Math.max(50, Math.min(next - Date.now(), maxSleep));
+        this.#timer = setTimeout(this.#wake, delay);
+      });
+  };
+
+  /** One pass: fires what is due at `now`; returns when the next row comes due (or +∞). */
+  async tick(now = Date.now()): Promise<number> {
+    const { store } = this.#o;
+    const byConnection = new Map<string, DueWorkflow[]>();
+    for (const workflow of await store.workflows.listActive()) {
+      const key = (workflow.definition as WorkflowDefinition | undefined)?.trigger?.key;
+      let trigger: TriggerDef;
+      try {
+        trigger = catalogTrigger(key ?? "");
+      } catch {
+        continue;
+      }
+      if (!trigger.due) continue;
+      let definition: WorkflowDefinition;
+      try {
+        definition = validateWorkflow(workflow.definition, workflow.name);
+      } catch {
+        continue; // the scheduler pauses it with the reason
+      }
+      const connectionKey = await this.#o.clients.keyOf(definition.trigger.connection).catch(() => undefined);
+      if (!connectionKey) continue;
+      const list = byConnection.get(connectionKey) ?? [];
+      list.push({ workflow, definition, trigger: trigger as DueWorkflow["trigger"] });
+      byConnection.set(connectionKey, list);
+    }
+    let next = Number.POSITIVE_INFINITY;
+    for (const [connectionKey, workflows] of byConnection) {
+      // Until the first poll fills the index there is nothing to read: that poll notifies.
+      if (!(await store.due.fill(connectionKey, INDEXED_RESOURCE))) continue;
+      for (const w of workflows) {
+        try {
+          next = Math.min(next, await this.#fire(connectionKey, w, now));
+        } catch (err) {
+          this.#o.logger?.warn({ workflow: w.workflow.name, err: (err as Error).message }, "due trigger failed");
+          next = Math.min(next, now + 5000);
+        }
+      }
+    }
+    if (now - this.#lastPrune > 3_600_000) {
+      this.#lastPrune = now;
+      // Nothing can come due relative to an appointment that ended longer ago than the longest option.
+      await store.due.prune(iso(now - 401 * 86_400_000));
+    }
+    return next;
+  }
+
+  async #fire(connectionKey: string, w: DueWorkflow, now: number): Promise<number> {
+    const { store } = this.#o;
+    const kind = w.trigger.due;
+    const options = dueOptions(kind, w.definition.trigger.options);
+    const window = dueWindow(kind, options.offsetMs, now);
+    const rows = await store.due.rowsBetween(connectionKey, window.column, iso(window.from), iso(window.to));
+    const patientRows =
+      kind === "recall"
+        ? await store.due.rowsOfPatients(connectionKey, [...new Set(rows.flatMap((r) => r.patient_id ?? []))])
+        : undefined;
+    const activatedAt = Date.parse(w.workflow.activatedAt ?? iso(now));
+    const candidates = dueCandidates(kind, options, rows, { now, activatedAt, patientRows });
+    const seen = await store.polling.seen(
+      w.workflow.id,
+      candidates.map((c) => c.key),
+    );
+    const fresh = candidates.filter((c) => !seen.has(c.key));
+    if (fresh.length > 0) await this.#commit(connectionKey, w, fresh, options.reminders, now);
+    const after = await store.due.nextTime(connectionKey, window.column, iso(window.to - 1));
+    return after ? nextDueAt(kind, options.offsetMs, Date.parse(after)) : Number.POSITIVE_INFINITY;
+  }
+
+  async #commit(
+    connectionKey: string,
+    w: DueWorkflow,
+    due: DueCandidate[],
+    reminders: "sms" | "email" | "any" | undefined,
+    now: number,
+  ): Promise<void> {
+    const lookups = await this.#lookupsFor(connectionKey, w.definition.trigger.connection);
+    const events: DetectedEvent[] = [];
+    for (const c of due) {
+      const payload = await dueEvent(JSON.parse(c.row.record), iso(c.dueAt), lookups);
+      if (reminders) {
+        const allowed = REMINDER_CHANNELS[String(payload.patient?.reminder_type ?? "None")] ?? [];
+        if (reminders === "any" ? allowed.length === 0 : !allowed.includes(reminders)) continue;
+      }
+      events.push({
+        workflowId: w.workflow.id,
+        workflowVersion: w.workflow.version,
+        triggerKey: w.trigger.key,
+        eventKey: c.key,
+        eventTime: iso(c.eventTime),
+        payload,
+      });
+    }
+    if (events.length === 0) return;
+    const { runIds } = await this.#o.store.polling.commit({
+      connectionKey,
+      pollKey: duePollKey(w.workflow.id),
+      cursor: iso(now),
+      events,
+      pruneBefore: iso(now - PRUNE_AFTER_MS),
+    });
+    if (runIds.length > 0) {
+      this.#o.queue.notify();
+      this.#o.logger?.debug({ workflow: w.workflow.name, runs: runIds.length }, "due runs queued");
+    }
+  }
+
+  async #lookupsFor(connectionKey: string, name: string | undefined): Promise<RecordLookups> {
+    let l = this.#lookups.get(connectionKey);
+    if (!l) {
+      const { client } = await this.#o.clients.resolve(name);
+      l = new RecordLookups(client, this.#o.lookupTtlMs);
+      this.#lookups.set(connectionKey, l);
+    }
+    return l;
+  }
+}
