@@ -349,6 +349,15 @@ describe("HTTP API over real HTTP and SQLite", () => {
     assert.equal(sample.live, true);
     assert.match(sample.sample.id, /^\d+$/);
     patient = sample.sample;
+    // A reminder's live sample is an appointment with its patient, names and local times.
+    const reminder = await s.call("GET", "/api/catalog/triggers/before_appointment/sample?connection=clinic&live=1", {
+      cookie,
+    });
+    const due = (reminder.json as { live: boolean; sample: Record<string, unknown> }).sample;
+    assert.equal((reminder.json as { live: boolean }).live, true, reminder.text);
+    assert.equal(typeof (due.patient as { first_name?: unknown }).first_name, "string");
+    assert.equal(typeof due.practitioner_name, "string");
+    assert.match(String(due.starts_at_local), /\d{4}, \d+:\d\d [ap]m$/);
   });
 
   test("test a step for real against the sandbox, with {{ }} references resolved", async () => {

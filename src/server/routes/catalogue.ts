@@ -9,6 +9,7 @@ import { stampOf } from "../../catalog/triggers.ts";
 import type { TriggerRecord } from "../../catalog/types.ts";
 import { groupRank, keywordsOf } from "../../catalog/words.ts";
 import type { ClinikoClient, ClinikoRecord } from "../../cliniko/types.ts";
+import { dueEvent, RecordLookups } from "../../engine/due/event.ts";
 import { stepKinds } from "../../steps/registry.ts";
 import type { ServerEngine } from "../engine-port.ts";
 import { notFound } from "../errors.ts";
@@ -78,6 +79,8 @@ export async function liveSample(client: ClinikoClient, key: string): Promise<Cl
       : t.event === "updated"
         ? (page.records.find((r) => r.created_at !== r.updated_at) ?? page.records[0])
         : page.records.find((r) => stampOf(r as TriggerRecord, t));
+  // A due trigger's event is the appointment with its patient, names and local times.
+  if (t.due && record) return dueEvent(withLinkIds(record), String(record.starts_at), new RecordLookups(client));
   return record && withLinkIds(record);
 }
 
