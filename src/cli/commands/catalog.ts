@@ -150,6 +150,10 @@ export function register(program: Command): string[] {
     .option("--connection <name>", "a stored connection (default: CLINIKO_API_KEY, CLINIKO_EMAIL, ...)")
     .action(async (key: string, opts: { since?: string; connection?: string }) => {
       const def = lookup(trigger, key);
+      if (def.due)
+        throw new UsageError(
+          `${def.key} fires at a time relative to each appointment, not from changes, so it cannot be polled; switch on a workflow with it (docs/triggers.md, Time-relative triggers).`,
+        );
       const since = opts.since ?? new Date(Date.now() - DEFAULT_POLL_WINDOW_MS).toISOString();
       if (!/^\d{4}-\d{2}-\d{2}T/.test(since) || Number.isNaN(Date.parse(since))) {
         throw new UsageError(`--since must be an ISO 8601 date-time such as 2025-03-01T09:00:00Z, not "${since}".`);
