@@ -264,7 +264,7 @@ describe("trigger definitions", () => {
   it("gives each trigger a sample that fires it", () => {
     for (const t of triggers) {
       const events = detect(t, [t.sample], { activatedAt: "2025-01-01T00:00:00Z", seen: () => false });
-      // A due trigger fires on time, never from a change (test/engine/due.test.ts).
+      // A due trigger fires on time, never from a change (test/engine/due/end-to-end.test.ts).
       assert.equal(events.length, t.due ? 0 : 1, t.key);
     }
   });

@@ -223,7 +223,7 @@ function derivedChange(t: TriggerDef): (decoy: string) => Promise<string> {
     }
   }
 }
-/** The triggers a change makes fire (the due triggers fire on time: test/engine/due.test.ts). */
+/** The triggers a change makes fire (the due triggers fire on time: test/engine/due/end-to-end.test.ts). */
 const polled = triggers.filter((t) => !t.due);
 for (const t of polled) if (t.source === "api") changes[t.key] = derivedChange(t);
 

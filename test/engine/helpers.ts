@@ -3,12 +3,14 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { createServer, type IncomingMessage, type Server } from "node:http";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { after, afterEach, before, beforeEach, describe } from "node:test";
 import pg from "pg";
 import { ClientProvider } from "../../src/engine/clients.ts";
 import { Runner, type RunnerOptions } from "../../src/engine/runner.ts";
 import { validateWorkflow, type WorkflowDefinition } from "../../src/engine/workflow.ts";
 import { type Sandbox, startSandbox } from "../../src/sandbox/index.ts";
 import { openStore, type Store } from "../../src/store/index.ts";
+import { type PostgresServer, postgresSkip, startPostgres } from "../support/postgres.ts";
 
 export interface Harness {
   sandbox: Sandbox;
@@ -131,4 +133,36 @@ export async function freshPostgresDatabase(serverUrl: string): Promise<string> 
   const url = new URL(serverUrl);
   url.pathname = `/${name}`;
   return url.toString();
+}
+
+/**
+ * The same tests on SQLite and on PostgreSQL (skipped loudly without it): `define` registers them;
+ * each gets a fresh harness, handed to `use` before it runs.
+ */
+export function onEveryDatabase(title: string, use: (h: Harness) => void, define: () => void): void {
+  let current: Harness | undefined;
+  const fresh = (open: () => Promise<Harness>) => {
+    beforeEach(async () => {
+      current = await open();
+      use(current);
+    });
+    afterEach(async () => {
+      await current?.close();
+    });
+  };
+  describe(`${title} (SQLite)`, () => {
+    fresh(() => harness());
+    define();
+  });
+  describe(`${title} (PostgreSQL)`, { skip: postgresSkip() }, () => {
+    let server: PostgresServer | undefined;
+    before(async () => {
+      server = await startPostgres();
+    });
+    after(async () => {
+      await server?.stop();
+    });
+    fresh(async () => harness({ databaseUrl: await freshPostgresDatabase(server!.url) }));
+    define();
+  });
 }

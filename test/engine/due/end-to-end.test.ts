@@ -5,14 +5,12 @@
  * queued once, never before its due time and within 60 s after it.
  */
 import assert from "node:assert/strict";
-import { after, afterEach, before, beforeEach, describe, test } from "node:test";
-import { startService } from "../../src/engine/service.ts";
-import type { RunRecord, StoredWorkflow } from "../../src/store/index.ts";
-import { type PostgresServer, postgresSkip, startPostgres } from "../support/postgres.ts";
-import { freshPostgresDatabase, type Harness, harness, sleep, workflow } from "./helpers.ts";
+import { test } from "node:test";
+import { startService } from "../../../src/engine/service.ts";
+import type { RunRecord, StoredWorkflow } from "../../../src/store/index.ts";
+import { type Harness, onEveryDatabase, sleep, workflow } from "../helpers.ts";
 
 let h: Harness;
-let pgServer: PostgresServer | undefined;
 
 const at = (ms: number) => new Date(Math.floor(ms / 1000) * 1000).toISOString().replace(".000Z", "Z");
 
@@ -192,29 +190,12 @@ const scenario = async () => {
   }
 };
 
-describe("due triggers (SQLite)", () => {
-  beforeEach(async () => {
-    h = await harness();
-  });
-  afterEach(async () => {
-    await h.close();
-  });
-  test("before/after/recall fire once each, on time, for the right appointments", { timeout: 120_000 }, scenario);
-});
-
-describe("due triggers (PostgreSQL)", { skip: postgresSkip() }, () => {
-  before(async () => {
-    pgServer = await startPostgres();
-  });
-  after(async () => {
-    await pgServer?.stop();
-    pgServer = undefined;
-  });
-  beforeEach(async () => {
-    h = await harness({ databaseUrl: await freshPostgresDatabase(pgServer!.url) });
-  });
-  afterEach(async () => {
-    await h.close();
-  });
-  test("before/after/recall fire once each, on time, for the right appointments", { timeout: 120_000 }, scenario);
-});
+onEveryDatabase(
+  "due triggers",
+  (x) => {
+    h = x;
+  },
+  () => {
+    test("before/after/recall fire once each, on time, for the right appointments", { timeout: 120_000 }, scenario);
+  },
+);

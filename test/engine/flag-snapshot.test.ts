@@ -5,15 +5,13 @@
  * again, even after the pair's seen keys were pruned.
  */
 import assert from "node:assert/strict";
-import { after, afterEach, before, beforeEach, describe, test } from "node:test";
+import { test } from "node:test";
 import { trigger as catalogTrigger } from "../../src/catalog/index.ts";
 import { type PollJob, pollResource } from "../../src/engine/poller.ts";
 import type { StoredWorkflow } from "../../src/store/index.ts";
-import { type PostgresServer, postgresSkip, startPostgres } from "../support/postgres.ts";
-import { freshPostgresDatabase, type Harness, harness, workflow } from "./helpers.ts";
+import { type Harness, onEveryDatabase, workflow } from "./helpers.ts";
 
 let h: Harness;
-let pgServer: PostgresServer | undefined;
 
 const stamp = (ms: number) => new Date(Math.floor(ms / 1000) * 1000).toISOString().replace(".000Z", "Z");
 
@@ -147,29 +145,12 @@ const cases: [string, () => Promise<void>][] = [
   ],
 ];
 
-describe("flag triggers (SQLite)", () => {
-  beforeEach(async () => {
-    h = await harness();
-  });
-  afterEach(async () => {
-    await h.close();
-  });
-  for (const [name, fn] of cases) test(name, fn);
-});
-
-describe("flag triggers (PostgreSQL)", { skip: postgresSkip() }, () => {
-  before(async () => {
-    pgServer = await startPostgres();
-  });
-  after(async () => {
-    await pgServer?.stop();
-    pgServer = undefined;
-  });
-  beforeEach(async () => {
-    h = await harness({ databaseUrl: await freshPostgresDatabase(pgServer!.url) });
-  });
-  afterEach(async () => {
-    await h.close();
-  });
-  for (const [name, fn] of cases) test(name, fn);
-});
+onEveryDatabase(
+  "flag triggers",
+  (x) => {
+    h = x;
+  },
+  () => {
+    for (const [name, fn] of cases) test(name, fn);
+  },
+);
