@@ -188,8 +188,6 @@ export interface DueIndexTable {
   /** When the record got its current starts_at/ends_at (created or moved): a last-minute booking is timed after its due time. */
   timed_at: string;
   record_updated_at: string;
-  /** The record as polled (JSON), the due event's payload. */
-  record: string;
 }
 
 export interface DueFillsTable {

@@ -36,6 +36,17 @@ export class RecordLookups {
     this.#cache.set(key, { at: now, value });
     return value;
   }
+
+  /** The appointment as Cliniko has it now (never cached), or null when it is gone. */
+  current(id: string): Promise<ClinikoRecord | null> {
+    return this.#client
+      .resource("individual_appointments")
+      .get(id)
+      .catch((err: unknown) => {
+        if (err instanceof ClinikoNotFoundError) return null;
+        throw err;
+      });
+  }
 }
 
 /** The patient's first mobile number, normalised where Cliniko gave one, else null. */

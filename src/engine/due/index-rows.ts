@@ -42,6 +42,5 @@ export function dueRowOf(record: ClinikoRecord): DueRow | undefined {
     // A new row was timed when it was booked; a moved one when it moved (writeIndex keeps the rest).
     timed_at: iso(r.created_at) ?? updatedAt,
     record_updated_at: updatedAt,
-    record: JSON.stringify(r),
   };
 }

@@ -8,12 +8,15 @@
  */
 import type { Logger } from "pino";
 import { trigger as catalogTrigger, dueOptions, REMINDER_CHANNELS, type TriggerDef } from "../../catalog/index.ts";
+import { withLinkIds } from "../../catalog/links.ts";
 import type { DetectedEvent, Store, StoredWorkflow } from "../../store/index.ts";
+import type { DueIndexTable } from "../../store/schema.ts";
 import type { ClientProvider } from "../clients.ts";
 import type { RunQueue } from "../queue.ts";
 import { validateWorkflow, type WorkflowDefinition } from "../workflow.ts";
 import { dueEvent, RecordLookups } from "./event.ts";
 import { INDEXED_RESOURCE } from "./index-fill.ts";
+import { dueRowOf } from "./index-rows.ts";
 import { type DueCandidate, dueCandidates, dueWindow, nextDueAt } from "./plan.ts";
 
 export interface DueSchedulerOptions {
@@ -156,7 +159,10 @@ export class DueScheduler {
       candidates.map((c) => c.key),
     );
     const fresh = candidates.filter((c) => !seen.has(c.key));
-    if (fresh.length > 0) await this.#commit(connectionKey, w, fresh, options.reminders, now);
+    if (fresh.length > 0)
+      await this.#commit(connectionKey, w, fresh, now, (row) =>
+        dueCandidates(kind, options, [row], { now, activatedAt, patientRows }),
+      );
     const after = await store.due.nextTime(connectionKey, window.column, iso(window.to - 1));
     return after ? nextDueAt(kind, options.offsetMs, Date.parse(after)) : Number.POSITIVE_INFINITY;
   }
@@ -165,13 +171,20 @@ export class DueScheduler {
     connectionKey: string,
     w: DueWorkflow,
     due: DueCandidate[],
-    reminders: "sms" | "email" | "any" | undefined,
     now: number,
+    stillDue: (row: DueIndexTable) => DueCandidate[],
   ): Promise<void> {
     const lookups = await this.#lookupsFor(connectionKey, w.definition.trigger.connection);
+    const { reminders } = dueOptions(w.trigger.due, w.definition.trigger.options);
     const events: DetectedEvent[] = [];
     for (const c of due) {
-      const payload = await dueEvent(JSON.parse(c.row.record), iso(c.dueAt), lookups);
+      // The appointment as it is now: a cancellation or a move since the last poll wins (and the
+      // index keeps no copy of the record, which holds patient data).
+      const record = await lookups.current(c.row.record_id);
+      const row = record && dueRowOf(record);
+      if (!record || !row) continue;
+      if (!stillDue({ ...c.row, ...row, timed_at: c.row.timed_at }).some((x) => x.key === c.key)) continue;
+      const payload = await dueEvent(withLinkIds(record), iso(c.dueAt), lookups);
       if (reminders) {
         const allowed = REMINDER_CHANNELS[String(payload.patient?.reminder_type ?? "None")] ?? [];
         if (reminders === "any" ? allowed.length === 0 : !allowed.includes(reminders)) continue;

@@ -27,7 +27,6 @@ export default function dueIndex(_env: MigrationEnv): Migration {
         .addColumn("state", "text", (c) => c.notNull())
         .addColumn("timed_at", "text", (c) => c.notNull())
         .addColumn("record_updated_at", "text", (c) => c.notNull())
-        .addColumn("record", "text", (c) => c.notNull())
         .addPrimaryKeyConstraint("due_index_pk", ["connection_key", "resource", "record_id"])
         .execute();
       await db.schema

@@ -22,7 +22,6 @@ function row(id: string, startsAt: number, extra: Partial<DueIndexTable> = {}): 
     state: "booked",
     timed_at: iso(NOW - 48 * H),
     record_updated_at: iso(NOW - 48 * H),
-    record: "{}",
     ...extra,
   };
 }

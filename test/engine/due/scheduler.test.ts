@@ -20,7 +20,7 @@ afterEach(async () => {
 
 const at = (ms: number) => new Date(Math.floor(ms / 1000) * 1000).toISOString().replace(".000Z", "Z");
 
-test("three schedulers over one index queue each due appointment once, reading each record once", async () => {
+test("three schedulers over one index queue each due appointment once (not one cancelled since the last poll), reading each record once", async () => {
   const c = h.sandbox.control;
   const business = c.create("businesses", { business_name: "Clinic", time_zone_identifier: "Europe/London" });
   const practitioner = c.create("practitioners", { first_name: "Sam", last_name: "Lee" });
@@ -52,6 +52,7 @@ test("three schedulers over one index queue each due appointment once, reading e
   // Two due now (their due time came after switching on), one due before switching on, one not yet due.
   const dueA = book(activated + 3_600_000 + 1000);
   const dueB = book(activated + 3_600_000 + 1900);
+  const cancelledSincePoll = book(activated + 3_600_000 + 1500);
   book(activated + 3_600_000 - 120_000);
   book(activated + 3 * 3_600_000);
   const { client } = await h.clients.resolve();
@@ -60,6 +61,8 @@ test("three schedulers over one index queue each due appointment once, reading e
     for (const r of page.records) rows.push(dueRowOf(r)!);
   await h.store.due.recordFill(await h.clients.keyOf(), "individual_appointments", new Date(now).toISOString(), rows);
 
+  // Cancelled in Cliniko after the index last saw it: the read at due time sees it and skips it.
+  c.cancel("individual_appointments", cancelledSincePoll.id, { cancellation_reason: 50 });
   const queue = new InProcessQueue(h.store, { workflowIds: [] });
   const schedulers = [1, 2, 3].map(() => new DueScheduler({ store: h.store, clients: h.clients, queue }));
   h.sandbox.requestLog.clear();
@@ -73,10 +76,14 @@ test("three schedulers over one index queue each due appointment once, reading e
   );
   const next = await schedulers[0]!.tick(passAt);
   assert.equal(next, Date.parse(at(activated + 3 * 3_600_000)) - 3_600_000, "it sleeps until the next due time");
-  // Per scheduler (one per worker), each record read once however many events need it.
+  // Per scheduler (one per worker): each due appointment read afresh once, each other record once
+  // however many events need it.
   const reads = h.sandbox.requestLog.entries().filter((e) => e.method === "GET");
   const paths = reads.map((e) => e.path).sort();
   assert.equal(paths.filter((p) => p === `/v1/patients/${patient.id}`).length, 3);
   assert.equal(paths.filter((p) => p === `/v1/businesses/${business.id}`).length, 3);
-  assert.equal(reads.length, 12, `reads: ${paths.join(", ")}`);
+  // The due ones once per scheduler; the cancelled one on each of the 10 passes until a poll
+  // brings the cancellation into the index.
+  assert.equal(paths.filter((p) => p.startsWith("/v1/individual_appointments/")).length, 3 * 2 + 10);
+  assert.equal(reads.length, 12 + 16, `reads: ${paths.join(", ")}`);
 });
