@@ -16,16 +16,29 @@ const floorToSecond = (t: string) => new Date(Math.floor(Date.parse(t) / 1000) *
 /** Snapshots the flagged records for each flag target whose activation has none yet. */
 export async function snapshotFlags(
   targets: readonly PollTarget[],
-  deps: { store: Store; client: ClinikoClient; connectionKey: string; pollKey: string },
+  deps: {
+    store: Store;
+    client: ClinikoClient;
+    connectionKey: string;
+    pollKey: string;
+    /**
+     * The pair's seen floor (ms): every event stamped before it has been handled by earlier polls,
+     * so a workflow switched on long ago (before this snapshot existed) records what those polls
+     * handled too, and a record that fired then does not fire again when edited.
+     */
+    handledBefore?: number;
+  },
 ): Promise<void> {
   for (const t of targets) {
     if (!isFlagEvent(t.trigger)) continue;
     const activatedAt = t.workflow.activatedAt;
-    // A backfill asks for history: its own start is the moment before which flags are old.
-    const since = t.workflow.backfillFrom ?? activatedAt;
-    if (!activatedAt || !since) continue;
+    if (!activatedAt) continue;
     if (await deps.store.due.snapshotDone(t.workflow.id, activatedAt)) continue;
-    const before = floorToSecond(since).replace(".000Z", "Z");
+    // A backfill asks for history: its own start is the moment before which flags are old.
+    const since = t.workflow.backfillFrom
+      ? Date.parse(t.workflow.backfillFrom)
+      : Math.max(Date.parse(activatedAt), deps.handledBefore ?? Number.NEGATIVE_INFINITY);
+    const before = floorToSecond(new Date(since).toISOString()).replace(".000Z", "Z");
     const field = eventField(t.trigger.resource, t.trigger.event);
     const keys: { eventKey: string; eventTime: string }[] = [];
     for (const list of t.trigger.lists) {

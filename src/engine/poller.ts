@@ -118,6 +118,7 @@ export async function pollResource(
     client: deps.client,
     connectionKey: job.connectionKey,
     pollKey: job.pollKey,
+    handledBefore: window.seenFloor,
   });
 
   const events: DetectedEvent[] = [];

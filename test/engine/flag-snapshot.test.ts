@@ -143,6 +143,34 @@ const cases: [string, () => Promise<void>][] = [
       assert.deepEqual(await runKeys(w), [appt.id]);
     },
   ],
+  [
+    "a workflow switched on before snapshots existed does not fire again for a no-show it already ran",
+    async () => {
+      const slot = { starts_at: "2026-01-05T09:00:00Z", ends_at: "2026-01-05T09:30:00Z" };
+      const w = await h.store.workflows.save(
+        "no-shows",
+        workflow({ trigger: { key: "appointment_marked_did_not_arrive" } }),
+      );
+      const j = await job(w, "appointment_marked_did_not_arrive");
+      await poll(j);
+      later();
+      const appt = h.sandbox.control.create("individual_appointments", { ...slot, did_not_arrive: true });
+      assert.equal(await poll(j), 1);
+      for (let i = 0; i < 3; i++) {
+        later();
+        h.sandbox.control.create("individual_appointments", { ...slot, did_not_arrive: false });
+        await poll(j);
+      }
+      // As an earlier version left it once the poll moved on: no snapshot, the run's seen key pruned.
+      await h.store.database.db.deleteFrom("trigger_snapshots").execute();
+      await h.store.database.db.deleteFrom("seen_events").where("workflow_id", "=", w.id).execute();
+      assert.equal(await poll(j), 0);
+      const { client } = await h.clients.resolve();
+      await client.resource("individual_appointments").update(appt.id, { notes: "called" });
+      assert.equal(await poll(j), 0, "the snapshot counts what earlier polls handled as seen");
+      assert.deepEqual(await runKeys(w), [appt.id]);
+    },
+  ],
 ];
 
 onEveryDatabase(
