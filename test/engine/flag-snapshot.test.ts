@@ -39,6 +39,17 @@ async function runKeys(w: StoredWorkflow): Promise<string[]> {
 /** Moves the sandbox's clock (every stamp it writes) on by a minute. */
 const later = () => h.sandbox.control.clock({ advanceSeconds: 60 });
 
+const slot = { starts_at: "2026-01-05T09:00:00Z", ends_at: "2026-01-05T09:30:00Z" };
+
+/** Three minutes of other appointments' changes and polls: the pair's ordinary seen keys are pruned. */
+async function moveOn(j: PollJob) {
+  for (let i = 0; i < 3; i++) {
+    later();
+    h.sandbox.control.create("individual_appointments", { ...slot, did_not_arrive: false });
+    await poll(j);
+  }
+}
+
 const cases: [string, () => Promise<void>][] = [
   [
     "attendee_did_not_arrive: old no-shows never fire, a new one fires once, edits never again",
@@ -129,14 +140,9 @@ const cases: [string, () => Promise<void>][] = [
       const j = await job(w, "appointment_marked_did_not_arrive");
       assert.equal(await poll(j), 0);
       later();
-      const slot = { starts_at: "2026-01-05T09:00:00Z", ends_at: "2026-01-05T09:30:00Z" };
       const appt = h.sandbox.control.create("individual_appointments", { ...slot, did_not_arrive: true });
       assert.equal(await poll(j), 1);
-      for (let i = 0; i < 3; i++) {
-        later();
-        h.sandbox.control.create("individual_appointments", { ...slot, did_not_arrive: false });
-        await poll(j);
-      }
+      await moveOn(j);
       const { client } = await h.clients.resolve();
       await client.resource("individual_appointments").update(appt.id, { notes: "left a voicemail" });
       assert.equal(await poll(j), 0);
@@ -146,7 +152,6 @@ const cases: [string, () => Promise<void>][] = [
   [
     "a workflow switched on before snapshots existed does not fire again for a no-show it already ran",
     async () => {
-      const slot = { starts_at: "2026-01-05T09:00:00Z", ends_at: "2026-01-05T09:30:00Z" };
       const w = await h.store.workflows.save(
         "no-shows",
         workflow({ trigger: { key: "appointment_marked_did_not_arrive" } }),
@@ -156,11 +161,7 @@ const cases: [string, () => Promise<void>][] = [
       later();
       const appt = h.sandbox.control.create("individual_appointments", { ...slot, did_not_arrive: true });
       assert.equal(await poll(j), 1);
-      for (let i = 0; i < 3; i++) {
-        later();
-        h.sandbox.control.create("individual_appointments", { ...slot, did_not_arrive: false });
-        await poll(j);
-      }
+      await moveOn(j);
       // As an earlier version left it once the poll moved on: no snapshot, the run's seen key pruned.
       await h.store.database.db.deleteFrom("trigger_snapshots").execute();
       await h.store.database.db.deleteFrom("seen_events").where("workflow_id", "=", w.id).execute();
