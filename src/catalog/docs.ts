@@ -195,7 +195,7 @@ const DUE_SECTION = [
   "  not fire them.",
   "- Group classes: the index holds individual appointments only, so class attendees get no reminder,",
   "  follow-up or recall yet (*Attendee Arrived* and *Attendee Did Not Arrive* do see them).",
-  "- A change reaches the index with the next poll of individual appointments (every minute by default):",
+  "- A change reaches the index with the next poll of individual appointments (at the latest the trigger's `every`):",
   "  an appointment moved *into* the window (or booked last-minute) fires after that poll, and one moved",
   "  later is re-read each time the scheduler looks until that poll.",
   "- A follow-up or recall whose due time passed while the engine was stopped still fires within a day of",
