@@ -87,7 +87,7 @@ function expressionsOf(text: string): string[] {
   return text.includes("{{") ? [...text.matchAll(/\{\{([\s\S]*?)\}\}/g)].map((m) => m[1]!) : [text];
 }
 
-/** The steps that have run before `target` in every run that reaches it (earlier siblings and their ancestors'). */
+/** The steps that have run before `target` in every run that reaches it (earlier siblings and their ancestors', a loop item's included). */
 function stepsBefore(
   steps: StepDefinition[],
   target: StepDefinition,
@@ -102,6 +102,11 @@ function stepsBefore(
     }
     if (step.else) {
       const found = stepsBefore(step.else, target, [...before, step]);
+      if (found) return found;
+    }
+    // Inside a loop's item: its earlier steps in the item, the loop and what ran before it.
+    if (step.steps) {
+      const found = stepsBefore(step.steps, target, [...before, step]);
       if (found) return found;
     }
     before.push(step);

@@ -6,6 +6,7 @@
  * again rather than feeding stale output into the fixed one.
  */
 import type { RunRecord, Store } from "../store/index.ts";
+import { stepIdOfKey } from "./journal-keys.ts";
 import { allSteps, type StepDefinition } from "./workflow.ts";
 
 export const REPLAY_VERSIONS = ["ran", "current"] as const;
@@ -49,7 +50,7 @@ export async function planReplay(store: Store, run: RunRecord): Promise<ReplayPl
     await store.workflows.definitionAt(run.workflowId, run.workflowVersion),
     await store.workflows.definitionAt(run.workflowId, workflow.version),
   );
-  if (failed && changed.has(failed.stepId))
+  if (failed && changed.has(stepIdOfKey(failed.stepId)))
     return {
       ...base,
       defaultVersion: "current",
@@ -96,7 +97,7 @@ export async function replayRun(
   const runId = await store.runs.replay(run.id, {
     fromStart: Boolean(options.fromStart),
     workflowVersion: plan.currentVersion,
-    reuse: (stepId) => !changed.has(stepId),
+    reuse: (key) => !changed.has(stepIdOfKey(key)),
   });
   return { runId, version, workflowVersion: plan.currentVersion, reason };
 }

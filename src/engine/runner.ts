@@ -25,10 +25,11 @@ import {
   stepKind,
   transient,
 } from "../steps/execute.ts";
-import type { StepContext, StepEnvironment, StepKind } from "../steps/types.ts";
+import type { Flow, ItemResult, StepContext, StepEnvironment, StepKind } from "../steps/types.ts";
 import type { RunRecord, StepRecord, Store } from "../store/index.ts";
 import { type Lease, LeaseLostError, type RunStore } from "../store/runs.ts";
 import type { ClientProvider } from "./clients.ts";
+import { itemPrefix, journalKey, ownSteps } from "./journal-keys.ts";
 import { secretScrubber } from "./redact.ts";
 import { type StepDefinition, validateWorkflow, type WorkflowDefinition } from "./workflow.ts";
 
@@ -57,10 +58,19 @@ export type RunOutcome = "succeeded" | "failed" | "unknown" | "parked" | "lease-
 class Stop {
   readonly status: Exclude<RunOutcome, "lease-lost">;
   readonly error: string | null;
-  constructor(status: Exclude<RunOutcome, "lease-lost">, error: string | null = null) {
+  /** A filter that did not pass: it ends the run, or inside a loop only the current item. */
+  readonly filtered: boolean;
+  constructor(status: Exclude<RunOutcome, "lease-lost">, error: string | null = null, filtered = false) {
     this.status = status;
     this.error = error;
+    this.filtered = filtered;
   }
+}
+
+/** Of the ways several items of a loop stopped, the one the run ends with: a failure before a park. */
+function worst(stops: unknown[]): unknown {
+  const rank = (e: unknown) => (e instanceof Stop ? (e.status === "parked" ? 1 : 2) : 3);
+  return stops.reduce((a, b) => (rank(b) > rank(a) ? b : a));
 }
 
 /** A step's final result waiting to be committed with the run's next write (see `#record`). */
@@ -75,16 +85,24 @@ interface RunState {
   seq: number;
   /** Results of finished steps that are not committed yet (at most two, see `#record`). */
   pending: PendingStep[];
-  /** Executions of the current step (stored as `attempts` when no row was written up front). */
-  attempts: number;
   run: RunRecord;
   owner: string;
+  /** The run's step rows by journal key (see journal-keys.ts). */
   done: Map<string, StepRecord>;
-  scope: TemplateScope;
   def: WorkflowDefinition;
   /** When the lease was last extended. */
   beat: number;
   fence: Fence;
+}
+
+/**
+ * Where steps run: the run itself, or one item of a loop. Its scope holds what its steps read
+ * (`item`, `index` and the item's own step outputs inside a loop); its prefix makes each step's
+ * journal key (`loop[57].send`), so every item's steps have rows of their own.
+ */
+interface Lane {
+  scope: TemplateScope;
+  prefix: string;
 }
 
 /** The claim this execution holds; `lost` once a renewal or fenced write found it taken over. */
@@ -158,8 +176,8 @@ export class Runner {
       const fresh = run.startedAt === null && run.replayOf === null;
       const done = new Map((fresh ? [] : await store.runs.steps(run.id)).map((s) => [s.stepId, s]));
       const scope: TemplateScope = { trigger: run.triggerPayload, steps: {}, env: this.#env };
-      state = { seq: 0, pending: [], attempts: 0, run, owner, done, scope, def, beat: Date.now(), fence };
-      await this.#steps(def.steps, "steps", state);
+      state = { seq: 0, pending: [], run, owner, done, def, beat: Date.now(), fence };
+      await this.#steps(def.steps, "steps", state, { scope, prefix: "" });
       outcome = new Stop("succeeded");
     } catch (err) {
       if (err instanceof Stop) outcome = err;
@@ -196,24 +214,26 @@ export class Runner {
     } catch {}
   }
 
-  async #steps(steps: StepDefinition[], base: string, state: RunState): Promise<void> {
+  async #steps(steps: StepDefinition[], base: string, state: RunState, lane: Lane): Promise<void> {
     for (let i = 0; i < steps.length; i++) {
       const step = steps[i]!;
       const path = `${base}[${i}]`;
       const kind = stepKind(step.action);
       const seq = state.seq++;
-      const prev = state.done.get(step.id);
-      const { run, scope } = state;
+      const key = journalKey(lane.prefix, step.id);
+      const prev = state.done.get(key);
+      const { run } = state;
+      const { scope } = lane;
       if (prev && (prev.status === "succeeded" || prev.status === "skipped")) {
         scope.steps[step.id] = prev.output;
-        await this.#after(kind, step, path, prev.output, state);
+        await this.#after(kind, step, key, path, prev.output, state, lane);
         continue;
       }
       if (prev?.status === "unknown") throw new Stop("unknown", prev.error);
       const repeatable = kind.safety(step) !== "write-once";
       if (prev?.status === "running" && !repeatable) {
-        const msg = `Step ${step.id} was interrupted after it may have sent its request; its outcome is unknown, so it was not repeated.`;
-        await this.#record(state, { stepId: step.id, result: { status: "unknown", error: msg } });
+        const msg = `Step ${key} was interrupted after it may have sent its request; its outcome is unknown, so it was not repeated.`;
+        await this.#record(state, { stepId: key, result: { status: "unknown", error: msg } });
         throw new Stop("unknown", msg);
       }
       // A step that may write elsewhere is recorded as in flight BEFORE it executes, so a crash
@@ -223,37 +243,39 @@ export class Runner {
       const preWritten = !repeatable || kind.effects.includes("park") || prev?.status === "running";
       let rowWritten = prev?.status === "running";
       const startedAt = new Date().toISOString();
-      state.attempts = 0;
+      // Executions of this step (stored as `attempts` when no row was written up front).
+      const tries = { n: 0 };
       let input: unknown = null;
       // The whole row for the final write when none was written before (else just the result).
       const row = () =>
-        rowWritten ? undefined : { seq, input: this.#clean.input(input), attempts: state.attempts, startedAt };
+        rowWritten ? undefined : { seq, input: this.#clean.input(input), attempts: tries.n, startedAt };
       try {
         const prepared = await prepareStep(kind, step, path, scope, this.#o.templateTimeLimitMs);
         if (prepared.skip) {
-          await this.#record(state, { stepId: step.id, result: { status: "skipped", output: null }, row: row() });
+          await this.#record(state, { stepId: key, result: { status: "skipped", output: null }, row: row() });
           scope.steps[step.id] = null;
           continue;
         }
         input = prepared.input;
         if (!rowWritten && preWritten) {
-          await this.#flush(state, (runs) => runs.startStep(run.id, step.id, seq, this.#clean.input(input)));
+          await this.#flush(state, (runs) => runs.startStep(run.id, key, seq, this.#clean.input(input)));
           rowWritten = true;
         }
         const ctx: StepContext = { ...this.#stepEnv, step, path, scope, noted: prev?.output };
-        const output = await this.#attempts(kind, ctx, input, state, preWritten);
-        await this.#wait(kind, step, path, output, state);
+        const output = await this.#attempts(kind, ctx, key, input, state, preWritten, tries);
+        await this.#wait(kind, step, key, path, output, state);
         scope.steps[step.id] = output;
-        await this.#record(state, { stepId: step.id, result: { status: "succeeded", output }, row: row() }, preWritten);
+        await this.#record(state, { stepId: key, result: { status: "succeeded", output }, row: row() }, preWritten);
         await this.#heartbeat(state);
-        await this.#after(kind, step, path, output, state);
       } catch (err) {
         if (err instanceof Stop) throw err;
-        const msg = stepFailure(step, err);
+        // Inside a loop the message names the item (`loop[57].send`), not only the step.
+        const msg = stepFailure(key === step.id ? step : { ...step, id: key }, err);
         // Also a template error, which happens before any write: the row names the step in `runs show`.
-        await this.#record(state, { stepId: step.id, result: { status: "failed", error: msg }, row: row() });
+        await this.#record(state, { stepId: key, result: { status: "failed", error: msg }, row: row() });
         throw new Stop("failed", msg);
       }
+      await this.#after(kind, step, key, path, scope.steps[step.id], state, lane);
     }
   }
 
@@ -261,7 +283,7 @@ export class Runner {
    * A step whose output says "not before <time>" (a delay): a short wait happens in process; a
    * longer one parks the run, noting the time on the step's row so a resumed run keeps it.
    */
-  async #wait(kind: StepKind, step: StepDefinition, path: string, output: unknown, state: RunState) {
+  async #wait(kind: StepKind, step: StepDefinition, key: string, path: string, output: unknown, state: RunState) {
     const flow = flowOf(kind, step, output, path);
     if (flow.kind !== "wait") return;
     const wait = Date.parse(flow.until) - Date.now();
@@ -272,7 +294,7 @@ export class Runner {
       return;
     }
     await this.#flush(state, async (runs) => {
-      await runs.noteStep(state.run.id, step.id, output);
+      await runs.noteStep(state.run.id, key, output);
       await runs.park(state.run.id, flow.until);
     });
     throw new Stop("parked");
@@ -327,19 +349,69 @@ export class Runner {
     }
   }
 
-  /** What a finished step means for the flow: a filter that failed stops; a branch runs a case. */
-  async #after(kind: StepKind, step: StepDefinition, path: string, output: unknown, state: RunState) {
+  /**
+   * What a finished step means for the flow: a filter that failed stops; a branch runs a case; a
+   * loop runs its steps for every item, and its value for later steps becomes the items' results.
+   */
+  async #after(
+    kind: StepKind,
+    step: StepDefinition,
+    key: string,
+    path: string,
+    output: unknown,
+    state: RunState,
+    lane: Lane,
+  ) {
     const flow = flowOf(kind, step, output, path);
-    if (flow.kind === "stop") throw new Stop("succeeded");
-    if (flow.kind === "enter") await this.#steps(flow.steps, flow.path, state);
+    if (flow.kind === "stop") throw new Stop("succeeded", null, true);
+    if (flow.kind === "enter") await this.#steps(flow.steps, flow.path, state, lane);
+    if (flow.kind === "repeat") lane.scope.steps[step.id] = await this.#repeat(flow, key, state, lane);
+  }
+
+  /**
+   * Runs a loop's items, at most `concurrency` at once, each in its own lane. The list the loop
+   * goes over is committed before any item runs, so a resumed run goes over the same list. When an
+   * item fails (or parks), no further item starts; those in flight finish, then the run stops with
+   * the most serious outcome (a failure before a park).
+   */
+  async #repeat(flow: Extract<Flow, { kind: "repeat" }>, key: string, state: RunState, lane: Lane) {
+    await this.#flush(state);
+    const results: ItemResult[] = new Array(flow.items.length);
+    const stops: unknown[] = [];
+    let next = 0;
+    const worker = async () => {
+      while (stops.length === 0 && next < flow.items.length) {
+        const index = next++;
+        const item = flow.items[index];
+        const scope: TemplateScope = { ...lane.scope, steps: { ...lane.scope.steps }, item, index };
+        try {
+          await this.#steps(flow.steps, `${flow.path}[${index}].steps`, state, {
+            scope,
+            prefix: itemPrefix(key, index),
+          });
+        } catch (err) {
+          // A filter inside an item ends that item only.
+          if (!(err instanceof Stop && err.filtered)) {
+            stops.push(err);
+            break;
+          }
+        }
+        results[index] = { index, item, steps: ownSteps(scope.steps, lane.scope.steps) };
+      }
+    };
+    await Promise.all(Array.from({ length: Math.min(flow.concurrency, flow.items.length) }, worker));
+    if (stops.length > 0) throw worst(stops);
+    return flow.result(results);
   }
 
   async #attempts(
     kind: StepKind,
     ctx: StepContext,
+    key: string,
     input: unknown,
     state: RunState,
     preWritten: boolean,
+    tries: { n: number },
   ): Promise<unknown> {
     const { step } = ctx;
     const attempts = step.retry?.attempts ?? this.#o.retry?.attempts ?? 3;
@@ -347,24 +419,24 @@ export class Runner {
     const maxBackoff = this.#o.retry?.maxBackoffMs ?? 60_000;
     for (let attempt = 1; ; attempt++) {
       try {
-        state.attempts++;
+        tries.n++;
         return await executeStep(kind, ctx, input);
       } catch (err) {
         if (err instanceof Stop || err instanceof TemplateError) throw err;
         const maybeSent = (err as { maybeSent?: boolean }).maybeSent === true;
         if (maybeSent && kind.safety(step) === "write-once") {
-          const msg = `Step ${step.id} (${step.action}) may or may not have taken effect, so it was not repeated: ${errorText(err)}`;
-          await this.#record(state, { stepId: step.id, result: { status: "unknown", error: msg } });
+          const msg = `Step ${key} (${step.action}) may or may not have taken effect, so it was not repeated: ${errorText(err)}`;
+          await this.#record(state, { stepId: key, result: { status: "unknown", error: msg } });
           throw new Stop("unknown", msg);
         }
         if (attempt > attempts || !transient(err)) throw err;
-        this.#o.logger?.warn({ run: state.run.id, step: step.id, attempt }, "step failed; retrying");
+        this.#o.logger?.warn({ run: state.run.id, step: key, attempt }, "step failed; retrying");
         await this.#flush(state); // nothing waits uncommitted through a backoff
         await sleep(backoff);
         backoff = Math.min(backoff * 2, maxBackoff);
         // A pre-written step counts its attempts on its row (still `running`: a crash → `unknown`).
         if (preWritten)
-          await this.#flush(state, (runs) => runs.startStep(state.run.id, step.id, 0, this.#clean.input(input)));
+          await this.#flush(state, (runs) => runs.startStep(state.run.id, key, 0, this.#clean.input(input)));
         await this.#heartbeat(state, true);
       }
     }

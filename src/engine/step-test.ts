@@ -8,8 +8,9 @@
 
 import { type TemplateScope, templateEnv } from "../expressions/template.ts";
 import { executeStep, flowOf, prepareStep, stepEnvironment, stepFailure, stepKind } from "../steps/execute.ts";
-import type { StepEnvironment } from "../steps/types.ts";
+import type { ItemResult, StepEnvironment } from "../steps/types.ts";
 import type { ClientProvider } from "./clients.ts";
+import { itemPrefix, journalKey, ownSteps } from "./journal-keys.ts";
 import { secretScrubber } from "./redact.ts";
 import type { StepDefinition, WorkflowDefinition } from "./workflow.ts";
 
@@ -74,29 +75,46 @@ export class StepTester {
     }
   }
 
-  /** Every step once, following filters and branches as a run would, stopping at the first failure. */
+  /**
+   * Every step once, following filters, branches and loops as a run would, stopping at the first
+   * failure. A loop's items run one after another; their steps are listed under the keys a run
+   * would journal them by (`loop[3].send`).
+   */
   async workflow(definition: WorkflowDefinition, trigger: unknown): Promise<WorkflowTestResult> {
-    const scope = this.scope(trigger);
     const results: (StepTestResult & { stepId: string })[] = [];
-    const walk = async (steps: StepDefinition[], base: string): Promise<"continue" | "stop" | "failed"> => {
+    type End = "continue" | "stop" | "failed";
+    const walk = async (steps: StepDefinition[], base: string, scope: TemplateScope, prefix: string): Promise<End> => {
       for (let i = 0; i < steps.length; i++) {
         const step = steps[i]!;
         const path = `${base}[${i}]`;
-        const result = await this.step(step, scope, path);
-        results.push({ stepId: step.id, ...result });
+        const key = journalKey(prefix, step.id);
+        const result = { stepId: key, ...(await this.step(step, scope, path)) };
+        results.push(result);
         if (!result.ok) return "failed";
         scope.steps[step.id] = result.output;
         if (result.skipped) continue;
         const flow = flowOf(stepKind(step.action), step, result.output, path);
         if (flow.kind === "stop") return "stop";
         if (flow.kind === "enter") {
-          const end = await walk(flow.steps, flow.path);
+          const end = await walk(flow.steps, flow.path, scope, prefix);
           if (end !== "continue") return end;
+        }
+        if (flow.kind === "repeat") {
+          const items: ItemResult[] = [];
+          for (const [index, item] of flow.items.entries()) {
+            const inner: TemplateScope = { ...scope, steps: { ...scope.steps }, item, index };
+            // A filter inside an item ends that item only.
+            const end = await walk(flow.steps, `${flow.path}[${index}].steps`, inner, itemPrefix(key, index));
+            if (end === "failed") return end;
+            items.push({ index, item, steps: ownSteps(inner.steps, scope.steps) });
+          }
+          scope.steps[step.id] = flow.result(items);
+          result.output = this.#clean.text(scope.steps[step.id]);
         }
       }
       return "continue";
     };
-    const end = await walk(definition.steps, "steps");
+    const end = await walk(definition.steps, "steps", this.scope(trigger), "");
     return { ok: end !== "failed", trigger, steps: results };
   }
 }

@@ -16,6 +16,9 @@ export interface TemplateScope {
   trigger: unknown;
   steps: Record<string, unknown>;
   env: Record<string, string>;
+  /** Inside a step that repeats over a list (`each`): the current item and its position from 0. */
+  item?: unknown;
+  index?: number;
 }
 
 export class TemplateError extends Error {

@@ -7,9 +7,10 @@ import { closest, UnknownCatalogKeyError } from "../catalog/index.ts";
 import { appSteps } from "./apps.ts";
 import { builtinSteps } from "./builtin.ts";
 import { clinikoSteps } from "./cliniko.ts";
+import { each } from "./each.ts";
 import type { StepKind } from "./types.ts";
 
-const all: readonly StepKind[] = [...clinikoSteps, ...appSteps, ...builtinSteps];
+const all: readonly StepKind[] = [...clinikoSteps, ...appSteps, ...builtinSteps, each];
 const byKey = new Map(all.map((k) => [k.key, k]));
 
 /** Every step kind: the catalogue's actions in brief order, the apps' actions, then the built-in steps. */

@@ -28,7 +28,29 @@ export type Flow =
   /** Run these steps next (a branch's chosen case), then go on after the step. */
   | { kind: "enter"; steps: StepDefinition[]; path: string }
   /** Go on no earlier than this time (a durable journal parks the run; a test does not wait). */
-  | { kind: "wait"; until: string };
+  | { kind: "wait"; until: string }
+  /**
+   * Run `steps` once per item (a loop), at most `concurrency` items at once. Each item's scope adds
+   * `item` and `index`; its steps are journaled on their own (see the runner's journal keys) and its
+   * nested paths are `<path>[<index>].steps[<j>]`. Once every item has run, the step's value in
+   * `steps` becomes `result(...)` of the items' results. A `stop` inside an item (a filter) ends
+   * that item only.
+   */
+  | {
+      kind: "repeat";
+      items: unknown[];
+      steps: StepDefinition[];
+      path: string;
+      concurrency: number;
+      result(items: ItemResult[]): unknown;
+    };
+
+/** One finished item of a `repeat`: its position, the item and its steps' outputs by id. */
+export interface ItemResult {
+  index: number;
+  item: unknown;
+  steps: Record<string, unknown>;
+}
 
 /**
  * How a kind holds nested steps: `cases` (a branch: cases with an `if` each, and `else`) or `steps`
@@ -38,7 +60,7 @@ export const NESTINGS = ["cases", "steps"] as const;
 export type Nesting = (typeof NESTINGS)[number];
 
 /** The control-flow effects a kind can have, declared up front (the editor and docs show them). */
-export const FLOW_EFFECTS = ["continue", "stop", "choose", "park"] as const;
+export const FLOW_EFFECTS = ["continue", "stop", "choose", "park", "repeat"] as const;
 export type FlowEffect = (typeof FLOW_EFFECTS)[number];
 
 /**

@@ -175,3 +175,74 @@ test("a run in flight when serve was killed twice is quarantined, not resumed in
     await hang.close();
   }
 });
+
+test("each over 100 items with a SIGKILL in item 50 ends with exactly 100 writes, one per item", {
+  timeout: 150_000,
+}, async () => {
+  // Each item writes (a POST: never repeated once it may have been sent), then reads. Item 50's
+  // read hangs, and serve is killed there: its write is done and recorded, its read in flight.
+  let hung = false;
+  const items = await receiver((req) => {
+    if (req.method === "GET" && req.url === "/read/50" && !hung) {
+      hung = true;
+      return { delayMs: 10_000 };
+    }
+    return {};
+  });
+  try {
+    const def = workflow({
+      name: "each-crash",
+      trigger: { key: "webhook" },
+      steps: [
+        {
+          id: "loop",
+          action: "each",
+          input: { items: "{{ trigger.ids }}" },
+          steps: [
+            { id: "write", action: "http.request", input: { method: "POST", url: `${items.url}/write/{{ item }}` } },
+            { id: "read", action: "http.request", input: { method: "GET", url: `${items.url}/read/{{ item }}` } },
+          ],
+        },
+      ],
+    });
+    const w = await h.store.workflows.save(def.name, def);
+    const id = await h.store.runs.enqueue({
+      workflowId: w.id,
+      workflowVersion: w.version,
+      triggerKey: "webhook",
+      eventKey: "each-crash",
+      payload: { ids: Array.from({ length: 100 }, (_, i) => i) },
+    });
+    const first = serve();
+    let deadline = Date.now() + LIFE_MS;
+    while (!hung && Date.now() < deadline) await sleep(20);
+    assert.ok(hung, "the first life did not reach item 50");
+    first.kill("SIGKILL");
+    await exited(first);
+    const writesBefore = items.calls.filter((c) => c.method === "POST").length;
+    assert.equal(writesBefore, 51, "items 0-50 wrote before the kill");
+    const second = serve();
+    deadline = Date.now() + LIFE_MS;
+    while ((await h.store.runs.find(id))!.finishedAt === null && Date.now() < deadline) await sleep(100);
+    second.kill("SIGTERM");
+    await exited(second);
+    const run = (await h.store.runs.find(id))!;
+    assert.equal(run.status, "succeeded", run.error ?? "");
+    const writes = items.calls.filter((c) => c.method === "POST").map((c) => c.path);
+    assert.equal(writes.length, 100, "exactly 100 writes");
+    assert.deepEqual(
+      writes,
+      Array.from({ length: 100 }, (_, i) => `/write/${i}`),
+      "one write per item, in order, none repeated",
+    );
+    // The read in flight at the kill was repeated (a read is harmless to repeat); no other was.
+    const reads = items.calls.filter((c) => c.method === "GET").map((c) => c.path);
+    assert.equal(reads.length, 101);
+    assert.deepEqual(new Set(reads).size, 100);
+    const rows = await h.store.runs.steps(id);
+    assert.equal(rows.filter((r) => r.stepId.endsWith(".write")).length, 100);
+    assert.ok(rows.every((r) => r.status === "succeeded"));
+  } finally {
+    await items.close();
+  }
+});

@@ -334,7 +334,7 @@ describe("HTTP API over real HTTP and SQLite", () => {
     assert.equal(apps.find((a) => a.key === "email.send")!.connection, "smtp");
     assert.deepEqual(
       actions.filter((a) => a.builtin).map((a) => a.key),
-      ["filter", "branch", "http.request", "delay"],
+      ["filter", "branch", "http.request", "delay", "each"],
     );
     const alert = actions.find((a) => a.key === "create_medical_alert")!;
     assert.ok("patient_id" in (alert.inputSchema.properties ?? {}));

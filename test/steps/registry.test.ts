@@ -16,7 +16,7 @@ describe("the registry", () => {
   test("holds every catalogue action and the built-in steps, each with a schema, a safety and its flow effects", () => {
     for (const a of actions) assert.ok(isStepKind(a.key), a.key);
     const builtins = stepKinds().filter((k) => k.builtin);
-    assert.deepEqual(builtins.map((k) => k.key).sort(), ["branch", "delay", "filter", "http.request"]);
+    assert.deepEqual(builtins.map((k) => k.key).sort(), ["branch", "delay", "each", "filter", "http.request"]);
     const apps = stepKinds().filter((k) => !k.builtin && !k.action);
     assert.ok(
       apps.every((k) => k.connection && k.connection !== "cliniko"),
