@@ -673,6 +673,19 @@ export const flowRows: readonly ActionRow[] = [
     description:
       "Lists the live patients whose birthday is on a date (default today, in the clinic's time zone), matched by day and month; 29 February birthdays fall on 28 February in other years. Reads every patient (one request per 100): Cliniko cannot filter birthdays.",
   },
+  {
+    key: "find_or_create_patient",
+    title: "Find or Create Patient",
+    group: "Patients",
+    // The create is the step's write: like any create it is never repeated once it may have been sent.
+    op: "CreatePatient-Post",
+    kind: "custom",
+    resource: "patients",
+    handler: "findOrCreatePatient",
+    source: "flow",
+    description:
+      "Finds the live patient with this email (regardless of case), else with this first name, last name and date of birth, and creates one with the given fields when none matches (the oldest match wins). Gives { patient, created }.",
+  },
 ];
 
 export const actions: readonly ActionDef[] = Object.freeze([...actionRows, ...apiRows, ...flowRows].map(build));

@@ -12,9 +12,10 @@ import type {
   Practitioner,
   User,
 } from "../cliniko/records.generated.ts";
+import { resource, schemaFields } from "../cliniko/resources.ts";
 import { deref, type OperationSpec, operation } from "../cliniko/spec.ts";
 import type { ClinikoClient } from "../cliniko/types.ts";
-import { clinikoId, zodOf } from "../cliniko/zod-schema.ts";
+import { bodySchema, clinikoId, zodOf } from "../cliniko/zod-schema.ts";
 import { clinicZone, dateIn } from "./clinic-time.ts";
 import { ActionUnsupportedError } from "./errors.ts";
 import { idOrUrl, parseRecordUrl } from "./inputs.ts";
@@ -304,6 +305,54 @@ const patientsWithBirthday: Handler = {
   },
 };
 
+// ---------------------------------------------------------------------------------------------
+// Find or Create Patient: one patient per person, whichever way the details arrive.
+
+/** What a form sends for a patient: Create Patient's fields (first and last name required). */
+const createPatientInput = () =>
+  bodySchema(schemaFields(operation("CreatePatient-Post").body!), resource("patients").requiredOnCreate);
+
+const same = (a: unknown, b: unknown) =>
+  typeof a === "string" && typeof b === "string" && a.trim().toLowerCase() === b.trim().toLowerCase();
+
+/**
+ * The live patient a person's details name, oldest first (a clinic's duplicates are usually later
+ * copies of the record with the history): by email regardless of case, else by first name, last
+ * name (regardless of case) and date of birth. Cliniko's contains filter (`~`) narrows the list;
+ * the whole value is compared here.
+ */
+async function matchPatient(client: ClinikoClient, input: Record<string, unknown>): Promise<Patient | undefined> {
+  const list = resource("patients").ops.list!;
+  const search = async (q: string[], matches: (p: Patient) => boolean) => {
+    for await (const page of client.pagesOf<Patient>(list, { q, sort: "created_at", perPage: 100 })) {
+      const hit = page.records.find(matches);
+      if (hit) return hit;
+    }
+    return undefined;
+  };
+  const { email, first_name, last_name, date_of_birth } = input;
+  if (typeof email === "string" && email.trim() !== "") {
+    const hit = await search([`email:~${email.trim()}`], (p) => same(p.email, email));
+    if (hit) return hit;
+  }
+  if (typeof date_of_birth === "string" && typeof first_name === "string" && typeof last_name === "string")
+    return search(
+      [`date_of_birth:=${date_of_birth}`, `last_name:~${last_name.trim()}`],
+      (p) => same(p.first_name, first_name) && same(p.last_name, last_name) && p.date_of_birth === date_of_birth,
+    );
+  return undefined;
+}
+
+const findOrCreatePatient: Handler = {
+  input: createPatientInput,
+  outputSample: () => ({ patient: sampleRecord("Patient"), created: false }),
+  async run(ctx, client, input) {
+    const found = await matchPatient(client, input);
+    if (found) return { patient: found, created: false };
+    return { patient: await client.call<Patient>(ctx.op, { body: input }), created: true };
+  },
+};
+
 export const handlers = {
   createConcessionPrice,
   updateConcessionPrice,
@@ -313,4 +362,5 @@ export const handlers = {
   nextAvailableTime,
   availabilityBlockIds,
   patientsWithBirthday,
+  findOrCreatePatient,
 } satisfies Record<string, Handler>;

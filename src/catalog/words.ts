@@ -57,6 +57,7 @@ export const KEYWORDS: Readonly<Record<string, readonly string[]>> = {
   find_invoice: BILL,
   find_patient: ["client", "look up", "search", "email"],
   create_patient: ["new client", "registration"],
+  find_or_create_patient: ["new client", "registration", "intake form", "match", "duplicate", "upsert", "look up"],
   update_patient: ["client details", "consent"],
   get_next_available_time: ["availability", "free slot", "next opening"],
   get_all_available_time: ["availability", "free slots", "openings"],

@@ -515,6 +515,15 @@ const cases: Record<string, Case> = {
     },
     invalid: () => ({ date: "tomorrow" }),
   },
+  find_or_create_patient: {
+    // The patient's own email: found, not created again.
+    input: () => ({ first_name: "Any", last_name: "Name", email: String(P.patient().email) }),
+    check: (result) => {
+      const { patient, created } = result as { patient: { id: string }; created: boolean };
+      assert.deepEqual([patient.id, created], [P.patient().id, false]);
+    },
+    invalid: () => ({ email: "no-name@example.com" }),
+  },
   // Treatment Notes
   create_treatment_note: {
     input: () => ({ patient_id: P.patient().id, title: "Initial assessment", draft: true }),
