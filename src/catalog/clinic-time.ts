@@ -4,83 +4,14 @@
  * such input is turned into the UTC instant it names in the clinic's time zone — the
  * `time_zone_identifier` of the business the input names (`business_id`), else of the clinic's
  * first business — so Cliniko, which reads an offset-less time as UTC, books 09:00 local and not
- * 09:00 UTC. Zone arithmetic is Intl's (no dependency); a time a daylight-saving change skips
- * (02:30 on the night clocks go forward) is read with the offset before the change (03:30), and
- * a time that happens twice (the night they go back) is its first occurrence.
+ * 09:00 UTC. The zone arithmetic itself is src/expressions/zone.ts, which expressions share.
  */
 import { CLINIC_TIME } from "../cliniko/field-docs.ts";
 import { resource } from "../cliniko/resources.ts";
 import type { ClinikoClient } from "../cliniko/types.ts";
 import type { JsonSchema } from "../cliniko/zod-schema.ts";
+import { isLocalDateTime, knownZone, zonedToUtc } from "../expressions/zone.ts";
 import { ActionInputError } from "./errors.ts";
-
-const LOCAL = /^(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2})(?::(\d{2})(\.\d+)?)?$/;
-const DAY = 86_400_000;
-
-const formatters = new Map<string, Intl.DateTimeFormat>();
-function formatter(zone: string): Intl.DateTimeFormat {
-  let f = formatters.get(zone);
-  if (!f) {
-    f = new Intl.DateTimeFormat("en-US", {
-      timeZone: zone,
-      hourCycle: "h23",
-      year: "numeric",
-      month: "2-digit",
-      day: "2-digit",
-      hour: "2-digit",
-      minute: "2-digit",
-      second: "2-digit",
-    });
-    formatters.set(zone, f);
-  }
-  return f;
-}
-
-/** The zone's offset from UTC at an instant, in ms (its wall clock minus UTC). */
-function offsetAt(zone: string, ms: number): number {
-  const parts = Object.fromEntries(
-    formatter(zone)
-      .formatToParts(new Date(ms))
-      .map((p) => [p.type, p.value]),
-  );
-  const n = (k: string) => Number(parts[k]);
-  const wall = Date.UTC(n("year"), n("month") - 1, n("day"), n("hour"), n("minute"), n("second"));
-  return wall - (ms - (((ms % 1000) + 1000) % 1000));
-}
-
-/** True for a date-time without `Z` or `±hh:mm`: the clinic's local time. */
-export function isLocalDateTime(value: unknown): value is string {
-  return typeof value === "string" && LOCAL.test(value);
-}
-
-/** The UTC instant (ISO, `Z`) that a wall-clock time `local` names in `zone`. */
-export function zonedToUtc(local: string, zone: string): string {
-  const m = LOCAL.exec(local);
-  if (!m) throw new Error(`Not a local date-time: ${local}`);
-  const [, y, mo, d, h, mi, s, frac] = m;
-  const wall =
-    Date.UTC(Number(y), Number(mo) - 1, Number(d), Number(h), Number(mi), Number(s ?? 0)) +
-    Math.round(Number(frac ?? 0) * 1000);
-  // The offsets in force around that day; an instant is right when its own offset is the one used.
-  const offsets = [...new Set([offsetAt(zone, wall - DAY), offsetAt(zone, wall), offsetAt(zone, wall + DAY)])];
-  const fits = offsets
-    .map((o) => wall - o)
-    .filter((t) => offsetAt(zone, t) === wall - t)
-    .sort((a, b) => a - b);
-  const instant = fits[0] ?? wall - offsetAt(zone, wall - DAY);
-  return new Date(instant).toISOString().replace(/\.000Z$/, "Z");
-}
-
-/** Whether a name is a time zone Intl knows (`Australia/Sydney`). */
-function knownZone(zone: unknown): zone is string {
-  if (typeof zone !== "string" || zone === "") return false;
-  try {
-    formatter(zone);
-    return true;
-  } catch {
-    return false;
-  }
-}
 
 interface ClinicZones {
   fetchedAt: number;
@@ -130,17 +61,6 @@ function clinicZones(client: ClinikoClient): Promise<ClinicZones> {
 export async function clinicZone(client: ClinikoClient, businessId?: string): Promise<string | undefined> {
   const zones = await clinicZones(client);
   return (businessId ? zones.byBusiness.get(businessId) : undefined) ?? zones.first;
-}
-
-/** The calendar date (YYYY-MM-DD) at instant `ms` in `zone` (UTC without one). */
-export function dateIn(zone: string | undefined, ms: number): string {
-  const f = new Intl.DateTimeFormat("en-CA", {
-    timeZone: zone ?? "UTC",
-    year: "numeric",
-    month: "2-digit",
-    day: "2-digit",
-  });
-  return f.format(new Date(ms));
 }
 
 type Found = { set(value: string): void; value: string; path: string };

@@ -16,6 +16,7 @@ import type { Logger } from "pino";
 import { parseDuration } from "../expressions/duration.ts";
 import { TemplateError, type TemplateScope, templateEnv } from "../expressions/template.ts";
 import {
+  clinicScope,
   errorText,
   executeStep,
   flowOf,
@@ -176,6 +177,8 @@ export class Runner {
       const fresh = run.startedAt === null && run.replayOf === null;
       const done = new Map((fresh ? [] : await store.runs.steps(run.id)).map((s) => [s.stepId, s]));
       const scope: TemplateScope = { trigger: run.triggerPayload, steps: {}, env: this.#env };
+      const clinic = await clinicScope(this.#stepEnv, def.steps, def.trigger.connection);
+      if (clinic) scope.clinic = clinic;
       state = { seq: 0, pending: [], run, owner, done, def, beat: Date.now(), fence };
       await this.#steps(def.steps, "steps", state, { scope, prefix: "" });
       outcome = new Stop("succeeded");

@@ -7,7 +7,15 @@
  */
 
 import { type TemplateScope, templateEnv } from "../expressions/template.ts";
-import { executeStep, flowOf, prepareStep, stepEnvironment, stepFailure, stepKind } from "../steps/execute.ts";
+import {
+  clinicScope,
+  executeStep,
+  flowOf,
+  prepareStep,
+  stepEnvironment,
+  stepFailure,
+  stepKind,
+} from "../steps/execute.ts";
 import type { ItemResult, StepEnvironment } from "../steps/types.ts";
 import type { ClientProvider } from "./clients.ts";
 import { itemPrefix, journalKey, ownSteps } from "./journal-keys.ts";
@@ -60,6 +68,15 @@ export class StepTester {
     let input: unknown = step.input ?? {};
     try {
       const kind = stepKind(step.action);
+      // A step tested on its own reads the zone of its own Cliniko connection (else the default one).
+      if (!scope.clinic) {
+        const clinic = await clinicScope(
+          this.#stepEnv,
+          step,
+          kind.connection === "cliniko" ? step.connection : undefined,
+        );
+        if (clinic) scope.clinic = clinic;
+      }
       const prepared = await prepareStep(kind, step, path, scope, this.#o.templateTimeLimitMs);
       if (prepared.skip) return { ok: true, skipped: true, input: null, output: null, durationMs: elapsed() };
       input = prepared.input;
@@ -114,7 +131,14 @@ export class StepTester {
       }
       return "continue";
     };
-    const end = await walk(definition.steps, "steps", this.scope(trigger), "");
+    const scope = this.scope(trigger);
+    // As a run does, from the trigger's connection; should Cliniko not answer, the first step that
+    // needs the zone asks again and shows the failure.
+    const clinic = await clinicScope(this.#stepEnv, definition.steps, definition.trigger.connection).catch(
+      () => undefined,
+    );
+    if (clinic) scope.clinic = clinic;
+    const end = await walk(definition.steps, "steps", scope, "");
     return { ok: end !== "failed", trigger, steps: results };
   }
 }

@@ -5,6 +5,7 @@
  * the parent kills; nothing here needs its own time limit.
  */
 import jsonata from "jsonata";
+import { clinicTimeFunctions, hostZone } from "./clinic-time.ts";
 
 export interface ExpressionJob {
   expression: string;
@@ -31,10 +32,17 @@ function plain(value: unknown): unknown {
   return JSON.parse(JSON.stringify(value));
 }
 
+/** The clinic's zone the journal put in the scope (`clinic.time_zone`), else this machine's. */
+function zoneOf(scope: unknown): string {
+  const zone = (scope as { clinic?: { time_zone?: unknown } } | null)?.clinic?.time_zone;
+  return typeof zone === "string" && zone !== "" ? zone : hostZone();
+}
+
 process.on("message", async (job: ExpressionJob) => {
   let answer: ExpressionAnswer;
   try {
-    answer = { ok: true, value: plain(await compile(job.expression).evaluate(job.scope)) };
+    const bindings = clinicTimeFunctions(zoneOf(job.scope));
+    answer = { ok: true, value: plain(await compile(job.expression).evaluate(job.scope, bindings)) };
   } catch (err) {
     answer = { ok: false, message: (err as { message?: string }).message ?? String(err) };
   }

@@ -16,6 +16,8 @@ export interface TemplateScope {
   trigger: unknown;
   steps: Record<string, unknown>;
   env: Record<string, string>;
+  /** The clinic the run works for: its time zone, which the clinic-time functions read (clinic-time.ts). */
+  clinic?: { time_zone: string };
   /** Inside a step that repeats over a list (`each`): the current item and its position from 0. */
   item?: unknown;
   index?: number;

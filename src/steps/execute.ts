@@ -6,7 +6,9 @@
  * exactly what a run would do and say.
  */
 import { AppError } from "../apps/errors.ts";
-import { ClinikoError } from "../cliniko/errors.ts";
+import { clinicZone } from "../catalog/clinic-time.ts";
+import { ClinikoConfigError, ClinikoError } from "../cliniko/errors.ts";
+import { usesClinicTime } from "../expressions/clinic-time.ts";
 import { condition, render, TemplateError, type TemplateScope } from "../expressions/template.ts";
 import type { StepDefinition } from "./definition.ts";
 import { HttpRequestError } from "./http/request.ts";
@@ -55,6 +57,43 @@ export async function prepareStep(
     ? (step.input ?? {})
     : await render(step.input ?? {}, scope, `${path}.input`, timeLimitMs);
   return { skip: false, input };
+}
+
+/** The clinic's time zone could not be read from Cliniko, so clinic-time expressions cannot run. */
+export class ClinicZoneError extends Error {
+  override name = "ClinicZoneError";
+  constructor(cause: unknown) {
+    super(
+      `Could not read the clinic's time zone from Cliniko (the workflow's expressions use clinic time): ${errorText(cause)}`,
+    );
+  }
+}
+
+/**
+ * What a scope needs for clinic-time expressions (`$today()`, `$clinicTime(…)`): the time zone of
+ * the Cliniko connection's first business that names one, asked only when `definition` uses such a
+ * function (cached per connection for minutes: src/catalog/clinic-time.ts). Without any Cliniko
+ * connection, nothing: the functions then use the server's zone.
+ */
+export async function clinicScope(
+  env: StepEnvironment,
+  definition: unknown,
+  connection?: string,
+): Promise<TemplateScope["clinic"]> {
+  if (!usesClinicTime(definition)) return undefined;
+  let client: Awaited<ReturnType<StepEnvironment["clients"]["resolve"]>>["client"];
+  try {
+    ({ client } = await env.clients.resolve(connection));
+  } catch (err) {
+    if (err instanceof ClinikoConfigError) return undefined;
+    throw err;
+  }
+  try {
+    const zone = await clinicZone(client);
+    return zone ? { time_zone: zone } : undefined;
+  } catch (err) {
+    throw new ClinicZoneError(err);
+  }
 }
 
 /** The environment both journals give their steps, from their options. */

@@ -5,10 +5,10 @@
  */
 import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
-import { dateIn } from "../../src/catalog/clinic-time.ts";
 import { birthdayDays } from "../../src/catalog/handlers.ts";
 import { action } from "../../src/catalog/index.ts";
 import { createClient } from "../../src/cliniko/client.ts";
+import { dateIn } from "../../src/expressions/zone.ts";
 import { type Fixture, openSandbox } from "./support.ts";
 
 type Birthdays = { date: string; records: { id: string; date_of_birth: string }[]; total_entries: number };

@@ -5,9 +5,9 @@
  */
 import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
-import { zonedToUtc } from "../../src/catalog/clinic-time.ts";
 import { action } from "../../src/catalog/index.ts";
 import { createClient } from "../../src/cliniko/client.ts";
+import { zonedToUtc } from "../../src/expressions/zone.ts";
 import { type Fixture, openSandbox, pick } from "./support.ts";
 
 describe("zonedToUtc (Intl arithmetic)", () => {

@@ -11,6 +11,8 @@ import { activationIssues } from "../../src/engine/activation.ts";
 import { runOnce } from "../../src/engine/once.ts";
 import { listTemplates, loadTemplate } from "../../src/engine/templates.ts";
 import { loadWorkflowFile } from "../../src/engine/workflow.ts";
+import { addDuration } from "../../src/expressions/clinic-time.ts";
+import { dateIn, zonedToUtc } from "../../src/expressions/zone.ts";
 import { type Harness, harness, receiver } from "./helpers.ts";
 
 const dir = fileURLToPath(new URL("../../examples/", import.meta.url));
@@ -230,7 +232,8 @@ test("overdue invoices → the open invoices issued over 14 days ago, and only t
   assert.ok(numbers.includes(String(old.number)), "the old open invoice is listed");
   assert.ok(!numbers.includes(String(paid.number)) || paid.number === old.number, "a paid one is not");
   assert.ok(!numbers.includes(String(recent.number)) || recent.number === old.number, "a recent one is not");
-  const cutoff = new Date(Date.now() - 14 * 86_400_000).toISOString().slice(0, 10);
+  const zone = String(h.sandbox.store.rows("businesses")[0]!.time_zone_identifier);
+  const cutoff = addDuration(dateIn(zone, Date.now()), "-14d")!;
   assert.ok(body.invoices.every((i) => i.issue_date < cutoff));
   assert.equal(body.count, body.invoices.length);
 });
@@ -294,13 +297,19 @@ function cli(...args: string[]): Promise<{ status: number; stdout: string; stder
 
 test("daily schedule → tomorrow's appointments, through the CLI; runs list --json has the stable fields", async () => {
   const run = cli;
-  const tomorrow = new Date(Date.now() + 86_400_000).toISOString().slice(0, 10);
-  const appt = h.sandbox.control.create("individual_appointments", {
-    starts_at: `${tomorrow}T10:00:00Z`,
-    ends_at: `${tomorrow}T10:30:00Z`,
-    cancelled_at: null,
-    archived_at: null,
-  });
+  // Tomorrow is the clinic's (its first business's zone), from its midnight to the next.
+  const zone = String(h.sandbox.store.rows("businesses")[0]!.time_zone_identifier);
+  const tomorrow = addDuration(dateIn(zone, Date.now()), "1d")!;
+  const at = (local: string) => zonedToUtc(`${local}`, zone);
+  const appointment = (start: string, end: string) =>
+    h.sandbox.control.create("individual_appointments", {
+      starts_at: at(start),
+      ends_at: at(end),
+      cancelled_at: null,
+      archived_at: null,
+    });
+  const appt = appointment(`${tomorrow}T00:15`, `${tomorrow}T00:45`);
+  const dayAfter = appointment(`${addDuration(tomorrow, "1d")}T00:15`, `${addDuration(tomorrow, "1d")}T00:45`);
   const r = await run("run", `${dir}daily-tomorrow-appointments.yaml`, "--once");
   assert.equal(r.status, 0, r.stderr);
   assert.match(r.stdout, /Tomorrow's appointments \(version 1, schedule\): .*1 succeeded/);
@@ -309,6 +318,8 @@ test("daily schedule → tomorrow's appointments, through the CLI; runs list --j
     body.appointments.some((a) => a.id === appt.id),
     "tomorrow's appointment is listed",
   );
+  assert.ok(!body.appointments.some((a) => a.id === dayAfter.id), "the day after's is not");
+  assert.equal((body as unknown as { date: string }).date, tomorrow);
   assert.equal(body.appointments.length, body.count);
   const list = await run("runs", "list", "--json", "--workflow", "Tomorrow's appointments");
   assert.equal(list.status, 0, list.stderr);
