@@ -13,6 +13,7 @@ import pino from "pino";
 import { SMTPServer } from "smtp-server";
 import { runOnce } from "../../src/engine/once.ts";
 import { loadWorkflowFile } from "../../src/engine/workflow.ts";
+import { dateIn, zonedToUtc } from "../../src/expressions/zone.ts";
 import { type Harness, harness } from "../engine/helpers.ts";
 import type { FakeVendor } from "./fake-vendor.ts";
 import {
@@ -249,5 +250,62 @@ test("new invoice → one row in the invoice log, each value under its header; t
   assert.equal(append.length, 1);
   assert.equal(append[0]!.query.get("valueInputOption"), "USER_ENTERED");
   assert.equal((await once("apps-new-invoice-sheets.yaml")).runs.length, 0, "no second row");
+  await assertNoSecrets(s.runs.map((r) => r.id));
+});
+
+test("daily schedule → one email to each practitioner with appointments today (clinic time), none to the others", async () => {
+  const store = h.sandbox.store;
+  const zone = String(store.rows("businesses")[0]!.time_zone_identifier);
+  const today = dateIn(zone, Date.now());
+  const practitioner = store.rows("practitioners").find((p) => p.active)!;
+  const patient = store.rows("patients").find((p) => p.archived_at == null)!;
+  for (const [start, end] of [
+    ["09:00", "09:30"],
+    ["10:30", "11:00"],
+  ])
+    h.sandbox.control.create("individual_appointments", {
+      practitioner_id: practitioner.id,
+      patient_id: patient.id,
+      starts_at: zonedToUtc(`${today}T${start}`, zone),
+      ends_at: zonedToUtc(`${today}T${end}`, zone),
+      cancelled_at: null,
+      archived_at: null,
+      deleted_at: null,
+    });
+  // Who should hear: active practitioners with a live appointment today, on the clinic's clock.
+  const expected = store
+    .rows("practitioners")
+    .filter((p) => p.active)
+    .filter((p) =>
+      store
+        .rows("individual_appointments")
+        .some(
+          (a) =>
+            a.practitioner_id === p.id &&
+            a.cancelled_at == null &&
+            a.archived_at == null &&
+            a.deleted_at == null &&
+            dateIn(zone, Date.parse(String(a.starts_at))) === today,
+        ),
+    )
+    .map((p) => String(store.get("users", String(p.user_id))!.email))
+    .sort();
+  mail.length = 0;
+  const s = await once("apps-daily-schedule-email.yaml");
+  assert.deepEqual(
+    s.runs.map((r) => [r.status, r.error]),
+    [["succeeded", null]],
+  );
+  assert.deepEqual(mail.map((m) => m.rcpt[0]).sort(), expected);
+  const own = store.get("users", String(practitioner.user_id))!;
+  const message = mail.find((m) => m.rcpt[0] === own.email)!;
+  assert.match(message.raw, new RegExp(`Hi ${practitioner.first_name},`));
+  assert.match(message.raw, /9:00 am {2}\S/);
+  assert.match(message.raw, /10:30 am {2}\S/);
+  const rows = await h.store.runs.steps(s.runs[0]!.id);
+  assert.ok(
+    rows.some((r) => /^each_practitioner\[\d+\]\.mail$/.test(r.stepId)),
+    "each practitioner's steps are recorded on their own",
+  );
   await assertNoSecrets(s.runs.map((r) => r.id));
 });

@@ -13,7 +13,7 @@ import { listTemplates, loadTemplate } from "../../src/engine/templates.ts";
 import { loadWorkflowFile } from "../../src/engine/workflow.ts";
 import { addDuration } from "../../src/expressions/clinic-time.ts";
 import { dateIn, zonedToUtc } from "../../src/expressions/zone.ts";
-import { type Harness, harness, receiver } from "./helpers.ts";
+import { type Harness, harness, receiver, runner } from "./helpers.ts";
 
 const dir = fileURLToPath(new URL("../../examples/", import.meta.url));
 const bin = fileURLToPath(new URL("../../bin/cliniko-flow.js", import.meta.url));
@@ -396,4 +396,74 @@ test("patient form completed → the front desk hears who completed which form; 
     (sent[0]!.body as { text: string }).text,
     `Form completed: ${patient.first_name} ${patient.last_name} completed "New patient intake".`,
   );
+});
+
+/** Runs a webhook workflow from examples/ on one request body, as `/hooks/<token>` would queue it. */
+async function hooked(file: string, body: unknown) {
+  const definition = loadWorkflowFile(`${dir}${file}`);
+  const w = await h.store.workflows.save(definition.name, definition);
+  const id = await h.store.runs.enqueue({
+    workflowId: w.id,
+    workflowVersion: w.version,
+    triggerKey: "webhook",
+    eventKey: `webhook@${Math.random()}`,
+    payload: { body, query: {}, receivedAt: new Date().toISOString() },
+  });
+  const run = (await h.store.runs.find(id))!;
+  await h.store.runs.claim(run, "test:1:x", 60_000);
+  await runner(h).execute((await h.store.runs.find(id))!, "test:1:x");
+  return { run: (await h.store.runs.find(id))!, steps: await h.store.runs.steps(id) };
+}
+
+test("website form → the patient found by email (any case) or by name and birth date, else created once; the message on file", async () => {
+  const known = h.sandbox.control.create("patients", {
+    first_name: "Ivy",
+    last_name: "Intake",
+    email: "ivy.intake@example.test",
+    date_of_birth: "1990-04-05",
+  });
+  const patients = () => h.sandbox.store.rows("patients").length;
+  const before = patients();
+  const notes = (id: string) =>
+    h.sandbox.store
+      .rows("communications")
+      .filter((c) => c.patient_id === id)
+      .map((c) => String(c.content));
+
+  const byEmail = await hooked("webhook-form-patient.yaml", {
+    first_name: "Ivy",
+    last_name: "Intake",
+    email: "IVY.Intake@Example.test",
+    message: "Can I book for Tuesday?",
+  });
+  assert.equal(byEmail.run.status, "succeeded", byEmail.run.error ?? "");
+  assert.deepEqual(notes(known.id), ["Website form: Can I book for Tuesday?"]);
+
+  const byBirth = await hooked("webhook-form-patient.yaml", {
+    first_name: "ivy",
+    last_name: "intake",
+    email: "",
+    date_of_birth: "1990-04-05",
+    message: "New phone",
+  });
+  assert.equal(byBirth.run.status, "succeeded", byBirth.run.error ?? "");
+  assert.equal(notes(known.id).length, 2);
+  assert.equal(patients(), before, "nobody was created for a known patient");
+
+  const form = {
+    first_name: "Noah",
+    last_name: "Newform",
+    email: "noah@example.test",
+    phone: "0400 111 222",
+    message: "Hi",
+  };
+  const made = await hooked("webhook-form-patient.yaml", form);
+  assert.equal(made.run.status, "succeeded", made.run.error ?? "");
+  const created = h.sandbox.store.rows("patients").filter((p) => p.last_name === "Newform");
+  assert.equal(created.length, 1);
+  assert.deepEqual(notes(created[0]!.id), ["Website form (new patient): Hi"]);
+  const again = await hooked("webhook-form-patient.yaml", { ...form, message: undefined });
+  assert.equal(again.run.status, "succeeded", again.run.error ?? "");
+  assert.equal(h.sandbox.store.rows("patients").filter((p) => p.last_name === "Newform").length, 1);
+  assert.equal(again.steps.find((s) => s.stepId === "note")!.status, "skipped", "no message, no note");
 });
