@@ -61,17 +61,29 @@ class Stop {
   readonly error: string | null;
   /** A filter that did not pass: it ends the run, or inside a loop only the current item. */
   readonly filtered: boolean;
-  constructor(status: Exclude<RunOutcome, "lease-lost">, error: string | null = null, filtered = false) {
+  /** A parked run's wake-up time. */
+  readonly until?: string;
+  constructor(
+    status: Exclude<RunOutcome, "lease-lost">,
+    error: string | null = null,
+    o: { filtered?: boolean; until?: string } = {},
+  ) {
     this.status = status;
     this.error = error;
-    this.filtered = filtered;
+    this.filtered = o.filtered ?? false;
+    this.until = o.until;
   }
 }
 
-/** Of the ways several items of a loop stopped, the one the run ends with: a failure before a park. */
+/**
+ * Of the ways several items of a loop stopped, the one the run ends with: a failure before a park,
+ * and of parks the earliest wake-up (a later one parks again then).
+ */
 function worst(stops: unknown[]): unknown {
   const rank = (e: unknown) => (e instanceof Stop ? (e.status === "parked" ? 1 : 2) : 3);
-  return stops.reduce((a, b) => (rank(b) > rank(a) ? b : a));
+  const earlier = (a: unknown, b: unknown) =>
+    a instanceof Stop && b instanceof Stop && a.status === "parked" && b.status === "parked" && b.until! < a.until!;
+  return stops.reduce((a, b) => (rank(b) > rank(a) || earlier(a, b) ? b : a));
 }
 
 /** A step's final result waiting to be committed with the run's next write (see `#record`). */
@@ -188,7 +200,12 @@ export class Runner {
     }
     // Whatever ended the run here, a worker that lost its lease writes nothing more.
     if (fence.lost) return this.#leaseLost(run);
-    if (outcome.status === "parked") return "parked";
+    if (outcome.status === "parked") {
+      // Parked only now, once every item of a loop running beside the delay has finished writing.
+      const until = outcome.until!;
+      await this.#flush(state!, (runs) => runs.park(run.id, until));
+      return "parked";
+    }
     // The last step's result and the run's end are one commit.
     const { status, error } = outcome;
     await this.#flush(state ?? { run, pending: [], fence }, async (runs) => {
@@ -296,11 +313,8 @@ export class Runner {
       await sleep(wait);
       return;
     }
-    await this.#flush(state, async (runs) => {
-      await runs.noteStep(state.run.id, key, output);
-      await runs.park(state.run.id, flow.until);
-    });
-    throw new Stop("parked");
+    await this.#flush(state, (runs) => runs.noteStep(state.run.id, key, output));
+    throw new Stop("parked", null, { until: flow.until });
   }
 
   /**
@@ -366,7 +380,7 @@ export class Runner {
     lane: Lane,
   ) {
     const flow = flowOf(kind, step, output, path);
-    if (flow.kind === "stop") throw new Stop("succeeded", null, true);
+    if (flow.kind === "stop") throw new Stop("succeeded", null, { filtered: true });
     if (flow.kind === "enter") await this.#steps(flow.steps, flow.path, state, lane);
     if (flow.kind === "repeat") lane.scope.steps[step.id] = await this.#repeat(flow, key, state, lane);
   }

@@ -281,3 +281,39 @@ test("a run that stopped inside a loop resumes at that item: finished items are 
     "new5",
   ]);
 });
+
+test("an item that parks on a delay lets the items running beside it finish their writes; the run then parks and resumes", async () => {
+  hook.calls.length = 0;
+  answers = () => ({ delayMs: 300 });
+  const def = workflow({
+    trigger: { key: "webhook" },
+    steps: [
+      {
+        id: "loop",
+        action: "each",
+        input: { items: "{{ trigger.people }}", concurrency: 2 },
+        steps: [
+          { id: "wait", action: "delay", input: { for: "{{ index = 0 ? '1s' : '0s' }}" } },
+          { id: "write", action: "http.request", input: { method: "POST", url: `${hook.url}/w/{{ index }}` } },
+        ],
+      },
+    ] as WorkflowDefinition["steps"],
+  });
+  const r = runner(h, { inlineDelayMs: 20 });
+  const id = await queue(def, { people: ["a", "b"] });
+  const first = await finish(id, r);
+  assert.equal(first.run.status, "queued", "parked until item 0's delay is over");
+  assert.ok(first.run.notBefore, "with a time to go on");
+  assert.equal(first.steps.find((s) => s.stepId === "loop[1].write")!.status, "succeeded");
+  assert.deepEqual(
+    hook.calls.map((c) => c.path),
+    ["/w/1"],
+  );
+  await new Promise((resolve) => setTimeout(resolve, Date.parse(first.run.notBefore!) - Date.now() + 10));
+  const second = await finish(id, r);
+  assert.equal(second.run.status, "succeeded", second.run.error ?? "");
+  assert.deepEqual(
+    hook.calls.map((c) => c.path),
+    ["/w/1", "/w/0"],
+  );
+});
