@@ -7,7 +7,7 @@ import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
 import { action } from "../../src/catalog/index.ts";
 import { stepKind } from "../../src/steps/registry.ts";
-import { type Harness, harness, runner, workflow } from "../engine/helpers.ts";
+import { executeRun, type Harness, harness, queueRun, workflow } from "../engine/helpers.ts";
 import { type Fixture, openSandbox } from "./support.ts";
 
 type Answer = { patient: { id: string; email: string | null; first_name: string }; created: boolean };
@@ -108,18 +108,7 @@ describe("find_or_create_patient in a run", () => {
       trigger: { key: "webhook" },
       steps: [{ id: "patient", action: "find_or_create_patient", input }],
     });
-    const w = await h.store.workflows.save(def.name, def);
-    const id = await h.store.runs.enqueue({
-      workflowId: w.id,
-      workflowVersion: w.version,
-      triggerKey: "webhook",
-      eventKey: `e${Math.random()}`,
-      payload: {},
-    });
-    const run = (await h.store.runs.find(id))!;
-    await h.store.runs.claim(run, "test:1:x", 60_000);
-    await runner(h).execute((await h.store.runs.find(id))!, "test:1:x");
-    return { run: (await h.store.runs.find(id))!, steps: await h.store.runs.steps(id) };
+    return executeRun(h, await queueRun(h, def, {}));
   };
   const named = (last: string) => h.sandbox.store.rows("patients").filter((p) => p.last_name === last);
 

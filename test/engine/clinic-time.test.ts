@@ -6,7 +6,7 @@
 import assert from "node:assert/strict";
 import { after, before, test } from "node:test";
 import { StepTester } from "../../src/engine/step-test.ts";
-import { type Harness, harness, receiver, runner, workflow } from "./helpers.ts";
+import { executeRun, type Harness, harness, queueRun, receiver, workflow } from "./helpers.ts";
 
 let h: Harness;
 let hook: Awaited<ReturnType<typeof receiver>>;
@@ -25,18 +25,7 @@ const auckland = (ms: number) =>
 
 async function execute(steps: unknown[]) {
   const def = workflow({ trigger: { key: "webhook" }, steps: steps as never });
-  const w = await h.store.workflows.save(def.name, def);
-  const id = await h.store.runs.enqueue({
-    workflowId: w.id,
-    workflowVersion: w.version,
-    triggerKey: "webhook",
-    eventKey: `e${Math.random()}`,
-    payload: { starts_at: "2026-12-01T20:00:00Z" },
-  });
-  const run = (await h.store.runs.find(id))!;
-  await h.store.runs.claim(run, "test:1:x", 60_000);
-  await runner(h).execute((await h.store.runs.find(id))!, "test:1:x");
-  return (await h.store.runs.find(id))!;
+  return (await executeRun(h, await queueRun(h, def, { starts_at: "2026-12-01T20:00:00Z" }))).run;
 }
 
 const put = () => ({

@@ -9,7 +9,7 @@ import { InProcessQueue } from "../../src/engine/queue.ts";
 import type { Runner } from "../../src/engine/runner.ts";
 import { StepTester } from "../../src/engine/step-test.ts";
 import { validateWorkflow, type WorkflowDefinition } from "../../src/engine/workflow.ts";
-import { type Harness, harness, receiver, runner, workflow } from "./helpers.ts";
+import { executeRun, type Harness, harness, queueRun, receiver, runner, workflow } from "./helpers.ts";
 
 let h: Harness;
 let hook: Awaited<ReturnType<typeof receiver>>;
@@ -23,23 +23,8 @@ after(async () => {
   await h.close();
 });
 
-async function queue(def: WorkflowDefinition, payload: unknown) {
-  const w = await h.store.workflows.save(def.name, def);
-  return h.store.runs.enqueue({
-    workflowId: w.id,
-    workflowVersion: w.version,
-    triggerKey: def.trigger.key,
-    eventKey: `e${Math.random()}`,
-    payload,
-  });
-}
-
-async function finish(id: number, r: Runner = runner(h)) {
-  const run = (await h.store.runs.find(id))!;
-  assert.equal(await h.store.runs.claim(run, "test:1:x", 60_000), true);
-  await r.execute((await h.store.runs.find(id))!, "test:1:x");
-  return { run: (await h.store.runs.find(id))!, steps: await h.store.runs.steps(id) };
-}
+const queue = (def: WorkflowDefinition, payload: unknown) => queueRun(h, def, payload);
+const finish = (id: number, r?: Runner) => executeRun(h, id, r);
 
 const loop = (steps: unknown[], input: Record<string, unknown> = {}) =>
   workflow({

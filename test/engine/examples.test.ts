@@ -13,7 +13,7 @@ import { listTemplates, loadTemplate } from "../../src/engine/templates.ts";
 import { loadWorkflowFile } from "../../src/engine/workflow.ts";
 import { addDuration } from "../../src/expressions/clinic-time.ts";
 import { dateIn, zonedToUtc } from "../../src/expressions/zone.ts";
-import { type Harness, harness, receiver, runner } from "./helpers.ts";
+import { executeRun, type Harness, harness, queueRun, receiver } from "./helpers.ts";
 
 const dir = fileURLToPath(new URL("../../examples/", import.meta.url));
 const bin = fileURLToPath(new URL("../../bin/cliniko-flow.js", import.meta.url));
@@ -401,18 +401,7 @@ test("patient form completed → the front desk hears who completed which form; 
 /** Runs a webhook workflow from examples/ on one request body, as `/hooks/<token>` would queue it. */
 async function hooked(file: string, body: unknown) {
   const definition = loadWorkflowFile(`${dir}${file}`);
-  const w = await h.store.workflows.save(definition.name, definition);
-  const id = await h.store.runs.enqueue({
-    workflowId: w.id,
-    workflowVersion: w.version,
-    triggerKey: "webhook",
-    eventKey: `webhook@${Math.random()}`,
-    payload: { body, query: {}, receivedAt: new Date().toISOString() },
-  });
-  const run = (await h.store.runs.find(id))!;
-  await h.store.runs.claim(run, "test:1:x", 60_000);
-  await runner(h).execute((await h.store.runs.find(id))!, "test:1:x");
-  return { run: (await h.store.runs.find(id))!, steps: await h.store.runs.steps(id) };
+  return executeRun(h, await queueRun(h, definition, { body, query: {}, receivedAt: new Date().toISOString() }));
 }
 
 test("website form → the patient found by email (any case) or by name and birth date, else created once; the message on file", async () => {

@@ -75,6 +75,26 @@ export function runner(h: Harness, options: Partial<RunnerOptions> = {}): Runner
   });
 }
 
+/** Stores the workflow and queues one run of it on `payload` (as its trigger would); its id. */
+export async function queueRun(h: Harness, def: WorkflowDefinition, payload: unknown): Promise<number> {
+  const w = await h.store.workflows.save(def.name, def);
+  return h.store.runs.enqueue({
+    workflowId: w.id,
+    workflowVersion: w.version,
+    triggerKey: def.trigger.key,
+    eventKey: `e${Math.random()}`,
+    payload,
+  });
+}
+
+/** Claims the queued run `id` and executes it to the end here; the run and its step rows. */
+export async function executeRun(h: Harness, id: number, r: Runner = runner(h)) {
+  const run = (await h.store.runs.find(id))!;
+  if (!(await h.store.runs.claim(run, "test:1:x", 60_000))) throw new Error(`run ${id} could not be claimed`);
+  await r.execute((await h.store.runs.find(id))!, "test:1:x");
+  return { run: (await h.store.runs.find(id))!, steps: await h.store.runs.steps(id) };
+}
+
 /** A local HTTP receiver for http.request steps; `handler` may answer differently per call. */
 export async function receiver(
   handler: (
