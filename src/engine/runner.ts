@@ -32,6 +32,7 @@ import { type Lease, LeaseLostError, type RunStore } from "../store/runs.ts";
 import type { ClientProvider } from "./clients.ts";
 import { itemPrefix, journalKey, ownSteps } from "./journal-keys.ts";
 import { secretScrubber } from "./redact.ts";
+import { Stop, worst } from "./run-stop.ts";
 import { type StepDefinition, validateWorkflow, type WorkflowDefinition } from "./workflow.ts";
 
 export interface RunnerOptions {
@@ -54,37 +55,6 @@ export interface RunnerOptions {
 
 /** `lease-lost`: another worker took the run over; this one stopped without touching it further. */
 export type RunOutcome = "succeeded" | "failed" | "unknown" | "parked" | "lease-lost";
-
-/** Thrown inside the runner to end the run with a status. */
-class Stop {
-  readonly status: Exclude<RunOutcome, "lease-lost">;
-  readonly error: string | null;
-  /** A filter that did not pass: it ends the run, or inside a loop only the current item. */
-  readonly filtered: boolean;
-  /** A parked run's wake-up time. */
-  readonly until?: string;
-  constructor(
-    status: Exclude<RunOutcome, "lease-lost">,
-    error: string | null = null,
-    o: { filtered?: boolean; until?: string } = {},
-  ) {
-    this.status = status;
-    this.error = error;
-    this.filtered = o.filtered ?? false;
-    this.until = o.until;
-  }
-}
-
-/**
- * Of the ways several items of a loop stopped, the one the run ends with: a failure before a park,
- * and of parks the earliest wake-up (a later one parks again then).
- */
-function worst(stops: unknown[]): unknown {
-  const rank = (e: unknown) => (e instanceof Stop ? (e.status === "parked" ? 1 : 2) : 3);
-  const earlier = (a: unknown, b: unknown) =>
-    a instanceof Stop && b instanceof Stop && a.status === "parked" && b.status === "parked" && b.until! < a.until!;
-  return stops.reduce((a, b) => (rank(b) > rank(a) || earlier(a, b) ? b : a));
-}
 
 /** A step's final result waiting to be committed with the run's next write (see `#record`). */
 interface PendingStep {
