@@ -107,7 +107,13 @@ const once = (file: string) =>
   runOnce({
     store: h.store,
     definition: loadWorkflowFile(`${dir}${file}`),
-    env: { ...h.env, FLOW_MAILCHIMP_AUDIENCE_ID: audience, FLOW_SHEETS_SPREADSHEET_ID: SPREADSHEET_ID },
+    env: {
+      ...h.env,
+      FLOW_MAILCHIMP_AUDIENCE_ID: audience,
+      FLOW_SHEETS_SPREADSHEET_ID: SPREADSHEET_ID,
+      FLOW_BOOKING_URL: "https://book.harbour.test",
+      FLOW_INTAKE_FORM_URL: "https://forms.harbour.test/intake",
+    },
     runner: { logger, retry: { attempts: 2, backoffMs: 20 } },
   });
 
@@ -158,14 +164,21 @@ test("cancelled appointment → one Slack message to #front-desk", async () => {
   await assertNoSecrets(s.runs.map((r) => r.id));
 });
 
-test("did not arrive → one SMS to the patient's mobile; a Twilio 503 is retried", async () => {
+test("did not arrive → one SMS to the patient's mobile with the rebooking link; a Twilio 503 is retried", async () => {
   await once("apps-did-not-arrive-sms.yaml");
+  type Phone = { phone_type: string; number: string; normalized_number: string | null };
+  const mobileOf = (patientId: unknown) => {
+    const p = h.sandbox.store.rows("patients").find((r) => r.id === patientId);
+    const m = ((p?.patient_phone_numbers ?? []) as Phone[]).find((n) => n.phone_type === "Mobile");
+    return m ? (m.normalized_number ?? m.number) : undefined;
+  };
   const appt = h.sandbox.store
     .rows("individual_appointments")
-    .find((a) => a.cancelled_at == null && a.archived_at == null && !a.did_not_arrive && a.patient_id)!;
-  // The API shows the patient as a link (patient.links.self): the template looks it up with find_patient.
-  const patient = h.sandbox.store.rows("patients").find((p) => p.id === appt.patient_id)!;
-  const mobile = (patient.patient_phone_numbers as { normalized_number: string }[])[0]!.normalized_number;
+    .find(
+      (a) =>
+        a.cancelled_at == null && a.archived_at == null && !a.did_not_arrive && a.patient_id && mobileOf(a.patient_id),
+    )!;
+  const mobile = mobileOf(appt.patient_id);
   fakes.twilio!.failNext({ status: 503, body: { code: 20500, message: "Service unavailable", status: 503 } });
   h.sandbox.control.update("individual_appointments", appt.id, { did_not_arrive: true });
   const s = await once("apps-did-not-arrive-sms.yaml");
@@ -175,6 +188,10 @@ test("did not arrive → one SMS to the patient's mobile; a Twilio 503 is retrie
   const sends = fakes.twilio!.calls.filter((c) => c.path.endsWith("/Messages.json"));
   assert.equal(sends.length, 2, "the 503, then the retry");
   assert.equal((sends[1]!.body as { To: string }).To, mobile);
+  assert.match((sends[1]!.body as { Body: string }).Body, /Book another time here: https:\/\/book\.harbour\.test$/);
+  // Edited again later, the no-show does not text the patient a second time.
+  h.sandbox.control.update("individual_appointments", appt.id, { notes: "called, no answer" });
+  assert.equal((await once("apps-did-not-arrive-sms.yaml")).runs.length, 0);
   const steps = await h.store.runs.steps(mine[0]!.id);
   assert.equal(steps.find((st) => st.stepId === "sms")!.attempts, 2);
   await assertNoSecrets(s.runs.map((r) => r.id));
@@ -308,4 +325,49 @@ test("daily schedule → one email to each practitioner with appointments today 
     "each practitioner's steps are recorded on their own",
   );
   await assertNoSecrets(s.runs.map((r) => r.id));
+});
+
+test("first appointment booked → one welcome pack by email with when, who and where; a second booking sends none", async () => {
+  await once("apps-first-appointment-welcome.yaml");
+  const store = h.sandbox.store;
+  const business = store.rows("businesses")[0]!;
+  const practitioner = store.rows("practitioners").find((p) => p.active)!;
+  const patient = h.sandbox.control.create("patients", {
+    first_name: "Fern",
+    last_name: "Firstvisit",
+    email: "fern@example.test",
+  });
+  const book = (starts: string) =>
+    h.sandbox.control.create("individual_appointments", {
+      patient_id: patient.id,
+      practitioner_id: practitioner.id,
+      business_id: business.id,
+      starts_at: starts,
+      ends_at: new Date(Date.parse(starts) + 30 * 60_000).toISOString(),
+      cancelled_at: null,
+      archived_at: null,
+      deleted_at: null,
+    });
+  book("2031-03-04T22:00:00Z");
+  mail.length = 0;
+  const s = await once("apps-first-appointment-welcome.yaml");
+  assert.deepEqual(
+    s.runs.map((r) => [r.status, r.error]),
+    [["succeeded", null]],
+  );
+  assert.equal(mail.length, 1);
+  assert.deepEqual(mail[0]!.rcpt, ["fern@example.test"]);
+  const raw = mail[0]!.raw.replace(/=\r?\n/g, "");
+  assert.match(raw, new RegExp(`Subject: Welcome to ${business.business_name}`));
+  assert.match(raw, new RegExp(`with ${practitioner.first_name} ${practitioner.last_name}`));
+  assert.match(raw, new RegExp(String(business.address_1)));
+  assert.match(raw, /forms\.harbour\.test\/intake/);
+  book("2031-04-04T22:00:00Z");
+  const again = await once("apps-first-appointment-welcome.yaml");
+  assert.deepEqual(
+    again.runs.map((r) => r.status),
+    ["succeeded"],
+  );
+  assert.equal(mail.length, 1, "the second booking is not a first visit");
+  await assertNoSecrets([...s.runs, ...again.runs].map((r) => r.id));
 });
