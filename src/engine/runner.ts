@@ -260,7 +260,7 @@ export class Runner {
       } catch (err) {
         if (err instanceof Stop) throw err;
         // Inside a loop the message names the item (`loop[57].send`), not only the step.
-        const msg = stepFailure(key === step.id ? step : { ...step, id: key }, err);
+        const msg = stepFailure(step, err, key);
         // Also a template error, which happens before any write: the row names the step in `runs show`.
         await this.#record(state, { stepId: key, result: { status: "failed", error: msg }, row: row() });
         throw new Stop("failed", msg);

@@ -61,8 +61,11 @@ export class StepTester {
     return { trigger, steps: { ...steps }, env: this.#env };
   }
 
-  /** One step, as the runner performs it; `path` is where it sits in the file. */
-  async step(step: StepDefinition, scope: TemplateScope, path = step.id): Promise<StepTestResult> {
+  /**
+   * One step, as the runner performs it; `path` is where it sits in the file, `key` what a run
+   * would journal it as (inside a loop's item: `loop[3].send`).
+   */
+  async step(step: StepDefinition, scope: TemplateScope, path = step.id, key = step.id): Promise<StepTestResult> {
     const started = performance.now();
     const elapsed = () => Math.round(performance.now() - started);
     let input: unknown = step.input ?? {};
@@ -86,7 +89,7 @@ export class StepTester {
       return {
         ok: false,
         input: this.#clean.input(input),
-        error: this.#clean.text(stepFailure(step, err)) as string,
+        error: this.#clean.text(stepFailure(step, err, key)) as string,
         durationMs: elapsed(),
       };
     }
@@ -105,7 +108,7 @@ export class StepTester {
         const step = steps[i]!;
         const path = `${base}[${i}]`;
         const key = journalKey(prefix, step.id);
-        const result = { stepId: key, ...(await this.step(step, scope, path)) };
+        const result = { stepId: key, ...(await this.step(step, scope, path, key)) };
         results.push(result);
         if (!result.ok) return "failed";
         scope.steps[step.id] = result.output;

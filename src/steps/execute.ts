@@ -28,11 +28,14 @@ export function errorText(err: unknown): string {
   return (err as Error)?.message ?? String(err);
 }
 
-/** The message a failed step gets, in a run record and in a test alike. */
-export function stepFailure(step: StepDefinition, err: unknown): string {
+/**
+ * The message a failed step gets, in a run record and in a test alike; `key` names it where its id
+ * alone does not say which (a loop's item: `loop[57].send`).
+ */
+export function stepFailure(step: StepDefinition, err: unknown, key = step.id): string {
   return err instanceof TemplateError
-    ? `Step ${step.id}: ${err.message}`
-    : `Step ${step.id} (${step.action}) failed: ${errorText(err)}`;
+    ? `Step ${key}: ${err.message}`
+    : `Step ${key} (${step.action}) failed: ${errorText(err)}`;
 }
 
 /** Whether a failure may pass if tried again (rate limit, 5xx, network). */

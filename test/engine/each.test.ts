@@ -204,6 +204,13 @@ test("a failure in item 3 names the item; the replay goes on at item 3 without r
   assert.equal(original.run.status, "failed");
   assert.match(original.run.error!, /^Step loop\[3\]\.send \(http\.request\) failed/);
   assert.equal(original.steps.find((s) => s.stepId === "loop[3].send")!.status, "failed");
+  // The step test words the same failure the same way.
+  const tester = new StepTester({ clients: h.clients, env: h.env, allowPrivateHttp: true });
+  const tested = await tester.workflow(loop([send()]), { people });
+  assert.equal(tested.ok, false);
+  assert.equal(tested.steps.at(-1)!.stepId, "loop[3].send");
+  assert.equal(tested.steps.at(-1)!.error, original.run.error);
+  hook.calls.length = 4; // the run's four calls; the test's are forgotten
   failing = false;
   const replay = await finish(await h.store.runs.replay(original.run.id, { fromStart: false }));
   assert.equal(replay.run.status, "succeeded", replay.run.error ?? "");
