@@ -4,9 +4,10 @@
  * answer mentions, and speak the clinic's time.
  */
 import { z } from "zod";
-import { clinicZone, dateIn, zonedToUtc } from "../../catalog/clinic-time.ts";
+import { clinicZone } from "../../catalog/clinic-time.ts";
 import { action } from "../../catalog/index.ts";
 import type { ClinikoClient, ClinikoRecord } from "../../cliniko/types.ts";
+import { dateIn, zonedToUtc } from "../../expressions/zone.ts";
 import type { ToolContext } from "../tool.ts";
 
 export const DAY_MS = 86_400_000;

@@ -4,8 +4,8 @@
  * (refused when it is no longer free). Dates are the clinic's (its business's time zone).
  */
 import { z } from "zod";
-import { isLocalDateTime, zonedToUtc } from "../../catalog/clinic-time.ts";
 import type { ClinikoClient, ClinikoRecord } from "../../cliniko/types.ts";
+import { isLocalDateTime, zonedToUtc } from "../../expressions/zone.ts";
 import { defineTool, objectOut, readJob } from "../define.ts";
 import { ToolRefusal } from "../refusal.ts";
 import { type CursorState, capArray, cursorInput, cursorState } from "../shape.ts";
