@@ -5,11 +5,13 @@
  * item 57 of 100 goes on at 57 and never repeats a finished item's write.
  *
  * Its output, as later steps read it: `{ count, items: [ { index, item, steps: { <id>: output } } ] }`.
- * What the run records for the step itself is the list it went over (`{ count, concurrency,
- * items: [ { index, item } ] }`): a resumed run goes over that same list, whatever the expression would give now.
+ * What the run records for the step itself is the list it went over (`{ count, concurrency, items:
+ * [ { index, item } ] }`): a resumed run goes over that same list, whatever the expression would
+ * give now.
  */
 import { z } from "zod";
 import { explainSchema } from "../cliniko/field-docs.ts";
+import { BUILTIN_GROUP } from "./builtin.ts";
 import type { StepDefinition } from "./definition.ts";
 import type { Flow, ItemResult, StepKind } from "./types.ts";
 
@@ -64,7 +66,7 @@ export const each: StepKind = {
   title: "For each item of a list",
   description:
     "Runs the steps inside once for every item of a list (every appointment of the day, every row); inside, item is the current item and index its position from 0.",
-  group: "Built-in steps",
+  group: BUILTIN_GROUP,
   builtin: true,
   input: EachInput,
   inputSchema: explainSchema({
