@@ -12,9 +12,10 @@ import { fileURLToPath } from "node:url";
 import pino from "pino";
 import { SMTPServer } from "smtp-server";
 import { runOnce } from "../../src/engine/once.ts";
+import { startService } from "../../src/engine/service.ts";
 import { loadWorkflowFile } from "../../src/engine/workflow.ts";
 import { dateIn, zonedToUtc } from "../../src/expressions/zone.ts";
-import { type Harness, harness } from "../engine/helpers.ts";
+import { type Harness, harness, sleep } from "../engine/helpers.ts";
 import type { FakeVendor } from "./fake-vendor.ts";
 import {
   HUBSPOT_TOKEN,
@@ -113,6 +114,7 @@ const once = (file: string) =>
       FLOW_SHEETS_SPREADSHEET_ID: SPREADSHEET_ID,
       FLOW_BOOKING_URL: "https://book.harbour.test",
       FLOW_INTAKE_FORM_URL: "https://forms.harbour.test/intake",
+      FLOW_REVIEW_URL: "https://reviews.harbour.test/leave-one",
     },
     runner: { logger, retry: { attempts: 2, backoffMs: 20 } },
   });
@@ -370,4 +372,106 @@ test("first appointment booked → one welcome pack by email with when, who and 
   );
   assert.equal(mail.length, 1, "the second booking is not a first visit");
   await assertNoSecrets([...s.runs, ...again.runs].map((r) => r.id));
+});
+
+test("reminders, review requests and recalls: each patient hears once, on the channel and consent Cliniko records", {
+  timeout: 150_000,
+}, async () => {
+  const c = h.sandbox.control;
+  const store = h.sandbox.store;
+  const business = store.rows("businesses")[0]!;
+  const practitioner = store.rows("practitioners").find((p) => p.active)!;
+  const type = store.rows("appointment_types")[0]!;
+  const patient = (first: string, values: Record<string, unknown>) =>
+    c.create("patients", {
+      first_name: first,
+      last_name: "Due",
+      email: `${first.toLowerCase()}@due.test`,
+      accepted_email_marketing: false,
+      patient_phone_numbers: [],
+      ...values,
+    });
+  const mobile = (n: string) => [{ number: `04${n}`, normalized_number: `+614${n}`, phone_type: "Mobile" }];
+  const smsReminded = patient("Sam", { reminder_type: "SMS", patient_phone_numbers: mobile("11111111") });
+  const noReminders = patient("Nia", { reminder_type: "None", patient_phone_numbers: mobile("22222222") });
+  const emailReminded = patient("Eve", { reminder_type: "Email" });
+  const reviewer = patient("Rob", { reminder_type: "None", accepted_email_marketing: true });
+  const noConsent = patient("Cal", { reminder_type: "None", accepted_email_marketing: false });
+  const recalled = patient("Rex", { reminder_type: "None", accepted_email_marketing: true });
+  const at = (ms: number) => new Date(Math.floor(ms / 1000) * 1000).toISOString().replace(".000Z", "Z");
+  const book = (patientId: string, startsMs: number, minutes = 30) =>
+    c.create("individual_appointments", {
+      patient_id: patientId,
+      practitioner_id: practitioner.id,
+      appointment_type_id: type.id,
+      business_id: business.id,
+      starts_at: at(startsMs),
+      ends_at: at(startsMs + minutes * 60_000),
+      did_not_arrive: false,
+      patient_arrived: false,
+      cancelled_at: null,
+      archived_at: null,
+      deleted_at: null,
+    });
+  const H = 3_600_000;
+  // Booked before the workflows are on: follow-ups and recalls that come due 20 s after.
+  const T0 = Date.now();
+  book(reviewer.id, T0 - 2 * H - 30 * 60_000 + 20_000);
+  book(noConsent.id, T0 - 2 * H - 30 * 60_000 + 20_000);
+  book(recalled.id, T0 - 42 * 24 * H - 30 * 60_000 + 20_000);
+  const files = ["apps-reminder-sms.yaml", "apps-reminder-email.yaml", "apps-review-request.yaml", "apps-recall.yaml"];
+  for (const f of files) {
+    const def = loadWorkflowFile(`${dir}${f}`);
+    await h.store.workflows.save(def.name, def, { enabled: true });
+  }
+  const service = await startService({
+    store: h.store,
+    env: {
+      ...h.env,
+      FLOW_BOOKING_URL: "https://book.harbour.test",
+      FLOW_REVIEW_URL: "https://reviews.harbour.test/leave-one",
+    },
+    pollIntervalMs: 500,
+    workers: 2,
+    retry: { attempts: 2, backoffMs: 20 },
+  });
+  try {
+    await sleep(2000);
+    // Booked once they are on, inside the reminder windows: reminded at once.
+    book(smsReminded.id, Date.now() + 23 * H);
+    book(noReminders.id, Date.now() + 23 * H);
+    book(emailReminded.id, Date.now() + 47 * H);
+    const to = (p: Record<string, unknown>) => mail.filter((m) => m.rcpt.includes(String(p.email)));
+    const texts = () => fakes.twilio!.calls.filter((x) => x.path.endsWith("/Messages.json"));
+    const deadline = Date.now() + 90_000;
+    while (Date.now() < deadline) {
+      const done =
+        texts().some((x) => (x.body as { To: string }).To === "+61411111111") &&
+        to(emailReminded).length > 0 &&
+        to(reviewer).length > 0 &&
+        to(recalled).length > 0;
+      if (done) break;
+      await sleep(250);
+    }
+    await sleep(3000); // anything that would (wrongly) send twice, or to the others, has had time to
+    const sms = texts().filter((x) => ["+61411111111", "+61422222222"].includes((x.body as { To: string }).To));
+    assert.equal(sms.length, 1, "one SMS reminder, none to the patient who wants none");
+    const smsBody = (sms[0]!.body as { Body: string }).Body;
+    assert.match(
+      smsBody,
+      new RegExp(`^Hi Sam, a reminder of your ${type.name} with .+ on \\w+day \\d+ \\w+ \\d{4}, \\d+:\\d\\d [ap]m at `),
+    );
+    const unfold = (raw: string) => raw.replace(/=\r?\n/g, "");
+    assert.equal(to(emailReminded).length, 1);
+    const reminder = unfold(to(emailReminded)[0]!.raw);
+    assert.match(reminder, new RegExp(`Where: .*${String(business.address_1)}`));
+    assert.equal(to(reviewer).length, 1);
+    assert.match(unfold(to(reviewer)[0]!.raw), /reviews\.harbour\.test\/leave-one/);
+    assert.equal(to(noConsent).length, 0, "no review request without consent to email marketing");
+    assert.equal(to(recalled).length, 1);
+    assert.match(unfold(to(recalled)[0]!.raw), /book\.harbour\.test/);
+    assert.equal(to(smsReminded).length + to(noReminders).length, 0);
+  } finally {
+    await service.stop();
+  }
 });
