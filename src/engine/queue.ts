@@ -11,6 +11,7 @@ import { randomBytes } from "node:crypto";
 import { hostname } from "node:os";
 import type { RunRecord, Store } from "../store/index.ts";
 import type { Lease } from "../store/runs.ts";
+import { defaultPerWorkflow, FairShare } from "./fair.ts";
 
 /**
  * Executes a claimed run. `lease` is the claim's lease when the queue has it (the in-process
@@ -37,6 +38,8 @@ export interface InProcessQueueOptions {
   workflowIds?: number[];
   /** Only these runs (e.g. `runs replay`, which must leave every other run to `serve`). */
   runIds?: number[];
+  /** Runs of one workflow this queue holds at once (default: all its slots but one; see FairShare). */
+  perWorkflow?: number;
 }
 
 /** `host:pid:nonce` — enough to tell whether a lease's owner is still alive on this machine. */
@@ -64,9 +67,10 @@ function ownerIsDead(owner: string): boolean {
 export class InProcessQueue implements RunQueue {
   readonly owner = newOwner();
   readonly #store: Store;
-  readonly #o: Required<Omit<InProcessQueueOptions, "workflowIds" | "runIds">> &
+  readonly #o: Required<Omit<InProcessQueueOptions, "workflowIds" | "runIds" | "perWorkflow">> &
     Pick<InProcessQueueOptions, "workflowIds" | "runIds">;
   #handler?: RunHandler;
+  readonly #fair: FairShare;
   readonly #inFlight = new Set<number>();
   #timer?: NodeJS.Timeout;
   #stopped = false;
@@ -92,6 +96,7 @@ export class InProcessQueue implements RunQueue {
       workflowIds: options.workflowIds,
       runIds: options.runIds,
     };
+    this.#fair = new FairShare(options.perWorkflow ?? defaultPerWorkflow(this.#o.concurrency));
   }
 
   start(handler: RunHandler): void {
@@ -135,19 +140,10 @@ export class InProcessQueue implements RunQueue {
         if (free <= 0) break;
         const recover = this.#recover || this.#waiters.length > 0;
         this.#recover = false;
-        // Only a few queued runs per scan (a spare few in case another process claims some first):
-        // reading the whole backlog for every free slot made a long queue quadratic.
-        const candidates = (
-          await this.#store.runs.candidates({
-            workflowIds: this.#o.workflowIds,
-            runIds: this.#o.runIds,
-            limit: free + 4,
-            running: recover,
-          })
-        ).filter((r) => this.#takeable(r));
+        const candidates = this.#stopped ? [] : await this.#candidates(free, recover);
         // Claimed together: their writes share one commit (see GroupCommit). A claim another
         // process won leaves its slot free for the next scan.
-        const picked = this.#stopped ? [] : candidates.slice(0, free);
+        const picked = candidates.slice(0, free);
         // Settled one by one: a claim that failed (a store error) must not strand the ones that
         // succeeded, which this worker now holds and has to execute.
         const leases = await Promise.allSettled(
@@ -157,15 +153,18 @@ export class InProcessQueue implements RunQueue {
           const settled = leases[i]!;
           const lease = settled.status === "fulfilled" ? settled.value : undefined;
           if (!lease) {
-            if (candidates.length > picked.length) this.#rescan = true;
+            // Another worker won it: look again (a store error waits for the timer instead).
+            if (settled.status === "fulfilled") this.#rescan = true;
             return;
           }
           this.#inFlight.add(run.id);
+          this.#fair.started(run.workflowId);
           const claimed = { ...run, status: "running" as const, leaseOwner: this.owner, leaseToken: lease.token };
           void handler(claimed, this.owner, lease)
             .catch(() => {})
             .finally(() => {
               this.#inFlight.delete(run.id);
+              this.#fair.ended(run.workflowId);
               this.notify();
             });
         });
@@ -181,6 +180,25 @@ export class InProcessQueue implements RunQueue {
       this.#waiters = [];
       for (const w of waiters) w();
     }
+  }
+
+  /**
+   * What to claim for `free` slots: with `recover`, running runs whose worker died first (few,
+   * and owed); then queued runs picked fairly across workflows (see FairShare). `runs replay`
+   * (runIds) takes exactly its runs.
+   */
+  async #candidates(free: number, recover: boolean): Promise<RunRecord[]> {
+    const { workflowIds, runIds } = this.#o;
+    const out: RunRecord[] = [];
+    if (recover || runIds) {
+      const found = await this.#store.runs.candidates({ workflowIds, runIds, limit: free, running: recover });
+      out.push(...found.filter((r) => (runIds || r.status === "running") && this.#takeable(r)));
+    }
+    if (!runIds && out.length < free) {
+      const fair = await this.#fair.pick(this.#store, free - out.length, { workflowIds });
+      out.push(...fair.filter((r) => this.#takeable(r)));
+    }
+    return out;
   }
 
   drain(): Promise<void> {

@@ -2,8 +2,10 @@
  * A small pool of long-lived worker processes that evaluate JSONata expressions. An expression is
  * code a workflow author wrote, but one built-in call (`$pad`, `$string` over a huge range, a
  * catastrophic regex) can block for seconds or exhaust a heap, and JSONata cannot be interrupted
- * from inside. In a worker it can: the pool gives each expression a hard time limit and a heap
- * limit, kills the worker on overrun and starts a fresh one, and the server never stops answering.
+ * from inside. In a worker it can: the pool gives each expression a hard time limit (the worker's
+ * CPU time, so a loaded machine does not stop a legal expression) and a heap limit, kills the
+ * worker on overrun and starts a fresh one, and the server never stops answering. Waiting for a
+ * free worker has its own deadline and never counts against the expression's limit.
  *
  * Processes, not worker threads: a thread that outgrows its `resourceLimits` in one large
  * allocation (`$string([1..10000000])`) hits V8's fatal out-of-memory handler, which aborts the
@@ -11,6 +13,7 @@
  * process is killed at once and takes nothing else with it.
  */
 import { type ChildProcess, fork } from "node:child_process";
+import { readFileSync } from "node:fs";
 import { availableParallelism } from "node:os";
 import { extname } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -22,8 +25,25 @@ const SIZE = Math.max(1, Math.min(2, availableParallelism()));
 // The worker is a sibling module: `.ts` when running the sources, `.js` when compiled to dist/.
 const WORKER_URL = new URL(`./expression-worker${extname(fileURLToPath(import.meta.url))}`, import.meta.url);
 
+/**
+ * How long an expression may wait for a free worker before it fails, apart from its own limit:
+ * a busy pool is not the expression's fault, so waiting never counts against its time limit,
+ * but nothing waits forever either. CLINIKO_FLOW_EXPRESSION_WAIT_MS overrides it.
+ */
+export const DEFAULT_QUEUE_WAIT_MS = 30_000;
+/**
+ * The time limit counts the worker's CPU time (where /proc tells it), so an expression is not
+ * stopped because a loaded machine gave its worker little of the CPU. A worker that has not
+ * finished after this many times its limit in wall-clock time is stopped all the same.
+ */
+const WALL_BACKSTOP = 5;
+const TICK_MS = 10; // /proc reports CPU in clock ticks (USER_HZ = 100 on Linux)
+
 /** Why an expression was stopped rather than answered. */
-export type Overrun = { kind: "time"; limitMs: number } | { kind: "memory"; limitMb: number };
+export type Overrun =
+  | { kind: "time"; limitMs: number }
+  | { kind: "memory"; limitMb: number }
+  | { kind: "busy"; waitedMs: number };
 
 export class ExpressionStopped extends Error {
   override name = "ExpressionStopped";
@@ -32,7 +52,9 @@ export class ExpressionStopped extends Error {
     super(
       overrun.kind === "time"
         ? `took longer than ${duration(overrun.limitMs)}`
-        : `needed more than ${overrun.limitMb} MB of memory`,
+        : overrun.kind === "memory"
+          ? `needed more than ${overrun.limitMb} MB of memory`
+          : `waited longer than ${duration(overrun.waitedMs)} for a free expression worker (the pool is busy with other runs' expressions)`,
     );
     this.overrun = overrun;
   }
@@ -51,6 +73,8 @@ interface Job extends ExpressionJob {
   limitMs: number;
   resolve(value: unknown): void;
   reject(err: Error): void;
+  /** Fails the job if no worker is free in time (cleared when it starts). */
+  waitTimer?: NodeJS.Timeout;
 }
 
 interface Slot {
@@ -67,10 +91,30 @@ const idle: Slot[] = [];
 const queue: Job[] = [];
 let live = 0;
 
+/** How many workers are up, how many of them are idle, and how many jobs wait (metrics, tests). */
+export function expressionPoolState(): { live: number; idle: number; waiting: number } {
+  return { live, idle: idle.length, waiting: queue.length };
+}
+
+function queueWaitMs(): number {
+  const v = Number(process.env.CLINIKO_FLOW_EXPRESSION_WAIT_MS);
+  return Number.isFinite(v) && v > 0 ? v : DEFAULT_QUEUE_WAIT_MS;
+}
+
 export function evaluateInWorker(expression: string, scope: unknown, limitMs: number): Promise<unknown> {
   return new Promise((resolve, reject) => {
-    queue.push({ expression, scope, limitMs, resolve, reject });
+    const job: Job = { expression, scope, limitMs, resolve, reject };
+    queue.push(job);
     pump();
+    if (queue.includes(job)) {
+      const waitMs = queueWaitMs();
+      job.waitTimer = setTimeout(() => {
+        const i = queue.indexOf(job);
+        if (i < 0) return;
+        queue.splice(i, 1);
+        reject(new ExpressionStopped({ kind: "busy", waitedMs: waitMs }));
+      }, waitMs);
+    }
   });
 }
 
@@ -142,14 +186,40 @@ function failAll(): void {
   for (const job of queue.splice(0)) job.reject(new ExpressionFailed("the expression worker thread did not start"));
 }
 
+/** CPU ms a worker process has used so far (user + system), or undefined where /proc is missing. */
+function cpuMsOf(pid: number | undefined): number | undefined {
+  if (pid === undefined) return undefined;
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
+    const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+    return (Number(fields[11]) + Number(fields[12])) * TICK_MS;
+  } catch {
+    return undefined;
+  }
+}
+
 function start(slot: Slot, job: Job): void {
+  clearTimeout(job.waitTimer);
   slot.job = job;
   hold(slot.worker);
-  slot.timer = setTimeout(() => {
+  const startedAt = performance.now();
+  const cpuAtStart = cpuMsOf(slot.worker.pid);
+  const stop = () => {
     take(slot)?.reject(new ExpressionStopped({ kind: "time", limitMs: job.limitMs }));
     slot.worker.kill("SIGKILL");
     retire(slot);
-  }, job.limitMs);
+  };
+  // Checked when the limit has passed in wall-clock time; then again when the CPU the worker
+  // still may use could have passed, until it has used its limit (or the wall-clock backstop).
+  const check = () => {
+    const cpu = cpuAtStart === undefined ? undefined : cpuMsOf(slot.worker.pid);
+    const wall = performance.now() - startedAt;
+    if (cpu === undefined || cpuAtStart === undefined || wall >= job.limitMs * WALL_BACKSTOP) return stop();
+    const left = job.limitMs - (cpu - cpuAtStart);
+    if (left <= 0) return stop();
+    slot.timer = setTimeout(check, Math.max(TICK_MS, left));
+  };
+  slot.timer = setTimeout(check, job.limitMs);
   try {
     slot.worker.send({ expression: job.expression, scope: job.scope } satisfies ExpressionJob);
   } catch (err) {

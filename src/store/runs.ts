@@ -1,4 +1,4 @@
-import type { Kysely, Selectable, UpdateQueryBuilder, UpdateResult } from "kysely";
+import { type Kysely, type Selectable, sql, type UpdateQueryBuilder, type UpdateResult } from "kysely";
 import type { GroupCommit } from "./group-commit.ts";
 import type { Database, RunsTable } from "./schema.ts";
 
@@ -73,6 +73,9 @@ export class LeaseLostError extends Error {
     super(`Run ${runId} is no longer leased to this worker: another worker took it over.`);
   }
 }
+
+/** How many workflows with queued runs one fair scan looks at (they are taken in id order). */
+const MAX_FAIR_WORKFLOWS = 1000;
 
 /** The second takeover of a run that was in flight quarantines it instead of resuming it. */
 const MAX_INTERRUPTIONS = 2;
@@ -253,6 +256,35 @@ export class RunStore {
     // `running: false`: queued runs only (the caller is not looking for runs to take over).
     const rows = [...(options.running === false ? [] : await running.execute()), ...(await queued.execute())];
     return rows.map((r) => this.#fromRow(r));
+  }
+
+  /**
+   * The workflows that have queued runs (due or parked), in id order. A skip scan of the
+   * (status, workflow_id) index: one probe per workflow, so a workflow with thousands of queued
+   * runs costs what one with a single run does.
+   */
+  async queuedWorkflows(workflowIds?: number[]): Promise<number[]> {
+    const only = workflowIds ? sql` AND workflow_id IN (${sql.join(workflowIds.length ? workflowIds : [-1])})` : sql``;
+    const { rows } = await sql<{ id: number | null }>`
+      WITH RECURSIVE wf(id, n) AS (
+        SELECT (SELECT MIN(workflow_id) FROM runs WHERE status = 'queued'${only}), 0
+        UNION ALL
+        SELECT (SELECT MIN(workflow_id) FROM runs WHERE status = 'queued' AND workflow_id > wf.id${only}), wf.n + 1
+        FROM wf WHERE wf.id IS NOT NULL AND wf.n < ${MAX_FAIR_WORKFLOWS}
+      )
+      SELECT id FROM wf WHERE id IS NOT NULL`.execute(this.#db);
+    return rows.map((r) => Number(r.id));
+  }
+
+  /** Runs in flight per workflow, across every worker (`running` rows, whatever their lease). */
+  async runningCounts(): Promise<Map<number, number>> {
+    const rows = await this.#db
+      .selectFrom("runs")
+      .select(["workflow_id", (eb) => eb.fn.countAll().as("n")])
+      .where("status", "=", "running")
+      .groupBy("workflow_id")
+      .execute();
+    return new Map(rows.map((r) => [r.workflow_id, Number(r.n)]));
   }
 
   /**

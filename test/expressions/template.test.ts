@@ -5,8 +5,11 @@
  * the main thread keeps answering throughout, and the pool serves the next expression.
  */
 import assert from "node:assert/strict";
+import { readdirSync, readFileSync } from "node:fs";
 import { test } from "node:test";
+import { setTimeout as sleep } from "node:timers/promises";
 import jsonata from "jsonata";
+import { expressionPoolState } from "../../src/expressions/expression-pool.ts";
 import { condition, render, TemplateError, type TemplateScope } from "../../src/expressions/template.ts";
 
 const scope: TemplateScope = {
@@ -121,6 +124,49 @@ test("a shorter time limit is honoured and named", async () => {
     render("{{ $count([1..10000000].($string($))) }}", scope, "p", 50),
     /took longer than 50 ms and was stopped/,
   );
+});
+
+/** The expression pool's worker processes: this test process's children. */
+function poolWorkers(): number[] {
+  const pids: number[] = [];
+  for (const task of readdirSync("/proc/self/task")) {
+    const kids = readFileSync(`/proc/self/task/${task}/children`, "utf8").trim();
+    if (kids) pids.push(...kids.split(/\s+/).map(Number));
+  }
+  return pids;
+}
+
+test("the time limit counts the worker's CPU time, and waiting for a free worker has its own deadline", {
+  skip: process.platform !== "linux" ? "reads /proc" : false,
+}, async () => {
+  // Jobs for every worker there may be (the pool has at most two): all are up and idle after.
+  assert.deepEqual(await Promise.all([render("{{ 1 + 1 }}", scope, "p"), render("{{ 2 + 2 }}", scope, "p")]), [2, 4]);
+  while (expressionPoolState().idle < expressionPoolState().live) await sleep(20);
+  const workers = poolWorkers();
+  assert.equal(workers.length, expressionPoolState().live);
+  process.env.CLINIKO_FLOW_EXPRESSION_WAIT_MS = "300";
+  // Every worker held off the CPU (as a loaded machine does) for longer than the expressions' limit.
+  for (const pid of workers) process.kill(pid, "SIGSTOP");
+  try {
+    const busy = workers.map((_, i) => render(`{{ $sum([1..20000]) + ${i} }}`, scope, "p", 400));
+    // One more than there are workers: it waits, and past its deadline fails saying so.
+    const waiting = render("{{ $sum([1..10]) }}", scope, "steps[1].input.x", 400);
+    await assert.rejects(waiting, (err: unknown) => {
+      assert.ok(err instanceof TemplateError);
+      assert.match(err.message, /at steps\[1\]\.input\.x waited longer than 300 ms for a free expression worker/);
+      return true;
+    });
+    await sleep(500);
+    for (const pid of workers) process.kill(pid, "SIGCONT");
+    // Stopped for longer than their 400 ms limit, they used far less CPU than that: answered.
+    assert.deepEqual(
+      await Promise.all(busy),
+      workers.map((_, i) => 200010000 + i),
+    );
+  } finally {
+    for (const pid of workers) process.kill(pid, "SIGCONT");
+    delete process.env.CLINIKO_FLOW_EXPRESSION_WAIT_MS;
+  }
 });
 
 test("errors from JSONata keep their reason", async () => {
