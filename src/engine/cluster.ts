@@ -20,6 +20,7 @@ import { Queue, Worker } from "bullmq";
 import { Redis } from "ioredis";
 import type { Logger } from "pino";
 import type { RunRecord, Store } from "../store/index.ts";
+import { defaultPerWorkflow, FairShare } from "./fair.ts";
 import { PairClaims } from "./pair-claims.ts";
 import { newOwner, type RunQueue } from "./queue.ts";
 import type { SharedBackoff } from "./scheduler.ts";
@@ -49,6 +50,8 @@ export interface ClusterQueueOptions {
   concurrency?: number;
   /** Must match the runner's lease (default 60 s). */
   leaseMs?: number;
+  /** Runs of one workflow this worker holds at once (default: all its slots but one; see FairShare). */
+  perWorkflow?: number;
   /** How often the sweep re-reads the database (default 5 s). */
   sweepMs?: number;
   /** A run's job is not re-added for this long after it was added (default 30 s). */
@@ -71,6 +74,7 @@ export class ClusterQueue implements RunQueue {
   readonly #sent = new Map<string, number>();
   /** Runs executed by this process (for /metrics and tests). */
   executed = 0;
+  readonly #fair: FairShare;
 
   constructor(store: Store, options: ClusterQueueOptions) {
     this.#store = store;
@@ -79,6 +83,7 @@ export class ClusterQueue implements RunQueue {
       connection: options.redis,
       defaultJobOptions: { removeOnComplete: true, removeOnFail: true, attempts: 1 },
     });
+    this.#fair = new FairShare(options.perWorkflow ?? defaultPerWorkflow(options.concurrency ?? 4));
   }
 
   start(handler: (run: RunRecord, owner: string) => Promise<unknown>): void {
@@ -138,20 +143,40 @@ export class ClusterQueue implements RunQueue {
     return jobs.length;
   }
 
-  /** One run job: claim the run if the database says it is ours to take, then execute it. */
+  /**
+   * One run job. A job is a turn for one of this worker's slots, not a ticket for its own run:
+   * the slot takes over the job's run if its worker died, then claims queued runs picked fairly
+   * across workflows (see FairShare; round-robin by the runs in flight cluster-wide) until none is
+   * left for it. So a quiet workflow's run is taken by the next slot that frees up, however many
+   * jobs a flooding workflow queued in Redis ahead of it; a job whose run another slot already
+   * took finds nothing and ends. The claim, not the job, decides who executes.
+   */
   async #process(runId: number): Promise<void> {
+    if (!this.#handler) return;
     const run = await this.#store.runs.find(runId);
-    if (!run || !this.#handler) return;
-    const now = Date.now();
-    const due = run.status === "queued" && (!run.notBefore || Date.parse(run.notBefore) <= now);
-    const abandoned = run.status === "running" && run.leaseUntil !== null && Date.parse(run.leaseUntil) < now;
-    if (!due && !abandoned) return;
-    if (!(await this.#store.runs.claim(run, this.owner, this.#o.leaseMs ?? 60_000))) return;
+    const abandoned = run?.status === "running" && run.leaseUntil !== null && Date.parse(run.leaseUntil) < Date.now();
+    if (run && abandoned) await this.#execute(run);
+    while (!this.#stopped) {
+      const [next] = await this.#fair.pick(this.#store, 1, { clusterWide: true });
+      if (!next) return;
+      await this.#execute(next);
+    }
+  }
+
+  /** Claims `run` as this worker saw it (compare-and-set) and executes it; false if another worker won it. */
+  async #execute(run: RunRecord): Promise<boolean> {
+    if (!(await this.#store.runs.claim(run, this.owner, this.#o.leaseMs ?? 60_000))) return false;
     this.executed++;
-    await this.#handler({ ...run, status: "running", leaseOwner: this.owner }, this.owner).catch(() => {});
+    this.#fair.started(run.workflowId);
+    try {
+      await this.#handler!({ ...run, status: "running", leaseOwner: this.owner }, this.owner).catch(() => {});
+    } finally {
+      this.#fair.ended(run.workflowId);
+    }
     // Parked by a delay step: its wake-up job now, not at the next sweep.
-    const after = await this.#store.runs.find(runId);
+    const after = await this.#store.runs.find(run.id);
     if (after?.status === "queued" && after.notBefore) this.notify();
+    return true;
   }
 
   /** Resolves when no run is queued-and-due or running (tests, `run --once`-style waits). */

@@ -129,6 +129,8 @@ export async function startService(options: ServiceOptions = {}): Promise<Servic
   const workers = options.workers ?? numberFromEnv(env, "CLINIKO_FLOW_WORKERS") ?? 4;
   // How long a claim holds a run without renewal (renewed every third of it while a step runs).
   const leaseMs = numberFromEnv(env, "CLINIKO_FLOW_LEASE_MS") ?? 60_000;
+  // Runs of one workflow a process holds at once (default: all its slots but one, see FairShare).
+  const perWorkflow = numberFromEnv(env, "CLINIKO_FLOW_WORKFLOW_CONCURRENCY");
   let cluster: ClusterParts | undefined;
   if (redisUrl) {
     const redis = connectRedis(redisUrl);
@@ -143,6 +145,7 @@ export async function startService(options: ServiceOptions = {}): Promise<Servic
         redis,
         execute: role !== "api",
         concurrency: workers,
+        perWorkflow,
         leaseMs,
         sweepMs: testTiming ? 200 : 5000,
         resendMs: testTiming ? 2000 : 30_000,
@@ -156,6 +159,7 @@ export async function startService(options: ServiceOptions = {}): Promise<Servic
     cluster?.queue ??
     new InProcessQueue(store, {
       concurrency: workers,
+      perWorkflow,
       pollMs: testTiming ? 100 : 1000,
       leaseMs,
     });

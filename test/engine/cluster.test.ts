@@ -25,7 +25,7 @@ import { AuthStore } from "../../src/server/auth.ts";
 import { startOpsHttp } from "../../src/server/ops-http.ts";
 import { type PostgresServer, postgresSkip, startPostgres } from "../support/postgres.ts";
 import { type RedisServer, redisSkip, startRedis } from "../support/redis.ts";
-import { freshPostgresDatabase, type Harness, harness, sleep, workflow } from "./helpers.ts";
+import { freshPostgresDatabase, type Harness, harness, receiver, runner, sleep, workflow } from "./helpers.ts";
 
 const skip = postgresSkip() || redisSkip();
 const quiet = createLogger({ level: "silent" });
@@ -142,6 +142,36 @@ describe("distributed mode (Redis + PostgreSQL)", { skip }, () => {
     } finally {
       await worker?.stop();
       await api.stop();
+    }
+  });
+
+  test("two workers claim fairly across workflows: a quiet workflow's run is not queued behind another's flood of jobs", async () => {
+    const slow = await receiver(() => ({ delayMs: 150 }));
+    const conn = () => new Redis(redis.url, { maxRetriesPerRequest: null });
+    const [c1, c2] = [conn(), conn()];
+    const r = runner(h);
+    const workers = [c1, c2].map(
+      (c) => new ClusterQueue(h.store, { redis: c, execute: true, concurrency: 2, sweepMs: 200, resendMs: 2000 }),
+    );
+    try {
+      const flood = await queuedRuns(40, [
+        { id: "call", action: "http.request", input: { method: "GET", url: `${slow.url}/flood` } },
+      ]);
+      for (const w of workers) w.start((run, owner) => r.execute(run, owner));
+      await sleep(500);
+      const [quietRun] = await queuedRuns(1);
+      workers[0]!.notify();
+      await until("every run finishes", async () => (await h.store.runs.counts()).succeeded === 41, 60_000);
+      const finished = async (id: number) => (await h.store.runs.find(id))!.finishedAt!;
+      const quietAt = await finished(quietRun!);
+      const floodLeft = (await Promise.all(flood.map(finished))).filter((at) => at > quietAt).length;
+      // FIFO jobs ran it after every flood job queued before it; a fair claim takes it next.
+      assert.ok(floodLeft >= 20, `the quiet run finished with only ${floodLeft} of 40 flood runs left`);
+    } finally {
+      for (const w of workers) await w.stop();
+      c1.disconnect();
+      c2.disconnect();
+      await slow.close();
     }
   });
 
