@@ -8,7 +8,11 @@
  *   - N webhook posts (JSON `{"id": <patient>}`) at concurrency C to each workflow's URL; a round
  *     ends when every run has finished (all must succeed);
  *   - the raw floor: the same N GETs sent straight to the sandbox at concurrency C.
- * Rounds alternate raw / one / three, 3 times; the medians are printed. CPU is the engine process
+ *   - Node-RED, as a comparison engine (bench/node-red.ts): its http-in → http-request →
+ *     http-response flow doing the same GET per post, on the same sandbox with the same load
+ *     generator; it answers when the GET is done, and keeps nothing.
+ * Rounds alternate raw / one / three / Node-RED, 3 times; the medians are printed, and the ratio
+ * of one-step runs to Node-RED's posts of each round. CPU is the engine's (or Node-RED's) process
  * and its children only (from /proc), so neither the sandbox nor this load generator counts.
  * BENCH_WEBHOOKS (N, default 2000), BENCH_CONCURRENCY (C, default 20), BENCH_ROUNDS (default 3);
  * BENCH_ENGINE_ARGS adds node flags to the engine (e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof");
@@ -21,6 +25,7 @@ import { join } from "node:path";
 import { validateWorkflow } from "../src/engine/workflow.ts";
 import { WebhookTokens } from "../src/server/webhooks.ts";
 import { openStore, type Store } from "../src/store/index.ts";
+import { nodeRedInstall, startNodeRed } from "./node-red.ts";
 import { email, sleep } from "./support.ts";
 
 const bin = new URL("../bin/cliniko-flow.js", import.meta.url).pathname;
@@ -135,6 +140,12 @@ async function lastRunId(store: Store): Promise<number> {
   return Number(row?.id ?? 0);
 }
 
+async function viaNodeRedOnce(url: string, patientId: string): Promise<void> {
+  await (
+    await fetch(url, { method: "POST", headers: { "Content-Type": "application/json" }, body: `{"id":"${patientId}"}` })
+  ).text();
+}
+
 export async function webhook() {
   console.log(`\nWebhook runs: ${N} posts at concurrency ${C}, engine in its own process (sandbox rate limit off)`);
   const dir = mkdtempSync(join(tmpdir(), "cf-bench-webhook-"));
@@ -230,6 +241,23 @@ export async function webhook() {
     return { perS: N / wall, cpuMs: (cpuMs(pid) - cpu0) / N, p50: quantile(lat, 0.5), p99: quantile(lat, 0.99) };
   };
 
+  const red = nodeRedInstall();
+  const nodeRed = red ? await startNodeRed(red, { baseUrl, headers }) : undefined;
+  const viaNodeRed = async (): Promise<Round> => {
+    const { url, pid: redPid } = nodeRed!;
+    const cpu0 = cpuMs(redPid);
+    const t0 = performance.now();
+    const body = JSON.stringify({ id: patientId });
+    const lat = await pool(N, C, async () => {
+      const res = await fetch(url, { method: "POST", headers: { "Content-Type": "application/json" }, body });
+      const text = await res.text();
+      if (res.status !== 200 || !text.includes(`"${patientId}"`))
+        throw new Error(`node-red answered ${res.status}: ${text.slice(0, 200)}`);
+    });
+    const wall = (performance.now() - t0) / 1000;
+    return { perS: N / wall, cpuMs: (cpuMs(redPid) - cpu0) / N, p50: quantile(lat, 0.5), p99: quantile(lat, 0.99) };
+  };
+
   // Warm-up: JIT, connections, prepared statements, definition caches.
   const warm = Math.min(N, 200);
   await pool(warm, C, async () => void (await (await fetch(`${baseUrl}/patients/${patientId}`, { headers })).text()));
@@ -247,11 +275,14 @@ export async function webhook() {
     while ((await finishedRuns(store, after)).done < warm) await sleep(10);
   }
 
-  const rounds: Record<"raw" | "one" | "three", Round[]> = { raw: [], one: [], three: [] };
+  if (nodeRed) await pool(warm, C, async () => void (await viaNodeRedOnce(nodeRed.url, patientId)));
+
+  const rounds: Record<"raw" | "one" | "three" | "nodeRed", Round[]> = { raw: [], one: [], three: [], nodeRed: [] };
   for (let r = 0; r < ROUNDS; r++) {
     rounds.raw.push(await raw());
     rounds.one.push(await viaEngine(hooks.one));
     rounds.three.push(await viaEngine(hooks.three));
+    if (nodeRed) rounds.nodeRed.push(await viaNodeRed());
   }
   const rss = peakRssMb(pid);
   const med = (k: keyof typeof rounds) => ({
@@ -271,18 +302,30 @@ export async function webhook() {
   console.log(
     `   raw floor (GETs) ${f(floor.perS)}  ${"—".padStart(11)}  ${f(floor.p50, 2)}  ${f(floor.p99, 2)}  (requests/s)`,
   );
-  for (const [label, m] of [
+  const rows: [string, Round][] = [
     ["one-step runs ", one],
     ["three-step runs", three],
-  ] as const)
+  ];
+  if (nodeRed) rows.push(["node-red (1 GET)", med("nodeRed")]);
+  for (const [label, m] of rows)
     console.log(
       `   ${label.padEnd(16)} ${f(m.perS)}  ${f(m.cpuMs, 2).padStart(11)}  ${f(m.p50, 2)}  ${f(m.p99, 2)}  ${(m.perS / floor.perS).toFixed(2)}`,
     );
   console.log(
     `   engine CPU ≈ ${fixed.toFixed(2)} ms fixed + ${perStep.toFixed(2)} ms per step; peak RSS ${rss.toFixed(0)} MB`,
   );
-  console.log("   (targets: one-step ≥ 1000/s and ≥ 0.3 of raw; ≤ 1.0 ms per execution + ≤ 0.5 ms per step)");
+  if (nodeRed) {
+    // Per round (the rounds alternate, so each ratio compares the same minutes of a loaded machine).
+    const ratios = rounds.one.map((o, i) => (o.perS / rounds.nodeRed[i]!.perS).toFixed(2));
+    console.log(
+      `   one-step runs / node-red: ${ratios.join(", ")} per round (median ${median(ratios.map(Number)).toFixed(2)}); CPU-ms ratio ${(one.cpuMs / med("nodeRed").cpuMs).toFixed(2)}`,
+    );
+  }
+  console.log(
+    "   (targets: one-step ≥ node-red's runs/s and ≥ 0.3 of raw; ≤ 1.0 ms per execution + ≤ 0.5 ms per step)",
+  );
 
+  await nodeRed?.stop();
   await stopChild(engine.child);
   await stopChild(sandboxChild.child);
   await store.close();
