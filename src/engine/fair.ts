@@ -86,11 +86,7 @@ export class FairShare {
       }
       if (slots.length === 0) break;
       const wanted = [...new Set(slots)];
-      const found = await Promise.all(
-        wanted.map((w) =>
-          store.runs.candidates({ workflowIds: [w], limit: slots.filter((s) => s === w).length, running: false }),
-        ),
-      );
+      const found = await Promise.all(wanted.map((w) => store.runs.queuedOf(w, slots.filter((s) => s === w).length)));
       const queues = new Map(wanted.map((w, i) => [w, found[i]!]));
       // In the order the slots were given: round-robin across workflows.
       for (const w of slots) {

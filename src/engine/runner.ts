@@ -178,13 +178,19 @@ export class Runner {
     }
     // The last step's result and the run's end are one commit.
     const { status, error } = outcome;
-    await this.#flush(state ?? { run, pending: [], fence }, async (runs) => {
-      await runs.finish(run.id, status, this.#clean.text(error));
-      if (run.metadataOnly) await runs.scrub(run.id);
-    });
+    await this.#flush(
+      state ?? { run, pending: [], fence },
+      run.metadataOnly ? (runs) => runs.scrub(run.id) : undefined,
+      { status, error: this.#clean.text(error) },
+    );
     // The record read when the run was queued for this worker names the workflow and whether it
-    // keeps metadata only: not read again here.
-    this.#o.logger?.info({ run: run.id, workflow: run.workflow, status: outcome.status }, "run finished");
+    // keeps metadata only: not read again here. A run that succeeded is logged at debug level:
+    // its record is the history, and a line per run (redacted, then written) was about a twentieth
+    // of a webhook run's CPU; one that did not succeed is worth an operator's eye.
+    this.#o.logger?.[status === "succeeded" ? "debug" : "info"](
+      { run: run.id, workflow: run.workflow, status },
+      "run finished",
+    );
     return outcome.status;
   }
 
@@ -303,22 +309,27 @@ export class Runner {
   }
 
   /**
-   * Commits the waiting step results, together with `also`, in one transaction fenced by the
-   * run's lease: nothing is written once another worker has taken the run over.
+   * Commits the waiting step results, together with `also` (and the run's `end`), in one
+   * transaction fenced by the run's lease: nothing is written once another worker has taken the
+   * run over.
    */
   async #flush(
     state: Pick<RunState, "run" | "pending" | "fence">,
     also?: (runs: RunStore) => Promise<void>,
+    end?: { status: Exclude<RunOutcome, "parked" | "lease-lost">; error: string | null },
   ): Promise<void> {
     const { fence } = state;
     if (fence.lost) throw new LeaseLostError(state.run.id);
-    if (state.pending.length === 0 && !also) return;
+    if (state.pending.length === 0 && !also && !end) return;
     const pending = state.pending.splice(0);
+    const writes = async (r: RunStore) => {
+      for (const p of pending) await r.finishStep(state.run.id, p.stepId, p.result, p.row);
+      await also?.(r);
+    };
     try {
-      await this.#o.store.runs.fenced(fence.lease, async (r) => {
-        for (const p of pending) await r.finishStep(state.run.id, p.stepId, p.result, p.row);
-        await also?.(r);
-      });
+      // The run's end checks the lease itself: one statement fewer than renewing it first.
+      if (end) await this.#o.store.runs.fencedEnd(fence.lease, end, writes);
+      else await this.#o.store.runs.fenced(fence.lease, writes);
     } catch (err) {
       if (err instanceof LeaseLostError) fence.lost = true;
       throw err;

@@ -11,8 +11,13 @@
  * write runs inside its own savepoint, so one that fails (a lost lease, a constraint) is rolled
  * back alone and rejects alone; the others commit.
  */
-import { type Kysely, sql, type Transaction } from "kysely";
+import type { Kysely, Transaction } from "kysely";
 import type { Database } from "./schema.ts";
+import { Statement } from "./statements.ts";
+
+const SAVEPOINT = new Statement("savepoint group_write");
+const RELEASE = new Statement("release savepoint group_write");
+const ROLLBACK = new Statement("rollback to savepoint group_write");
 
 interface Job {
   fn: (trx: Transaction<Database>) => Promise<unknown>;
@@ -62,13 +67,13 @@ export class GroupCommit {
           return;
         }
         for (const job of jobs) {
-          await sql`savepoint group_write`.execute(trx);
+          await SAVEPOINT.run(trx);
           try {
             outcomes.push({ ok: true, value: await job.fn(trx) });
-            await sql`release savepoint group_write`.execute(trx);
+            await RELEASE.run(trx);
           } catch (err) {
-            await sql`rollback to savepoint group_write`.execute(trx);
-            await sql`release savepoint group_write`.execute(trx);
+            await ROLLBACK.run(trx);
+            await RELEASE.run(trx);
             outcomes.push({ ok: false, value: err });
           }
         }

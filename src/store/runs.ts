@@ -1,6 +1,7 @@
 import { type Kysely, type Selectable, sql, type UpdateQueryBuilder, type UpdateResult } from "kysely";
 import type { GroupCommit } from "./group-commit.ts";
 import type { Database, RunsTable } from "./schema.ts";
+import { changed, Statement } from "./statements.ts";
 
 type RunsTableRow = Selectable<RunsTable>;
 type RunsUpdate = UpdateQueryBuilder<Database, "runs", "runs", UpdateResult>;
@@ -99,6 +100,52 @@ export interface StepRecord {
 const parse = (s: string | null): unknown => (s == null ? null : JSON.parse(s));
 const json = (v: unknown): string | null => (v === undefined ? null : JSON.stringify(v));
 
+type JoinedRow = RunsTableRow & { workflow_name: string; workflow_metadata_only: number };
+
+/** The hot path's statements (see statements.ts); the builder's versions of the others stay below. */
+const SQL = {
+  enqueue: new Statement<{ id: number }>(`
+    INSERT INTO runs (workflow_id, workflow_version, trigger_key, event_key, status, trigger_payload, payload_bytes,
+      created_at, replay_of)
+    VALUES (?, ?, ?, ?, 'queued', ?, ?, ?, ?) RETURNING id`),
+  queuedOf: new Statement<JoinedRow>(`
+    SELECT runs.*, workflows.name AS workflow_name, workflows.metadata_only AS workflow_metadata_only
+    FROM runs INNER JOIN workflows ON workflows.id = runs.workflow_id
+    WHERE runs.workflow_id = ? AND runs.status = 'queued' AND (runs.not_before IS NULL OR runs.not_before <= ?)
+    ORDER BY runs.id LIMIT ?`),
+  queuedWorkflows: new Statement<{ id: number | null }>(`
+    WITH RECURSIVE wf(id, n) AS (
+      SELECT (SELECT MIN(workflow_id) FROM runs WHERE status = 'queued'), 0
+      UNION ALL
+      SELECT (SELECT MIN(workflow_id) FROM runs WHERE status = 'queued' AND workflow_id > wf.id), wf.n + 1
+      FROM wf WHERE wf.id IS NOT NULL AND wf.n < ?
+    )
+    SELECT id FROM wf WHERE id IS NOT NULL`),
+  // Compare-and-set on the row as the caller saw it (two texts: SQL has no "= NULL").
+  ...(Object.fromEntries(
+    (["claimUnleased", "claimLeased"] as const).map((name) => [
+      name,
+      new Statement<{ lease_token: number }>(`
+        UPDATE runs SET status = 'running', lease_owner = ?, lease_until = ?, lease_token = lease_token + 1,
+          interruptions = ?, started_at = ?, not_before = NULL
+        WHERE id = ? AND status = ? AND lease_token = ? AND ${name === "claimUnleased" ? "lease_until IS NULL" : "lease_until = ?"}
+        RETURNING lease_token`),
+    ]),
+  ) as Record<"claimUnleased" | "claimLeased", Statement<{ lease_token: number }>>),
+  heartbeat: new Statement(`UPDATE runs SET lease_until = ? WHERE id = ? AND lease_token = ? AND status = 'running'`),
+  end: new Statement(`
+    UPDATE runs SET status = ?, error = ?, finished_at = ?, lease_owner = NULL, lease_until = NULL
+    WHERE id = ? AND lease_token = ? AND status = 'running'`),
+  stepRow: new Statement(`
+    INSERT INTO step_results (run_id, step_id, seq, input, attempts, started_at, status, output, error, finished_at)
+    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+    ON CONFLICT (run_id, step_id) DO UPDATE SET status = excluded.status, output = excluded.output,
+      error = excluded.error, finished_at = excluded.finished_at, input = excluded.input, attempts = excluded.attempts`),
+  stepResult: new Statement(
+    `UPDATE step_results SET status = ?, output = ?, error = ?, finished_at = ? WHERE run_id = ? AND step_id = ?`,
+  ),
+};
+
 export interface RunFilter {
   workflowId?: number;
   status?: RunStatus;
@@ -140,7 +187,7 @@ export class RunStore {
       .select(["workflows.name as workflow_name", "workflows.metadata_only as workflow_metadata_only"]);
   }
 
-  #fromRow(r: RunsTableRow & { workflow_name: string; workflow_metadata_only: number }): RunRecord {
+  #fromRow(r: JoinedRow): RunRecord {
     return {
       id: r.id,
       workflowId: r.workflow_id,
@@ -209,22 +256,17 @@ export class RunStore {
     // Settles once committed, in a commit shared with the other runs queued meanwhile.
     if (this.#group) return this.#group.run((trx) => new RunStore(trx).enqueue(r));
     const payload = json(r.payload ?? null);
-    const row = await this.#db
-      .insertInto("runs")
-      .values({
-        workflow_id: r.workflowId,
-        workflow_version: r.workflowVersion,
-        trigger_key: r.triggerKey,
-        event_key: r.eventKey,
-        status: "queued",
-        trigger_payload: payload,
-        payload_bytes: payload === null ? 0 : Buffer.byteLength(payload),
-        created_at: isoNow(),
-        replay_of: r.replayOf ?? null,
-      })
-      .returning("id")
-      .executeTakeFirstOrThrow();
-    return row.id;
+    const { rows } = await SQL.enqueue.run(this.#db, [
+      r.workflowId,
+      r.workflowVersion,
+      r.triggerKey,
+      r.eventKey,
+      payload,
+      payload === null ? 0 : Buffer.byteLength(payload),
+      isoNow(),
+      r.replayOf ?? null,
+    ]);
+    return Number(rows[0]!.id);
   }
 
   /**
@@ -264,6 +306,8 @@ export class RunStore {
    * runs costs what one with a single run does.
    */
   async queuedWorkflows(workflowIds?: number[]): Promise<number[]> {
+    if (!workflowIds)
+      return (await SQL.queuedWorkflows.run(this.#db, [MAX_FAIR_WORKFLOWS])).rows.map((r) => Number(r.id));
     const only = workflowIds ? sql` AND workflow_id IN (${sql.join(workflowIds.length ? workflowIds : [-1])})` : sql``;
     const { rows } = await sql<{ id: number | null }>`
       WITH RECURSIVE wf(id, n) AS (
@@ -274,6 +318,12 @@ export class RunStore {
       )
       SELECT id FROM wf WHERE id IS NOT NULL`.execute(this.#db);
     return rows.map((r) => Number(r.id));
+  }
+
+  /** The oldest `limit` queued runs of one workflow that are due now (oldest first). */
+  async queuedOf(workflowId: number, limit: number): Promise<RunRecord[]> {
+    const { rows } = await SQL.queuedOf.run(this.#db, [workflowId, isoNow(), limit]);
+    return rows.map((r) => this.#fromRow(r));
   }
 
   /** Runs in flight per workflow, across every worker (`running` rows, whatever their lease). */
@@ -334,21 +384,14 @@ export class RunStore {
       return undefined;
     }
     if (this.#group) return this.#group.run((trx) => new RunStore(trx).claimLease(run, owner, leaseMs));
-    const row = await this.#asSeen(
-      this.#db.updateTable("runs").set((eb) => ({
-        status: "running",
-        lease_owner: owner,
-        lease_until: isoNow(Date.now() + leaseMs),
-        lease_token: eb("lease_token", "+", 1),
-        interruptions,
-        started_at: run.startedAt ?? now,
-        not_before: null,
-      })),
-      run,
-    )
-      .returning("lease_token")
-      .executeTakeFirst();
-    return row ? { runId: run.id, token: row.lease_token, leaseMs } : undefined;
+    const set = [owner, isoNow(Date.now() + leaseMs), interruptions, run.startedAt ?? now];
+    const seen = [run.id, run.status, run.leaseToken];
+    const { rows } =
+      run.leaseUntil === null
+        ? await SQL.claimUnleased.run(this.#db, [...set, ...seen])
+        : await SQL.claimLeased.run(this.#db, [...set, ...seen, run.leaseUntil]);
+    const row = rows[0];
+    return row ? { runId: run.id, token: Number(row.lease_token), leaseMs } : undefined;
   }
 
   /** Narrows an update of `run` to the row state the caller saw. */
@@ -410,14 +453,8 @@ export class RunStore {
 
   /** Extends a lease; false when the run was claimed by another worker since (the lease is lost). */
   async heartbeat(lease: Lease): Promise<boolean> {
-    const res = await this.#db
-      .updateTable("runs")
-      .set({ lease_until: isoNow(Date.now() + lease.leaseMs) })
-      .where("id", "=", lease.runId)
-      .where("lease_token", "=", lease.token)
-      .where("status", "=", "running")
-      .executeTakeFirst();
-    return Number(res.numUpdatedRows) === 1;
+    const res = await SQL.heartbeat.run(this.#db, [isoNow(Date.now() + lease.leaseMs), lease.runId, lease.token]);
+    return changed(res) === 1;
   }
 
   /**
@@ -432,6 +469,24 @@ export class RunStore {
       return fn(runs);
     };
     // Grouped with other runs' writes, each in its own savepoint: a lost lease rolls back only its own.
+    if (this.#group) return this.#group.run(fencedWrites);
+    return this.#db.transaction().execute(fencedWrites);
+  }
+
+  /**
+   * `fenced`, for the run's last write: the run's end is the write that checks the lease (its
+   * update names the token), so the lease is not renewed in a statement of its own first.
+   */
+  async fencedEnd<T>(
+    lease: Lease,
+    end: { status: Exclude<RunStatus, "queued" | "running">; error: string | null },
+    fn: (runs: RunStore) => Promise<T>,
+  ): Promise<T> {
+    const fencedWrites = async (trx: Kysely<Database>) => {
+      const res = await SQL.end.run(trx, [end.status, end.error, isoNow(), lease.runId, lease.token]);
+      if (changed(res) !== 1) throw new LeaseLostError(lease.runId);
+      return fn(new RunStore(trx));
+    };
     if (this.#group) return this.#group.run(fencedWrites);
     return this.#db.transaction().execute(fencedWrites);
   }
@@ -510,30 +565,20 @@ export class RunStore {
     r: { status: Exclude<StepStatus, "running">; output?: unknown; error?: string | null },
     row?: { seq: number; input: unknown; attempts: number; startedAt: string },
   ): Promise<void> {
-    const finished = { status: r.status, output: json(r.output), error: r.error ?? null, finished_at: isoNow() };
+    const finished = [r.status, json(r.output), r.error ?? null, isoNow()];
     if (!row) {
-      await this.#db
-        .updateTable("step_results")
-        .set(finished)
-        .where("run_id", "=", runId)
-        .where("step_id", "=", stepId)
-        .execute();
+      await SQL.stepResult.run(this.#db, [...finished, runId, stepId]);
       return;
     }
-    const input = json(row.input);
-    await this.#db
-      .insertInto("step_results")
-      .values({
-        run_id: runId,
-        step_id: stepId,
-        seq: row.seq,
-        input,
-        attempts: row.attempts,
-        started_at: row.startedAt,
-        ...finished,
-      })
-      .onConflict((oc) => oc.columns(["run_id", "step_id"]).doUpdateSet({ ...finished, input, attempts: row.attempts }))
-      .execute();
+    await SQL.stepRow.run(this.#db, [
+      runId,
+      stepId,
+      row.seq,
+      json(row.input),
+      row.attempts,
+      row.startedAt,
+      ...finished,
+    ]);
   }
 
   /** Several writes of one run committed together (a run's last step and its end: one commit). */
