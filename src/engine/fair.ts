@@ -47,6 +47,14 @@ export class FairShare {
     return this.perWorkflow - (this.inFlight.get(workflowId) ?? 0);
   }
 
+  /** Whether this worker may take one more run of the workflow. */
+  hasRoom(workflowId: number): boolean {
+    return this.#room(workflowId) > 0;
+  }
+
+  /** How many workflows had queued runs (due or not) at the last pick. */
+  queuedWorkflows = 0;
+
   /**
    * Up to `free` due queued runs to claim, in the order slots were given (round-robin across
    * workflows). `clusterWide` orders by the database's running counts (every worker's runs), not
@@ -58,7 +66,9 @@ export class FairShare {
     options: { workflowIds?: number[]; clusterWide?: boolean } = {},
   ): Promise<RunRecord[]> {
     if (free <= 0) return [];
-    const open = (await store.runs.queuedWorkflows(options.workflowIds)).filter((w) => this.#room(w) > 0);
+    const queued = await store.runs.queuedWorkflows(options.workflowIds);
+    this.queuedWorkflows = queued.length;
+    const open = queued.filter((w) => this.#room(w) > 0);
     if (open.length === 0) return [];
     const load = options.clusterWide && open.length > 1 ? await store.runs.runningCounts() : this.inFlight;
     const picked: RunRecord[] = [];

@@ -10,7 +10,7 @@
 import { randomBytes } from "node:crypto";
 import { hostname } from "node:os";
 import type { RunRecord, Store } from "../store/index.ts";
-import type { Lease } from "../store/runs.ts";
+import type { Lease, NewRun } from "../store/runs.ts";
 import { defaultPerWorkflow, FairShare } from "./fair.ts";
 
 /**
@@ -22,6 +22,11 @@ export type RunHandler = (run: RunRecord, owner: string, lease?: Lease) => Promi
 export interface RunQueue {
   /** A run was queued (or became due): wake a worker. */
   notify(): void;
+  /**
+   * Creates a run and starts it at once when this queue can (see InProcessQueue.submit); resolves
+   * with its id, or undefined when the caller must queue it (and notify).
+   */
+  submit?(run: NewRun): Promise<number | undefined>;
   /** Starts executing runs with `handler`. */
   start(handler: RunHandler): void;
   /** Resolves when no run is queued-and-due or in flight (for `run --once` and tests). */
@@ -78,6 +83,10 @@ export class InProcessQueue implements RunQueue {
   #rescan = false;
   #waiters: (() => void)[] = [];
   #lastScanFoundNothing = false;
+  /** The last scan found no queued run of any workflow, and nothing was queued since. */
+  #nothingQueued = false;
+  /** Slots taken by `submit`s whose run is being inserted. */
+  #reserved = 0;
   /**
    * Whether the next scan also looks at running runs (to take over those whose worker died). The
    * timer's scans do, and so does every scan while someone waits for the queue to drain; the
@@ -113,6 +122,7 @@ export class InProcessQueue implements RunQueue {
   }
 
   notify(): void {
+    this.#nothingQueued = false;
     if (this.#scanning) {
       this.#rescan = true;
       return;
@@ -136,7 +146,7 @@ export class InProcessQueue implements RunQueue {
     try {
       do {
         this.#rescan = false;
-        const free = this.#o.concurrency - this.#inFlight.size;
+        const free = this.#o.concurrency - this.#inFlight.size - this.#reserved;
         if (free <= 0) break;
         const recover = this.#recover || this.#waiters.length > 0;
         this.#recover = false;
@@ -157,21 +167,15 @@ export class InProcessQueue implements RunQueue {
             if (settled.status === "fulfilled") this.#rescan = true;
             return;
           }
-          this.#inFlight.add(run.id);
           this.#fair.started(run.workflowId);
-          const claimed = { ...run, status: "running" as const, leaseOwner: this.owner, leaseToken: lease.token };
-          void handler(claimed, this.owner, lease)
-            .catch(() => {})
-            .finally(() => {
-              this.#inFlight.delete(run.id);
-              this.#fair.ended(run.workflowId);
-              this.notify();
-            });
+          this.#run(handler, { ...run, status: "running", leaseOwner: this.owner, leaseToken: lease.token }, lease);
         });
         this.#lastScanFoundNothing = recover && candidates.length === 0;
+        this.#nothingQueued = candidates.length === 0 && this.#fair.queuedWorkflows === 0 && !this.#rescan;
       } while (this.#rescan && !this.#stopped);
     } catch {
       this.#lastScanFoundNothing = false; // a transient store error: the timer scans again
+      this.#nothingQueued = false;
     } finally {
       this.#scanning = false;
     }
@@ -180,6 +184,44 @@ export class InProcessQueue implements RunQueue {
       this.#waiters = [];
       for (const w of waiters) w();
     }
+  }
+
+  /** Executes a run this queue holds (its workflow already counted by `FairShare.started`). */
+  #run(handler: RunHandler, run: RunRecord, lease: Lease): void {
+    this.#inFlight.add(run.id);
+    void handler(run, this.owner, lease)
+      .catch(() => {})
+      .finally(() => {
+        this.#inFlight.delete(run.id);
+        this.#fair.ended(run.workflowId);
+        this.notify();
+      });
+  }
+
+  /**
+   * Creates a run that can start now — a slot is free, its workflow is under its share, and no
+   * run of any workflow waits in the queue (so it takes nobody's turn) — already claimed by this
+   * queue, and executes it: one write instead of queue, read back, claim. Otherwise resolves
+   * undefined and the caller queues the run as usual.
+   */
+  async submit(r: NewRun): Promise<number | undefined> {
+    const handler = this.#handler;
+    const o = this.#o;
+    if (!handler || this.#stopped || o.runIds || o.workflowIds || this.#scanning || !this.#nothingQueued) return;
+    if (this.#inFlight.size + this.#reserved >= o.concurrency || !this.#fair.hasRoom(r.workflowId)) return;
+    this.#reserved++;
+    this.#fair.started(r.workflowId);
+    let run: RunRecord;
+    try {
+      run = await this.#store.runs.enqueueClaimed(r, this.owner, o.leaseMs);
+    } catch (err) {
+      this.#fair.ended(r.workflowId);
+      throw err;
+    } finally {
+      this.#reserved--;
+    }
+    this.#run(handler, run, { runId: run.id, token: run.leaseToken, leaseMs: o.leaseMs });
+    return run.id;
   }
 
   /**

@@ -6,6 +6,7 @@
 
 import { activationIssues } from "../engine/activation.ts";
 import type { ClientProvider } from "../engine/clients.ts";
+import type { RunQueue } from "../engine/queue.ts";
 import { StepTester } from "../engine/step-test.ts";
 import { validateWorkflow, WorkflowValidationError } from "../engine/workflow.ts";
 import type { ServerEngine } from "./engine-port.ts";
@@ -13,8 +14,8 @@ import { WEBHOOK_SAMPLE } from "./webhooks.ts";
 
 export interface EngineParts {
   clients: ClientProvider;
-  /** Wakes the workers when a run was queued (replay). */
-  queue?: { notify(): void };
+  /** Wakes the workers when a run was queued (replay); starts a webhook's run at once when it can. */
+  queue?: Pick<RunQueue, "notify" | "submit">;
   /** Reloads the workflows at once when one was saved, enabled or removed. */
   scheduler?: { workflowsChanged(): void };
   env?: NodeJS.ProcessEnv;
@@ -77,6 +78,8 @@ export function serverEngineOf(parts: EngineParts): ServerEngine {
     },
 
     testWorkflow: ({ definition, trigger }) => tester.workflow(definition, trigger),
+
+    submitRun: (run) => parts.queue?.submit?.(run) ?? Promise.resolve(undefined),
 
     notify(event) {
       if (event === "run-queued") parts.queue?.notify();

@@ -3,6 +3,7 @@
  * engine's implementation; tests pass a real one built on the same store and catalogue.
  */
 import type { StepDefinition, WorkflowDefinition } from "../engine/workflow.ts";
+import type { NewRun } from "../store/runs.ts";
 import type { StepTestResult, WorkflowTestResult } from "./wire.ts";
 
 export interface WorkflowIssue {
@@ -26,6 +27,11 @@ export interface ServerEngine {
   }): Promise<StepTestResult>;
   /** Runs every step once on a trigger payload without storing a run. */
   testWorkflow?(args: { definition: WorkflowDefinition; trigger: unknown }): Promise<WorkflowTestResult>;
+  /**
+   * Creates a run and starts it at once when a worker of this process is free and nothing else
+   * waits (fewer writes than queueing it); undefined when the caller must queue it and notify.
+   */
+  submitRun?(run: NewRun): Promise<number | undefined>;
   /** Tells the scheduler/workers that workflows or queued runs changed, so they act now. */
   notify?(event: "workflows-changed" | "run-queued"): void;
   /** Counters for /metrics (polls, Cliniko requests, 429s…); names without the prefix. */

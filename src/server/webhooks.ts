@@ -28,6 +28,9 @@ export const WEBHOOK_SAMPLE: WebhookEvent = {
 export interface HookTarget {
   workflowId: number;
   version: number;
+  /** The workflow's name and whether it keeps metadata only (a run started at once needs them). */
+  name: string;
+  metadataOnly: boolean;
   enabled: boolean;
   pausedReason: string | null;
   /** The definition's trigger key and `trigger.options`. */
@@ -75,7 +78,14 @@ export class WebhookTokens {
     const row = await this.#db
       .selectFrom("webhook_tokens")
       .innerJoin("workflows", "workflows.id", "webhook_tokens.workflow_id")
-      .select(["workflows.id", "workflows.version", "workflows.enabled", "workflows.paused_reason"])
+      .select([
+        "workflows.id",
+        "workflows.version",
+        "workflows.name",
+        "workflows.metadata_only",
+        "workflows.enabled",
+        "workflows.paused_reason",
+      ])
       .where("webhook_tokens.token", "=", token)
       .executeTakeFirst();
     if (!row) return undefined;
@@ -100,6 +110,8 @@ export class WebhookTokens {
     return {
       workflowId: row.id,
       version: row.version,
+      name: row.name,
+      metadataOnly: row.metadata_only === 1,
       enabled: row.enabled === 1,
       pausedReason: row.paused_reason,
       trigger,

@@ -108,6 +108,11 @@ const SQL = {
     INSERT INTO runs (workflow_id, workflow_version, trigger_key, event_key, status, trigger_payload, payload_bytes,
       created_at, replay_of)
     VALUES (?, ?, ?, ?, 'queued', ?, ?, ?, ?) RETURNING id`),
+  // A run inserted already claimed (its first claim: token 1), for a worker that executes it now.
+  enqueueClaimed: new Statement<{ id: number }>(`
+    INSERT INTO runs (workflow_id, workflow_version, trigger_key, event_key, status, trigger_payload, payload_bytes,
+      created_at, started_at, lease_owner, lease_until, lease_token)
+    VALUES (?, ?, ?, ?, 'running', ?, ?, ?, ?, ?, ?, 1) RETURNING id`),
   queuedOf: new Statement<JoinedRow>(`
     SELECT runs.*, workflows.name AS workflow_name, workflows.metadata_only AS workflow_metadata_only
     FROM runs INNER JOIN workflows ON workflows.id = runs.workflow_id
@@ -145,6 +150,18 @@ const SQL = {
     `UPDATE step_results SET status = ?, output = ?, error = ?, finished_at = ? WHERE run_id = ? AND step_id = ?`,
   ),
 };
+
+/** A run to create, with what the worker executing it needs of its workflow. */
+export interface NewRun {
+  workflowId: number;
+  workflowVersion: number;
+  /** The workflow's name and whether it keeps metadata only (as its row says now). */
+  workflow: string;
+  metadataOnly: boolean;
+  triggerKey: string;
+  eventKey: string;
+  payload: unknown;
+}
 
 export interface RunFilter {
   workflowId?: number;
@@ -267,6 +284,53 @@ export class RunStore {
       r.replayOf ?? null,
     ]);
     return Number(rows[0]!.id);
+  }
+
+  /**
+   * A new run, inserted already claimed by `owner` (status `running`, lease token 1): for a
+   * worker with a free slot that executes it at once, so the run is written once as queued and
+   * claimed instead of queued, read back and claimed. Settles once committed (group commit).
+   */
+  async enqueueClaimed(r: NewRun, owner: string, leaseMs: number): Promise<RunRecord> {
+    if (this.#group) return this.#group.run((trx) => new RunStore(trx).enqueueClaimed(r, owner, leaseMs));
+    const now = isoNow();
+    const leaseUntil = isoNow(Date.now() + leaseMs);
+    const payload = r.payload ?? null;
+    const stored = json(payload);
+    const { rows } = await SQL.enqueueClaimed.run(this.#db, [
+      r.workflowId,
+      r.workflowVersion,
+      r.triggerKey,
+      r.eventKey,
+      stored,
+      stored === null ? 0 : Buffer.byteLength(stored),
+      now,
+      now,
+      owner,
+      leaseUntil,
+    ]);
+    return {
+      id: Number(rows[0]!.id),
+      workflowId: r.workflowId,
+      workflow: r.workflow,
+      metadataOnly: r.metadataOnly,
+      workflowVersion: r.workflowVersion,
+      trigger: r.triggerKey,
+      eventKey: r.eventKey,
+      status: "running",
+      // What was stored, not the caller's object (the runner's scope must not alias it).
+      triggerPayload: parse(stored),
+      error: null,
+      createdAt: now,
+      startedAt: now,
+      finishedAt: null,
+      notBefore: null,
+      leaseOwner: owner,
+      leaseUntil,
+      replayOf: null,
+      leaseToken: 1,
+      interruptions: 0,
+    };
   }
 
   /**

@@ -7,7 +7,7 @@ import assert from "node:assert/strict";
 import { after, before, test } from "node:test";
 import { InProcessQueue } from "../../src/engine/queue.ts";
 import type { WorkflowDefinition } from "../../src/engine/workflow.ts";
-import { type Harness, harness, runner, sleep, workflow } from "./helpers.ts";
+import { type Harness, harness, receiver, runner, sleep, workflow } from "./helpers.ts";
 
 let h: Harness;
 before(async () => {
@@ -73,5 +73,57 @@ test(`${FLOOD} runs of a workflow with slow expressions do not delay another wor
     }
   } finally {
     await queue.stop();
+  }
+});
+
+test("a run submitted while a slot is free and nothing waits is inserted claimed and runs at once; otherwise it is left to the queue", async () => {
+  const slow = await receiver(() => ({ delayMs: 400 }));
+  const def = workflow({
+    name: "submitted",
+    trigger: { key: "webhook" },
+    steps: [{ id: "call", action: "http.request", input: { method: "GET", url: `${slow.url}/x` } }],
+  });
+  const w = await save(def);
+  const r = runner(h);
+  const queue = new InProcessQueue(h.store, { concurrency: 2, pollMs: 50 });
+  queue.start((run, owner, lease) => r.execute(run, owner, lease));
+  const newRun = (i: number) => ({
+    workflowId: w.id,
+    workflowVersion: w.version,
+    workflow: w.name,
+    metadataOnly: false,
+    triggerKey: "webhook",
+    eventKey: `submitted-${i}`,
+    payload: { body: { i } },
+  });
+  try {
+    await queue.drain();
+    const first = await queue.submit(newRun(1));
+    assert.ok(first !== undefined, "started at once");
+    const row = await h.store.runs.find(first);
+    assert.equal(row?.status, "running");
+    assert.equal(row?.leaseOwner, queue.owner);
+    assert.equal(row?.leaseToken, 1, "its one claim");
+    // Two slots, so a workflow holds at most one: the next one of it is left to the queue.
+    assert.equal(await queue.submit(newRun(2)), undefined);
+    // Something queued elsewhere (and announced): no run jumps ahead of it.
+    await h.store.runs.enqueue({
+      ...newRun(3),
+      workflowId: (await save(workflow({ name: "other", trigger: { key: "webhook" } }))).id,
+    });
+    queue.notify();
+    assert.equal(await queue.submit({ ...newRun(4), workflowId: -1 }), undefined);
+    await queue.drain();
+    const done = await h.store.runs.find(first);
+    assert.equal(done?.status, "succeeded");
+    assert.deepEqual(
+      slow.calls.map((c) => c.path),
+      ["/x"],
+      "sent once",
+    );
+    assert.equal((await h.store.runs.steps(first)).length, 1);
+  } finally {
+    await queue.stop();
+    await slow.close();
   }
 });

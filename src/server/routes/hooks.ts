@@ -167,7 +167,11 @@ export const hookRoutes: RoutePlugin = async (app, ctx) => {
         payload: event,
       };
       if (key === undefined) {
-        const runId = await ctx.store.runs.enqueue({ ...run, eventKey: `webhook@${receivedAt}#${randomUUID()}` });
+        const fresh = { ...run, eventKey: `webhook@${receivedAt}#${randomUUID()}` };
+        // Started at once by a free worker of this process when nothing else waits; else queued.
+        const started = await ctx.engine?.submitRun?.({ ...fresh, workflow: w.name, metadataOnly: w.metadataOnly });
+        if (started !== undefined) return reply.code(202).send({ runId: String(started) });
+        const runId = await ctx.store.runs.enqueue(fresh);
         ctx.engine?.notify?.("run-queued");
         return reply.code(202).send({ runId: String(runId) });
       }

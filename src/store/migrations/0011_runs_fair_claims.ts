@@ -5,7 +5,9 @@ import type { MigrationEnv } from "./env.ts";
 /**
  * Workers take runs round-robin across workflows: they first list the workflows that have queued
  * runs. With this index that list is one index probe per workflow (a skip scan), however many runs
- * a flooding workflow has queued.
+ * a flooding workflow has queued. The same index serves what `runs_status` (status, not_before)
+ * served (the sweep's and the parked runs' reads), so that one is dropped: every change of a run's
+ * status updated both, and each index a status change touches is another page in each commit.
  */
 export default function runsFairClaims(_env: MigrationEnv): Migration {
   return {
@@ -15,8 +17,10 @@ export default function runsFairClaims(_env: MigrationEnv): Migration {
         .on("runs")
         .columns(["status", "workflow_id", "id"])
         .execute();
+      await db.schema.dropIndex("runs_status").ifExists().execute();
     },
     async down(db: Kysely<unknown>) {
+      await db.schema.createIndex("runs_status").on("runs").columns(["status", "not_before"]).execute();
       await db.schema.dropIndex("runs_status_workflow_id").ifExists().execute();
     },
   };
