@@ -8,6 +8,7 @@
 import { randomBytes } from "node:crypto";
 import type { Kysely } from "kysely";
 import type { Database } from "../store/schema.ts";
+import { Statement } from "../store/statements.ts";
 
 export const WEBHOOK_PREFIX = "/hooks/";
 
@@ -36,6 +37,20 @@ export interface HookTarget {
   /** The definition's trigger key and `trigger.options`. */
   trigger: { key: string; options?: Record<string, unknown> };
 }
+
+/** Every post reads this: SQL written once (see store/statements.ts), not built per post. */
+const TARGET = new Statement<{
+  id: number;
+  version: number;
+  name: string;
+  metadata_only: number;
+  enabled: number;
+  paused_reason: string | null;
+}>(`
+  SELECT workflows.id, workflows.version, workflows.name, workflows.metadata_only, workflows.enabled,
+    workflows.paused_reason
+  FROM webhook_tokens INNER JOIN workflows ON workflows.id = webhook_tokens.workflow_id
+  WHERE webhook_tokens.token = ?`);
 
 /** Most trigger outlines kept (one per workflow version posted to). */
 const OUTLINES_KEPT = 500;
@@ -75,19 +90,7 @@ export class WebhookTokens {
 
   /** The workflow behind `token` with its state now; undefined for an unknown token. */
   async target(token: string): Promise<HookTarget | undefined> {
-    const row = await this.#db
-      .selectFrom("webhook_tokens")
-      .innerJoin("workflows", "workflows.id", "webhook_tokens.workflow_id")
-      .select([
-        "workflows.id",
-        "workflows.version",
-        "workflows.name",
-        "workflows.metadata_only",
-        "workflows.enabled",
-        "workflows.paused_reason",
-      ])
-      .where("webhook_tokens.token", "=", token)
-      .executeTakeFirst();
+    const [row] = (await TARGET.run(this.#db, [token])).rows;
     if (!row) return undefined;
     const key = `${row.id}:${row.version}`;
     let trigger = this.#outlines.get(key);
