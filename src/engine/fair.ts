@@ -3,7 +3,8 @@
  * flood never delays another workflow's runs. Both queues (in-process and BullMQ) pick with it.
  *
  * - **Per-workflow concurrency**: a worker holds at most `perWorkflow` runs of one workflow at
- *   once (default: all its slots but one), so a slot is always left for the other workflows.
+ *   once (default: all its slots but one; `serve` and `worker` add that slot to their workers),
+ *   so a slot is always left for the other workflows.
  * - **Round-robin**: free slots go one at a time to the workflow with the fewest runs in flight
  *   (across every worker in a cluster: the database's `running` rows), then to the one served
  *   longest ago; within a workflow, oldest run first.

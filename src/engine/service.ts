@@ -129,8 +129,11 @@ export async function startService(options: ServiceOptions = {}): Promise<Servic
   const workers = options.workers ?? numberFromEnv(env, "CLINIKO_FLOW_WORKERS") ?? 4;
   // How long a claim holds a run without renewal (renewed every third of it while a step runs).
   const leaseMs = numberFromEnv(env, "CLINIKO_FLOW_LEASE_MS") ?? 60_000;
-  // Runs of one workflow a process holds at once (default: all its slots but one, see FairShare).
-  const perWorkflow = numberFromEnv(env, "CLINIKO_FLOW_WORKFLOW_CONCURRENCY");
+  // Runs of one workflow a process holds at once (default: the workers); one slot more than that
+  // is kept for other workflows' runs, so a workflow using all its share never delays another
+  // and a lone busy workflow still runs `workers` at once (see FairShare).
+  const perWorkflow = numberFromEnv(env, "CLINIKO_FLOW_WORKFLOW_CONCURRENCY") ?? workers;
+  const slots = Math.max(workers, perWorkflow + 1);
   let cluster: ClusterParts | undefined;
   if (redisUrl) {
     const redis = connectRedis(redisUrl);
@@ -144,7 +147,7 @@ export async function startService(options: ServiceOptions = {}): Promise<Servic
       queue: new ClusterQueue(store, {
         redis,
         execute: role !== "api",
-        concurrency: workers,
+        concurrency: slots,
         perWorkflow,
         leaseMs,
         sweepMs: testTiming ? 200 : 5000,
@@ -158,7 +161,7 @@ export async function startService(options: ServiceOptions = {}): Promise<Servic
   const queue: RunQueue =
     cluster?.queue ??
     new InProcessQueue(store, {
-      concurrency: workers,
+      concurrency: slots,
       perWorkflow,
       pollMs: testTiming ? 100 : 1000,
       leaseMs,
