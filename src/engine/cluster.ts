@@ -144,8 +144,9 @@ export class ClusterQueue implements RunQueue {
   }
 
   /**
-   * One run job. A job is a turn for one of this worker's slots, not a ticket for its own run:
-   * the slot takes over the job's run if its worker died, then claims queued runs picked fairly
+   * One run job. A job is a turn for one of this worker's slots, not only a ticket for its own
+   * run: the slot executes the job's run if it is due (its workflow under its share here) or its
+   * worker died, then claims queued runs picked fairly
    * across workflows (see FairShare; round-robin by the runs in flight cluster-wide) until none is
    * left for it. So a quiet workflow's run is taken by the next slot that frees up, however many
    * jobs a flooding workflow queued in Redis ahead of it; a job whose run another slot already
@@ -154,8 +155,11 @@ export class ClusterQueue implements RunQueue {
   async #process(runId: number): Promise<void> {
     if (!this.#handler) return;
     const run = await this.#store.runs.find(runId);
-    const abandoned = run?.status === "running" && run.leaseUntil !== null && Date.parse(run.leaseUntil) < Date.now();
-    if (run && abandoned) await this.#execute(run);
+    const now = Date.now();
+    const due = run?.status === "queued" && (!run.notBefore || Date.parse(run.notBefore) <= now);
+    const abandoned = run?.status === "running" && run.leaseUntil !== null && Date.parse(run.leaseUntil) < now;
+    // The job's own run first, as a job always did (so no run depends on another job's loop).
+    if (run && (due || abandoned) && (abandoned || this.#fair.hasRoom(run.workflowId))) await this.#execute(run);
     while (!this.#stopped) {
       const [next] = await this.#fair.pick(this.#store, 1, { clusterWide: true });
       if (!next) return;
