@@ -330,6 +330,7 @@ export class RunStore {
       replayOf: null,
       leaseToken: 1,
       interruptions: 0,
+      dataRemoved: null,
     };
   }
 
