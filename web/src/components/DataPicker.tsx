@@ -67,11 +67,14 @@ function Node({
 export function DataPicker({
   trigger,
   steps,
+  scope,
   hasTarget,
   onPick,
 }: {
   trigger: unknown;
   steps: [string, unknown][];
+  /** Inside a loop's body: the current item (a sample of the list's elements) and its index. */
+  scope?: { item: unknown };
   hasTarget: boolean;
   onPick: (ref: string) => void;
 }) {
@@ -92,6 +95,12 @@ export function DataPicker({
               : "Click into a step's field, then pick a value here to insert a reference."}
           </p>
           <div className="tree">
+            {scope && (
+              <>
+                <Node path="item" value={scope.item ?? {}} depth={0} onPick={onPick} />
+                <Node path="index" value={0} depth={0} onPick={onPick} />
+              </>
+            )}
             {trigger === undefined ? (
               <p className="small muted">Pick a trigger to see its sample data.</p>
             ) : (
