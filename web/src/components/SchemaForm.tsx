@@ -1,42 +1,9 @@
 import { useId, useRef, useState } from "react";
 import type { JsonSchema } from "../api.ts";
+import { fromText, isLongText, isTemplate, toText, typeOf } from "./field-text.ts";
 
 /** What the data picker needs to insert a `{{ }}` reference where the user's cursor was. */
 export type InsertTarget = (text: string) => void;
-
-const typeOf = (s: JsonSchema): string => {
-  const t = Array.isArray(s.type) ? s.type.find((x) => x !== "null") : s.type;
-  if (t) return t;
-  const alt = s.anyOf ?? s.oneOf;
-  const first = alt?.find((a) => a.type && a.type !== "null");
-  return first ? typeOf(first) : "string";
-};
-
-const isTemplate = (v: unknown) => typeof v === "string" && v.includes("{{");
-
-/** Text the user edits, from the stored value. */
-function toText(value: unknown, type: string): string {
-  if (value === undefined || value === null) return "";
-  if (typeof value === "string") return value;
-  if (type === "object" || type === "array") return JSON.stringify(value, null, 2);
-  return String(value);
-}
-
-/** The stored value, from the user's text: numbers and JSON become typed unless they are templates. */
-export function fromText(text: string, type: string): unknown {
-  if (text === "") return undefined;
-  if (isTemplate(text)) return text;
-  if ((type === "integer" || type === "number") && /^-?\d+(\.\d+)?$/.test(text.trim())) return Number(text);
-  if (type === "boolean" && (text === "true" || text === "false")) return text === "true";
-  if (type === "object" || type === "array") {
-    try {
-      return JSON.parse(text);
-    } catch {
-      return text;
-    }
-  }
-  return text;
-}
 
 function FieldInput({
   name,
@@ -66,7 +33,7 @@ function FieldInput({
     </div>
   ) : null;
   const type = typeOf(schema);
-  const [text, setText] = useState(toText(value, type));
+  const [text, setText] = useState(toText(value));
   const ref = useRef<HTMLInputElement & HTMLTextAreaElement>(null);
   const alternatives = schema.anyOf ?? schema.oneOf ?? [];
   const enumValues =
@@ -83,7 +50,7 @@ function FieldInput({
 
   const update = (next: string) => {
     setText(next);
-    onChange(fromText(next, type));
+    onChange(fromText(next, schema));
   };
   const focus = () =>
     onFocusTarget((insert) => {
@@ -147,8 +114,8 @@ function FieldInput({
       </div>
     );
   }
-  const multiline =
-    !schema.writeOnly && (type === "object" || type === "array" || text.length > 60 || schema.format === "textarea");
+  const multiline = isLongText(name, schema);
+  const structured = type === "object" || type === "array";
   return (
     <div className="field">
       {label}
@@ -159,6 +126,8 @@ function FieldInput({
           ref={ref}
           value={text}
           onFocus={focus}
+          className={structured ? "json" : "prose"}
+          rows={structured ? 4 : 1}
           onChange={(e) => update(e.target.value)}
           placeholder={type === "array" ? "[ ]" : type === "object" ? "{ }" : undefined}
           {...a11y}
@@ -212,10 +181,13 @@ export function SchemaForm({
   const entries = Object.entries(schema.properties ?? {});
   const req = entries.filter(([k]) => required.has(k));
   const opt = entries.filter(([k]) => !required.has(k));
-  const filledOptional = opt.filter(([k]) => value[k] !== undefined || issues[k]);
+  // A field once shown stays shown when emptied: the one being typed in never disappears.
+  const [kept, setKept] = useState<ReadonlySet<string>>(new Set());
+  const filledOptional = opt.filter(([k]) => value[k] !== undefined || issues[k] || kept.has(k));
   const shown = showOptional ? opt : filledOptional;
 
   const set = (name: string, v: unknown) => {
+    if (!kept.has(name)) setKept(new Set([...kept, name]));
     const next = { ...value };
     if (v === undefined) delete next[name];
     else next[name] = v;
