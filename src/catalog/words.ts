@@ -6,6 +6,9 @@
 
 const BOOKED = ["booking", "booked", "appointment booked", "new appointment", "new booking", "online booking"];
 const DNA = ["no show", "did not arrive", "dna", "missed appointment", "arrived"];
+/** A patient who did not come: the clinic's words for the state, spelled every way they type it. */
+const NO_SHOW = ["no show", "did not arrive", "dna", "missed appointment", "absent", "failed to attend"];
+const ARRIVED = ["arrived", "checked in", "check in", "in the waiting room"];
 const BILL = ["bill", "billing", "payment", "paid", "overdue", "money"];
 
 export const KEYWORDS: Readonly<Record<string, readonly string[]>> = {
@@ -13,12 +16,12 @@ export const KEYWORDS: Readonly<Record<string, readonly string[]>> = {
   individual_appointment_created: BOOKED,
   group_appointment_created: [...BOOKED, "class", "group booking"],
   new_attendee: ["booking", "class", "joined"],
-  individual_appointment_updated: ["reschedule", "rescheduled", "moved", "recall", ...DNA],
+  individual_appointment_updated: ["reschedule", "rescheduled", "moved", ...DNA],
   updated_attendee: DNA,
   attendee_arrived: ["class", "arrived", "checked in", "attendance"],
   attendee_did_not_arrive: ["class", "no show", "did not arrive", "dna", "missed class"],
-  patient_arrived: ["arrived", "checked in", "arrival"],
-  appointment_marked_did_not_arrive: ["no show", "did not arrive", "dna", "missed appointment"],
+  patient_arrived: [...ARRIVED, "arrival"],
+  appointment_marked_did_not_arrive: NO_SHOW,
   before_appointment: [
     "reminder",
     "appointment reminder",
@@ -30,7 +33,9 @@ export const KEYWORDS: Readonly<Record<string, readonly string[]>> = {
   ],
   after_appointment: ["follow-up", "follow up", "feedback", "review", "survey", "thank you", "aftercare"],
   patient_due_for_recall: ["recall", "reactivation", "lapsed", "rebook", "come back", "check-up", "due"],
-  individual_appointment_cancelled: ["cancellation", "cancelled booking", "cancel"],
+  individual_appointment_cancelled: ["cancellation", "cancelled booking", "cancel", "cancelled"],
+  patient_form_completed: ["form completed", "intake form", "questionnaire", "consent form", "form submitted"],
+  treatment_note_finalised: ["clinical note", "notes signed", "note finalised"],
   cancelled_attendee: ["cancellation", "cancel", "class"],
   group_appointment_updated: ["reschedule", "class"],
   new_invoice: [...BILL, "invoice created"],

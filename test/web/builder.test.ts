@@ -11,6 +11,7 @@ import { after, before, describe, test } from "node:test";
 import type { Browser, Page } from "playwright-core";
 import { PASSWORD, type Stack, startStack } from "../server/harness.ts";
 import { browserSkip, launchBrowser } from "../support/browser.ts";
+import { ensureUiBuilt } from "./stack.ts";
 
 const skip = browserSkip();
 const WRITE = { "x-cliniko-flow": "1" };
@@ -21,6 +22,7 @@ describe("builder journeys in Chromium", { skip }, () => {
   let cookie: string;
 
   before(async () => {
+    ensureUiBuilt();
     stack = await startStack({ engine: true });
     cookie = await stack.login();
     const add = await stack.call("POST", "/api/connections", {
@@ -53,8 +55,15 @@ describe("builder journeys in Chromium", { skip }, () => {
       await page.goto(`${stack.url}/#/workflows/new`);
       await page.getByLabel("Workflow name").fill(name);
       const triggerSearch = page.getByLabel("Trigger", { exact: true });
-      await triggerSearch.fill("no show");
-      await page.getByRole("button", { name: "Individual Appointment Updated", exact: true }).waitFor();
+      // However it is typed, the first result is the did-not-arrive trigger.
+      for (const words of ["no show", "no-show", "noshow", "DNA"]) {
+        await triggerSearch.fill(words);
+        await page
+          .locator(".picker-panel button")
+          .first()
+          .filter({ hasText: /^Appointment Marked Did Not Arrive$/ })
+          .waitFor();
+      }
       await triggerSearch.fill("cancellation");
       await page.getByRole("button", { name: "Individual Appointment Cancelled", exact: true }).click();
       // Steps are tested on the clinic's newest cancelled appointment, not on made-up data.

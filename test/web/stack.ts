@@ -24,7 +24,7 @@ function newest(dir: string): number {
  * The UI is built by `npm install`/`npm run build`; build it here when a checkout has not yet, or
  * when its sources changed since (otherwise the test would drive yesterday's UI).
  */
-function ensureUiBuilt(): void {
+export function ensureUiBuilt(): void {
   const index = join(DEFAULT_WEB_ROOT, "index.html");
   if (existsSync(index) && statSync(index).mtimeMs >= newest(join(import.meta.dirname, "../../web/src"))) return;
   const vite = join(import.meta.dirname, "../../node_modules/vite/bin/vite.js");

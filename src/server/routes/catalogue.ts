@@ -54,7 +54,7 @@ export function catalogTriggers(engine?: ServerEngine): Trigger[] {
       group: "Built-in triggers",
       kind: "builtin",
       builtin: true,
-      keywords: b.keywords ?? [],
+      keywords: [...new Set([...(b.keywords ?? []), ...keywordsOf(b.key)])],
       groupRank: groupRank("Built-in triggers"),
     });
   return list;

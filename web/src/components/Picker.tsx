@@ -1,5 +1,5 @@
 import { useId, useMemo, useState } from "react";
-import { groupBy, matches } from "../pages/Catalog.tsx";
+import { groupBy, search } from "../search.ts";
 
 export interface PickerItem {
   key: string;
@@ -7,12 +7,13 @@ export interface PickerItem {
   group: string;
   description?: string;
   keywords?: string[];
+  event?: string;
   groupRank?: number;
 }
 
 /**
- * A searchable chooser for the catalogue's long lists (98 actions, 36 triggers): type part of a
- * name or group, pick with mouse or keyboard (Tab to the result, Enter).
+ * A searchable chooser for the catalogue's long lists (every action, every trigger): type part of a
+ * name, group or a clinic's word for it, best match first; pick with mouse or keyboard (Tab to the result, Enter).
  */
 export function Picker({
   label,
@@ -33,7 +34,7 @@ export function Picker({
   const [openState, setOpen] = useState<boolean>();
   const open = openState ?? !selected;
   const [query, setQuery] = useState("");
-  const visible = useMemo(() => items.filter((i) => matches(i, query)), [items, query]);
+  const visible = useMemo(() => search(items, query), [items, query]);
 
   if (!open && selected) {
     return (
@@ -66,7 +67,7 @@ export function Picker({
             Nothing matches.
           </p>
         )}
-        {groupBy(visible).map(([group, list]) => (
+        {groupBy(visible, query.trim() !== "").map(([group, list]) => (
           <div key={group}>
             <div className="small muted" style={{ padding: "0.4rem 0.75rem 0.1rem", fontWeight: 600 }}>
               {group}

@@ -1,31 +1,9 @@
 import { useMemo, useState } from "react";
 import { api, type CatalogAction, type CatalogTrigger, type JsonSchema } from "../api.ts";
 import { ErrorNotice, JsonView, PageHead, useLoad } from "../components/ui.tsx";
+import { groupBy, search } from "../search.ts";
 
 type Entry = (CatalogAction | CatalogTrigger) & { method?: string; path?: string };
-
-/** Case-insensitive match on title, key or group: "patient" finds all patient actions. */
-/** Found by title, key, group or the words clinics use for it ("no show", "booking", "bill"). */
-export function matches(
-  entry: { title: string; key: string; group: string; keywords?: string[] },
-  query: string,
-): boolean {
-  const words = query.toLowerCase().split(/\s+/).filter(Boolean);
-  const text =
-    `${entry.title} ${entry.key.replace(/_/g, " ")} ${entry.group} ${(entry.keywords ?? []).join(" ")}`.toLowerCase();
-  return words.every((w) => text.includes(w));
-}
-
-/** Items by group, the groups clinics use most first (the server's groupRank), then catalogue order. */
-export function groupBy<T extends { group: string; groupRank?: number }>(items: T[]): [string, T[]][] {
-  const groups = new Map<string, T[]>();
-  const rank = new Map<string, number>();
-  for (const item of items) {
-    groups.set(item.group, [...(groups.get(item.group) ?? []), item]);
-    if (!rank.has(item.group)) rank.set(item.group, item.groupRank ?? Number.MAX_SAFE_INTEGER);
-  }
-  return [...groups.entries()].sort((a, b) => rank.get(a[0])! - rank.get(b[0])!);
-}
 
 function SchemaTable({ schema }: { schema?: JsonSchema }) {
   const props = Object.entries(schema?.properties ?? {});
@@ -70,7 +48,7 @@ export function CatalogPage() {
 
   // Cliniko's API only: the engine's own steps and the apps' actions live in the editor's palette.
   const all: Entry[] = ((tab === "actions" ? actions.data : triggers.data) ?? []).filter(isCliniko);
-  const visible = useMemo(() => all.filter((e) => matches(e, query)), [all, query]);
+  const visible = useMemo(() => search(all, query), [all, query]);
   const count = all.length;
 
   return (
@@ -101,7 +79,7 @@ export function CatalogPage() {
             </div>
           </div>
           {visible.length === 0 && !actions.loading && <p className="empty">Nothing matches “{query}”.</p>}
-          {groupBy(visible).map(([group, items]) => (
+          {groupBy(visible, query.trim() !== "").map(([group, items]) => (
             <div className="catalog-group" key={group}>
               <h2>{group}</h2>
               {items.map((e) => (
