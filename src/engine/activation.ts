@@ -8,6 +8,7 @@
  *     the step's output has (from the catalogue's samples: a typo would otherwise render as empty);
  *   - `steps.<id>` names a step that runs before this one;
  *   - every connection a trigger or step names exists;
+ *   - every setting a template reads (`env.FLOW_…`) is set, in the web UI or the environment;
  *   - a filter has a condition and each branch case an `if`.
  *
  * Messages say what to fix in a clinic's words ("Patient is required"); each carries the path of
@@ -27,6 +28,13 @@ export interface ActivationContext {
    * account of one of `kinds` (default Cliniko): an app step's connection is an app's, not Cliniko's.
    */
   connectionExists(name: string | undefined, kinds?: readonly ConnectionKind[]): Promise<boolean>;
+  /** Whether a setting (`FLOW_…`) has a value, saved in the web UI or as an environment variable. */
+  settingExists(name: string): Promise<boolean>;
+}
+
+/** The message for a setting a workflow reads that nobody set, the same at activation and in a run. */
+export function settingMissingMessage(name: string): string {
+  return `The setting ${name} is not set: add it under Settings (or as an environment variable)`;
 }
 
 const blank = (v: unknown): boolean => v === undefined || v === null || (typeof v === "string" && v.trim() === "");
@@ -142,14 +150,7 @@ export async function activationIssues(w: WorkflowDefinition, ctx: ActivationCon
       issues.push({ path: `${path}.connection`, message: connectionMessage(step.connection) });
 
     const earlier = new Map((stepsBefore(w.steps, step) ?? []).map((s) => [s.id, s]));
-    const texts: [string, string][] = [];
-    if (step.if) texts.push([`${path}.if`, step.if]);
-    for (const [j, c] of (step.cases ?? []).entries()) if (c.if) texts.push([`${path}.cases[${j}].if`, c.if]);
-    if (kind.rawInput)
-      for (const [field, value] of Object.entries(input))
-        if (typeof value === "string" && !blank(value)) texts.push([`${path}.input.${field}`, value]);
-    for (const [p, text] of expressionsIn(kind.rawInput ? {} : step.input, `${path}.input`)) texts.push([p, text]);
-
+    const texts = expressionTexts(step, path);
     for (const [p, text] of texts) {
       for (const e of expressionsOf(text)) {
         if (e.trim() === "") continue; // a blank condition is reported above
@@ -164,13 +165,50 @@ export async function activationIssues(w: WorkflowDefinition, ctx: ActivationCon
           continue;
         }
         for (const names of rootPaths(ast)) {
-          const problem = referenceProblem(names, triggerShape, trigger?.title, earlier, w);
+          const problem =
+            names[0] === "env"
+              ? await settingProblem(names[1], ctx)
+              : referenceProblem(names, triggerShape, trigger?.title, earlier, w);
           if (problem) issues.push({ path: p, message: problem });
         }
       }
     }
   }
-  return issues;
+  // One message per field, however often the field names the same thing.
+  const seen = new Set<string>();
+  return issues.filter((i) => !seen.has(`${i.path}\n${i.message}`) && Boolean(seen.add(`${i.path}\n${i.message}`)));
+}
+
+/** Every `{{ }}` text of a step, with its path: condition, case conditions and input. */
+function expressionTexts(step: StepDefinition, path: string): [string, string][] {
+  const kind = stepKind(step.action);
+  const input = (step.input ?? {}) as Record<string, unknown>;
+  const texts: [string, string][] = [];
+  if (step.if) texts.push([`${path}.if`, step.if]);
+  for (const [j, c] of (step.cases ?? []).entries()) if (c.if) texts.push([`${path}.cases[${j}].if`, c.if]);
+  if (kind.rawInput)
+    for (const [field, value] of Object.entries(input))
+      if (typeof value === "string" && !blank(value)) texts.push([`${path}.input.${field}`, value]);
+  for (const [p, text] of expressionsIn(kind.rawInput ? {} : step.input, `${path}.input`)) texts.push([p, text]);
+  return texts;
+}
+
+/** The settings (`env.FLOW_…`) a step's own templates read, nested steps aside. */
+export function settingsReadBy(step: StepDefinition): string[] {
+  if (!isStepKind(step.action)) return [];
+  const names = new Set<string>();
+  for (const [, text] of expressionTexts(step, ""))
+    for (const e of expressionsOf(text)) {
+      try {
+        for (const [root, name] of rootPaths(jsonata(e).ast())) if (root === "env" && name) names.add(name);
+      } catch {} // an expression that does not parse fails on its own
+    }
+  return [...names];
+}
+
+async function settingProblem(name: string | undefined, ctx: ActivationContext): Promise<string | undefined> {
+  if (name === undefined || (await ctx.settingExists(name))) return undefined;
+  return settingMissingMessage(name);
 }
 
 function connectionMessage(name: string | undefined): string {

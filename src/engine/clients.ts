@@ -24,8 +24,11 @@ import {
 import { type ConnectionSettings, connectionFromEnv } from "../cliniko/regions.ts";
 import type { ClinikoClient } from "../cliniko/types.ts";
 import type { AppKind, ConnectionKind } from "../connection-kinds.ts";
+import { templateEnv } from "../expressions/template.ts";
 import { type AllowList, allowListFromEnv } from "../net/address-policy.ts";
 import type { Store } from "../store/index.ts";
+import type { ActivationContext } from "./activation.ts";
+import { type RunSettings, runSettings, settingExists } from "./settings.ts";
 
 export interface ResolvedClient {
   /** Stable key for cursors: the connection's name, or `env:<fingerprint>`. */
@@ -135,6 +138,24 @@ export class ClientProvider {
     this.#timeoutMs =
       options.timeoutMs ??
       (this.#env.CLINIKO_FLOW_CLINIKO_TIMEOUT_MS ? Number(this.#env.CLINIKO_FLOW_CLINIKO_TIMEOUT_MS) : undefined);
+  }
+
+  /**
+   * What the activation check asks of the outside world: which connections exist and which
+   * settings (`env.FLOW_…`, saved in the web UI or the environment) have a value.
+   */
+  activationContext(): ActivationContext {
+    return { connectionExists: (n, k) => this.exists(n, k), settingExists: settingExists(this.#store, this.#env) };
+  }
+
+  /** The settings templates read now (`env.FLOW_…`): saved ones, with FLOW_* environment variables winning. */
+  runSettings(): Promise<RunSettings> {
+    return runSettings(this.#store, this.#env);
+  }
+
+  /** The names of the FLOW_* environment variables templates read (they win over saved settings). */
+  environmentSettings(): string[] {
+    return Object.keys(templateEnv(this.#env)).sort();
   }
 
   /** Every key's limiter statistics (for /metrics: requests sent, waits and 429s). */

@@ -45,8 +45,11 @@ function cleanUrl(text: string): string {
 }
 
 /** A cleaner for stored values: `clean(value, key?)` returns a copy without credentials. */
-export function secretScrubber(env: Record<string, string | undefined>) {
-  const secrets = secretValues(env);
+export function secretScrubber(env: Record<string, string | undefined>, savedSecrets: readonly string[] = []) {
+  // Settings saved as secret are cut whatever their name; shorter values would cut ordinary words.
+  const secrets = [...secretValues(env), ...savedSecrets.filter((v) => v.length >= MIN_SECRET_LENGTH)].sort(
+    (a, b) => b.length - a.length,
+  );
   // Case-insensitive, and in URL-encoded form too: a URL lower-cases its host (a secret placed in
   // a host comes back lower-cased in the stored URL and in error messages) and escapes its path.
   const variants = [...new Set(secrets.flatMap((v) => [v, encodeURIComponent(v)]))].sort((a, b) => b.length - a.length);

@@ -29,10 +29,12 @@ import {
 import type { Flow, ItemResult, StepContext, StepEnvironment, StepKind } from "../steps/types.ts";
 import type { RunRecord, StepRecord, Store } from "../store/index.ts";
 import { type Lease, LeaseLostError, type RunStore } from "../store/runs.ts";
+import { settingsReadBy } from "./activation.ts";
 import type { ClientProvider } from "./clients.ts";
 import { itemPrefix, journalKey, ownSteps } from "./journal-keys.ts";
 import { secretScrubber } from "./redact.ts";
 import { Stop, worst } from "./run-stop.ts";
+import { runSettings, SettingMissingError } from "./settings.ts";
 import { type StepDefinition, validateWorkflow, type WorkflowDefinition } from "./workflow.ts";
 
 export interface RunnerOptions {
@@ -98,15 +100,29 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 export class Runner {
   readonly #o: RunnerOptions;
-  readonly #env: Record<string, string>;
-  /** Cleans what is stored: no credential, and no secret FLOW_* value, reaches a run record. */
-  readonly #clean: ReturnType<typeof secretScrubber>;
+  /**
+   * Cleans what is stored: no credential, and no secret FLOW_* value, reaches a run record. It
+   * also cuts every value ever saved as a secret setting in this process (a run in flight may
+   * still hold one changed since), so it is rebuilt when a new one appears.
+   */
+  #clean: ReturnType<typeof secretScrubber>;
+  readonly #secretSettings = new Set<string>();
   readonly #stepEnv: StepEnvironment;
   constructor(options: RunnerOptions) {
     this.#o = options;
     this.#stepEnv = stepEnvironment(options);
-    this.#env = templateEnv(options.env);
-    this.#clean = secretScrubber(this.#env);
+    this.#clean = secretScrubber(templateEnv(options.env));
+  }
+
+  /** The settings a run's templates read now (saved in the web UI; FLOW_* variables win). */
+  async #settings(): Promise<Record<string, string>> {
+    const { env, secrets } = await runSettings(this.#o.store, this.#o.env ?? process.env);
+    const fresh = secrets.filter((v) => !this.#secretSettings.has(v));
+    if (fresh.length > 0) {
+      for (const v of fresh) this.#secretSettings.add(v);
+      this.#clean = secretScrubber(templateEnv(this.#o.env), [...this.#secretSettings]);
+    }
+    return env;
   }
 
   /** A version never changes once stored, so its validated definition is cached. */
@@ -158,7 +174,7 @@ export class Runner {
       // A run never started before (and not a replay, which copies steps) has no step rows yet.
       const fresh = run.startedAt === null && run.replayOf === null;
       const done = new Map((fresh ? [] : await store.runs.steps(run.id)).map((s) => [s.stepId, s]));
-      const scope: TemplateScope = { trigger: run.triggerPayload, steps: {}, env: this.#env };
+      const scope: TemplateScope = { trigger: run.triggerPayload, steps: {}, env: await this.#settings() };
       const clinic = await clinicScope(this.#stepEnv, def.steps, def.trigger.connection);
       if (clinic) scope.clinic = clinic;
       state = { seq: 0, pending: [], run, owner, done, def, beat: Date.now(), fence };
@@ -246,6 +262,9 @@ export class Runner {
       const row = () =>
         rowWritten ? undefined : { seq, input: this.#clean.input(input), attempts: tries.n, startedAt };
       try {
+        // A setting nobody set fails the step naming it, not with the input error it would cause.
+        const unset = settingsReadBy(step).find((name) => scope.env?.[name] === undefined);
+        if (unset !== undefined) throw new SettingMissingError(unset);
         const prepared = await prepareStep(kind, step, path, scope, this.#o.templateTimeLimitMs);
         if (prepared.skip) {
           await this.#record(state, { stepId: key, result: { status: "skipped", output: null }, row: row() });

@@ -46,19 +46,20 @@ export interface StepTesterOptions {
 
 export class StepTester {
   readonly #o: StepTesterOptions;
-  readonly #env: Record<string, string>;
   /** Test answers show what a run record would keep: no credentials, no secret FLOW_* values. */
-  readonly #clean: ReturnType<typeof secretScrubber>;
+  #clean: ReturnType<typeof secretScrubber>;
   readonly #stepEnv: StepEnvironment;
   constructor(options: StepTesterOptions) {
     this.#o = options;
     this.#stepEnv = stepEnvironment(options);
-    this.#env = templateEnv(options.env ?? process.env);
-    this.#clean = secretScrubber(this.#env);
+    this.#clean = secretScrubber(templateEnv(options.env ?? process.env));
   }
 
-  scope(trigger: unknown, steps: Record<string, unknown> = {}): TemplateScope {
-    return { trigger, steps: { ...steps }, env: this.#env };
+  /** A test's scope: the settings as a run would see them now (saved ones, FLOW_* variables winning). */
+  async scope(trigger: unknown, steps: Record<string, unknown> = {}): Promise<TemplateScope> {
+    const settings = await this.#o.clients.runSettings();
+    this.#clean = secretScrubber(templateEnv(this.#o.env ?? process.env), settings.secrets);
+    return { trigger, steps: { ...steps }, env: settings.env };
   }
 
   /**
@@ -134,7 +135,7 @@ export class StepTester {
       }
       return "continue";
     };
-    const scope = this.scope(trigger);
+    const scope = await this.scope(trigger);
     // As a run does, from the trigger's connection; should Cliniko not answer, the first step that
     // needs the zone asks again and shows the failure.
     const clinic = await clinicScope(this.#stepEnv, definition.steps, definition.trigger.connection).catch(

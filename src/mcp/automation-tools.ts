@@ -95,9 +95,10 @@ export function automationTools(): McpTool[] {
             throw new ToolRefusal(`There is no workflow named "${args.name}" (flow_list_workflows lists them).`);
           if (enabled) {
             const stored = await ctx.store.workflows.get(args.name);
-            const issues = await activationIssues(validateWorkflow(stored.definition, args.name), {
-              connectionExists: (n, k) => ctx.clients.exists(n, k),
-            });
+            const issues = await activationIssues(
+              validateWorkflow(stored.definition, args.name),
+              ctx.clients.activationContext(),
+            );
             if (issues.length > 0)
               throw new ToolRefusal(
                 `"${args.name}" cannot be switched on yet: ${issues.map((i) => `${i.path}: ${i.message}`).join("; ")}.`,

@@ -69,11 +69,10 @@ export function serverEngineOf(parts: EngineParts): ServerEngine {
       }
     },
 
-    activationIssues: (definition) =>
-      activationIssues(definition, { connectionExists: (name, kinds) => parts.clients.exists(name, kinds) }),
+    activationIssues: (definition) => activationIssues(definition, parts.clients.activationContext()),
 
     async testStep({ step, connection, context }) {
-      const scope = tester.scope(context.trigger, context.steps);
+      const scope = await tester.scope(context.trigger, context.steps);
       return tester.step({ ...step, ...(connection ? { connection } : {}) }, scope);
     },
 

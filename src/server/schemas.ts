@@ -13,6 +13,7 @@ import { WorkflowSchema } from "../engine/workflow.ts";
 import { StepSchema } from "../steps/definition.ts";
 import { FLOW_EFFECTS, NESTINGS } from "../steps/types.ts";
 import { RUN_STATUSES, STEP_STATUSES } from "../store/runs.ts";
+import { SETTING_NAME } from "../store/settings.ts";
 import { TOKEN_SCOPES } from "./token-scopes.ts";
 
 export { StepSchema as WorkflowStep, WorkflowSchema };
@@ -90,6 +91,32 @@ export const TokenCreateBody = z.strictObject({
     .describe("When the token stops working (ISO 8601); omit for a token that does not expire."),
 });
 export const CreatedToken = TokenView.extend({ token: z.string() });
+
+// ── settings ─────────────────────────────────────────────────────────────────────────────────────
+
+export const SettingNameParams = z.strictObject({
+  name: z
+    .string()
+    .regex(SETTING_NAME, "use FLOW_ followed by capital letters, digits or underscores (FLOW_FRONT_DESK_URL)"),
+});
+export const SettingBody = z.strictObject({
+  value: z.string().min(1, "give a value").max(10_000),
+  secret: z.boolean().default(false).describe("Stored encrypted, never shown again, cut out of run records."),
+});
+export const SettingView = z.object({
+  name: z.string(),
+  secret: z.boolean(),
+  /** Null for a secret: written, never read back. */
+  value: z.string().nullable(),
+  updatedAt: z.string(),
+});
+export const SettingsView = z.object({
+  settings: z.array(SettingView),
+  /** FLOW_* environment variables of the server: they win over a saved setting of the same name. */
+  environment: z.array(z.string()),
+  /** Settings stored workflows read that have no value, with the workflows reading each. */
+  missing: z.array(z.object({ name: z.string(), workflows: z.array(z.string()) })),
+});
 
 // ── connections ──────────────────────────────────────────────────────────────────────────────────
 

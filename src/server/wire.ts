@@ -14,6 +14,8 @@ export type JsonSchema = Out<typeof S.JsonSchema>;
 
 export type SessionView = Out<typeof S.SessionView>;
 export type TokenView = Out<typeof S.TokenView>;
+export type SettingView = Out<typeof S.SettingView>;
+export type SettingsView = Out<typeof S.SettingsView>;
 export type CreatedToken = Out<typeof S.CreatedToken>;
 
 /** A Cliniko connection as the API shows it. The API key is write-only and never returned. */

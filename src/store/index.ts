@@ -12,6 +12,7 @@ import { PollingStore } from "./polling.ts";
 import { RunStore } from "./runs.ts";
 import type { Database } from "./schema.ts";
 import { cipherFor, type KdfParams, keyedDigest, loadKeyMaterial } from "./secrets.ts";
+import { SettingStore } from "./settings.ts";
 import { WorkflowStore } from "./workflows.ts";
 
 export interface Store {
@@ -25,6 +26,8 @@ export interface Store {
   readonly audit: AuditLog;
   /** A keyed digest of a value kept only to be recognised again (webhook idempotency keys). */
   readonly digest: (value: string) => string;
+  /** Settings templates read as `env.FLOW_…`, set in the web UI. */
+  readonly settings: SettingStore;
   close(): Promise<void>;
 }
 
@@ -51,6 +54,7 @@ export async function openStore(options: StoreOptions = {}): Promise<Store> {
     due: new DueStore(db),
     runs: new RunStore(db, { groupCommit: new GroupCommit(db) }),
     digest: keyedDigest(key),
+    settings: new SettingStore(db, cipher, audit),
     close: () => database.close(),
   };
 }
@@ -71,4 +75,5 @@ export type { DueRow } from "./due.ts";
 export { type CursorState, type DetectedEvent, type PollCommit, type PollWindow, pollWindow } from "./polling.ts";
 export type { RunRecord, RunStatus, StepRecord, StepStatus } from "./runs.ts";
 export { runSummary } from "./runs.ts";
+export { SETTING_NAME, SettingNameError, type SettingSummary } from "./settings.ts";
 export type { StoredWorkflow } from "./workflows.ts";

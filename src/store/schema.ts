@@ -206,6 +206,14 @@ export interface TriggerSnapshotsTable {
   created_at: string;
 }
 
+/** A setting templates read as `env.FLOW_…`; a secret's value is encrypted. */
+export interface WorkflowSettingsTable {
+  name: string;
+  value: string;
+  secret: number;
+  updated_at: string;
+}
+
 export interface Database {
   due_index: DueIndexTable;
   due_fills: DueFillsTable;
@@ -224,4 +232,5 @@ export interface Database {
   api_tokens: ApiTokensTable;
   webhook_tokens: WebhookTokensTable;
   secret_kdf: SecretKdfTable;
+  workflow_settings: WorkflowSettingsTable;
 }

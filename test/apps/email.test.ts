@@ -113,9 +113,7 @@ test("the connection's test call logs in (and reports a refused login)", async (
 
 test("activation finds an email step's SMTP connection by name, and names a missing one", async () => {
   // Regression: the check once looked every step's connection up as a Cliniko one.
-  const ctx = {
-    connectionExists: (n: string | undefined, k?: Parameters<ClientProvider["exists"]>[1]) => clients.exists(n, k),
-  };
+  const ctx = clients.activationContext();
   const workflow = (connection: string) =>
     ({
       name: "Welcome",

@@ -75,7 +75,7 @@ test("workflows import|list|disable|enable|export, with file errors pointing at 
     file,
     "name: CLI flow\ntrigger: { key: new_patient, every: 2m }\nsteps:\n  - id: a\n    action: filter\n    input: { condition: true }\n",
   );
-  const imported = await cli(["workflows", "import", file]);
+  const imported = await cli(["workflows", "import", "--enable", file]);
   assert.equal(imported.status, 0, imported.stderr);
   assert.match(imported.stdout, /CLI flow: imported \(version 1, enabled\)/);
   assert.match((await cli(["workflows", "disable", "CLI flow"])).stdout, /disabled/);
@@ -112,7 +112,7 @@ test("workflows enable and import refuse a workflow that could not run, naming e
     ].join("\n"),
   );
   // Switched on by import: refused, nothing stored.
-  const live = await cli(["workflows", "import", file]);
+  const live = await cli(["workflows", "import", "--enable", file]);
   assert.equal(live.status, 2, live.stderr);
   assert.match(live.stderr, /cannot be switched on yet: 3 fields to fix/);
   assert.match(live.stderr, /steps\[0\]\.input\.patient_id: Patient is required/);
@@ -122,7 +122,7 @@ test("workflows enable and import refuse a workflow that could not run, naming e
     /steps\[0\]\.input\.name: The trigger \(Individual Appointment Cancelled\) has no field "no_such_field"/,
   );
   // A draft saves; enabling it is refused the same way until it is fixed.
-  assert.equal((await cli(["workflows", "import", "--disabled", file])).status, 0);
+  assert.equal((await cli(["workflows", "import", file])).status, 0);
   const enable = await cli(["workflows", "enable", "Gaps"]);
   assert.equal(enable.status, 2);
   assert.match(enable.stderr, /steps\[0\]\.input\.patient_id: Patient is required/);
@@ -141,6 +141,62 @@ test("workflows enable and import refuse a workflow that could not run, naming e
   assert.equal((await cli(["workflows", "import", "--disabled", file])).status, 0);
   const fixed = await cli(["workflows", "enable", "Gaps"]);
   assert.equal(fixed.status, 0, fixed.stderr);
+});
+
+test("workflows import leaves a new workflow off unless --enable; a new version keeps its switch", async () => {
+  const file = join(h.dir, "exported.yaml");
+  const yaml = (every: string) =>
+    `name: Exported copy\ntrigger: { key: new_patient, every: ${every} }\nsteps:\n  - id: a\n    action: filter\n    input: { condition: true }\n`;
+  writeFileSync(file, yaml("1m"));
+  const off = await cli(["workflows", "import", file]);
+  assert.equal(off.status, 0, off.stderr);
+  assert.match(off.stdout, /Exported copy: imported \(version 1, disabled\); switch it on with `workflows enable`/);
+  assert.equal((await h.store.workflows.get("Exported copy")).enabled, false);
+  assert.equal((await cli(["workflows", "enable", "Exported copy"])).status, 0);
+  writeFileSync(file, yaml("5m"));
+  const update = await cli(["workflows", "import", file]);
+  assert.match(update.stdout, /Exported copy: updated \(version 2, enabled\)/);
+  assert.equal((await cli(["workflows", "import", "--enable", "--disabled", file])).status, 2);
+  assert.equal((await cli(["workflows", "disable", "Exported copy"])).status, 0);
+});
+
+test("import --template without --connection uses the only Cliniko connection and says so; with several it exits 2", async () => {
+  const env = { CLINIKO_API_KEY: "" };
+  const add = (name: string) =>
+    cli([
+      "connections",
+      "add",
+      name,
+      "--api-key",
+      h.sandbox.apiKey,
+      "--email",
+      "ops@clinic.test",
+      "--base-url",
+      h.sandbox.baseUrl,
+    ]);
+  assert.equal((await add("only")).status, 0);
+  const one = await cli(["workflows", "import", "--template", "new-patient-welcome"], env);
+  assert.equal(one.status, 0, one.stderr);
+  assert.match(one.stdout, /Using the Cliniko connection "only" \(the only one\)/);
+  assert.match(one.stdout, /imported \(version 1, disabled\)/);
+  assert.equal((await add("second")).status, 0);
+  const two = await cli(["workflows", "import", "--template", "patient-birthdays"], env);
+  assert.equal(two.status, 2);
+  assert.match(two.stderr, /There are 2 Cliniko connections \(only, second\): name one with --connection/);
+  for (const name of ["only", "second"]) assert.equal((await cli(["connections", "remove", name])).status, 0);
+});
+
+test("a template reading an unset setting is refused naming it (exit 2), and switches on once it is set", async () => {
+  const args = ["workflows", "import", "--template", "cancelled-appointment-front-desk", "--enable"];
+  const refused = await cli(args);
+  assert.equal(refused.status, 2, refused.stderr);
+  assert.match(refused.stderr, /The setting FLOW_FRONT_DESK_WEBHOOK_URL is not set: add it under Settings/);
+  await h.store.settings.set("FLOW_FRONT_DESK_WEBHOOK_URL", "https://hooks.example.test/front-desk", false);
+  const on = await cli(args);
+  assert.equal(on.status, 0, on.stderr);
+  assert.match(on.stdout, /imported \(version 1, enabled\)/);
+  assert.equal((await cli(["workflows", "disable", "Cancelled appointment to front desk"])).status, 0);
+  await h.store.settings.remove("FLOW_FRONT_DESK_WEBHOOK_URL");
 });
 
 test("a bad DATABASE_URL is a usage error with one clear sentence", async () => {

@@ -83,6 +83,6 @@ test("a workflow that uses no clinic time never asks for the zone; the step test
   });
   assert.equal(tested.ok, true, JSON.stringify(tested.steps));
   assert.equal((tested.steps[0]!.input as { json: { when: string } }).json.when, "Wednesday 2 December 2026, 9:00 am");
-  const alone = await tester.step(step as never, tester.scope({ starts_at: "2026-12-01T20:00:00Z" }));
+  const alone = await tester.step(step as never, await tester.scope({ starts_at: "2026-12-01T20:00:00Z" }));
   assert.equal((alone.input as { json: { zone: string } }).json.zone, "Pacific/Auckland");
 });

@@ -50,8 +50,23 @@ test("the gallery lists every example, at least ten, each with a title and descr
     assert.ok(t.title && t.description, `${t.name} has a title and a description`);
     if (t.name.startsWith("apps-")) continue; // they need app connections: test/apps runs them
     const { definition } = loadTemplate(t.name, { dir, connection: "clinic" });
-    const issues = await activationIssues(definition, { connectionExists: async (n) => n === "clinic" });
+    // Once the settings it says it reads are set (and only those), it passes.
+    const set = new Set(t.settings);
+    const issues = await activationIssues(definition, {
+      connectionExists: async (n) => n === "clinic",
+      settingExists: async (n) => set.has(n),
+    });
     assert.deepEqual(issues, [], `${t.name} passes the activation check`);
+    if (t.settings.length > 0) {
+      const unset = await activationIssues(definition, {
+        connectionExists: async (n) => n === "clinic",
+        settingExists: async () => false,
+      });
+      assert.ok(
+        t.settings.every((name) => unset.some((i) => i.message.includes(name))),
+        `${t.name}: each unset setting is named`,
+      );
+    }
   }
   assert.throws(
     () => loadTemplate("no-such", { dir }),

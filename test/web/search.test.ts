@@ -9,7 +9,8 @@ import { groupBy, type Searchable, search } from "../../web/src/search.ts";
 
 const triggers = catalogTriggers();
 /** The first result as the picker shows it: the first item of the first group. */
-const first = (query: string, items: (Searchable & { groupRank?: number })[] = triggers) => groupBy(search(items, query), true)[0]?.[1][0]?.title;
+const first = (query: string, items: (Searchable & { groupRank?: number })[] = triggers) =>
+  groupBy(search(items, query), true)[0]?.[1][0]?.title;
 
 test('"no show", "no-show", "noshow", "DNA" put Appointment Marked Did Not Arrive first', () => {
   for (const q of ["no show", "no-show", "noshow", "DNA", "No Show", "did not arrive", "missed appointment"])

@@ -7,6 +7,7 @@ import { EditorPage } from "./pages/Editor.tsx";
 import { LoginPage } from "./pages/Login.tsx";
 import { RunDetailPage, RunsPage } from "./pages/Runs.tsx";
 import { SettingsPage } from "./pages/Settings.tsx";
+import { TokensPage } from "./pages/Tokens.tsx";
 import { WorkflowsPage } from "./pages/Workflows.tsx";
 import { usePath } from "./router.ts";
 
@@ -15,7 +16,8 @@ const sections = [
   { href: "/runs", label: "Run history" },
   { href: "/connections", label: "Connections" },
   { href: "/catalog", label: "Catalogue" },
-  { href: "/settings", label: "API tokens" },
+  { href: "/settings", label: "Settings" },
+  { href: "/tokens", label: "API tokens" },
 ];
 /** Shown only when the server runs with --demo (npm start). */
 const demoSection = { href: "/demo", label: "Demo clinic" };
@@ -32,6 +34,8 @@ function Page({ path }: { path: string }) {
       return parts[1] ? <RunDetailPage id={decodeURIComponent(parts[1])} /> : <RunsPage />;
     case "settings":
       return <SettingsPage />;
+    case "tokens":
+      return <TokensPage />;
     case "demo":
       return <DemoPage />;
     case "workflows":

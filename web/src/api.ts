@@ -21,6 +21,8 @@ import type {
   RunSummary,
   RunView,
   SessionView,
+  SettingsView,
+  SettingView,
   StepTestResult,
   TemplateView,
   TokenView,
@@ -160,6 +162,14 @@ export const api = {
   demo: {
     info: () => call<DemoInfo>("GET", "/demo"),
     act: (action: string, input: DemoPatientInput = {}) => call<DemoChange>("POST", `/demo/${enc(action)}`, input),
+  },
+
+  /** Settings templates read as `env.FLOW_…`; a secret is written, never read back. */
+  settings: {
+    list: () => call<SettingsView>("GET", "/settings"),
+    set: (name: string, value: string, secret: boolean) =>
+      call<SettingView>("PUT", `/settings/${enc(name)}`, { value, secret }),
+    remove: (name: string) => call<void>("DELETE", `/settings/${enc(name)}`),
   },
 
   tokens: {

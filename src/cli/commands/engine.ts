@@ -75,6 +75,25 @@ function patientArg(text: string): string {
   return id;
 }
 
+/**
+ * The Cliniko connection a template uses when none is named: the only stored one (said aloud), or
+ * the environment's CLINIKO_API_KEY when none is stored; several is a usage error naming them.
+ */
+async function onlyClinikoConnection(store: Store): Promise<string | undefined> {
+  const names = (await store.connections.list()).filter((c) => c.kind === "cliniko").map((c) => c.name);
+  if (names.length === 1) {
+    out(`Using the Cliniko connection "${names[0]}" (the only one).`);
+    return names[0];
+  }
+  if (names.length === 0) {
+    if (process.env.CLINIKO_API_KEY) return undefined; // the environment's key is the default connection
+    throw new UsageError("There is no Cliniko connection yet: add one with `connections add`, then import again.");
+  }
+  throw new UsageError(
+    `There are ${names.length} Cliniko connections (${names.join(", ")}): name one with --connection.`,
+  );
+}
+
 function runId(text: string): number {
   const n = Number(text);
   if (!Number.isInteger(n) || n <= 0) throw new UsageError(`"${text}" is not a run id.`);
@@ -190,46 +209,57 @@ export function register(program: Command): string[] {
   workflows
     .command("import [files...]")
     .description("validate and store workflow files (a changed file becomes a new version), or a template")
-    .option("--disabled", "store without enabling")
+    .option("--disabled", "store switched off (the default for a new workflow; switches off one that was on)")
     .option("--since <iso>", "backfill: treat changes since then as new on activation")
     .option("--template <name>", "import a ready workflow from the gallery (`workflows templates`), switched off")
-    .option("--connection <name>", "with --template: the Cliniko connection it uses (default: `default`)")
-    .option("--enable", "with --template: switch it on at once (after the activation check)")
+    .option("--connection <name>", "with --template: the Cliniko connection it uses (default: the only one there is)")
+    .option("--enable", "switch it on at once (after the activation check); without it a new workflow stays off")
     .action(async (args: string[], o: ImportOptions) => {
       const from = since(o.since);
       if (o.template && args.length > 0) throw new UsageError("Give either workflow files or --template, not both.");
       if (!o.template && args.length === 0)
         throw new UsageError("Give one or more workflow files, or --template NAME.");
-      let files = args;
-      let defs: WorkflowDefinition[];
-      if (o.template) {
-        const { loadTemplate, UnknownTemplateError } = await import("../../engine/templates.ts");
-        try {
-          const t = loadTemplate(o.template, { connection: o.connection });
-          defs = [{ ...t.definition, enabled: Boolean(o.enable) }];
-          files = [`template ${o.template}`];
-          if (t.info.settings.length > 0)
-            out(`Template ${o.template} reads ${t.info.settings.join(", ")}: set them before it runs.`);
-        } catch (err) {
-          if (err instanceof UnknownTemplateError) throw new UsageError(err.message);
-          throw err;
-        }
-      } else defs = files.map((f) => loadWorkflowFile(f)); // all valid before any is stored
+      if (o.enable && o.disabled) throw new UsageError("Give --enable or --disabled, not both.");
+      // All files valid before anything is stored.
+      const fromFiles = o.template ? [] : args.map((f) => loadWorkflowFile(f));
       await withStore(async (store) => {
-        // Files that will be switched on must pass the activation check, all before any is stored.
+        let files = args;
+        let defs = fromFiles;
+        if (o.template) {
+          const { loadTemplate, UnknownTemplateError } = await import("../../engine/templates.ts");
+          const connection = o.connection ?? (await onlyClinikoConnection(store));
+          try {
+            const t = loadTemplate(o.template, { connection });
+            defs = [t.definition];
+            files = [`template ${o.template}`];
+            if (t.info.settings.length > 0)
+              out(`Template ${o.template} reads ${t.info.settings.join(", ")}: set them before it runs.`);
+          } catch (err) {
+            if (err instanceof UnknownTemplateError) throw new UsageError(err.message);
+            throw err;
+          }
+        }
+        // An imported file is off unless --enable (an exported copy must not become a second live
+        // workflow); a new version of a stored workflow keeps its switch as it is.
+        const existing = await Promise.all(defs.map((d) => store.workflows.find(d.name)));
+        const enabled = defs.map((_, i) => (o.enable ? true : o.disabled ? false : (existing[i]?.enabled ?? false)));
+        // Those to be switched on must pass the activation check, all before any is stored.
         const clients = new ClientProvider(store);
         for (const [i, def] of defs.entries())
-          if (!o.disabled && (def.enabled ?? true))
-            await assertActivatable(files[i]!, def, { connectionExists: (n, k) => clients.exists(n, k) });
-        for (const def of defs) {
-          const existing = await store.workflows.find(def.name);
+          if (enabled[i]) await assertActivatable(files[i]!, def, clients.activationContext());
+        for (const [i, def] of defs.entries()) {
+          const before = existing[i];
           const w = await store.workflows.save(def.name, def, {
-            enabled: o.disabled ? false : (def.enabled ?? true),
+            enabled: enabled[i]!,
             since: from,
             actor: actor(),
           });
-          const change = !existing ? "imported" : existing.version === w.version ? "unchanged" : "updated";
-          out(`${w.name}: ${change} (version ${w.version}, ${w.enabled ? "enabled" : "disabled"})`);
+          const change = !before ? "imported" : before.version === w.version ? "unchanged" : "updated";
+          out(
+            `${w.name}: ${change} (version ${w.version}, ${w.enabled ? "enabled" : "disabled"})${
+              !w.enabled && !before ? "; switch it on with `workflows enable`" : ""
+            }`,
+          );
         }
       });
     });
@@ -312,9 +342,7 @@ export function register(program: Command): string[] {
         if (enabled) {
           const stored = await store.workflows.get(name);
           const clients = new ClientProvider(store);
-          await assertActivatable(name, validateWorkflow(stored.definition, name), {
-            connectionExists: (n, k) => clients.exists(n, k),
-          });
+          await assertActivatable(name, validateWorkflow(stored.definition, name), clients.activationContext());
         }
         const w = await store.workflows.setEnabled(name, enabled, { since: from, actor: actor() });
         out(`${w.name} ${enabled ? "enabled" : "disabled"}.`);
@@ -334,7 +362,7 @@ export function register(program: Command): string[] {
       const definition = loadWorkflowFile(file);
       await withStore(async (store) => {
         const clients = new ClientProvider(store);
-        await assertActivatable(file, definition, { connectionExists: (n, k) => clients.exists(n, k) });
+        await assertActivatable(file, definition, clients.activationContext());
         const tty = process.stderr.isTTY;
         const summary = await runOnce({
           store,

@@ -6,6 +6,7 @@ import { demoRoutes } from "./demo.ts";
 import { hookRoutes } from "./hooks.ts";
 import { runRoutes } from "./runs.ts";
 import { sessionRoutes } from "./session.ts";
+import { settingRoutes } from "./settings.ts";
 import { templateRoutes } from "./templates.ts";
 import { tokenRoutes } from "./tokens.ts";
 import { workflowRoutes } from "./workflows.ts";
@@ -16,6 +17,7 @@ export const routePlugins: RoutePlugin[] = [
   sessionRoutes,
   tokenRoutes,
   connectionRoutes,
+  settingRoutes,
   catalogueRoutes,
   workflowRoutes,
   templateRoutes,

@@ -13,6 +13,7 @@ import runLeaseFencing from "./0005_run_lease_fencing.ts";
 import connectionKinds from "./0006_connection_kinds.ts";
 import triggerCursorSettled from "./0007_trigger_cursor_settled.ts";
 import dueIndex from "./0008_due_index.ts";
+import workflowSettings from "./0009_workflow_settings.ts";
 import privacyAndLimits from "./0010_privacy_and_limits.ts";
 import runsFairClaims from "./0011_runs_fair_claims.ts";
 import pollReaders from "./0012_poll_readers.ts";
@@ -29,6 +30,7 @@ const MIGRATIONS: Record<string, (env: MigrationEnv) => Migration> = {
   "0006_connection_kinds": connectionKinds,
   "0007_trigger_cursor_settled": triggerCursorSettled,
   "0008_due_index": dueIndex,
+  "0009_workflow_settings": workflowSettings,
   "0010_privacy_and_limits": privacyAndLimits,
   "0011_runs_fair_claims": runsFairClaims,
   "0012_poll_readers": pollReaders,

@@ -1,44 +1,51 @@
 import { type FormEvent, useState } from "react";
-import type { TokenView } from "../api.ts";
 import { api } from "../api.ts";
 import { Empty, ErrorNotice, formatTime, PageHead, useLoad } from "../components/ui.tsx";
 
-type Scope = TokenView["scope"];
-const SCOPES: { value: Scope; label: string }[] = [
-  { value: "write", label: "Read and change (the whole API and MCP)" },
-  { value: "read", label: "Read only (API reads, MCP read-only tools)" },
-  { value: "mcp-read", label: "AI assistant, read only (MCP read-only tools only)" },
-];
+const PREFIX = "FLOW_";
+
+/** What a person types as a name, as templates read it: capitals, underscores, FLOW_ in front. */
+export function settingName(typed: string): string {
+  const name = typed
+    .trim()
+    .toUpperCase()
+    .replace(/[^A-Z0-9_]+/g, "_");
+  return name.startsWith(PREFIX) ? name : `${PREFIX}${name}`;
+}
 
 /**
- * API tokens for scripts: `Authorization: Bearer <token>`. A token is shown once, when created;
- * each has a scope and may expire. Changing the admin password revokes them all.
+ * Settings workflows read as `{{ env.FLOW_… }}` (a webhook URL, a front-desk address): set here,
+ * no server restart. A secret is stored encrypted and never shown again.
  */
 export function SettingsPage() {
-  const { data, error, loading, reload } = useLoad(() => api.tokens.list());
+  const { data, error, reload } = useLoad(() => api.settings.list());
   const [name, setName] = useState("");
-  const [scope, setScope] = useState<Scope>("read");
-  const [days, setDays] = useState("90");
-  const [created, setCreated] = useState<string | undefined>();
+  const [value, setValue] = useState("");
+  const [secret, setSecret] = useState(false);
+  const [saved, setSaved] = useState<string>();
   const [actionError, setActionError] = useState<unknown>();
 
-  async function create(e: FormEvent) {
+  async function save(e: FormEvent) {
     e.preventDefault();
     setActionError(undefined);
+    setSaved(undefined);
+    const full = settingName(name);
     try {
-      const expiresAt = days.trim() ? new Date(Date.now() + Number(days) * 86_400_000).toISOString() : undefined;
-      const token = await api.tokens.create({ name: name.trim(), scope, expiresAt });
-      setCreated(token.token);
+      await api.settings.set(full, value, secret);
+      setSaved(`Saved ${full}${secret ? " (secret: it will not be shown again)" : ""}.`);
       setName("");
+      setValue("");
+      setSecret(false);
       await reload();
     } catch (err) {
       setActionError(err);
     }
   }
 
-  async function revoke(id: string) {
+  async function remove(n: string) {
+    if (!window.confirm(`Remove the setting ${n}? Workflows that read it stop at the step that does.`)) return;
     try {
-      await api.tokens.remove(id);
+      await api.settings.remove(n);
       await reload();
     } catch (err) {
       setActionError(err);
@@ -47,80 +54,111 @@ export function SettingsPage() {
 
   return (
     <>
-      <PageHead title="API tokens" subtitle="For scripts: send Authorization: Bearer <token> with each request." />
+      <PageHead
+        title="Settings"
+        subtitle="Values your workflows read as {{ env.FLOW_… }}: a webhook URL, a front-desk address, a token."
+      />
       <ErrorNotice error={error ?? actionError} />
-      <form className="card row" onSubmit={create}>
-        <div style={{ flex: 1, minWidth: 220 }}>
-          <label htmlFor="token-name">Token name</label>
-          <input
-            id="token-name"
-            value={name}
-            onChange={(e) => setName(e.target.value)}
-            placeholder="nightly export"
-            required
-          />
-        </div>
-        <div style={{ minWidth: 220 }}>
-          <label htmlFor="token-scope">What it may do</label>
-          <select id="token-scope" value={scope} onChange={(e) => setScope(e.target.value as Scope)}>
-            {SCOPES.map((s) => (
-              <option key={s.value} value={s.value}>
-                {s.label}
-              </option>
+      {data && data.missing.length > 0 && (
+        <div className="notice info" role="status" aria-label="Settings to set">
+          Not set yet, and read by a workflow:
+          <ul>
+            {data.missing.map((m) => (
+              <li key={m.name}>
+                <button type="button" className="link-button" onClick={() => setName(m.name)}>
+                  <code>{m.name}</code>
+                </button>{" "}
+                — {m.workflows.join(", ")}
+              </li>
             ))}
-          </select>
-        </div>
-        <div style={{ width: 140 }}>
-          <label htmlFor="token-days">Expires after (days)</label>
-          <input
-            id="token-days"
-            type="number"
-            min={1}
-            value={days}
-            onChange={(e) => setDays(e.target.value)}
-            placeholder="never"
-          />
-        </div>
-        <button type="submit" style={{ alignSelf: "end" }}>
-          Create token
-        </button>
-      </form>
-      {created && (
-        <div className="notice ok" role="status">
-          Copy this token now; it will not be shown again: <code>{created}</code>
+          </ul>
         </div>
       )}
-      {!loading && data?.length === 0 && <Empty title="No API token" />}
-      {data && data.length > 0 && (
+      <form className="card stack" onSubmit={save} aria-label="Add a setting">
+        <div className="grid-2">
+          <div className="field">
+            <label htmlFor="setting-name">
+              Name <span className="hint">(FLOW_ is added in front)</span>
+            </label>
+            <input
+              id="setting-name"
+              value={name}
+              onChange={(e) => setName(e.target.value)}
+              placeholder="FLOW_FRONT_DESK_WEBHOOK_URL"
+              autoComplete="off"
+              required
+            />
+          </div>
+          <div className="field">
+            <label htmlFor="setting-value">Value</label>
+            <input
+              id="setting-value"
+              value={value}
+              type={secret ? "password" : "text"}
+              autoComplete="off"
+              onChange={(e) => setValue(e.target.value)}
+              required
+            />
+          </div>
+        </div>
+        <label className="row small">
+          <input type="checkbox" checked={secret} onChange={(e) => setSecret(e.target.checked)} /> Secret: store it
+          encrypted, never show it again, and keep it out of run records
+        </label>
+        <div className="row">
+          <button type="submit">Save setting</button>
+          {name.trim() && <span className="small muted">Saved as {settingName(name)}</span>}
+        </div>
+      </form>
+      {saved && (
+        <div className="notice ok" role="status">
+          {saved}
+        </div>
+      )}
+      {data && data.settings.length === 0 && data.environment.length === 0 && <Empty title="No setting yet" />}
+      {data && data.settings.length + data.environment.length > 0 && (
         <div className="card">
-          <table>
+          <table aria-label="Settings">
             <thead>
               <tr>
                 <th>Name</th>
-                <th>Scope</th>
-                <th>Created</th>
-                <th>Expires</th>
-                <th>Last used</th>
+                <th>Value</th>
+                <th>Changed</th>
                 <th>
                   <span className="sr-only">Actions</span>
                 </th>
               </tr>
             </thead>
             <tbody>
-              {data.map((t) => (
-                <tr key={t.id}>
-                  <td>{t.name}</td>
-                  <td className="small">{t.scope}</td>
-                  <td className="small">{formatTime(t.createdAt)}</td>
-                  <td className="small">{t.expiresAt ? formatTime(t.expiresAt) : "never"}</td>
-                  <td className="small">{t.lastUsedAt ? formatTime(t.lastUsedAt) : "never"}</td>
+              {data.settings.map((s) => (
+                <tr key={s.name}>
                   <td>
-                    <button type="button" className="danger small" onClick={() => revoke(t.id)}>
-                      Revoke
+                    <code>{s.name}</code>
+                    {data.environment.includes(s.name) && (
+                      <div className="small muted">The server's environment variable of this name wins.</div>
+                    )}
+                  </td>
+                  <td className="small">{s.secret ? <em>secret (set)</em> : s.value}</td>
+                  <td className="small">{formatTime(s.updatedAt)}</td>
+                  <td>
+                    <button type="button" className="danger small" onClick={() => remove(s.name)}>
+                      Remove
                     </button>
                   </td>
                 </tr>
               ))}
+              {data.environment
+                .filter((n) => !data.settings.some((s) => s.name === n))
+                .map((n) => (
+                  <tr key={n}>
+                    <td>
+                      <code>{n}</code>
+                    </td>
+                    <td className="small muted">set in the server's environment</td>
+                    <td />
+                    <td />
+                  </tr>
+                ))}
             </tbody>
           </table>
         </div>
