@@ -16,7 +16,6 @@ import { exportPatient, purgePatient } from "../../engine/patient-data.ts";
 import {
   loadWorkflowFile,
   validateWorkflow,
-  type WorkflowDefinition,
   workflowJsonSchema,
 } from "../../engine/workflow.ts";
 import { openStore, type RunRecord, runSummary, type Store } from "../../store/index.ts";
