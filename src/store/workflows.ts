@@ -3,6 +3,17 @@ import type { AuditLog } from "./audit.ts";
 import type { Database, WorkflowsTable } from "./schema.ts";
 import { isoNow } from "./time.ts";
 
+/** JSON with every object's keys sorted, undefined members dropped: equal for equal values. */
+function canonical(value: unknown): string {
+  return JSON.stringify(value, (_, v: unknown) =>
+    v !== null && typeof v === "object" && !Array.isArray(v)
+      ? Object.fromEntries(
+          Object.entries(v as Record<string, unknown>).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)),
+        )
+      : v,
+  );
+}
+
 /** A stored workflow. `definition` is the validated model (engine/workflow.ts) as plain JSON. */
 export interface StoredWorkflow {
   id: number;
@@ -90,14 +101,17 @@ export class WorkflowStore {
           .execute();
         return { row, change: "created" };
       }
-      const changed = existing.definition !== json;
+      // The same definition with its keys in another order (a template's YAML order, then the
+      // API's schema order) is no change: no new version, and the stored bytes stay as they were.
+      const changed =
+        existing.definition !== json && canonical(JSON.parse(existing.definition)) !== canonical(definition);
       const version = changed ? existing.version + 1 : existing.version;
       const activating = enabled && existing.enabled !== 1;
       const row = await trx
         .updateTable("workflows")
         .set({
           version,
-          definition: json,
+          definition: changed ? json : existing.definition,
           enabled: enabled ? 1 : 0,
           metadata_only: metadataOnly ? 1 : 0,
           activated_at: activating ? now : existing.activated_at,
