@@ -6,6 +6,7 @@
  */
 import { z } from "zod";
 import { CATALOG_SOURCES } from "../catalog/types.ts";
+import { type ResourceName, resourceNames } from "../cliniko/resources.ts";
 import { CONNECTION_KINDS } from "../connection-kinds.ts";
 import { nameSchema } from "../engine/names.ts";
 import { REPLAY_VERSIONS } from "../engine/replay-plan.ts";
@@ -176,6 +177,15 @@ export const ConnectionKindView = z.object({
   schema: JsonSchema,
   secrets: z.array(z.string()),
 });
+
+export const RecordsParams = z.strictObject({
+  id: z.string().min(1),
+  resource: z
+    .enum(resourceNames as [ResourceName, ...ResourceName[]])
+    .describe("A Cliniko resource (practitioners, appointment_types, …)."),
+});
+/** A record offered by name in the editor's pickers (fields marked x-pick-from). */
+export const RecordChoice = z.object({ id: z.string(), label: z.string() });
 
 export const ConnectionTestResult = z.object({
   ok: z.boolean(),

@@ -25,6 +25,7 @@ const DOCUMENTED_ROUTES = [
   ["GET", "/api/connection-kinds"],
   ["POST", "/api/connections/{id}/test"],
   ["DELETE", "/api/connections/{id}"],
+  ["GET", "/api/connections/{id}/records/{resource}"],
   ["GET", "/api/catalog/actions"],
   ["GET", "/api/catalog/triggers"],
   ["GET", "/api/catalog/triggers/{id}/sample"],

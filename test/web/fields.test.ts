@@ -66,6 +66,11 @@ describe("editor fields in Chromium", { skip }, () => {
     const sms = await addStep("sms", "Send an SMS text message", 3);
     await typeLong(sms.locator('[name="body"]'));
 
+    // Run data kept unless switched off: the toggle is the definition's metadataOnly.
+    const keep = page.getByLabel(/Keep run data/);
+    assert.equal(await keep.isChecked(), true);
+    await keep.uncheck();
+
     // Nothing was lost on the way into the definition either.
     await page.getByRole("button", { name: "Save", exact: true }).click();
     await page
@@ -79,7 +84,11 @@ describe("editor fields in Chromium", { skip }, () => {
     const id = decodeURIComponent(page.url().split("#/workflows/")[1]!);
     const cookie = await stack.login();
     const res = await stack.call("GET", `/api/workflows/${encodeURIComponent(id)}`, { cookie });
-    const steps = (res.json as { definition: { steps: { input: Record<string, unknown> }[] } }).definition.steps;
+    const definition = (
+      res.json as { definition: { metadataOnly?: boolean; steps: { input: Record<string, unknown> }[] } }
+    ).definition;
+    assert.equal(definition.metadataOnly, true);
+    const steps = definition.steps;
     assert.equal(steps[0]!.input.name, TEXT);
     for (const name of ["cc", "html", "text"]) assert.equal(steps[1]!.input[name], TEXT);
     assert.equal(steps[2]!.input.body, TEXT);

@@ -15,6 +15,7 @@ import type {
   DemoChange,
   DemoInfo,
   DemoPatientInput,
+  RecordChoice,
   ReplayResult,
   ReplayVersion,
   RunStatus,
@@ -103,6 +104,9 @@ export const api = {
     create: (input: ConnectionInput) => call<ConnectionView>("POST", "/connections", input),
     test: (id: string) => call<ConnectionTestResult>("POST", `/connections/${enc(id)}/test`, {}),
     remove: (id: string) => call<void>("DELETE", `/connections/${enc(id)}`),
+    /** A resource's records by name, for the pickers of fields marked x-pick-from. */
+    records: (id: string, resource: string) =>
+      call<RecordChoice[]>("GET", `/connections/${enc(id)}/records/${enc(resource)}`),
     /** The app kinds a connection can be, each with its settings schema (secrets writeOnly). */
     kinds: () => call<ConnectionKindView[]>("GET", "/connection-kinds"),
   },

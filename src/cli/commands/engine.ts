@@ -13,11 +13,7 @@ import { assertActivatable } from "../../engine/activation.ts";
 import { ClientProvider } from "../../engine/clients.ts";
 import { runOnce } from "../../engine/once.ts";
 import { exportPatient, purgePatient } from "../../engine/patient-data.ts";
-import {
-  loadWorkflowFile,
-  validateWorkflow,
-  workflowJsonSchema,
-} from "../../engine/workflow.ts";
+import { loadWorkflowFile, validateWorkflow, workflowJsonSchema } from "../../engine/workflow.ts";
 import { openStore, type RunRecord, runSummary, type Store } from "../../store/index.ts";
 import { toIso } from "../../store/time.ts";
 import { UsageError } from "../errors.ts";

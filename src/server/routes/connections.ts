@@ -13,8 +13,10 @@ import {
 } from "../../apps/connections.ts";
 import { AppError } from "../../apps/errors.ts";
 import { appConnectionConfig, InvalidConnectionError } from "../../apps/save.ts";
+import { eventSummary } from "../../catalog/event-summary.ts";
 import { createClient } from "../../cliniko/client.ts";
 import { ClinikoError } from "../../cliniko/errors.ts";
+import { resource } from "../../cliniko/resources.ts";
 import type { ConnectionSummary } from "../../store/index.ts";
 import { badRequest, conflict, notFound } from "../errors.ts";
 import {
@@ -24,6 +26,8 @@ import {
   ConnectionView,
   IdParams,
   NoContent,
+  RecordChoice,
+  RecordsParams,
 } from "../schemas.ts";
 import type { ConnectionView as ConnectionViewType } from "../wire.ts";
 import type { RoutePlugin } from "./context.ts";
@@ -178,6 +182,29 @@ export const connectionRoutes: RoutePlugin = async (app, ctx) => {
         if (err instanceof ClinikoError) return { ok: false, message: err.message };
         throw err;
       }
+    },
+  );
+
+  app.get(
+    "/api/connections/:id/records/:resource",
+    {
+      schema: {
+        summary:
+          "A resource's records by name (the first 100), for the editor's pickers of fields marked x-pick-from: `[{ id, label }]`.",
+        tags,
+        params: RecordsParams,
+        response: { 200: RecordChoice.array() },
+      },
+    },
+    async (req) => {
+      const r = resource(req.params.resource);
+      const client = await ctx.clientFor(req.params.id);
+      const page = await client.listPage(r.path, { perPage: 100 });
+      return page.records.map((rec) => {
+        const s = eventSummary(rec);
+        const id = String(rec.id);
+        return { id, label: s?.who ?? s?.what ?? `${r.label} ${id}` };
+      });
     },
   );
 

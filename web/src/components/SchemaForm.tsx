@@ -1,6 +1,7 @@
 import { useId, useRef, useState } from "react";
 import type { JsonSchema } from "../api.ts";
-import { fromText, isLongText, isTemplate, toText, typeOf } from "./field-text.ts";
+import { fromText, isLongText, isTemplate, pickFrom, toText, typeOf } from "./field-text.ts";
+import { RecordPicker } from "./RecordPicker.tsx";
 
 /** What the data picker needs to insert a `{{ }}` reference where the user's cursor was. */
 export type InsertTarget = (text: string) => void;
@@ -13,6 +14,7 @@ function FieldInput({
   onChange,
   onFocusTarget,
   issues = [],
+  connection,
 }: {
   name: string;
   schema: JsonSchema;
@@ -22,6 +24,8 @@ function FieldInput({
   onFocusTarget: (insert: InsertTarget) => void;
   /** What keeps this field from running, shown beside it (the activation check's messages). */
   issues?: string[];
+  /** The Cliniko connection whose records a field marked x-pick-from offers. */
+  connection?: string;
 }) {
   const id = useId();
   const errorId = `${id}-error`;
@@ -77,6 +81,25 @@ function FieldInput({
     </label>
   );
   const hint = schema.description ? <div className="hint small muted">{schema.description}</div> : null;
+
+  const pick = pickFrom(schema);
+  if (pick && connection !== undefined && !useTemplate)
+    return (
+      <div className="field">
+        {label}
+        <RecordPicker
+          id={id}
+          resource={pick.resource}
+          connection={connection}
+          multiple={pick.multiple}
+          value={value}
+          onChange={onChange}
+          invalid={a11y}
+        />
+        {problem}
+        {hint}
+      </div>
+    );
 
   const choice = enumValues.length > 0 || type === "boolean";
   if (choice && !useTemplate) {
@@ -168,6 +191,7 @@ export function SchemaForm({
   onChange,
   onFocusTarget,
   issues = {},
+  connection,
 }: {
   schema: JsonSchema;
   value: Record<string, unknown>;
@@ -175,6 +199,8 @@ export function SchemaForm({
   onFocusTarget: (insert: InsertTarget) => void;
   /** Messages per field name, shown beside the field. */
   issues?: Record<string, string[]>;
+  /** The Cliniko connection whose records fields marked x-pick-from offer by name. */
+  connection?: string;
 }) {
   const required = new Set(schema.required ?? []);
   const [showOptional, setShowOptional] = useState(false);
@@ -203,6 +229,7 @@ export function SchemaForm({
       onChange={(v) => set(name, v)}
       onFocusTarget={onFocusTarget}
       issues={issues[name]}
+      connection={connection}
     />
   );
 

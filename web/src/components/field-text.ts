@@ -75,3 +75,17 @@ export function isLongText(name: string, s: JsonSchema): boolean {
   const max = typeof s.maxLength === "number" ? s.maxLength : undefined;
   return max === undefined || max > 80;
 }
+
+/** The key marking a field that takes ids of one Cliniko resource (src/cliniko/field-docs.ts PICK_FROM). */
+const PICK_FROM = "x-pick-from";
+
+/** The resource a field's ids come from, and whether it takes several (on an array's items). */
+export function pickFrom(s: JsonSchema): { resource: string; multiple: boolean } | undefined {
+  for (const alt of [s, ...(s.anyOf ?? s.oneOf ?? [])]) {
+    const own = alt[PICK_FROM];
+    if (typeof own === "string") return { resource: own, multiple: false };
+    const items = alt.items?.[PICK_FROM];
+    if (typeof items === "string") return { resource: items, multiple: true };
+  }
+  return undefined;
+}

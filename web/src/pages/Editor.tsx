@@ -142,6 +142,15 @@ export function EditorPage({ id }: { id?: string }) {
                 onChange={(e) => edit((d) => ({ ...d, name: e.target.value }))}
               />
             </div>
+            <label className="row small">
+              <input
+                type="checkbox"
+                checked={!def.metadataOnly}
+                onChange={(e) => edit((d) => ({ ...d, metadataOnly: e.target.checked ? undefined : true }))}
+              />{" "}
+              Keep run data: each run's step inputs and outputs stay in its record (off: only times and outcomes, for
+              health data you would rather not keep)
+            </label>
           </section>
           <TriggerPanel
             def={def}

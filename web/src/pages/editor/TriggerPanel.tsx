@@ -92,6 +92,7 @@ export function TriggerPanel({
                   .map((k) => [k, issuesAt(`trigger.${k}`)] as const)
                   .filter(([, v]) => v.length > 0),
               )}
+              connection={def.trigger.connection ?? "default"}
             />
           )}
           {trigger.key === "webhook" && (
