@@ -72,9 +72,9 @@ export function renderActionsDoc(list: readonly ActionDef[] = actions): string {
     "",
     "# Actions",
     "",
-    `${list.length} Cliniko actions: the product brief's ${list.filter((a) => a.source === "brief").length}, grouped as in the brief, then`,
+    `${list.length} Cliniko actions: the ${list.filter((a) => a.source === "brief").length} core ones (\`source: "brief"\`), grouped by what they touch, then`,
     `${list.filter((a) => a.source === "api").length} more (\`source: "api"\`) so that every non-deprecated operation of Cliniko's API document is`,
-    `an action (see [Beyond the brief](#beyond-the-brief)), and ${list.filter((a) => a.source === "flow").length} that cliniko-flow computes from Cliniko's reads`,
+    `an action (see [More of the API](#more-of-the-api)), and ${list.filter((a) => a.source === "flow").length} that cliniko-flow computes from Cliniko's reads`,
     '(`source: "flow"`, see [Computed by cliniko-flow](#computed-by-cliniko-flow)). Run one with',
     "`cliniko-flow action run <key> --input '<json>'` (or `--input @file.json`); list them with",
     "`cliniko-flow actions [--json]` (the JSON carries each input's full JSON Schema and an output sample).",
@@ -109,7 +109,7 @@ export function renderActionsDoc(list: readonly ActionDef[] = actions): string {
     "  the record can have, so an archived patient or a cancelled appointment is found); a missing record is",
     "  an error. With search fields it returns the newest live match, or `null` when nothing matches.",
     "",
-    "Where the brief and Cliniko's API differ:",
+    "Where the core actions and Cliniko's API differ:",
     "",
     "- *Create / Update Concession Price*: the API documents no write for concession prices. The actions send",
     "  the natural request and, when Cliniko refuses it, fail with “The Cliniko API does not support creating",
@@ -131,10 +131,10 @@ export function renderActionsDoc(list: readonly ActionDef[] = actions): string {
   const groups = (items: readonly ActionDef[]) =>
     [...byGroup(items)].map(([group, entries]) => [`## ${group}`, ...entries.map(actionSection)].join("\n\n"));
   const beyond = [
-    "# Beyond the brief",
+    "# More of the API",
     "",
     'Every other non-deprecated operation of Cliniko\'s API document, derived from it (`source: "api"`): keys',
-    "and titles follow the operation's name in the brief's style (a GET of one record is a *Find*).",
+    "and titles follow the operation's name in the core actions' style (a GET of one record is a *Find*).",
   ].join("\n");
   const computed = [
     "# Computed by cliniko-flow",
@@ -218,8 +218,8 @@ export function renderTriggersDoc(list: readonly TriggerDef[] = triggers): strin
     "",
     "# Triggers",
     "",
-    `${list.length} triggers: the product brief's ${list.filter((t) => t.source === "brief").length}, then ${list.filter((t) => t.source === "api").length} beyond it (\`source: "api"\`, listed in`,
-    `[Beyond the brief](#beyond-the-brief)), and ${list.filter((t) => t.due).length} that fire at a time relative to an appointment (reminders,`,
+    `${list.length} triggers: the ${list.filter((t) => t.source === "brief").length} core ones, then ${list.filter((t) => t.source === "api").length} more (\`source: "api"\`, listed in`,
+    `[More of the API](#more-of-the-api)), and ${list.filter((t) => t.due).length} that fire at a time relative to an appointment (reminders,`,
     "follow-ups, recalls: [Time-relative triggers](#time-relative-triggers-reminders-follow-ups-recalls)).",
     "Cliniko has no webhooks, so every trigger rests on polling. Try a polled one with",
     "`cliniko-flow trigger poll <key> [--since ISO]` (default since: one hour ago): it fetches every page",
@@ -288,7 +288,7 @@ export function renderTriggersDoc(list: readonly TriggerDef[] = triggers): strin
   };
   section(list.filter((t) => t.source === "brief"));
   lines.push(
-    "## Beyond the brief",
+    "## More of the API",
     "",
     "New / Updated (and Cancelled / Archived where the collection has the state) for every other resource",
     "with `created_at` and `updated_at`, and the state triggers clinics ask for, all on the same one fetch",

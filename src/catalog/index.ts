@@ -1,5 +1,5 @@
 /**
- * The catalogue: the brief's 98 actions and 36 triggers, derived from the resource catalogue
+ * The catalogue: the core actions and triggers, derived from the resource catalogue
  * (src/cliniko/resources.ts). The engine, the HTTP API, the UI, the CLI and the docs read it here.
  */
 import { actions } from "./actions.ts";
