@@ -390,6 +390,10 @@ export const RunView = RunSummary.extend({
   version: z.number().int().nullable(),
   steps: z.array(StepResultView),
   replay: ReplayChoice.describe("Which version a replay of this run uses by default, and why."),
+  /** Steps that wrote elsewhere (sent an email, created a record) and would do it again on a replay from the start. */
+  resends: z.array(z.object({ stepId: z.string(), title: z.string() })),
+  /** The replays started from this run, newest first. */
+  replays: z.array(z.object({ id: z.string(), status: RunStatus })),
 });
 export const ReplayResult = RunSummary.extend({
   replayedOn: z.object({ version: ReplayVersion, workflowVersion: z.number().int(), reason: z.string() }),
@@ -399,7 +403,7 @@ export const PatientParams = z.strictObject({
 });
 export const PatientRunsExport = z.object({
   patientId: z.string(),
-  runs: z.array(RunView.omit({ replay: true })),
+  runs: z.array(RunView.omit({ replay: true, resends: true, replays: true })),
 });
 export const PatientErased = z.object({
   erased: z.number().int().describe("Runs erased with their step records."),

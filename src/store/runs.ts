@@ -167,6 +167,8 @@ export interface RunFilter {
   workflowId?: number;
   status?: RunStatus;
   limit?: number;
+  /** Only the replays of this run. */
+  replayOf?: number;
 }
 
 /** A run without its payload or steps: what listings show (small, and free of patient data). */
@@ -234,6 +236,7 @@ export class RunStore {
     let q = this.#select().orderBy("runs.id", "desc");
     if (filter.workflowId !== undefined) q = q.where("runs.workflow_id", "=", filter.workflowId);
     if (filter.status) q = q.where("runs.status", "=", filter.status);
+    if (filter.replayOf !== undefined) q = q.where("runs.replay_of", "=", filter.replayOf);
     if (filter.limit) q = q.limit(filter.limit);
     return (await q.execute()).map((r) => this.#fromRow(r));
   }

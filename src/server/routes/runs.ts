@@ -3,6 +3,8 @@
 import { eventSummary } from "../../catalog/event-summary.ts";
 import { exportPatient, purgePatient } from "../../engine/patient-data.ts";
 import { planReplay, replayRun } from "../../engine/replay-plan.ts";
+import { allSteps, validateWorkflow } from "../../engine/workflow.ts";
+import { isStepKind, stepKind } from "../../steps/registry.ts";
 import { DATA_REMOVED, type RunRecord, type StepRecord } from "../../store/runs.ts";
 import { conflict, notFound } from "../errors.ts";
 import {
@@ -41,11 +43,21 @@ function summaryOf(r: RunRecord, title: (triggerKey: string) => string): Summary
   };
 }
 
-function viewOf(r: RunRecord, steps: StepRecord[], replay: View["replay"], title: (key: string) => string): View {
-  return { replay, ...dataOf(r, steps, title) };
+function viewOf(
+  r: RunRecord,
+  steps: StepRecord[],
+  replay: View["replay"],
+  title: (key: string) => string,
+  more: Pick<View, "resends" | "replays">,
+): View {
+  return { replay, ...more, ...dataOf(r, steps, title) };
 }
 
-function dataOf(r: RunRecord, steps: StepRecord[], title: (key: string) => string): Omit<View, "replay"> {
+function dataOf(
+  r: RunRecord,
+  steps: StepRecord[],
+  title: (key: string) => string,
+): Omit<View, "replay" | "resends" | "replays"> {
   return {
     ...summaryOf(r, title),
     payload: r.triggerPayload,
@@ -61,6 +73,28 @@ function dataOf(r: RunRecord, steps: StepRecord[], title: (key: string) => strin
       durationMs: duration(s.startedAt, s.finishedAt),
     })),
   };
+}
+
+/**
+ * The steps of a run that wrote elsewhere and succeeded: a replay from the start repeats them (a
+ * second email, a second record). Read from the version the run ran and each kind's declared safety.
+ */
+async function resends(ctx: RouteContext, run: RunRecord, steps: StepRecord[]): Promise<View["resends"]> {
+  if (run.workflowVersion === null) return [];
+  let def: ReturnType<typeof validateWorkflow>;
+  try {
+    def = validateWorkflow(await ctx.store.workflows.definitionAt(run.workflowId, run.workflowVersion));
+  } catch {
+    return []; // a version the model no longer reads: nothing to say
+  }
+  const byId = new Map(allSteps(def.steps).map(({ step }) => [step.id, step]));
+  const sent = new Set(steps.filter((s) => s.status === "succeeded").map((s) => s.stepId));
+  return [...sent].flatMap((id) => {
+    const step = byId.get(id);
+    if (!step || !isStepKind(step.action)) return [];
+    const kind = stepKind(step.action);
+    return kind.safety(step) === "write-once" ? [{ stepId: id, title: kind.title }] : [];
+  });
 }
 
 async function findRun(ctx: RouteContext, id: string): Promise<RunRecord> {
@@ -109,12 +143,15 @@ export const runRoutes: RoutePlugin = async (app, ctx) => {
     async (req) => {
       const run = await findRun(ctx, req.params.id);
       const { defaultVersion, reason, currentVersion } = await planReplay(ctx.store, run);
-      return viewOf(
-        run,
-        await ctx.store.runs.steps(run.id),
-        { defaultVersion, reason, currentVersion },
-        triggerTitles(ctx.engine),
-      );
+      const steps = await ctx.store.runs.steps(run.id);
+      const replays = (await ctx.store.runs.list({ replayOf: run.id, limit: 20 })).map((r) => ({
+        id: String(r.id),
+        status: r.status,
+      }));
+      return viewOf(run, steps, { defaultVersion, reason, currentVersion }, triggerTitles(ctx.engine), {
+        resends: await resends(ctx, run, steps),
+        replays,
+      });
     },
   );
 

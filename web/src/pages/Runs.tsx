@@ -142,6 +142,17 @@ export function RunDetailPage({ id }: { id: string }) {
   }, [run, reload]);
 
   async function replay(from: "failed" | "start") {
+    // A replay from the start sends again what the run already sent: say what, and ask first.
+    const again = from === "start" ? (run?.resends ?? []) : [];
+    if (
+      again.length > 0 &&
+      !window.confirm(
+        `Replaying from the start runs these steps again, so they will be sent again: ${again
+          .map((s) => `${s.title} (${s.stepId})`)
+          .join(", ")}. Replay anyway?`,
+      )
+    )
+      return;
     setBusy(true);
     setReplayError(undefined);
     try {
@@ -190,6 +201,18 @@ export function RunDetailPage({ id }: { id: string }) {
             </button>
           </PageHead>
           {run.error && <div className="notice error">{run.error}</div>}
+          {run.replays.length > 0 && (
+            <div className="notice info" role="status" aria-label="Replays">
+              Replayed as{" "}
+              {run.replays.map((r, i) => (
+                <span key={r.id}>
+                  {i > 0 && ", "}
+                  <a href={`#/runs/${encodeURIComponent(r.id)}`}>run {r.id}</a> ({r.status})
+                </span>
+              ))}
+              .
+            </div>
+          )}
           {run.version !== null && run.replay.currentVersion !== run.version && (
             <p className="small muted">
               The workflow has changed since this run (now version {run.replay.currentVersion}). {run.replay.reason}
