@@ -264,6 +264,14 @@ export const WorkflowSummary = z.object({
   updatedAt: z.string().nullable(),
   /** Why the engine paused it (e.g. the connection's key was rejected). */
   pausedReason: z.string().nullable().optional(),
+  /** In the list only: how its runs have gone (the last one, and how many failed). */
+  health: z
+    .object({
+      lastRun: z.object({ id: z.string(), status: z.enum(RUN_STATUSES), at: z.string().nullable() }).nullable(),
+      runs: z.number().int(),
+      failed: z.number().int().describe("Runs failed or of unknown outcome."),
+    })
+    .optional(),
 });
 export const WorkflowView = WorkflowSummary.extend({ definition: WorkflowSchema });
 export const WorkflowVersionView = z.object({

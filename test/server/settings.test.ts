@@ -138,5 +138,16 @@ describe("settings", () => {
     const failed = runs.find((r) => r.id !== first!.id)!;
     assert.equal(failed.status, "failed");
     assert.match(failed.error ?? "", /The setting FLOW_PARTNER_ADDRESS is not set: add it under Settings/);
+
+    // The workflows list says how its runs went: the last one failed, one of two.
+    const list = (await s.call("GET", "/api/workflows", { cookie })).json as {
+      id: string;
+      health?: { lastRun: { id: string; status: string; at: string | null } | null; runs: number; failed: number };
+    }[];
+    const health = list.find((w) => w.id === id)?.health;
+    assert.equal(health?.lastRun?.id, String(failed.id));
+    assert.equal(health?.lastRun?.status, "failed");
+    assert.equal(health?.runs, 2);
+    assert.equal(health?.failed, 1);
   });
 });

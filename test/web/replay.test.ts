@@ -80,5 +80,10 @@ describe("replay in Chromium", { skip }, () => {
       .getByRole("link", { name: /^run \d+$/ })
       .waitFor();
     assert.equal((await runs()).length, 2);
+
+    // The workflows list shows the last run.
+    await page.getByRole("link", { name: "Workflows" }).click();
+    const row = page.getByRole("row").filter({ hasText: "Tell the front desk" });
+    await row.getByRole("link", { name: /succeeded|running|queued/ }).waitFor();
   });
 });

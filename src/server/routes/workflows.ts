@@ -98,7 +98,20 @@ export const workflowRoutes: RoutePlugin = async (app, ctx) => {
     { schema: { summary: "List workflows.", tags, response: { 200: WorkflowSummary.array() } } },
     async () => {
       const title = triggerTitles(ctx.engine);
-      return (await ctx.store.workflows.list()).map((w) => summaryOf(w, title));
+      return Promise.all(
+        (await ctx.store.workflows.list()).map(async (w) => {
+          const [counts, [last]] = await Promise.all([
+            ctx.store.runs.counts(w.id),
+            ctx.store.runs.list({ workflowId: w.id, limit: 1 }),
+          ]);
+          const health = {
+            lastRun: last ? { id: String(last.id), status: last.status, at: last.finishedAt ?? last.createdAt } : null,
+            runs: Object.values(counts).reduce((a, b) => a + b, 0),
+            failed: (counts.failed ?? 0) + (counts.unknown ?? 0),
+          };
+          return { ...summaryOf(w, title), health };
+        }),
+      );
     },
   );
 

@@ -23,14 +23,18 @@ const STATUS_FILTERS: Record<RunStatus, true> = {
 const statuses = ["", ...Object.keys(STATUS_FILTERS)];
 const isStatus = (s: string): s is RunStatus => Object.hasOwn(STATUS_FILTERS, s);
 
-function initialWorkflowFilter(): string {
+/** A filter given in the link (`#/runs?workflow=…&status=failed`), as the workflows list links them. */
+function initialFilter(name: "workflow" | "status"): string {
   const query = window.location.hash.split("?")[1] ?? "";
-  return new URLSearchParams(query).get("workflow") ?? "";
+  return new URLSearchParams(query).get(name) ?? "";
 }
 
 export function RunsPage() {
-  const [workflow, setWorkflow] = useState(initialWorkflowFilter());
-  const [status, setStatus] = useState<RunStatus | "">("");
+  const [workflow, setWorkflow] = useState(initialFilter("workflow"));
+  const [status, setStatus] = useState<RunStatus | "">(() => {
+    const s = initialFilter("status");
+    return isStatus(s) ? s : "";
+  });
   const { data, error, loading, reload } = useLoad(
     () => api.runs.list({ workflow: workflow || undefined, status: status || undefined, limit: 100 }),
     [workflow, status],

@@ -46,6 +46,7 @@ export function WorkflowsPage() {
                 <th>Trigger</th>
                 <th>Steps</th>
                 <th>Status</th>
+                <th>Last run</th>
                 <th>Updated</th>
                 <th>
                   <span className="sr-only">Actions</span>
@@ -67,6 +68,25 @@ export function WorkflowsPage() {
                   <td>{w.steps}</td>
                   <td>
                     <Badge status={w.enabled ? "on" : "off"} />
+                  </td>
+                  <td className="small">
+                    {w.health?.lastRun ? (
+                      <a href={`#/runs/${encodeURIComponent(w.health.lastRun.id)}`}>
+                        <Badge status={w.health.lastRun.status} /> {formatTime(w.health.lastRun.at)}
+                      </a>
+                    ) : (
+                      <span className="muted">never run</span>
+                    )}
+                    {w.health && w.health.failed > 0 && (
+                      <div>
+                        <a
+                          style={{ color: "var(--bad)" }}
+                          href={`#/runs?workflow=${encodeURIComponent(w.name)}&status=failed`}
+                        >
+                          {w.health.failed} of {w.health.runs} runs failed
+                        </a>
+                      </div>
+                    )}
                   </td>
                   <td className="small">
                     {formatTime(w.updatedAt)} · v{w.version}
