@@ -85,6 +85,8 @@ describe("builder journeys in Chromium", { skip }, () => {
       await step.getByText("Patient is required").waitFor();
       await page.getByRole("button", { name: "Save and activate" }).click();
       await page.getByText(/cannot be switched on yet/).waitFor();
+      // Numbered as the editor shows steps, from 1, in plain words.
+      await page.getByRole("alert").getByText("Step 1 · Patient is required").waitFor();
 
       // Fixed by clicking the data panel's patient_id (listed first), then switched on.
       await patient.click();
