@@ -83,3 +83,13 @@ test("add an SMTP connection, list it without the password, test it against the 
   assert.notEqual(bad.status, 0);
   assert.match(bad.out, /settings are not valid: port/);
 });
+
+test("a Twilio connection without a sender is refused: every SMS would fail at Twilio", async () => {
+  const sid = `AC${"0".repeat(32)}`;
+  const args = ["connections", "add", "sms", "--kind", "twilio", "--account-sid", sid, "--auth-token", "-"];
+  const none = await cli(args, "twilio-token-123\n");
+  assert.notEqual(none.status, 0);
+  assert.match(none.out, /give a sender: the number to send from, or a Messaging Service SID/);
+  const withSender = await cli([...args, "--from", "+61400000000"], "twilio-token-123\n");
+  assert.equal(withSender.status, 0, withSender.out);
+});

@@ -111,6 +111,26 @@ test("the connection's test call logs in (and reports a refused login)", async (
   await assert.rejects(smtp.test(await clients.app("bad-login", ["smtp"])), /refused the login/);
 });
 
+test("a plain relay without STARTTLS: the test call says STARTTLS was the cause and what to set", async () => {
+  const { SMTPServer } = await import("smtp-server");
+  const relay = new SMTPServer({ logger: false, disabledCommands: ["STARTTLS", "AUTH"], authOptional: true });
+  await new Promise<void>((r) => relay.listen(0, "127.0.0.1", r));
+  try {
+    const relayPort = (relay.server.address() as { port: number }).port;
+    const settings = { host: "127.0.0.1", port: relayPort, from: "reception@harbour.test", tls: "starttls" };
+    await addApp(h.store, "relay", "smtp", settings);
+    const { appConnectionKind } = await import("../../src/apps/connections.ts");
+    await assert.rejects(
+      appConnectionKind("smtp").test(await clients.app("relay", ["smtp"])),
+      /does not offer STARTTLS.*set Security to none/,
+    );
+    await addApp(h.store, "relay", "smtp", { ...settings, tls: "none" });
+    assert.match(await appConnectionKind("smtp").test(await clients.app("relay", ["smtp"])), /accepted the connection/);
+  } finally {
+    relay.close();
+  }
+});
+
 test("activation finds an email step's SMTP connection by name, and names a missing one", async () => {
   // Regression: the check once looked every step's connection up as a Cliniko one.
   const ctx = clients.activationContext();

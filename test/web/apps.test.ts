@@ -60,6 +60,9 @@ describe("app connections in Chromium", { skip }, () => {
     await form.locator('[name="host"]').fill("127.0.0.1");
     await form.locator('[name="port"]').fill(String(smtp.port));
     await form.locator('[name="from"]').fill("Harbour Physio <reception@harbour.test>");
+    // The security choice is in sight, not behind "optional fields": its default is a decision.
+    assert.equal(await form.locator('[name="tls"]').inputValue(), "");
+    await form.getByText("— default: starttls —").first().waitFor({ state: "attached" });
     await form.getByRole("button", { name: /^Show \d+ optional fields$/ }).click();
     await form.locator('[name="user"]').fill("clinic");
     const password = form.locator('[name="password"]');

@@ -10,13 +10,15 @@ export const SmtpSettings = z.object({
   tls: z
     .enum(["starttls", "tls", "none"])
     .default("starttls")
-    .describe("starttls (upgrade on port 587), tls (port 465) or none (a local relay only)"),
+    .describe("starttls (upgrade on port 587), tls (port 465) or none (a local relay only)")
+    .meta({ title: "Security" }),
   user: z.string().optional().describe("The login, when the server asks for one"),
   password: z.string().optional().describe("The password or app password (write-only)"),
   allowInvalidCertificate: z
     .boolean()
     .default(false)
-    .describe("Accept a self-signed certificate (an in-house relay); leave off for a mail provider"),
+    .describe("Accept a self-signed certificate (an in-house relay); leave off for a mail provider")
+    .meta({ title: "Accept a self-signed certificate" }),
 });
 export type SmtpSettings = z.output<typeof SmtpSettings>;
 

@@ -46,6 +46,13 @@ export async function transportFor(s: SmtpSettings, network: AllowList) {
 export function smtpError(err: unknown): AppError {
   const e = err as { code?: string; command?: string; responseCode?: number; response?: string; message?: string };
   const reply = e.response ? `: ${e.response}` : e.message ? `: ${e.message}` : ".";
+  // The server will not upgrade to TLS: a plain relay, or one that wants TLS from the start.
+  if (e.command === "STARTTLS")
+    return new AppError(
+      "Email",
+      "rejected",
+      `The SMTP server does not offer STARTTLS, which this connection's Security (starttls) asks for${reply}. For a relay on your own network set Security to none; for a server that wants TLS from the start use tls (usually port 465)`,
+    );
   if (e.code === "EAUTH")
     return new AppError("Email", "rejected", `The SMTP server refused the login${reply}`, {
       status: e.responseCode ?? 535,

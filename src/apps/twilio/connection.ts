@@ -6,15 +6,21 @@ import type { AppConnection, AppConnectionKind } from "../types.ts";
 
 export const TWILIO_API = "https://api.twilio.com";
 
-export const TwilioSettings = z.object({
-  accountSid: z
-    .string()
-    .regex(/^AC[0-9a-fA-F]{32}$/, "must be an Account SID (AC followed by 32 hex digits)")
-    .describe("The Account SID on the Twilio console's front page (AC…)"),
-  authToken: z.string().min(8).describe("The Auth Token beside it (write-only)"),
-  from: z.string().optional().describe("The default sender: a Twilio number in E.164 (+61…) or an alphanumeric ID"),
-  messagingServiceSid: z.string().optional().describe("Or a Messaging Service SID (MG…) to send from"),
-});
+export const TwilioSettings = z
+  .object({
+    accountSid: z
+      .string()
+      .regex(/^AC[0-9a-fA-F]{32}$/, "must be an Account SID (AC followed by 32 hex digits)")
+      .describe("The Account SID on the Twilio console's front page (AC…)"),
+    authToken: z.string().min(8).describe("The Auth Token beside it (write-only)"),
+    from: z.string().optional().describe("The default sender: a Twilio number in E.164 (+61…) or an alphanumeric ID"),
+    messagingServiceSid: z.string().optional().describe("Or a Messaging Service SID (MG…) to send from"),
+  })
+  // Without a sender every SMS would fail at Twilio: refused when the connection is saved.
+  .refine((s) => Boolean(s.from?.trim() || s.messagingServiceSid?.trim()), {
+    message: "give a sender: the number to send from, or a Messaging Service SID",
+    path: ["from"],
+  });
 export type TwilioSettings = z.output<typeof TwilioSettings>;
 
 /** Twilio's error body: `{ code, message, more_info, status }`. */

@@ -116,7 +116,7 @@ function FieldInput({
             required={required}
             {...a11y}
           >
-            <option value="">—</option>
+            <option value="">{schema.default !== undefined ? `— default: ${String(schema.default)} —` : "—"}</option>
             {options.map((o) => (
               <option key={o} value={o}>
                 {codeNames?.[o] ? `${o} — ${codeNames[o]}` : o}
@@ -209,7 +209,10 @@ export function SchemaForm({
   const opt = entries.filter(([k]) => !required.has(k));
   // A field once shown stays shown when emptied: the one being typed in never disappears.
   const [kept, setKept] = useState<ReadonlySet<string>>(new Set());
-  const filledOptional = opt.filter(([k]) => value[k] !== undefined || issues[k] || kept.has(k));
+  // A choice with a default (an SMTP server's security) is shown: its default is a decision, not a blank.
+  const filledOptional = opt.filter(
+    ([k, s]) => value[k] !== undefined || issues[k] || kept.has(k) || (s.default !== undefined && s.enum !== undefined),
+  );
   const shown = showOptional ? opt : filledOptional;
 
   const set = (name: string, v: unknown) => {
