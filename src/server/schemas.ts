@@ -178,6 +178,23 @@ export const ConnectionKindView = z.object({
   secrets: z.array(z.string()),
 });
 
+/** A connection's new settings: a secret left out or blank keeps its stored value. */
+export const ConnectionUpdateBody = z.strictObject({
+  apiKey: z
+    .string()
+    .optional()
+    .meta({ writeOnly: true })
+    .describe("cliniko: a new API key; blank keeps the stored one."),
+  email: z.string().min(3).optional(),
+  region: z.string().optional(),
+  baseUrl: z.string().optional(),
+  settings: z
+    .record(z.string(), z.unknown())
+    .optional()
+    .meta({ writeOnly: true })
+    .describe("An app's settings; a secret left out or blank keeps its stored value."),
+});
+
 export const RecordsParams = z.strictObject({
   id: z.string().min(1),
   resource: z

@@ -26,6 +26,7 @@ const DOCUMENTED_ROUTES = [
   ["POST", "/api/connections/{id}/test"],
   ["DELETE", "/api/connections/{id}"],
   ["GET", "/api/connections/{id}/records/{resource}"],
+  ["PUT", "/api/connections/{id}"],
   ["GET", "/api/catalog/actions"],
   ["GET", "/api/catalog/triggers"],
   ["GET", "/api/catalog/triggers/{id}/sample"],

@@ -23,6 +23,7 @@ import {
   ConnectionCreateBody,
   ConnectionKindView,
   ConnectionTestResult,
+  ConnectionUpdateBody,
   ConnectionView,
   IdParams,
   NoContent,
@@ -182,6 +183,65 @@ export const connectionRoutes: RoutePlugin = async (app, ctx) => {
         if (err instanceof ClinikoError) return { ok: false, message: err.message };
         throw err;
       }
+    },
+  );
+
+  app.put(
+    "/api/connections/:id",
+    {
+      schema: {
+        summary: "Change a connection's settings; a key, password or token left blank keeps its stored value.",
+        tags,
+        params: IdParams,
+        body: ConnectionUpdateBody,
+        response: { 200: ConnectionView },
+      },
+    },
+    async (req) => {
+      const name = req.params.id;
+      const kind = await ctx.store.connections.kindOf(name);
+      if (!kind) throw notFound(`Connection "${name}"`);
+      const body = req.body;
+      const blank = (v: unknown) => v === undefined || v === null || (typeof v === "string" && v.trim() === "");
+      if (kind !== "cliniko") {
+        const stored = await ctx.store.connections.getApp(name, [kind]);
+        const secrets = new Set(appConnectionKind(kind).secrets);
+        const merged: Record<string, unknown> = { ...stored.settings, ...stored.secrets };
+        for (const [k, v] of Object.entries(body.settings ?? {})) {
+          if (secrets.has(k) && blank(v)) continue; // left blank: keep the stored secret
+          if (v === null || v === "") delete merged[k];
+          else merged[k] = v;
+        }
+        try {
+          await ctx.store.connections.saveApp(
+            appConnectionConfig(name, kind, merged, body.baseUrl?.trim() || stored.baseUrl),
+            ctx.actor(req),
+          );
+        } catch (err) {
+          if (err instanceof InvalidConnectionError || err instanceof BaseUrlNotAllowedError)
+            throw badRequest(err.message);
+          throw err;
+        }
+      } else {
+        const stored = await ctx.store.connections.get(name);
+        const config = {
+          name,
+          apiKey: blank(body.apiKey) ? stored.apiKey : body.apiKey!.trim(),
+          email: body.email?.trim() || stored.email,
+          ...(body.region || stored.region ? { region: (body.region || stored.region)!.trim().toLowerCase() } : {}),
+          ...(body.baseUrl || stored.baseUrl ? { baseUrl: (body.baseUrl || stored.baseUrl)!.trim() } : {}),
+        };
+        try {
+          createClient({ ...config, rateLimit: false });
+        } catch (err) {
+          if (err instanceof ClinikoError) throw badRequest(err.message);
+          throw err;
+        }
+        await ctx.store.connections.save(config, ctx.actor(req));
+      }
+      const saved = (await ctx.store.connections.list()).find((c) => c.name === name);
+      if (!saved) throw notFound(`Connection "${name}"`);
+      return connectionOf(saved);
     },
   );
 
