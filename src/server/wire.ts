@@ -16,6 +16,7 @@ export type SessionView = Out<typeof S.SessionView>;
 export type TokenView = Out<typeof S.TokenView>;
 export type SettingView = Out<typeof S.SettingView>;
 export type RecordChoice = Out<typeof S.RecordChoice>;
+export type ConnectionUpdate = z.input<typeof S.ConnectionUpdateBody>;
 export type SettingsView = Out<typeof S.SettingsView>;
 export type CreatedToken = Out<typeof S.CreatedToken>;
 

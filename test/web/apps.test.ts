@@ -83,6 +83,16 @@ describe("app connections in Chromium", { skip }, () => {
     assert.ok(!stack.bodies.some((b) => b.includes(SMTP_PASSWORD)));
     await shot("20-app-connections");
 
+    // Editable: the password left blank keeps the stored one, so the login still works.
+    await card.getByRole("button", { name: "Edit" }).click();
+    const edit = card.getByRole("form", { name: "Edit connection mail" });
+    assert.equal(await edit.locator('[name="host"]').inputValue(), "127.0.0.1");
+    await edit.locator('[name="from"]').fill("Harbour Physio Reception <reception@harbour.test>");
+    await edit.getByRole("button", { name: "Save changes" }).click();
+    await card.getByText(/as Harbour Physio Reception/).waitFor();
+    await card.getByRole("button", { name: "Test" }).click();
+    await card.getByRole("status").filter({ hasText: "accepted the login" }).waitFor();
+
     // Editor: new patient → send an email, picked from the palette.
     await startNewPatientWorkflow(page, WORKFLOW);
 

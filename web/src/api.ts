@@ -10,6 +10,7 @@ import type {
   ConnectionInput,
   ConnectionKindView,
   ConnectionTestResult,
+  ConnectionUpdate,
   ConnectionView,
   CreatedToken,
   DemoChange,
@@ -104,6 +105,8 @@ export const api = {
     create: (input: ConnectionInput) => call<ConnectionView>("POST", "/connections", input),
     test: (id: string) => call<ConnectionTestResult>("POST", `/connections/${enc(id)}/test`, {}),
     remove: (id: string) => call<void>("DELETE", `/connections/${enc(id)}`),
+    /** Changes a connection; a secret left blank keeps its stored value. */
+    update: (id: string, input: ConnectionUpdate) => call<ConnectionView>("PUT", `/connections/${enc(id)}`, input),
     /** A resource's records by name, for the pickers of fields marked x-pick-from. */
     records: (id: string, resource: string) =>
       call<RecordChoice[]>("GET", `/connections/${enc(id)}/records/${enc(resource)}`),

@@ -2,6 +2,7 @@ import { type FormEvent, useState } from "react";
 import { api, type ConnectionKindView, type ConnectionTestResult } from "../api.ts";
 import { SchemaForm } from "../components/SchemaForm.tsx";
 import { Empty, ErrorNotice, formatTime, PageHead, useLoad } from "../components/ui.tsx";
+import { EditConnection } from "./EditConnection.tsx";
 
 const regions = ["au1", "au2", "au3", "au4", "au5", "ca1", "uk1", "uk2", "uk3", "eu1"];
 
@@ -171,6 +172,7 @@ export function ConnectionsPage() {
     kinds.data?.find((k) => k.kind === kind)?.title ?? (kind === "cliniko" ? "Cliniko" : kind);
   const [tests, setTests] = useState<Record<string, ConnectionTestResult | "testing">>({});
   const [actionError, setActionError] = useState<unknown>();
+  const [editing, setEditing] = useState<string>();
 
   async function test(id: string) {
     setTests((t) => ({ ...t, [id]: "testing" }));
@@ -220,6 +222,9 @@ export function ConnectionsPage() {
                     >
                       {t === "testing" ? "Testing…" : "Test"}
                     </button>
+                    <button type="button" className="secondary small" onClick={() => setEditing(c.id)}>
+                      Edit
+                    </button>
                     <button type="button" className="danger small" onClick={() => remove(c.id, c.name)}>
                       Remove
                     </button>
@@ -232,6 +237,17 @@ export function ConnectionsPage() {
                     : c.summary}{" "}
                   · added {formatTime(c.createdAt)}
                 </div>
+                {editing === c.id && (
+                  <EditConnection
+                    connection={c}
+                    kind={kinds.data?.find((k) => k.kind === c.kind)}
+                    onSaved={() => {
+                      setEditing(undefined);
+                      void reload();
+                    }}
+                    onCancel={() => setEditing(undefined)}
+                  />
+                )}
                 {t && t !== "testing" && (
                   <div className={`notice ${t.ok ? "ok" : "error"}`} role="status">
                     {t.ok
