@@ -44,6 +44,8 @@ describe("settings in Chromium", { skip }, () => {
     const step = page.getByRole("region", { name: /^Step 1/ });
     // Marked beside the field that reads it, before any click.
     await step.getByText("The setting FLOW_FRONT_DESK_WEBHOOK_URL is not set").waitFor();
+    // A change, then a switch-on that is refused: the change is not stored as a version.
+    await page.getByLabel("Check Cliniko every").selectOption("5m");
     await page.getByRole("button", { name: "Save and activate" }).click();
     await page
       .getByRole("alert")
@@ -51,6 +53,12 @@ describe("settings in Chromium", { skip }, () => {
       .waitFor();
     await page.getByText("Not active").waitFor();
     const editor = page.url();
+    // The refused switch-on saved nothing: the template is still at its first version.
+    const id = decodeURIComponent(editor.split("#/workflows/")[1]!);
+    const versions = await stack.call("GET", `/api/workflows/${encodeURIComponent(id)}/versions`, {
+      cookie: await stack.login(),
+    });
+    assert.equal((versions.json as unknown[]).length, 1, versions.text);
 
     await page.getByRole("link", { name: "Settings", exact: true }).click();
     const needed = page.getByRole("status", { name: "Settings to set" });

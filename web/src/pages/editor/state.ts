@@ -3,7 +3,7 @@
  * stable keys of its step cards, and what saving, switching on and loading last said.
  */
 import { useEffect, useReducer } from "react";
-import { api, type WorkflowDefinition, type WorkflowStep, type WorkflowView } from "../../api.ts";
+import { ApiError, api, type WorkflowDefinition, type WorkflowStep, type WorkflowView } from "../../api.ts";
 import { navigate } from "../../router.ts";
 import { swap } from "./model.ts";
 
@@ -132,6 +132,19 @@ export function useDraft(id?: string) {
     const def = draft.def;
     dispatch({ type: "saving" });
     try {
+      // A switch-on that would be refused saves nothing: no version that cannot run.
+      if (activate === true) {
+        const check = await api.workflows.validate(def);
+        const issues = [...check.errors, ...check.problems];
+        if (issues.length > 0) {
+          const n = issues.length;
+          throw new ApiError(422, {
+            error: "not_activatable",
+            message: `${def.name || "This workflow"} cannot be switched on yet: ${n === 1 ? "one thing" : `${n} things`} to fix (nothing was saved; Save keeps it as a draft).`,
+            details: issues,
+          });
+        }
+      }
       const view = draft.workflowId
         ? await api.workflows.update(draft.workflowId, def)
         : await api.workflows.create(def);
