@@ -35,7 +35,7 @@ const issuesText = (issues: readonly WorkflowIssue[]) =>
 async function checkDefinition(ctx: ToolContext, definition: unknown) {
   try {
     const def = validateWorkflow(definition, "The definition");
-    const problems = await activationIssues(def, { connectionExists: (n, k) => ctx.clients.exists(n, k) });
+    const problems = await activationIssues(def, ctx.clients.activationContext());
     return { valid: true, name: def.name, problems };
   } catch (err) {
     if (err instanceof WorkflowValidationError) return { valid: false, problems: err.issues };
