@@ -32,7 +32,7 @@ import { type Lease, LeaseLostError, type RunStore } from "../store/runs.ts";
 import { settingsReadBy } from "./activation.ts";
 import type { ClientProvider } from "./clients.ts";
 import { itemPrefix, journalKey, ownSteps } from "./journal-keys.ts";
-import { secretScrubber } from "./redact.ts";
+import { secretScrubber, secretValues } from "./redact.ts";
 import { Stop, worst } from "./run-stop.ts";
 import { runSettings, SettingMissingError } from "./settings.ts";
 import { type StepDefinition, validateWorkflow, type WorkflowDefinition } from "./workflow.ts";
@@ -117,7 +117,8 @@ export class Runner {
   /** The settings a run's templates read now (saved in the web UI; FLOW_* variables win). */
   async #settings(): Promise<Record<string, string>> {
     const { env, secrets } = await runSettings(this.#o.store, this.#o.env ?? process.env);
-    const fresh = secrets.filter((v) => !this.#secretSettings.has(v));
+    // Saved as secret, or named like one (a *_WEBHOOK_URL, a *_TOKEN), as FLOW_* variables are.
+    const fresh = [...secrets, ...secretValues(env)].filter((v) => !this.#secretSettings.has(v));
     if (fresh.length > 0) {
       for (const v of fresh) this.#secretSettings.add(v);
       this.#clean = secretScrubber(templateEnv(this.#o.env), [...this.#secretSettings]);

@@ -58,7 +58,7 @@ export class StepTester {
   /** A test's scope: the settings as a run would see them now (saved ones, FLOW_* variables winning). */
   async scope(trigger: unknown, steps: Record<string, unknown> = {}): Promise<TemplateScope> {
     const settings = await this.#o.clients.runSettings();
-    this.#clean = secretScrubber(templateEnv(this.#o.env ?? process.env), settings.secrets);
+    this.#clean = secretScrubber(settings.env, settings.secrets);
     return { trigger, steps: { ...steps }, env: settings.env };
   }
 
