@@ -17,7 +17,7 @@ import { eventSummary } from "../../catalog/event-summary.ts";
 import { createClient } from "../../cliniko/client.ts";
 import { ClinikoError } from "../../cliniko/errors.ts";
 import { resource } from "../../cliniko/resources.ts";
-import type { ConnectionSummary } from "../../store/index.ts";
+import type { ConnectionConfig, ConnectionSummary } from "../../store/index.ts";
 import { badRequest, conflict, notFound } from "../errors.ts";
 import {
   ConnectionCreateBody,
@@ -31,7 +31,7 @@ import {
   RecordsParams,
 } from "../schemas.ts";
 import type { ConnectionView as ConnectionViewType } from "../wire.ts";
-import type { RoutePlugin } from "./context.ts";
+import type { RouteContext, RoutePlugin } from "./context.ts";
 
 function connectionOf(c: ConnectionSummary): ConnectionViewType {
   return {
@@ -54,6 +54,24 @@ function kindSchema(settings: z.ZodObject, secrets: readonly string[]): Record<s
   delete schema.$schema;
   for (const key of secrets) if (schema.properties?.[key]) schema.properties[key].writeOnly = true;
   return schema;
+}
+
+/** Stores a Cliniko connection once its key's shape, email and region or base URL check out. */
+async function saveCliniko(ctx: RouteContext, config: ConnectionConfig, actor: string): Promise<void> {
+  try {
+    createClient({ ...config, rateLimit: false });
+  } catch (err) {
+    if (err instanceof ClinikoError) throw badRequest(err.message);
+    throw err;
+  }
+  await ctx.store.connections.save(config, actor);
+}
+
+/** A stored connection as the API shows it. */
+async function viewNamed(ctx: RouteContext, name: string): Promise<ConnectionViewType> {
+  const saved = (await ctx.store.connections.list()).find((c) => c.name === name);
+  if (!saved) throw notFound(`Connection "${name}"`);
+  return connectionOf(saved);
 }
 
 export const connectionRoutes: RoutePlugin = async (app, ctx) => {
@@ -131,18 +149,9 @@ export const connectionRoutes: RoutePlugin = async (app, ctx) => {
           ...(body.region ? { region: body.region.trim().toLowerCase() } : {}),
           ...(body.baseUrl ? { baseUrl: body.baseUrl.trim() } : {}),
         };
-        try {
-          // Checks the key's shape, the email and the region/base URL before anything is stored.
-          createClient({ ...config, rateLimit: false });
-        } catch (err) {
-          if (err instanceof ClinikoError) throw badRequest(err.message);
-          throw err;
-        }
-        await ctx.store.connections.save(config, ctx.actor(req));
+        await saveCliniko(ctx, config, ctx.actor(req));
       }
-      const saved = (await ctx.store.connections.list()).find((c) => c.name === name);
-      if (!saved) throw notFound(`Connection "${name}"`);
-      return reply.code(201).send(connectionOf(saved));
+      return reply.code(201).send(await viewNamed(ctx, name));
     },
   );
 
@@ -231,17 +240,9 @@ export const connectionRoutes: RoutePlugin = async (app, ctx) => {
           ...(body.region || stored.region ? { region: (body.region || stored.region)!.trim().toLowerCase() } : {}),
           ...(body.baseUrl || stored.baseUrl ? { baseUrl: (body.baseUrl || stored.baseUrl)!.trim() } : {}),
         };
-        try {
-          createClient({ ...config, rateLimit: false });
-        } catch (err) {
-          if (err instanceof ClinikoError) throw badRequest(err.message);
-          throw err;
-        }
-        await ctx.store.connections.save(config, ctx.actor(req));
+        await saveCliniko(ctx, config, ctx.actor(req));
       }
-      const saved = (await ctx.store.connections.list()).find((c) => c.name === name);
-      if (!saved) throw notFound(`Connection "${name}"`);
-      return connectionOf(saved);
+      return viewNamed(ctx, name);
     },
   );
 
