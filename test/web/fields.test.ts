@@ -6,9 +6,9 @@
 import assert from "node:assert/strict";
 import { after, before, describe, test } from "node:test";
 import type { Browser, Locator, Page } from "playwright-core";
-import { PASSWORD, type Stack } from "../server/harness.ts";
+import type { Stack } from "../server/harness.ts";
 import { browserSkip } from "../support/browser.ts";
-import { openBrowserStack } from "./stack.ts";
+import { openBrowserStack, signIn } from "./stack.ts";
 
 const skip = browserSkip();
 const TEXT = "Ring the patient before the end of the day; confirm the address, phone and next visit. "
@@ -22,10 +22,7 @@ describe("editor fields in Chromium", { skip }, () => {
 
   before(async () => {
     ({ stack, browser, page } = await openBrowserStack({ engine: true }));
-    await page.goto(stack.url);
-    await page.getByLabel("Password").fill(PASSWORD);
-    await page.getByRole("button", { name: "Sign in" }).click();
-    await page.getByRole("link", { name: "Workflows" }).waitFor();
+    await signIn(page, stack.url);
   });
   after(async () => {
     await browser?.close();

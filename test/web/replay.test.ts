@@ -8,9 +8,9 @@ import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { after, before, describe, test } from "node:test";
 import type { Browser, Page } from "playwright-core";
-import { PASSWORD, type Stack } from "../server/harness.ts";
+import type { Stack } from "../server/harness.ts";
 import { browserSkip } from "../support/browser.ts";
-import { openBrowserStack } from "./stack.ts";
+import { openBrowserStack, signIn } from "./stack.ts";
 
 const skip = browserSkip();
 const WRITE = { "x-cliniko-flow": "1" };
@@ -29,10 +29,7 @@ describe("replay in Chromium", { skip }, () => {
       res.writeHead(200, { "content-type": "application/json" }).end("{}");
     });
     await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
-    await page.goto(stack.url);
-    await page.getByLabel("Password").fill(PASSWORD);
-    await page.getByRole("button", { name: "Sign in" }).click();
-    await page.getByRole("link", { name: "Workflows" }).waitFor();
+    await signIn(page, stack.url);
   });
   after(async () => {
     server?.close();

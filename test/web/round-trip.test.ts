@@ -7,9 +7,9 @@ import assert from "node:assert/strict";
 import { after, before, describe, test } from "node:test";
 import type { Browser, Page } from "playwright-core";
 import { listTemplates } from "../../src/engine/templates.ts";
-import { PASSWORD, type Stack } from "../server/harness.ts";
+import type { Stack } from "../server/harness.ts";
 import { browserSkip } from "../support/browser.ts";
-import { openBrowserStack } from "./stack.ts";
+import { openBrowserStack, signIn } from "./stack.ts";
 
 const skip = browserSkip();
 const WRITE = { "x-cliniko-flow": "1" };
@@ -31,10 +31,7 @@ describe("round-trip through the editor in Chromium", { skip }, () => {
     ({ stack, browser, page } = await openBrowserStack({ engine: true }));
     cookie = await stack.login();
     await stack.connectSandbox(cookie, "clinic");
-    await page.goto(stack.url);
-    await page.getByLabel("Password").fill(PASSWORD);
-    await page.getByRole("button", { name: "Sign in" }).click();
-    await page.getByRole("link", { name: "Workflows" }).waitFor();
+    await signIn(page, stack.url);
   });
   after(async () => {
     await browser?.close();

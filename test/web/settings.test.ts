@@ -7,9 +7,9 @@ import assert from "node:assert/strict";
 import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
 import type { Browser, Page } from "playwright-core";
-import { PASSWORD, type Stack } from "../server/harness.ts";
+import type { Stack } from "../server/harness.ts";
 import { browserSkip } from "../support/browser.ts";
-import { OUT, openBrowserStack } from "./stack.ts";
+import { OUT, openBrowserStack, signIn } from "./stack.ts";
 
 const skip = browserSkip();
 const HOOK = "https://hooks.example.test/services/T000/B000/front-desk-9431";
@@ -23,10 +23,7 @@ describe("settings in Chromium", { skip }, () => {
     ({ stack, browser, page } = await openBrowserStack({ engine: true }));
     const cookie = await stack.login();
     await stack.connectSandbox(cookie, "clinic");
-    await page.goto(stack.url);
-    await page.getByLabel("Password").fill(PASSWORD);
-    await page.getByRole("button", { name: "Sign in" }).click();
-    await page.getByRole("link", { name: "Workflows" }).waitFor();
+    await signIn(page, stack.url);
   });
   after(async () => {
     await browser?.close();

@@ -5,7 +5,7 @@ import { existsSync, mkdirSync, readdirSync, statSync } from "node:fs";
 import { join } from "node:path";
 import type { Browser, Page } from "playwright-core";
 import { DEFAULT_WEB_ROOT } from "../../src/server/app.ts";
-import { type Stack, startStack } from "../server/harness.ts";
+import { PASSWORD, type Stack, startStack } from "../server/harness.ts";
 import { launchBrowser } from "../support/browser.ts";
 
 /** Where the suites' screenshots go. */
@@ -48,6 +48,14 @@ export async function openBrowserStack(options: Parameters<typeof startStack>[0]
   const page = await browser.newPage({ viewport: { width: 1280, height: 860 } });
   page.setDefaultTimeout(15_000);
   return { stack, browser, page };
+}
+
+/** Signs in with the stack's admin password and waits for the navigation. */
+export async function signIn(page: Page, url: string): Promise<void> {
+  await page.goto(url);
+  await page.getByLabel("Password").fill(PASSWORD);
+  await page.getByRole("button", { name: "Sign in" }).click();
+  await page.getByRole("link", { name: "Workflows" }).waitFor();
 }
 
 /**
