@@ -7,11 +7,11 @@
  * saving) and the sample event the editor's data picker offers.
  */
 import { z } from "zod";
-import { PICK_FROM } from "../cliniko/field-docs.ts";
 import { resource } from "../cliniko/resources.ts";
 import type { ClinikoRecord } from "../cliniko/types.ts";
 import { jsonSchemaOf } from "../cliniko/zod-schema.ts";
 import { DURATION_PATTERN, parseDuration } from "../expressions/duration.ts";
+import { BOOKING_FILTER_OPTIONS, type BookingFilters, bookingFiltersOf, optionIssuesOf } from "./booking-filters.ts";
 import { withLinkIds } from "./links.ts";
 import { sampleRecord } from "./samples.ts";
 import type { DueKind, TriggerDef } from "./types.ts";
@@ -42,22 +42,7 @@ const duration = (what: string, example: string) =>
     })
     .describe(`${what}, e.g. ${example}`);
 
-const ids = (from: string, label: string) =>
-  z
-    .array(
-      z
-        .string()
-        .regex(/^\d+$/, { error: `each of the ${label} must be a Cliniko id` })
-        .meta({ [PICK_FROM]: from }),
-    )
-    .optional()
-    .describe(`Only these ${label} (default: all)`);
-
-const common = {
-  appointment_types: ids("appointment_types", "appointment types"),
-  practitioners: ids("practitioners", "practitioners"),
-  businesses: ids("businesses", "businesses"),
-};
+const common = BOOKING_FILTER_OPTIONS;
 
 const OPTIONS: Record<DueKind, z.ZodObject> = {
   before: z
@@ -94,28 +79,17 @@ const OPTIONS: Record<DueKind, z.ZodObject> = {
     .strict(),
 };
 
-export interface DueOptions {
+export interface DueOptions extends BookingFilters {
   /** before: ms before starts_at; after and recall: ms after ends_at. */
   offsetMs: number;
   lastMinute: boolean;
   reminders?: "sms" | "email" | "any";
   includeDidNotArrive: boolean;
-  appointmentTypes?: string[];
-  practitioners?: string[];
-  businesses?: string[];
 }
 
 /** The options' problems, each at its path (`trigger.options.before`), in plain words. */
 export function dueOptionIssues(kind: DueKind, options: unknown): { path: string; message: string }[] {
-  const parsed = OPTIONS[kind].safeParse(options ?? {});
-  if (parsed.success) return [];
-  return parsed.error.issues.map((i) => ({
-    path: ["trigger", "options", ...i.path.map(String)].join("."),
-    message:
-      i.code === "unrecognized_keys"
-        ? `unknown option${i.keys.length > 1 ? "s" : ""} ${i.keys.join(", ")} (this trigger takes ${Object.keys(OPTIONS[kind].shape).join(", ")})`
-        : i.message,
-  }));
+  return optionIssuesOf(OPTIONS[kind], options);
 }
 
 /** The options as the engine uses them; throws with the first problem when they are invalid. */
@@ -129,13 +103,15 @@ export function dueOptions(kind: DueKind, options: unknown): DueOptions {
     lastMinute: o.last_minute !== false,
     reminders: o.reminders as DueOptions["reminders"],
     includeDidNotArrive: o.include_did_not_arrive === true,
-    appointmentTypes: o.appointment_types as string[] | undefined,
-    practitioners: o.practitioners as string[] | undefined,
-    businesses: o.businesses as string[] | undefined,
+    ...bookingFiltersOf(o),
   };
 }
 
-/** What the due event adds to the appointment record (see docs/triggers.md). */
+/**
+ * What the due event adds to the appointment record (see docs/triggers.md). A class attendee's
+ * event is the attendee record with its class's times and ids, `kind: "attendee"` and
+ * `group_appointment_id`; an individual appointment's has `kind: "appointment"`.
+ */
 export function dueSample(kind: DueKind): ClinikoRecord {
   const appointment = withLinkIds(
     sampleRecord(resource("individual_appointments").recordSchema, {
@@ -160,6 +136,8 @@ export function dueSample(kind: DueKind): ClinikoRecord {
   const due = { before: "2025-03-03T23:00:00Z", after: "2025-03-05T01:30:00Z", recall: "2025-04-15T23:30:00Z" }[kind];
   return {
     ...appointment,
+    kind: "appointment",
+    group_appointment_id: null,
     patient,
     mobile: "+61412345678",
     practitioner_name: "Dr Jane Citizen",
@@ -184,25 +162,28 @@ const DUE_ROWS: readonly DueRow[] = [
     title: "Before Appointment (Reminder)",
     kind: "before",
     description:
-      "Fires once per appointment a set time before it starts (options.before: 24h, 90m, 2d): an appointment reminder. A moved appointment fires again for its new time; cancelled, archived, deleted and did-not-arrive appointments never fire; one booked inside the time fires at once while it has not started (unless options.last_minute is false).",
+      "Fires once per appointment, and once per attendee of a group class, a set time before it starts (options.before: 24h, 90m, 2d): an appointment reminder. A moved appointment or class fires again for its new time; cancelled, archived, deleted and did-not-arrive appointments (and cancelled attendees or classes) never fire; one booked inside the time fires at once while it has not started (unless options.last_minute is false).",
   },
   {
     key: "after_appointment",
     title: "After Appointment (Follow-up)",
     kind: "after",
     description:
-      "Fires once per appointment a set time after it ends (options.after: 2h): a follow-up, feedback or review request. Cancelled appointments never fire; did-not-arrive ones only with options.include_did_not_arrive.",
+      "Fires once per appointment, and once per attendee of a group class, a set time after it ends (options.after: 2h): a follow-up, feedback or review request. Cancelled appointments, attendees and classes never fire; did-not-arrive ones only with options.include_did_not_arrive.",
   },
   {
     key: "patient_due_for_recall",
     title: "Patient Due for Recall",
     kind: "recall",
     description:
-      "Fires once per patient and last visit when the patient's last attended appointment ended a set time ago (options.after: 42d) and nothing is booked after it: a recall.",
+      "Fires once per patient and last visit when the patient's last attended appointment or group class ended a set time ago (options.after: 42d) and nothing (no appointment, no class) is booked after it: a recall.",
   },
 ];
 
-/** The due triggers as catalogue entries: polled as individual appointments, fired by the due scheduler. */
+/**
+ * The due triggers as catalogue entries: polled as individual appointments, group appointments and
+ * attendees (one shared poll of each per connection), fired by the due scheduler.
+ */
 export function dueTriggers(polled: Pick<TriggerDef, "resource" | "lists" | "paths" | "stateFilters">): TriggerDef[] {
   return DUE_ROWS.map((r) => ({
     ...polled,
@@ -213,6 +194,8 @@ export function dueTriggers(polled: Pick<TriggerDef, "resource" | "lists" | "pat
     description: r.description,
     event: "due",
     due: r.kind,
+    alsoPolls: ["group_appointments", "attendees"],
+    optionIssues: (options) => dueOptionIssues(r.kind, options),
     identity: (record) => String(record.id),
     sample: dueSample(r.kind),
     inputSchema: jsonSchemaOf(OPTIONS[r.kind]),

@@ -11,10 +11,13 @@
  * and cancelling a record all move its updated_at. docs/triggers.md lists where that cannot see a
  * change (hard deletes).
  */
+import type { z } from "zod";
 import { withArticle } from "../cliniko/labels.ts";
 import { type ResourceName, resource, resourceNames } from "../cliniko/resources.ts";
 import { type OperationSpec, operation } from "../cliniko/spec.ts";
 import type { ClinikoClient, ClinikoRecord } from "../cliniko/types.ts";
+import { jsonSchemaOf } from "../cliniko/zod-schema.ts";
+import { ATTENDEE_FLAG_OPTIONS, optionIssuesOf } from "./booking-filters.ts";
 import { dueTriggers } from "./due-triggers.ts";
 import { withLinkIds } from "./links.ts";
 import { sampleRecord } from "./samples.ts";
@@ -254,9 +257,9 @@ const NOTES: Partial<Record<string, string>> = {
   new_invoice: " Invoices are created in Cliniko itself.",
   updated_invoice: " Invoices are changed in Cliniko itself.",
   attendee_arrived:
-    " For group classes (Cliniko's API writes arrival on the attendee, so Patient Arrived does not see it) and the one attendee of an individual appointment.",
+    " For group classes (Cliniko's API writes arrival on the attendee, so Patient Arrived does not see it) and the one attendee of an individual appointment. options.appointment_types, practitioners and businesses keep it to the classes (or appointments) of those.",
   attendee_did_not_arrive:
-    " An attendee is marked did not arrive when its arrived flag is set to false (group classes, and the one attendee of an individual appointment).",
+    " An attendee is marked did not arrive when its arrived flag is set to false (group classes, and the one attendee of an individual appointment). options.appointment_types, practitioners and businesses keep it to the classes (or appointments) of those.",
   updated_availability_block: " Availability blocks are changed in Cliniko itself (the API cannot update them).",
 };
 
@@ -272,7 +275,14 @@ function sampleOfTrigger(r: TriggerRow): ClinikoRecord {
   return withLinkIds(base);
 }
 
+/** Triggers with options (the rest take none): the attendee flags filter by their class. */
+const TRIGGER_OPTIONS: Partial<Record<string, z.ZodObject>> = {
+  attendee_arrived: ATTENDEE_FLAG_OPTIONS,
+  attendee_did_not_arrive: ATTENDEE_FLAG_OPTIONS,
+};
+
 function build(r: TriggerRow): TriggerDef {
+  const options = TRIGGER_OPTIONS[r.key];
   return {
     key: r.key,
     title: r.title,
@@ -286,7 +296,8 @@ function build(r: TriggerRow): TriggerDef {
     stateFilters: stateFiltersOf(r.resource),
     identity: identityOf(r),
     sample: sampleOfTrigger(r),
-    inputSchema: { type: "object", properties: {}, additionalProperties: false },
+    inputSchema: options ? jsonSchemaOf(options) : { type: "object", properties: {}, additionalProperties: false },
+    ...(options && { optionIssues: (o: unknown) => optionIssuesOf(options, o), filtersByBooking: true }),
   };
 }
 

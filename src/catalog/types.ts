@@ -105,6 +105,15 @@ export interface TriggerDef {
   inputSchema: JsonSchema;
   /** Set on the time-relative triggers, fired by the engine's due scheduler instead of detect(). */
   due?: DueKind;
+  /** Other resources the trigger needs polled besides its own (the due triggers: classes and attendees). */
+  alsoPolls?: ResourceName[];
+  /**
+   * Its options `appointment_types`, `practitioners` and `businesses` keep it to records whose
+   * booking (an attendee's class or appointment) has those; the poller reads the booking's ids.
+   */
+  filtersByBooking?: boolean;
+  /** The options' problems, each at its path (`trigger.options.before`), in plain words (none: no options to check). */
+  optionIssues?(options: unknown): { path: string; message: string }[];
 }
 
 export interface TriggerEvent {

@@ -11,6 +11,7 @@ import { trigger as catalogTrigger, detect, fetchChanges, isFlagEvent } from "..
 import type { ResourceName } from "../cliniko/resources.ts";
 import type { ClinikoClient } from "../cliniko/types.ts";
 import { type DetectedEvent, pollWindow, type Store, type StoredWorkflow } from "../store/index.ts";
+import { BookingReads, keepByBooking } from "./booking-filter.ts";
 import { ensureDueIndex, indexWrite } from "./due/index-fill.ts";
 import { snapshotFlags } from "./flag-snapshot.ts";
 import { readWindow } from "./poll-window.ts";
@@ -69,7 +70,7 @@ export async function pollResource(
   // A new pair starts at the earliest activation among its workflows: no history flood.
   const start = job.targets.map((t) => t.workflow.activatedAt ?? new Date().toISOString()).sort()[0]!;
   const state = await store.polling.ensureCursor(job.connectionKey, job.pollKey, start);
-  // The due triggers' index of appointments: filled once, then kept by this poll's commit.
+  // The due triggers' index of appointments and classes: filled once, then kept by this poll's commit.
   const indexed = await ensureDueIndex(job, { store, client: deps.client });
   const window = pollWindow(state, overlap);
   const backfills = job.targets.flatMap((t) => (t.workflow.backfillFrom ? [ms(t.workflow.backfillFrom)] : []));
@@ -122,6 +123,7 @@ export async function pollResource(
   });
 
   const events: DetectedEvent[] = [];
+  const bookings = new BookingReads({ store, client: deps.client, connectionKey: job.connectionKey });
   for (const t of job.targets) {
     // Cliniko stamps to the second: floor, so a change in the activation's own second still fires.
     const from =
@@ -136,8 +138,12 @@ export async function pollResource(
       t.workflow.id,
       found.map((e) => e.key),
     );
-    for (const e of found) {
-      if (seen.has(e.key)) continue;
+    // Options on the record's booking (an attendee's class) are checked for new events only.
+    for (const e of await keepByBooking(
+      t,
+      found.filter((e) => !seen.has(e.key)),
+      bookings,
+    )) {
       events.push({
         workflowId: t.workflow.id,
         workflowVersion: t.workflow.version,
@@ -163,7 +169,7 @@ export async function pollResource(
     overlapMs: overlap,
     backfillDone: job.targets.filter((t) => t.workflow.backfillFrom).map((t) => t.workflow.id),
     readers: job.targets.map((t) => t.workflow.id),
-    alsoWrite: indexed ? indexWrite(job.connectionKey, records) : undefined,
+    alsoWrite: indexed ? indexWrite(job, records) : undefined,
   });
   return {
     records: records.length,
@@ -200,7 +206,11 @@ async function readThrough(store: Store, job: PollJob, pairCursor: string): Prom
   return oldest;
 }
 
-/** Groups active workflows with catalogue triggers into one job per (connection, resource). */
+/**
+ * Groups active workflows with catalogue triggers into one job per (connection, resource). A
+ * trigger that reads more than its own resource (the due triggers: classes and attendees too) is a
+ * target of each of those jobs.
+ */
 export async function planPollJobs(
   workflows: { workflow: StoredWorkflow; definition: WorkflowDefinition }[],
   keyOf: (connectionName?: string) => Promise<string>,
@@ -213,14 +223,16 @@ export async function planPollJobs(
     try {
       const def = catalogTrigger(t.key);
       const connectionKey = await keyOf(t.connection);
-      const pollKey = def.resource;
-      const id = pollJobId({ connectionKey, pollKey });
-      let job = jobs.get(id);
-      if (!job) {
-        job = { connectionKey, connectionName: t.connection, pollKey, resource: def.resource, targets: [] };
-        jobs.set(id, job);
+      for (const polled of [def.resource, ...(def.alsoPolls ?? [])]) {
+        const pollKey = polled;
+        const id = pollJobId({ connectionKey, pollKey });
+        let job = jobs.get(id);
+        if (!job) {
+          job = { connectionKey, connectionName: t.connection, pollKey, resource: polled, targets: [] };
+          jobs.set(id, job);
+        }
+        job.targets.push({ workflow: w.workflow, definition: w.definition, trigger: def });
       }
-      job.targets.push({ workflow: w.workflow, definition: w.definition, trigger: def });
     } catch (error) {
       errors.push({ workflow: w.workflow, error: error as Error });
     }

@@ -11,7 +11,7 @@ import { createLogger } from "../log.ts";
 import { openStore, type Store } from "../store/index.ts";
 import { ClientProvider, rateLimitFromEnv, rateLimitTimingFromEnv } from "./clients.ts";
 import { ClusterPolls, ClusterQueue, connectRedis, SQLITE_WITH_REDIS } from "./cluster.ts";
-import { INDEXED_RESOURCE } from "./due/index-fill.ts";
+import { DUE_RESOURCES } from "./due/index-fill.ts";
 import { DueScheduler } from "./due/scheduler.ts";
 import { InProcessQueue, type RunQueue } from "./queue.ts";
 import { Runner } from "./runner.ts";
@@ -182,7 +182,7 @@ export async function startService(options: ServiceOptions = {}): Promise<Servic
     onPoll: (job, result) => {
       pollStats.polls++;
       if (result instanceof Error) pollStats.errors++;
-      else if (job.resource === INDEXED_RESOURCE) due?.notify();
+      else if (DUE_RESOURCES.includes(job.resource)) due?.notify();
     },
     store,
     clients,

@@ -9,7 +9,7 @@ import { Cron } from "croner";
 import jsonata from "jsonata";
 import { isMap, isSeq, LineCounter, parseDocument } from "yaml";
 import { z } from "zod";
-import { trigger as catalogTrigger, dueOptionIssues } from "../catalog/index.ts";
+import { trigger as catalogTrigger } from "../catalog/index.ts";
 import { DURATION_PATTERN, parseDuration } from "../expressions/duration.ts";
 import { expressionsIn } from "../expressions/template.ts";
 import { Duration, type StepDefinition, StepSchema } from "../steps/definition.ts";
@@ -116,7 +116,7 @@ function semanticIssues(w: WorkflowDefinition): WorkflowIssue[] {
   if (!builtinTrigger) {
     try {
       const def = catalogTrigger(t.key);
-      if (def.due) issues.push(...dueOptionIssues(def.due, t.options));
+      if (def.optionIssues) issues.push(...def.optionIssues(t.options));
     } catch (err) {
       issues.push({ path: "trigger.key", message: (err as Error).message.replace(/\.$/, "") });
     }

@@ -42,17 +42,25 @@ const readableFormats: Record<ReadableStyle, Intl.DateTimeFormatOptions> = {
   short: { weekday: "short", day: "numeric", month: "short", hour: "numeric", minute: "2-digit" },
 };
 
+/** Built formats by zone and style (building one is far slower than using it). */
+const formats = new Map<string, Intl.DateTimeFormat>();
+
 /**
  * An instant as a clinic reads it in `zone`: "Tuesday 1 December 2026, 9:00 am" (datetime),
  * "Tuesday 1 December 2026" (date), "9:00 am" (time) or "Tue 1 Dec, 9:00 am" (short).
  */
 export function readableIn(zone: string, ms: number, style: ReadableStyle = "datetime"): string {
-  const parts = new Intl.DateTimeFormat("en-GB", { ...readableFormats[style], timeZone: zone, hour12: true })
-    .formatToParts(new Date(ms))
-    .reduce<Record<string, string>>((o, p) => {
-      o[p.type] = p.value;
-      return o;
-    }, {});
+  const key = `${zone}\0${style}`;
+  let format = formats.get(key);
+  if (!format) {
+    format = new Intl.DateTimeFormat("en-GB", { ...readableFormats[style], timeZone: zone, hour12: true });
+    if (formats.size > 500) formats.clear(); // zones come from records: keep the cache bounded
+    formats.set(key, format);
+  }
+  const parts = format.formatToParts(new Date(ms)).reduce<Record<string, string>>((o, p) => {
+    o[p.type] = p.value;
+    return o;
+  }, {});
   const day = [parts.weekday, parts.day, parts.month, parts.year].filter(Boolean).join(" ");
   const time = parts.hour ? `${parts.hour}:${parts.minute} ${(parts.dayPeriod ?? "").toLowerCase()}`.trim() : "";
   return [day, time].filter(Boolean).join(", ");

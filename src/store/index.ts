@@ -71,7 +71,7 @@ async function storedKdf(db: Kysely<Database>): Promise<KdfParams | null> {
 
 export type { ConnectionConfig, ConnectionSummary } from "./connections.ts";
 export { DatabaseUrlError, DEFAULT_DATABASE_URL, parseDatabaseUrl } from "./database.ts";
-export type { DueRow } from "./due.ts";
+export { attendeeItem, type DueAttendeeRow, type DueItem, type DueRow } from "./due.ts";
 export { type CursorState, type DetectedEvent, type PollCommit, type PollWindow, pollWindow } from "./polling.ts";
 export type { RunRecord, RunStatus, StepRecord, StepStatus } from "./runs.ts";
 export { runSummary } from "./runs.ts";

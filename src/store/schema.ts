@@ -174,7 +174,7 @@ export interface SecretKdfTable {
 /** Per connection, the appointments and attendees the due triggers are computed from (src/store/due.ts). */
 export interface DueIndexTable {
   connection_key: string;
-  /** individual_appointments or attendees. */
+  /** individual_appointments or group_appointments (a class: its attendees are in due_attendees). */
   resource: string;
   record_id: string;
   patient_id: string | null;
@@ -187,6 +187,20 @@ export interface DueIndexTable {
   state: string;
   /** When the record got its current starts_at/ends_at (created or moved): a last-minute booking is timed after its due time. */
   timed_at: string;
+  record_updated_at: string;
+}
+
+/** Per connection, the class attendees the due triggers fire for; their class is a due_index row (src/store/due.ts). */
+export interface DueAttendeesTable {
+  connection_key: string;
+  record_id: string;
+  /** The attendee's booking: its group appointment's id (an individual appointment's attendee is dropped). */
+  group_id: string;
+  patient_id: string | null;
+  /** The attendee's own state: booked, arrived, did_not_arrive, cancelled, archived or deleted. */
+  state: string;
+  /** When the attendee was booked into the class (its created_at). */
+  booked_at: string;
   record_updated_at: string;
 }
 
@@ -216,6 +230,7 @@ export interface WorkflowSettingsTable {
 
 export interface Database {
   due_index: DueIndexTable;
+  due_attendees: DueAttendeesTable;
   due_fills: DueFillsTable;
   trigger_snapshots: TriggerSnapshotsTable;
   connections: ConnectionsTable;

@@ -1,12 +1,14 @@
 /**
- * The due event: the appointment as polled (with its `<name>_id` fields) plus what a reminder
- * needs without another step: the patient, the names of the practitioner, the appointment type and
- * the business, the due time, the start and end as readable text in the business's time zone, and
- * one mobile number. Reads go through the connection's client (so they count in the key's budget)
+ * The due event: the appointment (or class attendee) as read at due time, with its `<name>_id`
+ * fields, plus what a reminder needs without another step: the patient, the names of the
+ * practitioner, the appointment type and the business, the due time, the start and end as readable
+ * text in the business's time zone, and one mobile number. Reads go through the connection's client (so they count in the key's budget)
  * and are cached per connection for a few minutes.
  */
+import { withLinkIds } from "../../catalog/links.ts";
 import { ClinikoNotFoundError } from "../../cliniko/errors.ts";
 import type { ClinikoClient, ClinikoRecord } from "../../cliniko/types.ts";
+import { readableIn } from "../../expressions/clinic-time.ts";
 
 type Looked = "patients" | "practitioners" | "appointment_types" | "businesses";
 
@@ -37,10 +39,13 @@ export class RecordLookups {
     return value;
   }
 
-  /** The appointment as Cliniko has it now (never cached), or null when it is gone. */
-  current(id: string): Promise<ClinikoRecord | null> {
+  /** The appointment, class or attendee as Cliniko has it now (never cached), or null when it is gone. */
+  current(
+    resource: "individual_appointments" | "group_appointments" | "attendees",
+    id: string,
+  ): Promise<ClinikoRecord | null> {
     return this.#client
-      .resource("individual_appointments")
+      .resource(resource)
       .get(id)
       .catch((err: unknown) => {
         if (err instanceof ClinikoNotFoundError) return null;
@@ -60,31 +65,18 @@ export function mobileOf(patient: ClinikoRecord | null): string | null {
   return mobile ? mobile.normalized_number || mobile.number || null : null;
 }
 
-const formats = new Map<string, Intl.DateTimeFormat>();
-
-/** "Wednesday 5 March 2025, 10:00 am" in `zone` (UTC when the zone is unknown). */
-export function localText(at: string | undefined, zone: string | null | undefined): string | null {
-  if (!at || Number.isNaN(Date.parse(at))) return null;
-  let z = zone || "UTC";
-  let f = formats.get(z);
-  if (!f) {
-    try {
-      f = new Intl.DateTimeFormat("en-AU", {
-        timeZone: z,
-        weekday: "long",
-        day: "numeric",
-        month: "long",
-        year: "numeric",
-        hour: "numeric",
-        minute: "2-digit",
-      });
-    } catch {
-      z = "UTC";
-      f = new Intl.DateTimeFormat("en-AU", { timeZone: z, dateStyle: "full", timeStyle: "short" });
-    }
-    formats.set(z, f);
+/**
+ * "Wednesday 5 March 2025, 10:00 am" in `zone` (as `$clinicTime` writes it); UTC when the zone is
+ * unknown or not a zone; null without a time.
+ */
+export function localText(at: unknown, zone: string | null | undefined): string | null {
+  const ms = typeof at === "string" ? Date.parse(at) : Number.NaN;
+  if (Number.isNaN(ms)) return null;
+  try {
+    return readableIn(zone || "UTC", ms);
+  } catch {
+    return readableIn("UTC", ms); // a business's zone Intl does not know
   }
-  return f.format(new Date(at)).replace(" at ", ", ");
 }
 
 const nameOf = (r: ClinikoRecord | null, ...fields: string[]): string | null => {
@@ -92,7 +84,31 @@ const nameOf = (r: ClinikoRecord | null, ...fields: string[]): string | null => 
   return null;
 };
 
-/** The event payload of one due appointment. */
+/** The fields of a class that an attendee's event takes (its times, its people and place). */
+const CLASS_FIELDS = ["starts_at", "ends_at", "practitioner_id", "appointment_type_id", "business_id"] as const;
+
+/**
+ * A class attendee as a due event's record: the attendee (its patient, arrival, cancellation) with
+ * its class's times and ids, `kind: "attendee"` and `group_appointment_id`, so a template reads
+ * `starts_at` or `practitioner_id` the same for a class as for an appointment.
+ */
+export function attendeeRecord(attendee: ClinikoRecord, group: ClinikoRecord): ClinikoRecord {
+  const a = withLinkIds(attendee);
+  const g = withLinkIds(group);
+  return {
+    ...a,
+    kind: "attendee",
+    group_appointment_id: String(g.id),
+    ...Object.fromEntries(CLASS_FIELDS.map((f) => [f, g[f] ?? null])),
+  };
+}
+
+/** An individual appointment as a due event's record. */
+export function appointmentRecord(appointment: ClinikoRecord): ClinikoRecord {
+  return { ...withLinkIds(appointment), kind: "appointment", group_appointment_id: null };
+}
+
+/** The event payload of one due appointment or attendee (its record from the functions above). */
 export async function dueEvent(
   record: ClinikoRecord,
   dueAt: string,
@@ -119,7 +135,7 @@ export async function dueEvent(
     appointment_type_name: nameOf(type, "name"),
     business_name: nameOf(business, "business_name", "display_name", "label"),
     due_at: dueAt,
-    starts_at_local: localText(record.starts_at as string | undefined, zone),
-    ends_at_local: localText(record.ends_at as string | undefined, zone),
+    starts_at_local: localText(record.starts_at, zone),
+    ends_at_local: localText(record.ends_at, zone),
   };
 }

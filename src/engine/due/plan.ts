@@ -9,9 +9,13 @@
  * - after: `ends_at + after` has come, after switching on, within the catch-up window.
  * - recall: the patient's last attended appointment ended `after` ago (after switching on, within
  *   the catch-up window) and nothing is booked after it.
+ *
+ * A class attendee is an item like an appointment (its class's times and ids, its own patient and
+ * state); its keys name it as one (`attendee:<id>@<starts_at>`), so they never meet an appointment's.
  */
+import { passesBookingFilters } from "../../catalog/booking-filters.ts";
 import type { DueKind, DueOptions } from "../../catalog/index.ts";
-import type { DueIndexTable } from "../../store/schema.ts";
+import type { DueItem } from "../../store/index.ts";
 
 /** How late a follow-up or recall may still fire after its due time (a stopped engine catching up). */
 export const CATCH_UP_MS = 86_400_000;
@@ -20,7 +24,7 @@ export const CATCH_UP_MS = 86_400_000;
 const ON = new Set(["booked", "arrived"]);
 
 export interface DueCandidate {
-  row: DueIndexTable;
+  row: DueItem;
   key: string;
   dueAt: number;
   /** The seen key's time, for pruning: never before the window in which it can come due. */
@@ -44,27 +48,23 @@ export function nextDueAt(kind: DueKind, offsetMs: number, nextTime: number): nu
 
 const t = (iso: string) => Date.parse(iso);
 
-function passesFilters(row: DueIndexTable, o: DueOptions): boolean {
-  const inList = (list: string[] | undefined, id: string | null) => !list?.length || (id !== null && list.includes(id));
-  return (
-    inList(o.appointmentTypes, row.appointment_type_id) &&
-    inList(o.practitioners, row.practitioner_id) &&
-    inList(o.businesses, row.business_id)
-  );
-}
+/** The item's name in its keys: an appointment's id, or `attendee:<id>`. */
+export const itemName = (row: Pick<DueItem, "resource" | "record_id">) =>
+  row.resource === "attendees" ? `attendee:${row.record_id}` : row.record_id;
 
 export function dueCandidates(
   kind: DueKind,
   o: DueOptions,
-  rows: readonly DueIndexTable[],
-  ctx: { now: number; activatedAt: number; patientRows?: readonly DueIndexTable[] },
+  rows: readonly DueItem[],
+  ctx: { now: number; activatedAt: number; patientRows?: readonly DueItem[] },
 ): DueCandidate[] {
   const { now, activatedAt } = ctx;
   // Cliniko stamps whole seconds: a booking in the second of switching on counts as after it.
   const activatedSecond = Math.floor(activatedAt / 1000) * 1000;
   const out: DueCandidate[] = [];
   for (const row of rows) {
-    if (!passesFilters(row, o)) continue;
+    if (!passesBookingFilters(o, row)) continue;
+    const name = itemName(row);
     if (kind === "before") {
       const startsAt = t(row.starts_at);
       const dueAt = startsAt - o.offsetMs;
@@ -72,7 +72,7 @@ export function dueCandidates(
       const timedAt = t(row.timed_at);
       const lastMinute = o.lastMinute && timedAt > dueAt && timedAt >= activatedSecond;
       if (dueAt < activatedAt && !lastMinute) continue;
-      out.push({ row, key: `${row.record_id}@${row.starts_at}`, dueAt: Math.max(dueAt, timedAt), eventTime: startsAt });
+      out.push({ row, key: `${name}@${row.starts_at}`, dueAt: Math.max(dueAt, timedAt), eventTime: startsAt });
       continue;
     }
     const endsAt = t(row.ends_at);
@@ -80,17 +80,16 @@ export function dueCandidates(
     if (dueAt > now || dueAt < activatedAt || dueAt < now - CATCH_UP_MS) continue;
     if (kind === "after") {
       if (!ON.has(row.state) && !(o.includeDidNotArrive && row.state === "did_not_arrive")) continue;
-      out.push({ row, key: `${row.record_id}@${row.ends_at}`, dueAt, eventTime: dueAt });
+      out.push({ row, key: `${name}@${row.ends_at}`, dueAt, eventTime: dueAt });
       continue;
     }
     // recall: the patient's last visit, nothing booked after it
     if (!ON.has(row.state) || !row.patient_id) continue;
     const later = (ctx.patientRows ?? []).some(
-      (r) =>
-        r.patient_id === row.patient_id && r.record_id !== row.record_id && ON.has(r.state) && t(r.ends_at) > endsAt,
+      (r) => r.patient_id === row.patient_id && itemName(r) !== name && ON.has(r.state) && t(r.ends_at) > endsAt,
     );
     if (later) continue;
-    out.push({ row, key: `${row.patient_id}@${row.record_id}`, dueAt, eventTime: dueAt });
+    out.push({ row, key: `${row.patient_id}@${name}`, dueAt, eventTime: dueAt });
   }
   return out;
 }

@@ -8,15 +8,13 @@
  */
 import type { Logger } from "pino";
 import { trigger as catalogTrigger, dueOptions, REMINDER_CHANNELS, type TriggerDef } from "../../catalog/index.ts";
-import { withLinkIds } from "../../catalog/links.ts";
-import type { DetectedEvent, Store, StoredWorkflow } from "../../store/index.ts";
-import type { DueIndexTable } from "../../store/schema.ts";
+import type { ClinikoRecord } from "../../cliniko/types.ts";
+import { attendeeItem, type DetectedEvent, type DueItem, type Store, type StoredWorkflow } from "../../store/index.ts";
 import type { ClientProvider } from "../clients.ts";
 import type { RunQueue } from "../queue.ts";
 import { validateWorkflow, type WorkflowDefinition } from "../workflow.ts";
-import { dueEvent, RecordLookups } from "./event.ts";
-import { INDEXED_RESOURCE } from "./index-fill.ts";
-import { dueRowOf } from "./index-rows.ts";
+import { appointmentRecord, attendeeRecord, dueEvent, RecordLookups } from "./event.ts";
+import { attendeeRowOf, dueRowOf } from "./index-rows.ts";
 import { type DueCandidate, dueCandidates, dueWindow, nextDueAt } from "./plan.ts";
 
 export interface DueSchedulerOptions {
@@ -124,7 +122,10 @@ export class DueScheduler {
     let next = Number.POSITIVE_INFINITY;
     for (const [connectionKey, workflows] of byConnection) {
       // Until the first poll fills the index there is nothing to read: that poll notifies.
-      if (!(await store.due.fill(connectionKey, INDEXED_RESOURCE))) continue;
+      const filled = await Promise.all(
+        (["individual_appointments", "group_appointments"] as const).map((r) => store.due.fill(connectionKey, r)),
+      );
+      if (!filled.some(Boolean)) continue;
       for (const w of workflows) {
         try {
           next = Math.min(next, await this.#fire(connectionKey, w, now));
@@ -172,19 +173,18 @@ export class DueScheduler {
     w: DueWorkflow,
     due: DueCandidate[],
     now: number,
-    stillDue: (row: DueIndexTable) => DueCandidate[],
+    stillDue: (row: DueItem) => DueCandidate[],
   ): Promise<void> {
     const lookups = await this.#lookupsFor(connectionKey, w.definition.trigger.connection);
     const { reminders } = dueOptions(w.trigger.due, w.definition.trigger.options);
     const events: DetectedEvent[] = [];
     for (const c of due) {
-      // The appointment as it is now: a cancellation or a move since the last poll wins (and the
-      // index keeps no copy of the record, which holds patient data).
-      const record = await lookups.current(c.row.record_id);
-      const row = record && dueRowOf(record);
-      if (!record || !row) continue;
-      if (!stillDue({ ...c.row, ...row, timed_at: c.row.timed_at }).some((x) => x.key === c.key)) continue;
-      const payload = await dueEvent(withLinkIds(record), iso(c.dueAt), lookups);
+      // The appointment (or attendee and class) as it is now: a cancellation or a move since the
+      // last poll wins (and the index keeps no copy of the record, which holds patient data).
+      const now = await currentItem(lookups, c.row);
+      if (!now) continue;
+      if (!stillDue({ ...now.item, timed_at: c.row.timed_at }).some((x) => x.key === c.key)) continue;
+      const payload = await dueEvent(now.record, iso(c.dueAt), lookups);
       if (reminders) {
         const allowed = REMINDER_CHANNELS[String(payload.patient?.reminder_type ?? "None")] ?? [];
         if (reminders === "any" ? allowed.length === 0 : !allowed.includes(reminders)) continue;
@@ -221,4 +221,23 @@ export class DueScheduler {
     }
     return l;
   }
+}
+
+/** The item as Cliniko has it now, with the event's record; null when it is gone. */
+async function currentItem(
+  lookups: RecordLookups,
+  row: DueItem,
+): Promise<{ item: DueItem; record: ClinikoRecord } | null> {
+  if (row.resource !== "attendees") {
+    const record = await lookups.current("individual_appointments", row.record_id);
+    const now = record && dueRowOf(record);
+    return now ? { item: { ...row, ...now }, record: appointmentRecord(record) } : null;
+  }
+  const attendee = await lookups.current("attendees", row.record_id);
+  const a = attendee && attendeeRowOf(attendee);
+  if (!attendee || !a) return null;
+  const group = await lookups.current("group_appointments", a.group_id);
+  const g = group && dueRowOf(group, "group_appointments");
+  if (!group || !g) return null;
+  return { item: attendeeItem(g, a), record: attendeeRecord(attendee, group) };
 }

@@ -2,13 +2,13 @@ import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import { dueOptions } from "../../../src/catalog/index.ts";
 import { CATCH_UP_MS, dueCandidates } from "../../../src/engine/due/plan.ts";
-import type { DueIndexTable } from "../../../src/store/schema.ts";
+import type { DueItem } from "../../../src/store/index.ts";
 
 const H = 3_600_000;
 const NOW = Date.parse("2026-03-02T09:00:00Z");
 const iso = (ms: number) => new Date(ms).toISOString();
 
-function row(id: string, startsAt: number, extra: Partial<DueIndexTable> = {}): DueIndexTable {
+function row(id: string, startsAt: number, extra: Partial<DueItem> = {}): DueItem {
   return {
     connection_key: "c",
     resource: "individual_appointments",
@@ -22,6 +22,7 @@ function row(id: string, startsAt: number, extra: Partial<DueIndexTable> = {}): 
     state: "booked",
     timed_at: iso(NOW - 48 * H),
     record_updated_at: iso(NOW - 48 * H),
+    group_appointment_id: null,
     ...extra,
   };
 }
@@ -87,5 +88,33 @@ describe("after_appointment and recall", () => {
     const rows = [a, b, c];
     const patientRows = [a, b, rebooked, c, cancelledLater];
     assert.deepEqual(keys(dueCandidates("recall", o, rows, { now: NOW, activatedAt, patientRows })), ["p1@a", "p3@c"]);
+  });
+});
+
+describe("class attendees", () => {
+  const attendee = (id: string, startsAt: number, extra: Partial<DueItem> = {}) =>
+    row(id, startsAt, { resource: "attendees", group_appointment_id: "g1", ...extra });
+
+  it("are keyed as attendees, so an attendee never shares a key with an appointment of the same id", () => {
+    const o = dueOptions("before", { before: "24h" });
+    const rows = [row("7", NOW + 23 * H), attendee("7", NOW + 23 * H)];
+    assert.deepEqual(keys(dueCandidates("before", o, rows, { now: NOW, activatedAt: NOW - H })), [
+      `7@${iso(NOW + 23 * H)}`,
+      `attendee:7@${iso(NOW + 23 * H)}`,
+    ]);
+  });
+
+  it("recall: a class attended is a visit, and a class booked later is something booked", () => {
+    const o = dueOptions("recall", { after: "42d" });
+    const visit = NOW - 42 * 86_400_000 - H;
+    const classVisit = attendee("a1", visit, { patient_id: "p1" });
+    const appointment = row("b", visit, { patient_id: "p2" });
+    const classLater = attendee("a2", NOW + 86_400_000, { patient_id: "p2" });
+    const rows = [classVisit, appointment];
+    const patientRows = [classVisit, appointment, classLater];
+    assert.deepEqual(
+      keys(dueCandidates("recall", o, rows, { now: NOW, activatedAt: NOW - 10 * 86_400_000, patientRows })),
+      ["p1@attendee:a1"],
+    );
   });
 });
