@@ -16,11 +16,14 @@ import { withLinkIds } from "./links.ts";
 import { sampleRecord } from "./samples.ts";
 import type { DueKind, TriggerDef } from "./types.ts";
 
-/** What a due trigger fires once per (the seen key the engine builds: src/engine/due/plan.ts). */
-export const DUE_KEY_SHAPE: Readonly<Record<DueKind, string>> = {
-  before: "id@starts_at",
-  after: "id@ends_at",
-  recall: "patient_id@id",
+/**
+ * What a due trigger fires once per (the seen keys the engine builds: src/engine/due/plan.ts): an
+ * individual appointment's, then a class attendee's.
+ */
+export const DUE_KEY_SHAPE: Readonly<Record<DueKind, readonly string[]>> = {
+  before: ["id@starts_at", "attendee:id@starts_at"],
+  after: ["id@ends_at", "attendee:id@ends_at"],
+  recall: ["patient_id@id", "patient_id@attendee:id"],
 };
 
 /** Which channels a patient's `reminder_type` in Cliniko allows. */

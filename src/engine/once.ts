@@ -1,11 +1,16 @@
 /**
  * `run <file> --once`: store the workflow (a new version if it changed), poll its trigger once —
  * together with every active workflow on the same (connection, resource), since they share the
- * cursor — run what was found and any runs an earlier crash left behind, and summarise.
+ * cursor — and, for a time-relative trigger, fire what is due at that moment (the due scheduler's
+ * own pass for this workflow: the same seen keys, so `serve` never fires it again), run what was
+ * found and any runs an earlier crash left behind, and summarise.
  * The cursor persists, so repeated calls behave like a running scheduler.
  */
+
+import { trigger as catalogTrigger } from "../catalog/index.ts";
 import type { Store, StoredWorkflow } from "../store/index.ts";
 import { ClientProvider } from "./clients.ts";
+import { DueScheduler } from "./due/scheduler.ts";
 import { planPollJobs, pollResource } from "./poller.ts";
 import { InProcessQueue } from "./queue.ts";
 import { Runner, type RunnerOptions } from "./runner.ts";
@@ -88,12 +93,20 @@ export async function runOnce(o: OnceOptions): Promise<OnceSummary> {
     );
     const mine = planned.errors.find((e) => e.workflow.id === workflow.id);
     if (mine) throw mine.error;
-    const job = planned.jobs.find((j) => j.targets.some((x) => x.workflow.id === workflow.id))!;
-    const { client } = await clients.resolve(job.connectionName);
-    const result = await pollResource(job, { store, client, overlapMs: o.overlapMs, onPage: o.onPage });
-    summary.records = result.records;
-    summary.pages = result.pages;
-    summary.cursor = result.cursor;
+    // A due trigger reads several resources (appointments, classes, attendees): each is polled.
+    const jobs = planned.jobs.filter((j) => j.targets.some((x) => x.workflow.id === workflow.id));
+    for (const [i, job] of jobs.entries()) {
+      const { client } = await clients.resolve(job.connectionName);
+      const result = await pollResource(job, { store, client, overlapMs: o.overlapMs, onPage: o.onPage });
+      summary.records += result.records;
+      summary.pages += result.pages;
+      if (i === 0) summary.cursor = result.cursor;
+    }
+    // What is due now fires as the running engine's due scheduler fires it (same seen keys).
+    if (catalogTrigger(t.key).due)
+      await new DueScheduler({ store, clients, queue: { notify() {} } }).fireOne(
+        await store.workflows.get(workflow.id),
+      );
     summary.queued = (await store.runs.list({ workflowId: workflow.id })).filter((r) => !before.has(r.id)).length;
   }
   const runner = new Runner({ store, clients, env: o.env, ...o.runner });

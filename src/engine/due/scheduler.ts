@@ -20,7 +20,8 @@ import { type DueCandidate, dueCandidates, dueWindow, nextDueAt } from "./plan.t
 export interface DueSchedulerOptions {
   store: Store;
   clients: ClientProvider;
-  queue: RunQueue;
+  /** Told when runs were queued (only `notify` is used: `run --once` drains its own). */
+  queue: Pick<RunQueue, "notify">;
   logger?: Logger;
   /** Longest sleep (default 30 s): workflows switched on elsewhere are picked up within it. */
   maxSleepMs?: number;
@@ -94,38 +95,61 @@ export class DueScheduler {
       });
   };
 
+  /** A stored workflow as a due workflow with its connection's key; undefined when it is none. */
+  async #dueWorkflow(workflow: StoredWorkflow): Promise<(DueWorkflow & { connectionKey: string }) | undefined> {
+    const key = (workflow.definition as WorkflowDefinition | undefined)?.trigger?.key;
+    let trigger: TriggerDef;
+    try {
+      trigger = catalogTrigger(key ?? "");
+    } catch {
+      return undefined;
+    }
+    if (!trigger.due) return undefined;
+    let definition: WorkflowDefinition;
+    try {
+      definition = validateWorkflow(workflow.definition, workflow.name);
+    } catch {
+      return undefined; // the scheduler pauses it with the reason
+    }
+    const connectionKey = await this.#o.clients.keyOf(definition.trigger.connection).catch(() => undefined);
+    if (!connectionKey) return undefined;
+    return { workflow, definition, trigger: trigger as DueWorkflow["trigger"], connectionKey };
+  }
+
+  /**
+   * Fires what is due for one workflow at `now`, active or not (`run --once`): the same window,
+   * seen keys and commit as a pass, so a running `serve` never fires it again. False when its
+   * connection has no index yet.
+   */
+  async fireOne(workflow: StoredWorkflow, now = Date.now()): Promise<boolean> {
+    const w = await this.#dueWorkflow(workflow);
+    if (!w || !(await this.#indexed(w.connectionKey))) return false;
+    await this.#fire(w.connectionKey, w, now);
+    return true;
+  }
+
+  /** Whether the connection's index was filled (until then there is nothing to read: that poll notifies). */
+  async #indexed(connectionKey: string): Promise<boolean> {
+    const filled = await Promise.all(
+      (["individual_appointments", "group_appointments"] as const).map((r) => this.#o.store.due.fill(connectionKey, r)),
+    );
+    return filled.some(Boolean);
+  }
+
   /** One pass: fires what is due at `now`; returns when the next row comes due (or +∞). */
   async tick(now = Date.now()): Promise<number> {
     const { store } = this.#o;
     const byConnection = new Map<string, DueWorkflow[]>();
     for (const workflow of await store.workflows.listActive()) {
-      const key = (workflow.definition as WorkflowDefinition | undefined)?.trigger?.key;
-      let trigger: TriggerDef;
-      try {
-        trigger = catalogTrigger(key ?? "");
-      } catch {
-        continue;
-      }
-      if (!trigger.due) continue;
-      let definition: WorkflowDefinition;
-      try {
-        definition = validateWorkflow(workflow.definition, workflow.name);
-      } catch {
-        continue; // the scheduler pauses it with the reason
-      }
-      const connectionKey = await this.#o.clients.keyOf(definition.trigger.connection).catch(() => undefined);
-      if (!connectionKey) continue;
-      const list = byConnection.get(connectionKey) ?? [];
-      list.push({ workflow, definition, trigger: trigger as DueWorkflow["trigger"] });
-      byConnection.set(connectionKey, list);
+      const w = await this.#dueWorkflow(workflow);
+      if (!w) continue;
+      const list = byConnection.get(w.connectionKey) ?? [];
+      list.push(w);
+      byConnection.set(w.connectionKey, list);
     }
     let next = Number.POSITIVE_INFINITY;
     for (const [connectionKey, workflows] of byConnection) {
-      // Until the first poll fills the index there is nothing to read: that poll notifies.
-      const filled = await Promise.all(
-        (["individual_appointments", "group_appointments"] as const).map((r) => store.due.fill(connectionKey, r)),
-      );
-      if (!filled.some(Boolean)) continue;
+      if (!(await this.#indexed(connectionKey))) continue;
       for (const w of workflows) {
         try {
           next = Math.min(next, await this.#fire(connectionKey, w, now));

@@ -78,18 +78,13 @@ export function TriggerPanel({
             <SchemaForm
               schema={trigger.inputSchema ?? {}}
               value={Object.fromEntries(
-                Object.keys(options).map((k) => [k, (def.trigger as Record<string, unknown>)[k]] as const),
+                Object.keys(options).map((k) => [k, optionsOf(def.trigger, trigger)[k]] as const),
               )}
-              onChange={(v) => {
-                // Options left empty are dropped, not stored as undefined keys.
-                const next: Record<string, unknown> = { ...def.trigger };
-                for (const k of Object.keys(options)) delete next[k];
-                onChange({ ...(next as WorkflowDefinition["trigger"]), ...v });
-              }}
+              onChange={(v) => onChange(withOptions(def.trigger, trigger, v, Object.keys(options)))}
               onFocusTarget={onFocusTarget}
               issues={Object.fromEntries(
                 Object.keys(options)
-                  .map((k) => [k, issuesAt(`trigger.${k}`)] as const)
+                  .map((k) => [k, issuesAt(`${optionsPath(trigger)}${k}`)] as const)
                   .filter(([, v]) => v.length > 0),
               )}
               connection={def.trigger.connection ?? "default"}
@@ -112,4 +107,28 @@ export function TriggerPanel({
       )}
     </section>
   );
+}
+
+type TriggerDraft = WorkflowDefinition["trigger"];
+
+/**
+ * Where a trigger's options live in the definition: a built-in trigger's (schedule: cron,
+ * timezone) on the trigger itself, a catalogue trigger's (before, practitioners, …) under `options`.
+ */
+function optionsOf(t: TriggerDraft, trigger: { builtin?: boolean }): Record<string, unknown> {
+  return trigger.builtin ? (t as Record<string, unknown>) : (t.options ?? {});
+}
+
+const optionsPath = (trigger: { builtin?: boolean }) => (trigger.builtin ? "trigger." : "trigger.options.");
+
+/** The trigger with its options replaced by `v` (options left empty are dropped, not kept as undefined keys). */
+function withOptions(t: TriggerDraft, trigger: { builtin?: boolean }, v: Record<string, unknown>, keys: string[]) {
+  const set = Object.fromEntries(Object.entries(v).filter(([, x]) => x !== undefined));
+  if (trigger.builtin) {
+    const next: Record<string, unknown> = { ...t };
+    for (const k of keys) delete next[k];
+    return { ...(next as TriggerDraft), ...set };
+  }
+  const { options: _, ...rest } = t;
+  return Object.keys(set).length > 0 ? { ...rest, options: set } : rest;
 }

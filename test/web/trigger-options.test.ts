@@ -1,0 +1,66 @@
+/**
+ * A catalogue trigger's options set in the editor are saved where the engine reads them
+ * (`trigger.options`), not beside the trigger's key (where a built-in trigger's cron lives and a
+ * catalogue trigger's option is refused as unknown): a reminder 24 hours before an appointment.
+ */
+import assert from "node:assert/strict";
+import { after, before, describe, test } from "node:test";
+import type { Browser } from "playwright-core";
+import { PASSWORD, type Stack, startStack } from "../server/harness.ts";
+import { browserSkip, launchBrowser } from "../support/browser.ts";
+import { ensureUiBuilt } from "./stack.ts";
+
+describe("trigger options in Chromium", { skip: browserSkip() }, () => {
+  let stack: Stack;
+  let browser: Browser;
+
+  before(async () => {
+    ensureUiBuilt();
+    stack = await startStack({ engine: true });
+    const cookie = await stack.login();
+    const add = await stack.call("POST", "/api/connections", {
+      cookie,
+      headers: { "x-cliniko-flow": "1" },
+      body: { name: "clinic", apiKey: stack.sandbox.apiKey, email: "ops@clinic.test", baseUrl: stack.sandbox.baseUrl },
+    });
+    assert.equal(add.status, 201, add.text);
+    browser = await launchBrowser();
+  });
+  after(async () => {
+    await browser?.close();
+    await stack?.stop();
+  });
+
+  test("a reminder's `before` is saved under trigger.options and switched on", async () => {
+    const page = await browser.newPage({ viewport: { width: 1280, height: 1000 } });
+    page.setDefaultTimeout(15_000);
+    await page.goto(stack.url);
+    await page.getByLabel("Password").fill(PASSWORD);
+    await page.getByRole("button", { name: "Sign in" }).click();
+    await page.getByRole("link", { name: "Workflows" }).waitFor();
+    await page.goto(`${stack.url}/#/workflows/new`);
+    await page.getByLabel("Workflow name").fill("Class reminder");
+    await page.getByLabel("Trigger", { exact: true }).fill("reminder");
+    await page.getByRole("button", { name: "Before Appointment (Reminder)", exact: true }).click();
+    await page.locator('[name="before"]').fill("24h");
+    await page.getByRole("button", { name: "+ Add a step" }).click();
+    await page.getByLabel("Add a step").fill("filter");
+    await page.locator(".picker-panel button").first().click();
+    await page
+      .getByRole("region", { name: /^Step 1/ })
+      .locator('[name="condition"]')
+      .fill("true");
+    await page.getByRole("button", { name: "Save and activate" }).click();
+    await page
+      .getByText("Saved and active")
+      .waitFor()
+      .catch(async (err: Error) => {
+        throw new Error(`${err.message}\n${await page.locator("main").innerText()}`);
+      });
+    const stored = await stack.store.workflows.find("Class reminder");
+    const trigger = (stored!.definition as { trigger: Record<string, unknown> }).trigger;
+    assert.deepEqual(trigger.options, { before: "24h" });
+    assert.equal(trigger.before, undefined);
+    await page.close();
+  });
+});
