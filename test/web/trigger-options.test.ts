@@ -51,12 +51,7 @@ describe("trigger options in Chromium", { skip: browserSkip() }, () => {
       .locator('[name="condition"]')
       .fill("true");
     await page.getByRole("button", { name: "Save and activate" }).click();
-    await page
-      .getByText("Saved and active")
-      .waitFor()
-      .catch(async (err: Error) => {
-        throw new Error(`${err.message}\n${await page.locator("main").innerText()}`);
-      });
+    await page.getByText("Saved and active").waitFor();
     const stored = await stack.store.workflows.find("Class reminder");
     const trigger = (stored!.definition as { trigger: Record<string, unknown> }).trigger;
     assert.deepEqual(trigger.options, { before: "24h" });
