@@ -2,8 +2,8 @@
  * The due event: the appointment (or class attendee) as read at due time, with its `<name>_id`
  * fields, plus what a reminder needs without another step: the patient, the names of the
  * practitioner, the appointment type and the business, the due time, the start and end as readable
- * text in the business's time zone, and one mobile number. Reads go through the connection's client (so they count in the key's budget)
- * and are cached per connection for a few minutes.
+ * text in the business's time zone, and one mobile number. Reads go through the connection's
+ * client (so they count in the key's budget) and are cached per connection for a few minutes.
  */
 import { withLinkIds } from "../../catalog/links.ts";
 import { ClinikoNotFoundError } from "../../cliniko/errors.ts";
