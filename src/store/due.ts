@@ -161,22 +161,15 @@ export class DueStore {
     from: string,
     to: string,
   ): Promise<DueItem[]> {
-    const individual = await this.#db
+    const rows = await this.#db
       .selectFrom("due_index")
       .selectAll()
       .where("connection_key", "=", connectionKey)
-      .where("resource", "=", INDIVIDUAL)
       .where(column, ">=", from)
       .where(column, "<", to)
       .execute();
-    const groups = await this.#db
-      .selectFrom("due_index")
-      .selectAll()
-      .where("connection_key", "=", connectionKey)
-      .where("resource", "=", GROUP)
-      .where(column, ">=", from)
-      .where(column, "<", to)
-      .execute();
+    const individual = rows.filter((r) => r.resource === INDIVIDUAL);
+    const groups = rows.filter((r) => r.resource === GROUP);
     const items = [...individual.map(individualItem), ...(await this.#attendeesOf(connectionKey, groups))];
     return items.sort((a, b) => (a[column] < b[column] ? -1 : a[column] > b[column] ? 1 : 0));
   }

@@ -5,26 +5,24 @@
  */
 import assert from "node:assert/strict";
 import { after, before, describe, test } from "node:test";
-import type { Browser } from "playwright-core";
-import { PASSWORD, type Stack, startStack } from "../server/harness.ts";
-import { browserSkip, launchBrowser } from "../support/browser.ts";
-import { ensureUiBuilt } from "./stack.ts";
+import type { Browser, Page } from "playwright-core";
+import type { Stack } from "../server/harness.ts";
+import { browserSkip } from "../support/browser.ts";
+import { openBrowserStack, signIn } from "./stack.ts";
 
 describe("trigger options in Chromium", { skip: browserSkip() }, () => {
   let stack: Stack;
   let browser: Browser;
+  let page: Page;
 
   before(async () => {
-    ensureUiBuilt();
-    stack = await startStack({ engine: true });
-    const cookie = await stack.login();
+    ({ stack, browser, page } = await openBrowserStack({ engine: true }));
     const add = await stack.call("POST", "/api/connections", {
-      cookie,
+      cookie: await stack.login(),
       headers: { "x-cliniko-flow": "1" },
       body: { name: "clinic", apiKey: stack.sandbox.apiKey, email: "ops@clinic.test", baseUrl: stack.sandbox.baseUrl },
     });
     assert.equal(add.status, 201, add.text);
-    browser = await launchBrowser();
   });
   after(async () => {
     await browser?.close();
@@ -32,12 +30,7 @@ describe("trigger options in Chromium", { skip: browserSkip() }, () => {
   });
 
   test("a reminder's `before` is saved under trigger.options and switched on", async () => {
-    const page = await browser.newPage({ viewport: { width: 1280, height: 1000 } });
-    page.setDefaultTimeout(15_000);
-    await page.goto(stack.url);
-    await page.getByLabel("Password").fill(PASSWORD);
-    await page.getByRole("button", { name: "Sign in" }).click();
-    await page.getByRole("link", { name: "Workflows" }).waitFor();
+    await signIn(page, stack.url);
     await page.goto(`${stack.url}/#/workflows/new`);
     await page.getByLabel("Workflow name").fill("Class reminder");
     await page.getByLabel("Trigger", { exact: true }).fill("reminder");
@@ -56,6 +49,5 @@ describe("trigger options in Chromium", { skip: browserSkip() }, () => {
     const trigger = (stored!.definition as { trigger: Record<string, unknown> }).trigger;
     assert.deepEqual(trigger.options, { before: "24h" });
     assert.equal(trigger.before, undefined);
-    await page.close();
   });
 });

@@ -7,12 +7,10 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
 import { startService } from "../../../src/engine/service.ts";
-import type { RunRecord, StoredWorkflow } from "../../../src/store/index.ts";
 import { type Harness, onEveryDatabase, sleep, workflow } from "../helpers.ts";
+import { assertOnTime, at, runsOf, waitFor } from "./support.ts";
 
 let h: Harness;
-
-const at = (ms: number) => new Date(Math.floor(ms / 1000) * 1000).toISOString().replace(".000Z", "Z");
 
 /** A small clinic in the sandbox: one business in Sydney, a practitioner, a type, patients by reminder preference. */
 function clinic() {
@@ -57,28 +55,6 @@ function clinic() {
       ...extra,
     });
   return { business, practitioner, type, patient, book };
-}
-
-async function runsOf(w: StoredWorkflow): Promise<RunRecord[]> {
-  return (await h.store.runs.list({ workflowId: w.id })).reverse();
-}
-
-/** Each run queued at or after its due time and within 60 s of it. */
-function assertOnTime(runs: RunRecord[]) {
-  for (const r of runs) {
-    const due = Date.parse((r.triggerPayload as { due_at: string }).due_at);
-    const queued = Date.parse(r.createdAt);
-    assert.ok(queued >= due - 1000, `${r.eventKey} queued ${queued - due} ms before its due time`);
-    assert.ok(queued - due <= 60_000, `${r.eventKey} queued ${queued - due} ms after its due time`);
-  }
-}
-
-async function waitFor(check: () => Promise<boolean>, ms: number): Promise<void> {
-  const end = Date.now() + ms;
-  while (Date.now() < end) {
-    if (await check()) return;
-    await sleep(250);
-  }
 }
 
 const scenario = async () => {
@@ -127,15 +103,18 @@ const scenario = async () => {
     const now = at(Date.now());
     const lastMinute = book(sms.id, Date.now() + 70_000, 30, { created_at: now, updated_at: now });
     // The moved appointment fires for its first time (T0+8s), then is moved and fires for the new one.
-    await waitFor(async () => (await runsOf(reminders)).some((r) => r.eventKey.startsWith(`${moved.id}@`)), 30_000);
+    await waitFor(async () => (await runsOf(h, reminders)).some((r) => r.eventKey.startsWith(`${moved.id}@`)), 30_000);
     const newStart = at(Date.now() + 2 * M + 6000);
     await client
       .resource("individual_appointments")
       .update(moved.id, { starts_at: newStart, ends_at: at(Date.parse(newStart) + 30 * M) });
-    await waitFor(async () => (await runsOf(reminders)).length >= 4 && (await runsOf(recalls)).length >= 1, 45_000);
+    await waitFor(
+      async () => (await runsOf(h, reminders)).length >= 4 && (await runsOf(h, recalls)).length >= 1,
+      45_000,
+    );
     await sleep(3000); // anything else that would (wrongly) fire has had time to
 
-    const r = await runsOf(reminders);
+    const r = await runsOf(h, reminders);
     const iso = (ms: number) => new Date(ms).toISOString();
     assert.deepEqual(
       r.map((x) => x.eventKey).sort(),
@@ -166,7 +145,7 @@ const scenario = async () => {
     assert.equal(event.patient_id, sms.id);
     assert.match(String(event.starts_at_local), /^\w+day \d+ \w+ \d{4}, \d+:\d\d [ap]m$/);
 
-    const f = await runsOf(followUps);
+    const f = await runsOf(h, followUps);
     const endKey = (a: { id: string; ends_at?: unknown }) =>
       `${a.id}@${new Date(Date.parse(a.ends_at as string)).toISOString()}`;
     assert.deepEqual(
@@ -177,14 +156,14 @@ const scenario = async () => {
     assert.ok(!f.some((x) => x.eventKey.startsWith(`${endedNoShow.id}@`)));
     assertOnTime(f);
 
-    const rc = await runsOf(recalls);
+    const rc = await runsOf(h, recalls);
     assert.deepEqual(
       rc.map((x) => x.eventKey),
       [`${recallNothingBooked.id}@${lastVisit.id}`],
       "a recall for the patient with nothing booked, not for the one rebooked",
     );
     assertOnTime(rc);
-    assert.equal((await runsOf(otherBusiness)).length, 0, "the businesses option keeps other businesses out");
+    assert.equal((await runsOf(h, otherBusiness)).length, 0, "the businesses option keeps other businesses out");
   } finally {
     await service.stop();
   }

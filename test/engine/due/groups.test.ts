@@ -10,12 +10,11 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
 import { startService } from "../../../src/engine/service.ts";
-import type { RunRecord, StoredWorkflow } from "../../../src/store/index.ts";
 import { type Harness, onEveryDatabase, sleep, workflow } from "../helpers.ts";
+import { assertOnTime, at, runsOf, waitFor } from "./support.ts";
 
 let h: Harness;
 
-const at = (ms: number) => new Date(Math.floor(ms / 1000) * 1000).toISOString().replace(".000Z", "Z");
 const iso = (v: unknown) => new Date(Date.parse(v as string)).toISOString();
 
 function clinic() {
@@ -77,28 +76,6 @@ function clinic() {
   return { practitioner, patient, klass, attend, appointment };
 }
 
-async function runsOf(w: StoredWorkflow): Promise<RunRecord[]> {
-  return (await h.store.runs.list({ workflowId: w.id })).reverse();
-}
-
-async function waitFor(check: () => Promise<boolean>, ms: number): Promise<void> {
-  const end = Date.now() + ms;
-  while (Date.now() < end) {
-    if (await check()) return;
-    await sleep(250);
-  }
-}
-
-/** Each run queued at or after its due time and within 60 s of it. */
-function assertOnTime(runs: RunRecord[]) {
-  for (const r of runs) {
-    const due = Date.parse((r.triggerPayload as { due_at: string }).due_at);
-    const queued = Date.parse(r.createdAt);
-    assert.ok(queued >= due - 1000, `${r.eventKey} queued ${queued - due} ms before its due time`);
-    assert.ok(queued - due <= 60_000, `${r.eventKey} queued ${queued - due} ms after its due time`);
-  }
-}
-
 const scenario = async () => {
   const { practitioner, patient, klass, attend, appointment } = clinic();
   const ada = patient("Ada", "0412345678");
@@ -157,15 +134,15 @@ const scenario = async () => {
     const lastMinute = attend(later.id, edith.id, { created_at: now, updated_at: now });
     // The moved class fires for its first time, is moved, and fires for its new time.
     const firstKey = `attendee:${maryMoved.id}@${iso(movedFirst)}`;
-    await waitFor(async () => (await runsOf(reminders)).some((r) => r.eventKey === firstKey), 40_000);
+    await waitFor(async () => (await runsOf(h, reminders)).some((r) => r.eventKey === firstKey), 40_000);
     const newStart = at(Date.now() + 2 * M + 6000);
     await client
       .resource("group_appointments")
       .update(moved.id, { starts_at: newStart, ends_at: at(Date.parse(newStart) + 30 * M) });
-    await waitFor(async () => (await runsOf(reminders)).length >= 6, 45_000);
+    await waitFor(async () => (await runsOf(h, reminders)).length >= 6, 45_000);
     await sleep(3000); // anything else that would (wrongly) fire has had time to
 
-    const r = await runsOf(reminders);
+    const r = await runsOf(h, reminders);
     const key = (a: { id: string }, startsAt: unknown) => `attendee:${a.id}@${iso(startsAt)}`;
     assert.deepEqual(
       r.map((x) => x.eventKey).sort(),
@@ -205,8 +182,8 @@ const scenario = async () => {
     assert.equal(single_.kind, "appointment");
     assert.equal(single_.group_appointment_id, null);
 
-    await waitFor(async () => (await runsOf(recalls)).length >= 1, 30_000);
-    const f = await runsOf(followUps);
+    await waitFor(async () => (await runsOf(h, recalls)).length >= 1, 30_000);
+    const f = await runsOf(h, followUps);
     const endKey = (a: { id: string }) => `attendee:${a.id}@${iso(ended.ends_at)}`;
     assert.deepEqual(
       f.map((x) => x.eventKey).sort(),
@@ -215,13 +192,13 @@ const scenario = async () => {
     );
     assert.ok(!f.some((x) => x.eventKey.includes(endedNoShow.id)));
     assertOnTime(f);
-    const rc = await runsOf(recalls);
+    const rc = await runsOf(h, recalls);
     assert.deepEqual(
       rc.map((x) => x.eventKey),
       [`${alan.id}@attendee:${recallAlan.id}`],
       "a recall after a class with nothing booked, not for the patient booked into a later class",
     );
-    assert.equal((await runsOf(otherPractitioner)).length, 0, "the practitioners option reads the class's");
+    assert.equal((await runsOf(h, otherPractitioner)).length, 0, "the practitioners option reads the class's");
   } finally {
     await service.stop();
   }

@@ -9,10 +9,9 @@ import { test } from "node:test";
 import { DueScheduler } from "../../../src/engine/due/scheduler.ts";
 import { runOnce } from "../../../src/engine/once.ts";
 import { type Harness, onEveryDatabase, sleep, workflow } from "../helpers.ts";
+import { at } from "./support.ts";
 
 let h: Harness;
-
-const at = (ms: number) => new Date(Math.floor(ms / 1000) * 1000).toISOString().replace(".000Z", "Z");
 
 onEveryDatabase(
   "run --once with a due trigger",
