@@ -15,7 +15,7 @@ import { runOnce } from "../../src/engine/once.ts";
 import { startService } from "../../src/engine/service.ts";
 import { loadWorkflowFile } from "../../src/engine/workflow.ts";
 import { dateIn, zonedToUtc } from "../../src/expressions/zone.ts";
-import { type Harness, harness, sleep } from "../engine/helpers.ts";
+import { type Harness, harness, nextSecond, sleep } from "../engine/helpers.ts";
 import type { FakeVendor } from "./fake-vendor.ts";
 import {
   HUBSPOT_TOKEN,
@@ -119,6 +119,12 @@ const once = (file: string) =>
     runner: { logger, retry: { attempts: 2, backoffMs: 20 } },
   });
 
+/** Switches a template on: its first poll only records what is already there. */
+async function switchOn(file: string) {
+  await nextSecond();
+  return once(file);
+}
+
 /** No secret in the run, its steps (inputs, outputs, errors) or the log. */
 async function assertNoSecrets(runIds: number[]) {
   for (const id of runIds) {
@@ -129,7 +135,7 @@ async function assertNoSecrets(runIds: number[]) {
 }
 
 test("new patient → welcome email: one message per new patient, text and HTML", async () => {
-  assert.equal((await once("apps-new-patient-welcome-email.yaml")).queued, 0);
+  assert.equal((await switchOn("apps-new-patient-welcome-email.yaml")).queued, 0);
   const p = h.sandbox.control.create("patients", {
     first_name: "Wren",
     last_name: "Welcome",
@@ -149,7 +155,7 @@ test("new patient → welcome email: one message per new patient, text and HTML"
 });
 
 test("cancelled appointment → one Slack message to #front-desk", async () => {
-  await once("apps-cancelled-appointment-slack.yaml");
+  await switchOn("apps-cancelled-appointment-slack.yaml");
   const appt = h.sandbox.store
     .rows("individual_appointments")
     .find((a) => a.cancelled_at == null && a.archived_at == null)!;
@@ -167,7 +173,7 @@ test("cancelled appointment → one Slack message to #front-desk", async () => {
 });
 
 test("did not arrive → one SMS to the patient's mobile with the rebooking link; a Twilio 503 is retried", async () => {
-  await once("apps-did-not-arrive-sms.yaml");
+  await switchOn("apps-did-not-arrive-sms.yaml");
   type Phone = { phone_type: string; number: string; normalized_number: string | null };
   const mobileOf = (patientId: unknown) => {
     const p = h.sandbox.store.rows("patients").find((r) => r.id === patientId);
@@ -200,7 +206,7 @@ test("did not arrive → one SMS to the patient's mobile with the rebooking link
 });
 
 test("new patient → HubSpot contact", async () => {
-  await once("apps-new-patient-hubspot.yaml");
+  await switchOn("apps-new-patient-hubspot.yaml");
   h.sandbox.control.create("patients", {
     first_name: "Hana",
     last_name: "Hub",
@@ -217,7 +223,7 @@ test("new patient → HubSpot contact", async () => {
 });
 
 test("new patient who accepted email marketing → Mailchimp member; a 404 fails the run with Mailchimp's message", async () => {
-  await once("apps-new-patient-mailchimp.yaml");
+  await switchOn("apps-new-patient-mailchimp.yaml");
   h.sandbox.control.create("patients", {
     first_name: "No",
     last_name: "Consent",
@@ -254,7 +260,7 @@ test("new patient who accepted email marketing → Mailchimp member; a 404 fails
 test("new invoice → one row in the invoice log, each value under its header; the key never in the run", async () => {
   // Columns in another order than the template names them, and one the template leaves empty.
   sheets.tabs.set("Invoices", [["Cliniko ID", "Invoice", "Notes", "Total", "Issued", "Status"]]);
-  await once("apps-new-invoice-sheets.yaml");
+  await switchOn("apps-new-invoice-sheets.yaml");
   const inv = h.sandbox.control.create("invoices", { deleted_at: null, number: 4242 });
   const s = await once("apps-new-invoice-sheets.yaml");
   assert.deepEqual(
@@ -330,7 +336,7 @@ test("daily schedule → one email to each practitioner with appointments today 
 });
 
 test("first appointment booked → one welcome pack by email with when, who and where; a second booking sends none", async () => {
-  await once("apps-first-appointment-welcome.yaml");
+  await switchOn("apps-first-appointment-welcome.yaml");
   const store = h.sandbox.store;
   const business = store.rows("businesses")[0]!;
   const practitioner = store.rows("practitioners").find((p) => p.active)!;

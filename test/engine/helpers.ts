@@ -138,6 +138,14 @@ export async function receiver(
 
 export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
+/**
+ * Waits into the next wall-clock second. Cliniko stamps changes to the second and a workflow
+ * switched on fires for changes in its activation's own second (so none after it is missed); a
+ * test that switches a workflow on right after another test created a record must start a new
+ * second first, or that record counts as new for it.
+ */
+export const nextSecond = () => sleep(1005 - (Date.now() % 1000));
+
 let databases = 0;
 
 /** A new, empty database on the PostgreSQL server at `serverUrl` (one per test: no state leaks). */
