@@ -1,15 +1,11 @@
 import assert from "node:assert/strict";
-import { mkdtempSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
-import { after, before, describe, test } from "node:test";
+import { test } from "node:test";
 import SqliteDatabase from "better-sqlite3";
 import { Kysely, SqliteDialect, sql } from "kysely";
 import { GroupCommit } from "../../src/store/group-commit.ts";
-import { openStore, type Store } from "../../src/store/index.ts";
 import { LeaseLostError } from "../../src/store/runs.ts";
 import type { Database } from "../../src/store/schema.ts";
-import { type PostgresServer, postgresSkip, startPostgres } from "../support/postgres.ts";
+import { onEveryStore } from "./on-every-store.ts";
 
 test("writes made in the same turn share one commit, and each settles only once committed", async () => {
   const sqlite = new SqliteDatabase(":memory:");
@@ -66,89 +62,66 @@ test("a shared commit that fails does not fail the writes that commit on their o
   await db.destroy();
 });
 
-const pgSkip = postgresSkip();
+onEveryStore("group commit of run writes", (ctx) => {
+  test("a write that fails in a shared commit fails alone: a lost lease or a bad row writes nothing, the others commit", async () => {
+    const w = await ctx.store.workflows.save("group", { name: "group" });
+    const queue = (eventKey: string, workflowId = w.id) =>
+      ctx.store.runs.enqueue({ workflowId, workflowVersion: 1, triggerKey: "t", eventKey, payload: { eventKey } });
+    const [a, b] = [await queue("a"), await queue("b")];
+    const claim = async (id: number, owner: string) =>
+      (await ctx.store.runs.claimLease((await ctx.store.runs.find(id))!, owner, 60_000))!;
+    const leaseA = await claim(a, "one:1:x");
+    const stale = await claim(b, "one:1:x");
+    // Another worker takes b over (its lease ran out): the first worker's lease on b is stale.
+    await ctx.store.database.db.updateTable("runs").set({ lease_until: "2000-01-01T00:00:00.000Z" }).execute();
+    await claim(b, "two:2:x");
 
-for (const dialect of ["sqlite", "postgres"] as const) {
-  describe(`group commit of run writes on ${dialect}`, { skip: dialect === "postgres" ? pgSkip : false }, () => {
-    let dir: string;
-    let pg: PostgresServer | undefined;
-    let store: Store;
-    before(async () => {
-      dir = mkdtempSync(join(tmpdir(), "cf-group-"));
-      if (dialect === "postgres") pg = await startPostgres();
-      store = await openStore({
-        env: {
-          DATABASE_URL: pg ? pg.url : `sqlite:${join(dir, "flow.db")}`,
-          CLINIKO_FLOW_DATA_DIR: join(dir, "data"),
-        },
-      });
-    });
-    after(async () => {
-      await store?.close();
-      await pg?.stop();
-      rmSync(dir, { recursive: true, force: true });
-    });
-
-    test("a write that fails in a shared commit fails alone: a lost lease or a bad row writes nothing, the others commit", async () => {
-      const w = await store.workflows.save("group", { name: "group" });
-      const queue = (eventKey: string, workflowId = w.id) =>
-        store.runs.enqueue({ workflowId, workflowVersion: 1, triggerKey: "t", eventKey, payload: { eventKey } });
-      const [a, b] = [await queue("a"), await queue("b")];
-      const claim = async (id: number, owner: string) =>
-        (await store.runs.claimLease((await store.runs.find(id))!, owner, 60_000))!;
-      const leaseA = await claim(a, "one:1:x");
-      const stale = await claim(b, "one:1:x");
-      // Another worker takes b over (its lease ran out): the first worker's lease on b is stale.
-      await store.database.db.updateTable("runs").set({ lease_until: "2000-01-01T00:00:00.000Z" }).execute();
-      await claim(b, "two:2:x");
-
-      const results = await Promise.allSettled([
-        store.runs.fenced(leaseA, (r) => r.finish(a, "succeeded", null)),
-        store.runs.fenced(stale, async (r) => {
-          await r.finishStep(
-            b,
-            "s",
-            { status: "succeeded", output: 1 },
-            { seq: 0, input: null, attempts: 1, startedAt: "x" },
-          );
-          await r.finish(b, "failed", "written by a worker that lost the run");
-        }),
-        queue("c"),
-        queue("bad", 999_999), // no such workflow: a foreign-key error inside the shared transaction
-        queue("d"),
-      ]);
-      assert.deepEqual(
-        results.map((r) => r.status),
-        ["fulfilled", "rejected", "fulfilled", "rejected", "fulfilled"],
-      );
-      assert.ok((results[1] as PromiseRejectedResult).reason instanceof LeaseLostError);
-      assert.equal((await store.runs.find(a))!.status, "succeeded");
-      assert.equal((await store.runs.find(b))!.status, "running", "the stale worker wrote nothing");
-      assert.deepEqual(await store.runs.steps(b), []);
-      const keys = (await store.runs.list({ workflowId: w.id })).map((r) => r.eventKey).sort();
-      assert.deepEqual(keys, ["a", "b", "c", "d"]);
-    });
-
-    test("a claim's lease fences the run's writes: a later claim by another worker makes them fail", async () => {
-      const w = await store.workflows.save("claim lease", { name: "claim lease" });
-      const id = await store.runs.enqueue({
-        workflowId: w.id,
-        workflowVersion: 1,
-        triggerKey: "t",
-        eventKey: "k",
-        payload: {},
-      });
-      const seen = (await store.runs.find(id))!;
-      const lease = await store.runs.claimLease(seen, "one:1:x", 60_000);
-      assert.equal(lease?.token, seen.leaseToken + 1, "the claim hands over its new token");
-      assert.equal(await store.runs.claimLease(seen, "two:2:x", 60_000), undefined, "compare-and-set");
-      assert.equal(await store.runs.heartbeat(lease!), true);
-      await store.database.db.updateTable("runs").set({ lease_until: "2000-01-01T00:00:00.000Z" }).execute();
-      assert.ok(await store.runs.claimLease((await store.runs.find(id))!, "two:2:x", 60_000));
-      await assert.rejects(
-        store.runs.fenced(lease!, (r) => r.finish(id, "succeeded", null)),
-        LeaseLostError,
-      );
-    });
+    const results = await Promise.allSettled([
+      ctx.store.runs.fenced(leaseA, (r) => r.finish(a, "succeeded", null)),
+      ctx.store.runs.fenced(stale, async (r) => {
+        await r.finishStep(
+          b,
+          "s",
+          { status: "succeeded", output: 1 },
+          { seq: 0, input: null, attempts: 1, startedAt: "x" },
+        );
+        await r.finish(b, "failed", "written by a worker that lost the run");
+      }),
+      queue("c"),
+      queue("bad", 999_999), // no such workflow: a foreign-key error inside the shared transaction
+      queue("d"),
+    ]);
+    assert.deepEqual(
+      results.map((r) => r.status),
+      ["fulfilled", "rejected", "fulfilled", "rejected", "fulfilled"],
+    );
+    assert.ok((results[1] as PromiseRejectedResult).reason instanceof LeaseLostError);
+    assert.equal((await ctx.store.runs.find(a))!.status, "succeeded");
+    assert.equal((await ctx.store.runs.find(b))!.status, "running", "the stale worker wrote nothing");
+    assert.deepEqual(await ctx.store.runs.steps(b), []);
+    const keys = (await ctx.store.runs.list({ workflowId: w.id })).map((r) => r.eventKey).sort();
+    assert.deepEqual(keys, ["a", "b", "c", "d"]);
   });
-}
+
+  test("a claim's lease fences the run's writes: a later claim by another worker makes them fail", async () => {
+    const w = await ctx.store.workflows.save("claim lease", { name: "claim lease" });
+    const id = await ctx.store.runs.enqueue({
+      workflowId: w.id,
+      workflowVersion: 1,
+      triggerKey: "t",
+      eventKey: "k",
+      payload: {},
+    });
+    const seen = (await ctx.store.runs.find(id))!;
+    const lease = await ctx.store.runs.claimLease(seen, "one:1:x", 60_000);
+    assert.equal(lease?.token, seen.leaseToken + 1, "the claim hands over its new token");
+    assert.equal(await ctx.store.runs.claimLease(seen, "two:2:x", 60_000), undefined, "compare-and-set");
+    assert.equal(await ctx.store.runs.heartbeat(lease!), true);
+    await ctx.store.database.db.updateTable("runs").set({ lease_until: "2000-01-01T00:00:00.000Z" }).execute();
+    assert.ok(await ctx.store.runs.claimLease((await ctx.store.runs.find(id))!, "two:2:x", 60_000));
+    await assert.rejects(
+      ctx.store.runs.fenced(lease!, (r) => r.finish(id, "succeeded", null)),
+      LeaseLostError,
+    );
+  });
+});
