@@ -16,7 +16,7 @@
  */
 import jsonata from "jsonata";
 import { triggers } from "../catalog/index.ts";
-import { fieldLabel } from "../cliniko/labels.ts";
+import { fieldTitle } from "../cliniko/labels.ts";
 import type { ConnectionKind } from "../connection-kinds.ts";
 import { expressionsIn } from "../expressions/template.ts";
 import { isStepKind, stepKind } from "../steps/registry.ts";
@@ -139,7 +139,7 @@ export async function activationIssues(w: WorkflowDefinition, ctx: ActivationCon
     const schema = kind.inputSchema as { required?: string[]; properties?: Record<string, { title?: string }> };
     for (const field of schema.required ?? []) {
       if (blank(input[field])) {
-        const label = schema.properties?.[field]?.title ?? fieldLabel(field);
+        const label = fieldTitle(field, schema.properties?.[field]);
         issues.push({ path: `${path}.input.${field}`, message: `${label} is required` });
       }
     }

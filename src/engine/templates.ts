@@ -1,8 +1,9 @@
 /**
  * The templates gallery: every workflow file in `examples/` is a ready workflow a clinic can start
  * from (`workflows import --template NAME`, the web gallery). A file joins by being there: its
- * `name` is the template's title, its `description` the one-line summary, and the comment lines at
- * its top are the setup notes (which `FLOW_*` settings it reads, what to change).
+ * `name` is the template's title, its `description` the one-line summary (else the notes' first
+ * sentence, whole), and the comment lines at its top are the setup notes (which `FLOW_*`
+ * settings it reads, what to change).
  */
 import { existsSync, readdirSync, readFileSync } from "node:fs";
 import { basename, join } from "node:path";
@@ -37,6 +38,15 @@ const files = (dir: string) =>
         .sort()
     : [];
 
+/**
+ * The first sentence of the notes, whole: a comment line ends where the file wraps, not where
+ * the sentence does, so a line alone would stop mid-sentence.
+ */
+export function firstSentence(text: string): string {
+  const m = /^.*?[.!?](?=\s|$)/s.exec(text);
+  return (m ? m[0] : text).trim();
+}
+
 function infoOf(dir: string, file: string): TemplateInfo {
   const text = readFileSync(join(dir, file), "utf8");
   const definition = loadWorkflowFile(join(dir, file));
@@ -45,11 +55,12 @@ function infoOf(dir: string, file: string): TemplateInfo {
     if (!line.startsWith("#")) break;
     notes.push(line.replace(/^#\s?/, ""));
   }
+  const joined = notes.join(" ").trim();
   return {
     name: basename(file).replace(/\.ya?ml$/, ""),
     title: definition.name,
-    description: definition.description ?? notes[0] ?? "",
-    notes: notes.join(" ").trim(),
+    description: definition.description ?? firstSentence(joined),
+    notes: joined,
     trigger: definition.trigger.key,
     settings: [...new Set([...text.matchAll(/env\.(FLOW_[A-Z0-9_]+)/g)].map((m) => m[1]!))].sort(),
   };

@@ -48,6 +48,8 @@ test("the gallery lists every example, at least ten, each with a title and descr
   assert.equal(gallery.length, files.length, "every file in examples/ joins the gallery");
   for (const t of gallery) {
     assert.ok(t.title && t.description, `${t.name} has a title and a description`);
+    // Whole sentences: a description taken from the notes is never cut where a comment line wraps.
+    assert.match(t.description, /[.!?]$/, `${t.name}'s description ends a sentence`);
     if (t.name.startsWith("apps-")) continue; // they need app connections: test/apps runs them
     const { definition } = loadTemplate(t.name, { dir, connection: "clinic" });
     // Once the settings it says it reads are set (and only those), it passes.

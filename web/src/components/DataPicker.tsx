@@ -80,7 +80,7 @@ export function DataPicker({
 }) {
   const [open, setOpen] = useState(true);
   return (
-    <aside className={`card data-picker dock${open ? "" : " collapsed"}`} aria-label="Data from earlier steps">
+    <aside className={`card data-picker${open ? "" : " collapsed"}`} aria-label="Data from earlier steps">
       <div className="card-head">
         <h2>Data</h2>
         <button type="button" className="link-button small" aria-expanded={open} onClick={() => setOpen(!open)}>

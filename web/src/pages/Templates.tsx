@@ -35,6 +35,13 @@ export function TemplateGallery() {
           <article className="card" key={t.name} aria-label={t.title}>
             <h3>{t.title}</h3>
             <p className="small">{t.description}</p>
+            {/* The setup notes say more than the summary: what it checks, what to set. */}
+            {t.notes && t.notes !== t.description && (
+              <details className="small">
+                <summary>How it works</summary>
+                <p>{t.notes}</p>
+              </details>
+            )}
             {t.settings.length > 0 && (
               <p className="small muted">
                 Needs{" "}
