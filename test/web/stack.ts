@@ -11,6 +11,26 @@ import { launchBrowser } from "../support/browser.ts";
 /** Where the suites' screenshots go. */
 export const OUT = join(import.meta.dirname, "../../test-output/e2e");
 
+/**
+ * The widths every newcomer journey runs at: a tablet (the top bar, the data panel a narrow
+ * column) and a desktop (the sidebar). Suites loop over this list rather than copy a test.
+ */
+export const WIDTHS = [768, 1280] as const;
+
+/** A fresh page `width` px wide, as tall as such a screen usually is. */
+export async function openPage(browser: Browser, width: number): Promise<Page> {
+  const page = await browser.newPage({ viewport: { width, height: width < 1000 ? 1024 : 860 } });
+  page.setDefaultTimeout(15_000);
+  return page;
+}
+
+/** A page `width` px wide, signed in to the stack. */
+export async function signedInPage(browser: Browser, url: string, width: number): Promise<Page> {
+  const page = await openPage(browser, width);
+  await signIn(page, url);
+  return page;
+}
+
 /** Newest modification time under a folder (the UI's sources). */
 function newest(dir: string): number {
   return Math.max(
@@ -45,9 +65,7 @@ export async function openBrowserStack(options: Parameters<typeof startStack>[0]
   mkdirSync(OUT, { recursive: true });
   const stack = await startStack(options);
   const browser = await launchBrowser();
-  const page = await browser.newPage({ viewport: { width: 1280, height: 860 } });
-  page.setDefaultTimeout(15_000);
-  return { stack, browser, page };
+  return { stack, browser, page: await openPage(browser, 1280) };
 }
 
 /** Signs in with the stack's admin password and waits for the navigation. */
