@@ -78,7 +78,7 @@ export function FieldInput({
 
   // The key stays reachable on hover (it is what references and files use), never as the label.
   const label = (
-    <label htmlFor={id} title={name}>
+    <label htmlFor={id} id={`${id}-label`} title={name}>
       {fieldTitle(name, schema)}
       {required && (
         <span className="req" title="required">
@@ -96,6 +96,7 @@ export function FieldInput({
         {label}
         <RecordPicker
           id={id}
+          labelId={`${id}-label`}
           resource={pick.resource}
           connection={connection}
           multiple={pick.multiple}

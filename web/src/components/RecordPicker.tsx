@@ -8,6 +8,7 @@ import { api, type RecordChoice } from "../api.ts";
 
 export function RecordPicker({
   id,
+  labelId,
   resource,
   connection,
   multiple,
@@ -16,6 +17,8 @@ export function RecordPicker({
   invalid,
 }: {
   id: string;
+  /** The field's label: a list of checkboxes is a group, named by it (a label names no fieldset). */
+  labelId: string;
   resource: string;
   connection: string;
   multiple: boolean;
@@ -68,7 +71,7 @@ export function RecordPicker({
       </>
     );
   return (
-    <fieldset id={id} className="pick-list" {...invalid}>
+    <fieldset id={id} className="pick-list" aria-labelledby={labelId} {...invalid}>
       {all.map((c) => (
         <label key={c.id} className="row small">
           <input
