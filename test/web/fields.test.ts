@@ -8,7 +8,7 @@ import { after, before, describe, test } from "node:test";
 import type { Browser, Locator, Page } from "playwright-core";
 import type { Stack } from "../server/harness.ts";
 import { browserSkip } from "../support/browser.ts";
-import { openBrowserStack, signIn } from "./stack.ts";
+import { openBrowserStack, signedInPage, WIDTHS } from "./stack.ts";
 
 const skip = browserSkip();
 const TEXT = "Ring the patient before the end of the day; confirm the address, phone and next visit. "
@@ -22,7 +22,6 @@ describe("editor fields in Chromium", { skip }, () => {
 
   before(async () => {
     ({ stack, browser, page } = await openBrowserStack({ engine: true }));
-    await signIn(page, stack.url);
   });
   after(async () => {
     await browser?.close();
@@ -47,47 +46,51 @@ describe("editor fields in Chromium", { skip }, () => {
     return page.getByRole("region", { name: new RegExp(`^Step ${n}:`) });
   }
 
-  test("300 characters typed into Name, Cc, Html, Text and SMS body are all kept", async () => {
-    await page.goto(`${stack.url}/#/workflows/new`);
-    await page.getByLabel("Workflow name").fill("Long fields");
-    await page.getByLabel("Trigger", { exact: true }).fill("new patient");
-    await page.getByRole("button", { name: "New Patient", exact: true }).click();
+  for (const width of WIDTHS) {
+    test(`${width} px: 300 characters typed into Name, Cc, Html, Text and SMS body are all kept`, async () => {
+      await page.close();
+      page = await signedInPage(browser, stack.url, width);
+      await page.goto(`${stack.url}/#/workflows/new`);
+      await page.getByLabel("Workflow name").fill(`Long fields ${width}`);
+      await page.getByLabel("Trigger", { exact: true }).fill("new patient");
+      await page.getByRole("button", { name: "New Patient", exact: true }).click();
 
-    const alert = await addStep("alert", "Create Medical Alert", 1);
-    await typeLong(alert.locator('[name="name"]'));
+      const alert = await addStep("alert", "Create Medical Alert", 1);
+      await typeLong(alert.locator('[name="name"]'));
 
-    const email = await addStep("send an email", "Send an email", 2);
-    await email.getByRole("button", { name: /^Show \d+ optional fields$/ }).click();
-    for (const name of ["cc", "html", "text"]) await typeLong(email.locator(`[name="${name}"]`));
+      const email = await addStep("send an email", "Send an email", 2);
+      await email.getByRole("button", { name: /^Show \d+ optional fields$/ }).click();
+      for (const name of ["cc", "html", "text"]) await typeLong(email.locator(`[name="${name}"]`));
 
-    const sms = await addStep("sms", "Send an SMS text message", 3);
-    await typeLong(sms.locator('[name="body"]'));
+      const sms = await addStep("sms", "Send an SMS text message", 3);
+      await typeLong(sms.locator('[name="body"]'));
 
-    // Run data kept unless switched off: the toggle is the definition's metadataOnly.
-    const keep = page.getByLabel(/Keep run data/);
-    assert.equal(await keep.isChecked(), true);
-    await keep.uncheck();
+      // Run data kept unless switched off: the toggle is the definition's metadataOnly.
+      const keep = page.getByLabel(/Keep run data/);
+      assert.equal(await keep.isChecked(), true);
+      await keep.uncheck();
 
-    // Nothing was lost on the way into the definition either.
-    await page.getByRole("button", { name: "Save", exact: true }).click();
-    await page
-      .getByRole("status")
-      .getByText(/Saved as version 1/)
-      .or(page.getByRole("alert"))
-      .first()
-      .waitFor();
-    const alerts = await page.getByRole("alert").allTextContents();
-    assert.deepEqual(alerts, [], "saving raised no error");
-    const id = decodeURIComponent(page.url().split("#/workflows/")[1]!);
-    const cookie = await stack.login();
-    const res = await stack.call("GET", `/api/workflows/${encodeURIComponent(id)}`, { cookie });
-    const definition = (
-      res.json as { definition: { metadataOnly?: boolean; steps: { input: Record<string, unknown> }[] } }
-    ).definition;
-    assert.equal(definition.metadataOnly, true);
-    const steps = definition.steps;
-    assert.equal(steps[0]!.input.name, TEXT);
-    for (const name of ["cc", "html", "text"]) assert.equal(steps[1]!.input[name], TEXT);
-    assert.equal(steps[2]!.input.body, TEXT);
-  });
+      // Nothing was lost on the way into the definition either.
+      await page.getByRole("button", { name: "Save", exact: true }).click();
+      await page
+        .getByRole("status")
+        .getByText(/Saved as version 1/)
+        .or(page.getByRole("alert"))
+        .first()
+        .waitFor();
+      const alerts = await page.getByRole("alert").allTextContents();
+      assert.deepEqual(alerts, [], "saving raised no error");
+      const id = decodeURIComponent(page.url().split("#/workflows/")[1]!);
+      const cookie = await stack.login();
+      const res = await stack.call("GET", `/api/workflows/${encodeURIComponent(id)}`, { cookie });
+      const definition = (
+        res.json as { definition: { metadataOnly?: boolean; steps: { input: Record<string, unknown> }[] } }
+      ).definition;
+      assert.equal(definition.metadataOnly, true);
+      const steps = definition.steps;
+      assert.equal(steps[0]!.input.name, TEXT);
+      for (const name of ["cc", "html", "text"]) assert.equal(steps[1]!.input[name], TEXT);
+      assert.equal(steps[2]!.input.body, TEXT);
+    });
+  }
 });

@@ -1,7 +1,7 @@
 /** What every browser suite starts from: a UI built from the current sources, a stack, a page. */
 import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
-import { existsSync, mkdirSync, readdirSync, statSync } from "node:fs";
+import { copyFileSync, existsSync, mkdirSync, readdirSync, statSync } from "node:fs";
 import { join } from "node:path";
 import type { Browser, Page } from "playwright-core";
 import { DEFAULT_WEB_ROOT } from "../../src/server/app.ts";
@@ -17,9 +17,12 @@ export const OUT = join(import.meta.dirname, "../../test-output/e2e");
  */
 export const WIDTHS = [768, 1280] as const;
 
-/** A fresh page `width` px wide, as tall as such a screen usually is. */
+/** A screen `width` px wide, as tall as such a screen usually is. */
+export const viewportFor = (width: number) => ({ width, height: width < 1000 ? 1024 : 860 });
+
+/** A fresh page `width` px wide. */
 export async function openPage(browser: Browser, width: number): Promise<Page> {
-  const page = await browser.newPage({ viewport: { width, height: width < 1000 ? 1024 : 860 } });
+  const page = await browser.newPage({ viewport: viewportFor(width) });
   page.setDefaultTimeout(15_000);
   return page;
 }
@@ -55,8 +58,37 @@ export function ensureUiBuilt(): void {
   assert.equal(res.status, 0, "vite build web failed");
 }
 
-/** A built UI, a running stack and a 1280 px page on it: what every suite here starts from. */
-export async function openBrowserStack(options: Parameters<typeof startStack>[0]): Promise<{
+/**
+ * Where the documentation's screenshots are. With SCREENSHOTS=1 a suite's `screenshot(…, docsName)`
+ * refreshes them from the run, so they are never made by hand and can be made again.
+ */
+const DOCS_IMAGES = join(import.meta.dirname, "../../docs/images");
+
+/**
+ * A full-page screenshot into test-output/e2e, and into docs/images as `docsName` under
+ * SCREENSHOTS=1. The screen is made as tall as the page for it, so what sticks to the screen (the
+ * sidebar, the data panel) is drawn where a reader expects it, not wherever the test had scrolled.
+ */
+export async function screenshot(page: Page, name: string, docsName?: string): Promise<void> {
+  const path = join(OUT, `${name}.png`);
+  const screen = page.viewportSize()!;
+  // Scrolled to the top, inner panels too (a click in the data panel scrolls it).
+  await page.evaluate(() => {
+    window.scrollTo(0, 0);
+    for (const el of document.querySelectorAll("main *")) if (el.scrollTop > 0) el.scrollTop = 0;
+  });
+  const height = await page.evaluate(() => document.documentElement.scrollHeight);
+  await page.setViewportSize({ width: screen.width, height: Math.max(height, screen.height) });
+  await page.screenshot({ path });
+  await page.setViewportSize(screen);
+  if (docsName && process.env.SCREENSHOTS === "1") copyFileSync(path, join(DOCS_IMAGES, `${docsName}.png`));
+}
+
+/** A built UI, a running stack and a page `width` px wide on it: what every suite here starts from. */
+export async function openBrowserStack(
+  options: Parameters<typeof startStack>[0],
+  width = 1280,
+): Promise<{
   stack: Stack;
   browser: Browser;
   page: Page;
@@ -65,7 +97,7 @@ export async function openBrowserStack(options: Parameters<typeof startStack>[0]
   mkdirSync(OUT, { recursive: true });
   const stack = await startStack(options);
   const browser = await launchBrowser();
-  return { stack, browser, page: await openPage(browser, 1280) };
+  return { stack, browser, page: await openPage(browser, width) };
 }
 
 /** Signs in with the stack's admin password and waits for the navigation. */

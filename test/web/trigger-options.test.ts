@@ -8,15 +8,16 @@ import { after, before, describe, test } from "node:test";
 import type { Browser, Page } from "playwright-core";
 import type { Stack } from "../server/harness.ts";
 import { browserSkip } from "../support/browser.ts";
-import { openBrowserStack, signIn } from "./stack.ts";
+import { openBrowserStack, signedInPage, WIDTHS } from "./stack.ts";
 
 describe("trigger options in Chromium", { skip: browserSkip() }, () => {
   let stack: Stack;
   let browser: Browser;
-  let page: Page;
 
   before(async () => {
-    ({ stack, browser, page } = await openBrowserStack({ engine: true }));
+    let first: Page;
+    ({ stack, browser, page: first } = await openBrowserStack({ engine: true }));
+    await first.close();
     const add = await stack.call("POST", "/api/connections", {
       cookie: await stack.login(),
       headers: { "x-cliniko-flow": "1" },
@@ -29,25 +30,28 @@ describe("trigger options in Chromium", { skip: browserSkip() }, () => {
     await stack?.stop();
   });
 
-  test("a reminder's `before` is saved under trigger.options and switched on", async () => {
-    await signIn(page, stack.url);
-    await page.goto(`${stack.url}/#/workflows/new`);
-    await page.getByLabel("Workflow name").fill("Class reminder");
-    await page.getByLabel("Trigger", { exact: true }).fill("reminder");
-    await page.getByRole("button", { name: "Before Appointment (Reminder)", exact: true }).click();
-    await page.locator('[name="before"]').fill("24h");
-    await page.getByRole("button", { name: "+ Add a step" }).click();
-    await page.getByLabel("Add a step").fill("filter");
-    await page.locator(".picker-panel button").first().click();
-    await page
-      .getByRole("region", { name: /^Step 1/ })
-      .locator('[name="condition"]')
-      .fill("true");
-    await page.getByRole("button", { name: "Save and activate" }).click();
-    await page.getByText("Saved and active").waitFor();
-    const stored = await stack.store.workflows.find("Class reminder");
-    const trigger = (stored!.definition as { trigger: Record<string, unknown> }).trigger;
-    assert.deepEqual(trigger.options, { before: "24h" });
-    assert.equal(trigger.before, undefined);
-  });
+  for (const width of WIDTHS) {
+    test(`${width} px: a reminder's before is saved under trigger.options and switched on`, async () => {
+      const page = await signedInPage(browser, stack.url, width);
+      await page.goto(`${stack.url}/#/workflows/new`);
+      await page.getByLabel("Workflow name").fill(`Class reminder ${width}`);
+      await page.getByLabel("Trigger", { exact: true }).fill("reminder");
+      await page.getByRole("button", { name: "Before Appointment (Reminder)", exact: true }).click();
+      await page.locator('[name="before"]').fill("24h");
+      await page.getByRole("button", { name: "+ Add a step" }).click();
+      await page.getByLabel("Add a step").fill("filter");
+      await page.locator(".picker-panel button").first().click();
+      await page
+        .getByRole("region", { name: /^Step 1/ })
+        .locator('[name="condition"]')
+        .fill("true");
+      await page.getByRole("button", { name: "Save and activate" }).click();
+      await page.getByText("Saved and active").waitFor();
+      const stored = await stack.store.workflows.find(`Class reminder ${width}`);
+      const trigger = (stored!.definition as { trigger: Record<string, unknown> }).trigger;
+      assert.deepEqual(trigger.options, { before: "24h" });
+      assert.equal(trigger.before, undefined);
+      await page.close();
+    });
+  }
 });
