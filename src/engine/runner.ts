@@ -266,7 +266,8 @@ export class Runner {
         // A setting nobody set fails the step naming it, not with the input error it would cause.
         const unset = settingsReadBy(step).find((name) => scope.env?.[name] === undefined);
         if (unset !== undefined) throw new SettingMissingError(unset);
-        const prepared = await prepareStep(kind, step, path, scope, this.#o.templateTimeLimitMs);
+        const evaluation = { workflow: String(run.workflowId), timeLimitMs: this.#o.templateTimeLimitMs };
+        const prepared = await prepareStep(kind, step, path, scope, evaluation);
         if (prepared.skip) {
           await this.#record(state, { stepId: key, result: { status: "skipped", output: null }, row: row() });
           scope.steps[step.id] = null;
@@ -277,7 +278,7 @@ export class Runner {
           await this.#flush(state, (runs) => runs.startStep(run.id, key, seq, this.#clean.input(input)));
           rowWritten = true;
         }
-        const ctx: StepContext = { ...this.#stepEnv, step, path, scope, noted: prev?.output };
+        const ctx: StepContext = { ...this.#stepEnv, step, path, scope, evaluation, noted: prev?.output };
         const output = await this.#attempts(kind, ctx, key, input, state, preWritten, tries);
         await this.#wait(kind, step, key, path, output, state);
         scope.steps[step.id] = output;

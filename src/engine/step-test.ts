@@ -6,7 +6,7 @@
  * delay shows when the run would go on instead of waiting, and nothing is retried.
  */
 
-import { type TemplateScope, templateEnv } from "../expressions/template.ts";
+import { type Evaluation, type TemplateScope, templateEnv } from "../expressions/template.ts";
 import {
   clinicScope,
   executeStep,
@@ -49,8 +49,11 @@ export class StepTester {
   /** Test answers show what a run record would keep: no credentials, no secret FLOW_* values. */
   #clean: ReturnType<typeof secretScrubber>;
   readonly #stepEnv: StepEnvironment;
+  /** The editor's tests take one turn among the workflows' runs in the expression pool. */
+  readonly #evaluation: Evaluation;
   constructor(options: StepTesterOptions) {
     this.#o = options;
+    this.#evaluation = { workflow: "editor-test", timeLimitMs: options.templateTimeLimitMs };
     this.#stepEnv = stepEnvironment(options);
     this.#clean = secretScrubber(templateEnv(options.env ?? process.env));
   }
@@ -81,10 +84,14 @@ export class StepTester {
         );
         if (clinic) scope.clinic = clinic;
       }
-      const prepared = await prepareStep(kind, step, path, scope, this.#o.templateTimeLimitMs);
+      const prepared = await prepareStep(kind, step, path, scope, this.#evaluation);
       if (prepared.skip) return { ok: true, skipped: true, input: null, output: null, durationMs: elapsed() };
       input = prepared.input;
-      const output = await executeStep(kind, { ...this.#stepEnv, step, path, scope }, input);
+      const output = await executeStep(
+        kind,
+        { ...this.#stepEnv, step, path, scope, evaluation: this.#evaluation },
+        input,
+      );
       return { ok: true, input: this.#clean.input(input), output: this.#clean.text(output), durationMs: elapsed() };
     } catch (err) {
       return {

@@ -5,7 +5,8 @@
  * from inside. In a worker it can: the pool gives each expression a hard time limit (the worker's
  * CPU time, so a loaded machine does not stop a legal expression) and a heap limit, kills the
  * worker on overrun and starts a fresh one, and the server never stops answering. Waiting for a
- * free worker has its own deadline and never counts against the expression's limit.
+ * free worker has its own deadline and never counts against the expression's limit, and the
+ * waiting expressions take turns by workflow, so one workflow's flood cannot starve the others.
  *
  * Processes, not worker threads: a thread that outgrows its `resourceLimits` in one large
  * allocation (`$string([1..10000000])`) hits V8's fatal out-of-memory handler, which aborts the
@@ -18,6 +19,7 @@ import { availableParallelism } from "node:os";
 import { extname } from "node:path";
 import { fileURLToPath } from "node:url";
 import type { ExpressionAnswer, ExpressionJob } from "./expression-worker.ts";
+import { Lanes } from "./lanes.ts";
 
 /** Heap one expression may use; a workflow's scope (trigger, step outputs ≤ 5 MB each) fits well. */
 export const EXPRESSION_HEAP_MB = 64;
@@ -71,6 +73,8 @@ function duration(ms: number): string {
 
 interface Job extends ExpressionJob {
   limitMs: number;
+  /** Whose turn it is when a worker frees: the workflow the expression belongs to. */
+  lane: string;
   resolve(value: unknown): void;
   reject(err: Error): void;
   /** Fails the job if no worker is free in time (cleared when it starts). */
@@ -88,12 +92,14 @@ interface Slot {
 }
 
 const idle: Slot[] = [];
-const queue: Job[] = [];
 let live = 0;
+
+/** The expressions waiting for a worker, taking turns by workflow (lanes.ts). */
+const queue = new Lanes<Job>();
 
 /** How many workers are up, how many of them are idle, and how many jobs wait (metrics, tests). */
 export function expressionPoolState(): { live: number; idle: number; waiting: number } {
-  return { live, idle: idle.length, waiting: queue.length };
+  return { live, idle: idle.length, waiting: queue.size };
 }
 
 function queueWaitMs(): number {
@@ -101,25 +107,31 @@ function queueWaitMs(): number {
   return Number.isFinite(v) && v > 0 ? v : DEFAULT_QUEUE_WAIT_MS;
 }
 
-export function evaluateInWorker(expression: string, scope: unknown, limitMs: number): Promise<unknown> {
+/**
+ * Evaluates `expression` over `scope` in a worker, stopped past `limitMs` of CPU time. `workflow`
+ * names whose expression it is: while workers are busy, waiting expressions take turns by it.
+ */
+export function evaluateInWorker(
+  expression: string,
+  scope: unknown,
+  limitMs: number,
+  workflow: string,
+): Promise<unknown> {
   return new Promise((resolve, reject) => {
-    const job: Job = { expression, scope, limitMs, resolve, reject };
+    const job: Job = { expression, scope, limitMs, lane: workflow, resolve, reject };
     queue.push(job);
     pump();
     if (queue.includes(job)) {
       const waitMs = queueWaitMs();
       job.waitTimer = setTimeout(() => {
-        const i = queue.indexOf(job);
-        if (i < 0) return;
-        queue.splice(i, 1);
-        reject(new ExpressionStopped({ kind: "busy", waitedMs: waitMs }));
+        if (queue.remove(job)) reject(new ExpressionStopped({ kind: "busy", waitedMs: waitMs }));
       }, waitMs);
     }
   });
 }
 
 function pump(): void {
-  while (queue.length > 0) {
+  while (queue.size > 0) {
     const slot = idle.pop();
     if (!slot) {
       // A booting worker joins `idle` when it says it is ready; its boot is not the job's time.
@@ -183,7 +195,7 @@ function retire(slot: Slot): void {
 
 /** A worker that cannot start (a broken install) fails what waits rather than hanging it. */
 function failAll(): void {
-  for (const job of queue.splice(0)) job.reject(new ExpressionFailed("the expression worker thread did not start"));
+  for (const job of queue.clear()) job.reject(new ExpressionFailed("the expression worker thread did not start"));
 }
 
 /** CPU ms a worker process has used so far (user + system), or undefined where /proc is missing. */

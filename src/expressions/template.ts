@@ -48,6 +48,16 @@ const ANY = /\{\{([\s\S]*?)\}\}/g;
 
 export const DEFAULT_TIME_LIMIT_MS = 1000;
 
+/**
+ * Whose expressions these are and how long each may run: `workflow` (its id, or any stable name
+ * for an unsaved one) is the expression pool's lane, so waiting expressions take turns by
+ * workflow; `timeLimitMs` is each expression's CPU-time limit (default 1 s).
+ */
+export interface Evaluation {
+  workflow?: string;
+  timeLimitMs?: number;
+}
+
 /** `a.b.c` with JSONata name rules, no `$` variables, no keywords: a lookup, not a program. */
 const PATH = /^\s*([A-Za-z_][A-Za-z0-9_]*(?:\s*\.\s*[A-Za-z_][A-Za-z0-9_]*)*)\s*$/;
 const KEYWORDS = new Set(["and", "or", "in", "true", "false", "null", "function"]);
@@ -89,7 +99,7 @@ export async function evaluate(
   expression: string,
   scope: TemplateScope,
   path: string,
-  timeLimitMs = DEFAULT_TIME_LIMIT_MS,
+  evaluation: Evaluation = {},
 ): Promise<unknown> {
   const segments = pathOf(expression);
   if (segments) {
@@ -97,7 +107,12 @@ export async function evaluate(
     if (value !== NOT_PLAIN) return value;
   }
   try {
-    return await evaluateInWorker(expression, scope, timeLimitMs);
+    return await evaluateInWorker(
+      expression,
+      scope,
+      evaluation.timeLimitMs ?? DEFAULT_TIME_LIMIT_MS,
+      evaluation.workflow ?? "",
+    );
   } catch (err) {
     if (err instanceof ExpressionStopped) throw new TemplateError(expression, path, err.message, true);
     if (err instanceof ExpressionFailed) throw new TemplateError(expression, path, err.message);
@@ -117,29 +132,29 @@ export async function render(
   value: unknown,
   scope: TemplateScope,
   path: string,
-  timeLimitMs?: number,
+  evaluation: Evaluation = {},
 ): Promise<unknown> {
   if (typeof value === "string") {
     const whole = WHOLE.exec(value);
-    if (whole && !whole[1]!.includes("}}")) return evaluate(whole[1]!, scope, path, timeLimitMs);
+    if (whole && !whole[1]!.includes("}}")) return evaluate(whole[1]!, scope, path, evaluation);
     if (!value.includes("{{")) return value;
     let out = "";
     let last = 0;
     for (const m of value.matchAll(ANY)) {
-      out += value.slice(last, m.index) + asText(await evaluate(m[1]!, scope, path, timeLimitMs));
+      out += value.slice(last, m.index) + asText(await evaluate(m[1]!, scope, path, evaluation));
       last = m.index! + m[0].length;
     }
     return out + value.slice(last);
   }
   if (Array.isArray(value)) {
     const out: unknown[] = [];
-    for (let i = 0; i < value.length; i++) out.push(await render(value[i], scope, `${path}[${i}]`, timeLimitMs));
+    for (let i = 0; i < value.length; i++) out.push(await render(value[i], scope, `${path}[${i}]`, evaluation));
     return out;
   }
   if (value !== null && typeof value === "object") {
     const out: Record<string, unknown> = {};
     for (const [k, v] of Object.entries(value)) {
-      const rendered = await render(v, scope, `${path}.${k}`, timeLimitMs);
+      const rendered = await render(v, scope, `${path}.${k}`, evaluation);
       if (rendered !== undefined) out[k] = rendered;
     }
     return out;
@@ -169,13 +184,13 @@ export async function condition(
   text: unknown,
   scope: TemplateScope,
   path: string,
-  timeLimitMs?: number,
+  evaluation: Evaluation = {},
 ): Promise<boolean> {
   if (typeof text === "boolean") return text;
   if (typeof text !== "string") return truthy(text);
   const value = text.includes("{{")
-    ? await render(text, scope, path, timeLimitMs)
-    : await evaluate(text, scope, path, timeLimitMs);
+    ? await render(text, scope, path, evaluation)
+    : await evaluate(text, scope, path, evaluation);
   return dataIsTrue(value);
 }
 

@@ -50,6 +50,8 @@ async function execute(kind: StepKind, ctx: ToolContext, args: unknown): Promise
       step: { id: kind.key, action: kind.key, ...(ctx.connection ? { connection: ctx.connection } : {}) },
       path: `tool ${kind.key}`,
       scope: { trigger: null, steps: {}, env: {} },
+      // Literal arguments: nothing is evaluated, so no workflow's turn is taken.
+      evaluation: { workflow: "mcp" },
       clients: ctx.clients,
       now: () => Date.now(),
     },

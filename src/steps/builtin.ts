@@ -46,7 +46,7 @@ const filter: StepKind = {
       inputOf(ctx.step).condition,
       ctx.scope,
       `${ctx.path}.input.condition`,
-      ctx.templateTimeLimitMs,
+      ctx.evaluation,
     );
     return { passed };
   },
@@ -74,8 +74,7 @@ const branch: StepKind = {
   async execute(ctx) {
     const cases = ctx.step.cases ?? [];
     for (let j = 0; j < cases.length; j++)
-      if (await condition(cases[j]!.if, ctx.scope, `${ctx.path}.cases[${j}].if`, ctx.templateTimeLimitMs))
-        return { case: j };
+      if (await condition(cases[j]!.if, ctx.scope, `${ctx.path}.cases[${j}].if`, ctx.evaluation)) return { case: j };
     return { case: "else" };
   },
   flow(step, output, path): Flow {

@@ -9,7 +9,7 @@ import { AppError } from "../apps/errors.ts";
 import { clinicZone } from "../catalog/clinic-time.ts";
 import { ClinikoConfigError, ClinikoError } from "../cliniko/errors.ts";
 import { usesClinicTime } from "../expressions/clinic-time.ts";
-import { condition, render, TemplateError, type TemplateScope } from "../expressions/template.ts";
+import { condition, type Evaluation, render, TemplateError, type TemplateScope } from "../expressions/template.ts";
 import type { StepDefinition } from "./definition.ts";
 import { HttpRequestError } from "./http/request.ts";
 import { stepKind } from "./registry.ts";
@@ -53,12 +53,10 @@ export async function prepareStep(
   step: StepDefinition,
   path: string,
   scope: TemplateScope,
-  timeLimitMs?: number,
+  evaluation: Evaluation,
 ): Promise<Prepared> {
-  if (step.if !== undefined && !(await condition(step.if, scope, `${path}.if`, timeLimitMs))) return { skip: true };
-  const input = kind.rawInput
-    ? (step.input ?? {})
-    : await render(step.input ?? {}, scope, `${path}.input`, timeLimitMs);
+  if (step.if !== undefined && !(await condition(step.if, scope, `${path}.if`, evaluation))) return { skip: true };
+  const input = kind.rawInput ? (step.input ?? {}) : await render(step.input ?? {}, scope, `${path}.input`, evaluation);
   return { skip: false, input };
 }
 

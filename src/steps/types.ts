@@ -15,7 +15,7 @@ import type { ActionDef } from "../catalog/index.ts";
 import type { RepeatSafety } from "../catalog/types.ts";
 import type { ClinikoClient } from "../cliniko/types.ts";
 import type { AppKind, ConnectionKind } from "../connection-kinds.ts";
-import type { TemplateScope } from "../expressions/template.ts";
+import type { Evaluation, TemplateScope } from "../expressions/template.ts";
 import type { StepDefinition } from "./definition.ts";
 
 export type { RepeatSafety };
@@ -88,6 +88,8 @@ export interface StepContext extends StepEnvironment {
   /** Where the step sits in the file (`steps[2]`), for messages. */
   path: string;
   scope: TemplateScope;
+  /** Whose expressions the step's are (the pool takes turns by workflow) and their time limit. */
+  evaluation: Evaluation;
   /** What an earlier, interrupted execution of this step noted (a delay's wake-up time). */
   noted?: unknown;
 }

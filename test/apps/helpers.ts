@@ -7,7 +7,14 @@ import type { Store } from "../../src/store/index.ts";
 export function runStep(clients: ClientProvider, action: string, input: unknown, connection?: string) {
   const step = { id: "s", action, input, ...(connection ? { connection } : {}) };
   return stepKind(action).execute(
-    { step, path: "steps[0]", scope: { trigger: {}, steps: {}, env: {} } as never, clients, now: Date.now },
+    {
+      step,
+      path: "steps[0]",
+      scope: { trigger: {}, steps: {}, env: {} } as never,
+      evaluation: {},
+      clients,
+      now: Date.now,
+    },
     input,
   );
 }

@@ -24,7 +24,7 @@ test("a whole-string template keeps the value's type; mixed text interpolates", 
 
 test("expressions run under a time limit", async () => {
   await assert.rejects(
-    render("{{ $count([1..10000000].($string($))) }}", scope, "steps[0].input", 50),
+    render("{{ $count([1..10000000].($string($))) }}", scope, "steps[0].input", { timeLimitMs: 50 }),
     /took longer than 50 ms and was stopped/,
   );
 });

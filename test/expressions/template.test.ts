@@ -116,12 +116,12 @@ test("the resource-exhaustion set is stopped in bounded time, the process keeps 
     assert.ok(worstGap < 2000, `${e}: the main thread stalled ${Math.round(worstGap)} ms`);
   }
   assert.equal(await render("{{ $sum([1, 2, 3]) }}", scope, "p"), 6);
-  assert.equal(await render("{{ trigger.patient.age + 1 }}", scope, "p", 50), 41);
+  assert.equal(await render("{{ trigger.patient.age + 1 }}", scope, "p", { timeLimitMs: 50 }), 41);
 });
 
 test("a shorter time limit is honoured and named", async () => {
   await assert.rejects(
-    render("{{ $count([1..10000000].($string($))) }}", scope, "p", 50),
+    render("{{ $count([1..10000000].($string($))) }}", scope, "p", { timeLimitMs: 50 }),
     /took longer than 50 ms and was stopped/,
   );
 });
@@ -148,9 +148,9 @@ test("the time limit counts the worker's CPU time, and waiting for a free worker
   // Every worker held off the CPU (as a loaded machine does) for longer than the expressions' limit.
   for (const pid of workers) process.kill(pid, "SIGSTOP");
   try {
-    const busy = workers.map((_, i) => render(`{{ $sum([1..20000]) + ${i} }}`, scope, "p", 400));
+    const busy = workers.map((_, i) => render(`{{ $sum([1..20000]) + ${i} }}`, scope, "p", { timeLimitMs: 400 }));
     // One more than there are workers: it waits, and past its deadline fails saying so.
-    const waiting = render("{{ $sum([1..10]) }}", scope, "steps[1].input.x", 400);
+    const waiting = render("{{ $sum([1..10]) }}", scope, "steps[1].input.x", { timeLimitMs: 400 });
     await assert.rejects(waiting, (err: unknown) => {
       assert.ok(err instanceof TemplateError);
       assert.match(err.message, /at steps\[1\]\.input\.x waited longer than 300 ms for a free expression worker/);
