@@ -1,6 +1,7 @@
 import { type FormEvent, useState } from "react";
 import { api } from "../api.ts";
-import { Empty, ErrorNotice, formatTime, PageHead, useLoad } from "../components/ui.tsx";
+import { ListTable } from "../components/ListTable.tsx";
+import { ErrorNotice, formatTime, PageHead, useLoad } from "../components/ui.tsx";
 
 const PREFIX = "FLOW_";
 
@@ -52,6 +53,8 @@ export function SettingsPage() {
     }
   }
 
+  // Read from the server's environment only (a stored setting of the same name is listed as stored).
+  const fromEnvironment = data?.environment.filter((n) => !data.settings.some((s) => s.name === n)) ?? [];
   return (
     <>
       <PageHead
@@ -115,54 +118,40 @@ export function SettingsPage() {
           {saved}
         </div>
       )}
-      {data && data.settings.length === 0 && data.environment.length === 0 && <Empty title="No setting yet" />}
-      {data && data.settings.length + data.environment.length > 0 && (
-        <div className="card">
-          <table aria-label="Settings">
-            <thead>
-              <tr>
-                <th>Name</th>
-                <th>Value</th>
-                <th>Changed</th>
-                <th>
-                  <span className="sr-only">Actions</span>
-                </th>
-              </tr>
-            </thead>
-            <tbody>
-              {data.settings.map((s) => (
-                <tr key={s.name}>
-                  <td>
-                    <code>{s.name}</code>
-                    {data.environment.includes(s.name) && (
-                      <div className="small muted">The server's environment variable of this name wins.</div>
-                    )}
-                  </td>
-                  <td className="small">{s.secret ? <em>secret (set)</em> : s.value}</td>
-                  <td className="small">{formatTime(s.updatedAt)}</td>
-                  <td>
-                    <button type="button" className="danger small" onClick={() => remove(s.name)}>
-                      Remove
-                    </button>
-                  </td>
-                </tr>
-              ))}
-              {data.environment
-                .filter((n) => !data.settings.some((s) => s.name === n))
-                .map((n) => (
-                  <tr key={n}>
-                    <td>
-                      <code>{n}</code>
-                    </td>
-                    <td className="small muted">set in the server's environment</td>
-                    <td />
-                    <td />
-                  </tr>
-                ))}
-            </tbody>
-          </table>
-        </div>
-      )}
+      <ListTable
+        label="Settings"
+        columns={["Name", "Value", "Changed"]}
+        count={data && data.settings.length + fromEnvironment.length}
+        empty="No setting yet"
+      >
+        {data?.settings.map((s) => (
+          <tr key={s.name}>
+            <td>
+              <code>{s.name}</code>
+              {data.environment.includes(s.name) && (
+                <div className="small muted">The server's environment variable of this name wins.</div>
+              )}
+            </td>
+            <td className="small">{s.secret ? <em>secret (set)</em> : s.value}</td>
+            <td className="small">{formatTime(s.updatedAt)}</td>
+            <td>
+              <button type="button" className="danger small" onClick={() => remove(s.name)}>
+                Remove
+              </button>
+            </td>
+          </tr>
+        ))}
+        {fromEnvironment.map((n) => (
+          <tr key={n}>
+            <td>
+              <code>{n}</code>
+            </td>
+            <td className="small muted">set in the server's environment</td>
+            <td />
+            <td />
+          </tr>
+        ))}
+      </ListTable>
     </>
   );
 }

@@ -1,7 +1,8 @@
 import { type FormEvent, useState } from "react";
 import type { TokenView } from "../api.ts";
 import { api } from "../api.ts";
-import { Empty, ErrorNotice, formatTime, PageHead, useLoad } from "../components/ui.tsx";
+import { ListTable } from "../components/ListTable.tsx";
+import { ErrorNotice, formatTime, PageHead, useLoad } from "../components/ui.tsx";
 
 type Scope = TokenView["scope"];
 const SCOPES: { value: Scope; label: string }[] = [
@@ -90,41 +91,27 @@ export function TokensPage() {
           Copy this token now; it will not be shown again: <code>{created}</code>
         </div>
       )}
-      {!loading && data?.length === 0 && <Empty title="No API token" />}
-      {data && data.length > 0 && (
-        <div className="card">
-          <table>
-            <thead>
-              <tr>
-                <th>Name</th>
-                <th>Scope</th>
-                <th>Created</th>
-                <th>Expires</th>
-                <th>Last used</th>
-                <th>
-                  <span className="sr-only">Actions</span>
-                </th>
-              </tr>
-            </thead>
-            <tbody>
-              {data.map((t) => (
-                <tr key={t.id}>
-                  <td>{t.name}</td>
-                  <td className="small">{t.scope}</td>
-                  <td className="small">{formatTime(t.createdAt)}</td>
-                  <td className="small">{t.expiresAt ? formatTime(t.expiresAt) : "never"}</td>
-                  <td className="small">{t.lastUsedAt ? formatTime(t.lastUsedAt) : "never"}</td>
-                  <td>
-                    <button type="button" className="danger small" onClick={() => revoke(t.id)}>
-                      Revoke
-                    </button>
-                  </td>
-                </tr>
-              ))}
-            </tbody>
-          </table>
-        </div>
-      )}
+      <ListTable
+        label="API tokens"
+        columns={["Name", "Scope", "Created", "Expires", "Last used"]}
+        count={loading ? undefined : data?.length}
+        empty="No API token"
+      >
+        {data?.map((t) => (
+          <tr key={t.id}>
+            <td>{t.name}</td>
+            <td className="small">{t.scope}</td>
+            <td className="small">{formatTime(t.createdAt)}</td>
+            <td className="small">{t.expiresAt ? formatTime(t.expiresAt) : "never"}</td>
+            <td className="small">{t.lastUsedAt ? formatTime(t.lastUsedAt) : "never"}</td>
+            <td>
+              <button type="button" className="danger small" onClick={() => revoke(t.id)}>
+                Revoke
+              </button>
+            </td>
+          </tr>
+        ))}
+      </ListTable>
     </>
   );
 }
