@@ -177,6 +177,8 @@ export async function webhook() {
     CLINIKO_API_KEY: apiKey,
     CLINIKO_EMAIL: email,
     CLINIKO_BASE_URL: baseUrl,
+    // The sandbox runs in a process of its own: the operator's exception lets the engine reach it.
+    CLINIKO_FLOW_HTTP_ALLOW: "127.0.0.1",
     CLINIKO_FLOW_SECRET: "bench-secret-bench-secret",
     CLINIKO_FLOW_RATE_LIMIT: "0",
     CLINIKO_FLOW_WEBHOOK_RATE: "100000000",

@@ -6,9 +6,12 @@
  * resource's methods are derived from the catalogue's operations the same way. `request` and the
  * path-based list helpers remain for addresses that are not an operation (a record URL, a next link).
  */
+import type { lookup as dnsLookup } from "node:dns";
 import { log } from "../log.ts";
+import { type AllowList, allowListFromEnv } from "../net/address-policy.ts";
 import { ClinikoConfigError, ClinikoFilterError, ClinikoUnsupportedError, pathOnly } from "./errors.ts";
 import { createPipeline, type RetryOptions, type WireRequest } from "./http.ts";
+import { checkBaseUrl } from "./network.ts";
 import { envelopeKey, fetchPage, paginatePages, paginateRecords } from "./paginate.ts";
 import { buildFilters, buildSort, buildUncheckedFilters } from "./query.ts";
 import {
@@ -46,6 +49,13 @@ export interface ClientOptions {
   region?: string | null;
   /** Full base URL override (sandbox, tests), e.g. `http://127.0.0.1:4010/v1`. */
   baseUrl?: string | null;
+  /**
+   * The address policy's exceptions the client connects under (default: CLINIKO_FLOW_HTTP_ALLOW
+   * of the process environment). A base URL the policy refuses fails here, before any request.
+   */
+  network?: AllowList;
+  /** The DNS lookup whose answers the policy checks (tests give a hostile one). */
+  lookup?: typeof dnsLookup;
   /** Per-request timeout (default 30 000 ms). */
   timeoutMs?: number | null;
   retry?: RetryOptions;
@@ -128,6 +138,8 @@ export function createClient(options: ClientOptions): ClinikoClientWithStats {
     );
   }
   const { shard, baseUrl } = resolveConnection({ apiKey, region: options.region, baseUrl: options.baseUrl });
+  const network = options.network ?? allowListFromEnv();
+  checkBaseUrl(baseUrl, network);
   const clock = options.clock ?? systemClock;
   const timeoutMs = options.timeoutMs ?? 30_000;
   if (!(timeoutMs > 0)) throw new ClinikoConfigError("The Cliniko request timeout must be a positive number of ms.");
@@ -144,6 +156,8 @@ export function createClient(options: ClientOptions): ClinikoClientWithStats {
     apiKey,
     email,
     timeoutMs,
+    network,
+    ...(options.lookup ? { lookup: options.lookup } : {}),
     retry: { retries: 3, baseDelayMs: 500, maxDelayMs: 30_000, ...options.retry },
     limiter,
     clock,

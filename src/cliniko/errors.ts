@@ -254,6 +254,15 @@ export class ClinikoConfigError extends ClinikoError {
   }
 }
 
+/**
+ * The connection's base URL is wrong or points where this server may not connect; `field` names
+ * the setting, so a form shows the sentence beside it.
+ */
+export class ClinikoBaseUrlError extends ClinikoConfigError {
+  override name = "ClinikoBaseUrlError";
+  readonly field = "baseUrl";
+}
+
 /** A `q[]` filter, `sort` or query parameter the endpoint does not accept. */
 export class ClinikoFilterError extends ClinikoError {
   override name = "ClinikoFilterError";

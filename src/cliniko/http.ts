@@ -7,18 +7,22 @@
  *   rateLimit      waits for the key's limiter; a 429 holds the key until Cliniko's reset
  *   mapErrors      status and text → JSON or a typed ClinikoError; network trouble explained
  *   authHeaders    Basic auth, User-Agent with the contact email, Accept
- *   httpTransport  one request (keep-alive undici) with the per-request timeout
+ *   httpTransport  one request (keep-alive undici) with the per-request timeout, through an agent
+ *                  that connects only where the address policy allows (network.ts)
  *
  * The client (client.ts) validates filters and fills paths before a request reaches `send`.
  */
+import type { lookup as dnsLookup } from "node:dns";
+import type { AllowList } from "../net/address-policy.ts";
 import { ClinikoConfigError, pathOnly } from "./errors.ts";
 import { authHeaders } from "./layers/auth.ts";
 import { mapErrors } from "./layers/errors.ts";
 import { rateLimit } from "./layers/rate-limit.ts";
 import { redirectGuard } from "./layers/redirect-guard.ts";
 import { type RetryOptions, retry } from "./layers/retry.ts";
-import { httpTransport } from "./layers/transport.ts";
+import { httpTransport, KEEP_ALIVE } from "./layers/transport.ts";
 import { compose, type DebugLogger } from "./layers/types.ts";
+import { clinikoAgent } from "./network.ts";
 import { encodeQuery } from "./query.ts";
 import type { Clock, RateLimiter } from "./rate-limit.ts";
 import type { ClinikoResponse, HttpMethod, QueryValue } from "./types.ts";
@@ -31,6 +35,10 @@ export interface PipelineOptions {
   apiKey: string;
   email: string;
   timeoutMs: number;
+  /** Where requests may connect: the address policy's exceptions (CLINIKO_FLOW_HTTP_ALLOW). */
+  network: AllowList;
+  /** The DNS lookup whose answers the policy checks (default: the system's; tests give a hostile one). */
+  lookup?: typeof dnsLookup;
   retry: Required<RetryOptions>;
   limiter: RateLimiter;
   clock: Clock;
@@ -75,7 +83,10 @@ export function resolveUrl(baseUrl: string, request: Pick<WireRequest, "path" | 
 
 export function createPipeline(options: PipelineOptions): Send {
   const { apiKey, clock, logger } = options;
-  const wire = authHeaders({ apiKey, email: options.email })(httpTransport({ timeoutMs: options.timeoutMs }));
+  const dispatcher = clinikoAgent(options.network, KEEP_ALIVE, options.lookup);
+  const wire = authHeaders({ apiKey, email: options.email })(
+    httpTransport({ timeoutMs: options.timeoutMs, dispatcher }),
+  );
   const handle = compose(
     mapErrors({ apiKey, timeoutMs: options.timeoutMs, clock, logger })(wire),
     redirectGuard({ baseUrl: options.baseUrl }),

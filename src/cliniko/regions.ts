@@ -4,7 +4,7 @@
  * region the user picks must agree with the key. A full base URL can replace the host (the
  * sandbox, tests, a proxy).
  */
-import { ClinikoConfigError } from "./errors.ts";
+import { ClinikoBaseUrlError, ClinikoConfigError } from "./errors.ts";
 
 /** The regions a user can pick, as shard names (user input is case-insensitive). */
 export const REGIONS = ["au1", "au2", "au3", "au4", "au5", "ca1", "uk1", "uk2", "uk3", "eu1"] as const;
@@ -49,18 +49,18 @@ export function normaliseBaseUrl(input: string): string {
     url = new URL(input.trim());
   } catch {
     // Not echoed: whatever was pasted here (a key, by mistake) must not end up in a message.
-    throw new ClinikoConfigError(
+    throw new ClinikoBaseUrlError(
       "The Cliniko base URL is not a valid URL; it looks like https://api.au1.cliniko.com/v1 or http://127.0.0.1:4010/v1.",
     );
   }
   if (url.protocol !== "https:" && url.protocol !== "http:") {
-    throw new ClinikoConfigError(`The Cliniko base URL must start with https:// or http://, not ${url.protocol}.`);
+    throw new ClinikoBaseUrlError(`The Cliniko base URL must start with https:// or http://, not ${url.protocol}.`);
   }
   if (url.username || url.password) {
-    throw new ClinikoConfigError("The Cliniko base URL must not contain a user name or password.");
+    throw new ClinikoBaseUrlError("The Cliniko base URL must not contain a user name or password.");
   }
   if (url.search || url.hash) {
-    throw new ClinikoConfigError("The Cliniko base URL must not contain a query string or fragment.");
+    throw new ClinikoBaseUrlError("The Cliniko base URL must not contain a query string or fragment.");
   }
   return `${url.origin}${url.pathname.replace(/\/+$/, "")}`;
 }

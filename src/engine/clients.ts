@@ -215,6 +215,14 @@ export class ClientProvider {
     });
   }
 
+  /**
+   * Where Cliniko clients may connect: CLINIKO_FLOW_HTTP_ALLOW's exceptions to the address policy
+   * (the sandbox this process serves itself passes by its origin: src/net/own-origins.ts).
+   */
+  clinikoNetwork(): AllowList {
+    return allowListFromEnv(this.#env);
+  }
+
   /** The connection key a name resolves to, without building a client. */
   async keyOf(name?: string): Promise<string> {
     return (await this.#settings(name)).key;
@@ -242,6 +250,7 @@ export class ClientProvider {
       return { key, client: cached.client, limiter: cached.client.limiter };
     const client = createClient({
       ...settings,
+      network: this.clinikoNetwork(),
       ...(this.#timeoutMs ? { timeoutMs: this.#timeoutMs } : {}),
       limiters: this.#limiters,
     });

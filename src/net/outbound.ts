@@ -3,17 +3,22 @@
  * here against the one address policy (address-policy.ts), on the address actually connected to:
  * a DNS lookup that refuses a forbidden answer (so the socket can never connect to it), a check
  * of the host as written (IP literals and metadata names are never looked up), and the same
- * lookup inside an undici dispatcher for fetch and the vendor clients that take a fetch.
+ * lookup inside an undici dispatcher for fetch, the vendor clients that take a fetch, and the
+ * Cliniko client (which alone also reaches the origins this process serves itself: own-origins.ts).
  */
 import { lookup as dnsLookup, type LookupAddress } from "node:dns";
 import { Agent, type Dispatcher, fetch as undiciFetch } from "undici";
 import { type AddressClass, type AllowList, refusal } from "./address-policy.ts";
+import { isOwnOrigin } from "./own-origins.ts";
 
 const WHY: Record<AddressClass, string> = {
   metadata: "cloud metadata endpoints are never allowed",
   local: "loopback, link-local and reserved addresses are blocked (allow a target with CLINIKO_FLOW_HTTP_ALLOW)",
   private: "private network addresses are blocked (allow a target with CLINIKO_FLOW_HTTP_ALLOW)",
 };
+
+/** Why the policy refuses a class of address, as the end of a sentence. */
+export const refusalReason = (why: AddressClass): string => WHY[why];
 
 /** A connection the address policy refused; nothing was sent. */
 export class OutboundRefusedError extends Error {
@@ -79,19 +84,38 @@ export function resolveAllowed(
   );
 }
 
+export interface GuardOptions {
+  /** The agent's own options (keep-alive timeouts). */
+  agent?: Omit<Agent.Options, "connect">;
+  /**
+   * Also let through the origins this process serves itself (own-origins.ts): only the Cliniko
+   * client asks, for the sandbox Cliniko of the demo and the tests.
+   */
+  ownOrigins?: boolean;
+  /** The resolver whose answers are checked (tests give a hostile one). */
+  resolve?: typeof dnsLookup;
+}
+
+/** An undici agent that connects only where the policy allows (a new one: callers keep it). */
+export function guardedAgent(allow: AllowList, options: GuardOptions = {}): Dispatcher {
+  const lookup = guardedLookup(allow, options.resolve);
+  const agent = new Agent({ ...options.agent, connect: { lookup } });
+  // IP literals never reach the lookup: check the origin of every request first. An own origin
+  // is an IP literal too (own-origins.ts), so what is let through here is what is connected to.
+  return agent.compose((dispatch) => (opts, handler) => {
+    if (!(options.ownOrigins && isOwnOrigin(String(opts.origin))))
+      checkHost(new URL(String(opts.origin)).hostname, allow);
+    return dispatch(opts, handler);
+  });
+}
+
 const dispatchers = new WeakMap<AllowList, Dispatcher>();
 
 /** An undici dispatcher for `fetch` that connects only where the policy allows. */
 export function guardedDispatcher(allow: AllowList): Dispatcher {
   let d = dispatchers.get(allow);
   if (!d) {
-    const lookup = guardedLookup(allow);
-    const agent = new Agent({ connect: { lookup } });
-    // IP literals never reach the lookup: check the origin of every request first.
-    d = agent.compose((dispatch) => (opts, handler) => {
-      checkHost(new URL(String(opts.origin)).hostname, allow);
-      return dispatch(opts, handler);
-    });
+    d = guardedAgent(allow);
     dispatchers.set(allow, d);
   }
   return d;

@@ -7,6 +7,7 @@
 import { randomBytes } from "node:crypto";
 import { existsSync, readFileSync, renameSync } from "node:fs";
 import Fastify, { type FastifyReply, type FastifyRequest } from "fastify";
+import { serveOwnOrigin } from "../net/own-origins.ts";
 import { tightenMode, writePrivateFile } from "../private-file.ts";
 import { type ApiRequest, buildRoutes, NotFoundError, type RouteDef } from "./api.ts";
 import { SandboxClock } from "./clock.ts";
@@ -291,6 +292,9 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
   const address = app.server.address();
   port = typeof address === "object" && address ? address.port : (options.port ?? 0);
   const origin = `http://127.0.0.1:${port}`;
+  // This process's Cliniko clients may reach exactly this origin while it listens (the demo
+  // clinic, the tests), as they may no other loopback port (src/net/own-origins.ts).
+  const withdraw = serveOwnOrigin(origin);
 
   return {
     baseUrl: `${origin}/v1`,
@@ -306,6 +310,7 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
     control,
     routes,
     async stop() {
+      withdraw();
       await app.close();
       if (dataFile) save();
     },

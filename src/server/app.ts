@@ -213,6 +213,7 @@ export async function createServer(options: ServerOptions) {
     throw new HttpError(401, "unauthorized", "Log in first (POST /api/login) or send an API token.");
   }
 
+  const clients = options.clients ?? new ClientProvider(store);
   const ctx: RouteContext = {
     store,
     auth,
@@ -222,13 +223,13 @@ export async function createServer(options: ServerOptions) {
     loginAttemptsPerMinute: options.loginAttemptsPerMinute ?? 10,
     webhookPostsPerMinute: options.webhookPostsPerMinute ?? DEFAULT_WEBHOOK_RATE,
     webhookLimits: { ...DEFAULT_WEBHOOK_LIMITS, ...options.webhookLimits },
-    clients: options.clients ?? new ClientProvider(store),
+    clients,
     clientFor:
       options.clientFor ??
       (async (name) => {
         const c = await store.connections.find(name);
         if (!c) throw new HttpError(404, "not_found", `No connection named "${name}".`);
-        return createClient(c);
+        return createClient({ ...c, network: clients.clinikoNetwork() });
       }),
     async startSession(reply) {
       const session = await auth.createSession();

@@ -18,14 +18,16 @@ import { createClient } from "../../src/cliniko/client.ts";
 import { resources } from "../../src/cliniko/resources.ts";
 import { spec } from "../../src/cliniko/spec.ts";
 import type { ClinikoRecord } from "../../src/cliniko/types.ts";
+import { AllowList } from "../../src/net/address-policy.ts";
 import { BRIEF_ACTION_KEYS, BRIEF_TRIGGER_KEYS } from "./brief-keys.ts";
 
 // A client whose host answers nothing: if an action sent a request, it would fail with a network
-// error instead of the ActionInputError these tests expect.
+// error instead of the ActionInputError these tests expect (loopback, so the operator's exception).
 const offline = createClient({
   apiKey: "test-key-au1",
   email: "tests@clinic.example",
   baseUrl: "http://127.0.0.1:9/v1",
+  network: new AllowList("127.0.0.1"),
   rateLimit: false,
   retry: { retries: 0 },
 });

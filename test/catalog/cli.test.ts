@@ -34,6 +34,8 @@ function cli(
     CLINIKO_API_KEY: fx.sb.apiKey,
     CLINIKO_EMAIL: "tests@clinic.example",
     CLINIKO_BASE_URL: fx.sb.baseUrl,
+    // The sandbox lives in this test's process, not the CLI's: the operator's exception.
+    CLINIKO_FLOW_HTTP_ALLOW: "127.0.0.1",
     LOG_LEVEL: "silent",
   };
   return new Promise((resolve) => {

@@ -16,11 +16,14 @@ import {
   ClinikoValidationError,
 } from "../../src/cliniko/errors.ts";
 import { type Clock, LocalLimiters } from "../../src/cliniko/rate-limit.ts";
+import { AllowList } from "../../src/net/address-policy.ts";
 import { FakeClock, flush } from "./support/fake-clock.ts";
 import { json, startServer, type TestServer, testKey } from "./support/server.ts";
 
 const email = "ops@clinic.example";
 const fast = { retries: 2, baseDelayMs: 5, maxDelayMs: 20 };
+/** A port of this machine no fake server holds: reachable only as the operator's exception. */
+const LOOPBACK = new AllowList("127.0.0.1");
 
 let server: TestServer;
 before(async () => {
@@ -231,7 +234,7 @@ describe("request pipeline: typed errors", () => {
     await closed.close();
     errors.push(
       await caught(
-        createClient({ apiKey, email, baseUrl: closedUrl, retry: { retries: 0 } }).request({
+        createClient({ apiKey, email, baseUrl: closedUrl, retry: { retries: 0 }, network: LOOPBACK }).request({
           method: "GET",
           path: "/x",
         }),
@@ -370,7 +373,14 @@ describe("request pipeline: retries", () => {
       },
     };
     try {
-      const c = createClient({ apiKey: testKey(), email, baseUrl: `http://127.0.0.1:${port}/v1`, retry: fast, clock });
+      const c = createClient({
+        apiKey: testKey(),
+        email,
+        baseUrl: `http://127.0.0.1:${port}/v1`,
+        retry: fast,
+        clock,
+        network: LOOPBACK,
+      });
       const created = await c.resource("patients").create({ first_name: "Jo" });
       assert.deepEqual(created, { id: "9", first_name: "Jo" });
       assert.equal(sleeps.length, 1, "one refused attempt, then one that reached the server");
@@ -386,7 +396,9 @@ describe("request pipeline: retries", () => {
     const url = probe.baseUrl;
     await probe.close();
     const err = await caught(
-      createClient({ apiKey: testKey(), email, baseUrl: url, retry: fast }).resource("patients").create({}),
+      createClient({ apiKey: testKey(), email, baseUrl: url, retry: fast, network: LOOPBACK })
+        .resource("patients")
+        .create({}),
     );
     assert.ok(err instanceof ClinikoNetworkError);
     assert.equal(err.code, "network");

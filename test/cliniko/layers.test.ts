@@ -4,6 +4,7 @@
  */
 import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
+import { Agent } from "undici";
 import {
   ClinikoConfigError,
   ClinikoError,
@@ -30,7 +31,9 @@ before(async () => {
 });
 after(() => server.close());
 
-const transport = httpTransport({ timeoutMs: 1_000 });
+// The transport alone, on a plain agent (the guarded one is network.ts's, tested in ssrf.test.ts).
+const dispatcher = new Agent();
+const transport = httpTransport({ timeoutMs: 1_000, dispatcher });
 const typed = () => mapErrors({ apiKey: "secret-key-au1", timeoutMs: 1_000, clock: systemClock })(transport);
 const req = (path: string, extra: Partial<PipelineRequest> = {}): PipelineRequest => ({
   method: "GET",
@@ -61,7 +64,7 @@ describe("transport", () => {
 
   it("reports a timeout as a TransportError, and the caller's abort as the caller's reason", async () => {
     server.handle(() => undefined); // never answers
-    const err = await rejection(httpTransport({ timeoutMs: 50 })(req("/slow")));
+    const err = await rejection(httpTransport({ timeoutMs: 50, dispatcher })(req("/slow")));
     assert.ok(err instanceof TransportError && err.timedOut);
     const stop = new AbortController();
     const pending = transport(req("/slow", { signal: stop.signal }));

@@ -47,6 +47,8 @@ test("compose: api + workers on PostgreSQL and Redis run each webhook post once,
       // The sandbox does not rate-limit; a killed worker's runs are taken over after 10 s.
       "CLINIKO_FLOW_RATE_LIMIT=0",
       "CLINIKO_FLOW_LEASE_MS=10000",
+      // The sandbox container is an address inside the compose network: the operator allows it.
+      "CLINIKO_FLOW_HTTP_ALLOW=sandbox",
       "",
     ].join("\n"),
     { mode: 0o600 },

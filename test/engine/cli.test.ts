@@ -54,6 +54,25 @@ test("connections add|list|test|remove keep the key out of every output", async 
   const bad = await cli(["connections", "add", "x", "--api-key", key, "--email", "not-an-email"]);
   assert.equal(bad.status, 1);
   assert.match(bad.stderr, /does not look like an email/);
+  // A base URL inside the network is refused with the API's sentence, even with loopback allowed
+  // for metadata, and without CLINIKO_FLOW_HTTP_ALLOW for the rest; nothing is stored.
+  for (const [baseUrl, env, why] of [
+    ["http://169.254.169.254/v1", {}, /cloud metadata endpoints are never allowed/],
+    ["http://0x7f000001:4010/v1", { CLINIKO_FLOW_HTTP_ALLOW: "" }, /loopback/],
+    ["http://10.0.0.5/v1", { CLINIKO_FLOW_HTTP_ALLOW: "" }, /private network/],
+  ] as const) {
+    const inside = await cli(
+      ["connections", "add", "inside", "--api-key", key, "--email", "ops@clinic.test", "--base-url", baseUrl],
+      env,
+    );
+    assert.equal(inside.status, 1, baseUrl);
+    assert.match(inside.stderr, /The Cliniko base URL points where this server may not connect: /, baseUrl);
+    assert.match(inside.stderr, why, baseUrl);
+  }
+  assert.deepEqual(
+    (JSON.parse((await cli(["connections", "list", "--json"])).stdout) as { name: string }[]).map((c) => c.name),
+    ["main"],
+  );
   assert.equal((await cli(["connections", "remove", "main"])).status, 0);
   assert.equal((await cli(["connections", "remove", "main"])).status, 1);
 });

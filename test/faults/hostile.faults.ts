@@ -41,6 +41,8 @@ before(async () => {
       CLINIKO_API_KEY: sandbox.apiKey,
       CLINIKO_EMAIL: "ops@clinic.test",
       CLINIKO_BASE_URL: sandbox.baseUrl,
+      // The sandbox is this test's, not the product's process: the operator's exception reaches it.
+      CLINIKO_FLOW_HTTP_ALLOW: "127.0.0.1",
       CLINIKO_FLOW_RATE_LIMIT: "0",
       CLINIKO_FLOW_ADMIN_PASSWORD: PASSWORD,
       CLINIKO_FLOW_TEST_POLL_INTERVAL_MS: "500",

@@ -39,6 +39,9 @@ export function processEnv(o: ProcessEnvOptions): NodeJS.ProcessEnv {
     CLINIKO_FLOW_SECRET: "multi-process-suite-secret-of-sufficient-length",
     CLINIKO_FLOW_TEST_POLL_INTERVAL_MS: String(o.pollIntervalMs ?? 200),
     CLINIKO_FLOW_CLINIKO_TIMEOUT_MS: "10000",
+    // The sandbox listens on this machine in the test's process, not the product's: the
+    // operator's exception lets the product's processes reach it (docs/security.md).
+    CLINIKO_FLOW_HTTP_ALLOW: "127.0.0.1",
     LOG_LEVEL: "error",
     ...(o.redisUrl ? { REDIS_URL: o.redisUrl } : {}),
     ...(o.leaseMs ? { CLINIKO_FLOW_LEASE_MS: String(o.leaseMs) } : {}),

@@ -9,11 +9,13 @@ import { stringify as toYaml } from "yaml";
 import { appConnectionKind, appConnectionKinds, testAppConnection } from "../../apps/connections.ts";
 import { appConnectionConfig } from "../../apps/save.ts";
 import { createClient } from "../../cliniko/client.ts";
+import { checkBaseUrlToSave } from "../../cliniko/network.ts";
 import { assertActivatable } from "../../engine/activation.ts";
 import { ClientProvider } from "../../engine/clients.ts";
 import { runOnce } from "../../engine/once.ts";
 import { exportPatient, purgePatient } from "../../engine/patient-data.ts";
 import { loadWorkflowFile, validateWorkflow, workflowJsonSchema } from "../../engine/workflow.ts";
+import { allowListFromEnv } from "../../net/address-policy.ts";
 import { openStore, type RunRecord, runSummary, type Store } from "../../store/index.ts";
 import { toIso } from "../../store/time.ts";
 import { UsageError } from "../errors.ts";
@@ -135,8 +137,10 @@ export function register(program: Command): string[] {
     if (!o.apiKey || !o.email) throw new UsageError("A Cliniko connection needs --api-key and --email.");
     if (o.apiKey === "-") o.apiKey = await firstLineOfStdin();
     if (!o.apiKey) throw new UsageError("No API key was given on standard input.");
-    // Validates key, email, region and URL the same way a request would, before storing.
+    // Validates key, email, region and URL the same way a request would, before storing; the URL
+    // also against the address policy, as its name resolves now.
     createClient({ apiKey: o.apiKey, email: o.email, region: o.region, baseUrl: o.baseUrl, rateLimit: false });
+    await checkBaseUrlToSave(o.baseUrl, allowListFromEnv());
     await withStore(async (store) => {
       const outcome = await store.connections.save(
         { name, apiKey: o.apiKey!, email: o.email!, region: o.region, baseUrl: o.baseUrl },

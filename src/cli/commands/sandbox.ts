@@ -71,7 +71,8 @@ export function register(program: Command): string[] {
             "Try it:",
             `  curl -u '${sandbox.apiKey}:' -H 'User-Agent: cliniko-flow (you@example.com)' -H 'Accept: application/json' '${sandbox.baseUrl}/patients?per_page=2'`,
             "",
-            `Use it from cliniko-flow: CLINIKO_BASE_URL=${sandbox.baseUrl} CLINIKO_API_KEY=<the key above> CLINIKO_EMAIL=you@example.com`,
+            // Another process reaches it as an address inside the network: the operator allows it.
+            `Use it from cliniko-flow: CLINIKO_BASE_URL=${sandbox.baseUrl} CLINIKO_FLOW_HTTP_ALLOW=${new URL(sandbox.origin).hostname} CLINIKO_API_KEY=<the key above> CLINIKO_EMAIL=you@example.com`,
             "Press Ctrl+C to stop.",
             "",
           ].join("\n"),

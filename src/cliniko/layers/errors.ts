@@ -3,8 +3,10 @@
  * parsed JSON or a typed `ClinikoError` with one clear sentence. The API key is scrubbed from
  * every detail, and only the path (never the query string) names the failed call.
  */
+import { refusalIn } from "../../net/outbound.ts";
 import {
   ClinikoAuthError,
+  ClinikoBaseUrlError,
   ClinikoForbiddenError,
   ClinikoHttpError,
   ClinikoNetworkError,
@@ -90,6 +92,13 @@ export function mapErrors(options: {
       } catch (err) {
         if (!(err instanceof TransportError)) throw err;
         const cause = err.cause;
+        // Refused by the address policy: nothing was sent, and trying again cannot help.
+        const refused = refusalIn(cause);
+        if (refused)
+          throw new ClinikoBaseUrlError(`Cliniko was not called: the address policy ${refused.message}.`, {
+            method,
+            path: url.pathname,
+          });
         options.logger?.debug(
           { method, path: url.pathname, error: err.timedOut ? "timeout" : err.refused ? "refused" : "network" },
           "cliniko request failed",

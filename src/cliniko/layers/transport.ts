@@ -6,9 +6,10 @@
  * It is undici's `request` on a keep-alive agent rather than `fetch` (which undici also serves):
  * a step makes one small request, and fetch's per-request machinery (WHATWG streams, Request and
  * Response objects, signal plumbing) cost about as much CPU as the request itself. `request`
- * never follows a redirect: a 3xx is answered as it came, as the redirect guard requires.
+ * never follows a redirect: a 3xx is answered as it came, as the redirect guard requires. The
+ * agent it is given connects only where the address policy allows (network.ts).
  */
-import { Agent, request as send } from "undici";
+import { type Dispatcher, request as send } from "undici";
 import { type PipelineRequest, type RawHandler, type RawResponse, TransportError } from "./types.ts";
 
 /**
@@ -16,7 +17,8 @@ import { type PipelineRequest, type RawHandler, type RawResponse, TransportError
  * 5 s, load balancers' 60 s), so a request is not sent on a connection the server is closing.
  */
 const IDLE_MS = 4000;
-const agent = new Agent({ keepAliveTimeout: IDLE_MS, keepAliveMaxTimeout: IDLE_MS });
+/** The keep-alive the transport's agent is built with. */
+export const KEEP_ALIVE = { keepAliveTimeout: IDLE_MS, keepAliveMaxTimeout: IDLE_MS };
 
 function connectionRefused(err: unknown): boolean {
   for (const e of [err, (err as { cause?: unknown } | undefined)?.cause]) {
@@ -38,7 +40,7 @@ function headersOf(raw: Record<string, string | string[] | undefined>): Headers 
   return headers;
 }
 
-export function httpTransport(options: { timeoutMs: number }): RawHandler {
+export function httpTransport(options: { timeoutMs: number; dispatcher: Dispatcher }): RawHandler {
   return async (request: PipelineRequest): Promise<RawResponse> => {
     const { signal } = request;
     if (signal?.aborted) throw signal.reason;
@@ -58,7 +60,7 @@ export function httpTransport(options: { timeoutMs: number }): RawHandler {
         method: request.method,
         headers,
         body,
-        dispatcher: agent,
+        dispatcher: options.dispatcher,
         signal: stop.signal,
       });
       const text = await response.body.text();

@@ -15,8 +15,10 @@ import { AppError } from "../../apps/errors.ts";
 import { appConnectionConfig, InvalidConnectionError } from "../../apps/save.ts";
 import { eventSummary } from "../../catalog/event-summary.ts";
 import { createClient } from "../../cliniko/client.ts";
-import { ClinikoError } from "../../cliniko/errors.ts";
+import { ClinikoBaseUrlError, ClinikoError, ClinikoNetworkError } from "../../cliniko/errors.ts";
+import { checkBaseUrlToSave } from "../../cliniko/network.ts";
 import { resource } from "../../cliniko/resources.ts";
+import { UNREACHABLE } from "../../net/outbound.ts";
 import type { ConnectionConfig, ConnectionSummary } from "../../store/index.ts";
 import { badRequest, conflict, notFound } from "../errors.ts";
 import {
@@ -56,11 +58,18 @@ function kindSchema(settings: z.ZodObject, secrets: readonly string[]): Record<s
   return schema;
 }
 
-/** Stores a Cliniko connection once its key's shape, email and region or base URL check out. */
+/**
+ * Stores a Cliniko connection once its key's shape, email and region or base URL check out, the
+ * base URL against the address policy too (as written and as its name resolves now): a refused
+ * one is answered with one sentence at the `baseUrl` field.
+ */
 async function saveCliniko(ctx: RouteContext, config: ConnectionConfig, actor: string): Promise<void> {
+  const network = ctx.clients.clinikoNetwork();
   try {
-    createClient({ ...config, rateLimit: false });
+    createClient({ ...config, rateLimit: false, network });
+    await checkBaseUrlToSave(config.baseUrl, network);
   } catch (err) {
+    if (err instanceof ClinikoBaseUrlError) throw badRequest(err.message, [{ path: err.field, message: err.message }]);
     if (err instanceof ClinikoError) throw badRequest(err.message);
     throw err;
   }
@@ -189,6 +198,10 @@ export const connectionRoutes: RoutePlugin = async (app, ctx) => {
         };
         return { ok: true, user };
       } catch (err) {
+        // Whatever kept it from connecting — refused by the policy, no such host, a closed port,
+        // no answer — the test answers one sentence, so it cannot map the network (as for apps).
+        if (err instanceof ClinikoNetworkError || err instanceof ClinikoBaseUrlError)
+          return { ok: false, message: UNREACHABLE("Cliniko") };
         if (err instanceof ClinikoError) return { ok: false, message: err.message };
         throw err;
       }

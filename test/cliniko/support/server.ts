@@ -5,6 +5,7 @@
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
+import { serveOwnOrigin } from "../../../src/net/own-origins.ts";
 
 export interface Received {
   method: string;
@@ -62,6 +63,8 @@ export async function startServer(port = 0): Promise<TestServer> {
   await new Promise<void>((resolve) => server.listen(port, "127.0.0.1", resolve));
   const actual = (server.address() as AddressInfo).port;
   const origin = `http://127.0.0.1:${actual}`;
+  // A fake Cliniko in this test's own process: its clients may reach it (src/net/own-origins.ts).
+  const withdraw = serveOwnOrigin(origin);
   return {
     origin,
     baseUrl: `${origin}/v1`,
@@ -73,6 +76,7 @@ export async function startServer(port = 0): Promise<TestServer> {
     },
     close: () =>
       new Promise<void>((resolve) => {
+        withdraw();
         server.closeAllConnections();
         server.close(() => resolve());
       }),

@@ -1,5 +1,5 @@
 import { type FormEvent, useState } from "react";
-import { api, type ConnectionKindView, type ConnectionTestResult } from "../api.ts";
+import { ApiError, api, type ConnectionKindView, type ConnectionTestResult } from "../api.ts";
 import { SchemaForm } from "../components/SchemaForm.tsx";
 import { Empty, ErrorNotice, formatTime, PageHead, useLoad } from "../components/ui.tsx";
 import { EditConnection } from "./EditConnection.tsx";
@@ -90,6 +90,7 @@ function AddClinikoConnection({ onAdded, first }: { onAdded: () => void; first: 
   const [form, setForm] = useState({ name: first ? "default" : "", apiKey: "", email: "", region: "", baseUrl: "" });
   const [error, setError] = useState<unknown>();
   const [busy, setBusy] = useState(false);
+  const baseUrlError = error instanceof ApiError ? error.details.find((d) => d.path === "baseUrl")?.message : undefined;
   const set = (k: keyof typeof form) => (e: { target: { value: string } }) => setForm({ ...form, [k]: e.target.value });
 
   async function submit(e: FormEvent) {
@@ -144,7 +145,7 @@ function AddClinikoConnection({ onAdded, first }: { onAdded: () => void; first: 
           ))}
         </select>
       </div>
-      <details className="field">
+      <details className="field" open={baseUrlError ? true : undefined}>
         <summary className="small">Advanced: custom base URL (sandbox, proxy)</summary>
         <label htmlFor="c-base" className="sr-only">
           Base URL
@@ -155,9 +156,17 @@ function AddClinikoConnection({ onAdded, first }: { onAdded: () => void; first: 
           value={form.baseUrl}
           onChange={set("baseUrl")}
           placeholder="http://127.0.0.1:4010/v1"
+          aria-invalid={baseUrlError ? true : undefined}
+          aria-describedby={baseUrlError ? "c-base-error" : undefined}
         />
+        {baseUrlError && (
+          <div id="c-base-error" className="field-error small">
+            {baseUrlError}
+          </div>
+        )}
       </details>
-      <ErrorNotice error={error} />
+      {/* A refused base URL is said beside its field (the API names it), not again here. */}
+      <ErrorNotice error={baseUrlError ? undefined : error} />
       <button type="submit" disabled={busy}>
         {busy ? "Saving…" : "Save connection"}
       </button>
