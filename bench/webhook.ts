@@ -182,6 +182,8 @@ export async function webhook() {
     CLINIKO_FLOW_SECRET: "bench-secret-bench-secret",
     CLINIKO_FLOW_RATE_LIMIT: "0",
     CLINIKO_FLOW_WEBHOOK_RATE: "100000000",
+    // The benchmark measures throughput, so posts may queue past the default cap of 1000 runs.
+    CLINIKO_FLOW_WEBHOOK_MAX_QUEUED: "100000000",
     LOG_FORMAT: "json",
   };
   const store = await openStore({ env });
