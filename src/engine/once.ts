@@ -8,7 +8,7 @@
  */
 
 import { trigger as catalogTrigger } from "../catalog/index.ts";
-import type { Store, StoredWorkflow } from "../store/index.ts";
+import type { RunStatus, Store, StoredWorkflow } from "../store/index.ts";
 import { ClientProvider } from "./clients.ts";
 import { DueScheduler } from "./due/scheduler.ts";
 import { planPollJobs, pollResource } from "./poller.ts";
@@ -25,7 +25,7 @@ export interface OnceSummary {
   pages: number;
   /** Runs queued by this call. */
   queued: number;
-  runs: { id: number; eventKey: string; status: string; error: string | null }[];
+  runs: { id: number; eventKey: string; status: RunStatus; error: string | null }[];
   cursor?: string;
 }
 

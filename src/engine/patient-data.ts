@@ -48,8 +48,11 @@ function isPatientTrigger(key: string): boolean {
 function mentions(run: RunRecord, steps: StepRecord[], id: string): boolean {
   const payload = run.triggerPayload as { id?: unknown } | null;
   if (payload && isPatientTrigger(run.trigger) && String(payload.id) === id) return true;
-  if (mentionsPatient(payload, id)) return true;
-  return steps.some((s) => mentionsPatient(s.input, id) || mentionsPatient(s.output, id));
+  if (mentionsPatient(payload, id) || mentionsPatient(run.details, id)) return true;
+  // An error's details may echo what was sent (a 422 repeats the patient's fields).
+  return steps.some(
+    (s) => mentionsPatient(s.input, id) || mentionsPatient(s.output, id) || mentionsPatient(s.details, id),
+  );
 }
 
 /** Every run whose data mentions the patient, oldest first, with its steps. */

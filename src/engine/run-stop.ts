@@ -5,22 +5,25 @@
  */
 import type { RunOutcome } from "./runner.ts";
 
-/** Thrown inside the runner to end the run with a status. */
+/**
+ * Thrown inside the runner to end the run with a status. `filtered` (a filter that did not pass)
+ * ends the run, or inside a loop only the current item.
+ */
 export class Stop {
   readonly status: Exclude<RunOutcome, "lease-lost">;
   readonly error: string | null;
-  /** A filter that did not pass: it ends the run, or inside a loop only the current item. */
-  readonly filtered: boolean;
+  /** What the error's sentence leaves out (a 422's field list, a response body), kept apart from it. */
+  readonly details: unknown;
   /** A parked run's wake-up time. */
   readonly until?: string;
   constructor(
     status: Exclude<RunOutcome, "lease-lost">,
     error: string | null = null,
-    o: { filtered?: boolean; until?: string } = {},
+    o: { until?: string; details?: unknown } = {},
   ) {
     this.status = status;
     this.error = error;
-    this.filtered = o.filtered ?? false;
+    this.details = o.details;
     this.until = o.until;
   }
 }

@@ -17,6 +17,7 @@ import { parseDuration } from "../expressions/duration.ts";
 import { TemplateError, type TemplateScope, templateEnv } from "../expressions/template.ts";
 import {
   clinicScope,
+  errorDetails,
   errorText,
   executeStep,
   flowOf,
@@ -28,7 +29,7 @@ import {
 } from "../steps/execute.ts";
 import type { Flow, ItemResult, StepContext, StepEnvironment, StepKind } from "../steps/types.ts";
 import type { RunRecord, StepRecord, Store } from "../store/index.ts";
-import { type Lease, LeaseLostError, type RunStore } from "../store/runs.ts";
+import { isRunFailure, type Lease, LeaseLostError, type RunEnd, type RunStore } from "../store/runs.ts";
 import { settingsReadBy } from "./activation.ts";
 import type { ClientProvider } from "./clients.ts";
 import { itemPrefix, journalKey, ownSteps } from "./journal-keys.ts";
@@ -56,12 +57,17 @@ export interface RunnerOptions {
 }
 
 /** `lease-lost`: another worker took the run over; this one stopped without touching it further. */
-export type RunOutcome = "succeeded" | "failed" | "unknown" | "parked" | "lease-lost";
+export type RunOutcome = RunEnd | "parked" | "lease-lost";
 
 /** A step's final result waiting to be committed with the run's next write (see `#record`). */
 interface PendingStep {
   stepId: string;
-  result: { status: Exclude<StepRecord["status"], "running">; output?: unknown; error?: string | null };
+  result: {
+    status: Exclude<StepRecord["status"], "running">;
+    output?: unknown;
+    error?: string | null;
+    details?: unknown;
+  };
   /** Present when no row was written before the step ran (it is harmless to repeat). */
   row?: { seq: number; input: unknown; attempts: number; startedAt: string };
 }
@@ -183,7 +189,7 @@ export class Runner {
       outcome = new Stop("succeeded");
     } catch (err) {
       if (err instanceof Stop) outcome = err;
-      else outcome = new Stop("failed", errorText(err));
+      else outcome = new Stop("failed", errorText(err), { details: errorDetails(err) });
     }
     // Whatever ended the run here, a worker that lost its lease writes nothing more.
     if (fence.lost) return this.#leaseLost(run);
@@ -194,17 +200,17 @@ export class Runner {
       return "parked";
     }
     // The last step's result and the run's end are one commit.
-    const { status, error } = outcome;
+    const { status, error, details } = outcome;
     await this.#flush(
       state ?? { run, pending: [], fence },
       run.metadataOnly ? (runs) => runs.scrub(run.id) : undefined,
-      { status, error: this.#clean.text(error) },
+      { status, error: this.#clean.text(error), details: this.#clean.input(details ?? null) },
     );
     // The record read when the run was queued for this worker names the workflow and whether it
-    // keeps metadata only: not read again here. A run that succeeded is logged at debug level:
-    // its record is the history, and a line per run (redacted, then written) was about a twentieth
-    // of a webhook run's CPU; one that did not succeed is worth an operator's eye.
-    this.#o.logger?.[status === "succeeded" ? "debug" : "info"](
+    // keeps metadata only: not read again here. A run that succeeded (or stopped at its filter) is
+    // logged at debug level: its record is the history, and a line per run (redacted, then written)
+    // was about a twentieth of a webhook run's CPU; one that failed is worth an operator's eye.
+    this.#o.logger?.[isRunFailure(status) ? "info" : "debug"](
       { run: run.id, workflow: run.workflow, status },
       "run finished",
     );
@@ -288,9 +294,10 @@ export class Runner {
         if (err instanceof Stop) throw err;
         // Inside a loop the message names the item (`loop[57].send`), not only the step.
         const msg = stepFailure(step, err, key);
+        const details = errorDetails(err);
         // Also a template error, which happens before any write: the row names the step in `runs show`.
-        await this.#record(state, { stepId: key, result: { status: "failed", error: msg }, row: row() });
-        throw new Stop("failed", msg);
+        await this.#record(state, { stepId: key, result: { status: "failed", error: msg, details }, row: row() });
+        throw new Stop("failed", msg, { details });
       }
       await this.#after(kind, step, key, path, scope.steps[step.id], state, lane);
     }
@@ -321,10 +328,15 @@ export class Runner {
    * row before executing (it may write elsewhere) is committed at once, with whatever waits.
    */
   async #record(state: RunState, step: PendingStep, now = false): Promise<void> {
-    const { output, error } = step.result;
+    const { output, error, details } = step.result;
     state.pending.push({
       ...step,
-      result: { ...step.result, output: this.#clean.text(output), error: this.#clean.text(error) },
+      result: {
+        ...step.result,
+        output: this.#clean.text(output),
+        error: this.#clean.text(error),
+        details: this.#clean.input(details ?? null),
+      },
     });
     if (now || state.pending.length >= 2) await this.#flush(state);
   }
@@ -337,7 +349,7 @@ export class Runner {
   async #flush(
     state: Pick<RunState, "run" | "pending" | "fence">,
     also?: (runs: RunStore) => Promise<void>,
-    end?: { status: Exclude<RunOutcome, "parked" | "lease-lost">; error: string | null },
+    end?: { status: RunEnd; error: string | null; details?: unknown },
   ): Promise<void> {
     const { fence } = state;
     if (fence.lost) throw new LeaseLostError(state.run.id);
@@ -382,7 +394,7 @@ export class Runner {
     lane: Lane,
   ) {
     const flow = flowOf(kind, step, output, path);
-    if (flow.kind === "stop") throw new Stop("succeeded", null, { filtered: true });
+    if (flow.kind === "stop") throw new Stop("filtered");
     if (flow.kind === "enter") await this.#steps(flow.steps, flow.path, state, lane);
     if (flow.kind === "repeat") lane.scope.steps[step.id] = await this.#repeat(flow, key, state, lane);
   }
@@ -410,7 +422,7 @@ export class Runner {
           });
         } catch (err) {
           // A filter inside an item ends that item only.
-          if (!(err instanceof Stop && err.filtered)) {
+          if (!(err instanceof Stop && err.status === "filtered")) {
             stops.push(err);
             break;
           }
@@ -445,8 +457,9 @@ export class Runner {
         const maybeSent = (err as { maybeSent?: boolean }).maybeSent === true;
         if (maybeSent && kind.safety(step) === "write-once") {
           const msg = `Step ${key} (${step.action}) may or may not have taken effect, so it was not repeated: ${errorText(err)}`;
-          await this.#record(state, { stepId: key, result: { status: "unknown", error: msg } });
-          throw new Stop("unknown", msg);
+          const details = errorDetails(err);
+          await this.#record(state, { stepId: key, result: { status: "unknown", error: msg, details } });
+          throw new Stop("unknown", msg, { details });
         }
         if (attempt > attempts || !transient(err)) throw err;
         this.#o.logger?.warn({ run: state.run.id, step: key, attempt }, "step failed; retrying");

@@ -9,6 +9,7 @@
 import { type Evaluation, type TemplateScope, templateEnv } from "../expressions/template.ts";
 import {
   clinicScope,
+  errorDetails,
   executeStep,
   flowOf,
   prepareStep,
@@ -28,6 +29,8 @@ export interface StepTestResult {
   input: unknown;
   output?: unknown;
   error?: string;
+  /** What the error's sentence leaves out, as a run records it beside the error. */
+  details?: unknown;
   durationMs: number;
 }
 
@@ -98,6 +101,7 @@ export class StepTester {
         ok: false,
         input: this.#clean.input(input),
         error: this.#clean.text(stepFailure(step, err, key)) as string,
+        details: this.#clean.input(errorDetails(err)),
         durationMs: elapsed(),
       };
     }

@@ -7,7 +7,7 @@ import { detect, fetchChanges, trigger } from "../catalog/index.ts";
 import { activationIssues } from "../engine/activation.ts";
 import { REPLAY_VERSIONS, replayRun } from "../engine/replay-plan.ts";
 import { validateWorkflow, type WorkflowIssue, WorkflowValidationError } from "../engine/workflow.ts";
-import { type RunRecord, runSummary } from "../store/index.ts";
+import { RUN_STATUSES, type RunRecord, runSummary } from "../store/index.ts";
 import { defineTool, objectOut, type ToolSpec } from "./define.ts";
 import { ToolRefusal } from "./refusal.ts";
 import { capArray, cursorInput, decodeCursor, fieldsInput, shapeRecord } from "./shape.ts";
@@ -15,7 +15,6 @@ import type { McpTool, ToolContext } from "./tool.ts";
 
 /** Without `since`, a poll looks back one hour: enough to see a change just made, cheap to fetch. */
 const DEFAULT_POLL_WINDOW_MS = 60 * 60 * 1000;
-const RUN_STATUSES = ["queued", "running", "succeeded", "failed", "unknown"] as const;
 
 const isoDateTime = z.string().refine((s) => /^\d{4}-\d{2}-\d{2}T/.test(s) && !Number.isNaN(Date.parse(s)), {
   message: "must be an ISO 8601 date-time such as 2025-03-01T09:00:00Z",
@@ -191,7 +190,12 @@ export function automationTools(): McpTool[] {
       async call(ctx, args) {
         const run = await findRun(ctx, args.id);
         return {
-          run: { ...runSummary(run), triggerPayload: run.triggerPayload, steps: await ctx.store.runs.steps(run.id) },
+          run: {
+            ...runSummary(run),
+            details: run.details,
+            triggerPayload: run.triggerPayload,
+            steps: await ctx.store.runs.steps(run.id),
+          },
         };
       },
     }),

@@ -19,7 +19,7 @@ import {
   type Tool,
 } from "@modelcontextprotocol/sdk/types.js";
 import { ActionInputError, closest } from "../catalog/index.ts";
-import { errorText } from "../steps/execute.ts";
+import { errorDetails, errorText } from "../steps/execute.ts";
 import { auditToolCall, reasonOf, type ToolOutcome } from "./audit.ts";
 import { automationTools } from "./automation-tools.ts";
 import { catalogTools } from "./catalog-tools.ts";
@@ -138,7 +138,9 @@ export function createMcpServer(options: McpServerOptions): Server {
     } catch (err) {
       await audit(err instanceof ActionInputError ? "invalid" : "error", reasonOf(err, ownMessage));
       if (err instanceof ActionInputError) return failure(err.detail ? `${err.message}\n${err.detail}` : err.message);
-      return failure(errorText(err));
+      // An assistant reads one answer: the sentence, then what Cliniko or the app said (a 422's fields).
+      const details = errorDetails(err);
+      return failure(details === null ? errorText(err) : `${errorText(err)}\nDetails: ${JSON.stringify(details)}`);
     }
   });
 

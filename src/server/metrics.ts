@@ -2,6 +2,7 @@
  * Prometheus text exposition for /metrics: request counters kept here, run and queue gauges read
  * from the store at scrape time, and the engine's poll / Cliniko request / 429 counters.
  */
+import { RUN_STATUSES } from "../store/runs.ts";
 import type { LabelledMetric } from "./engine-port.ts";
 
 const PREFIX = "cliniko_flow_";
@@ -13,8 +14,6 @@ const ENGINE_COUNTERS: Record<string, string> = {
   cliniko_requests_total: "Requests sent to Cliniko.",
   cliniko_rate_limited_total: "Cliniko answers with status 429.",
 };
-
-const RUN_STATUSES = ["queued", "running", "succeeded", "failed", "unknown"];
 
 const escapeLabel = (v: string) => v.replace(/\\/g, "\\\\").replace(/"/g, '\\"').replace(/\n/g, "\\n");
 const labels = (l: Record<string, string>) =>

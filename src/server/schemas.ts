@@ -286,6 +286,8 @@ export const WorkflowSummary = z.object({
     .object({
       lastRun: z.object({ id: z.string(), status: z.enum(RUN_STATUSES), at: z.string().nullable() }).nullable(),
       runs: z.number().int(),
+      succeeded: z.number().int(),
+      filtered: z.number().int().describe("Runs a filter step stopped: neither a success nor a failure."),
       failed: z.number().int().describe("Runs failed or of unknown outcome."),
     })
     .optional(),
@@ -335,6 +337,10 @@ export const StepTestResult = z.object({
   input: z.unknown(),
   output: z.unknown().optional(),
   error: z.string().optional(),
+  details: z
+    .unknown()
+    .optional()
+    .describe("What the error's sentence leaves out (a 422's field list, a response body)."),
   skipped: z.boolean().optional(),
   durationMs: z.number().int(),
 });
@@ -383,6 +389,7 @@ export const RunSummary = z.object({
   event: EventSummaryView.nullable(),
   eventKey: z.string().nullable(),
   status: RunStatus,
+  failure: z.boolean().describe("The run failed or its outcome is unknown: it needs a look (a filtered run does not)."),
   startedAt: z.string().nullable(),
   finishedAt: z.string().nullable(),
   durationMs: z.number().int().nullable(),
@@ -398,6 +405,11 @@ export const StepResultView = z.object({
   input: z.unknown(),
   output: z.unknown(),
   error: z.string().nullable(),
+  details: z
+    .unknown()
+    .describe(
+      "What the error's sentence leaves out (a 422's field list, a response body); null when none or not kept.",
+    ),
   startedAt: z.string().nullable(),
   finishedAt: z.string().nullable(),
   durationMs: z.number().int().nullable(),
@@ -412,6 +424,11 @@ export const ReplayChoice = z.object({
 });
 export const RunView = RunSummary.extend({
   payload: z.unknown().describe("The trigger event."),
+  details: z
+    .unknown()
+    .describe(
+      "What the error's sentence leaves out (a 422's field list, a response body); null when none or not kept.",
+    ),
   version: z.number().int().nullable(),
   steps: z.array(StepResultView),
   replay: ReplayChoice.describe("Which version a replay of this run uses by default, and why."),

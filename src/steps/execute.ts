@@ -15,17 +15,25 @@ import { HttpRequestError } from "./http/request.ts";
 import { stepKind } from "./registry.ts";
 import type { Flow, StepContext, StepEnvironment, StepKind } from "./types.ts";
 
-/** How much of an error's detail a message keeps (a 422's field list, a response body). */
-const DETAIL_LIMIT = 600;
+/** How much of an error's detail is kept (a 422's field list, a response body), in characters of JSON. */
+const DETAIL_LIMIT = 4000;
 
-/** An error as one line: its message, then its detail (clipped). */
+/** An error as one readable sentence; what it leaves out is `errorDetails`. */
 export function errorText(err: unknown): string {
-  if (err instanceof ClinikoError || err instanceof HttpRequestError) {
-    const d = err.detail;
-    const detail = d === undefined ? "" : ` ${typeof d === "string" ? d : JSON.stringify(d)}`.slice(0, DETAIL_LIMIT);
-    return `${err.message}${detail}`;
-  }
   return (err as Error)?.message ?? String(err);
+}
+
+/**
+ * What an error's sentence leaves out, kept apart from it (a run's and a step's `details`): a
+ * Cliniko 422's field list, an HTTP or app response body. A detail too long to keep is cut to text.
+ */
+export function errorDetails(err: unknown): unknown {
+  const d =
+    err instanceof ClinikoError || err instanceof HttpRequestError || err instanceof AppError ? err.detail : undefined;
+  if (d === undefined || d === null || d === "") return null;
+  const text = typeof d === "string" ? d : JSON.stringify(d);
+  if (text.length <= DETAIL_LIMIT) return d;
+  return `${text.slice(0, DETAIL_LIMIT)}…`;
 }
 
 /**

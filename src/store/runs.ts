@@ -29,12 +29,15 @@ export { INTERRUPTED_TWICE, type Lease, LeaseLostError } from "./runs/claims.ts"
 export {
   DATA_REMOVED,
   type DataRemoved,
+  isRunFailure,
   type NewRun,
+  RUN_END_COUNTS_AS,
   RUN_STATUSES,
   type RunEnd,
   type RunFilter,
   type RunRecord,
   type RunStatus,
+  runHealthCounts,
   runSummary,
   STEP_STATUSES,
   type StepRecord,
@@ -175,11 +178,7 @@ export class RunStore {
    * `fenced`, for the run's last write: the run's end is the write that checks the lease (its
    * update names the token), so the lease is not renewed in a statement of its own first.
    */
-  async fencedEnd<T>(
-    lease: Lease,
-    end: { status: RunEnd; error: string | null },
-    fn: (runs: RunStore) => Promise<T>,
-  ): Promise<T> {
+  async fencedEnd<T>(lease: Lease, end: lifecycle.RunEndRecord, fn: (runs: RunStore) => Promise<T>): Promise<T> {
     const fencedWrites = async (trx: Kysely<Database>) => {
       if (!(await lifecycle.endLeased(trx, lease, end))) throw new LeaseLostError(lease.runId);
       return fn(new RunStore(trx));

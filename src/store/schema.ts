@@ -92,6 +92,8 @@ export interface RunsTable {
   /** The event that started the run (JSON); null once scrubbed for metadata-only workflows. */
   trigger_payload: string | null;
   error: string | null;
+  /** JSON: what the error's sentence leaves out (0015); null once payloads are removed. */
+  error_details: string | null;
   created_at: string;
   started_at: string | null;
   finished_at: string | null;
@@ -118,6 +120,8 @@ export interface StepResultsTable {
   input: string | null;
   output: string | null;
   error: string | null;
+  /** JSON: what the error's sentence leaves out (0015). */
+  error_details: string | null;
   attempts: number;
   started_at: string;
   finished_at: string | null;

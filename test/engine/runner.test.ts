@@ -155,7 +155,7 @@ test("a Cliniko action runs against the sandbox and its output is usable", async
   assert.ok(h.sandbox.store.get("medical_alerts", alertId));
 });
 
-test("filter stops a run quietly; branch runs the first matching case; if skips a step", async () => {
+test("a filter that does not pass ends the run filtered (not succeeded); branch runs the first matching case; if skips a step", async () => {
   hook.calls.length = 0;
   answers = undefined;
   const def = workflow({
@@ -181,12 +181,14 @@ test("filter stops a run quietly; branch runs the first matching case; if skips 
     ],
   });
   const stopped = await execute(def, { id: "2", vip: false, age: 30 });
-  assert.equal(stopped.run.status, "succeeded");
+  assert.equal(stopped.run.status, "filtered");
+  assert.equal(stopped.run.error, null);
   assert.deepEqual(
     stopped.steps.map((s) => s.stepId),
     ["vip"],
   );
   const adult = await execute(def, { id: "3", vip: true, age: 30, first_name: "Ada" });
+  assert.equal(adult.run.status, "succeeded");
   assert.deepEqual(
     adult.steps.map((s) => [s.stepId, s.status]),
     [

@@ -106,10 +106,13 @@ describe("MCP over stdio", () => {
     assert.deepEqual(h.sandbox.requestLog.entries(), []);
   });
 
-  it("returns a Cliniko error as a tool error with its one sentence", async () => {
+  it("returns a Cliniko error as a tool error with its one sentence, and what Cliniko said on a line of its own", async () => {
     const r = await call(client, "find_patient", { id: "999999999" });
     assert.equal(r.isError, true);
-    assert.match(textOf(r), /patient.*(not found|does not exist)/i);
+    assert.match(
+      textOf(r),
+      /^Cliniko could not find that patient \(\/v1\/patients\/999999999\)[^\n{]*\.\nDetails: \{"message":"Not found/,
+    );
   });
 
   it("refuses a destructive tool without --allow, before any request", async () => {
@@ -287,7 +290,7 @@ describe("MCP over stdio", () => {
     const full = await text("cliniko-flow://tools/create_patient");
     assert.match(full.inputSchema.properties.first_name.description, /Text/);
     await assert.rejects(client.readResource({ uri: "cliniko-flow://workflows/nope" }), /no workflow named "nope"/);
-    await assert.rejects(client.readResource({ uri: "cliniko://patients/999999999" }), /not found|does not exist/i);
+    await assert.rejects(client.readResource({ uri: "cliniko://patients/999999999" }), /could not find that patient/);
 
     const { prompts } = await client.listPrompts();
     const names = prompts.map((p) => p.name);

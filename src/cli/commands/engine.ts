@@ -16,7 +16,7 @@ import { runOnce } from "../../engine/once.ts";
 import { exportPatient, purgePatient } from "../../engine/patient-data.ts";
 import { loadWorkflowFile, validateWorkflow, workflowJsonSchema } from "../../engine/workflow.ts";
 import { allowListFromEnv } from "../../net/address-policy.ts";
-import { openStore, type RunRecord, runSummary, type Store } from "../../store/index.ts";
+import { isRunFailure, openStore, RUN_STATUSES, type RunRecord, runSummary, type Store } from "../../store/index.ts";
 import { toIso } from "../../store/time.ts";
 import { UsageError } from "../errors.ts";
 import { appFieldFlags, appSettingsFromFlags } from "./app-connections.ts";
@@ -382,8 +382,8 @@ export function register(program: Command): string[] {
               .join(", ") || "nothing to run") +
             ".",
         );
-        for (const r of summary.runs) if (r.status !== "succeeded") out(`  run ${r.id} ${r.status}: ${r.error ?? ""}`);
-        if (summary.runs.some((r) => r.status === "failed" || r.status === "unknown")) process.exitCode = 1;
+        for (const r of summary.runs) if (isRunFailure(r.status)) out(`  run ${r.id} ${r.status}: ${r.error ?? ""}`);
+        if (summary.runs.some((r) => isRunFailure(r.status))) process.exitCode = 1;
       });
     });
 
@@ -395,10 +395,10 @@ export function register(program: Command): string[] {
     .description("list runs, newest first")
     .option("--json", "print a JSON array")
     .option("--workflow <name>", "only this workflow's runs")
-    .option("--status <status>", "queued, running, succeeded, failed or unknown")
+    .option("--status <status>", RUN_STATUSES.join(", "))
     .option("--limit <n>", "at most n runs", "100")
     .action(async (o: { json?: boolean; workflow?: string; status?: string; limit: string }) => {
-      const statuses = ["queued", "running", "succeeded", "failed", "unknown"];
+      const statuses: readonly string[] = RUN_STATUSES;
       if (o.status && !statuses.includes(o.status))
         throw new UsageError(`--status must be one of ${statuses.join(", ")}.`);
       const limit = Number(o.limit);
@@ -426,17 +426,25 @@ export function register(program: Command): string[] {
         if (!run) throw new Error(`No run ${id}.`);
         const steps = await store.runs.steps(run.id);
         if (o.json)
-          return out(JSON.stringify({ ...runSummary(run), triggerPayload: run.triggerPayload, steps }, null, 2));
+          return out(
+            JSON.stringify(
+              { ...runSummary(run), details: run.details, triggerPayload: run.triggerPayload, steps },
+              null,
+              2,
+            ),
+          );
         out(`Run ${run.id} of ${run.workflow} (version ${run.workflowVersion}): ${run.status}`);
         out(`  trigger ${run.trigger}, event ${run.eventKey}`);
         out(`  created ${run.createdAt}, started ${run.startedAt ?? "-"}, finished ${run.finishedAt ?? "-"}`);
         if (run.error) out(`  error: ${run.error}`);
+        if (run.details !== null) out(`  details: ${JSON.stringify(run.details)}`);
         for (const s of steps) {
           const ms = s.finishedAt ? Date.parse(s.finishedAt) - Date.parse(s.startedAt) : undefined;
           out(
             `  - ${s.stepId}: ${s.status}${ms !== undefined ? ` (${ms} ms)` : ""}${s.attempts > 1 ? `, ${s.attempts} attempts` : ""}`,
           );
           if (s.error) out(`      error: ${s.error}`);
+          if (s.details !== null) out(`      details: ${JSON.stringify(s.details)}`);
           if (s.output !== null) out(`      output: ${JSON.stringify(s.output).slice(0, 300)}`);
         }
       });
@@ -449,7 +457,12 @@ export function register(program: Command): string[] {
       const patient = patientArg(o.patient);
       await withStore(async (store) => {
         const found = await exportPatient(store, patient, actor());
-        const runs = found.map(({ run, steps }) => ({ ...runSummary(run), triggerPayload: run.triggerPayload, steps }));
+        const runs = found.map(({ run, steps }) => ({
+          ...runSummary(run),
+          details: run.details,
+          triggerPayload: run.triggerPayload,
+          steps,
+        }));
         out(JSON.stringify({ patientId: patient, runs }, null, 2));
       });
     });
@@ -491,7 +504,7 @@ export function register(program: Command): string[] {
         const { executeQueuedRun } = await import("../../engine/replay.ts");
         const done = await executeQueuedRun(store, new ClientProvider(store), newId);
         out(`Run ${newId} (replay of ${id}): ${done.status}${done.error ? ` — ${done.error}` : ""}`);
-        if (done.status !== "succeeded") process.exitCode = 1;
+        if (isRunFailure(done.status)) process.exitCode = 1;
       });
     });
 

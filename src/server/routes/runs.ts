@@ -5,7 +5,7 @@ import { exportPatient, purgePatient } from "../../engine/patient-data.ts";
 import { planReplay, replayRun } from "../../engine/replay-plan.ts";
 import { allSteps, validateWorkflow } from "../../engine/workflow.ts";
 import { isStepKind, stepKind } from "../../steps/registry.ts";
-import { DATA_REMOVED, type RunRecord, type StepRecord } from "../../store/runs.ts";
+import { DATA_REMOVED, isRunFailure, type RunRecord, type StepRecord } from "../../store/runs.ts";
 import { conflict, notFound } from "../errors.ts";
 import {
   IdParams,
@@ -35,6 +35,7 @@ function summaryOf(r: RunRecord, title: (triggerKey: string) => string): Summary
     event: eventSummary(r.triggerPayload),
     eventKey: r.eventKey,
     status: r.status,
+    failure: isRunFailure(r.status),
     startedAt: r.startedAt ?? r.createdAt,
     finishedAt: r.finishedAt,
     durationMs: duration(r.startedAt, r.finishedAt),
@@ -61,6 +62,7 @@ function dataOf(
   return {
     ...summaryOf(r, title),
     payload: r.triggerPayload,
+    details: r.details,
     version: r.workflowVersion,
     steps: steps.map((s) => ({
       stepId: s.stepId,
@@ -68,6 +70,7 @@ function dataOf(
       input: s.input,
       output: s.output,
       error: s.error,
+      details: s.details,
       startedAt: s.startedAt,
       finishedAt: s.finishedAt,
       durationMs: duration(s.startedAt, s.finishedAt),

@@ -6,6 +6,7 @@
 
 import { onConnection } from "../../catalog/samples.ts";
 import { WorkflowSchema } from "../../engine/workflow.ts";
+import { runHealthCounts } from "../../store/runs.ts";
 import type { StoredWorkflow } from "../../store/workflows.ts";
 import { conflict, HttpError, notFound } from "../errors.ts";
 import {
@@ -106,8 +107,7 @@ export const workflowRoutes: RoutePlugin = async (app, ctx) => {
           ]);
           const health = {
             lastRun: last ? { id: String(last.id), status: last.status, at: last.finishedAt ?? last.createdAt } : null,
-            runs: Object.values(counts).reduce((a, b) => a + b, 0),
-            failed: (counts.failed ?? 0) + (counts.unknown ?? 0),
+            ...runHealthCounts(counts),
           };
           return { ...summaryOf(w, title), health };
         }),

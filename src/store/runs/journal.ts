@@ -10,12 +10,15 @@ import { findRun, json, parse, type RunsDb, type StepRecord, type StepStatus } f
 
 const SQL = {
   stepRow: new Statement(`
-    INSERT INTO step_results (run_id, step_id, seq, input, attempts, started_at, status, output, error, finished_at)
-    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+    INSERT INTO step_results (run_id, step_id, seq, input, attempts, started_at, status, output, error, error_details,
+      finished_at)
+    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
     ON CONFLICT (run_id, step_id) DO UPDATE SET status = excluded.status, output = excluded.output,
-      error = excluded.error, finished_at = excluded.finished_at, input = excluded.input, attempts = excluded.attempts`),
+      error = excluded.error, error_details = excluded.error_details, finished_at = excluded.finished_at,
+      input = excluded.input, attempts = excluded.attempts`),
   stepResult: new Statement(
-    `UPDATE step_results SET status = ?, output = ?, error = ?, finished_at = ? WHERE run_id = ? AND step_id = ?`,
+    `UPDATE step_results SET status = ?, output = ?, error = ?, error_details = ?, finished_at = ?
+    WHERE run_id = ? AND step_id = ?`,
   ),
 };
 
@@ -28,6 +31,7 @@ export async function steps({ db }: RunsDb, runId: number): Promise<StepRecord[]
     input: parse(r.input),
     output: parse(r.output),
     error: r.error,
+    details: parse(r.error_details),
     attempts: r.attempts,
     startedAt: r.started_at,
     finishedAt: r.finished_at,
@@ -53,6 +57,7 @@ export async function startStep({ db }: RunsDb, runId: number, stepId: string, s
         status: "running",
         input: json(input),
         error: null,
+        error_details: null,
         finished_at: null,
         attempts: eb("step_results.attempts", "+", 1),
       })),
@@ -65,6 +70,8 @@ export interface StepResult {
   status: Exclude<StepStatus, "running">;
   output?: unknown;
   error?: string | null;
+  /** What the error's sentence leaves out (a 422's field list, a response body). */
+  details?: unknown;
 }
 
 /**
@@ -79,7 +86,7 @@ export async function finishStep(
   r: StepResult,
   row?: { seq: number; input: unknown; attempts: number; startedAt: string },
 ): Promise<void> {
-  const finished = [r.status, json(r.output), r.error ?? null, isoNow()];
+  const finished = [r.status, json(r.output), r.error ?? null, json(r.details ?? null), isoNow()];
   if (!row) {
     await SQL.stepResult.run(db, [...finished, runId, stepId]);
     return;

@@ -20,7 +20,7 @@ const SQL = {
       created_at, started_at, lease_owner, lease_until, lease_token)
     VALUES (?, ?, ?, ?, 'running', ?, ?, ?, ?, ?, ?, 1) RETURNING id`),
   end: new Statement(`
-    UPDATE runs SET status = ?, error = ?, finished_at = ?, lease_owner = NULL, lease_until = NULL
+    UPDATE runs SET status = ?, error = ?, error_details = ?, finished_at = ?, lease_owner = NULL, lease_until = NULL
     WHERE id = ? AND lease_token = ? AND status = 'running'`),
 };
 
@@ -86,6 +86,7 @@ export async function enqueueClaimed(runs: RunsDb, r: NewRun, owner: string, lea
     // What was stored, not the caller's object (the runner's scope must not alias it).
     triggerPayload: parse(stored),
     error: null,
+    details: null,
     createdAt: now,
     startedAt: now,
     finishedAt: null,
@@ -99,13 +100,23 @@ export async function enqueueClaimed(runs: RunsDb, r: NewRun, owner: string, lea
   };
 }
 
+/** How a run ended: its status, its error's one sentence and what the sentence leaves out. */
+export interface RunEndRecord {
+  status: RunEnd;
+  error: string | null;
+  details?: unknown;
+}
+
 /** Ends a run the lease still holds (its update names the token); false when the lease was lost. */
-export async function endLeased(
-  db: Kysely<Database>,
-  lease: Lease,
-  end: { status: RunEnd; error: string | null },
-): Promise<boolean> {
-  const res = await SQL.end.run(db, [end.status, end.error, isoNow(), lease.runId, lease.token]);
+export async function endLeased(db: Kysely<Database>, lease: Lease, end: RunEndRecord): Promise<boolean> {
+  const res = await SQL.end.run(db, [
+    end.status,
+    end.error,
+    json(end.details ?? null),
+    isoNow(),
+    lease.runId,
+    lease.token,
+  ]);
   return changed(res) === 1;
 }
 

@@ -6,11 +6,43 @@ import type { Kysely, Selectable } from "kysely";
 import type { GroupCommit } from "../group-commit.ts";
 import type { Database, RunsTable } from "../schema.ts";
 
-/** Every status a run can have; the HTTP API's schemas and the UI's types are built from this list. */
-export const RUN_STATUSES = ["queued", "running", "succeeded", "failed", "unknown"] as const;
+/**
+ * Every status a run can have; the HTTP API's schemas, the CLI's and MCP's choices, /metrics and
+ * the UI's types are built from this list. `filtered`: a filter step stopped the run (it did what
+ * it was built to do, but sent nothing after the filter).
+ */
+export const RUN_STATUSES = ["queued", "running", "succeeded", "filtered", "failed", "unknown"] as const;
 export type RunStatus = (typeof RUN_STATUSES)[number];
 /** The statuses a run ends with. */
 export type RunEnd = Exclude<RunStatus, "queued" | "running">;
+
+/**
+ * How an ended run counts in a workflow's health: a filtered run is neither a success nor a
+ * failure (it ran as built and stopped at its filter); `unknown` needs a human, as a failure does.
+ */
+export const RUN_END_COUNTS_AS: Record<RunEnd, "success" | "failure" | "neither"> = {
+  succeeded: "success",
+  filtered: "neither",
+  failed: "failure",
+  unknown: "failure",
+};
+
+/** Whether a run with this status needs a look (failed, or its outcome is unknown). */
+export const isRunFailure = (status: RunStatus): boolean =>
+  status in RUN_END_COUNTS_AS && RUN_END_COUNTS_AS[status as RunEnd] === "failure";
+
+/** A workflow's runs counted for its health summary, from runs per status (`RunStore.counts`). */
+export function runHealthCounts(counts: Partial<Record<string, number>>) {
+  const out = { runs: 0, succeeded: 0, filtered: 0, failed: 0 };
+  for (const [status, n = 0] of Object.entries(counts)) {
+    out.runs += n;
+    const as = RUN_END_COUNTS_AS[status as RunEnd];
+    if (as === "success") out.succeeded += n;
+    else if (as === "failure") out.failed += n;
+    else if (as === "neither") out.filtered += n;
+  }
+  return out;
+}
 export const STEP_STATUSES = ["running", "succeeded", "failed", "skipped", "unknown"] as const;
 export type StepStatus = (typeof STEP_STATUSES)[number];
 
@@ -26,6 +58,8 @@ export interface RunRecord {
   status: RunStatus;
   triggerPayload: unknown;
   error: string | null;
+  /** What the error's sentence leaves out (a 422's field list, a response body); null when none or not kept. */
+  details: unknown;
   createdAt: string;
   startedAt: string | null;
   finishedAt: string | null;
@@ -56,6 +90,8 @@ export interface StepRecord {
   input: unknown;
   output: unknown;
   error: string | null;
+  /** What the error's sentence leaves out; null when none or not kept. */
+  details: unknown;
   attempts: number;
   startedAt: string;
   finishedAt: string | null;
@@ -126,6 +162,7 @@ export function runFromRow(r: JoinedRow): RunRecord {
     status: r.status as RunStatus,
     triggerPayload: parse(r.trigger_payload),
     error: r.error,
+    details: parse(r.error_details),
     createdAt: r.created_at,
     startedAt: r.started_at,
     finishedAt: r.finished_at,

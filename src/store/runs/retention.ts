@@ -22,17 +22,24 @@ export async function remove({ db }: RunsDb, runIds: number[]): Promise<number> 
   return removed;
 }
 
-/** Drops the payloads of finished runs (metadata-only workflows when a run ends; purges on request). */
+/**
+ * Drops the payloads of finished runs (metadata-only workflows when a run ends; purges on request),
+ * and their errors' details with them: a 422's detail echoes the patient data that was sent.
+ */
 export async function scrub({ db }: RunsDb, runIds: number | number[], reason: DataRemoved): Promise<void> {
   const ids = Array.isArray(runIds) ? runIds : [runIds];
   for (let i = 0; i < ids.length; i += 500) {
     const chunk = ids.slice(i, i + 500);
     await db
       .updateTable("runs")
-      .set({ trigger_payload: null, payload_bytes: 0, data_removed: reason })
+      .set({ trigger_payload: null, payload_bytes: 0, data_removed: reason, error_details: null })
       .where("id", "in", chunk)
       .execute();
-    await db.updateTable("step_results").set({ input: null, output: null }).where("run_id", "in", chunk).execute();
+    await db
+      .updateTable("step_results")
+      .set({ input: null, output: null, error_details: null })
+      .where("run_id", "in", chunk)
+      .execute();
   }
 }
 

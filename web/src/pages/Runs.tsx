@@ -17,6 +17,7 @@ const STATUS_FILTERS: Record<RunStatus, true> = {
   queued: true,
   running: true,
   succeeded: true,
+  filtered: true,
   failed: true,
   unknown: true,
 };
@@ -123,6 +124,17 @@ export function RunsPage() {
   );
 }
 
+/** What an error's sentence leaves out (a 422's field list, a response body), folded under it. */
+function ErrorDetails({ details }: { details: unknown }) {
+  if (details === null || details === undefined) return null;
+  return (
+    <details>
+      <summary>Details</summary>
+      <JsonView value={details} label="Error details" />
+    </details>
+  );
+}
+
 /** "Ada Lovelace · 3/12/2026, 10:00:00 · No. 1042": what the event was about, not its ids. */
 function describeEvent(e: { who: string | null; when: string | null; what: string | null }): string {
   const when =
@@ -195,7 +207,7 @@ export function RunDetailPage({ id }: { id: string }) {
                 </select>
               </label>
             )}
-            {run.status !== "succeeded" && (
+            {run.failure && (
               <button type="button" onClick={() => replay("failed")} disabled={busy}>
                 Replay from failed step
               </button>
@@ -204,7 +216,13 @@ export function RunDetailPage({ id }: { id: string }) {
               Replay from start
             </button>
           </PageHead>
-          {run.error && <div className="notice error">{run.error}</div>}
+          {/* The failed step shows its own error: the run's banner only says what no step does (a setting, the clinic's time zone). */}
+          {run.error && !run.steps.some((s) => s.error === run.error) && (
+            <div className="notice error" role="alert" aria-label="Run error">
+              {run.error}
+              <ErrorDetails details={run.details} />
+            </div>
+          )}
           {run.replays.length > 0 && (
             <div className="notice info" role="status" aria-label="Replays">
               Replayed as{" "}
@@ -246,7 +264,12 @@ export function RunDetailPage({ id }: { id: string }) {
                   <Badge status={s.status} /> {formatDuration(s.durationMs)}
                 </div>
               </div>
-              {s.error && <div className="notice error">{s.error}</div>}
+              {s.error && (
+                <div className="notice error">
+                  {s.error}
+                  <ErrorDetails details={s.details} />
+                </div>
+              )}
               <div className="grid-2">
                 <div>
                   <h3>Input</h3>
