@@ -36,10 +36,17 @@ export type {
 const actionsByKey = new Map(actions.map((a) => [a.key, a]));
 const triggersByKey = new Map(triggers.map((t) => [t.key, t]));
 
-/** The closest key by edit distance, for "did you mean" (only when reasonably close). */
-export function closest(key: string, keys: Iterable<string>): string | undefined {
+/**
+ * The closest key by edit distance, for "did you mean" (only when reasonably close: at most
+ * `maxDistance` edits, by default a third of the key's length and at least 3).
+ */
+export function closest(
+  key: string,
+  keys: Iterable<string>,
+  maxDistance = Math.max(3, Math.floor(key.length / 3)),
+): string | undefined {
   let best: string | undefined;
-  let bestDistance = Math.max(3, Math.floor(key.length / 3)) + 1;
+  let bestDistance = maxDistance + 1;
   for (const k of keys) {
     const d = distance(key, k);
     if (d < bestDistance) {

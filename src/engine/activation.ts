@@ -20,6 +20,7 @@ import { fieldTitle } from "../cliniko/labels.ts";
 import type { ConnectionKind } from "../connection-kinds.ts";
 import { expressionsIn } from "../expressions/template.ts";
 import { isStepKind, stepKind } from "../steps/registry.ts";
+import { closestName, missingField } from "./field-hint.ts";
 import { allSteps, type StepDefinition, type WorkflowDefinition, type WorkflowIssue } from "./workflow.ts";
 
 export interface ActivationContext {
@@ -65,30 +66,6 @@ function rootPaths(node: unknown, atRoot = true, out: string[][] = []): string[]
       rootPaths(value, atRoot && key !== "stages" && key !== "predicate" && key !== "group", out);
   }
   return out;
-}
-
-/** The first name of `names` that `shape` (an example value) does not have, with its known fields. */
-function missingField(shape: unknown, names: string[]): { name: string; known: string[] } | undefined {
-  let cur = shape;
-  for (const name of names) {
-    while (Array.isArray(cur)) cur = cur[0];
-    if (cur === null || cur === undefined || typeof cur !== "object") return undefined;
-    const keys = Object.keys(cur);
-    // A free-form object (a webhook body, an HTTP response) has no known fields: anything goes.
-    if (keys.length === 0) return undefined;
-    if (!(name in cur)) return { name, known: keys };
-    cur = (cur as Record<string, unknown>)[name];
-  }
-  return undefined;
-}
-
-function closestName(name: string, known: string[]): string | undefined {
-  const lower = name.toLowerCase();
-  return (
-    known.find((k) => k.toLowerCase() === lower) ??
-    known.find((k) => k.startsWith(lower) || lower.startsWith(k)) ??
-    known.find((k) => k.includes(lower) || lower.includes(k))
-  );
 }
 
 function expressionsOf(text: string): string[] {
@@ -229,8 +206,7 @@ function referenceProblem(
     if (triggerShape === undefined) return undefined; // schedule and webhook payloads are free-form
     const miss = missingField(triggerShape, rest);
     if (!miss) return undefined;
-    const hint = closestName(miss.name, miss.known);
-    return `The trigger (${triggerTitle}) has no field "${miss.name}"${hint ? `: did you mean "${hint}"?` : ""}`;
+    return `The trigger (${triggerTitle}) has no field "${miss.name}"${miss.hint ? `: did you mean "${miss.hint}"?` : ""}`;
   }
   if (root === "steps") {
     const [id, ...fields] = rest;
@@ -245,8 +221,7 @@ function referenceProblem(
     if (!isStepKind(source.action)) return undefined;
     const miss = missingField(stepKind(source.action).outputSample, fields);
     if (!miss) return undefined;
-    const hint = closestName(miss.name, miss.known);
-    return `The step "${id}" gives no field "${miss.name}"${hint ? `: did you mean "${hint}"?` : ""}`;
+    return `The step "${id}" gives no field "${miss.name}"${miss.hint ? `: did you mean "${miss.hint}"?` : ""}`;
   }
   return undefined;
 }

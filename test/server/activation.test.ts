@@ -52,6 +52,23 @@ const reasons: { reason: string; edit(d: ReturnType<typeof good>): void; path: s
     path: "steps[1].input.name",
     message: /The trigger \(Individual Appointment Cancelled\) has no field "no_such_field"/,
   },
+  // The sample's linked-record ids are offered: `patientid` was answered with "patient" (the link).
+  {
+    reason: "a trigger field spelt another way",
+    edit: (d) => {
+      (d.steps[1]!.input as Record<string, unknown>).patient_id = "{{ trigger.patientid }}";
+    },
+    path: "steps[1].input.patient_id",
+    message: /has no field "patientid": did you mean "patient_id"\?/,
+  },
+  {
+    reason: "a linked record's id read inside its link",
+    edit: (d) => {
+      (d.steps[1]!.input as Record<string, unknown>).patient_id = "{{ trigger.patient.id }}";
+    },
+    path: "steps[1].input.patient_id",
+    message: /has no field "patient\.id": did you mean "patient_id"\?/,
+  },
   {
     reason: "a step field the step does not give",
     edit: (d) => {
@@ -148,6 +165,16 @@ describe("activation check", () => {
         body.details.some((d) => d.path === r.path && r.message.test(d.message)),
         enable.text,
       );
+      // The refusal leaves the draft as it was: off, and no new version.
+      const state = async () => {
+        const w = (await s.call("GET", `/api/workflows/${id}`, { cookie })).json as {
+          enabled: boolean;
+          version: number;
+        };
+        const versions = (await s.call("GET", `/api/workflows/${id}/versions`, { cookie })).json as unknown[];
+        return [w.enabled, w.version, versions.length];
+      };
+      assert.deepEqual(await state(), [false, 1, 1]);
 
       // Fixed, it switches on; breaking it again while it is live is refused.
       const fixed = await s.call("PUT", `/api/workflows/${id}`, {
@@ -164,6 +191,7 @@ describe("activation check", () => {
         body: { definition: broken },
       });
       assert.equal(rebreak.status, 422, rebreak.text);
+      assert.deepEqual(await state(), [true, 2, 2], "a live workflow keeps its running version");
     });
   }
 
