@@ -21,6 +21,7 @@ import type { ConnectionKind } from "../connection-kinds.ts";
 import { expressionsIn } from "../expressions/template.ts";
 import { isStepKind, stepKind } from "../steps/registry.ts";
 import { closestName, missingField } from "./field-hint.ts";
+import { issueLine, placed } from "./issue-place.ts";
 import { allSteps, type StepDefinition, type WorkflowDefinition, type WorkflowIssue } from "./workflow.ts";
 
 export interface ActivationContext {
@@ -153,7 +154,9 @@ export async function activationIssues(w: WorkflowDefinition, ctx: ActivationCon
   }
   // One message per field, however often the field names the same thing.
   const seen = new Set<string>();
-  return issues.filter((i) => !seen.has(`${i.path}\n${i.message}`) && Boolean(seen.add(`${i.path}\n${i.message}`)));
+  return issues
+    .filter((i) => !seen.has(`${i.path}\n${i.message}`) && Boolean(seen.add(`${i.path}\n${i.message}`)))
+    .map(placed);
 }
 
 /** Every `{{ }}` text of a step, with its path: condition, case conditions and input. */
@@ -237,7 +240,7 @@ export class WorkflowActivationError extends Error {
       `${workflow} cannot be switched on yet: ${issues.length} field${issues.length === 1 ? "" : "s"} to fix (it stays switched off).`,
     );
     this.issues = issues;
-    this.detail = issues.map((i) => `  ${i.path}: ${i.message}`).join("\n");
+    this.detail = issues.map((i) => `  ${issueLine(i)}`).join("\n");
   }
 }
 

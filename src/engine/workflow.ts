@@ -14,6 +14,7 @@ import { DURATION_PATTERN, parseDuration } from "../expressions/duration.ts";
 import { expressionsIn } from "../expressions/template.ts";
 import { Duration, type StepDefinition, StepSchema } from "../steps/definition.ts";
 import { stepKind } from "../steps/registry.ts";
+import { placed } from "./issue-place.ts";
 import { nameSchema } from "./names.ts";
 
 export const BUILTIN_TRIGGERS = ["schedule", "webhook"] as const;
@@ -63,6 +64,8 @@ export interface WorkflowIssue {
   /** Path inside the file, e.g. `steps[1].input.url`. */
   path: string;
   message: string;
+  /** The path as the editor numbers it ("Step 2"; issue-place.ts), for people; `path` is for programs. */
+  where?: string;
   line?: number;
   column?: number;
 }
@@ -77,7 +80,7 @@ export class WorkflowValidationError extends Error {
     super(
       `${source} is not a valid workflow: ${where(first)}${first.message}${issues.length > 1 ? ` (and ${issues.length - 1} more)` : ""}.`,
     );
-    this.issues = issues;
+    this.issues = issues.map(placed);
     this.detail = issues.map((i) => `  ${where(i)}${i.message}`).join("\n");
   }
 }

@@ -5,6 +5,7 @@
 import { z } from "zod";
 import { detect, fetchChanges, trigger } from "../catalog/index.ts";
 import { activationIssues } from "../engine/activation.ts";
+import { issueLine } from "../engine/issue-place.ts";
 import { REPLAY_VERSIONS, replayRun } from "../engine/replay-plan.ts";
 import { validateWorkflow, type WorkflowIssue, WorkflowValidationError } from "../engine/workflow.ts";
 import { RUN_STATUSES, type RunRecord, runSummary } from "../store/index.ts";
@@ -27,8 +28,7 @@ async function findRun(ctx: ToolContext, id: number): Promise<RunRecord> {
   return run;
 }
 
-const issuesText = (issues: readonly WorkflowIssue[]) =>
-  issues.map((i) => `${i.path ? `${i.path}: ` : ""}${i.message}`).join("; ");
+const issuesText = (issues: readonly WorkflowIssue[]) => issues.map(issueLine).join("; ");
 
 /** A definition's problems: invalid (it cannot be saved), or not ready to be switched on. */
 async function checkDefinition(ctx: ToolContext, definition: unknown) {
@@ -99,9 +99,7 @@ export function automationTools(): McpTool[] {
               ctx.clients.activationContext(),
             );
             if (issues.length > 0)
-              throw new ToolRefusal(
-                `"${args.name}" cannot be switched on yet: ${issues.map((i) => `${i.path}: ${i.message}`).join("; ")}.`,
-              );
+              throw new ToolRefusal(`"${args.name}" cannot be switched on yet: ${issues.map(issueLine).join("; ")}.`);
           }
           const w = await ctx.store.workflows.setEnabled(args.name, enabled, { since: args.since, actor: ctx.actor });
           ctx.workflowsChanged();

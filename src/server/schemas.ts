@@ -21,7 +21,11 @@ export { StepSchema as WorkflowStep, WorkflowSchema };
 
 // ── shared pieces ────────────────────────────────────────────────────────────────────────────────
 
-export const Issue = z.object({ path: z.string(), message: z.string() });
+export const Issue = z.object({
+  path: z.string(),
+  message: z.string(),
+  where: z.string().optional().describe('The path as the editor numbers it, e.g. "Step 2 · case 1 · step 3".'),
+});
 
 export const ApiErrorBody = z
   .object({

@@ -134,17 +134,22 @@ test("workflows enable and import refuse a workflow that could not run, naming e
   const live = await cli(["workflows", "import", "--enable", file]);
   assert.equal(live.status, 2, live.stderr);
   assert.match(live.stderr, /cannot be switched on yet: 3 fields to fix/);
-  assert.match(live.stderr, /steps\[0\]\.input\.patient_id: Patient is required/);
-  assert.match(live.stderr, /steps\[0\]\.connection: There is no connection named "front_desk"/);
+  // Numbered as the editor numbers steps (from 1), as the API's `where` and the MCP tools say it.
+  assert.match(live.stderr, /\n {2}Step 1 · Patient is required\n/);
+  assert.match(live.stderr, /\n {2}Step 1 · There is no connection named "front_desk"/);
   assert.match(
     live.stderr,
-    /steps\[0\]\.input\.name: The trigger \(Individual Appointment Cancelled\) has no field "no_such_field"/,
+    /\n {2}Step 1 · The trigger \(Individual Appointment Cancelled\) has no field "no_such_field"/,
   );
-  // A draft saves; enabling it is refused the same way until it is fixed.
+  assert.doesNotMatch(live.stderr, /steps\[0\]/);
+  assert.equal(await h.store.workflows.find("Gaps"), undefined, "a refused import --enable stores nothing");
+  // A draft saves; enabling it is refused the same way until it is fixed, and it stays off at version 1.
   assert.equal((await cli(["workflows", "import", file])).status, 0);
   const enable = await cli(["workflows", "enable", "Gaps"]);
   assert.equal(enable.status, 2);
-  assert.match(enable.stderr, /steps\[0\]\.input\.patient_id: Patient is required/);
+  assert.match(enable.stderr, /\n {2}Step 1 · Patient is required\n/);
+  const draft = await h.store.workflows.get("Gaps");
+  assert.deepEqual([draft.enabled, draft.version], [false, 1]);
   writeFileSync(
     file,
     [

@@ -218,6 +218,17 @@ describe("MCP over stdio", () => {
     assert.equal((await h.store.workflows.get("welcome")).enabled, false);
     assert.equal((await call(client, "flow_enable_workflow", { name: "welcome" })).structuredContent?.enabled, true);
     assert.match(textOf(await call(client, "flow_enable_workflow", { name: "nope" })), /no workflow named "nope"/);
+    // A refusal numbers steps as the editor, the API and the CLI do.
+    const gaps = workflow({
+      name: "gaps",
+      trigger: { key: "new_patient" },
+      steps: [{ id: "alert", action: "create_medical_alert", input: { patient_id: "{{ trigger.id }}" } }],
+    });
+    await h.store.workflows.save("gaps", gaps, { enabled: false });
+    const refused = await call(client, "flow_enable_workflow", { name: "gaps" });
+    assert.equal(refused.isError, true);
+    assert.match(textOf(refused), /"gaps" cannot be switched on yet: Step 1 · Name is required\./);
+    assert.equal((await h.store.workflows.get("gaps")).enabled, false);
 
     const since = new Date(Date.parse(h.sandbox.clock.now().toISOString()) - 1000).toISOString();
     const patient = resultOf<{ id: string }>(

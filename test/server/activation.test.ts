@@ -9,7 +9,7 @@ import { type Stack, startStack } from "./harness.ts";
 
 const WRITE = { "x-cliniko-flow": "1" };
 
-type Issue = { path: string; message: string };
+type Issue = { path: string; message: string; where?: string };
 
 const good = (name: string) => ({
   name,
@@ -165,6 +165,9 @@ describe("activation check", () => {
         body.details.some((d) => d.path === r.path && r.message.test(d.message)),
         enable.text,
       );
+      // Each problem also says where in words, numbered from 1 as the editor shows steps.
+      const step = Number(/^steps\[(\d+)\]/.exec(r.path)![1]) + 1;
+      assert.equal(body.details.find((d) => d.path === r.path)!.where, `Step ${step}`, enable.text);
       // The refusal leaves the draft as it was: off, and no new version.
       const state = async () => {
         const w = (await s.call("GET", `/api/workflows/${id}`, { cookie })).json as {

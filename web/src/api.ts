@@ -44,7 +44,7 @@ export class ApiError extends Error {
   override name = "ApiError";
   status: number;
   code: string;
-  details: { path: string; message: string }[];
+  details: NonNullable<ApiErrorBody["details"]>;
   constructor(status: number, body: Partial<ApiErrorBody>) {
     super(body.message ?? `Request failed with status ${status}`);
     this.status = status;

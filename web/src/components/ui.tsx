@@ -27,23 +27,6 @@ export function useLoad<T>(load: () => Promise<T>, deps: unknown[] = []) {
   return { data, error, loading, reload, setData };
 }
 
-/**
- * Where in a workflow a problem is, numbered as the editor shows it: `steps[0].input.name` is
- * "Step 1", `steps[1].cases[0].steps[2].if` "Step 2 · case 1 · step 3". Other paths stay as they are.
- */
-export function readablePath(path: string): string {
-  if (path.startsWith("trigger")) return "Trigger";
-  if (!path.startsWith("steps[")) return path;
-  const parts: string[] = [];
-  for (const m of path.matchAll(/(steps|cases|else)\[(\d+)\]/g)) {
-    const n = Number(m[2]) + 1;
-    if (m[1] === "cases") parts.push(`case ${n}`);
-    else if (m[1] === "else") parts.push("otherwise", `step ${n}`);
-    else parts.push(parts.length === 0 ? `Step ${n}` : `step ${n}`);
-  }
-  return parts.join(" · ") || path;
-}
-
 export function ErrorNotice({ error }: { error: unknown }) {
   if (!error) return null;
   const message = error instanceof Error ? error.message : String(error);
@@ -55,7 +38,8 @@ export function ErrorNotice({ error }: { error: unknown }) {
         <ul>
           {details.map((d) => (
             <li key={`${d.path}:${d.message}`}>
-              {d.path ? `${readablePath(d.path)} · ` : null}
+              {/* `where` is the server's one wording of a place in a workflow ("Step 1"). */}
+              {d.where || d.path ? `${d.where ?? d.path} · ` : null}
               {d.message}
             </li>
           ))}
