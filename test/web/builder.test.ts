@@ -9,12 +9,11 @@
 import assert from "node:assert/strict";
 import { after, before, describe, test } from "node:test";
 import type { Browser, Page } from "playwright-core";
-import { type Stack, startStack } from "../server/harness.ts";
-import { browserSkip, launchBrowser } from "../support/browser.ts";
-import { ensureUiBuilt, signedInPage, WIDTHS } from "./stack.ts";
+import type { Stack } from "../server/harness.ts";
+import { browserSkip } from "../support/browser.ts";
+import { addStep, openBrowserStack, signedInPage, WIDTHS } from "./stack.ts";
 
 const skip = browserSkip();
-const WRITE = { "x-cliniko-flow": "1" };
 
 describe("builder journeys in Chromium", { skip }, () => {
   let stack: Stack;
@@ -22,16 +21,9 @@ describe("builder journeys in Chromium", { skip }, () => {
   let cookie: string;
 
   before(async () => {
-    ensureUiBuilt();
-    stack = await startStack({ engine: true });
+    ({ stack, browser } = await openBrowserStack({ engine: true }));
     cookie = await stack.login();
-    const add = await stack.call("POST", "/api/connections", {
-      cookie,
-      headers: WRITE,
-      body: { name: "clinic", apiKey: stack.sandbox.apiKey, email: "ops@clinic.test", baseUrl: stack.sandbox.baseUrl },
-    });
-    assert.equal(add.status, 201, add.text);
-    browser = await launchBrowser();
+    await stack.connectSandbox(cookie, "clinic");
   });
   after(async () => {
     await browser?.close();
@@ -65,9 +57,7 @@ describe("builder journeys in Chromium", { skip }, () => {
         // A live Cliniko read behind the editor's first render: slower than a click on a busy CI core.
         .waitFor({ timeout: 45_000 });
 
-      await page.getByRole("button", { name: "+ Add a step" }).click();
-      await page.getByLabel("Add a step").fill("alert");
-      await page.getByRole("button", { name: "Create Medical Alert", exact: true }).click();
+      await addStep(page, "alert", "Create Medical Alert");
       const step = page.getByRole("region", { name: /^Step 1/ });
       await step.locator('[name="name"]').fill("Cancelled: please call");
 

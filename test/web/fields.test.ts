@@ -8,7 +8,7 @@ import { after, before, describe, test } from "node:test";
 import type { Browser, Locator, Page } from "playwright-core";
 import type { Stack } from "../server/harness.ts";
 import { browserSkip } from "../support/browser.ts";
-import { openBrowserStack, signedInPage, WIDTHS } from "./stack.ts";
+import { addStep, openBrowserStack, signedInPage, WIDTHS } from "./stack.ts";
 
 const skip = browserSkip();
 const TEXT = "Ring the patient before the end of the day; confirm the address, phone and next visit. "
@@ -39,10 +39,8 @@ describe("editor fields in Chromium", { skip }, () => {
     assert.equal(await field.inputValue(), TEXT);
   }
 
-  async function addStep(search: string, title: string, n: number): Promise<Locator> {
-    await page.getByRole("button", { name: "+ Add a step", exact: true }).click();
-    await page.getByLabel("Add a step", { exact: true }).fill(search);
-    await page.getByRole("button", { name: title, exact: true }).click();
+  async function addStepCard(search: string, title: string, n: number): Promise<Locator> {
+    await addStep(page, search, title);
     return page.getByRole("region", { name: new RegExp(`^Step ${n}:`) });
   }
 
@@ -55,14 +53,14 @@ describe("editor fields in Chromium", { skip }, () => {
       await page.getByLabel("Trigger", { exact: true }).fill("new patient");
       await page.getByRole("button", { name: "New Patient", exact: true }).click();
 
-      const alert = await addStep("alert", "Create Medical Alert", 1);
+      const alert = await addStepCard("alert", "Create Medical Alert", 1);
       await typeLong(alert.locator('[name="name"]'));
 
-      const email = await addStep("send an email", "Send an email", 2);
+      const email = await addStepCard("send an email", "Send an email", 2);
       await email.getByRole("button", { name: /^Show \d+ optional fields$/ }).click();
       for (const name of ["cc", "html", "text"]) await typeLong(email.locator(`[name="${name}"]`));
 
-      const sms = await addStep("sms", "Send an SMS text message", 3);
+      const sms = await addStepCard("sms", "Send an SMS text message", 3);
       await typeLong(sms.locator('[name="body"]'));
 
       // Run data kept unless switched off: the toggle is the definition's metadataOnly.

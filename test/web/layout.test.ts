@@ -6,7 +6,7 @@
  */
 import assert from "node:assert/strict";
 import { after, before, describe, test } from "node:test";
-import type { Browser, Locator, Page } from "playwright-core";
+import type { Browser, Locator } from "playwright-core";
 import type { Stack } from "../server/harness.ts";
 import { browserSkip } from "../support/browser.ts";
 import { openBrowserStack, signedInPage, WIDTHS } from "./stack.ts";
@@ -67,9 +67,7 @@ describe("layout in Chromium", { skip }, () => {
   let longEditor: string;
 
   before(async () => {
-    let first: Page;
-    ({ stack, browser, page: first } = await openBrowserStack({ engine: true }));
-    await first.close();
+    ({ stack, browser } = await openBrowserStack({ engine: true }));
     cookie = await stack.login();
     await stack.connectSandbox(cookie, "clinic");
     const definition = {

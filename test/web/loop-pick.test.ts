@@ -9,7 +9,7 @@ import { after, before, describe, test } from "node:test";
 import type { Browser, Page } from "playwright-core";
 import type { Stack } from "../server/harness.ts";
 import { browserSkip } from "../support/browser.ts";
-import { openBrowserStack, signedInPage, WIDTHS } from "./stack.ts";
+import { addStep, openBrowserStack, signedInPage, WIDTHS } from "./stack.ts";
 
 const skip = browserSkip();
 
@@ -22,9 +22,7 @@ describe("loop body and record pickers in Chromium", { skip }, () => {
   let cookie: string;
 
   before(async () => {
-    let first: Page;
-    ({ stack, browser, page: first } = await openBrowserStack({ engine: true }));
-    await first.close();
+    ({ stack, browser } = await openBrowserStack({ engine: true }));
     cookie = await stack.login();
     await stack.connectSandbox(cookie, "clinic");
   });
@@ -52,18 +50,12 @@ describe("loop body and record pickers in Chromium", { skip }, () => {
       await page.getByLabel("Trigger", { exact: true }).fill("new patient");
       await page.getByRole("button", { name: "New Patient", exact: true }).click();
 
-      await page.getByRole("button", { name: "+ Add a step", exact: true }).click();
-      await page.getByLabel("Add a step", { exact: true }).fill("list practitioners");
-      await page.getByRole("button", { name: "List Practitioners", exact: true }).click();
-      await page.getByRole("button", { name: "+ Add a step", exact: true }).click();
-      await page.getByLabel("Add a step", { exact: true }).fill("for each");
-      await page.getByRole("button", { name: "For each item of a list", exact: true }).click();
+      await addStep(page, "list practitioners", "List Practitioners");
+      await addStep(page, "for each", "For each item of a list");
       const loop = page.getByRole("region", { name: /^Step 2: / });
       await loop.locator('[name="items"]').fill("{{ steps.practitioners.records }}");
 
-      await loop.getByRole("button", { name: "+ Add a step to each item" }).click();
-      await loop.getByLabel("Add a step to each item").fill("alert");
-      await loop.getByRole("button", { name: "Create Medical Alert", exact: true }).click();
+      await addStep(loop, "alert", "Create Medical Alert", "Add a step to each item");
       const inner = loop.getByRole("region", { name: "Step 1: medical_alert" });
       const name = inner.locator('[name="name"]');
       await name.click();
@@ -103,9 +95,7 @@ describe("loop body and record pickers in Chromium", { skip }, () => {
         .getByLabel(new RegExp(String(practitioner.last_name)))
         .first()
         .check();
-      await page.getByRole("button", { name: "+ Add a step", exact: true }).click();
-      await page.getByLabel("Add a step", { exact: true }).fill("filter");
-      await page.getByRole("button", { name: /^Filter/ }).click();
+      await addStep(page, "filter", /^Filter/);
 
       const saved = await saveAndRead(page);
       assert.deepEqual(saved.trigger.options?.practitioners, [String(practitioner.id)]);

@@ -5,12 +5,12 @@
  */
 import assert from "node:assert/strict";
 import { after, before, describe, test } from "node:test";
-import type { Browser, Page } from "playwright-core";
+import type { Browser } from "playwright-core";
 import type { FakeVendor } from "../apps/fake-vendor.ts";
 import { TWILIO_SID, TWILIO_TOKEN, twilioFake } from "../apps/fakes.ts";
 import type { Stack } from "../server/harness.ts";
 import { browserSkip } from "../support/browser.ts";
-import { openBrowserStack, screenshot, signedInPage, WIDTHS } from "./stack.ts";
+import { addStep, openBrowserStack, screenshot, signedInPage, WIDTHS } from "./stack.ts";
 
 const skip = browserSkip();
 const WRITE = { "x-cliniko-flow": "1" };
@@ -22,9 +22,7 @@ describe("did not arrive → SMS in Chromium", { skip }, () => {
   let twilio: FakeVendor;
 
   before(async () => {
-    let first: Page;
-    ({ stack, browser, page: first } = await openBrowserStack({ engine: true }));
-    await first.close();
+    ({ stack, browser } = await openBrowserStack({ engine: true }));
     twilio = await twilioFake();
     const cookie = await stack.login();
     await stack.connectSandbox(cookie, "clinic");
@@ -59,9 +57,7 @@ describe("did not arrive → SMS in Chromium", { skip }, () => {
       await page.getByRole("button", { name: "Appointment Marked Did Not Arrive", exact: true }).click();
       await page.getByLabel("Check Cliniko every").selectOption("30s");
 
-      await page.getByRole("button", { name: "+ Add a step", exact: true }).click();
-      await page.getByLabel("Add a step", { exact: true }).fill("find patient");
-      await page.getByRole("button", { name: "Find Patient", exact: true }).click();
+      await addStep(page, "find patient", "Find Patient");
       const find = page.getByRole("region", { name: /^Step 1: / });
       await find.getByRole("button", { name: /^Show \d+ optional fields$/ }).click();
       const id = find.locator('[name="id"]');
@@ -70,9 +66,7 @@ describe("did not arrive → SMS in Chromium", { skip }, () => {
       assert.equal(await id.inputValue(), "{{ trigger.patient_id }}");
       const stepId = (await find.getAttribute("aria-label"))!.replace(/^Step 1: /, "");
 
-      await page.getByRole("button", { name: "+ Add a step", exact: true }).click();
-      await page.getByLabel("Add a step", { exact: true }).fill("sms");
-      await page.getByRole("button", { name: "Send an SMS text message", exact: true }).click();
+      await addStep(page, "sms", "Send an SMS text message");
       const sms = page.getByRole("region", { name: /^Step 2: / });
       await sms.getByLabel("Connection").selectOption("sms");
       await sms

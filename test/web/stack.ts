@@ -3,7 +3,7 @@ import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
 import { copyFileSync, existsSync, mkdirSync, readdirSync, statSync } from "node:fs";
 import { join } from "node:path";
-import type { Browser, Page } from "playwright-core";
+import type { Browser, Locator, Page } from "playwright-core";
 import { DEFAULT_WEB_ROOT } from "../../src/server/app.ts";
 import { PASSWORD, type Stack, startStack } from "../server/harness.ts";
 import { launchBrowser } from "../support/browser.ts";
@@ -121,4 +121,19 @@ export async function startNewPatientWorkflow(page: Page, name: string): Promise
   await page.getByLabel("Check Cliniko every").selectOption("30s");
   // The trigger's newest record is fetched by itself.
   await page.getByText(/Testing with the latest real record from Cliniko/).waitFor();
+}
+
+/**
+ * Adds a step to the list in `scope` (the workflow's, or with `label` a case's or a loop's):
+ * opens the picker, searches `search`, picks the action titled `title`.
+ */
+export async function addStep(
+  scope: Page | Locator,
+  search: string,
+  title: string | RegExp,
+  label = "Add a step",
+): Promise<void> {
+  await scope.getByRole("button", { name: `+ ${label}`, exact: true }).click();
+  await scope.getByLabel(label, { exact: true }).fill(search);
+  await scope.getByRole("button", { name: title, exact: typeof title === "string" }).click();
 }

@@ -5,25 +5,18 @@
  */
 import assert from "node:assert/strict";
 import { after, before, describe, test } from "node:test";
-import type { Browser, Page } from "playwright-core";
+import type { Browser } from "playwright-core";
 import type { Stack } from "../server/harness.ts";
 import { browserSkip } from "../support/browser.ts";
-import { openBrowserStack, signedInPage, WIDTHS } from "./stack.ts";
+import { addStep, openBrowserStack, signedInPage, WIDTHS } from "./stack.ts";
 
 describe("trigger options in Chromium", { skip: browserSkip() }, () => {
   let stack: Stack;
   let browser: Browser;
 
   before(async () => {
-    let first: Page;
-    ({ stack, browser, page: first } = await openBrowserStack({ engine: true }));
-    await first.close();
-    const add = await stack.call("POST", "/api/connections", {
-      cookie: await stack.login(),
-      headers: { "x-cliniko-flow": "1" },
-      body: { name: "clinic", apiKey: stack.sandbox.apiKey, email: "ops@clinic.test", baseUrl: stack.sandbox.baseUrl },
-    });
-    assert.equal(add.status, 201, add.text);
+    ({ stack, browser } = await openBrowserStack({ engine: true }));
+    await stack.connectSandbox(await stack.login(), "clinic");
   });
   after(async () => {
     await browser?.close();
@@ -38,9 +31,7 @@ describe("trigger options in Chromium", { skip: browserSkip() }, () => {
       await page.getByLabel("Trigger", { exact: true }).fill("reminder");
       await page.getByRole("button", { name: "Before Appointment (Reminder)", exact: true }).click();
       await page.locator('[name="before"]').fill("24h");
-      await page.getByRole("button", { name: "+ Add a step" }).click();
-      await page.getByLabel("Add a step").fill("filter");
-      await page.locator(".picker-panel button").first().click();
+      await addStep(page, "filter", /^Filter/);
       await page
         .getByRole("region", { name: /^Step 1/ })
         .locator('[name="condition"]')
