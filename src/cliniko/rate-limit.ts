@@ -239,13 +239,16 @@ export class UnlimitedLimiter implements RateLimiter {
   async acquire(signal?: AbortSignal): Promise<void> {
     signal?.throwIfAborted();
     const start = this.clock.now();
+    let slept = false;
     // Re-read the block after each sleep: another 429 may have pushed it further.
     while (this.blocked > this.clock.now()) {
+      slept = true;
       await this.clock.sleep(this.blocked - this.clock.now());
       signal?.throwIfAborted();
     }
+    // Only a real wait counts: the clock may tick between two readings with no wait at all.
     const waited = this.clock.now() - start;
-    if (waited > 0) {
+    if (slept && waited > 0) {
       this.counters.waits++;
       this.counters.waitedMs += waited;
     }
