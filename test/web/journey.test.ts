@@ -53,6 +53,11 @@ for (const width of WIDTHS) {
       await page.getByLabel("API key").fill(stack.sandbox.apiKey);
       await page.getByLabel("Your email").fill("manager@clinic.test");
       await page.getByText("Advanced: custom base URL").click();
+      // A base URL the address policy refuses is said beside its field, and nothing is saved.
+      await page.getByLabel("Base URL").fill("http://169.254.169.254/v1");
+      await page.getByRole("button", { name: "Save connection" }).click();
+      await page.locator("#c-base-error").filter({ hasText: "cloud metadata endpoints are never allowed" }).waitFor();
+      assert.equal(await page.getByLabel("Base URL").getAttribute("aria-invalid"), "true");
       await page.getByLabel("Base URL").fill(stack.sandbox.baseUrl);
       await page.getByRole("button", { name: "Save connection" }).click();
       const card = page.getByRole("article", { name: "Connection sandbox" });
