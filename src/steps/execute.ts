@@ -28,6 +28,7 @@ export function errorText(err: unknown): string {
  * Cliniko 422's field list, an HTTP or app response body. A detail too long to keep is cut to text.
  */
 export function errorDetails(err: unknown): unknown {
+  if (err instanceof EmptyInputError) return { field: err.path };
   const d =
     err instanceof ClinikoError || err instanceof HttpRequestError || err instanceof AppError ? err.detail : undefined;
   if (d === undefined || d === null || d === "") return null;
@@ -41,7 +42,7 @@ export function errorDetails(err: unknown): unknown {
  * alone does not say which (a loop's item: `loop[57].send`).
  */
 export function stepFailure(step: StepDefinition, err: unknown, key = step.id): string {
-  return err instanceof TemplateError
+  return err instanceof TemplateError || err instanceof EmptyInputError
     ? `Step ${key}: ${err.message}`
     : `Step ${key} (${step.action}) failed: ${errorText(err)}`;
 }
@@ -55,7 +56,56 @@ export function transient(err: unknown): boolean {
 
 export type Prepared = { skip: true } | { skip: false; input: unknown };
 
-/** Evaluates the step's `if` and builds its input. Throws TemplateError for a bad expression. */
+/**
+ * A required input that came out empty (a patient without an email gave `to` nothing): said in
+ * the field's words, with the template that gave nothing, instead of the input check's "Invalid
+ * input" further on. `path` is the field's (`steps[0].input.to`), kept in the error's details.
+ */
+export class EmptyInputError extends Error {
+  override name = "EmptyInputError";
+  readonly path: string;
+  constructor(label: string, path: string, template: unknown) {
+    const source = typeof template === "string" && template.includes("{{") ? template.trim() : undefined;
+    super(source ? `${label} is empty: ${source} gave nothing.` : `${label} is empty.`);
+    this.path = path;
+  }
+}
+
+const blank = (v: unknown) => v === undefined || v === null || (typeof v === "string" && v.trim() === "");
+
+interface PropertySchema {
+  title?: string;
+  type?: string | string[];
+  anyOf?: PropertySchema[];
+  oneOf?: PropertySchema[];
+}
+
+/** Whether a field takes text (a list or a record rendered empty means something else: no items). */
+const takesText = (p: PropertySchema | undefined): boolean =>
+  p !== undefined &&
+  (p.type === "string" ||
+    (Array.isArray(p.type) && p.type.includes("string")) ||
+    [...(p.anyOf ?? []), ...(p.oneOf ?? [])].some(takesText));
+
+/**
+ * Throws EmptyInputError for the first required text input of the kind that was filled in but
+ * rendered to nothing. One left out altogether is the kind's own check's to name ("is required").
+ */
+function checkRequired(kind: StepKind, step: StepDefinition, input: unknown, path: string): void {
+  const schema = kind.inputSchema as { required?: string[]; properties?: Record<string, PropertySchema> };
+  const given = (step.input ?? {}) as Record<string, unknown>;
+  const rendered = (input ?? {}) as Record<string, unknown>;
+  for (const field of schema.required ?? []) {
+    const property = schema.properties?.[field];
+    if (given[field] !== undefined && takesText(property) && blank(rendered[field]))
+      throw new EmptyInputError(property?.title ?? field, `${path}.input.${field}`, given[field]);
+  }
+}
+
+/**
+ * Evaluates the step's `if` and builds its input. Throws TemplateError for a bad expression and
+ * EmptyInputError for a required input that rendered to nothing.
+ */
 export async function prepareStep(
   kind: StepKind,
   step: StepDefinition,

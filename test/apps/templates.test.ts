@@ -237,7 +237,8 @@ test("new patient who accepted email marketing → Mailchimp member; a 404 fails
     accepted_email_marketing: true,
   });
   const s = await once("apps-new-patient-mailchimp.yaml");
-  assert.deepEqual(s.runs.map((r) => r.status).sort(), ["succeeded", "succeeded"]);
+  // The patient without consent is stopped by the template's filter: filtered, not a success.
+  assert.deepEqual(s.runs.map((r) => r.status).sort(), ["filtered", "succeeded"]);
   const puts = fakes.mailchimp!.calls.filter((c) => c.method === "PUT");
   assert.deepEqual(
     puts.map((c) => (c.body as { email_address: string }).email_address),
@@ -374,7 +375,7 @@ test("first appointment booked → one welcome pack by email with when, who and 
   const again = await once("apps-first-appointment-welcome.yaml");
   assert.deepEqual(
     again.runs.map((r) => r.status),
-    ["succeeded"],
+    ["filtered"],
   );
   assert.equal(mail.length, 1, "the second booking is not a first visit");
   await assertNoSecrets([...s.runs, ...again.runs].map((r) => r.id));

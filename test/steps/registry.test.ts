@@ -118,6 +118,10 @@ describe("runner and step test execute the same code", () => {
     ],
     ["an expression that fails", () => [{ id: "bad", action: "http.request", input: { url: '{{ $error("boom") }}' } }]],
     [
+      "a required input that renders to nothing (an email to a patient without one)",
+      () => [{ id: "send", action: "email.send", input: { to: "{{ trigger.email }}", subject: "Welcome" } }],
+    ],
+    [
       "a filter that stops inside a branch, and a delay's wake-up time",
       () => [
         { id: "wait", action: "delay", input: { until: "2000-01-01T00:00:00Z" } },
@@ -147,8 +151,10 @@ describe("runner and step test execute the same code", () => {
         const r = run[i]!;
         const t = tested.steps[i]!;
         assert.equal(r.status === "failed", !t.ok, `${r.stepId}: same outcome`);
-        if (r.status === "failed") assert.equal(t.error, r.error, `${r.stepId}: same error text`);
-        else {
+        if (r.status === "failed") {
+          assert.equal(t.error, r.error, `${r.stepId}: same error text`);
+          assert.deepEqual(t.details ?? null, r.details, `${r.stepId}: same details`);
+        } else {
           assert.deepEqual(t.output, r.output, `${r.stepId}: same output`);
           assert.deepEqual(t.input, r.input, `${r.stepId}: same input`);
         }
