@@ -3,7 +3,7 @@
  * beside them. State lives in `editor/state.ts` (draft and saving) and `editor/testing.ts`.
  */
 import { useEffect, useMemo, useRef, useState } from "react";
-import { api } from "../api.ts";
+import { ApiError, api } from "../api.ts";
 import { DataPicker } from "../components/DataPicker.tsx";
 import type { InsertTarget } from "../components/SchemaForm.tsx";
 import { Badge, ErrorNotice, PageHead, useLoad } from "../components/ui.tsx";
@@ -129,7 +129,8 @@ export function EditorPage({ id }: { id?: string }) {
           {draft.saved}
         </div>
       )}
-      <ProblemsBanner problems={problems} />
+      {/* A refusal that lists the fields already says what the count would: one banner, not two. */}
+      {!(draft.error instanceof ApiError && draft.error.details.length > 0) && <ProblemsBanner problems={problems} />}
       <div className="editor">
         <div>
           <section className="card">
