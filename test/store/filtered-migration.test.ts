@@ -1,24 +1,38 @@
 /**
  * Migration 0015 on a database an earlier version left: a run a filter stopped was stored as
  * `succeeded`; its journal tells it apart (its last step, outside a loop's item, answered
- * `{"passed":false}`), and it becomes `filtered`. Runs the journal does not say that of stay as they were.
+ * `{"passed":false}`), and it becomes `filtered`, on SQLite and PostgreSQL. Runs the journal does not
+ * say that of stay as they were.
  */
 import assert from "node:assert/strict";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { after, test } from "node:test";
+import { after, describe, test } from "node:test";
 import { openDatabase, parseDatabaseUrl } from "../../src/store/database.ts";
 import { openStore } from "../../src/store/index.ts";
 import { migrator } from "../../src/store/migrations/index.ts";
+import { postgresSkip, startPostgres } from "../support/postgres.ts";
 
 const root = mkdtempSync(join(tmpdir(), "cf-filtered-migration-"));
 after(() => rmSync(root, { recursive: true, force: true }));
 
-test("old runs a filter stopped become filtered; the others keep their status", async () => {
-  const env = { DATABASE_URL: `sqlite:${join(root, "flow.db")}`, CLINIKO_FLOW_SECRET: "filtered-migration-secret" };
+for (const dialect of ["sqlite", "postgres"] as const)
+  describe(`on ${dialect}`, { skip: dialect === "postgres" ? postgresSkip() : false }, () => {
+    test("old runs a filter stopped become filtered; the others keep their status", async () => {
+      const pg = dialect === "postgres" ? await startPostgres() : undefined;
+      try {
+        await migrateOld(pg ? pg.url : `sqlite:${join(root, "flow.db")}`, dialect);
+      } finally {
+        await pg?.stop();
+      }
+    });
+  });
+
+async function migrateOld(url: string, dialect: "sqlite" | "postgres") {
+  const env = { DATABASE_URL: url, CLINIKO_FLOW_SECRET: "filtered-migration-secret" };
   const old = await openDatabase(parseDatabaseUrl(env.DATABASE_URL, env), { migrate: false });
-  assert.equal((await migrator(old.db as never, "sqlite").migrateTo("0014_due_attendees")).error, undefined);
+  assert.equal((await migrator(old.db as never, dialect).migrateTo("0014_due_attendees")).error, undefined);
   const now = new Date().toISOString();
   const w = await old.db
     .insertInto("workflows")
@@ -102,4 +116,4 @@ test("old runs a filter stopped become filtered; the others keep their status", 
   } finally {
     await store.close();
   }
-});
+}
