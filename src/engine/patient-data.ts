@@ -8,7 +8,7 @@
  * name or email are not recognised: docs/security.md says so.
  */
 import { trigger as catalogTrigger } from "../catalog/index.ts";
-import type { RunRecord, StepRecord, Store } from "../store/index.ts";
+import { isRunEnded, type RunRecord, type StepRecord, type Store } from "../store/index.ts";
 
 export interface PatientRun {
   run: RunRecord;
@@ -92,7 +92,7 @@ export interface PurgeResult {
  */
 export async function purgePatient(store: Store, patientId: string, actor: string): Promise<PurgeResult> {
   const runs = await patientRuns(store, patientId);
-  const done = runs.filter((r) => r.run.status !== "queued" && r.run.status !== "running").map((r) => r.run.id);
+  const done = runs.filter((r) => isRunEnded(r.run.status)).map((r) => r.run.id);
   const erased = await store.runs.remove(done);
   await store.audit.record(actor, "runs.patient_erased", `patient ${patientId.trim()}`, {
     erased,

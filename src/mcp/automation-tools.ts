@@ -8,7 +8,7 @@ import { activationIssues } from "../engine/activation.ts";
 import { issueLine } from "../engine/issue-place.ts";
 import { REPLAY_VERSIONS, replayRun } from "../engine/replay-plan.ts";
 import { validateWorkflow, type WorkflowIssue, WorkflowValidationError } from "../engine/workflow.ts";
-import { RUN_STATUSES, type RunRecord, runSummary } from "../store/index.ts";
+import { isRunEnded, RUN_STATUSES, type RunRecord, runSummary } from "../store/index.ts";
 import { defineTool, objectOut, type ToolSpec } from "./define.ts";
 import { ToolRefusal } from "./refusal.ts";
 import { capArray, cursorInput, decodeCursor, fieldsInput, shapeRecord } from "./shape.ts";
@@ -216,7 +216,7 @@ export function automationTools(): McpTool[] {
       cliniko: true,
       async call(ctx, args) {
         const run = await findRun(ctx, args.id);
-        if (run.status === "queued" || run.status === "running")
+        if (!isRunEnded(run.status))
           throw new ToolRefusal(`Run ${run.id} is still ${run.status}; replay it once it has finished.`);
         let result: Awaited<ReturnType<typeof replayRun>>;
         try {

@@ -74,6 +74,6 @@ export { DatabaseUrlError, DEFAULT_DATABASE_URL, parseDatabaseUrl } from "./data
 export { attendeeItem, type DueAttendeeRow, type DueItem, type DueRow } from "./due.ts";
 export { type CursorState, type DetectedEvent, type PollCommit, type PollWindow, pollWindow } from "./polling.ts";
 export type { RunRecord, RunStatus, StepRecord, StepStatus } from "./runs.ts";
-export { isRunFailure, RUN_STATUSES, runHealthCounts, runSummary } from "./runs.ts";
+export { isRunEnded, isRunFailure, RUN_STATUSES, runHealthCounts, runSummary } from "./runs.ts";
 export { SETTING_NAME, SettingNameError, type SettingSummary } from "./settings.ts";
 export type { StoredWorkflow } from "./workflows.ts";

@@ -29,6 +29,7 @@ export { INTERRUPTED_TWICE, type Lease, LeaseLostError } from "./runs/claims.ts"
 export {
   DATA_REMOVED,
   type DataRemoved,
+  isRunEnded,
   isRunFailure,
   type NewRun,
   RUN_END_COUNTS_AS,

@@ -5,7 +5,7 @@ import { exportPatient, purgePatient } from "../../engine/patient-data.ts";
 import { planReplay, replayRun } from "../../engine/replay-plan.ts";
 import { allSteps, validateWorkflow } from "../../engine/workflow.ts";
 import { isStepKind, stepKind } from "../../steps/registry.ts";
-import { DATA_REMOVED, isRunFailure, type RunRecord, type StepRecord } from "../../store/runs.ts";
+import { DATA_REMOVED, isRunEnded, isRunFailure, type RunRecord, type StepRecord } from "../../store/runs.ts";
 import { conflict, notFound } from "../errors.ts";
 import {
   IdParams,
@@ -204,7 +204,7 @@ export const runRoutes: RoutePlugin = async (app, ctx) => {
     },
     async (req, reply) => {
       const run = await findRun(ctx, req.params.id);
-      if (run.status === "queued" || run.status === "running")
+      if (!isRunEnded(run.status))
         throw conflict(`Run ${run.id} is still ${run.status}; replay it once it has finished.`);
       let result: Awaited<ReturnType<typeof replayRun>>;
       try {

@@ -27,9 +27,12 @@ export const RUN_END_COUNTS_AS: Record<RunEnd, "success" | "failure" | "neither"
   unknown: "failure",
 };
 
+/** Whether a run with this status has ended (not queued, parked or running). */
+export const isRunEnded = (status: RunStatus): status is RunEnd => Object.hasOwn(RUN_END_COUNTS_AS, status);
+
 /** Whether a run with this status needs a look (failed, or its outcome is unknown). */
 export const isRunFailure = (status: RunStatus): boolean =>
-  status in RUN_END_COUNTS_AS && RUN_END_COUNTS_AS[status as RunEnd] === "failure";
+  isRunEnded(status) && RUN_END_COUNTS_AS[status] === "failure";
 
 /** A workflow's runs counted for its health summary, from runs per status (`RunStore.counts`). */
 export function runHealthCounts(counts: Partial<Record<string, number>>) {

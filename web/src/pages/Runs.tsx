@@ -151,7 +151,8 @@ export function RunDetailPage({ id }: { id: string }) {
   const [version, setVersion] = useState<ReplayVersion>();
 
   useEffect(() => {
-    if (run && (run.status === "queued" || run.status === "running")) {
+    // Until it has ended (queued, parked by a delay, or running), it is read again.
+    if (run && run.finishedAt === null) {
       const timer = window.setTimeout(() => void reload(), 1500);
       return () => window.clearTimeout(timer);
     }
