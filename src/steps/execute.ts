@@ -102,10 +102,7 @@ function checkRequired(kind: StepKind, step: StepDefinition, input: unknown, pat
   }
 }
 
-/**
- * Evaluates the step's `if` and builds its input. Throws TemplateError for a bad expression and
- * EmptyInputError for a required input that rendered to nothing.
- */
+/** Evaluates the step's `if` and builds its input. Throws TemplateError for a bad expression. */
 export async function prepareStep(
   kind: StepKind,
   step: StepDefinition,
@@ -165,8 +162,12 @@ export function stepEnvironment(o: Omit<StepEnvironment, "now"> & { now?: () => 
   };
 }
 
-/** Executes a prepared step. */
-export function executeStep(kind: StepKind, ctx: StepContext, input: unknown): Promise<unknown> {
+/**
+ * Executes a prepared step. A required text input that rendered to nothing fails it first, with
+ * EmptyInputError, before the kind sends anything.
+ */
+export async function executeStep(kind: StepKind, ctx: StepContext, input: unknown): Promise<unknown> {
+  if (!kind.rawInput) checkRequired(kind, ctx.step, input, ctx.path);
   return kind.execute(ctx, input);
 }
 

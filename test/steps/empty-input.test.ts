@@ -7,17 +7,19 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
 import { StepTester } from "../../src/engine/step-test.ts";
-import { EmptyInputError, prepareStep, stepFailure } from "../../src/steps/execute.ts";
-import { stepKind, stepKinds } from "../../src/steps/registry.ts";
+import { stepKinds } from "../../src/steps/registry.ts";
 
 type Schema = { required?: string[]; properties?: Record<string, { title?: string; type?: unknown }> };
 
+// No connection is ever reached: the emptiness is found before a step sends or looks one up.
+const none = () => Promise.reject(new Error("no connection should be needed"));
+const tester = new StepTester({ clients: { resolve: none, app: none } as never });
+const scope = (trigger: unknown) => ({ trigger, steps: {}, env: {} });
+
 test("an email whose recipient renders empty says To is empty, at the field, before any connection is used", async () => {
-  const none = () => Promise.reject(new Error("no connection should be needed"));
-  const tester = new StepTester({ clients: { resolve: none, app: none } as never });
   const result = await tester.step(
     { id: "welcome", action: "email.send", input: { to: "{{ trigger.email }}", subject: "Welcome" } },
-    { trigger: { first_name: "Ada", email: "" }, steps: {}, env: {} },
+    scope({ first_name: "Ada", email: "" }),
     "steps[0]",
   );
   assert.equal(result.ok, false);
@@ -33,15 +35,10 @@ test("every kind's required text inputs: one filled with a template that gives n
     const text = (schema.required ?? []).filter((f) => schema.properties?.[f]?.type === "string");
     for (const field of text) {
       const input = Object.fromEntries(text.map((f) => [f, f === field ? "{{ trigger.nothing }}" : "x"]));
-      const step = { id: "s", action: kind.key, input };
-      const err = await prepareStep(kind, step, "steps[0]", { trigger: {}, steps: {}, env: {} }).then(
-        () => undefined,
-        (e: unknown) => e,
-      );
-      assert.ok(err instanceof EmptyInputError, `${kind.key}.${field}: ${String(err)}`);
+      const result = await tester.step({ id: "s", action: kind.key, input }, scope({}), "steps[0]");
       const label = schema.properties?.[field]?.title ?? field;
-      assert.equal(stepFailure(step, err), `Step s: ${label} is empty: {{ trigger.nothing }} gave nothing.`);
-      assert.equal(err.path, `steps[0].input.${field}`);
+      assert.equal(result.error, `Step s: ${label} is empty: {{ trigger.nothing }} gave nothing.`, kind.key);
+      assert.deepEqual(result.details, { field: `steps[0].input.${field}` }, kind.key);
       checked++;
     }
   }
@@ -49,21 +46,12 @@ test("every kind's required text inputs: one filled with a template that gives n
 });
 
 test("a literal blank says the field is empty; a list that renders to nothing is no items, not an error", async () => {
-  const kind = stepKind("http.request");
-  await assert.rejects(
-    prepareStep(kind, { id: "s", action: "http.request", input: { url: "  " } }, "steps[0]", {
-      trigger: {},
-      steps: {},
-      env: {},
-    }),
-    /^EmptyInputError: URL is empty\.$/,
-  );
-  const each = stepKind("each");
-  const prepared = await prepareStep(
-    each,
+  const blank = await tester.step({ id: "s", action: "http.request", input: { url: "  " } }, scope({}), "steps[0]");
+  assert.equal(blank.error, "Step s: URL is empty.");
+  const loop = await tester.step(
     { id: "loop", action: "each", input: { items: "{{ trigger.none }}" }, steps: [] },
+    scope({}),
     "steps[0]",
-    { trigger: {}, steps: {}, env: {} },
   );
-  assert.equal(prepared.skip, false);
+  assert.equal(loop.ok, true, loop.error ?? "");
 });
