@@ -92,7 +92,7 @@ export interface RunsTable {
   /** The event that started the run (JSON); null once scrubbed for metadata-only workflows. */
   trigger_payload: string | null;
   error: string | null;
-  /** JSON: what the error's sentence leaves out (0015); null once payloads are removed. */
+  /** JSON: what the error's sentence leaves out (0014); null once payloads are removed. */
   error_details: string | null;
   created_at: string;
   started_at: string | null;
@@ -120,7 +120,7 @@ export interface StepResultsTable {
   input: string | null;
   output: string | null;
   error: string | null;
-  /** JSON: what the error's sentence leaves out (0015). */
+  /** JSON: what the error's sentence leaves out (0014). */
   error_details: string | null;
   attempts: number;
   started_at: string;

@@ -1,5 +1,5 @@
 /**
- * Migration 0015 on a database an earlier version left: a run a filter stopped was stored as
+ * Migration 0014 on a database an earlier version left: a run a filter stopped was stored as
  * `succeeded`; its journal tells it apart (its last step, outside a loop's item, answered
  * `{"passed":false}`), and it becomes `filtered`, on SQLite and PostgreSQL. Runs the journal does not
  * say that of stay as they were.
@@ -32,7 +32,7 @@ for (const dialect of ["sqlite", "postgres"] as const)
 async function migrateOld(url: string, dialect: "sqlite" | "postgres") {
   const env = { DATABASE_URL: url, CLINIKO_FLOW_SECRET: "filtered-migration-secret" };
   const old = await openDatabase(parseDatabaseUrl(env.DATABASE_URL, env), { migrate: false });
-  assert.equal((await migrator(old.db as never, dialect).migrateTo("0014_due_attendees")).error, undefined);
+  assert.equal((await migrator(old.db as never, dialect).migrateTo("0013_due_attendees")).error, undefined);
   const now = new Date().toISOString();
   const w = await old.db
     .insertInto("workflows")

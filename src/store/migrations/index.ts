@@ -17,8 +17,8 @@ import workflowSettings from "./0009_workflow_settings.ts";
 import privacyAndLimits from "./0010_privacy_and_limits.ts";
 import runsFairClaims from "./0011_runs_fair_claims.ts";
 import pollReaders from "./0012_poll_readers.ts";
-import dueAttendees from "./0014_due_attendees.ts";
-import runFilteredAndDetails from "./0015_run_filtered_and_details.ts";
+import dueAttendees from "./0013_due_attendees.ts";
+import runFilteredAndDetails from "./0014_run_filtered_and_details.ts";
 import type { MigrationContext, MigrationEnv } from "./env.ts";
 
 export type { MigrationContext } from "./env.ts";
@@ -36,8 +36,8 @@ const MIGRATIONS: Record<string, (env: MigrationEnv) => Migration> = {
   "0010_privacy_and_limits": privacyAndLimits,
   "0011_runs_fair_claims": runsFairClaims,
   "0012_poll_readers": pollReaders,
-  "0014_due_attendees": dueAttendees,
-  "0015_run_filtered_and_details": runFilteredAndDetails,
+  "0013_due_attendees": dueAttendees,
+  "0014_run_filtered_and_details": runFilteredAndDetails,
 };
 
 function migrations(dialect: Dialect, context: MigrationContext): Record<string, Migration> {
