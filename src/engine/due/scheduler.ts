@@ -3,8 +3,8 @@
  * due time in the index (not the next poll; at most `maxSleepMs`, and a poll that changed the index
  * wakes it through `notify()`), then, per active due workflow, finds the rows that came due, drops
  * the keys the workflow has seen, builds each event (record reads cached per connection) and
- * commits seen keys and queued runs in one transaction (PollingStore.commit), exactly as a poll
- * does: with several schedulers (workers) or after a crash, the seen-key insert decides, once.
+ * commits seen keys and queued runs, ten events per transaction (PollingStore.commit), exactly as a
+ * poll does: with several schedulers (workers) or after a crash, the seen-key insert decides, once.
  */
 import type { Logger } from "pino";
 import { trigger as catalogTrigger, dueOptions, REMINDER_CHANNELS, type TriggerDef } from "../../catalog/index.ts";
@@ -40,6 +40,8 @@ export const duePollKey = (workflowId: number) => `due:${workflowId}`;
 
 const iso = (ms: number) => new Date(ms).toISOString();
 const PRUNE_AFTER_MS = 3 * 86_400_000;
+/** Due events read and queued per transaction (see #commit). */
+const COMMIT_CHUNK = 10;
 
 export class DueScheduler {
   readonly #o: DueSchedulerOptions;
@@ -192,6 +194,12 @@ export class DueScheduler {
     return after ? nextDueAt(kind, options.offsetMs, Date.parse(after)) : Number.POSITIVE_INFINITY;
   }
 
+  /**
+   * Reads and queues the due candidates a chunk at a time: a pass with many due (a busy minute, a
+   * worker back from a crash) queues its first runs after a few reads, not after all of them, and
+   * before each later chunk drops what another scheduler (worker) has queued meanwhile, so three
+   * workers do not each read every due record.
+   */
   async #commit(
     connectionKey: string,
     w: DueWorkflow,
@@ -200,39 +208,32 @@ export class DueScheduler {
     stillDue: (row: DueItem) => DueCandidate[],
   ): Promise<void> {
     const lookups = await this.#lookupsFor(connectionKey, w.definition.trigger.connection);
-    const { reminders } = dueOptions(w.trigger.due, w.definition.trigger.options);
-    const events: DetectedEvent[] = [];
-    for (const c of due) {
-      // The appointment (or attendee and class) as it is now: a cancellation or a move since the
-      // last poll wins (and the index keeps no copy of the record, which holds patient data).
-      const now = await currentItem(lookups, c.row);
-      if (!now) continue;
-      if (!stillDue({ ...now.item, timed_at: c.row.timed_at }).some((x) => x.key === c.key)) continue;
-      const payload = await dueEvent(now.record, iso(c.dueAt), lookups);
-      if (reminders) {
-        const allowed = REMINDER_CHANNELS[String(payload.patient?.reminder_type ?? "None")] ?? [];
-        if (reminders === "any" ? allowed.length === 0 : !allowed.includes(reminders)) continue;
+    for (let i = 0; i < due.length; i += COMMIT_CHUNK) {
+      let chunk = due.slice(i, i + COMMIT_CHUNK);
+      if (i > 0) {
+        const seen = await this.#o.store.polling.seen(
+          w.workflow.id,
+          chunk.map((c) => c.key),
+        );
+        chunk = chunk.filter((c) => !seen.has(c.key));
       }
-      events.push({
-        workflowId: w.workflow.id,
-        workflowVersion: w.workflow.version,
-        triggerKey: w.trigger.key,
-        eventKey: c.key,
-        eventTime: iso(c.eventTime),
-        payload,
+      const events: DetectedEvent[] = [];
+      for (const c of chunk) {
+        const event = await dueEventOf(lookups, w, c, stillDue);
+        if (event) events.push(event);
+      }
+      if (events.length === 0) continue;
+      const { runIds } = await this.#o.store.polling.commit({
+        connectionKey,
+        pollKey: duePollKey(w.workflow.id),
+        cursor: iso(now),
+        events,
+        pruneBefore: iso(now - PRUNE_AFTER_MS),
       });
-    }
-    if (events.length === 0) return;
-    const { runIds } = await this.#o.store.polling.commit({
-      connectionKey,
-      pollKey: duePollKey(w.workflow.id),
-      cursor: iso(now),
-      events,
-      pruneBefore: iso(now - PRUNE_AFTER_MS),
-    });
-    if (runIds.length > 0) {
-      this.#o.queue.notify();
-      this.#o.logger?.debug({ workflow: w.workflow.name, runs: runIds.length }, "due runs queued");
+      if (runIds.length > 0) {
+        this.#o.queue.notify();
+        this.#o.logger?.debug({ workflow: w.workflow.name, runs: runIds.length }, "due runs queued");
+      }
     }
   }
 
@@ -245,6 +246,37 @@ export class DueScheduler {
     }
     return l;
   }
+}
+
+/**
+ * The run a due candidate queues, read as it is now: undefined when a cancellation or a move since
+ * the last poll means it is no longer due, or the patient's reminder preference rules it out.
+ */
+async function dueEventOf(
+  lookups: RecordLookups,
+  w: DueWorkflow,
+  c: DueCandidate,
+  stillDue: (row: DueItem) => DueCandidate[],
+): Promise<DetectedEvent | undefined> {
+  // The appointment (or attendee and class) as it is now: a cancellation or a move since the
+  // last poll wins (and the index keeps no copy of the record, which holds patient data).
+  const now = await currentItem(lookups, c.row);
+  if (!now) return undefined;
+  if (!stillDue({ ...now.item, timed_at: c.row.timed_at }).some((x) => x.key === c.key)) return undefined;
+  const payload = await dueEvent(now.record, iso(c.dueAt), lookups);
+  const { reminders } = dueOptions(w.trigger.due, w.definition.trigger.options);
+  if (reminders) {
+    const allowed = REMINDER_CHANNELS[String(payload.patient?.reminder_type ?? "None")] ?? [];
+    if (reminders === "any" ? allowed.length === 0 : !allowed.includes(reminders)) return undefined;
+  }
+  return {
+    workflowId: w.workflow.id,
+    workflowVersion: w.workflow.version,
+    triggerKey: w.trigger.key,
+    eventKey: c.key,
+    eventTime: iso(c.eventTime),
+    payload,
+  };
 }
 
 /** The item as Cliniko has it now, with the event's record; null when it is gone. */

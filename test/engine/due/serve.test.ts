@@ -188,6 +188,13 @@ const scenario = async () => {
   );
   assert.ok(Math.min(...late) >= -1000, `a flag fired ${-Math.min(...late)} ms before it was set`);
   assert.ok(Math.max(...late) <= 60_000, `a flag fired ${Math.max(...late)} ms after it was set`);
+  const dueLate = [...got.get(followUps)!, ...got.get(recalls)!].map(
+    (x) => Date.parse(x.createdAt) - Date.parse((x.triggerPayload as { due_at: string }).due_at),
+  );
+  const count = [...got.values()].reduce((n, r) => n + r.length, 0);
+  console.log(
+    `due serve test: ${JSON.stringify({ database: h.env.DATABASE_URL?.split(":")[0], runs: count, maxDueLateMs: Math.max(...dueLate), maxFlagLateMs: Math.max(...late) })}`,
+  );
 };
 
 onEveryDatabase(
