@@ -50,7 +50,7 @@ dueScenarioTest(`${CLASSES} classes of ${PER_CLASS} marked`, "each flag once, on
       deleted_at: null,
       ...old,
     });
-    const [before1, before2, a2, a3, a4] = [true, false, null, null, null].map(
+    const [arrivedBefore, missedBefore, a2, a3, a4] = [true, false, null, null, null].map(
       (flag) =>
         c.create("attendees", {
           booking_id: klass.id,
@@ -65,7 +65,10 @@ dueScenarioTest(`${CLASSES} classes of ${PER_CLASS} marked`, "each flag once, on
     marks.push({ id: a2, values: { arrived: true }, owed: isPilates ? arrived : undefined });
     marks.push({ id: a3, values: { arrived: false }, owed: isJane ? missed : undefined });
     marks.push({ id: a4, values: { arrived: true }, owed: isPilates ? arrived : undefined });
-    edits.push({ id: before1, values: { notes: "great class" } }, { id: before2, values: { notes: "called" } });
+    edits.push(
+      { id: arrivedBefore, values: { notes: "great class" } },
+      { id: missedBefore, values: { notes: "called" } },
+    );
     edits.push({ id: a4, values: { notes: "came late" } });
   }
 
