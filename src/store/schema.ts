@@ -36,6 +36,10 @@ export interface WorkflowsTable {
   backfill_from: string | null;
   /** Set when the engine pauses the workflow (e.g. the connection's key was rejected). */
   paused_reason: string | null;
+  /** The draft: a definition kept when switching it on was refused (JSON), never run; null if none. */
+  draft_definition: string | null;
+  /** When the draft was kept. */
+  draft_saved_at: string | null;
   created_at: string;
   updated_at: string;
 }

@@ -25,8 +25,15 @@ export interface StoredWorkflow {
   activatedAt: string | null;
   backfillFrom: string | null;
   pausedReason: string | null;
+  /** The definition kept when switching it on was refused: never run, never a version. */
+  draft: WorkflowDraft | null;
   createdAt: string;
   updatedAt: string;
+}
+
+export interface WorkflowDraft {
+  definition: unknown;
+  savedAt: string;
 }
 
 export class WorkflowNotFoundError extends Error {
@@ -44,6 +51,10 @@ function fromRow(r: Omit<WorkflowsTable, "id"> & { id: number }): StoredWorkflow
     activatedAt: r.activated_at,
     backfillFrom: r.backfill_from,
     pausedReason: r.paused_reason,
+    draft:
+      r.draft_definition !== null && r.draft_saved_at !== null
+        ? { definition: JSON.parse(r.draft_definition), savedAt: r.draft_saved_at }
+        : null,
     createdAt: r.created_at,
     updatedAt: r.updated_at,
   };
@@ -66,7 +77,8 @@ export class WorkflowStore {
 
   /**
    * Creates the workflow or, when its definition changed, stores a new version (runs keep the
-   * version they ran). Saving an unchanged definition is a no-op apart from the flags.
+   * version they ran). Saving an unchanged definition is a no-op apart from the flags. Either way
+   * the draft goes: what is saved now supersedes what was typed before.
    */
   async save(name: string, definition: unknown, options: SaveOptions = {}): Promise<StoredWorkflow> {
     const json = JSON.stringify(definition);
@@ -117,6 +129,8 @@ export class WorkflowStore {
           activated_at: activating ? now : existing.activated_at,
           backfill_from: options.since ?? (activating ? null : existing.backfill_from),
           paused_reason: enabled ? null : existing.paused_reason,
+          draft_definition: null,
+          draft_saved_at: null,
           updated_at: now,
         })
         .where("id", "=", existing.id)
@@ -186,6 +200,34 @@ export class WorkflowStore {
       .orderBy("version", "desc")
       .execute();
     return rows.map((r) => ({ version: r.version, definition: JSON.parse(r.definition), createdAt: r.created_at }));
+  }
+
+  /**
+   * Keeps `definition` as the workflow's draft (replacing an earlier one) when it could not be
+   * switched on: the typing is not lost, and the current version, live or not, stays as it was.
+   */
+  async keepDraft(id: number, definition: unknown, actor = "system"): Promise<StoredWorkflow> {
+    const w = await this.get(id);
+    await this.#db
+      .updateTable("workflows")
+      .set({ draft_definition: JSON.stringify(definition), draft_saved_at: isoNow() })
+      .where("id", "=", id)
+      .execute();
+    await this.#audit.record(actor, "workflow.draft_kept", w.name, { version: w.version });
+    return this.get(id);
+  }
+
+  /** Drops the workflow's draft; false when it had none. */
+  async discardDraft(id: number, actor = "system"): Promise<boolean> {
+    const w = await this.get(id);
+    if (!w.draft) return false;
+    await this.#db
+      .updateTable("workflows")
+      .set({ draft_definition: null, draft_saved_at: null })
+      .where("id", "=", id)
+      .execute();
+    await this.#audit.record(actor, "workflow.draft_discarded", w.name, null);
+    return true;
   }
 
   /** Gives a workflow a new name; its id, versions, cursor and runs stay with it. */

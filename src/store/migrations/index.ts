@@ -19,6 +19,7 @@ import runsFairClaims from "./0011_runs_fair_claims.ts";
 import pollReaders from "./0012_poll_readers.ts";
 import dueAttendees from "./0013_due_attendees.ts";
 import runFilteredAndDetails from "./0014_run_filtered_and_details.ts";
+import workflowDrafts from "./0015_workflow_drafts.ts";
 import type { MigrationContext, MigrationEnv } from "./env.ts";
 
 export type { MigrationContext } from "./env.ts";
@@ -38,6 +39,7 @@ const MIGRATIONS: Record<string, (env: MigrationEnv) => Migration> = {
   "0012_poll_readers": pollReaders,
   "0013_due_attendees": dueAttendees,
   "0014_run_filtered_and_details": runFilteredAndDetails,
+  "0015_workflow_drafts": workflowDrafts,
 };
 
 function migrations(dialect: Dialect, context: MigrationContext): Record<string, Migration> {
