@@ -256,7 +256,10 @@ export async function createServer(options: ServerOptions) {
       validationContext?: string;
     };
     if (e instanceof HttpError)
-      return reply.code(e.statusCode).send(errorBody(e.statusCode, e.code, e.message, e.details));
+      return reply.code(e.statusCode).send({
+        ...errorBody(e.statusCode, e.code, e.message, e.details),
+        ...(e.draftKept === undefined ? {} : { draftKept: e.draftKept }),
+      });
     if (e.validation) {
       const details = e.validation.map((v) => ({
         path: `${e.validationContext ?? "body"}${v.instancePath ?? ""}`.replace(/\/$/, ""),

@@ -4,6 +4,8 @@ export class HttpError extends Error {
   readonly statusCode: number;
   readonly code: string;
   readonly details?: { path: string; message: string }[];
+  /** A refused switch-on: whether the submitted definition was kept as the workflow's draft. */
+  draftKept?: boolean;
   constructor(statusCode: number, code: string, message: string, details?: { path: string; message: string }[]) {
     super(message);
     this.statusCode = statusCode;

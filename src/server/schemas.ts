@@ -35,6 +35,12 @@ export const ApiErrorBody = z
     message: z.string(),
     /** Field-level problems (request validation, workflow validation, Cliniko 422s). */
     details: z.array(Issue).optional(),
+    draftKept: z
+      .boolean()
+      .optional()
+      .describe(
+        "On a refused save or switch-on of a workflow: true when the submitted definition was kept as its draft (no new version).",
+      ),
   })
   .describe("Every error: one JSON shape with a clear message.");
 
@@ -285,6 +291,7 @@ export const WorkflowSummary = z.object({
   updatedAt: z.string().nullable(),
   /** Why the engine paused it (e.g. the connection's key was rejected). */
   pausedReason: z.string().nullable().optional(),
+  hasDraft: z.boolean().describe("It holds a draft: a definition kept when switching it on was refused, never run."),
   /** In the list only: how its runs have gone (the last one, and how many failed). */
   health: z
     .object({
@@ -296,7 +303,13 @@ export const WorkflowSummary = z.object({
     })
     .optional(),
 });
-export const WorkflowView = WorkflowSummary.extend({ definition: WorkflowSchema });
+export const WorkflowView = WorkflowSummary.extend({
+  definition: WorkflowSchema.describe("The current version's definition: what runs when it is switched on."),
+  draft: z
+    .object({ definition: WorkflowSchema, savedAt: z.string() })
+    .nullable()
+    .describe("The definition as last typed when saving or switching it on was refused; never run."),
+});
 export const WorkflowVersionView = z.object({
   version: z.number().int(),
   createdAt: z.string().nullable(),
@@ -324,7 +337,13 @@ export const TemplateImportBody = z
       .describe("The connection its trigger and Cliniko steps use (default: the first connection)."),
   })
   .optional();
-export const WorkflowUpdateBody = z.strictObject({ definition: WorkflowSchema });
+export const WorkflowUpdateBody = z.strictObject({
+  definition: WorkflowSchema,
+  enabled: z
+    .boolean()
+    .optional()
+    .describe("true: switch it on with this definition; false: save it switched off; omitted: keep its switch."),
+});
 /** Any value: reporting what is wrong with it is the route's job. */
 export const WorkflowValidateBody = z.strictObject({ definition: z.unknown() });
 export const ValidationResult = z.object({

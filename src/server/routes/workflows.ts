@@ -1,7 +1,7 @@
 /**
  * Workflows by id (or name): create, read, replace (a new version when it changed), delete,
- * enable/disable, versions, validation without saving, and test runs of a whole workflow or one
- * step that store nothing. Definitions are the engine's workflow model (`WorkflowSchema`).
+ * enable/disable, versions, the draft a refused change keeps, validation without saving, and test
+ * runs of a whole workflow or one step that store nothing. Definitions are the engine's workflow model (`WorkflowSchema`).
  */
 
 import { onConnection } from "../../catalog/samples.ts";
@@ -55,12 +55,20 @@ function summaryOf(w: StoredWorkflow, title: (triggerKey: string) => string): Su
     triggerTitle: title(outline.trigger),
     updatedAt: w.updatedAt,
     pausedReason: w.pausedReason,
+    hasDraft: w.draft !== null,
   };
+}
+
+/** The draft as the API shows it; one that no longer reads as a workflow is left out, not an error. */
+function draftOf(w: StoredWorkflow): View["draft"] {
+  const parsed = w.draft && WorkflowSchema.safeParse(w.draft.definition);
+  return w.draft && parsed?.success ? { definition: parsed.data, savedAt: w.draft.savedAt } : null;
 }
 
 export const viewOf = (w: StoredWorkflow, title: (triggerKey: string) => string): View => ({
   ...summaryOf(w, title),
   definition: definitionOf(w),
+  draft: draftOf(w),
 });
 
 export async function findWorkflow(ctx: RouteContext, id: string): Promise<StoredWorkflow> {
@@ -88,6 +96,35 @@ async function activatable(ctx: RouteContext, definition: WorkflowDefinition): P
       "The workflow cannot be switched on yet: fix the fields listed (it can still be saved switched off).",
       issues,
     );
+}
+
+/**
+ * Runs `check` on a change to `existing`; when it refuses (invalid, or it cannot be switched on),
+ * keeps the submitted definition as the workflow's draft and says so in the refusal: no version is
+ * made, and the current one goes on running (or staying off) as it was.
+ */
+async function keptIfRefused(
+  ctx: RouteContext,
+  existing: StoredWorkflow,
+  submitted: WorkflowDefinition,
+  actor: string,
+  check: () => Promise<WorkflowDefinition>,
+): Promise<WorkflowDefinition> {
+  try {
+    return await check();
+  } catch (e) {
+    if (!(e instanceof HttpError) || e.statusCode !== 422) throw e;
+    await ctx.store.workflows.keepDraft(existing.id, submitted, actor);
+    const state = existing.enabled ? `version ${existing.version} still runs` : "it stays off";
+    const kept = new HttpError(
+      422,
+      e.code,
+      `${e.message.replace(/ \(.*\)\.$|\.$/, "")} (the changes are kept as a draft; ${state}).`,
+      e.details,
+    );
+    kept.draftKept = true;
+    throw kept;
+  }
 }
 
 export const workflowRoutes: RoutePlugin = async (app, ctx) => {
@@ -129,7 +166,13 @@ export const workflowRoutes: RoutePlugin = async (app, ctx) => {
       const definition = validated(ctx, req.body.definition);
       if (await ctx.store.workflows.find(definition.name))
         throw conflict(`A workflow named "${definition.name}" already exists.`);
-      if (req.body.enabled) await activatable(ctx, definition);
+      if (req.body.enabled)
+        await activatable(ctx, definition).catch((e: unknown) => {
+          // Nothing is created: a workflow never saved has no version to protect, and an API caller
+          // who sees a 422 expects nothing stored. The editor saves a new workflow off first.
+          if (e instanceof HttpError) e.draftKept = false;
+          throw e;
+        });
       const saved = await ctx.store.workflows.save(definition.name, definition, {
         enabled: req.body.enabled ?? false,
         actor: ctx.actor(req),
@@ -198,7 +241,8 @@ export const workflowRoutes: RoutePlugin = async (app, ctx) => {
     "/api/workflows/:id",
     {
       schema: {
-        summary: "Replace a workflow's definition (a new version when it changed).",
+        summary:
+          "Replace a workflow's definition (a new version when it changed); refused, the definition is kept as its draft.",
         tags,
         params: IdParams,
         body: WorkflowUpdateBody,
@@ -207,20 +251,38 @@ export const workflowRoutes: RoutePlugin = async (app, ctx) => {
     },
     async (req) => {
       const existing = await findWorkflow(ctx, req.params.id);
-      const definition = validated(ctx, req.body.definition);
-      // A live workflow stays able to run: a change that breaks it is refused (switch it off first to keep a draft).
-      if (existing.enabled) await activatable(ctx, definition);
+      const enabled = req.body.enabled ?? existing.enabled;
+      const definition = await keptIfRefused(ctx, existing, req.body.definition, ctx.actor(req), async () => {
+        const checked = validated(ctx, req.body.definition);
+        // A live workflow stays able to run: a change that breaks it is refused, and kept as a draft.
+        if (enabled) await activatable(ctx, checked);
+        return checked;
+      });
       if (definition.name !== existing.name) {
         if (await ctx.store.workflows.find(definition.name))
           throw conflict(`A workflow named "${definition.name}" already exists.`);
         await ctx.store.workflows.rename(existing.id, definition.name, ctx.actor(req));
       }
-      const saved = await ctx.store.workflows.save(definition.name, definition, {
-        enabled: existing.enabled,
-        actor: ctx.actor(req),
-      });
+      const saved = await ctx.store.workflows.save(definition.name, definition, { enabled, actor: ctx.actor(req) });
       changed();
       return viewOf(saved, triggerTitles(ctx.engine));
+    },
+  );
+
+  app.delete(
+    "/api/workflows/:id/draft",
+    {
+      schema: {
+        summary: "Discard a workflow's draft (its versions stay as they are).",
+        tags,
+        params: IdParams,
+        response: { 204: NoContent },
+      },
+    },
+    async (req, reply) => {
+      const w = await findWorkflow(ctx, req.params.id);
+      await ctx.store.workflows.discardDraft(w.id, ctx.actor(req));
+      return reply.code(204).send();
     },
   );
 
