@@ -45,11 +45,14 @@ export class ApiError extends Error {
   status: number;
   code: string;
   details: NonNullable<ApiErrorBody["details"]>;
+  /** A refused save or switch-on of a workflow: the definition sent was kept as its draft. */
+  draftKept: boolean;
   constructor(status: number, body: Partial<ApiErrorBody>) {
     super(body.message ?? `Request failed with status ${status}`);
     this.status = status;
     this.code = body.error ?? "error";
     this.details = body.details ?? [];
+    this.draftKept = body.draftKept === true;
   }
 }
 
@@ -128,8 +131,10 @@ export const api = {
     list: () => call<WorkflowSummary[]>("GET", "/workflows"),
     get: (id: string) => call<WorkflowView>("GET", `/workflows/${enc(id)}`),
     create: (definition: WorkflowDefinition) => call<WorkflowView>("POST", "/workflows", { definition }),
-    update: (id: string, definition: WorkflowDefinition) =>
-      call<WorkflowView>("PUT", `/workflows/${enc(id)}`, { definition }),
+    /** `enabled` true switches it on with this definition; refused, the server keeps it as the draft. */
+    update: (id: string, definition: WorkflowDefinition, enabled?: boolean) =>
+      call<WorkflowView>("PUT", `/workflows/${enc(id)}`, { definition, enabled }),
+    discardDraft: (id: string) => call<void>("DELETE", `/workflows/${enc(id)}/draft`),
     remove: (id: string) => call<void>("DELETE", `/workflows/${enc(id)}`),
     validate: (definition: WorkflowDefinition) => call<ValidationResult>("POST", "/workflows/validate", { definition }),
     enable: (id: string) => call<WorkflowView>("POST", `/workflows/${enc(id)}/enable`, {}),

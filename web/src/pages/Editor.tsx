@@ -9,6 +9,7 @@ import type { InsertTarget } from "../components/SchemaForm.tsx";
 import { Badge, ErrorNotice, PageHead, useLoad } from "../components/ui.tsx";
 import { navigate } from "../router.ts";
 import { EditorContext, type EditorTools, type PickScope } from "./editor/context.ts";
+import { DraftNotice } from "./editor/DraftNotice.tsx";
 import { flatten, loopItemSample, newStep } from "./editor/model.ts";
 import { ProblemsBanner, useProblems } from "./editor/Problems.tsx";
 import { StepList } from "./editor/StepList.tsx";
@@ -23,7 +24,7 @@ export function EditorPage({ id }: { id?: string }) {
   const connections = connectionList.filter((c) => c.kind === "cliniko").map((c) => c.name);
   const actionByKey = useMemo(() => new Map(actions.map((a) => [a.key, a])), [actions]);
 
-  const { draft, dirty, dispatch, edit, save, remove } = useDraft(id);
+  const { draft, dirty, dispatch, edit, save, remove, discardDraft } = useDraft(id);
   const { def, workflowId, enabled, busy } = draft;
   const { problems, issuesAt } = useProblems(def);
   const trigger = triggers.find((t) => t.key === def.trigger.key);
@@ -128,6 +129,15 @@ export function EditorPage({ id }: { id?: string }) {
         <div className="notice ok" role="status">
           {draft.saved}
         </div>
+      )}
+      {draft.kept && (
+        <DraftNotice
+          savedAt={draft.kept.savedAt}
+          enabled={enabled}
+          version={draft.version}
+          busy={busy}
+          onDiscard={() => void discardDraft()}
+        />
       )}
       {/* A refusal that lists the fields already says what the count would: one banner, not two. */}
       {!(draft.error instanceof ApiError && draft.error.details.length > 0) && <ProblemsBanner problems={problems} />}

@@ -1,6 +1,8 @@
 /**
  * The editor's draft and its life on the server in one reducer: the definition being edited, the
- * stable keys of its step cards, and what saving, switching on and loading last said.
+ * stable keys of its step cards, and what saving, switching on and loading last said. A change the
+ * server refused to switch on is kept there as the workflow's draft (`kept`): opening the workflow
+ * loads it again, and Discard draft goes back to the version.
  */
 import { useEffect, useReducer } from "react";
 import { ApiError, api, type WorkflowDefinition, type WorkflowStep, type WorkflowView } from "../../api.ts";
@@ -23,6 +25,10 @@ export interface Draft {
   loadError?: unknown;
   /** What the last save said ("Saved as version 3."). */
   saved?: string;
+  /** The current version's number (what runs while it is switched on). */
+  version?: number;
+  /** The draft the server holds: what is shown instead of the version, and when it was kept. */
+  kept?: { json: string; savedAt: string };
 }
 
 export type DraftAction =
@@ -36,6 +42,8 @@ export type DraftAction =
   /** The definition is stored (switching on may still follow, and may still be refused). */
   | { type: "stored"; view: WorkflowView; def: WorkflowDefinition }
   | { type: "saved"; enabled: boolean; message: string }
+  /** Switching on was refused and the server kept `def` as the draft. */
+  | { type: "keptDraft"; def: WorkflowDefinition; error: unknown }
   | { type: "failed"; error: unknown };
 
 const empty: WorkflowDefinition = { name: "", trigger: { key: "", every: "1m" }, steps: [] };
@@ -55,16 +63,21 @@ export function initialDraft(id?: string): Draft {
 export function draftReducer(s: Draft, a: DraftAction): Draft {
   switch (a.type) {
     case "loaded": {
-      const def = a.view.definition;
+      const { definition, draft } = a.view;
+      const def = draft?.definition ?? definition;
       const stepKeys = def.steps.map((_, i) => s.nextKey + i);
       return {
         ...s,
         def,
-        savedJson: JSON.stringify(def),
-        savedTrigger: def.trigger.key,
+        savedJson: JSON.stringify(definition),
+        savedTrigger: definition.trigger.key,
         enabled: a.view.enabled,
+        version: a.view.version,
+        kept: draft ? { json: JSON.stringify(draft.definition), savedAt: draft.savedAt } : undefined,
         stepKeys,
         nextKey: s.nextKey + stepKeys.length,
+        error: undefined,
+        saved: undefined,
       };
     }
     case "loadFailed":
@@ -99,25 +112,40 @@ export function draftReducer(s: Draft, a: DraftAction): Draft {
         savedTrigger: a.view.definition.trigger.key,
         savedJson: JSON.stringify(a.def),
         enabled: a.view.enabled,
+        version: a.view.version,
+        // A saved version supersedes the draft (the server cleared it).
+        kept: undefined,
       };
     case "saved":
       return { ...s, busy: false, enabled: a.enabled, saved: a.message };
+    case "keptDraft":
+      return {
+        ...s,
+        busy: false,
+        error: a.error,
+        kept: { json: JSON.stringify(a.def), savedAt: new Date().toISOString() },
+      };
     case "failed":
       return { ...s, busy: false, error: a.error };
   }
 }
 
+function load(id: string, dispatch: (a: DraftAction) => void): Promise<void> {
+  return api.workflows.get(id).then(
+    (view) => dispatch({ type: "loaded", view }),
+    (error) => dispatch({ type: "loadFailed", error }),
+  );
+}
+
 /** The draft of workflow `id` (or a new one), loaded, saved, switched on or off, deleted. */
 export function useDraft(id?: string) {
   const [draft, dispatch] = useReducer(draftReducer, id, initialDraft);
-  const dirty = JSON.stringify(draft.def) !== draft.savedJson;
+  // Typing the server holds (as the version or as the draft) is not lost by leaving.
+  const json = JSON.stringify(draft.def);
+  const dirty = json !== draft.savedJson && json !== draft.kept?.json;
 
   useEffect(() => {
-    if (!id) return;
-    api.workflows.get(id).then(
-      (view) => dispatch({ type: "loaded", view }),
-      (error) => dispatch({ type: "loadFailed", error }),
-    );
+    if (id) void load(id, dispatch);
   }, [id]);
 
   useEffect(() => {
@@ -132,26 +160,16 @@ export function useDraft(id?: string) {
     const def = draft.def;
     dispatch({ type: "saving" });
     try {
-      // A switch-on that would be refused saves nothing: no version that cannot run.
-      if (activate === true) {
-        const check = await api.workflows.validate(def);
-        const issues = [...check.errors, ...check.problems];
-        if (issues.length > 0) {
-          const n = issues.length;
-          throw new ApiError(422, {
-            error: "not_activatable",
-            message: `${def.name || "This workflow"} cannot be switched on yet: ${n === 1 ? "one thing" : `${n} things`} to fix (nothing was saved; Save keeps it as a draft).`,
-            details: issues,
-          });
-        }
-      }
+      // A stored workflow is switched on in the same request as its change: refused, the server
+      // keeps the change as the draft and makes no version. A new one is saved off first (version
+      // 1, nothing live to protect), then switched on.
       const view = draft.workflowId
-        ? await api.workflows.update(draft.workflowId, def)
+        ? await api.workflows.update(draft.workflowId, def, activate === true ? true : undefined)
         : await api.workflows.create(def);
       if (!draft.workflowId) window.history.replaceState(null, "", `#/workflows/${encodeURIComponent(view.id)}`);
       dispatch({ type: "stored", view, def });
       let on = view.enabled;
-      if (activate === true) on = (await api.workflows.enable(view.id)).enabled;
+      if (activate === true && !on) on = (await api.workflows.enable(view.id)).enabled;
       if (activate === false) on = (await api.workflows.disable(view.id)).enabled;
       const message =
         activate === true
@@ -160,6 +178,20 @@ export function useDraft(id?: string) {
             ? "Saved and paused."
             : `Saved as version ${view.version}.`;
       dispatch({ type: "saved", enabled: on, message });
+    } catch (error) {
+      dispatch(
+        error instanceof ApiError && error.draftKept ? { type: "keptDraft", def, error } : { type: "failed", error },
+      );
+    }
+  }
+
+  /** Drops the server's draft and shows the current version again. */
+  async function discardDraft(): Promise<void> {
+    const { workflowId } = draft;
+    if (!workflowId || !window.confirm("Discard the draft? The editor goes back to the saved version.")) return;
+    try {
+      await api.workflows.discardDraft(workflowId);
+      await load(workflowId, dispatch);
     } catch (error) {
       dispatch({ type: "failed", error });
     }
@@ -177,5 +209,5 @@ export function useDraft(id?: string) {
   }
 
   const edit = (update: (def: WorkflowDefinition) => WorkflowDefinition) => dispatch({ type: "edit", update });
-  return { draft, dirty, dispatch, edit, save, remove };
+  return { draft, dirty, dispatch, edit, save, remove, discardDraft };
 }
