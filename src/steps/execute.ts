@@ -8,6 +8,7 @@
 import { AppError } from "../apps/errors.ts";
 import { clinicZone } from "../catalog/clinic-time.ts";
 import { ClinikoConfigError, ClinikoError } from "../cliniko/errors.ts";
+import { fieldTitle } from "../cliniko/labels.ts";
 import { usesClinicTime } from "../expressions/clinic-time.ts";
 import { condition, type Evaluation, render, TemplateError, type TemplateScope } from "../expressions/template.ts";
 import type { StepDefinition } from "./definition.ts";
@@ -98,7 +99,7 @@ function checkRequired(kind: StepKind, step: StepDefinition, input: unknown, pat
   for (const field of schema.required ?? []) {
     const property = schema.properties?.[field];
     if (given[field] !== undefined && takesText(property) && blank(rendered[field]))
-      throw new EmptyInputError(property?.title ?? field, `${path}.input.${field}`, given[field]);
+      throw new EmptyInputError(fieldTitle(field, property), `${path}.input.${field}`, given[field]);
   }
 }
 

@@ -6,6 +6,7 @@
  */
 import assert from "node:assert/strict";
 import { test } from "node:test";
+import { fieldTitle } from "../../src/cliniko/labels.ts";
 import { StepTester } from "../../src/engine/step-test.ts";
 import { stepKinds } from "../../src/steps/registry.ts";
 
@@ -36,7 +37,8 @@ test("every kind's required text inputs: one filled with a template that gives n
     for (const field of text) {
       const input = Object.fromEntries(text.map((f) => [f, f === field ? "{{ trigger.nothing }}" : "x"]));
       const result = await tester.step({ id: "s", action: kind.key, input }, scope({}), "steps[0]");
-      const label = schema.properties?.[field]?.title ?? field;
+      // Worded as the editor labels the field: its title, else its name in words ("patient_id" → "Patient").
+      const label = fieldTitle(field, schema.properties?.[field]);
       assert.equal(result.error, `Step s: ${label} is empty: {{ trigger.nothing }} gave nothing.`, kind.key);
       assert.deepEqual(result.details, { field: `steps[0].input.${field}` }, kind.key);
       checked++;

@@ -71,6 +71,17 @@ export function JsonView({ value, label }: { value: unknown; label?: string }) {
   );
 }
 
+/** What an error's sentence leaves out (a 422's field list, a response body), folded under it. */
+export function ErrorDetails({ details }: { details: unknown }) {
+  if (details === null || details === undefined) return null;
+  return (
+    <details>
+      <summary>Details</summary>
+      <JsonView value={details} label="Error details" />
+    </details>
+  );
+}
+
 export function PageHead({ title, subtitle, children }: { title: string; subtitle?: string; children?: ReactNode }) {
   return (
     <div className="page-head">

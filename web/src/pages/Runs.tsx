@@ -3,6 +3,7 @@ import { api, type ReplayVersion, type RunStatus } from "../api.ts";
 import {
   Badge,
   Empty,
+  ErrorDetails,
   ErrorNotice,
   formatDuration,
   formatTime,
@@ -121,17 +122,6 @@ export function RunsPage() {
         </div>
       )}
     </>
-  );
-}
-
-/** What an error's sentence leaves out (a 422's field list, a response body), folded under it. */
-function ErrorDetails({ details }: { details: unknown }) {
-  if (details === null || details === undefined) return null;
-  return (
-    <details>
-      <summary>Details</summary>
-      <JsonView value={details} label="Error details" />
-    </details>
   );
 }
 

@@ -1,7 +1,7 @@
 import type { StepTestResult } from "../../api.ts";
-import { Badge, JsonView } from "../../components/ui.tsx";
+import { Badge, ErrorDetails, JsonView } from "../../components/ui.tsx";
 
-/** What testing a step gave: its status, the input it was sent and its output. */
+/** What testing a step gave: its status, the input it was sent and its output, or its error and details. */
 export function StepResult({ stepId, output }: { stepId: string; output: StepTestResult }) {
   return (
     <div className="stack" style={{ marginTop: "0.75rem" }} aria-live="polite">
@@ -9,7 +9,12 @@ export function StepResult({ stepId, output }: { stepId: string; output: StepTes
         <Badge status={output.skipped ? "skipped" : output.ok ? "succeeded" : "failed"} />
         <span className="small muted">{output.durationMs} ms</span>
       </div>
-      {output.error && <div className="notice error">{output.error}</div>}
+      {output.error && (
+        <div className="notice error">
+          {output.error}
+          <ErrorDetails details={output.details} />
+        </div>
+      )}
       <details>
         <summary className="small">Input sent</summary>
         <JsonView value={output.input} label="Resolved input" />
