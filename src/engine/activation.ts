@@ -235,9 +235,10 @@ export class WorkflowActivationError extends Error {
   readonly exitCode = 2;
   readonly issues: WorkflowIssue[];
   readonly detail: string;
-  constructor(workflow: string, issues: WorkflowIssue[]) {
+  /** `outcome` says what became of the workflow: kept off, or (an import) nothing stored at all. */
+  constructor(workflow: string, issues: WorkflowIssue[], outcome = "it stays switched off") {
     super(
-      `${workflow} cannot be switched on yet: ${issues.length} field${issues.length === 1 ? "" : "s"} to fix (it stays switched off).`,
+      `${workflow} cannot be switched on yet: ${issues.length} field${issues.length === 1 ? "" : "s"} to fix (${outcome}).`,
     );
     this.issues = issues;
     this.detail = issues.map((i) => `  ${issueLine(i)}`).join("\n");
@@ -245,7 +246,12 @@ export class WorkflowActivationError extends Error {
 }
 
 /** Throws WorkflowActivationError unless the workflow may go live. */
-export async function assertActivatable(name: string, w: WorkflowDefinition, ctx: ActivationContext): Promise<void> {
+export async function assertActivatable(
+  name: string,
+  w: WorkflowDefinition,
+  ctx: ActivationContext,
+  outcome?: string,
+): Promise<void> {
   const issues = await activationIssues(w, ctx);
-  if (issues.length > 0) throw new WorkflowActivationError(name, issues);
+  if (issues.length > 0) throw new WorkflowActivationError(name, issues, outcome);
 }

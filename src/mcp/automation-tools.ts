@@ -124,7 +124,7 @@ export function automationTools(): McpTool[] {
       name: "flow_save_workflow",
       title: "Save a workflow",
       description:
-        "Saves a checked workflow definition, switched off (flow_enable_workflow switches it on). Refuses a name that exists unless replace is true. Save only what the person has seen and agreed to.",
+        "Saves a checked workflow definition, switched off (flow_enable_workflow switches it on). Refuses a name that exists unless replace is true. A change to a switched-on workflow that could not run is refused and kept as its draft (no new version). Save only what the person has seen and agreed to.",
       input: z.strictObject({
         definition: z.record(z.string(), z.unknown()).describe("The workflow definition."),
         replace: z.boolean().optional().describe("Replace the stored workflow of the same name (a new version)."),
@@ -146,6 +146,17 @@ export function automationTools(): McpTool[] {
           throw new ToolRefusal(
             `A workflow named "${def.name}" exists already: pass replace: true to save a new version of it.`,
           );
+        // A live workflow stays able to run, as over the API: a change it could not run is kept as
+        // its draft (shown in the web editor), no version is made, and the live version runs on.
+        if (existing?.enabled) {
+          const issues = await activationIssues(def, ctx.clients.activationContext());
+          if (issues.length > 0) {
+            await ctx.store.workflows.keepDraft(existing.id, def, ctx.actor);
+            throw new ToolRefusal(
+              `"${def.name}" is switched on and this change could not run: ${issues.map(issueLine).join("; ")}. It is kept as the workflow's draft; version ${existing.version} still runs.`,
+            );
+          }
+        }
         const w = await ctx.store.workflows.save(def.name, def, {
           enabled: existing?.enabled ?? false,
           actor: ctx.actor,

@@ -133,7 +133,11 @@ test("workflows enable and import refuse a workflow that could not run, naming e
   // Switched on by import: refused, nothing stored.
   const live = await cli(["workflows", "import", "--enable", file]);
   assert.equal(live.status, 2, live.stderr);
-  assert.match(live.stderr, /cannot be switched on yet: 3 fields to fix/);
+  // It says so: the message used to say "it stays switched off", as though it had been stored.
+  assert.match(
+    live.stderr,
+    /cannot be switched on yet: 3 fields to fix \(nothing was imported; the stored workflows are as they were\)/,
+  );
   // Numbered as the editor numbers steps (from 1), as the API's `where` and the MCP tools say it.
   assert.match(live.stderr, /\n {2}Step 1 · Patient is required\n/);
   assert.match(live.stderr, /\n {2}Step 1 · There is no connection named "front_desk"/);

@@ -229,6 +229,17 @@ describe("MCP over stdio", () => {
     assert.equal(refused.isError, true);
     assert.match(textOf(refused), /"gaps" cannot be switched on yet: Step 1 · Name is required\./);
     assert.equal((await h.store.workflows.get("gaps")).enabled, false);
+    // Replacing a live workflow with a change it could not run keeps the change as its draft, not a version.
+    const broken = await call(client, "flow_save_workflow", {
+      definition: { ...def, steps: gaps.steps },
+      replace: true,
+    });
+    assert.equal(broken.isError, true);
+    assert.match(textOf(broken), /"welcome" is switched on and this change could not run: Step 1 · Name is required/);
+    assert.match(textOf(broken), /kept as the workflow's draft; version 1 still runs/);
+    const kept = await h.store.workflows.get("welcome");
+    assert.deepEqual([kept.enabled, kept.version, kept.definition], [true, 1, w.definition]);
+    assert.deepEqual(kept.draft?.definition, { ...def, steps: gaps.steps });
 
     const since = new Date(Date.parse(h.sandbox.clock.now().toISOString()) - 1000).toISOString();
     const patient = resultOf<{ id: string }>(

@@ -212,7 +212,10 @@ export function register(program: Command): string[] {
     .option("--since <iso>", "backfill: treat changes since then as new on activation")
     .option("--template <name>", "import a ready workflow from the gallery (`workflows templates`), switched off")
     .option("--connection <name>", "with --template: the Cliniko connection it uses (default: the only one there is)")
-    .option("--enable", "switch it on at once (after the activation check); without it a new workflow stays off")
+    .option(
+      "--enable",
+      "switch it on at once (after the activation check; refused, nothing is imported); without it a new workflow stays off",
+    )
     .action(async (args: string[], o: ImportOptions) => {
       const from = since(o.since);
       if (o.template && args.length > 0) throw new UsageError("Give either workflow files or --template, not both.");
@@ -242,10 +245,12 @@ export function register(program: Command): string[] {
         // workflow); a new version of a stored workflow keeps its switch as it is.
         const existing = await Promise.all(defs.map((d) => store.workflows.find(d.name)));
         const enabled = defs.map((_, i) => (o.enable ? true : o.disabled ? false : (existing[i]?.enabled ?? false)));
-        // Those to be switched on must pass the activation check, all before any is stored.
+        // Those to be switched on must pass the activation check, all before any is stored. A
+        // refusal stores nothing, not even a draft: the file on disk already keeps what was typed.
         const clients = new ClientProvider(store);
+        const nothing = "nothing was imported; the stored workflows are as they were";
         for (const [i, def] of defs.entries())
-          if (enabled[i]) await assertActivatable(files[i]!, def, clients.activationContext());
+          if (enabled[i]) await assertActivatable(files[i]!, def, clients.activationContext(), nothing);
         for (const [i, def] of defs.entries()) {
           const before = existing[i];
           const w = await store.workflows.save(def.name, def, {
