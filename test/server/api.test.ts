@@ -37,6 +37,7 @@ const DOCUMENTED_ROUTES = [
   ["GET", "/api/workflows/{id}"],
   ["PUT", "/api/workflows/{id}"],
   ["DELETE", "/api/workflows/{id}"],
+  ["DELETE", "/api/workflows/{id}/draft"],
   ["POST", "/api/workflows/{id}/enable"],
   ["POST", "/api/workflows/{id}/disable"],
   ["GET", "/api/workflows/{id}/versions"],

@@ -76,6 +76,13 @@ describe("drafts in Chromium", { skip }, () => {
         .getByText(/^Draft from .*not switched on; the workflow still runs version 1/)
         .waitFor();
       assert.equal(await condition().inputValue(), TYPED);
+      // The list says which workflows hold a draft, and opening it from there shows the draft again.
+      await page.getByRole("link", { name: "Workflows", exact: true }).click();
+      const row = page.getByRole("row").filter({ hasText: name });
+      await row.getByText("Draft kept: not switched on").waitFor();
+      await row.getByRole("link", { name }).click();
+      await page.getByTestId("draft-notice").waitFor();
+      assert.equal(await condition().inputValue(), TYPED);
 
       page.once("dialog", (d) => void d.accept());
       await page.getByRole("button", { name: "Discard draft" }).click();

@@ -58,6 +58,11 @@ export function WorkflowsPage() {
                 <tr key={w.id}>
                   <td>
                     <a href={`#/workflows/${encodeURIComponent(w.id)}`}>{w.name}</a>
+                    {w.hasDraft && (
+                      <div className="small muted" title="A change that could not be switched on, kept unsaved">
+                        Draft kept: not switched on
+                      </div>
+                    )}
                     {w.pausedReason && (
                       <div className="small" style={{ color: "var(--bad)" }}>
                         {w.pausedReason}
