@@ -19,7 +19,7 @@ export function DraftNotice(props: {
   return (
     <div className="notice info row" role="status" data-testid="draft-notice">
       <span>
-        Draft from {formatTime(savedAt)}, not switched on; {runs}. Fix what is listed and save to make it a version.
+        Draft from {formatTime(savedAt)}, not switched on; {runs}.
       </span>
       <button type="button" className="secondary" onClick={onDiscard} disabled={busy}>
         Discard draft

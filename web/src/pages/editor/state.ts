@@ -130,6 +130,26 @@ export function draftReducer(s: Draft, a: DraftAction): Draft {
   }
 }
 
+/**
+ * A refused switch-on in the editor's words: how many things to fix (the banner lists them) and
+ * what became of the change — kept as the draft, or a new workflow saved off as version 1.
+ */
+function worded(error: unknown, def: WorkflowDefinition, before: Draft): unknown {
+  if (!(error instanceof ApiError) || error.code !== "not_activatable") return error;
+  const n = error.details.length;
+  const outcome = error.draftKept
+    ? `kept as a draft; ${before.enabled ? `version ${before.version} still runs` : "it stays off"}`
+    : before.workflowId
+      ? "it stays off"
+      : "saved switched off as version 1";
+  return new ApiError(error.status, {
+    error: error.code,
+    message: `${def.name || "This workflow"} cannot be switched on yet: ${n === 1 ? "one thing" : `${n} things`} to fix (${outcome}).`,
+    details: error.details,
+    draftKept: error.draftKept,
+  });
+}
+
 function load(id: string, dispatch: (a: DraftAction) => void): Promise<void> {
   return api.workflows.get(id).then(
     (view) => dispatch({ type: "loaded", view }),
@@ -179,8 +199,11 @@ export function useDraft(id?: string) {
             : `Saved as version ${view.version}.`;
       dispatch({ type: "saved", enabled: on, message });
     } catch (error) {
+      const said = worded(error, def, draft);
       dispatch(
-        error instanceof ApiError && error.draftKept ? { type: "keptDraft", def, error } : { type: "failed", error },
+        error instanceof ApiError && error.draftKept
+          ? { type: "keptDraft", def, error: said }
+          : { type: "failed", error: said },
       );
     }
   }
