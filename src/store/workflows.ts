@@ -141,10 +141,14 @@ export class WorkflowStore {
           .insertInto("workflow_versions")
           .values({ workflow_id: existing.id, version, definition: json, created_at: now })
           .execute();
-      return { row, change: changed ? "updated" : "unchanged" };
+      const switched = existing.enabled === row.enabled ? undefined : enabled ? "enabled" : "disabled";
+      return { row, change: changed ? "updated" : "unchanged", switched };
     });
     if (saved.change !== "unchanged")
       await this.#audit.record(actor, `workflow.${saved.change}`, name, { version: saved.row.version });
+    // Switched on or off with a save (the editor's Save and activate): logged as setEnabled logs it.
+    if ("switched" in saved && saved.switched)
+      await this.#audit.record(actor, `workflow.${saved.switched}`, name, null);
     return fromRow(saved.row);
   }
 

@@ -48,6 +48,14 @@ onEveryStore("workflow drafts", (ctx) => {
     assert.equal((await workflows.get(w.id)).version, 2);
   });
 
+  test("switching on with a save (the editor's Save and activate) is in the audit log, as enable is", async () => {
+    const { workflows, audit } = ctx.store;
+    await workflows.save("audited", def("audited", "v1"), { enabled: false });
+    await workflows.save("audited", def("audited", "v1"), { enabled: true, actor: "pm" });
+    const [last] = await audit.list(1);
+    assert.deepEqual([last?.action, last?.actor, last?.subject], ["workflow.enabled", "pm", "audited"]);
+  });
+
   test("a draft goes with its workflow", async () => {
     const { workflows } = ctx.store;
     const w = await workflows.save("removed", def("removed", "v1"), { enabled: false });
