@@ -7,36 +7,23 @@
  * template is used with one click and its run is seen.
  */
 import assert from "node:assert/strict";
-import { after, before, describe, test } from "node:test";
-import type { Browser, Page } from "playwright-core";
-import type { Stack } from "../server/harness.ts";
+import { describe, test } from "node:test";
+import type { Page } from "playwright-core";
 import { browserSkip } from "../support/browser.ts";
-import { addStep, openBrowserStack, signedInPage, WIDTHS } from "./stack.ts";
+import { addStep, signedInPage, useBrowserStack, WIDTHS } from "./stack.ts";
 
 const skip = browserSkip();
 
 describe("builder journeys in Chromium", { skip }, () => {
-  let stack: Stack;
-  let browser: Browser;
-  let cookie: string;
+  const s = useBrowserStack({ connect: "clinic" });
 
-  before(async () => {
-    ({ stack, browser } = await openBrowserStack({ engine: true }));
-    cookie = await stack.login();
-    await stack.connectSandbox(cookie, "clinic");
-  });
-  after(async () => {
-    await browser?.close();
-    await stack?.stop();
-  });
-
-  const signedIn = (width: number): Promise<Page> => signedInPage(browser, stack.url, width);
+  const signedIn = (width: number): Promise<Page> => signedInPage(s.browser, s.stack.url, width);
 
   for (const width of WIDTHS) {
     test(`${width} px: "no show" finds the did-not-arrive trigger; cancellation → medical alert by clicking; refused until Patient is filled`, async () => {
       const page = await signedIn(width);
       const name = `Cancellation alert ${width}`;
-      await page.goto(`${stack.url}/#/workflows/new`);
+      await page.goto(`${s.stack.url}/#/workflows/new`);
       await page.getByLabel("Workflow name").fill(name);
       const triggerSearch = page.getByLabel("Trigger", { exact: true });
       // However it is typed, the first result is the did-not-arrive trigger.
@@ -93,8 +80,8 @@ describe("builder journeys in Chromium", { skip }, () => {
   }
   for (const width of WIDTHS) {
     test(`${width} px: a run failed on a step since fixed in the editor is replayed on the current version`, async () => {
-      const live = await stack.call("GET", "/api/catalog/triggers/new_patient/sample?connection=clinic&live=1", {
-        cookie,
+      const live = await s.stack.call("GET", "/api/catalog/triggers/new_patient/sample?connection=clinic&live=1", {
+        cookie: s.cookie,
       });
       const patient = (live.json as { sample: { id: string; first_name: string } }).sample;
       // Version 1 maps Patient to a field the event does not have (saved as a draft, as a user may).
@@ -110,8 +97,8 @@ describe("builder journeys in Chromium", { skip }, () => {
           },
         ],
       };
-      const w = await stack.store.workflows.save(broken.name, broken);
-      const runId = await stack.store.runs.enqueue({
+      const w = await s.stack.store.workflows.save(broken.name, broken);
+      const runId = await s.stack.store.runs.enqueue({
         workflowId: w.id,
         workflowVersion: w.version,
         triggerKey: "new_patient",
@@ -120,10 +107,10 @@ describe("builder journeys in Chromium", { skip }, () => {
       });
 
       const page = await signedIn(width);
-      await page.goto(`${stack.url}/#/runs/${runId}`);
+      await page.goto(`${s.stack.url}/#/runs/${runId}`);
       await page.locator(".badge.failed").first().waitFor();
       // The fix, by clicking: Patient becomes the event's own id.
-      await page.goto(`${stack.url}/#/workflows/${w.id}`);
+      await page.goto(`${s.stack.url}/#/workflows/${w.id}`);
       const field = page.getByRole("region", { name: /^Step 1/ }).locator('[name="patient_id"]');
       await field.fill("");
       await page.locator('button[title="Insert {{ trigger.id }}"]').click();
@@ -131,7 +118,7 @@ describe("builder journeys in Chromium", { skip }, () => {
       await page.getByRole("button", { name: "Save", exact: true }).click();
       await page.getByText("Saved as version 2.").waitFor();
 
-      await page.goto(`${stack.url}/#/runs/${runId}`);
+      await page.goto(`${s.stack.url}/#/runs/${runId}`);
       const choice = page.getByLabel("Replay with");
       assert.equal(await choice.inputValue(), "current", "a run that failed on a fixed step replays on the fix");
       await page.getByText(/Step alert failed and has been changed since/).waitFor();
@@ -139,7 +126,7 @@ describe("builder journeys in Chromium", { skip }, () => {
       await page.waitForURL((url) => url.hash !== `#/runs/${runId}` && url.hash.startsWith("#/runs/"));
       await page.locator(".badge.succeeded").first().waitFor({ timeout: 30_000 });
       const replayId = Number(new URL(page.url()).hash.split("/").at(-1));
-      const replay = (await stack.store.runs.find(replayId))!;
+      const replay = (await s.stack.store.runs.find(replayId))!;
       assert.deepEqual([replay.replayOf, replay.workflowVersion, replay.status], [runId, 2, "succeeded"]);
       await page.close();
     });
@@ -155,8 +142,8 @@ describe("builder journeys in Chromium", { skip }, () => {
       await page.getByText("Saved and active").waitFor();
 
       // A cancellation a few seconds after activation (the sandbox's clock moves on).
-      stack.sandbox.control.clock({ advanceSeconds: 5 });
-      const appt = stack.sandbox.store
+      s.stack.sandbox.control.clock({ advanceSeconds: 5 });
+      const appt = s.stack.sandbox.store
         .rows("individual_appointments")
         .find(
           (a) =>
@@ -165,7 +152,7 @@ describe("builder journeys in Chromium", { skip }, () => {
             a.patient_id &&
             Date.parse(String(a.starts_at)) > Date.now(),
         )!;
-      stack.sandbox.control.cancel("individual_appointments", String(appt.id), { cancellation_note: "Unwell" });
+      s.stack.sandbox.control.cancel("individual_appointments", String(appt.id), { cancellation_note: "Unwell" });
 
       await page.getByRole("link", { name: "Run history" }).click();
       const row = page.getByRole("row").filter({ hasText: title }).filter({ hasText: "succeeded" });

@@ -4,11 +4,10 @@
  * the live version still runs, and Discard draft brings the live definition back. At each width.
  */
 import assert from "node:assert/strict";
-import { after, before, describe, test } from "node:test";
-import type { Browser, Page } from "playwright-core";
-import type { Stack } from "../server/harness.ts";
+import { describe, test } from "node:test";
+import type { Page } from "playwright-core";
 import { browserSkip } from "../support/browser.ts";
-import { openBrowserStack, screenshot, signedInPage, WIDTHS } from "./stack.ts";
+import { screenshot, signedInPage, useBrowserStack, WIDTHS } from "./stack.ts";
 
 const skip = browserSkip();
 const WRITE = { "x-cliniko-flow": "1" };
@@ -17,21 +16,13 @@ const LIVE = "{{ trigger.body.go = 1 }}";
 const TYPED = "{{ steps.nowhere.ok = true }}";
 
 describe("drafts in Chromium", { skip }, () => {
-  let stack: Stack;
-  let browser: Browser;
-  let cookie: string;
-
-  before(async () => {
-    ({ stack, browser } = await openBrowserStack({ engine: true }));
-    cookie = await stack.login();
-  });
-  after(async () => {
-    await browser?.close();
-    await stack?.stop();
-  });
+  const s = useBrowserStack();
 
   const workflow = async (id: string) =>
-    (await stack.call("GET", `/api/workflows/${id}`, { cookie })).json as { version: number; hasDraft: boolean };
+    (await s.stack.call("GET", `/api/workflows/${id}`, { cookie: s.cookie })).json as {
+      version: number;
+      hasDraft: boolean;
+    };
 
   for (const width of WIDTHS) {
     test(`${width} px: a refused change to a live workflow survives a reload as a draft; Discard restores the live one`, async () => {
@@ -41,16 +32,16 @@ describe("drafts in Chromium", { skip }, () => {
         trigger: { key: "webhook" },
         steps: [{ id: "check", action: "filter", input: { condition: LIVE } }],
       };
-      const created = await stack.call("POST", "/api/workflows", {
-        cookie,
+      const created = await s.stack.call("POST", "/api/workflows", {
+        cookie: s.cookie,
         headers: WRITE,
         body: { definition, enabled: true },
       });
       assert.equal(created.status, 201, created.text);
       const id = (created.json as { id: string }).id;
 
-      const page: Page = await signedInPage(browser, stack.url, width);
-      await page.goto(`${stack.url}/#/workflows/${id}`);
+      const page: Page = await signedInPage(s.browser, s.stack.url, width);
+      await page.goto(`${s.stack.url}/#/workflows/${id}`);
       await page.getByRole("heading", { name }).waitFor();
       const condition = () => page.getByRole("region", { name: /^Step 1/ }).locator('[name="condition"]');
       assert.equal(await condition().inputValue(), LIVE);

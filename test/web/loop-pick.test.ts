@@ -5,11 +5,10 @@
  * name; the saved value is the practitioner's id).
  */
 import assert from "node:assert/strict";
-import { after, before, describe, test } from "node:test";
-import type { Browser, Page } from "playwright-core";
-import type { Stack } from "../server/harness.ts";
+import { describe, test } from "node:test";
+import type { Page } from "playwright-core";
 import { browserSkip } from "../support/browser.ts";
-import { addStep, openBrowserStack, signedInPage, WIDTHS } from "./stack.ts";
+import { addStep, signedInPage, useBrowserStack, WIDTHS } from "./stack.ts";
 
 const skip = browserSkip();
 
@@ -17,19 +16,7 @@ type Step = { id: string; action: string; input?: Record<string, unknown>; steps
 type Definition = { trigger: { options?: Record<string, unknown> }; steps: Step[] };
 
 describe("loop body and record pickers in Chromium", { skip }, () => {
-  let stack: Stack;
-  let browser: Browser;
-  let cookie: string;
-
-  before(async () => {
-    ({ stack, browser } = await openBrowserStack({ engine: true }));
-    cookie = await stack.login();
-    await stack.connectSandbox(cookie, "clinic");
-  });
-  after(async () => {
-    await browser?.close();
-    await stack?.stop();
-  });
+  const s = useBrowserStack({ connect: "clinic" });
 
   /** Saves the open editor and reads back what was stored. */
   async function saveAndRead(page: Page): Promise<Definition> {
@@ -38,14 +25,14 @@ describe("loop body and record pickers in Chromium", { skip }, () => {
     await saved.or(page.getByRole("alert")).first().waitFor();
     assert.deepEqual(await page.getByRole("alert").allTextContents(), [], "saving raised no error");
     const id = decodeURIComponent(page.url().split("#/workflows/")[1]!);
-    const res = await stack.call("GET", `/api/workflows/${encodeURIComponent(id)}`, { cookie });
+    const res = await s.stack.call("GET", `/api/workflows/${encodeURIComponent(id)}`, { cookie: s.cookie });
     return (res.json as { definition: Definition }).definition;
   }
 
   for (const width of WIDTHS) {
     test(`${width} px: steps added inside a loop, the data panel offering item.* from the list's sample`, async () => {
-      const page = await signedInPage(browser, stack.url, width);
-      await page.goto(`${stack.url}/#/workflows/new`);
+      const page = await signedInPage(s.browser, s.stack.url, width);
+      await page.goto(`${s.stack.url}/#/workflows/new`);
       await page.getByLabel("Workflow name").fill(`Note each practitioner ${width}`);
       await page.getByLabel("Trigger", { exact: true }).fill("new patient");
       await page.getByRole("button", { name: "New Patient", exact: true }).click();
@@ -80,9 +67,9 @@ describe("loop body and record pickers in Chromium", { skip }, () => {
     });
 
     test(`${width} px: a reminder kept to one practitioner, picked by name, saves the practitioner's id`, async () => {
-      const practitioner = stack.sandbox.store.rows("practitioners")[0]!;
-      const page = await signedInPage(browser, stack.url, width);
-      await page.goto(`${stack.url}/#/workflows/new`);
+      const practitioner = s.stack.sandbox.store.rows("practitioners")[0]!;
+      const page = await signedInPage(s.browser, s.stack.url, width);
+      await page.goto(`${s.stack.url}/#/workflows/new`);
       await page.getByLabel("Workflow name").fill(`Reminder for one practitioner ${width}`);
       await page.getByLabel("Trigger", { exact: true }).fill("reminder");
       await page.getByRole("button", { name: "Before Appointment (Reminder)", exact: true }).click();

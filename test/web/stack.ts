@@ -3,6 +3,7 @@ import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
 import { copyFileSync, existsSync, mkdirSync, readdirSync, statSync } from "node:fs";
 import { join } from "node:path";
+import { after, before } from "node:test";
 import type { Browser, Locator, Page } from "playwright-core";
 import { DEFAULT_WEB_ROOT } from "../../src/server/app.ts";
 import { PASSWORD, type Stack, startStack } from "../server/harness.ts";
@@ -98,6 +99,32 @@ export async function openBrowserStack(
   const stack = await startStack(options);
   const browser = await launchBrowser();
   return { stack, browser, page: await openPage(browser, width) };
+}
+
+/** A suite's stack and browser, set once its `before` has run (read them inside tests). */
+export interface BrowserSuite {
+  stack: Stack;
+  browser: Browser;
+  /** The admin's session cookie, for API calls that set a suite up. */
+  cookie: string;
+}
+
+/**
+ * Starts a stack with the engine and a browser before the describe's tests and stops them after;
+ * signed in, and the sandbox connected as `connect` when given.
+ */
+export function useBrowserStack(options: { connect?: string } = {}): BrowserSuite {
+  const suite = {} as BrowserSuite;
+  before(async () => {
+    ({ stack: suite.stack, browser: suite.browser } = await openBrowserStack({ engine: true }));
+    suite.cookie = await suite.stack.login();
+    if (options.connect) await suite.stack.connectSandbox(suite.cookie, options.connect);
+  });
+  after(async () => {
+    await suite.browser?.close();
+    await suite.stack?.stop();
+  });
+  return suite;
 }
 
 /** Signs in with the stack's admin password and waits for the navigation. */

@@ -3,27 +3,14 @@
  * the run view does: a required field that renders empty names its path there.
  */
 import assert from "node:assert/strict";
-import { after, before, describe, test } from "node:test";
-import type { Browser } from "playwright-core";
-import type { Stack } from "../server/harness.ts";
+import { describe, test } from "node:test";
 import { browserSkip } from "../support/browser.ts";
-import { openBrowserStack, signedInPage } from "./stack.ts";
+import { signedInPage, useBrowserStack } from "./stack.ts";
 
 const skip = browserSkip();
 
 describe("a step test's error details in Chromium", { skip }, () => {
-  let stack: Stack;
-  let browser: Browser;
-  let cookie: string;
-
-  before(async () => {
-    ({ stack, browser } = await openBrowserStack({ engine: true }));
-    cookie = await stack.login();
-  });
-  after(async () => {
-    await browser?.close();
-    await stack?.stop();
-  });
+  const s = useBrowserStack();
 
   test("an empty URL is said in one sentence, its field under Details", async () => {
     const name = "Forward sign-ups";
@@ -32,14 +19,14 @@ describe("a step test's error details in Chromium", { skip }, () => {
       trigger: { key: "webhook" },
       steps: [{ id: "forward", action: "http.request", input: { url: "{{ trigger.body.nothing }}" } }],
     };
-    const created = await stack.call("POST", "/api/workflows", {
-      cookie,
+    const created = await s.stack.call("POST", "/api/workflows", {
+      cookie: s.cookie,
       headers: { "x-cliniko-flow": "1" },
       body: { definition },
     });
     assert.equal(created.status, 201, created.text);
-    const page = await signedInPage(browser, stack.url, 1280);
-    await page.goto(`${stack.url}/#/workflows/${(created.json as { id: string }).id}`);
+    const page = await signedInPage(s.browser, s.stack.url, 1280);
+    await page.goto(`${s.stack.url}/#/workflows/${(created.json as { id: string }).id}`);
     await page.getByRole("heading", { name }).waitFor();
     const step = page.getByRole("region", { name: /^Step 1/ });
     await step.getByRole("button", { name: "Test this step" }).click();

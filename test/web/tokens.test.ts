@@ -3,27 +3,16 @@
  * revoked (the empty state again), and the revoked token no longer opens the API.
  */
 import assert from "node:assert/strict";
-import { after, before, describe, test } from "node:test";
-import type { Browser } from "playwright-core";
-import type { Stack } from "../server/harness.ts";
+import { describe, test } from "node:test";
 import { browserSkip } from "../support/browser.ts";
-import { openBrowserStack, signedInPage, WIDTHS } from "./stack.ts";
+import { signedInPage, useBrowserStack, WIDTHS } from "./stack.ts";
 
 describe("API tokens in Chromium", { skip: browserSkip() }, () => {
-  let stack: Stack;
-  let browser: Browser;
-
-  before(async () => {
-    ({ stack, browser } = await openBrowserStack({ engine: true }));
-  });
-  after(async () => {
-    await browser?.close();
-    await stack?.stop();
-  });
+  const s = useBrowserStack();
 
   for (const width of WIDTHS) {
     test(`${width} px: a token is shown once, listed, and revoked`, async () => {
-      const page = await signedInPage(browser, stack.url, width);
+      const page = await signedInPage(s.browser, s.stack.url, width);
       await page.getByRole("link", { name: "API tokens" }).click();
       await page.getByRole("heading", { name: "No API token" }).waitFor();
       await page.getByLabel("Token name").fill(`nightly export ${width}`);
@@ -31,7 +20,7 @@ describe("API tokens in Chromium", { skip: browserSkip() }, () => {
       const shown = page.getByRole("status").locator("code");
       await shown.waitFor();
       const token = (await shown.textContent()) ?? "";
-      assert.equal((await stack.call("GET", "/api/workflows", { token })).status, 200);
+      assert.equal((await s.stack.call("GET", "/api/workflows", { token })).status, 200);
 
       const row = page
         .getByRole("table", { name: "API tokens" })
@@ -40,7 +29,7 @@ describe("API tokens in Chromium", { skip: browserSkip() }, () => {
       await row.getByText("read").waitFor();
       await row.getByRole("button", { name: "Revoke" }).click();
       await page.getByRole("heading", { name: "No API token" }).waitFor();
-      assert.equal((await stack.call("GET", "/api/workflows", { token })).status, 401);
+      assert.equal((await s.stack.call("GET", "/api/workflows", { token })).status, 401);
       await page.close();
     });
   }

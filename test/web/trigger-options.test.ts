@@ -4,29 +4,17 @@
  * catalogue trigger's option is refused as unknown): a reminder 24 hours before an appointment.
  */
 import assert from "node:assert/strict";
-import { after, before, describe, test } from "node:test";
-import type { Browser } from "playwright-core";
-import type { Stack } from "../server/harness.ts";
+import { describe, test } from "node:test";
 import { browserSkip } from "../support/browser.ts";
-import { addStep, openBrowserStack, signedInPage, WIDTHS } from "./stack.ts";
+import { addStep, signedInPage, useBrowserStack, WIDTHS } from "./stack.ts";
 
 describe("trigger options in Chromium", { skip: browserSkip() }, () => {
-  let stack: Stack;
-  let browser: Browser;
-
-  before(async () => {
-    ({ stack, browser } = await openBrowserStack({ engine: true }));
-    await stack.connectSandbox(await stack.login(), "clinic");
-  });
-  after(async () => {
-    await browser?.close();
-    await stack?.stop();
-  });
+  const s = useBrowserStack({ connect: "clinic" });
 
   for (const width of WIDTHS) {
     test(`${width} px: a reminder's before is saved under trigger.options and switched on`, async () => {
-      const page = await signedInPage(browser, stack.url, width);
-      await page.goto(`${stack.url}/#/workflows/new`);
+      const page = await signedInPage(s.browser, s.stack.url, width);
+      await page.goto(`${s.stack.url}/#/workflows/new`);
       await page.getByLabel("Workflow name").fill(`Class reminder ${width}`);
       await page.getByLabel("Trigger", { exact: true }).fill("reminder");
       await page.getByRole("button", { name: "Before Appointment (Reminder)", exact: true }).click();
@@ -38,7 +26,7 @@ describe("trigger options in Chromium", { skip: browserSkip() }, () => {
         .fill("true");
       await page.getByRole("button", { name: "Save and activate" }).click();
       await page.getByText("Saved and active").waitFor();
-      const stored = await stack.store.workflows.find(`Class reminder ${width}`);
+      const stored = await s.stack.store.workflows.find(`Class reminder ${width}`);
       const trigger = (stored!.definition as { trigger: Record<string, unknown> }).trigger;
       assert.deepEqual(trigger.options, { before: "24h" });
       assert.equal(trigger.before, undefined);
