@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import { execFile } from "node:child_process";
 import { writeFileSync } from "node:fs";
+import { type AddressInfo, createServer } from "node:net";
 import { join } from "node:path";
 import { after, before, test } from "node:test";
 import { fileURLToPath } from "node:url";
@@ -14,6 +15,15 @@ before(async () => {
 after(async () => {
   await h.close();
 });
+
+/** A loopback port nothing listens on (bound, then closed). */
+async function closedPort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
+  const { port } = server.address() as AddressInfo;
+  await new Promise((r) => server.close(r));
+  return port;
+}
 
 function cli(
   args: string[],
@@ -51,6 +61,38 @@ test("connections add|list|test|remove keep the key out of every output", async 
   assert.equal(tested.status, 0, tested.stderr);
   assert.match(tested.stdout, /Connection "main" works/);
   for (const out of [add, list, tested]) assert.ok(!(out.stdout + out.stderr).includes(key));
+  // A closed port and a server that hangs up answer the same one sentence, as the API's test
+  // does: the CLI's test cannot map which hosts and ports answer either.
+  const closed = await closedPort();
+  const hangUp = createServer((socket) => socket.destroy());
+  await new Promise<void>((r) => hangUp.listen(0, "127.0.0.1", r));
+  const unreachable: string[] = [];
+  for (const [name, port] of [
+    ["closed", closed],
+    ["hangup", (hangUp.address() as AddressInfo).port],
+  ] as const) {
+    const baseUrl = `http://127.0.0.1:${port}/v1`;
+    const added = await cli([
+      "connections",
+      "add",
+      name,
+      "--api-key",
+      key,
+      "--email",
+      "ops@clinic.test",
+      "--base-url",
+      baseUrl,
+    ]);
+    assert.equal(added.status, 0, added.stderr);
+    const t = await cli(["connections", "test", name]);
+    assert.equal(t.status, 1, t.stdout);
+    assert.match(t.stderr, /Cliniko could not be reached: check the host and port/);
+    assert.ok(!/ECONN|socket|hang up|:\d+/.test(t.stderr), t.stderr);
+    unreachable.push(t.stderr.replace(name, "NAME"));
+    assert.equal((await cli(["connections", "remove", name])).status, 0);
+  }
+  hangUp.close();
+  assert.equal(unreachable[0], unreachable[1]);
   const bad = await cli(["connections", "add", "x", "--api-key", key, "--email", "not-an-email"]);
   assert.equal(bad.status, 1);
   assert.match(bad.stderr, /does not look like an email/);

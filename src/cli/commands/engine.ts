@@ -9,6 +9,7 @@ import { stringify as toYaml } from "yaml";
 import { appConnectionKind, appConnectionKinds, testAppConnection } from "../../apps/connections.ts";
 import { appConnectionConfig } from "../../apps/save.ts";
 import { createClient } from "../../cliniko/client.ts";
+import { testClinikoConnection } from "../../cliniko/connection-test.ts";
 import { checkBaseUrlToSave } from "../../cliniko/network.ts";
 import { assertActivatable } from "../../engine/activation.ts";
 import { ClientProvider } from "../../engine/clients.ts";
@@ -183,15 +184,11 @@ export function register(program: Command): string[] {
           return;
         }
         const c = await store.connections.get(name);
-        const client = createClient({ ...c, rateLimit: false });
-        const res = await client.request<{ first_name?: string; last_name?: string; email?: string }>({
-          method: "GET",
-          path: "/user",
-        });
-        const u = res.body ?? {};
-        out(
-          `Connection "${name}" works: ${[u.first_name, u.last_name].filter(Boolean).join(" ") || "user"}${u.email ? ` <${u.email}>` : ""} at ${client.baseUrl}.`,
-        );
+        const client = () => createClient({ ...c, rateLimit: false });
+        const result = await testClinikoConnection(client);
+        if (!result.ok) throw new Error(`Connection "${name}" does not work: ${result.message}`);
+        const { user } = result;
+        out(`Connection "${name}" works: ${user.name}${user.email ? ` <${user.email}>` : ""} at ${client().baseUrl}.`);
       });
     });
   connections

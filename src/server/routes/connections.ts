@@ -15,10 +15,10 @@ import { AppError } from "../../apps/errors.ts";
 import { appConnectionConfig, InvalidConnectionError } from "../../apps/save.ts";
 import { eventSummary } from "../../catalog/event-summary.ts";
 import { createClient } from "../../cliniko/client.ts";
-import { ClinikoBaseUrlError, ClinikoError, ClinikoNetworkError } from "../../cliniko/errors.ts";
+import { testClinikoConnection } from "../../cliniko/connection-test.ts";
+import { ClinikoBaseUrlError, ClinikoError } from "../../cliniko/errors.ts";
 import { checkBaseUrlToSave } from "../../cliniko/network.ts";
 import { resource } from "../../cliniko/resources.ts";
-import { UNREACHABLE } from "../../net/outbound.ts";
 import type { ConnectionConfig, ConnectionSummary } from "../../store/index.ts";
 import { badRequest, conflict, notFound } from "../errors.ts";
 import {
@@ -187,24 +187,7 @@ export const connectionRoutes: RoutePlugin = async (app, ctx) => {
           throw err;
         }
       }
-      try {
-        const client = await ctx.clientFor(name);
-        const { body } = await client.request<Record<string, unknown>>({ method: "GET", path: "/user" });
-        const full = [body.first_name, body.last_name].filter(Boolean).join(" ");
-        const user = {
-          ...(body.id !== undefined ? { id: String(body.id) } : {}),
-          name: full || String(body.email ?? "Cliniko user"),
-          ...(typeof body.email === "string" ? { email: body.email } : {}),
-        };
-        return { ok: true, user };
-      } catch (err) {
-        // Whatever kept it from connecting — refused by the policy, no such host, a closed port,
-        // no answer — the test answers one sentence, so it cannot map the network (as for apps).
-        if (err instanceof ClinikoNetworkError || err instanceof ClinikoBaseUrlError)
-          return { ok: false, message: UNREACHABLE("Cliniko") };
-        if (err instanceof ClinikoError) return { ok: false, message: err.message };
-        throw err;
-      }
+      return testClinikoConnection(() => ctx.clientFor(name));
     },
   );
 
