@@ -43,7 +43,7 @@ export const WorkflowSchema = z
       .optional()
       .describe("Keep only run metadata (no trigger payload, step inputs or outputs) once a run ends"),
     trigger: TriggerSchema,
-    steps: z.array(StepSchema).min(1),
+    steps: z.array(StepSchema).min(1, "A workflow needs at least one step"),
   })
   .strict();
 

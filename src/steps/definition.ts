@@ -44,8 +44,10 @@ export const StepSchema: z.ZodType<StepDefinition> = z
       .optional(),
     get cases() {
       return z
-        .array(z.object({ if: Expression, steps: z.array(StepSchema).min(1) }).strict())
-        .min(1)
+        .array(
+          z.object({ if: Expression, steps: z.array(StepSchema).min(1, "A case needs at least one step") }).strict(),
+        )
+        .min(1, "A branch needs at least one case")
         .optional()
         .describe("branch: the first case whose `if` is true runs its steps");
     },

@@ -5,6 +5,7 @@ import { actions as catalogActions, triggers as catalogTriggers } from "../../sr
 import { ClientProvider } from "../../src/engine/clients.ts";
 import { Runner } from "../../src/engine/runner.ts";
 import { workflowJsonSchema } from "../../src/engine/workflow.ts";
+import { detailsBeyond } from "../../web/src/error-details.ts";
 import { PASSWORD, type Stack, startStack } from "./harness.ts";
 
 const WRITE = { "x-cliniko-flow": "1" };
@@ -285,6 +286,19 @@ describe("HTTP API over real HTTP and SQLite", () => {
     });
     assert.equal(badEmail.status, 400);
     assert.match((badEmail.json as { message: string }).message, /email/);
+
+    // Steps the schema needs are said in words (not "Too small: expected array to have >=1 items").
+    const noSteps = await s.call("POST", "/api/workflows", {
+      cookie,
+      headers: WRITE,
+      body: { definition: { ...alertWorkflow("Empty"), steps: [] } },
+    });
+    assert.equal(noSteps.status, 400, noSteps.text);
+    const empty = noSteps.json as { message: string; details: { path: string; message: string }[] };
+    assert.match(empty.message, /^Invalid request: body\/definition\/steps: A workflow needs at least one step\.$/);
+    assert.deepEqual(empty.details, [{ path: "body/definition/steps", message: "A workflow needs at least one step" }]);
+    // The page lists only what the sentence does not already say.
+    assert.deepEqual(detailsBeyond(empty.message, empty.details), []);
 
     const unknownAction = alertWorkflow("Broken");
     unknownAction.steps[0]!.action = "create_medical_alret";

@@ -1,5 +1,6 @@
 import { type ReactNode, useCallback, useEffect, useRef, useState } from "react";
 import { ApiError } from "../api.ts";
+import { detailsBeyond } from "../error-details.ts";
 
 /** Loads data once (and again on `reload`), keeping loading and error states explicit. */
 export function useLoad<T>(load: () => Promise<T>, deps: unknown[] = []) {
@@ -30,7 +31,7 @@ export function useLoad<T>(load: () => Promise<T>, deps: unknown[] = []) {
 export function ErrorNotice({ error }: { error: unknown }) {
   if (!error) return null;
   const message = error instanceof Error ? error.message : String(error);
-  const details = error instanceof ApiError ? error.details : [];
+  const details = error instanceof ApiError ? detailsBeyond(message, error.details) : [];
   return (
     <div className="notice error" role="alert">
       {message}
