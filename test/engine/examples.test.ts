@@ -13,7 +13,7 @@ import { listTemplates, loadTemplate } from "../../src/engine/templates.ts";
 import { loadWorkflowFile } from "../../src/engine/workflow.ts";
 import { addDuration } from "../../src/expressions/clinic-time.ts";
 import { dateIn, zonedToUtc } from "../../src/expressions/zone.ts";
-import { executeRun, type Harness, harness, queueRun, receiver } from "./helpers.ts";
+import { executeRun, type Harness, harness, nextSecond, queueRun, receiver } from "./helpers.ts";
 
 const dir = fileURLToPath(new URL("../../examples/", import.meta.url));
 const bin = fileURLToPath(new URL("../../bin/cliniko-flow.js", import.meta.url));
@@ -39,6 +39,11 @@ after(async () => {
 
 const once = (file: string) =>
   runOnce({ store: h.store, definition: loadWorkflowFile(`${dir}${file}`), env, runner: { allowPrivateHttp: true } });
+/** Switches an example on in a fresh second: a record an earlier test changed is not new to it. */
+async function switchOn(file: string) {
+  await nextSecond();
+  return once(file);
+}
 const callsTo = (path: string) => hook.calls.filter((c) => c.path === path);
 
 test("the gallery lists every example, at least ten, each with a title and description, each ready to switch on", async () => {
@@ -77,7 +82,7 @@ test("the gallery lists every example, at least ten, each with a title and descr
 });
 
 test("new patient → welcome communication + CRM post", async () => {
-  assert.equal((await once("new-patient-welcome.yaml")).queued, 0, "activation does not replay the demo clinic");
+  assert.equal((await switchOn("new-patient-welcome.yaml")).queued, 0, "activation does not replay the demo clinic");
   const p = h.sandbox.control.create("patients", {
     first_name: "Wren",
     last_name: "Welcome",
@@ -97,7 +102,7 @@ test("new patient → welcome communication + CRM post", async () => {
 });
 
 test("cancelled appointment → front desk webhook (metadata only)", async () => {
-  await once("cancelled-appointment-front-desk.yaml");
+  await switchOn("cancelled-appointment-front-desk.yaml");
   const appt = h.sandbox.store
     .rows("individual_appointments")
     .find((a) => a.cancelled_at == null && a.archived_at == null)!;
@@ -113,7 +118,7 @@ test("cancelled appointment → front desk webhook (metadata only)", async () =>
 });
 
 test("new invoice → accounting webhook", async () => {
-  await once("new-invoice-accounting.yaml");
+  await switchOn("new-invoice-accounting.yaml");
   const inv = h.sandbox.control.create("invoices", { deleted_at: null });
   const s = await once("new-invoice-accounting.yaml");
   assert.deepEqual(
@@ -143,7 +148,7 @@ function bookedAppointment(values: Record<string, unknown> = {}) {
 const lastBody = (path: string) => callsTo(path).at(-1)?.body as Record<string, unknown> | undefined;
 
 test("cancelled appointment → a medical alert to call and rebook on that patient's file", async () => {
-  await once("cancelled-appointment-follow-up.yaml");
+  await switchOn("cancelled-appointment-follow-up.yaml");
   const appt = bookedAppointment();
   h.sandbox.control.cancel("individual_appointments", appt.id, { cancellation_note: "Away" });
   const s = await once("cancelled-appointment-follow-up.yaml");
@@ -162,7 +167,7 @@ test("cancelled appointment → a medical alert to call and rebook on that patie
 });
 
 test("did not arrive → the front desk hears the patient's name; other updates are filtered out", async () => {
-  await once("did-not-arrive-follow-up.yaml");
+  await switchOn("did-not-arrive-follow-up.yaml");
   const appt = bookedAppointment();
   const other = bookedAppointment();
   await once("did-not-arrive-follow-up.yaml"); // the two new appointments: neither is a no-show
@@ -183,7 +188,7 @@ test("did not arrive → the front desk hears the patient's name; other updates 
 });
 
 test("new online booking → front desk; a booking made at the desk is not reported", async () => {
-  await once("online-booking-front-desk.yaml");
+  await switchOn("online-booking-front-desk.yaml");
   const before = callsTo("/front-desk").length;
   const online = bookedAppointment({ booking_ip_address: "203.0.113.7" });
   bookedAppointment();
@@ -198,7 +203,7 @@ test("new online booking → front desk; a booking made at the desk is not repor
 });
 
 test("appointment rescheduled → its new time is sent; a cancellation is not", async () => {
-  await once("appointment-rescheduled.yaml");
+  await switchOn("appointment-rescheduled.yaml");
   const moved = bookedAppointment();
   const cancelled = bookedAppointment();
   await once("appointment-rescheduled.yaml");
@@ -257,7 +262,7 @@ test("overdue invoices → the open invoices issued over 14 days ago, and only t
 });
 
 test("practitioner availability added → the front desk hears who and when", async () => {
-  await once("availability-added.yaml");
+  await switchOn("availability-added.yaml");
   const practitioner = someRow("practitioners");
   const block = h.sandbox.control.create("availability_blocks", {
     practitioner_id: practitioner.id,
@@ -391,7 +396,7 @@ test("patient birthdays → today's birthdays in the clinic's time zone, from ev
 });
 
 test("patient form completed → the front desk hears who completed which form; an open form is not reported", async () => {
-  await once("patient-form-completed.yaml");
+  await switchOn("patient-form-completed.yaml");
   const patient = someRow("patients");
   const form = h.sandbox.control.create("patient_forms", {
     patient_id: patient.id,
