@@ -9,10 +9,9 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, describe, test } from "node:test";
-import { openDatabase, parseDatabaseUrl } from "../../src/store/database.ts";
 import { openStore } from "../../src/store/index.ts";
-import { migrator } from "../../src/store/migrations/index.ts";
 import { postgresSkip, startPostgres } from "../support/postgres.ts";
+import { oldDatabase } from "./old-database.ts";
 
 const root = mkdtempSync(join(tmpdir(), "cf-filtered-migration-"));
 after(() => rmSync(root, { recursive: true, force: true }));
@@ -31,25 +30,7 @@ for (const dialect of ["sqlite", "postgres"] as const)
 
 async function migrateOld(url: string, dialect: "sqlite" | "postgres") {
   const env = { DATABASE_URL: url, CLINIKO_FLOW_SECRET: "filtered-migration-secret" };
-  const old = await openDatabase(parseDatabaseUrl(env.DATABASE_URL, env), { migrate: false });
-  assert.equal((await migrator(old.db as never, dialect).migrateTo("0013_due_attendees")).error, undefined);
-  const now = new Date().toISOString();
-  const w = await old.db
-    .insertInto("workflows")
-    .values({
-      name: "Old",
-      version: 1,
-      definition: JSON.stringify({ name: "Old", trigger: { key: "webhook" }, steps: [] }),
-      enabled: 1,
-      metadata_only: 0,
-      activated_at: now,
-      backfill_from: null,
-      paused_reason: null,
-      created_at: now,
-      updated_at: now,
-    })
-    .returning("id")
-    .executeTakeFirstOrThrow();
+  const { old, now, workflowId } = await oldDatabase(env, dialect, "0013_due_attendees", "Old");
   const stopped = JSON.stringify({ passed: false });
   const passed = JSON.stringify({ passed: true });
   /** A run of `status` with its step rows in order: [step id, output]. */
@@ -57,7 +38,7 @@ async function migrateOld(url: string, dialect: "sqlite" | "postgres") {
     const { id } = await old.db
       .insertInto("runs")
       .values({
-        workflow_id: w.id,
+        workflow_id: workflowId,
         workflow_version: 1,
         trigger_key: "webhook",
         event_key: `e${Math.random()}`,
@@ -111,7 +92,7 @@ async function migrateOld(url: string, dialect: "sqlite" | "postgres") {
     assert.equal(await status(item), "succeeded");
     assert.equal(await status(failed), "failed");
     assert.equal(await status(scrubbed), "succeeded");
-    assert.deepEqual(await store.runs.counts(w.id), { filtered: 1, succeeded: 3, failed: 1 });
+    assert.deepEqual(await store.runs.counts(workflowId), { filtered: 1, succeeded: 3, failed: 1 });
     assert.equal((await store.runs.find(filtered))!.details, null);
   } finally {
     await store.close();

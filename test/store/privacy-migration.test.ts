@@ -8,40 +8,20 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, test } from "node:test";
-import { openDatabase, parseDatabaseUrl } from "../../src/store/database.ts";
 import { openStore } from "../../src/store/index.ts";
-import { migrator } from "../../src/store/migrations/index.ts";
+import { oldDatabase } from "./old-database.ts";
 
 const root = mkdtempSync(join(tmpdir(), "cf-privacy-migration-"));
 after(() => rmSync(root, { recursive: true, force: true }));
 
 test("old webhook idempotency keys become digests, still recognise a retry, and payload sizes are filled in", async () => {
   const env = { DATABASE_URL: `sqlite:${join(root, "flow.db")}`, CLINIKO_FLOW_SECRET: "privacy-migration-secret" };
-  const old = await openDatabase(parseDatabaseUrl(env.DATABASE_URL, env), { migrate: false });
-  assert.equal((await migrator(old.db as never, "sqlite").migrateTo("0007_trigger_cursor_settled")).error, undefined);
-  const now = new Date().toISOString();
-  const definition = JSON.stringify({ name: "Form", trigger: { key: "webhook" }, steps: [] });
-  const w = await old.db
-    .insertInto("workflows")
-    .values({
-      name: "Form",
-      version: 1,
-      definition,
-      enabled: 1,
-      metadata_only: 0,
-      activated_at: now,
-      backfill_from: null,
-      paused_reason: null,
-      created_at: now,
-      updated_at: now,
-    })
-    .returning("id")
-    .executeTakeFirstOrThrow();
+  const { old, now, workflowId } = await oldDatabase(env, "sqlite", "0007_trigger_cursor_settled", "Form");
   const payload = JSON.stringify({ body: { email: "jo.private@example.com", note: "é" } });
   const run = await old.db
     .insertInto("runs")
     .values({
-      workflow_id: w.id,
+      workflow_id: workflowId,
       workflow_version: 1,
       trigger_key: "webhook",
       event_key: "webhook#jo.private@example.com",
@@ -54,11 +34,11 @@ test("old webhook idempotency keys become digests, still recognise a retry, and 
   await old.db
     .insertInto("seen_events")
     .values({
-      workflow_id: w.id,
+      workflow_id: workflowId,
       event_key: "webhook#jo.private@example.com",
       event_time: now,
       connection_key: "webhook",
-      poll_key: `workflow:${w.id}`,
+      poll_key: `workflow:${workflowId}`,
       created_at: now,
     })
     .execute();
@@ -73,14 +53,14 @@ test("old webhook idempotency keys become digests, still recognise a retry, and 
     ]);
     assert.ok(!text.includes("jo.private"), text);
     const retry = await store.polling.enqueueOnce({
-      workflowId: w.id,
+      workflowId: workflowId,
       workflowVersion: 1,
       triggerKey: "webhook",
       eventKey: `webhook#${store.digest("jo.private@example.com")}`,
       eventTime: now,
       payload: {},
       connectionKey: "webhook",
-      pollKey: `workflow:${w.id}`,
+      pollKey: `workflow:${workflowId}`,
     });
     assert.deepEqual(retry, { runId: run.id, duplicate: true }, "the retry is recognised by its digest");
     const row = await db.selectFrom("runs").select("payload_bytes").where("id", "=", run.id).executeTakeFirstOrThrow();
